@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The project's two entry points on a fresh machine (Python 3.11 + pip; apt-get as root for the browser tests):
+#   bash run.sh app    install the runtime requirements and start the dashboard on the bundled data
+#   bash run.sh test   install the test requirements (and Debian's chromium) and run the whole test suite
+# Extra arguments are passed on (to streamlit, or to pytest).
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+cmd=${1:-}
+shift || true
+
+pip_install() {
+  "$PY" -m pip install --quiet --disable-pip-version-check -r "$1"
+}
+
+case "$cmd" in
+  app)
+    pip_install requirements.txt
+    exec "$PY" -m streamlit run app.py "$@"
+    ;;
+  test)
+    pip_install requirements-dev.txt
+    if [ ! -x /usr/bin/chromium ]; then
+      if [ "$(id -u)" = 0 ]; then
+        echo "run.sh: installing Debian's chromium for the browser tests" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      else
+        echo "run.sh: /usr/bin/chromium is missing and we are not root: browser tests will fail" >&2
+      fi
+    fi
+    exec "$PY" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh app|test [args...]" >&2
+    exit 2
+    ;;
+esac
