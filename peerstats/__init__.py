@@ -1,0 +1,19 @@
+"""peerstats: pure-function meta-analysis for the peer-support evidence dashboard.
+
+Imports only numpy, scipy and pandas. The vocabulary is metafor's (yi, vi, tau2, i2, q, pval, ...).
+"""
+
+from .effects import (EffectSize, align_sign, hedges_j, smd, smd_from_f, smd_from_md_ci, smd_from_smd_ci,
+                      smd_from_t)
+from .errors import ConvergenceError, DataValidationError, NoStudiesError
+from .meta import (METHODS, TESTS, EggerResult, MixedSubgroupResult, PoolResult, SubgroupResult, TrimFillResult,
+                   cumulative, egger_test, funnel_limits, leave_one_out, mixed_subgroup_test, pool, subgroup_test,
+                   trim_and_fill)
+
+__all__ = [
+    "EffectSize", "align_sign", "hedges_j", "smd", "smd_from_f", "smd_from_md_ci", "smd_from_smd_ci", "smd_from_t",
+    "ConvergenceError", "DataValidationError", "NoStudiesError",
+    "METHODS", "TESTS", "EggerResult", "MixedSubgroupResult", "PoolResult", "SubgroupResult", "TrimFillResult",
+    "cumulative", "egger_test", "funnel_limits", "leave_one_out", "mixed_subgroup_test", "pool", "subgroup_test",
+    "trim_and_fill",
+]

@@ -1,0 +1,880 @@
+"""Random- and fixed-effects meta-analysis, mirroring R's metafor.
+
+Every public function validates its input, computes, and returns a frozen dataclass (or a DataFrame for tables of
+models) whose field names follow metafor: ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``tau2``, ``i2`` (percent),
+``h2``, ``q``, ``q_df``, ``q_pval``, ``pi_low``, ``pi_high``, ``weights`` (percent).
+
+The model
+---------
+Study *i* has effect :math:`y_i` with known sampling variance :math:`v_i`. The random-effects model is
+:math:`y_i = \\mu + u_i + e_i` with :math:`u_i \\sim N(0, \\tau^2)` and :math:`e_i \\sim N(0, v_i)`; the fixed-effect
+(common-effect) model sets :math:`\\tau^2 = 0`. Given :math:`\\tau^2`, the weights are :math:`w_i = 1/(v_i + \\tau^2)`,
+
+.. math:: \\hat\\mu = \\frac{\\sum w_i y_i}{\\sum w_i}, \\qquad SE(\\hat\\mu) = \\Big(\\sum w_i\\Big)^{-1/2}.
+
+Heterogeneity estimators (``method``):
+
+- ``"FE"``: :math:`\\tau^2 = 0`.
+- ``"DL"`` (DerSimonian & Laird 1986, the paper's software): with :math:`w_i = 1/v_i`,
+  :math:`\\hat\\tau^2 = \\max\\{0, (Q - (k-1)) / (\\sum w_i - \\sum w_i^2 / \\sum w_i)\\}`.
+- ``"REML"``: restricted maximum likelihood by Fisher scoring (metafor's algorithm), truncated at 0.
+- ``"PM"`` (Paule & Mandel 1982): the root of the generalised Q statistic,
+  :math:`\\sum w_i(\\tau^2) (y_i - \\hat\\mu(\\tau^2))^2 = k - 1`, or 0 if none is positive.
+
+Heterogeneity statistics: Cochran's :math:`Q = \\sum (y_i - \\hat\\mu_{FE})^2 / v_i` on :math:`k-1` df; with the
+"typical" within-study variance :math:`s^2 = (k-1)\\sum w_i / ((\\sum w_i)^2 - \\sum w_i^2)`, :math:`w_i = 1/v_i`,
+metafor defines :math:`I^2 = 100\\,\\tau^2 / (\\tau^2 + s^2)` and :math:`H^2 = (\\tau^2 + s^2)/s^2` for
+random-effects models (for DL this equals Higgins' :math:`(Q - df)/Q`), and :math:`I^2 = 100 \\max(0, (Q-df)/Q)`,
+:math:`H^2 = Q/df` for the fixed-effect model.
+
+Tests (``test``): ``"z"`` uses the normal distribution; ``"knha"`` (Knapp & Hartung 2003) multiplies the variance of
+:math:`\\hat\\mu` by :math:`\\sum w_i (y_i - \\hat\\mu)^2 / (k - 1)` (not truncated, as metafor) and uses
+:math:`t_{k-1}`.
+
+References
+----------
+.. [1] DerSimonian, R., & Laird, N. (1986). Meta-analysis in clinical trials. Controlled Clinical Trials, 7, 177-188.
+.. [2] Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators in the random-effects model.
+   J Educ Behav Stat, 30, 261-293.
+.. [3] Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in meta-analysis. Stat Med 26, 37-52
+   (the Q-profile method).
+.. [4] Knapp, G., & Hartung, J. (2003). Improved tests for a random effects meta-regression with a single covariate.
+   Stat Med, 22, 2693-2710.
+.. [5] Egger, M. et al. (1997). Bias in meta-analysis detected by a simple, graphical test. BMJ, 315, 629-634.
+.. [6] Duval, S., & Tweedie, R. (2000). Trim and fill. Biometrics, 56, 455-463.
+.. [7] Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package. J Stat Softw, 36(3), 1-48.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from .errors import ConvergenceError, NoStudiesError
+
+__all__ = [
+    "METHODS",
+    "TESTS",
+    "PoolResult",
+    "SubgroupResult",
+    "MixedSubgroupResult",
+    "EggerResult",
+    "TrimFillResult",
+    "pool",
+    "subgroup_test",
+    "mixed_subgroup_test",
+    "leave_one_out",
+    "cumulative",
+    "egger_test",
+    "trim_and_fill",
+    "funnel_limits",
+]
+
+METHODS = ("FE", "DL", "REML", "PM")
+TESTS = ("z", "knha")
+
+_NAN = float("nan")
+_REML_THRESHOLD = 1e-12  # stop Fisher scoring when tau2 changes by less than this (metafor: 1e-5)
+_MAXITER = 1000
+_ROOT_XTOL = 1e-14  # brentq absolute tolerance for PM and the Q-profile bounds (metafor's uniroot: ~1.2e-4)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# validation
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _validate(yi, vi, *, allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``yi`` and ``vi`` as 1-d float arrays; raise with the offending index."""
+    yi = np.atleast_1d(np.asarray(yi, dtype=float))
+    vi = np.atleast_1d(np.asarray(vi, dtype=float))
+    if yi.ndim != 1 or vi.ndim != 1:
+        raise ValueError("yi and vi must be one-dimensional")
+    if yi.shape != vi.shape:
+        raise ValueError(f"yi and vi must have the same length; got {yi.size} and {vi.size}")
+    if yi.size == 0 and not allow_empty:
+        raise NoStudiesError("no studies to pool (k = 0)")
+    bad = ~np.isfinite(yi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"yi must be finite; got {yi[i]!r} at index {i}")
+    bad = ~(np.isfinite(vi) & (vi > 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"vi must be finite and > 0; got {vi[i]!r} at index {i}")
+    return yi, vi
+
+
+def _check_options(method: str, test: str, level: float) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {TESTS}; got {test!r}")
+    if not (0 < level < 1):
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the weighted-least-squares core (intercept-only or with a small moderator matrix X)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _WLS:
+    beta: np.ndarray  # (p,)
+    vb: np.ndarray  # (p, p) = (X'WX)^-1
+    resid: np.ndarray  # y - X beta
+    q: float  # sum w resid^2
+    w: np.ndarray
+
+
+def _wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> _WLS:
+    xw = X * w[:, None]
+    vb = np.linalg.inv(X.T @ xw)
+    beta = vb @ (xw.T @ y)
+    resid = y - X @ beta
+    return _WLS(beta, vb, resid, float(np.dot(w, resid * resid)), w)
+
+
+def _trace_p(X: np.ndarray, w: np.ndarray, vb: np.ndarray) -> float:
+    """tr(P) with P = W - W X (X'WX)^-1 X' W."""
+    b = X.T @ (X * (w * w)[:, None])
+    return float(w.sum() - np.trace(vb @ b))
+
+
+def _q_gen(y: np.ndarray, vi: np.ndarray, X: np.ndarray, tau2: float) -> float:
+    """The generalised Q statistic sum w_i (y_i - X b)^2 with w_i = 1 / (v_i + tau2)."""
+    return _wls(y, X, 1.0 / (vi + tau2)).q
+
+
+def _upper_bracket(fun, start: float) -> float:
+    """Double ``hi`` until ``fun(hi) < 0`` (fun decreasing in tau2)."""
+    hi = max(start, 1e-8)
+    for _ in range(200):
+        if fun(hi) < 0:
+            return hi
+        hi *= 2.0
+    raise ConvergenceError("could not bracket the root of the Q-statistic equation")
+
+
+def _tau2_dl(y, vi, X) -> float:
+    w = 1.0 / vi
+    fit = _wls(y, X, w)
+    k, p = X.shape
+    return max(0.0, (fit.q - (k - p)) / _trace_p(X, w, fit.vb))
+
+
+def _tau2_pm(y, vi, X) -> tuple[float, int]:
+    k, p = X.shape
+    target = k - p
+    fun = lambda t: _q_gen(y, vi, X, t) - target  # noqa: E731  (decreasing in t)
+    if fun(0.0) <= 0:
+        return 0.0, 0
+    hi = _upper_bracket(fun, 10.0 * max(_tau2_dl(y, vi, X), float(np.var(y)), 1e-4))
+    root, info = optimize.brentq(fun, 0.0, hi, xtol=_ROOT_XTOL, rtol=4 * np.finfo(float).eps, full_output=True,
+                                 maxiter=_MAXITER, disp=False)
+    if not info.converged:
+        raise ConvergenceError(f"PM estimator did not converge in {info.iterations} iterations")
+    return float(root), int(info.iterations)
+
+
+def _tau2_reml(y, vi, X) -> tuple[float, int]:
+    """REML by Fisher scoring with step halving, as metafor (starting from the DL estimate)."""
+    tau2 = _tau2_dl(y, vi, X)
+    for it in range(1, _MAXITER + 1):
+        w = 1.0 / (vi + tau2)
+        fit = _wls(y, X, w)
+        py = w * fit.resid  # P y
+        w2 = w * w
+        b = X.T @ (X * w2[:, None])  # X'W^2X
+        c = X.T @ (X * (w2 * w)[:, None])  # X'W^3X
+        vb = fit.vb
+        tr_p = float(w.sum() - np.trace(vb @ b))
+        tr_pp = float(w2.sum() - 2.0 * np.trace(vb @ c) + np.trace(vb @ b @ vb @ b))
+        adj = (float(np.dot(py, py)) - tr_p) / tr_pp
+        while tau2 + adj < 0.0:
+            adj /= 2.0
+            if abs(adj) < 1e-300:
+                adj = -tau2
+                break
+        tau2_new = tau2 + adj
+        change = abs(tau2_new - tau2)
+        tau2 = tau2_new
+        if change <= _REML_THRESHOLD * max(1.0, tau2):
+            return max(tau2, 0.0), it
+    raise ConvergenceError(f"REML estimator did not converge in {_MAXITER} iterations")
+
+
+def _tau2(y, vi, X, method) -> tuple[float, int]:
+    if method == "FE":
+        return 0.0, 0
+    if method == "DL":
+        return _tau2_dl(y, vi, X), 0
+    if method == "PM":
+        return _tau2_pm(y, vi, X)
+    return _tau2_reml(y, vi, X)
+
+
+@dataclass(frozen=True)
+class _Model:
+    """Everything one fit needs (internal; pool() turns it into a PoolResult)."""
+
+    k: int
+    p: int
+    method: str
+    test: str
+    level: float
+    beta: np.ndarray
+    vb: np.ndarray  # variance-covariance of beta (KnHa-scaled where test == "knha")
+    tau2: float
+    q: float
+    q_df: int
+    s2: float  # typical within-study variance
+    w: np.ndarray  # random-effects weights
+    iterations: int
+
+    @property
+    def crit(self) -> float:
+        if self.test == "knha":
+            return float(stats.t.ppf(0.5 + self.level / 2, self.k - self.p))
+        return float(stats.norm.ppf(0.5 + self.level / 2))
+
+    def pvalue(self, statistic: float) -> float:
+        if self.test == "knha":
+            return float(2 * stats.t.sf(abs(statistic), self.k - self.p))
+        return float(2 * stats.norm.sf(abs(statistic)))
+
+    @property
+    def i2(self) -> float:
+        if self.q_df < 1:
+            return _NAN
+        if self.method == "FE":
+            return 100.0 * max(0.0, (self.q - self.q_df) / self.q) if self.q > 0 else 0.0
+        return 100.0 * self.tau2 / (self.tau2 + self.s2)
+
+    @property
+    def h2(self) -> float:
+        if self.q_df < 1:
+            return _NAN
+        if self.method == "FE":
+            return self.q / self.q_df
+        return (self.tau2 + self.s2) / self.s2
+
+
+def _fit(y: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, test: str, level: float) -> _Model:
+    k, p = X.shape
+    tau2, iterations = _tau2(y, vi, X, method)
+    w0 = 1.0 / vi
+    fe = _wls(y, X, w0)
+    tr_p0 = _trace_p(X, w0, fe.vb)
+    s2 = (k - p) / tr_p0 if k > p else _NAN
+    w = 1.0 / (vi + tau2)
+    re = _wls(y, X, w)
+    vb = re.vb
+    if test == "knha" and k > p:
+        vb = vb * (re.q / (k - p))
+    return _Model(k, p, method, test, level, re.beta, vb, tau2, fe.q, k - p, s2, w, iterations)
+
+
+def _ones(k: int) -> np.ndarray:
+    return np.ones((k, 1))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# pool
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolResult:
+    """The result of :func:`pool`. Field names and meanings follow metafor's ``rma`` / ``predict`` / ``confint``.
+
+    Attributes
+    ----------
+    method, test, level : str, str, float
+        The estimator, the test and the confidence level used.
+    k : int
+        Number of studies.
+    estimate, se : float
+        Pooled effect and its standard error (Knapp-Hartung-adjusted when ``test == "knha"``).
+    ci_low, ci_high : float
+        Confidence interval of the pooled effect.
+    statistic, pval : float
+        z (or t with ``df`` degrees of freedom for ``"knha"``) and its two-sided p-value.
+    df : float
+        Degrees of freedom of the test: ``k - 1`` for ``"knha"``, ``inf`` for ``"z"``.
+    tau2 : float
+        Between-study variance (0 for ``"FE"``; ``nan`` when k = 1).
+    tau2_ci_low, tau2_ci_high, i2_ci_low, i2_ci_high : float
+        Q-profile confidence intervals (as ``confint.rma``); ``nan`` for ``"FE"`` and k = 1.
+    i2, h2 : float
+        I-squared (percent) and H-squared; ``nan`` when k = 1 (heterogeneity is undefined for one study).
+    q, q_df, q_pval : float, int, float
+        Cochran's Q, its degrees of freedom ``k - 1`` and p-value (``nan`` when k = 1).
+    pi_low, pi_high : float
+        Prediction interval for the effect in a new study, ``estimate +/- crit * sqrt(se^2 + tau2)`` (``predict.rma``);
+        equal to the CI for ``"FE"`` and for k = 1.
+    weights : numpy.ndarray
+        Weight of each study in percent (sums to 100), in input order.
+    converged : bool
+        Always True for a returned result (non-convergence raises :class:`~peerstats.errors.ConvergenceError`).
+    iterations : int
+        Iterations of the heterogeneity estimator (0 for closed forms).
+    """
+
+    method: str
+    test: str
+    level: float
+    k: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    pval: float
+    df: float
+    tau2: float
+    tau2_ci_low: float
+    tau2_ci_high: float
+    i2: float
+    i2_ci_low: float
+    i2_ci_high: float
+    h2: float
+    q: float
+    q_df: int
+    q_pval: float
+    pi_low: float
+    pi_high: float
+    weights: np.ndarray = field(repr=False)
+    converged: bool = True
+    iterations: int = 0
+
+    def confidence_interval(self) -> tuple[float, float]:
+        """Return ``(ci_low, ci_high)`` of the pooled estimate."""
+        return self.ci_low, self.ci_high
+
+    def prediction_interval(self) -> tuple[float, float]:
+        """Return ``(pi_low, pi_high)``."""
+        return self.pi_low, self.pi_high
+
+
+def _qprofile(y, vi, X, level, s2) -> tuple[float, float, float, float]:
+    """Q-profile confidence interval for tau2 (Viechtbauer 2007) and the I2 interval it implies (confint.rma)."""
+    k, p = X.shape
+    df = k - p
+    alpha = 1 - level
+    q0 = _q_gen(y, vi, X, 0.0)
+    bounds = []
+    for crit in (stats.chi2.ppf(1 - alpha / 2, df), stats.chi2.ppf(alpha / 2, df)):
+        if q0 < crit:
+            bounds.append(0.0)
+            continue
+        fun = lambda t, c=crit: _q_gen(y, vi, X, t) - c  # noqa: E731
+        hi = _upper_bracket(fun, 10.0 * max(float(np.var(y)), float(np.max(vi)), 1e-4))
+        bounds.append(float(optimize.brentq(fun, 0.0, hi, xtol=_ROOT_XTOL, rtol=4 * np.finfo(float).eps,
+                                            maxiter=_MAXITER)))
+    lo, hi = bounds
+    return lo, hi, 100 * lo / (lo + s2), 100 * hi / (hi + s2)
+
+
+def _single(yi: np.ndarray, vi: np.ndarray, method: str, test: str, level: float) -> PoolResult:
+    """k = 1: the study itself; heterogeneity is undefined and reported as nan. A z-interval is used (no df for t)."""
+    est, se = float(yi[0]), float(math.sqrt(vi[0]))
+    crit = float(stats.norm.ppf(0.5 + level / 2))
+    z = est / se
+    return PoolResult(
+        method=method, test=test, level=level, k=1, estimate=est, se=se, ci_low=est - crit * se,
+        ci_high=est + crit * se, statistic=z, pval=float(2 * stats.norm.sf(abs(z))), df=math.inf, tau2=_NAN,
+        tau2_ci_low=_NAN, tau2_ci_high=_NAN, i2=_NAN, i2_ci_low=_NAN, i2_ci_high=_NAN, h2=_NAN, q=0.0, q_df=0,
+        q_pval=_NAN, pi_low=est - crit * se, pi_high=est + crit * se, weights=np.array([100.0]),
+    )
+
+
+def pool(yi, vi, method: str = "DL", test: str = "z", level: float = 0.95) -> PoolResult:
+    """Pool effect sizes with a fixed- or random-effects model (metafor ``rma(yi, vi, method=, test=)``).
+
+    Parameters
+    ----------
+    yi, vi : array_like
+        Effect sizes and their sampling variances (``vi`` finite and > 0).
+    method : {"FE", "DL", "REML", "PM"}
+        Heterogeneity estimator; ``"DL"`` is what the paper's software (CMA) uses.
+    test : {"z", "knha"}
+        Normal-theory test, or the Knapp-Hartung adjustment with a t distribution on ``k - 1`` df.
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    PoolResult
+
+    Raises
+    ------
+    NoStudiesError
+        If k = 0.
+    ValueError
+        If a ``yi`` is not finite or a ``vi`` is not finite and > 0 (the message names the index), or an option is
+        unknown.
+    ConvergenceError
+        If REML or PM fails to converge.
+
+    Notes
+    -----
+    The confidence interval is ``estimate +/- crit * se`` with ``crit`` the normal (or t) quantile; the prediction
+    interval is ``estimate +/- crit * sqrt(se^2 + tau2)``. Q-profile bounds solve
+    ``Q_gen(tau2) = chi2_{1-alpha/2, k-1}`` (lower) and ``chi2_{alpha/2, k-1}`` (upper), each truncated at 0, and
+    ``I2 = 100 tau2 / (tau2 + s2)`` at each bound.
+
+    Examples
+    --------
+    >>> r = pool([0.1, 0.3, 0.5], [0.01, 0.02, 0.04])
+    >>> round(r.estimate, 4), r.k
+    (0.2143, 3)
+    """
+    _check_options(method, test, level)
+    yi, vi = _validate(yi, vi)
+    k = yi.size
+    if k == 1:
+        return _single(yi, vi, method, test, level)
+    X = _ones(k)
+    m = _fit(yi, vi, X, method, test, level)
+    est = float(m.beta[0])
+    se = float(math.sqrt(m.vb[0, 0]))
+    crit = m.crit
+    stat = est / se
+    half_pi = crit * math.sqrt(se * se + m.tau2)
+    if method == "FE":
+        t_lo = t_hi = i_lo = i_hi = _NAN
+    else:
+        t_lo, t_hi, i_lo, i_hi = _qprofile(yi, vi, X, level, m.s2)
+    return PoolResult(
+        method=method, test=test, level=level, k=k, estimate=est, se=se, ci_low=est - crit * se,
+        ci_high=est + crit * se, statistic=stat, pval=m.pvalue(stat), df=float(k - 1) if test == "knha" else math.inf,
+        tau2=m.tau2, tau2_ci_low=t_lo, tau2_ci_high=t_hi, i2=m.i2, i2_ci_low=i_lo, i2_ci_high=i_hi, h2=m.h2, q=m.q,
+        q_df=m.q_df, q_pval=float(stats.chi2.sf(m.q, m.q_df)), pi_low=est - half_pi, pi_high=est + half_pi,
+        weights=100.0 * m.w / m.w.sum(), converged=True, iterations=m.iterations,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# subgroups
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    """Test for subgroup differences with a separate tau2 per subgroup (RevMan / CMA).
+
+    Attributes
+    ----------
+    q_between, df, pval : float, int, float
+        Fixed-effect Q over the subgroup estimates, ``sum (est_g - est_bar)^2 / se_g^2`` on ``G - 1`` df, and its
+        chi-square p-value; ``nan`` with fewer than two subgroups.
+    subgroups : dict
+        Subgroup label -> :class:`PoolResult`, in order of first appearance.
+    method : str
+    """
+
+    q_between: float
+    df: int
+    pval: float
+    subgroups: dict = field(repr=False)
+    method: str = "DL"
+
+    def table(self) -> pd.DataFrame:
+        """One row per subgroup: group, k, estimate, se, ci_low, ci_high, pi_low, pi_high, pval, tau2, i2, q."""
+        cols = ["k", "estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "pval", "tau2", "i2", "q", "q_pval"]
+        rows = [{"group": g, **{c: getattr(r, c) for c in cols}} for g, r in self.subgroups.items()]
+        return pd.DataFrame(rows, columns=["group", *cols])
+
+
+def _group_indices(groups, k: int) -> dict[Any, np.ndarray]:
+    g = np.asarray(groups, dtype=object)
+    if g.shape != (k,):
+        raise ValueError(f"groups must have one label per study ({k}); got shape {g.shape}")
+    out: dict[Any, list[int]] = {}
+    for i, label in enumerate(g):
+        if label is None or (isinstance(label, float) and math.isnan(label)):
+            raise ValueError(f"groups has a missing label at index {i}")
+        out.setdefault(label, []).append(i)
+    return {label: np.array(ix) for label, ix in out.items()}
+
+
+def subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z", level: float = 0.95) -> SubgroupResult:
+    """Pool each subgroup separately (its own tau2) and test whether the subgroup estimates differ.
+
+    .. math:: Q_{between} = \\sum_g \\frac{(\\hat\\mu_g - \\bar\\mu)^2}{SE_g^2}, \\quad
+              \\bar\\mu = \\frac{\\sum_g \\hat\\mu_g / SE_g^2}{\\sum_g 1/SE_g^2}, \\quad df = G - 1
+
+    This is the test RevMan and Comprehensive Meta-Analysis report, and equals metafor's
+    ``rma(est, sei=se, method="FE")`` Q over the subgroup estimates.
+
+    Parameters
+    ----------
+    yi, vi : array_like
+    groups : array_like
+        One label per study.
+    method, test, level
+        As in :func:`pool`, applied within each subgroup.
+
+    Returns
+    -------
+    SubgroupResult
+    """
+    _check_options(method, test, level)
+    yi, vi = _validate(yi, vi)
+    idx = _group_indices(groups, yi.size)
+    subgroups = {label: pool(yi[ix], vi[ix], method, test, level) for label, ix in idx.items()}
+    if len(subgroups) < 2:
+        return SubgroupResult(_NAN, 0, _NAN, subgroups, method)
+    est = np.array([r.estimate for r in subgroups.values()])
+    w = 1.0 / np.array([r.se for r in subgroups.values()]) ** 2
+    mean = float(np.dot(w, est) / w.sum())
+    qb = float(np.dot(w, (est - mean) ** 2))
+    df = len(subgroups) - 1
+    return SubgroupResult(qb, df, float(stats.chi2.sf(qb, df)), subgroups, method)
+
+
+@dataclass(frozen=True)
+class MixedSubgroupResult:
+    """Mixed-effects subgroup analysis with a common tau2: metafor ``rma(yi, vi, mods = ~ factor(group))``.
+
+    Attributes
+    ----------
+    qm, qm_df, qm_pval : float, int, float
+        Omnibus test of the group coefficients (chi-square for ``test="z"``; an F statistic on
+        ``(qm_df, k - G)`` df for ``"knha"``, as metafor).
+    tau2 : float
+        The residual (common) between-study variance.
+    qe, qe_df, qe_pval : float, int, float
+        Test for residual heterogeneity.
+    coefficients : pandas.DataFrame
+        term, estimate, se, statistic, pval, ci_low, ci_high; the intercept is the first level in sorted order (R's
+        ``factor`` default) and the other terms are differences from it.
+    levels : tuple
+        The group levels in the order of the design matrix.
+    """
+
+    qm: float
+    qm_df: int
+    qm_pval: float
+    tau2: float
+    qe: float
+    qe_df: int
+    qe_pval: float
+    coefficients: pd.DataFrame = field(repr=False)
+    levels: tuple = ()
+    method: str = "DL"
+    test: str = "z"
+
+
+def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
+                        level: float = 0.95) -> MixedSubgroupResult:
+    """Subgroup differences under a common tau2 (mixed-effects meta-regression on a factor).
+
+    The model is :math:`y_i = \\beta_0 + \\sum_{g>1} \\beta_g [G_i = g] + u_i + e_i`, with tau2 estimated by
+    ``method`` from the residuals; ``QM = b' V^{-1} b`` over the group coefficients.
+    """
+    _check_options(method, test, level)
+    yi, vi = _validate(yi, vi)
+    k = yi.size
+    idx = _group_indices(groups, k)
+    levels = tuple(sorted(idx, key=lambda v: (str(type(v)), v)))
+    if len(levels) < 2:
+        raise ValueError("mixed_subgroup_test needs at least two groups")
+    if k <= len(levels):
+        raise ValueError(f"mixed_subgroup_test needs more studies (k = {k}) than groups ({len(levels)})")
+    X = np.zeros((k, len(levels)))
+    X[:, 0] = 1.0
+    for j, level_ in enumerate(levels[1:], start=1):
+        X[idx[level_], j] = 1.0
+    m = _fit(yi, vi, X, method, test, level)
+    p = X.shape[1]
+    b = m.beta[1:]
+    vb = m.vb[1:, 1:]
+    qm = float(b @ np.linalg.solve(vb, b))
+    if test == "knha":
+        qm /= p - 1
+        qm_pval = float(stats.f.sf(qm, p - 1, k - p))
+    else:
+        qm_pval = float(stats.chi2.sf(qm, p - 1))
+    se = np.sqrt(np.diag(m.vb))
+    statistic = m.beta / se
+    crit = m.crit
+    coefs = pd.DataFrame({
+        "term": ["intrcpt", *[f"group{lv}" for lv in levels[1:]]],
+        "estimate": m.beta, "se": se, "statistic": statistic,
+        "pval": [m.pvalue(s) for s in statistic],
+        "ci_low": m.beta - crit * se, "ci_high": m.beta + crit * se,
+    })
+    return MixedSubgroupResult(qm, p - 1, qm_pval, m.tau2, m.q, m.q_df, float(stats.chi2.sf(m.q, m.q_df)), coefs,
+                               levels, method, test)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# leave-one-out and cumulative
+# ----------------------------------------------------------------------------------------------------------------
+
+_TABLE_COLS = ["estimate", "se", "statistic", "pval", "ci_low", "ci_high", "q", "q_pval", "tau2", "i2", "h2"]
+
+
+def _row(y, v, method, test, level) -> dict:
+    """The leave1out/cumul row of one model, without the (slower) Q-profile intervals."""
+    k = y.size
+    if k == 1:
+        r = _single(y, v, method, test, level)
+        return {c: getattr(r, c) for c in _TABLE_COLS}
+    m = _fit(y, v, _ones(k), method, test, level)
+    est = float(m.beta[0])
+    se = float(math.sqrt(m.vb[0, 0]))
+    stat = est / se
+    return {"estimate": est, "se": se, "statistic": stat, "pval": m.pvalue(stat), "ci_low": est - m.crit * se,
+            "ci_high": est + m.crit * se, "q": m.q, "q_pval": float(stats.chi2.sf(m.q, m.q_df)), "tau2": m.tau2,
+            "i2": m.i2, "h2": m.h2}
+
+
+def leave_one_out(yi, vi, method: str = "DL", test: str = "z", level: float = 0.95) -> pd.DataFrame:
+    """Refit the model leaving out each study in turn (metafor ``leave1out``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per omitted study in input order: ``omitted`` (0-based index), estimate, se, statistic, pval,
+        ci_low, ci_high, q, q_pval, tau2, i2, h2. With k = 2 each row is a single study (heterogeneity ``nan``).
+
+    Raises
+    ------
+    NoStudiesError
+        If k < 2 (nothing is left when the only study is omitted).
+    """
+    _check_options(method, test, level)
+    yi, vi = _validate(yi, vi)
+    k = yi.size
+    if k < 2:
+        raise NoStudiesError("leave-one-out needs at least 2 studies")
+    keep = np.ones(k, dtype=bool)
+    rows = []
+    for i in range(k):
+        keep[i] = False
+        rows.append({"omitted": i, **_row(yi[keep], vi[keep], method, test, level)})
+        keep[i] = True
+    return pd.DataFrame(rows, columns=["omitted", *_TABLE_COLS])
+
+
+def cumulative(yi, vi, order=None, method: str = "DL", test: str = "z", level: float = 0.95) -> pd.DataFrame:
+    """Cumulative meta-analysis (metafor ``cumul``): add studies one at a time in the order of a sort key.
+
+    Parameters
+    ----------
+    order : array_like, optional
+        Sort key, one value per study (e.g. the publication year); studies are added in ascending, stable order.
+        ``None`` keeps the input order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Row j pools the first j studies: ``added`` (0-based index of the study added), ``k``, estimate, se,
+        statistic, pval, ci_low, ci_high, q, q_pval, tau2, i2, h2. The first row is the first study alone
+        (heterogeneity ``nan``).
+    """
+    _check_options(method, test, level)
+    yi, vi = _validate(yi, vi)
+    k = yi.size
+    if order is None:
+        ix = np.arange(k)
+    else:
+        key = np.asarray(order)
+        if key.shape != (k,):
+            raise ValueError(f"order must have one value per study ({k}); got shape {key.shape}")
+        ix = np.argsort(key, kind="stable")
+    rows = []
+    for j in range(1, k + 1):
+        sel = ix[:j]
+        rows.append({"added": int(ix[j - 1]), "k": j, **_row(yi[sel], vi[sel], method, test, level)})
+    return pd.DataFrame(rows, columns=["added", "k", *_TABLE_COLS])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# small-study effects
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EggerResult:
+    """Egger's regression test (metafor ``regtest(model="lm", predictor="sei")``).
+
+    The weighted regression :math:`y_i = b_0 + b_1\\sqrt{v_i} + \\epsilon_i` with weights :math:`1/v_i` and a
+    multiplicative error variance is the classic Egger regression of :math:`y_i/\\sqrt{v_i}` on
+    :math:`1/\\sqrt{v_i}` with intercept and slope swapped.
+
+    Attributes
+    ----------
+    intercept, se : float
+        Egger's bias coefficient (:math:`b_1`) and its standard error.
+    statistic, df, pval : float, int, float
+        :math:`t = b_1 / SE(b_1)` on ``k - 2`` df and its two-sided p-value.
+    limit_estimate, limit_ci_low, limit_ci_high : float
+        :math:`b_0`, the effect expected in an infinitely large study, with its t-based confidence interval
+        (regtest's ``est``, ``ci.lb``, ``ci.ub``).
+    k : int
+    """
+
+    intercept: float
+    se: float
+    statistic: float
+    df: int
+    pval: float
+    limit_estimate: float
+    limit_ci_low: float
+    limit_ci_high: float
+    k: int
+
+
+def egger_test(yi, vi, level: float = 0.95) -> EggerResult:
+    """Egger's regression test for funnel-plot asymmetry.
+
+    Returns all-``nan`` fields (with the given k) when k < 3: the regression has no residual degrees of freedom.
+    """
+    yi, vi = _validate(yi, vi)
+    k = yi.size
+    if k < 3:
+        return EggerResult(_NAN, _NAN, _NAN, max(k - 2, 0), _NAN, _NAN, _NAN, _NAN, k)
+    sei = np.sqrt(vi)
+    X = np.column_stack([np.ones(k), sei])
+    fit = _wls(yi, X, 1.0 / vi)
+    df = k - 2
+    s2 = fit.q / df
+    se = np.sqrt(np.diag(fit.vb) * s2)
+    b0, b1 = fit.beta
+    t = b1 / se[1]
+    crit = stats.t.ppf(0.5 + level / 2, df)
+    return EggerResult(float(b1), float(se[1]), float(t), df, float(2 * stats.t.sf(abs(t), df)), float(b0),
+                       float(b0 - crit * se[0]), float(b0 + crit * se[0]), k)
+
+
+@dataclass(frozen=True)
+class TrimFillResult:
+    """Trim-and-fill (metafor ``trimfill``, estimator L0).
+
+    Attributes
+    ----------
+    k0 : int
+        Estimated number of missing studies.
+    side : str
+        ``"left"`` or ``"right"``: where studies are estimated to be missing.
+    estimate, se, ci_low, ci_high, pval, tau2, i2 : float
+        The model refitted to the observed plus filled studies.
+    k : int
+        Observed plus filled studies.
+    filled : pandas.DataFrame
+        ``yi``, ``vi`` of the imputed studies (mirror images of the trimmed ones).
+    observed_estimate : float
+        The estimate of the model on the observed studies only.
+    """
+
+    k0: int
+    side: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    pval: float
+    tau2: float
+    i2: float
+    k: int
+    filled: pd.DataFrame = field(repr=False)
+    observed_estimate: float = _NAN
+    result: PoolResult | None = field(default=None, repr=False)
+
+
+def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str | None = None,
+                  test: str = "z", level: float = 0.95, maxiter: int = 100) -> TrimFillResult:
+    """Duval & Tweedie's trim-and-fill, as metafor ``trimfill(rma(yi, vi, method=method))``.
+
+    Algorithm
+    ---------
+    1. Side: unless given, fit ``rma(yi, vi, mods = ~ sqrt(vi), method)``; a positive slope means small studies
+       show larger effects, so studies are missing on the ``"left"``; otherwise on the ``"right"`` (then all
+       ``yi`` are negated so that the missing side is the left one).
+    2. Sort by ``yi``. Repeat until k0 is stable: pool the ``k - k0`` smallest, centre all ``yi`` on that estimate,
+       rank the absolute centred values (ties: first), sum the ranks of the positive ones (``S_r``), and set
+       :math:`k_0 = \\max(0, \\mathrm{round}((4 S_r - k(k+1)) / (2k - 1)))` (L0).
+    3. Fill: mirror the ``k0`` largest ``yi`` around the last trimmed estimate, keep their ``vi``, refit on all.
+
+    Parameters
+    ----------
+    estimator : {"L0", "R0"}
+        L0 (metafor's default) or R0.
+    side : {"left", "right"}, optional
+    """
+    _check_options(method, test, level)
+    if estimator not in ("L0", "R0"):
+        raise ValueError(f"estimator must be 'L0' or 'R0'; got {estimator!r}")
+    if side not in (None, "left", "right"):
+        raise ValueError(f"side must be None, 'left' or 'right'; got {side!r}")
+    yi, vi = _validate(yi, vi)
+    k = yi.size
+    if k < 3:
+        raise ValueError(f"trim-and-fill needs at least 3 studies; got {k}")
+    observed = pool(yi, vi, method, test, level)
+    if side is None:
+        X = np.column_stack([np.ones(k), np.sqrt(vi)])
+        slope = _fit(yi, vi, X, method, "z", level).beta[1]
+        side = "left" if slope > 0 else "right"
+    y = -yi if side == "right" else yi.copy()
+    order = np.argsort(y, kind="stable")
+    y, v = y[order], vi[order]
+
+    k0, k0_prev, beta = 0, -1, _NAN
+    for _ in range(maxiter):
+        if k0 == k0_prev:
+            break
+        k0_prev = k0
+        beta = _fit(y[: k - k0], v[: k - k0], _ones(k - k0), method, "z", level).beta[0]
+        centred = y - beta
+        ranks = stats.rankdata(np.abs(centred), method="ordinal")
+        signed = np.sign(centred) * ranks
+        if estimator == "L0":
+            sr = signed[signed > 0].sum()
+            k0 = (4 * sr - k * (k + 1)) / (2 * k - 1)
+        else:
+            neg = -signed[signed < 0]
+            k0 = (k - (neg.max() if neg.size else 0)) - 1
+        k0 = int(max(0, np.round(k0)))
+    else:
+        raise ConvergenceError(f"trim-and-fill did not converge in {maxiter} iterations")
+
+    if k0 > 0:
+        fill_y = 2 * beta - y[k - k0:]
+        fill_v = v[k - k0:]
+        if side == "right":
+            fill_y = -fill_y
+        filled = pd.DataFrame({"yi": fill_y, "vi": fill_v})
+        res = pool(np.concatenate([yi, fill_y]), np.concatenate([vi, fill_v]), method, test, level)
+    else:
+        filled = pd.DataFrame({"yi": np.array([], dtype=float), "vi": np.array([], dtype=float)})
+        res = observed
+    return TrimFillResult(k0, side, res.estimate, res.se, res.ci_low, res.ci_high, res.pval, res.tau2, res.i2,
+                          res.k, filled, observed.estimate, res)
+
+
+def funnel_limits(estimate: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
+    """Pseudo confidence limits of a funnel plot: ``estimate +/- z_{1-alpha/2} * se`` for se in ``[0, se_max]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``se``, ``ci_low``, ``ci_high``; ``n`` rows from se = 0 to ``se_max``.
+    """
+    if not (np.isfinite(estimate) and np.isfinite(se_max) and se_max > 0):
+        raise ValueError("estimate must be finite and se_max finite and > 0")
+    if not (0 < level < 1):
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    se = np.linspace(0.0, float(se_max), int(n))
+    return pd.DataFrame({"se": se, "ci_low": estimate - z * se, "ci_high": estimate + z * se})

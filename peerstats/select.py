@@ -1,0 +1,315 @@
+"""The one filter every page uses: which trials and which effect rows are in the current view.
+
+Pure pandas/numpy: no Streamlit. A :class:`Filters` value says what to keep; :func:`select` applies it to an
+:class:`~peerstats.data.Evidence` for one outcome and returns a :class:`Selection` holding the effect rows (merged with
+the trial characteristics the pages and charts show), the ``yi``/``vi`` arrays to pool, ``k``, the number of
+participants and the provenance mix. :func:`outcome_table` pools every outcome under the same filters.
+
+Conventions
+-----------
+* An empty tuple in a :class:`Filters` field means "no restriction" (all values kept).
+* Trial-level filters (category, quality, control, leadership, format, risk of bias, per-trial exclusion) act on
+  ``trials``; the provenance filter acts on effect rows (a trial whose only row for the outcome is reconstructed drops
+  out of that outcome when reconstructed rows are filtered away).
+* Only rows with ``primary`` true are pooled (the codebook: "the row analyses pool").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from peerstats.errors import ConvergenceError, NoStudiesError
+
+# --------------------------------------------------------------------------------------------------------------------
+# Vocabulary of the codebook (data/README.md), with the words the app shows. Order = display order.
+# --------------------------------------------------------------------------------------------------------------------
+CATEGORIES: dict[str, str] = {
+    "hospital_added": "Peers added to hospital services",
+    "established_roles": "Peers in established roles",
+    "independent": "Peers independent of hospital services",
+    "online": "Peers online",
+}
+QUALITY: dict[str, str] = {"good": "Good", "fair": "Fair", "poor": "Poor"}
+CONTROLS: dict[str, str] = {
+    "tau": "Treatment as usual",
+    "waitlist": "Waitlist",
+    "active": "Active control",
+    "tau_and_active": "TAU and active",
+    "not_reported": "Not reported",
+}
+LEADERSHIP: dict[str, str] = {"peer_led": "Peer-led", "co_led": "Co-led", "unclear": "Unclear"}
+FORMATS: dict[str, str] = {
+    "one_to_one": "One-to-one",
+    "group": "Group",
+    "online": "Online",
+    "mixed": "Mixed",
+    "unclear": "Unclear",
+}
+PROVENANCE: dict[str, str] = {
+    "reported": "Reported",
+    "derived": "Derived",
+    "reconstructed": "Reconstructed",
+}
+ROB_DOMAINS: dict[str, str] = {
+    "rob_sequence_generation": "Sequence generation",
+    "rob_allocation_concealment": "Allocation concealment",
+    "rob_blinding_assessors": "Blinding of assessors",
+    "rob_incomplete_data": "Incomplete outcome data",
+    "rob_selective_reporting": "Selective reporting",
+    "rob_power_calculation": "Power calculation",
+    "rob_intent_to_treat": "Intention to treat",
+}
+ROB_LEVELS: dict[str, str] = {"low": "Low", "unclear": "Unclear", "high": "High"}
+
+#: Trial columns a subgroup analysis can split by, with the words the app shows.
+MODERATORS: dict[str, str] = {
+    "category": "Organisational category",
+    "quality": "AHRQ quality",
+    "control": "Control condition",
+    "leadership": "Peer leadership",
+    "format": "Format",
+    **ROB_DOMAINS,
+}
+
+#: Vocabulary of each moderator column (for labels and validation).
+VOCABULARY: dict[str, dict[str, str]] = {
+    "category": CATEGORIES,
+    "quality": QUALITY,
+    "control": CONTROLS,
+    "leadership": LEADERSHIP,
+    "format": FORMATS,
+    "provenance": PROVENANCE,
+    **{d: ROB_LEVELS for d in ROB_DOMAINS},
+}
+
+#: Trial columns merged onto every selected effect row (when the trials frame has them).
+TRIAL_COLUMNS: tuple[str, ...] = (
+    "label", "year", "category", "quality", "control", "leadership", "format", "n_randomized", "country",
+    *ROB_DOMAINS,
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the current view keeps. Every field is a tuple of codebook values; empty means all.
+
+    Attributes
+    ----------
+    categories, quality, control, leadership, formats : tuple of str
+        Trial-level filters on the columns ``category``, ``quality``, ``control``, ``leadership``, ``format``.
+    provenance : tuple of str
+        Effect-row filter on ``provenance`` (reported / derived / reconstructed).
+    rob : tuple of (domain, levels)
+        Risk-of-bias filters, e.g. ``(("rob_blinding_assessors", ("low",)),)``; a domain with no levels is ignored.
+    excluded_trials : tuple of str
+        ``trial_id`` values left out by the user.
+    """
+
+    categories: tuple[str, ...] = ()
+    quality: tuple[str, ...] = ()
+    control: tuple[str, ...] = ()
+    leadership: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    provenance: tuple[str, ...] = ()
+    rob: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    excluded_trials: tuple[str, ...] = ()
+
+    def rob_levels(self, domain: str) -> tuple[str, ...]:
+        """Levels kept for one risk-of-bias domain (empty = all)."""
+        for d, levels in self.rob:
+            if d == domain:
+                return tuple(levels)
+        return ()
+
+
+def exclude_poor(filters: Filters) -> Filters:
+    """The same filters with poor-quality trials left out (the paper's sensitivity check).
+
+    ``quality = ()`` (all) becomes ``("good", "fair")``; an explicit list loses ``"poor"``. If only ``"poor"`` was
+    kept, nothing is left: the returned quality filter keeps no known level (``("none",)``), so ``select`` finds k = 0
+    and the page says so.
+    """
+    kept = filters.quality or tuple(QUALITY)
+    kept = tuple(q for q in kept if q != "poor")
+    return replace(filters, quality=kept or ("none",))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rows behind the current view for one outcome.
+
+    Attributes
+    ----------
+    trials : DataFrame
+        Trials passing the trial-level filters (independent of outcome and provenance).
+    effects : DataFrame
+        Primary effect rows of ``outcome`` for those trials, after the provenance filter, merged with the trial columns
+        of :data:`TRIAL_COLUMNS`, plus ``n`` (``n_peer + n_control`` when both are known, else ``n_randomized``);
+        sorted by ``label`` then ``effect_id``; fresh 0..k-1 index.
+    yi, vi : ndarray
+        ``effects["yi"]`` and ``effects["vi"]`` as float arrays (the input of :func:`peerstats.meta.pool`).
+    k : int
+        Number of effect rows (``len(effects)``).
+    n_participants : int
+        Sum of ``effects["n"]`` over rows where it is known.
+    provenance_counts : dict
+        ``{"reported": a, "derived": b, "reconstructed": c}`` over the effect rows (all three keys always present).
+    outcome : str
+    """
+
+    trials: pd.DataFrame
+    effects: pd.DataFrame
+    yi: np.ndarray
+    vi: np.ndarray
+    k: int
+    n_participants: int
+    provenance_counts: dict = field(default_factory=dict)
+    outcome: str = ""
+
+
+def _as_bool(s: pd.Series) -> pd.Series:
+    if s.dtype == bool:
+        return s
+    return s.astype(str).str.strip().str.lower().isin({"true", "1", "yes", "y", "t"})
+
+
+def filter_trials(trials: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Trials passing the trial-level filters of ``filters`` (provenance is not a trial-level filter)."""
+    keep = pd.Series(True, index=trials.index)
+    for column, values in (
+        ("category", filters.categories),
+        ("quality", filters.quality),
+        ("control", filters.control),
+        ("leadership", filters.leadership),
+        ("format", filters.formats),
+    ):
+        if values:
+            if column not in trials:
+                raise KeyError(f"trials has no column {column!r} to filter on")
+            keep &= trials[column].astype(str).isin(values)
+    for domain, levels in filters.rob:
+        if levels:
+            if domain not in trials:
+                raise KeyError(f"trials has no column {domain!r} to filter on")
+            keep &= trials[domain].astype(str).isin(levels)
+    if filters.excluded_trials:
+        keep &= ~trials["trial_id"].astype(str).isin(filters.excluded_trials)
+    return trials.loc[keep]
+
+
+def select(evidence, filters: Filters, outcome: str) -> Selection:
+    """Apply ``filters`` to ``evidence`` and take the primary rows of ``outcome``.
+
+    Parameters
+    ----------
+    evidence : peerstats.data.Evidence
+        Anything with ``trials`` and ``effects`` frames in the codebook's columns.
+    filters : Filters
+    outcome : str
+        Construct name, e.g. ``"personal_recovery"``.
+
+    Returns
+    -------
+    Selection
+    """
+    trials = filter_trials(evidence.trials, filters)
+    eff = evidence.effects
+    keep = (eff["outcome"].astype(str) == outcome) & eff["trial_id"].isin(trials["trial_id"])
+    if "primary" in eff:
+        keep &= _as_bool(eff["primary"])
+    if filters.provenance:
+        keep &= eff["provenance"].astype(str).isin(filters.provenance)
+    rows = eff.loc[keep]
+    extra = [c for c in TRIAL_COLUMNS if c in trials.columns and c not in rows.columns]
+    rows = rows.merge(trials[["trial_id", *extra]], on="trial_id", how="left", validate="many_to_one")
+
+    n_arms = pd.to_numeric(rows.get("n_peer"), errors="coerce") + pd.to_numeric(rows.get("n_control"), errors="coerce")
+    if "n_randomized" in rows:
+        n_arms = n_arms.fillna(pd.to_numeric(rows["n_randomized"], errors="coerce"))
+    rows = rows.assign(n=n_arms.astype(float))
+
+    sort_by = [c for c in ("label", "effect_id") if c in rows]
+    rows = rows.sort_values(sort_by, kind="stable").reset_index(drop=True) if sort_by else rows.reset_index(drop=True)
+
+    yi = pd.to_numeric(rows["yi"], errors="coerce").to_numpy(dtype=float)
+    vi = pd.to_numeric(rows["vi"], errors="coerce").to_numpy(dtype=float)
+    counts = rows["provenance"].astype(str).value_counts() if len(rows) else pd.Series(dtype=int)
+    provenance_counts = {p: int(counts.get(p, 0)) for p in PROVENANCE}
+    n_known = rows["n"].dropna()
+    return Selection(
+        trials=trials,
+        effects=rows,
+        yi=yi,
+        vi=vi,
+        k=len(rows),
+        n_participants=int(n_known.sum()) if len(n_known) else 0,
+        provenance_counts=provenance_counts,
+        outcome=outcome,
+    )
+
+
+def outcome_labels(effects: pd.DataFrame | None = None) -> dict[str, tuple[str, str, int]]:
+    """Ordered ``outcome -> (domain, label, beneficial direction)``: :data:`peerstats.data.OUTCOMES` first, then any
+    other outcome found in ``effects`` (uploads), labelled from its name, domain from the rows, direction +1."""
+    from peerstats.data import OUTCOMES
+
+    out = dict(OUTCOMES)
+    if effects is not None and len(effects):
+        for name, grp in effects.groupby("outcome", sort=False):
+            name = str(name)
+            if name not in out:
+                domain = str(grp["domain"].iloc[0]) if "domain" in grp else "personal"
+                out[name] = (domain, name.replace("_", " ").capitalize(), 1)
+    personal = {k: v for k, v in out.items() if v[0] == "personal"}
+    other = {k: v for k, v in out.items() if v[0] != "personal"}
+    return {**personal, **other}
+
+
+def outcome_table(evidence, filters: Filters, method: str = "DL", test: str = "z", level: float = 0.95) -> pd.DataFrame:
+    """Pool every outcome under the same filters: one row per outcome in :func:`outcome_labels` order.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``outcome, label, domain, k, n, estimate, ci_low, ci_high, pval, i2, tau2, reported, derived,
+        reconstructed, note``. ``k = 0`` rows have ``nan`` statistics and ``note = "no trials"``; a failed iterative
+        estimator gives ``nan`` with the error message in ``note``.
+    """
+    from peerstats.meta import pool
+
+    rows = []
+    for outcome, (domain, label, _direction) in outcome_labels(evidence.effects).items():
+        sel = select(evidence, filters, outcome)
+        row = {
+            "outcome": outcome, "label": label, "domain": domain, "k": sel.k, "n": sel.n_participants,
+            "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "pval": np.nan, "i2": np.nan, "tau2": np.nan,
+            **sel.provenance_counts, "note": "",
+        }
+        try:
+            res = pool(sel.yi, sel.vi, method=method, test=test, level=level)
+        except NoStudiesError:
+            row["note"] = "no trials"
+        except (ConvergenceError, ValueError) as exc:
+            row["note"] = str(exc)
+        else:
+            row.update(estimate=res.estimate, ci_low=res.ci_low, ci_high=res.ci_high, pval=res.pval, i2=res.i2,
+                       tau2=res.tau2)
+            if sel.k == 1:
+                row["note"] = "one trial: its own estimate"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def crosstab(trials: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
+    """How two moderators overlap: counts of trials per (``rows`` value, ``columns`` value), with totals.
+
+    Values are shown with their codebook labels; combinations with no trials count 0.
+    """
+    r = trials[rows].astype(str).map(lambda v: VOCABULARY.get(rows, {}).get(v, v))
+    c = trials[columns].astype(str).map(lambda v: VOCABULARY.get(columns, {}).get(v, v))
+    tab = pd.crosstab(r.rename(MODERATORS.get(rows, rows)), c.rename(MODERATORS.get(columns, columns)),
+                      margins=True, margins_name="Total")
+    return tab
