@@ -71,7 +71,7 @@ def _check(name: str, values: np.ndarray, *, positive: bool = False, at_least: f
             rule = "finite and > 0"
         if at_least is not None:
             rule = f"finite and >= {at_least:g}"
-        raise ValueError(f"{name} must be {rule}; got {flat[i]!r} at index {i}")
+        raise ValueError(f"{name} must be {rule}; got {float(flat[i])!r} at index {i}")
 
 
 def hedges_j(df):

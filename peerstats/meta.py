@@ -102,11 +102,11 @@ def _validate(yi, vi, *, allow_empty: bool = False) -> tuple[np.ndarray, np.ndar
     bad = ~np.isfinite(yi)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"yi must be finite; got {yi[i]!r} at index {i}")
+        raise ValueError(f"yi must be finite; got {float(yi[i])!r} at index {i}")
     bad = ~(np.isfinite(vi) & (vi > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"vi must be finite and > 0; got {vi[i]!r} at index {i}")
+        raise ValueError(f"vi must be finite and > 0; got {float(vi[i])!r} at index {i}")
     return yi, vi
 
 
