@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from peerstats.errors import ConvergenceError, NoStudiesError
+from peerstats.meta import pool
 
 # --------------------------------------------------------------------------------------------------------------------
 # Vocabulary of the codebook (data/README.md), with the words the app shows. Order = display order.
@@ -226,10 +227,13 @@ def select(evidence, filters: Filters, outcome: str) -> Selection:
     extra = [c for c in TRIAL_COLUMNS if c in trials.columns and c not in rows.columns]
     rows = rows.merge(trials[["trial_id", *extra]], on="trial_id", how="left", validate="many_to_one")
 
-    n_arms = pd.to_numeric(rows.get("n_peer"), errors="coerce") + pd.to_numeric(rows.get("n_control"), errors="coerce")
-    if "n_randomized" in rows:
-        n_arms = n_arms.fillna(pd.to_numeric(rows["n_randomized"], errors="coerce"))
-    rows = rows.assign(n=n_arms.astype(float))
+    def num(col: str) -> pd.Series:
+        if col not in rows:
+            return pd.Series(np.nan, index=rows.index, dtype=float)
+        return pd.to_numeric(rows[col], errors="coerce").astype(float)
+
+    n_arms = (num("n_peer") + num("n_control")).fillna(num("n_randomized"))
+    rows = rows.assign(n=n_arms)
 
     sort_by = [c for c in ("label", "effect_id") if c in rows]
     rows = rows.sort_values(sort_by, kind="stable").reset_index(drop=True) if sort_by else rows.reset_index(drop=True)
@@ -251,12 +255,16 @@ def select(evidence, filters: Filters, outcome: str) -> Selection:
     )
 
 
-def outcome_labels(effects: pd.DataFrame | None = None) -> dict[str, tuple[str, str, int]]:
-    """Ordered ``outcome -> (domain, label, beneficial direction)``: :data:`peerstats.data.OUTCOMES` first, then any
-    other outcome found in ``effects`` (uploads), labelled from its name, domain from the rows, direction +1."""
-    from peerstats.data import OUTCOMES
+def outcome_labels(effects: pd.DataFrame | None = None,
+                   outcomes: dict | None = None) -> dict[str, tuple[str, str, int]]:
+    """Ordered ``outcome -> (domain, label, beneficial direction)``, personal before clinical.
 
-    out = dict(OUTCOMES)
+    ``outcomes`` (default :data:`peerstats.data.OUTCOMES`) first, then any other outcome found in ``effects``
+    (uploads), labelled from its name, domain from its rows, direction +1.
+    """
+    if outcomes is None:
+        from peerstats.data import OUTCOMES as outcomes
+    out = dict(outcomes)
     if effects is not None and len(effects):
         for name, grp in effects.groupby("outcome", sort=False):
             name = str(name)
@@ -268,8 +276,11 @@ def outcome_labels(effects: pd.DataFrame | None = None) -> dict[str, tuple[str, 
     return {**personal, **other}
 
 
-def outcome_table(evidence, filters: Filters, method: str = "DL", test: str = "z", level: float = 0.95) -> pd.DataFrame:
+def outcome_table(evidence, filters: Filters, method: str = "DL", test: str = "z", level: float = 0.95,
+                  outcomes: dict | None = None) -> pd.DataFrame:
     """Pool every outcome under the same filters: one row per outcome in :func:`outcome_labels` order.
+
+    ``outcomes``: as in :func:`outcome_labels`.
 
     Returns
     -------
@@ -278,10 +289,8 @@ def outcome_table(evidence, filters: Filters, method: str = "DL", test: str = "z
         reconstructed, note``. ``k = 0`` rows have ``nan`` statistics and ``note = "no trials"``; a failed iterative
         estimator gives ``nan`` with the error message in ``note``.
     """
-    from peerstats.meta import pool
-
     rows = []
-    for outcome, (domain, label, _direction) in outcome_labels(evidence.effects).items():
+    for outcome, (domain, label, _direction) in outcome_labels(evidence.effects, outcomes).items():
         sel = select(evidence, filters, outcome)
         row = {
             "outcome": outcome, "label": label, "domain": domain, "k": sel.k, "n": sel.n_participants,

@@ -1,0 +1,301 @@
+"""The view state and the URL: the only module that touches ``st.query_params``.
+
+A :class:`ViewState` is everything a copied link must reproduce: the page, the filters, the outcome, the estimator
+(``method``), the test (``test``: "z" or "knha") and the Subgroups page's moderator. It is encoded as a short query
+string (defaults left out, lists comma-separated), e.g. ``?page=subgroups&outcome=hope&quality=fair,good&method=REML``.
+
+Pure functions (testable without Streamlit):
+
+* :func:`encode` / :func:`decode`: ViewState <-> ``dict[str, str]``. ``decode`` never raises: unknown keys are ignored,
+  invalid values dropped or replaced by the default, lists put in canonical (vocabulary) order.
+* :func:`to_widgets` / :func:`from_widgets`: ViewState <-> the session-state values of the sidebar's widget keys.
+* :data:`PRESETS`: the workshop presets as functions ``ViewState -> ViewState``.
+
+Streamlit glue (called by ``app.py`` and the sidebar): :func:`init_session`, :func:`write_url`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from peerstats.select import (
+    CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, MODERATORS, PROVENANCE, QUALITY, ROB_DOMAINS, ROB_LEVELS, Filters,
+)
+
+#: Pages: key (url path, ``page`` query value) -> title. The first is the home page.
+PAGES: dict[str, str] = {
+    "explore": "Explore",
+    "subgroups": "Subgroups",
+    "sensitivity": "Sensitivity",
+    "small-study-effects": "Small-study effects",
+    "risk-of-bias": "Risk of bias",
+    "reproduce": "Reproduce the paper",
+    "data": "Data",
+    "about": "About",
+}
+METHODS: dict[str, str] = {
+    "DL": "DerSimonian-Laird (the paper)",
+    "REML": "Restricted maximum likelihood",
+    "PM": "Paule-Mandel",
+    "FE": "Common (fixed) effect",
+}
+TESTS: dict[str, str] = {"z": "z (normal)", "knha": "Knapp-Hartung (t)"}
+DEFAULT_OUTCOME = "personal_recovery"
+
+# query key -> (Filters field, vocabulary or None for free ids)
+_LIST_PARAMS: dict[str, tuple[str, Mapping[str, str] | None]] = {
+    "category": ("categories", CATEGORIES),
+    "quality": ("quality", QUALITY),
+    "control": ("control", CONTROLS),
+    "leadership": ("leadership", LEADERSHIP),
+    "format": ("formats", FORMATS),
+    "provenance": ("provenance", PROVENANCE),
+    "exclude": ("excluded_trials", None),
+}
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything a link reproduces. Defaults = the paper's main analysis of personal recovery on the home page."""
+
+    page: str = "explore"
+    filters: Filters = field(default_factory=Filters)
+    outcome: str = DEFAULT_OUTCOME
+    method: str = "DL"
+    test: str = "z"
+    moderator: str = "category"
+
+
+DEFAULT = ViewState()
+
+
+def _split(value) -> list[str]:
+    """Query values arrive as "a,b" strings (or lists of them from repeated keys)."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    out: list[str] = []
+    for item in items:
+        out.extend(v.strip() for v in str(item).split(",") if v.strip())
+    return out
+
+
+def _canonical(values: Iterable[str], vocabulary: Iterable[str] | None) -> tuple[str, ...]:
+    """Known values only, no duplicates, in vocabulary order (or first-seen order for free ids)."""
+    values = list(dict.fromkeys(values))
+    if vocabulary is None:
+        return tuple(values)
+    vocab = list(vocabulary)
+    return tuple(v for v in vocab if v in values)
+
+
+def encode(view: ViewState) -> dict[str, str]:
+    """ViewState -> query parameters; values equal to the default are left out.
+
+    Examples
+    --------
+    >>> encode(ViewState(outcome="hope", filters=Filters(quality=("good", "fair"))))
+    {'outcome': 'hope', 'quality': 'good,fair'}
+    """
+    out: dict[str, str] = {}
+    if view.page != DEFAULT.page:
+        out["page"] = view.page
+    if view.outcome != DEFAULT.outcome:
+        out["outcome"] = view.outcome
+    if view.method != DEFAULT.method:
+        out["method"] = view.method
+    if view.test != DEFAULT.test:
+        out["test"] = view.test
+    if view.moderator != DEFAULT.moderator:
+        out["moderator"] = view.moderator
+    f = view.filters
+    for key, (attr, _vocab) in _LIST_PARAMS.items():
+        values = getattr(f, attr)
+        if values:
+            out[key] = ",".join(values)
+    for domain, levels in f.rob:
+        if levels:
+            out[domain] = ",".join(levels)
+    return out
+
+
+def decode(params: Mapping[str, object], outcomes: Iterable[str] | None = None,
+           trial_ids: Iterable[str] | None = None) -> ViewState:
+    """Query parameters -> ViewState, validating every value; never raises.
+
+    Parameters
+    ----------
+    params : mapping
+        ``st.query_params.to_dict()`` (values ``str``) or AppTest's dict (``str`` or ``list[str]``).
+    outcomes : iterable of str, optional
+        Known outcome names; an unknown ``outcome`` falls back to the default. ``None`` accepts any non-empty name.
+    trial_ids : iterable of str, optional
+        Known trial ids; unknown ids in ``exclude`` are dropped. ``None`` keeps them all.
+    """
+    def one(key: str) -> str | None:
+        vals = _split(params.get(key))
+        return vals[-1] if vals else None
+
+    page = one("page")
+    page = page if page in PAGES else DEFAULT.page
+    outcome = one("outcome")
+    known_outcomes = None if outcomes is None else set(outcomes)
+    if not outcome or (known_outcomes is not None and outcome not in known_outcomes):
+        outcome = DEFAULT.outcome
+    method = (one("method") or "").upper()
+    method = method if method in METHODS else DEFAULT.method
+    test = (one("test") or "").lower()
+    test = test if test in TESTS else DEFAULT.test
+    moderator = one("moderator")
+    moderator = moderator if moderator in MODERATORS else DEFAULT.moderator
+
+    kwargs: dict[str, tuple] = {}
+    for key, (attr, vocab) in _LIST_PARAMS.items():
+        values = _split(params.get(key))
+        if vocab is None and trial_ids is not None:
+            known = set(trial_ids)
+            values = [v for v in values if v in known]
+        kwargs[attr] = _canonical(values, vocab)
+    rob = []
+    for domain in ROB_DOMAINS:
+        levels = _canonical(_split(params.get(domain)), ROB_LEVELS)
+        if levels:
+            rob.append((domain, levels))
+    return ViewState(page=page, filters=Filters(**kwargs, rob=tuple(rob)), outcome=outcome, method=method, test=test,
+                     moderator=moderator)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Widgets <-> ViewState (pure)
+# --------------------------------------------------------------------------------------------------------------------
+#: Widget key of each list filter (multiselects holding codebook values).
+FILTER_KEYS: dict[str, str] = {
+    "categories": "f_categories",
+    "quality": "f_quality",
+    "control": "f_control",
+    "leadership": "f_leadership",
+    "formats": "f_formats",
+    "provenance": "f_provenance",
+    "excluded_trials": "f_excluded",
+}
+ROB_KEYS: dict[str, str] = {domain: f"f_{domain}" for domain in ROB_DOMAINS}
+OUTCOME_KEY = "v_outcome"
+METHOD_KEY = "v_method"
+KNHA_KEY = "v_knha"
+MODERATOR_KEY = "v_moderator"
+EXCLUDE_POOR_KEY = "f_exclude_poor"
+_VOCAB_OF: dict[str, Mapping[str, str] | None] = {
+    "categories": CATEGORIES, "quality": QUALITY, "control": CONTROLS, "leadership": LEADERSHIP,
+    "formats": FORMATS, "provenance": PROVENANCE, "excluded_trials": None,
+}
+
+
+def excludes_poor(quality: Iterable[str]) -> bool:
+    """True when a quality filter keeps some levels but not "poor" (what the "Exclude poor-quality" box shows)."""
+    q = tuple(quality)
+    return bool(q) and "poor" not in q
+
+
+def to_widgets(view: ViewState) -> dict[str, object]:
+    """Session-state values of the sidebar's widget keys for ``view`` (lists for multiselects)."""
+    f = view.filters
+    out: dict[str, object] = {key: list(getattr(f, attr)) for attr, key in FILTER_KEYS.items()}
+    for domain, key in ROB_KEYS.items():
+        out[key] = list(f.rob_levels(domain))
+    out[EXCLUDE_POOR_KEY] = excludes_poor(f.quality)
+    out[OUTCOME_KEY] = view.outcome
+    out[METHOD_KEY] = view.method
+    out[KNHA_KEY] = view.test == "knha"
+    return out
+
+
+def from_widgets(values: Mapping[str, object], page: str, moderator: str = DEFAULT.moderator) -> ViewState:
+    """ViewState from the sidebar's widget values (missing keys take defaults; lists canonicalised)."""
+    kwargs = {}
+    for attr, key in FILTER_KEYS.items():
+        kwargs[attr] = _canonical([str(v) for v in (values.get(key) or [])], _VOCAB_OF[attr])
+    rob = []
+    for domain, key in ROB_KEYS.items():
+        levels = _canonical([str(v) for v in (values.get(key) or [])], ROB_LEVELS)
+        if levels:
+            rob.append((domain, levels))
+    method = values.get(METHOD_KEY) or DEFAULT.method
+    return ViewState(
+        page=page,
+        filters=Filters(**kwargs, rob=tuple(rob)),
+        outcome=str(values.get(OUTCOME_KEY) or DEFAULT.outcome),
+        method=str(method) if method in METHODS else DEFAULT.method,
+        test="knha" if values.get(KNHA_KEY) else "z",
+        moderator=moderator if moderator in MODERATORS else DEFAULT.moderator,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Presets for workshops
+# --------------------------------------------------------------------------------------------------------------------
+def _paper(view: ViewState) -> ViewState:
+    """The paper's main analysis: every trial and row, DerSimonian-Laird, z-test (page and outcome kept)."""
+    return replace(view, filters=Filters(), method="DL", test="z")
+
+
+def _fair_good(view: ViewState) -> ViewState:
+    """As the paper, but fair- and good-quality trials only."""
+    return replace(_paper(view), filters=Filters(quality=("good", "fair")))
+
+
+def _online(view: ViewState) -> ViewState:
+    """As the paper, but only trials of peers online."""
+    return replace(_paper(view), filters=Filters(categories=("online",)))
+
+
+#: Preset label -> (widget key of its button, transform).
+PRESETS: dict[str, tuple[str, Callable[[ViewState], ViewState]]] = {
+    "The paper's main analysis": ("preset_paper", _paper),
+    "Fair/good quality only": ("preset_fair_good", _fair_good),
+    "Peers online only": ("preset_online", _online),
+}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Streamlit glue: the only place that reads or writes st.query_params
+# --------------------------------------------------------------------------------------------------------------------
+_URL_READ = "_url_read"
+_URL_PAGE = "_url_page"
+_LAST_QUERY = "_last_query"
+
+
+def init_session(outcomes: Iterable[str], trial_ids: Iterable[str]) -> None:
+    """First run of a browser session: decode the URL and seed the widget keys from it. Later runs: do nothing.
+
+    The page named in the URL (if any) is kept under ``st.session_state["_url_page"]`` for ``app.py`` to switch to.
+    """
+    import streamlit as st
+
+    if st.session_state.get(_URL_READ):
+        return
+    params = st.query_params.to_dict()
+    view = decode(params, outcomes=outcomes, trial_ids=trial_ids)
+    for key, value in to_widgets(view).items():
+        st.session_state[key] = value
+    st.session_state[MODERATOR_KEY] = view.moderator
+    st.session_state["_view"] = view
+    st.session_state[_URL_PAGE] = view.page if "page" in params else None
+    st.session_state[_URL_READ] = True
+
+
+def requested_page() -> str | None:
+    """The page a freshly opened link asked for, once (then ``None``)."""
+    import streamlit as st
+
+    return st.session_state.pop(_URL_PAGE, None)
+
+
+def write_url(view: ViewState) -> None:
+    """Make the URL say ``view`` (only writes when it differs, so reruns stay cheap)."""
+    import streamlit as st
+
+    wanted = encode(view)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+    st.session_state["_view"] = view

@@ -1,0 +1,153 @@
+"""Plain-language sentences for the headline: numbers in words a clinician grasps in seconds.
+
+Pure functions (no Streamlit). Conventions:
+
+* Size by Cohen's thresholds, as the paper uses them: |SMD| < 0.2 "very small", < 0.5 "small", < 0.8 "medium",
+  otherwise "large" (Cohen 1988; Egmose et al. 2023, Methods).
+* Direction by the outcome's beneficial direction ``b`` (+1 when more is better, e.g. hope; -1 when less is better,
+  e.g. anxiety): ``b * SMD > 0`` favours peer support, ``< 0`` favours control.
+* Heterogeneity by I² (Cochrane Handbook 10.10.2 bands): < 25% "low", < 50% "moderate", < 75% "substantial",
+  otherwise "considerable"; the paper calls it substantial when p < 0.1 and I² > 50%.
+* Provenance mix: "10 trials: 3 reported, 1 derived, 6 reconstructed" (zero counts left out).
+"""
+
+from __future__ import annotations
+
+import math
+
+MINUS = "\u2212"
+
+
+def _finite(x) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(x, digits: int = 2) -> str:
+    """A number with ``digits`` decimals and a true minus sign; "n/a" for nan/None."""
+    if not _finite(x):
+        return "n/a"
+    s = f"{float(x):.{digits}f}"
+    if s.startswith("-"):
+        s = s[1:] if float(s) == 0 else MINUS + s[1:]
+    return s
+
+
+def fmt_ci(low, high, digits: int = 2) -> str:
+    """"0.11 to 0.29"."""
+    return f"{fmt(low, digits)} to {fmt(high, digits)}"
+
+
+def fmt_p(p) -> str:
+    """p-value: "< 0.001" below 0.001, else three decimals; "n/a" for nan."""
+    if not _finite(p):
+        return "n/a"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_phrase(p) -> str:
+    """"p < 0.001" or "p = 0.015"."""
+    f = fmt_p(p)
+    return f"p {f}" if f.startswith("<") else f"p = {f}"
+
+
+def fmt_pct(x) -> str:
+    """A percentage with no decimals: "47%"."""
+    return "n/a" if not _finite(x) else f"{float(x):.0f}%"
+
+
+def fmt_int(n) -> str:
+    """An integer with thousands separators: "4,104"."""
+    return "n/a" if not _finite(n) else f"{int(round(float(n))):,}"
+
+
+def magnitude(smd) -> str:
+    """Cohen's size words for |smd|: very small (< 0.2), small (< 0.5), medium (< 0.8), large."""
+    a = abs(float(smd))
+    if a < 0.2:
+        return "very small"
+    if a < 0.5:
+        return "small"
+    if a < 0.8:
+        return "medium"
+    return "large"
+
+
+def direction(smd, beneficial: int) -> str:
+    """"favours peer support" / "favours control" / "shows no difference" from the sign of beneficial * smd."""
+    v = float(smd) * (1 if beneficial >= 0 else -1)
+    if v > 0:
+        return "favours peer support"
+    if v < 0:
+        return "favours control"
+    return "shows no difference"
+
+
+def heterogeneity_words(i2, q_pval=float("nan")) -> str:
+    """Heterogeneity in words, e.g. "moderate heterogeneity (I² = 47%, Q-test p = 0.020)"."""
+    if not _finite(i2):
+        return "heterogeneity cannot be assessed with one trial"
+    if i2 < 25:
+        word = "low"
+    elif i2 < 50:
+        word = "moderate"
+    elif i2 < 75:
+        word = "substantial"
+    else:
+        word = "considerable"
+    detail = f"I² = {fmt_pct(i2)}"
+    if _finite(q_pval):
+        detail += f", Q-test {p_phrase(q_pval)}"
+    return f"{word} heterogeneity ({detail})"
+
+
+def provenance_mix(counts: dict, unit: str = "trial") -> str:
+    """"10 trials: 3 reported, 1 derived, 6 reconstructed" (zeros left out; "0 trials" when empty)."""
+    order = ("reported", "derived", "reconstructed")
+    total = sum(int(counts.get(p, 0)) for p in order)
+    head = f"{total} {unit}{'' if total == 1 else 's'}"
+    parts = [f"{int(counts[p])} {p}" for p in order if int(counts.get(p, 0))]
+    return f"{head}: {', '.join(parts)}" if parts else head
+
+
+def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict) -> str:
+    """The one sentence under the headline numbers.
+
+    Parameters
+    ----------
+    result : peerstats.meta.PoolResult or None
+        ``None`` when no trial is selected (k = 0).
+    outcome_label : str
+        The outcome in words, e.g. "personal recovery".
+    beneficial : int
+        +1 when more of the outcome is better, -1 when less is better.
+    provenance_counts : dict
+        ``Selection.provenance_counts``.
+
+    Examples
+    --------
+    k = 10, SMD 0.20 (0.11 to 0.29), I² 47%:
+    "10 trials: 3 reported, 1 derived, 6 reconstructed. Peer support had a small effect on personal recovery that
+    favours peer support (SMD 0.20, 95% CI 0.11 to 0.29, p < 0.001), with moderate heterogeneity (I² = 47%, Q-test
+    p = 0.020)."
+    """
+    what = outcome_label[:1].lower() + outcome_label[1:] if outcome_label else "this outcome"
+    if result is None or getattr(result, "k", 0) == 0:
+        return (f"No trials match the current filters for {what}: there is nothing to pool. "
+                "Widen the filters in the sidebar.")
+    mix = provenance_mix(provenance_counts)
+    level = int(round(100 * getattr(result, "level", 0.95)))
+    est = result.estimate
+    stats = f"SMD {fmt(est)}, {level}% CI {fmt_ci(result.ci_low, result.ci_high)}, {p_phrase(result.pval)}"
+    if not _finite(est):
+        return f"{mix}. The pooled effect on {what} could not be computed."
+    significant = _finite(result.ci_low) and (result.ci_low > 0 or result.ci_high < 0)
+    effect = f"a {magnitude(est)} effect on {what} that {direction(est, beneficial)}"
+    if result.k == 1:
+        return (f"{mix}. Only one trial, so nothing is pooled: it shows {effect} ({stats}). "
+                "One trial cannot show heterogeneity.")
+    caveat = "" if significant else f"; the {level}% CI includes no effect"
+    return (f"{mix}. Peer support had {effect} ({stats}{caveat}), with "
+            f"{heterogeneity_words(result.i2, result.q_pval)}.")

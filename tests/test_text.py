@@ -1,0 +1,90 @@
+"""dashboard.text: the plain-language headline sentence."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from dashboard.text import (
+    direction, fmt, fmt_ci, fmt_p, headline_sentence, heterogeneity_words, magnitude, provenance_mix,
+)
+
+NAN = float("nan")
+
+
+def result(k=10, estimate=0.20, ci_low=0.11, ci_high=0.29, pval=0.00002, i2=47.0, q_pval=0.02):
+    return SimpleNamespace(k=k, estimate=estimate, ci_low=ci_low, ci_high=ci_high, pval=pval, i2=i2, q_pval=q_pval,
+                           level=0.95)
+
+
+@pytest.mark.parametrize("smd, word", [
+    (0.0, "very small"), (0.12, "very small"), (0.199, "very small"), (0.2, "small"), (-0.21, "small"),
+    (0.499, "small"), (0.5, "medium"), (-0.79, "medium"), (0.8, "large"), (-1.3, "large"),
+])
+def test_cohen_thresholds(smd, word):
+    assert magnitude(smd) == word
+
+
+def test_direction_uses_the_beneficial_direction():
+    assert direction(0.20, +1) == "favours peer support"      # more hope is better
+    assert direction(-0.21, -1) == "favours peer support"     # less anxiety is better
+    assert direction(0.15, -1) == "favours control"           # more anxiety under peer support
+    assert direction(-0.1, +1) == "favours control"
+    assert direction(0.0, +1) == "shows no difference"
+
+
+@pytest.mark.parametrize("i2, word", [(0, "low"), (24.9, "low"), (25, "moderate"), (47, "moderate"),
+                                       (50, "substantial"), (68, "substantial"), (75, "considerable")])
+def test_heterogeneity_bands(i2, word):
+    assert heterogeneity_words(i2, 0.03).startswith(word + " heterogeneity")
+
+
+def test_heterogeneity_details_and_single_trial():
+    assert heterogeneity_words(68, 0.03) == "substantial heterogeneity (I² = 68%, Q-test p = 0.030)"
+    assert heterogeneity_words(0, 0.0004) == "low heterogeneity (I² = 0%, Q-test p < 0.001)"
+    assert "one trial" in heterogeneity_words(NAN)
+
+
+def test_provenance_mix_in_words():
+    assert provenance_mix({"reported": 3, "derived": 1, "reconstructed": 6}) == (
+        "10 trials: 3 reported, 1 derived, 6 reconstructed")
+    assert provenance_mix({"reported": 1, "derived": 0, "reconstructed": 0}) == "1 trial: 1 reported"
+    assert provenance_mix({"reported": 0, "derived": 0, "reconstructed": 0}) == "0 trials"
+
+
+def test_number_formats():
+    assert fmt(-0.214) == "\u22120.21" and fmt(0.2) == "0.20" and fmt(NAN) == "n/a" and fmt(None) == "n/a"
+    assert fmt(-0.001) == "0.00"   # no "-0.00"
+    assert fmt_ci(-0.40, -0.02) == "\u22120.40 to \u22120.02"
+    assert fmt_p(0.0004) == "< 0.001" and fmt_p(0.015) == "0.015" and fmt_p(NAN) == "n/a"
+
+
+def test_headline_for_the_papers_personal_recovery_result():
+    counts = {"reported": 3, "derived": 1, "reconstructed": 6}
+    s = headline_sentence(result(), "Personal recovery", +1, counts)
+    assert s == ("10 trials: 3 reported, 1 derived, 6 reconstructed. Peer support had a small effect on personal "
+                 "recovery that favours peer support (SMD 0.20, 95% CI 0.11 to 0.29, p < 0.001), with moderate "
+                 "heterogeneity (I² = 47%, Q-test p = 0.020).")
+
+
+def test_headline_anxiety_lower_is_better_and_nonsignificant_caveat():
+    counts = {"reported": 4, "derived": 0, "reconstructed": 0}
+    s = headline_sentence(result(k=4, estimate=-0.21, ci_low=-0.40, ci_high=-0.02, pval=0.03, i2=68, q_pval=0.03),
+                          "Anxiety", -1, counts)
+    assert "small effect on anxiety that favours peer support" in s
+    assert "includes no effect" not in s
+    ns = headline_sentence(result(k=2, estimate=0.27, ci_low=-0.02, ci_high=0.56, pval=0.07, i2=72, q_pval=0.07),
+                           "Personal recovery", +1, {"reported": 2})
+    assert "the 95% CI includes no effect" in ns and "substantial heterogeneity" in ns
+
+
+def test_headline_k0_and_k1_say_so_in_words():
+    s0 = headline_sentence(None, "Hope", +1, {})
+    assert s0.startswith("No trials match the current filters for hope")
+    one = result(k=1, estimate=0.3, ci_low=-0.09, ci_high=0.69, pval=0.13, i2=NAN, q_pval=NAN)
+    s1 = headline_sentence(one, "Hope", +1, {"reported": 1})
+    assert s1.startswith("1 trial: 1 reported. Only one trial, so nothing is pooled")
+    assert "cannot show heterogeneity" in s1
+    assert math.isnan(one.i2)
