@@ -53,7 +53,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from .errors import ConvergenceError, NoStudiesError
 
@@ -82,6 +82,37 @@ _NAN = float("nan")
 _REML_THRESHOLD = 1e-12  # stop Fisher scoring when tau2 changes by less than this (metafor: 1e-5)
 _MAXITER = 1000
 _ROOT_XTOL = 1e-14  # brentq absolute tolerance for PM and the Q-profile bounds (metafor's uniroot: ~1.2e-4)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# distribution functions: scipy.special ufuncs (about 50 times faster per call than scipy.stats objects, and the same
+# numbers: scipy.stats.norm/t/chi2/f are built on these)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _z_crit(level: float) -> float:
+    return float(special.ndtri(0.5 + level / 2))
+
+
+def _t_crit(level: float, df: float) -> float:
+    return float(special.stdtrit(df, 0.5 + level / 2))
+
+
+def _z_pval(z: float) -> float:
+    return float(2 * special.ndtr(-abs(z)))
+
+
+def _t_pval(t: float, df: float) -> float:
+    return float(2 * special.stdtr(df, -abs(t)))
+
+
+def _chi2_sf(q: float, df: float) -> float:
+    return float(special.chdtrc(df, q))
+
+
+def _chi2_isf(p: float, df: float) -> float:
+    """The value x with P(chi2_df > x) = p."""
+    return float(special.chdtri(df, p))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -126,6 +157,8 @@ def _check_options(method: str, test: str, level: float) -> None:
 
 @dataclass(frozen=True)
 class _WLS:
+    """Weighted least squares of y on X. A one-column X is always the intercept in this module."""
+
     beta: np.ndarray  # (p,)
     vb: np.ndarray  # (p, p) = (X'WX)^-1
     resid: np.ndarray  # y - X beta
@@ -134,6 +167,11 @@ class _WLS:
 
 
 def _wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> _WLS:
+    if X.shape[1] == 1:  # intercept-only (every one-column design here): scalar arithmetic, no matrix inverse
+        sw = w.sum()
+        mu = float(np.dot(w, y)) / sw
+        resid = y - mu
+        return _WLS(np.array([mu]), np.array([[1.0 / sw]]), resid, float(np.dot(w, resid * resid)), w)
     xw = X * w[:, None]
     vb = np.linalg.inv(X.T @ xw)
     beta = vb @ (xw.T @ y)
@@ -143,6 +181,8 @@ def _wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> _WLS:
 
 def _trace_p(X: np.ndarray, w: np.ndarray, vb: np.ndarray) -> float:
     """tr(P) with P = W - W X (X'WX)^-1 X' W."""
+    if X.shape[1] == 1:
+        return float(w.sum() - np.dot(w, w) * vb[0, 0])
     b = X.T @ (X * (w * w)[:, None])
     return float(w.sum() - np.trace(vb @ b))
 
@@ -241,13 +281,13 @@ class _Model:
     @property
     def crit(self) -> float:
         if self.test == "knha":
-            return float(stats.t.ppf(0.5 + self.level / 2, self.k - self.p))
-        return float(stats.norm.ppf(0.5 + self.level / 2))
+            return _t_crit(self.level, self.k - self.p)
+        return _z_crit(self.level)
 
     def pvalue(self, statistic: float) -> float:
         if self.test == "knha":
-            return float(2 * stats.t.sf(abs(statistic), self.k - self.p))
-        return float(2 * stats.norm.sf(abs(statistic)))
+            return _t_pval(statistic, self.k - self.p)
+        return _z_pval(statistic)
 
     @property
     def i2(self) -> float:
@@ -282,6 +322,7 @@ def _fit(y: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, test: str, l
 
 
 def _ones(k: int) -> np.ndarray:
+    """The intercept-only design matrix (a column of ones)."""
     return np.ones((k, 1))
 
 
@@ -370,7 +411,7 @@ def _qprofile(y, vi, X, level, s2) -> tuple[float, float, float, float]:
     alpha = 1 - level
     q0 = _q_gen(y, vi, X, 0.0)
     bounds = []
-    for crit in (stats.chi2.ppf(1 - alpha / 2, df), stats.chi2.ppf(alpha / 2, df)):
+    for crit in (_chi2_isf(alpha / 2, df), _chi2_isf(1 - alpha / 2, df)):
         if q0 < crit:
             bounds.append(0.0)
             continue
@@ -385,11 +426,11 @@ def _qprofile(y, vi, X, level, s2) -> tuple[float, float, float, float]:
 def _single(yi: np.ndarray, vi: np.ndarray, method: str, test: str, level: float) -> PoolResult:
     """k = 1: the study itself; heterogeneity is undefined and reported as nan. A z-interval is used (no df for t)."""
     est, se = float(yi[0]), float(math.sqrt(vi[0]))
-    crit = float(stats.norm.ppf(0.5 + level / 2))
+    crit = _z_crit(level)
     z = est / se
     return PoolResult(
         method=method, test=test, level=level, k=1, estimate=est, se=se, ci_low=est - crit * se,
-        ci_high=est + crit * se, statistic=z, pval=float(2 * stats.norm.sf(abs(z))), df=math.inf, tau2=_NAN,
+        ci_high=est + crit * se, statistic=z, pval=_z_pval(z), df=math.inf, tau2=_NAN,
         tau2_ci_low=_NAN, tau2_ci_high=_NAN, i2=_NAN, i2_ci_low=_NAN, i2_ci_high=_NAN, h2=_NAN, q=0.0, q_df=0,
         q_pval=_NAN, pi_low=est - crit * se, pi_high=est + crit * se, weights=np.array([100.0]),
     )
@@ -456,7 +497,7 @@ def pool(yi, vi, method: str = "DL", test: str = "z", level: float = 0.95) -> Po
         method=method, test=test, level=level, k=k, estimate=est, se=se, ci_low=est - crit * se,
         ci_high=est + crit * se, statistic=stat, pval=m.pvalue(stat), df=float(k - 1) if test == "knha" else math.inf,
         tau2=m.tau2, tau2_ci_low=t_lo, tau2_ci_high=t_hi, i2=m.i2, i2_ci_low=i_lo, i2_ci_high=i_hi, h2=m.h2, q=m.q,
-        q_df=m.q_df, q_pval=float(stats.chi2.sf(m.q, m.q_df)), pi_low=est - half_pi, pi_high=est + half_pi,
+        q_df=m.q_df, q_pval=_chi2_sf(m.q, m.q_df), pi_low=est - half_pi, pi_high=est + half_pi,
         weights=100.0 * m.w / m.w.sum(), converged=True, iterations=m.iterations,
     )
 
@@ -537,7 +578,7 @@ def subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z", level: fl
     mean = float(np.dot(w, est) / w.sum())
     qb = float(np.dot(w, (est - mean) ** 2))
     df = len(subgroups) - 1
-    return SubgroupResult(qb, df, float(stats.chi2.sf(qb, df)), subgroups, method)
+    return SubgroupResult(qb, df, _chi2_sf(qb, df), subgroups, method)
 
 
 @dataclass(frozen=True)
@@ -600,9 +641,9 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
     qm = float(b @ np.linalg.solve(vb, b))
     if test == "knha":
         qm /= p - 1
-        qm_pval = float(stats.f.sf(qm, p - 1, k - p))
+        qm_pval = float(special.fdtrc(p - 1, k - p, qm))
     else:
-        qm_pval = float(stats.chi2.sf(qm, p - 1))
+        qm_pval = _chi2_sf(qm, p - 1)
     se = np.sqrt(np.diag(m.vb))
     statistic = m.beta / se
     crit = m.crit
@@ -612,7 +653,7 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
         "pval": [m.pvalue(s) for s in statistic],
         "ci_low": m.beta - crit * se, "ci_high": m.beta + crit * se,
     })
-    return MixedSubgroupResult(qm, p - 1, qm_pval, m.tau2, m.q, m.q_df, float(stats.chi2.sf(m.q, m.q_df)), coefs,
+    return MixedSubgroupResult(qm, p - 1, qm_pval, m.tau2, m.q, m.q_df, _chi2_sf(m.q, m.q_df), coefs,
                                levels, method, test)
 
 
@@ -634,7 +675,7 @@ def _row(y, v, method, test, level) -> dict:
     se = float(math.sqrt(m.vb[0, 0]))
     stat = est / se
     return {"estimate": est, "se": se, "statistic": stat, "pval": m.pvalue(stat), "ci_low": est - m.crit * se,
-            "ci_high": est + m.crit * se, "q": m.q, "q_pval": float(stats.chi2.sf(m.q, m.q_df)), "tau2": m.tau2,
+            "ci_high": est + m.crit * se, "q": m.q, "q_pval": _chi2_sf(m.q, m.q_df), "tau2": m.tau2,
             "i2": m.i2, "h2": m.h2}
 
 
@@ -752,8 +793,8 @@ def egger_test(yi, vi, level: float = 0.95) -> EggerResult:
     se = np.sqrt(np.diag(fit.vb) * s2)
     b0, b1 = fit.beta
     t = b1 / se[1]
-    crit = stats.t.ppf(0.5 + level / 2, df)
-    return EggerResult(float(b1), float(se[1]), float(t), df, float(2 * stats.t.sf(abs(t), df)), float(b0),
+    crit = _t_crit(level, df)
+    return EggerResult(float(b1), float(se[1]), float(t), df, _t_pval(t, df), float(b0),
                        float(b0 - crit * se[0]), float(b0 + crit * se[0]), k)
 
 
@@ -837,7 +878,8 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
         k0_prev = k0
         beta = _fit(y[: k - k0], v[: k - k0], _ones(k - k0), method, "z", level).beta[0]
         centred = y - beta
-        ranks = stats.rankdata(np.abs(centred), method="ordinal")
+        ranks = np.empty(k)
+        ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)  # R's rank(ties='first')
         signed = np.sign(centred) * ranks
         if estimator == "L0":
             sr = signed[signed > 0].sum()
@@ -875,6 +917,6 @@ def funnel_limits(estimate: float, se_max: float, level: float = 0.95, n: int = 
         raise ValueError("estimate must be finite and se_max finite and > 0")
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1); got {level!r}")
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = _z_crit(level)
     se = np.linspace(0.0, float(se_max), int(n))
     return pd.DataFrame({"se": se, "ci_low": estimate - z * se, "ci_high": estimate + z * se})
