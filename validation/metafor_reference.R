@@ -167,7 +167,9 @@ for (name in c("bcg", "sim-k10-tau2mod")) for (method in c("DL", "REML")) for (t
 # leave1out and cumul
 # ---------------------------------------------------------------------------------------------------------------
 frame_out <- function(x, index) {
-  list(index = index, estimate = num(x$estimate), se = num(x$se), statistic = num(x$zval), pval = num(x$pval),
+  # leave1out/cumul name the statistic tval under test = "knha", and have no tau2 column for FE models (null).
+  stat <- if (is.null(x$zval)) x$tval else x$zval
+  list(index = index, estimate = num(x$estimate), se = num(x$se), statistic = num(stat), pval = num(x$pval),
        ci_low = num(x$ci.lb), ci_high = num(x$ci.ub), q = num(x$Q), q_pval = num(x$Qp), tau2 = num(x$tau2),
        i2 = num(x$I2), h2 = num(x$H2))
 }
