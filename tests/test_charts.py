@@ -1,0 +1,294 @@
+"""The chart builders, read through their Vega-Lite spec (``chart.to_dict()``).
+
+Numbers drawn by the charts are compared with what ``peerstats.meta`` computes for the same rows, so a chart that
+moved a diamond, dropped a row or mislabelled a reconstructed effect fails here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import charts
+from dashboard.charts import RECONSTRUCTED_LABEL, ROB_DOMAINS, TRIAL_DATA_LABEL
+from peerstats import meta
+
+# Six studies; two are reconstructed. Values are arbitrary but fixed.
+YI = np.array([0.10, 0.30, 0.50, -0.20, 0.40, 0.90])
+VI = np.array([0.04, 0.02, 0.05, 0.03, 0.06, 0.10])
+PROV = ["reported", "derived", "reported", "reconstructed", "reported", "reconstructed"]
+
+
+def _studies() -> pd.DataFrame:
+    return pd.DataFrame({
+        "trial_id": [f"t{i}" for i in range(6)],
+        "label": ["Alpha 2001", "Beta 2003", "Gamma 2005", "Delta 2010", "Epsilon 2012", "Zeta 2019"],
+        "yi": YI, "vi": VI, "provenance": PROV,
+        "category": ["online", "independent", "online", "hospital_added", "established_roles", "online"],
+        "quality": ["poor", "fair", "good", "poor", "fair", "poor"],
+        "control": ["tau"] * 6, "leadership": ["peer_led"] * 6, "n": [40, 120, 60, 80, 50, 30],
+    })
+
+
+def _layers(spec: dict, data: dict | None = None) -> list[dict]:
+    """All unit views of a (possibly layered/concatenated) spec, depth first, each with the data it inherits."""
+    data = spec.get("data", data)
+    out = []
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in spec.get(key, []):
+            out += _layers(sub, data)
+    if "mark" in spec:
+        out.append({**spec, "data": data})
+    return out
+
+
+def _mark(layer: dict) -> str:
+    m = layer["mark"]
+    return m["type"] if isinstance(m, dict) else m
+
+
+def _data(spec: dict, layer: dict) -> pd.DataFrame:
+    return pd.DataFrame(spec["datasets"][layer["data"]["name"]])
+
+
+def _with_field(spec, mark, channel, field):
+    return [ly for ly in _layers(spec) if _mark(ly) == mark and ly["encoding"].get(channel, {}).get("field") == field]
+
+
+def _texts(spec) -> list[str]:
+    out = []
+    for ly in _layers(spec):
+        if _mark(ly) == "text":
+            enc = ly["encoding"].get("text", {})
+            if "field" in enc:
+                out += [str(t) for t in _data(spec, ly)[enc["field"]]]
+            elif isinstance(ly["mark"], dict) and "text" in ly["mark"]:
+                out.append(ly["mark"]["text"])
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------ forest
+@pytest.fixture(scope="module")
+def forest_spec():
+    pooled = meta.pool(YI, VI, method="DL")
+    return charts.forest(_studies(), pooled, "Hope").to_dict(), pooled
+
+
+def test_forest_diamond_spans_exactly_the_pooled_ci(forest_spec):
+    spec, pooled = forest_spec
+    (area,) = [ly for ly in _layers(spec) if _mark(ly) == "area"]
+    dia = _data(spec, area)
+    assert dia["x"].min() == pooled.ci_low and dia["x"].max() == pooled.ci_high
+    widest = dia.loc[(dia["y2"] - dia["y"]).idxmax()]
+    assert widest["x"] == pooled.estimate
+    # the band closes to a point at both CI limits: a diamond, not a bar
+    ends = dia[dia["x"].isin([pooled.ci_low, pooled.ci_high])]
+    assert (ends["y"] == ends["y2"]).all()
+
+
+def test_forest_study_cis_squares_and_weights(forest_spec):
+    spec, pooled = forest_spec
+    (ci,) = _with_field(spec, "rule", "x", "ci_low")
+    (sq,) = [ly for ly in _layers(spec) if _mark(ly) == "square"]
+    rows = _data(spec, ci)
+    assert list(rows["label"]) == list(_studies()["label"])  # frame order kept
+    np.testing.assert_allclose(rows["ci_low"], YI - 1.959963984540054 * np.sqrt(VI), rtol=1e-12)
+    np.testing.assert_allclose(rows["ci_high"], YI + 1.959963984540054 * np.sqrt(VI), rtol=1e-12)
+    assert sq["encoding"]["size"]["field"] == "weight"
+    np.testing.assert_allclose(_data(spec, sq)["weight"], pooled.weights)  # squares sized by the pool's weights
+
+
+def test_forest_reconstructed_rows_are_drawn_differently(forest_spec):
+    spec, _ = forest_spec
+    (sq,) = [ly for ly in _layers(spec) if _mark(ly) == "square"]
+    rows = _data(spec, sq)
+    assert list(rows["kind"] == RECONSTRUCTED_LABEL) == [p == "reconstructed" for p in PROV]
+    enc = sq["encoding"]
+    fill = dict(zip(enc["fill"]["scale"]["domain"], enc["fill"]["scale"]["range"]))
+    stroke = dict(zip(enc["stroke"]["scale"]["domain"], enc["stroke"]["scale"]["range"]))
+    assert fill[RECONSTRUCTED_LABEL] == "#FFFFFF" and fill[TRIAL_DATA_LABEL] != "#FFFFFF"  # hollow
+    assert stroke[RECONSTRUCTED_LABEL] != stroke[TRIAL_DATA_LABEL]  # another colour
+    (ci,) = _with_field(spec, "rule", "x", "ci_low")
+    dash = dict(zip(ci["encoding"]["strokeDash"]["scale"]["domain"], ci["encoding"]["strokeDash"]["scale"]["range"]))
+    assert dash[RECONSTRUCTED_LABEL] != dash[TRIAL_DATA_LABEL]  # dashed CI
+    assert enc["fill"]["legend"] is not None and enc["fill"]["title"] == "Effect sizes"
+    # the table names the provenance in words beside the colour
+    assert _texts(spec).count("reconstructed") == 2
+
+
+def test_forest_tooltips_name_trial_characteristics(forest_spec):
+    spec, _ = forest_spec
+    (sq,) = [ly for ly in _layers(spec) if _mark(ly) == "square"]
+    titles = {t["title"] for t in sq["encoding"]["tooltip"]}
+    assert {"Trial", "Category", "Quality (AHRQ)", "Control", "Leadership", "N", "Provenance",
+            "SMD (g)", "Weight (%)"} <= titles
+
+
+def test_forest_zero_line_axis_prediction_interval_and_favours(forest_spec):
+    spec, pooled = forest_spec
+    zero = [ly for ly in _with_field(spec, "rule", "x", "x") if list(_data(spec, ly)["x"]) == [0.0]]
+    assert len(zero) == 1 and zero[0]["encoding"]["x"]["axis"]["title"] == "SMD (Hedges' g)"
+    (pi,) = _with_field(spec, "rule", "x", "pi_low")
+    pi_rows = _data(spec, pi)
+    assert (pi_rows["pi_low"].item(), pi_rows["pi_high"].item()) == (pooled.pi_low, pooled.pi_high)
+    texts = _texts(spec)
+    assert "\u2190 favours control" in texts and "favours peer support \u2192" in texts
+    assert "Pooled (DL)  (k = 6, I\u00b2 = 62%)" in texts  # I2 = 62.3 for these rows (metafor rma: 62.28%)
+    assert "95% prediction interval" in texts
+
+
+def test_forest_favours_follow_the_caller():
+    pooled = meta.pool(YI, VI)
+    texts = _texts(charts.forest(_studies(), pooled, "Anxiety", favours=("peer support", "control")).to_dict())
+    assert "\u2190 favours peer support" in texts and "favours control \u2192" in texts
+
+
+def test_forest_single_study_and_no_pool():
+    one = _studies().iloc[[0]]
+    p1 = meta.pool(YI[:1], VI[:1])
+    spec = charts.forest(one, p1, "Hope").to_dict()
+    marks = [_mark(ly) for ly in _layers(spec)]
+    assert "area" in marks and "square" in marks
+    if not (np.isfinite(p1.pi_low) and np.isfinite(p1.pi_high)):
+        assert not _with_field(spec, "rule", "x", "pi_low")
+    spec0 = charts.forest(_studies(), None, "Hope").to_dict()
+    assert "area" not in [_mark(ly) for ly in _layers(spec0)]
+    sq = [ly for ly in _layers(spec0) if _mark(ly) == "square"][0]
+    np.testing.assert_allclose(_data(spec0, sq)["weight"], 100 / 6)  # equal sizes without a pool
+
+
+def test_forest_uses_given_weight_and_rejects_missing_columns():
+    st = _studies().assign(weight=[10, 20, 30, 15, 15, 10])
+    spec = charts.forest(st, meta.pool(YI, VI), "Hope").to_dict()
+    sq = [ly for ly in _layers(spec) if _mark(ly) == "square"][0]
+    assert list(_data(spec, sq)["weight"]) == [10, 20, 30, 15, 15, 10]
+    with pytest.raises(ValueError, match="yi"):
+        charts.forest(st.drop(columns=["yi"]), None, "Hope")
+
+
+# ------------------------------------------------------------------------------------------------- subgroups
+def test_subgroup_forest_one_diamond_per_subgroup_at_its_pooled_ci():
+    groups = ["a", "a", "b", "b", "b", "c"]
+    res = meta.subgroup_test(YI, VI, groups)
+    overall = meta.pool(YI, VI)
+    spec = charts.subgroup_forest(res.table(), overall, group_labels={"a": "Online"}).to_dict()
+    areas = [ly for ly in _layers(spec) if _mark(ly) == "area"]
+    frames = [_data(spec, ly) for ly in areas]
+    sub = [f for f in frames if "diamond" in f and f["diamond"].nunique() == 2][0]  # a and b (k > 1)
+    for i, g in enumerate(["a", "b"]):
+        part = sub[sub["diamond"] == i]
+        r = res.subgroups[g]
+        assert (part["x"].min(), part["x"].max()) == (r.ci_low, r.ci_high)
+        assert part.loc[(part["y2"] - part["y"]).idxmax(), "x"] == r.estimate
+    ov = [f for f in frames if f is not sub][0]
+    assert (ov["x"].min(), ov["x"].max()) == (overall.ci_low, overall.ci_high)
+    sq = [ly for ly in _layers(spec) if _mark(ly) == "square"]
+    assert len(sq) == 1 and _data(spec, sq[0])["estimate"].item() == res.subgroups["c"].estimate  # k = 1: a square
+    texts = _texts(spec)
+    assert "Online  (k = 2)" in texts and "c  (k = 1)" in texts and "Overall  (k = 6)" in texts
+
+
+# ---------------------------------------------------------------------------------------------------- funnel
+def test_funnel_limits_points_and_imputed_studies():
+    tf = meta.trim_and_fill(YI, VI)
+    assert tf.k0 >= 1  # these rows are asymmetric: trim-and-fill imputes at least one study
+    pooled = meta.pool(YI, VI)
+    limits = meta.funnel_limits(pooled.estimate, float(np.sqrt(VI.max())))
+    spec = charts.funnel(_studies(), pooled.estimate, limits, tf.filled, adjusted_estimate=tf.estimate).to_dict()
+    (lines,) = [ly for ly in _layers(spec) if _mark(ly) == "line"]
+    lim = _data(spec, lines)
+    np.testing.assert_allclose(lim.loc[lim["side"] == "lower", "x"], limits["ci_low"])
+    np.testing.assert_allclose(lim.loc[lim["side"] == "upper", "x"], limits["ci_high"])
+    assert spec["layer"][0]["encoding"]["y"]["scale"]["reverse"] is True  # precise studies at the top
+    (pts,) = [ly for ly in _layers(spec) if _mark(ly) == "point"]
+    p = _data(spec, pts)
+    assert len(p) == 6 + tf.k0
+    imputed = p[p["kind"] == "imputed (trim-and-fill)"]
+    np.testing.assert_allclose(imputed["yi"], tf.filled["yi"])
+    np.testing.assert_allclose(imputed["se"], np.sqrt(tf.filled["vi"]))
+    np.testing.assert_allclose(p["se"].iloc[:6], np.sqrt(VI))
+    fill = dict(zip(pts["encoding"]["fill"]["scale"]["domain"], pts["encoding"]["fill"]["scale"]["range"]))
+    assert fill["imputed (trim-and-fill)"] == "#FFFFFF"  # hollow
+    rules = [_data(spec, ly)["x"].item() for ly in _with_field(spec, "rule", "x", "x")]
+    assert pooled.estimate in rules and tf.estimate in rules and 0.0 in rules
+
+
+# ----------------------------------------------------------------------------------- leave-one-out, cumulative
+def test_leave_one_out_plot_rows_match_peerstats():
+    loo = meta.leave_one_out(YI, VI)
+    frame = loo.assign(label=_studies()["label"].to_numpy()[loo["omitted"]])
+    overall = meta.pool(YI, VI).estimate
+    spec = charts.leave_one_out_plot(frame, overall=overall).to_dict()
+    (ci,) = _with_field(spec, "rule", "x", "ci_low")
+    d = _data(spec, ci)
+    assert list(d["row_label"]) == [f"without {x}" for x in _studies()["label"]]
+    np.testing.assert_allclose(d["estimate"], loo["estimate"])
+    np.testing.assert_allclose(d["ci_high"], loo["ci_high"])
+    assert overall in [_data(spec, ly)["x"].item() for ly in _with_field(spec, "rule", "x", "x")]
+
+
+def test_cumulative_plot_rows_in_order_and_duplicate_labels_kept_apart():
+    years = [2001, 2003, 2005, 2010, 2012, 2019]
+    cum = meta.cumulative(YI, VI, order=years)
+    labels = ["Same 2001", "Same 2001", "C", "D", "E", "F"]
+    frame = cum.assign(label=[labels[i] for i in cum["added"]])
+    spec = charts.cumulative_plot(frame).to_dict()
+    (ci,) = _with_field(spec, "rule", "x", "ci_low")
+    d = _data(spec, ci)
+    assert len(set(d["row_label"])) == 6  # an ordinal axis would merge equal labels
+    assert d["row_label"].iloc[0] == "+ Same 2001  (k = 1)" and d["row_label"].iloc[1] == "+ Same 2001  (k = 2)"
+    np.testing.assert_allclose(d["estimate"], cum["estimate"])
+    assert d["estimate"].iloc[-1] == pytest.approx(meta.pool(YI, VI).estimate, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------------ risk of bias
+def _rob_trials() -> pd.DataFrame:
+    levels = ["low", "low", "unclear", "high"]
+    data = {"label": ["T1", "T2", "T3", "T4"], "quality": ["good", "fair", "poor", "poor"]}
+    for j, col in enumerate(ROB_DOMAINS):
+        data[col] = levels[j % 4:] + levels[: j % 4]  # rotate so every domain has 2 low, 1 unclear, 1 high
+    return pd.DataFrame(data)
+
+
+def test_rob_traffic_light_cells_colours_and_symbols():
+    trials = _rob_trials()
+    trials.loc[0, "rob_power_calculation"] = None  # a missing judgement
+    spec = charts.rob_traffic_light(trials).to_dict()
+    (circ,) = [ly for ly in _layers(spec) if _mark(ly) == "circle"]
+    cells = _data(spec, circ)
+    assert len(cells) == 4 * 7
+    assert set(cells["domain"]) == set(ROB_DOMAINS.values())
+    t1 = cells[(cells["label"] == "T1")].set_index("column")["symbol"]
+    assert t1["rob_sequence_generation"] == "+" and t1["rob_power_calculation"] == " "
+    t4 = cells[(cells["label"] == "T4")].set_index("column")["symbol"]
+    assert t4["rob_sequence_generation"] == "-"
+    colour = circ["encoding"]["color"]["scale"]
+    mapping = dict(zip(colour["domain"], colour["range"]))
+    assert mapping == {"Low risk (+)": "#009E73", "Unclear (?)": "#F0E442", "High risk (-)": "#D55E00",
+                       "Not reported": "#BBBBBB"}
+    texts = [ly for ly in _layers(spec) if _mark(ly) == "text" and ly["encoding"]["text"]["field"] == "symbol"]
+    assert len(texts) == 1  # the symbol is written on every cell
+    assert "poor" in _texts(spec)  # AHRQ quality beside each row
+
+
+def test_rob_summary_percentages():
+    spec = charts.rob_summary(_rob_trials()).to_dict()
+    (bars,) = [ly for ly in _layers(spec) if _mark(ly) == "bar"]
+    d = _data(spec, bars)
+    # each domain: 2 of 4 low (50%), 1 unclear (25%), 1 high (25%)
+    for _, part in d.groupby("domain"):
+        got = dict(zip(part["level"], part["percent"]))
+        assert got == {"low": 50.0, "unclear": 25.0, "high": 25.0}
+        assert part["end"].max() == pytest.approx(100.0)
+    assert set(d["text"]) == {"+ 50%", "? 25%", "- 25%"}
+    colour = bars["encoding"]["color"]["scale"]
+    assert "Not reported" not in colour["domain"]  # absent levels stay out of the legend
+
+
+def test_every_builder_uses_the_colour_blind_safe_palette_and_large_fonts(forest_spec):
+    spec, _ = forest_spec
+    assert spec["config"]["axis"]["labelFontSize"] >= 13 and spec["config"]["legend"]["labelFontSize"] >= 13
+    okabe_ito = {v.upper() for v in charts.PALETTE.values()} | {"#FFFFFF"}
+    (sq,) = [ly for ly in _layers(spec) if _mark(ly) == "square"]
+    assert {c.upper() for c in sq["encoding"]["stroke"]["scale"]["range"]} <= okabe_ito
