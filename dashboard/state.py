@@ -299,3 +299,12 @@ def write_url(view: ViewState) -> None:
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     st.session_state["_view"] = view
+
+
+def follow_link(pages: Mapping[str, object], current: str) -> None:
+    """If a freshly opened link named another page (``?page=...``), switch to it once, keeping the query string."""
+    import streamlit as st
+
+    wanted = requested_page()
+    if wanted and wanted != current and wanted in pages:
+        st.switch_page(pages[wanted], query_params=st.query_params.to_dict())

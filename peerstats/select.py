@@ -322,3 +322,20 @@ def crosstab(trials: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
     tab = pd.crosstab(r.rename(MODERATORS.get(rows, rows)), c.rename(MODERATORS.get(columns, columns)),
                       margins=True, margins_name="Total")
     return tab
+
+
+def subgroup_inputs(selection: Selection, moderator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(yi, vi, groups)`` for :func:`peerstats.meta.subgroup_test`, ordered so the subgroups come in vocabulary
+    order (e.g. good, fair, poor). Missing trial values become the group ``"not recorded"``.
+    """
+    if moderator not in MODERATORS:
+        raise ValueError(f"unknown moderator {moderator!r}; choose one of {', '.join(MODERATORS)}")
+    eff = selection.effects
+    if moderator not in eff:
+        raise KeyError(f"the selected rows have no column {moderator!r}")
+    groups = eff[moderator].astype(object).where(eff[moderator].notna(), "not recorded").astype(str)
+    groups = groups.replace({"": "not recorded", "nan": "not recorded", "<NA>": "not recorded"})
+    vocab = list(VOCABULARY.get(moderator, {}))
+    rank = groups.map(lambda g: vocab.index(g) if g in vocab else len(vocab))
+    order = np.argsort(rank.to_numpy(), kind="stable")
+    return selection.yi[order], selection.vi[order], groups.to_numpy()[order]

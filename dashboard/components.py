@@ -1,0 +1,190 @@
+"""Small Streamlit building blocks the pages share: the headline, the provenance notice, charts and tables with
+their downloads, and :func:`guard`, which turns any error into words instead of a traceback.
+
+No statistics here: numbers come from :mod:`peerstats` results, words from :mod:`dashboard.text`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import text  # noqa: F401 - pages use ui.text too
+from peerstats.errors import ConvergenceError, DataValidationError, NoStudiesError
+from peerstats.select import PROVENANCE
+
+log = logging.getLogger("peerstats.app")
+
+RECONSTRUCTED_TEXT = "reconstructed (not trial data)"
+
+
+@contextmanager
+def guard(what: str = "this part of the page") -> Iterator[None]:
+    """Run a block; show a known failure as a message in words and an unknown one as a short apology.
+
+    The traceback goes to the server log only (and ``client.showErrorDetails = "none"`` hides any that escapes).
+    """
+    try:
+        yield
+    except NoStudiesError:
+        st.info(f"No trials match the current filters, so {what} has nothing to show. Widen the filters in the "
+                "sidebar.")
+    except ConvergenceError as exc:
+        st.warning(f"The estimator did not converge for {what}: {exc}. DerSimonian-Laird (the paper's method) "
+                   "always gives an answer.")
+    except DataValidationError as exc:
+        st.warning(f"The data behind {what} did not pass validation ({len(exc.problems)} problem(s)).")
+        problems_table(exc.problems, key=f"problems_{abs(hash(what))}")
+    except Exception:  # noqa: BLE001 - the last line of defence: no traceback for users
+        log.exception("error while rendering %s", what)
+        st.error(f"Something went wrong while drawing {what}. The rest of the page still works; the details are in "
+                 "the server log.")
+
+
+def problems_table(problems, key: str) -> None:
+    """Row-by-row messages for a data file: file, row (1-based data row), column, message."""
+    frame = pd.DataFrame(
+        [{"file": p.file, "row": p.row, "column": p.column, "message": p.message} for p in problems],
+        columns=["file", "row", "column", "message"],
+    )
+    frame["row"] = frame["row"].astype("Int64")
+    st.dataframe(frame, hide_index=True, key=key, width="stretch")
+
+
+def filters_in_words(ctx) -> str:
+    """The active filters as one line, e.g. "quality: Good, Fair · excluded: 2 trials" ("all trials" if none)."""
+    from peerstats.select import MODERATORS, ROB_DOMAINS, VOCABULARY
+
+    f = ctx.view.filters
+    parts = []
+    for name, values, column in (
+        ("category", f.categories, "category"), ("quality", f.quality, "quality"), ("control", f.control, "control"),
+        ("leadership", f.leadership, "leadership"), ("format", f.formats, "format"),
+        ("provenance", f.provenance, "provenance"),
+    ):
+        if values:
+            words = ", ".join(VOCABULARY[column].get(v, v) for v in values)
+            parts.append(f"{name}: {words}")
+    for domain, levels in f.rob:
+        if levels:
+            parts.append(f"{ROB_DOMAINS.get(domain, MODERATORS.get(domain, domain)).lower()}: {', '.join(levels)}")
+    if f.excluded_trials:
+        n = len(f.excluded_trials)
+        parts.append(f"excluded: {n} trial{'s' if n != 1 else ''}")
+    return " · ".join(parts) if parts else "all trials"
+
+
+def method_in_words(method: str, test: str) -> str:
+    from dashboard.state import METHODS, TESTS
+
+    return f"{METHODS.get(method, method)}, {TESTS.get(test, test)}"
+
+
+def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key: str = "headline") -> None:
+    """Pooled SMD, CI, prediction interval, k, participants, I², and the plain-language sentence.
+
+    Defaults to the context's own selection; pass another ``selection``/``pooled`` to show e.g. the "after" side of a
+    sensitivity comparison.
+    """
+    if selection is None:
+        selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
+    sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, selection.provenance_counts)
+    if selection.k == 0:
+        st.info(sentence)
+        return
+    if pooled is None:
+        st.warning(error or "These trials could not be pooled.")
+        return
+    with st.container(key=f"{key}_box", border=True):
+        c = st.columns([1.1, 1.5, 1.5, 0.8, 1.0, 0.8])
+        c[0].metric("Pooled SMD", text.fmt(pooled.estimate),
+                    help="Standardised mean difference (Hedges' g), peer support minus control.")
+        level = int(round(100 * pooled.level))
+        c[1].metric(f"{level}% CI", text.fmt_ci(pooled.ci_low, pooled.ci_high))
+        c[2].metric("Prediction interval", text.fmt_ci(pooled.pi_low, pooled.pi_high),
+                    help="Where the true effect of a new, similar trial is expected to lie (95%).")
+        c[3].metric("Trials (k)", str(pooled.k))
+        c[4].metric("Participants", text.fmt_int(selection.n_participants))
+        c[5].metric("I²", text.fmt_pct(pooled.i2),
+                    help=f"τ² = {text.fmt(pooled.tau2, 3)}; Q = {text.fmt(pooled.q)} on {pooled.q_df} df, "
+                         f"{text.p_phrase(pooled.q_pval)}")
+        st.markdown(sentence)
+        st.caption(f"{method_in_words(pooled.method, pooled.test)} · {filters_in_words(ctx)} · "
+                   f"data: {'your upload' if ctx.source == 'upload' else 'bundled evidence base'}")
+    provenance_notice(selection)
+
+
+def provenance_notice(selection) -> None:
+    """Say, in words, how many of the pooled rows are reconstructed rather than trial data."""
+    n_rec = selection.provenance_counts.get("reconstructed", 0)
+    if n_rec:
+        st.warning(
+            f"{n_rec} of {selection.k} rows are **reconstructed**: imputed by the documented procedure because the "
+            "trial's numbers are not available, not trial data. They are drawn hollow with dashed lines and marked "
+            "in every table. To keep real rows only, set *Data provenance* in the sidebar to reported and derived.",
+            icon="⚠️",
+        )
+
+
+def label_provenance(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with a readable ``provenance`` column ("reconstructed (not trial data)" spelled out)."""
+    out = frame.copy()
+    if "provenance" in out:
+        out["provenance"] = out["provenance"].astype(str).map(
+            lambda p: RECONSTRUCTED_TEXT if p == "reconstructed" else PROVENANCE.get(p, p).lower())
+    return out
+
+
+def chart(ch, name: str, *, key: str) -> None:
+    """Show an Altair chart full width, with PNG and SVG downloads."""
+    st.altair_chart(ch, width="stretch", key=key)
+    _export_buttons(ch, name, key)
+
+
+def _export_buttons(ch, name: str, key: str) -> None:
+    from dashboard import export
+
+    export.chart_downloads(ch, name, key=f"{key}_dl")
+
+
+def table(frame: pd.DataFrame, name: str, *, key: str, column_config: dict | None = None,
+          hide_index: bool = True) -> None:
+    """Show a table with a CSV download of exactly what is shown."""
+    st.dataframe(frame, hide_index=hide_index, column_config=column_config, key=key, width="stretch")
+    csv_button(frame, name, key=f"{key}_csv", index=not hide_index)
+
+
+def csv_button(frame: pd.DataFrame, name: str, *, key: str, label: str = "Download CSV", index: bool = False) -> None:
+    """A CSV download of ``frame`` (built only when clicked)."""
+    from dashboard.export import frame_csv
+
+    st.download_button(label, data=lambda: frame_csv(frame, index=index), file_name=f"{name}.csv",
+                       mime="text/csv", key=key, on_click="ignore", icon=":material/download:")
+
+
+def outcome_display(tab: pd.DataFrame) -> pd.DataFrame:
+    """The outcome table as shown: words for CIs and the provenance mix, numbers rounded by column config."""
+    out = pd.DataFrame({
+        "Outcome": tab["label"],
+        "Domain": tab["domain"],
+        "k": tab["k"].astype(int),
+        "Participants": tab["n"].astype(int),
+        "SMD": tab["estimate"],
+        "95% CI": [text.fmt_ci(lo, hi) if k else "" for lo, hi, k in zip(tab["ci_low"], tab["ci_high"], tab["k"])],
+        "p": [text.fmt_p(p) for p in tab["pval"]],
+        "I² (%)": tab["i2"],
+        "Rows": [text.provenance_mix(r, unit="row") for r in
+                 tab[["reported", "derived", "reconstructed"]].to_dict("records")],
+        "Note": tab["note"],
+    })
+    return out
+
+
+OUTCOME_COLUMNS = {
+    "SMD": st.column_config.NumberColumn("SMD", format="%.2f", help="Pooled standardised mean difference"),
+    "I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f"),
+}

@@ -1,0 +1,116 @@
+"""The per-rerun context every page reads: evidence, view state, the selection and its pooled result.
+
+``app.py`` builds it once per rerun, after the sidebar, and stores it for the page script; pages call
+:func:`current`. Building it is pure bookkeeping around :func:`peerstats.select.select` and
+:func:`peerstats.meta.pool` (a few milliseconds for the bundled data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard.state import ViewState
+from peerstats.errors import ConvergenceError, NoStudiesError
+from peerstats.meta import PoolResult, pool
+from peerstats.select import Selection, select
+
+_KEY = "_context"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the current view shows.
+
+    Attributes
+    ----------
+    evidence : peerstats.data.Evidence
+    view : ViewState
+    outcomes : dict
+        ``outcome -> (domain, label, beneficial direction)`` for the evidence in use.
+    selection : Selection
+        ``select(evidence, view.filters, view.outcome)``.
+    pooled : PoolResult or None
+        ``pool(selection.yi, selection.vi, view.method, view.test)``; ``None`` when k = 0 or the estimator failed.
+    pool_error : str or None
+        Why ``pooled`` is ``None`` when k > 0 (e.g. REML did not converge), in words.
+    source : str
+        "bundled" or "upload".
+    """
+
+    evidence: object
+    view: ViewState
+    outcomes: dict
+    selection: Selection
+    pooled: PoolResult | None
+    pool_error: str | None
+    source: str = "bundled"
+
+    @property
+    def outcome_label(self) -> str:
+        return self.outcomes.get(self.view.outcome, ("", self.view.outcome, 1))[1]
+
+    @property
+    def beneficial(self) -> int:
+        return int(self.outcomes.get(self.view.outcome, ("", "", 1))[2])
+
+    @property
+    def favours(self) -> tuple[str, str]:
+        """(left, right) of the forest plot's favours strip for this outcome's beneficial direction."""
+        return ("control", "peer support") if self.beneficial >= 0 else ("peer support", "control")
+
+    def pool_selection(self, selection: Selection) -> tuple[PoolResult | None, str | None]:
+        """Pool another selection with the view's estimator: (result, None) or (None, reason in words)."""
+        return safe_pool(selection, self.view.method, self.view.test)
+
+
+def safe_pool(selection: Selection, method: str, test: str) -> tuple[PoolResult | None, str | None]:
+    """``pool`` that never raises: k = 0 and failed estimators come back as ``(None, reason)``."""
+    try:
+        return pool(selection.yi, selection.vi, method=method, test=test), None
+    except NoStudiesError:
+        return None, "No trials match the current filters."
+    except ConvergenceError as exc:
+        return None, f"The {method} estimator did not converge ({exc}). Try DerSimonian-Laird."
+    except ValueError as exc:
+        return None, f"These rows cannot be pooled: {exc}"
+
+
+def build(evidence, view: ViewState, outcomes: dict, source: str) -> Context:
+    selection = select(evidence, view.filters, view.outcome)
+    pooled, error = safe_pool(selection, view.method, view.test)
+    ctx = Context(evidence=evidence, view=view, outcomes=outcomes, selection=selection, pooled=pooled,
+                  pool_error=error if selection.k else None, source=source)
+    st.session_state[_KEY] = ctx
+    return ctx
+
+
+def current() -> Context:
+    """The context ``app.py`` built in this rerun."""
+    ctx = st.session_state.get(_KEY)
+    if ctx is None:
+        st.info("Open the app through `streamlit run app.py`.")
+        st.stop()
+    return ctx
+
+
+def estimator_table(selection: Selection, methods=("DL", "REML", "PM", "FE"), tests=("z", "knha")):
+    """The same rows pooled under every estimator and test: one row per (method, test), failures in ``note``."""
+    import pandas as pd
+
+    rows = []
+    for method in methods:
+        for test in tests:
+            res, err = safe_pool(selection, method, test)
+            rows.append({
+                "method": method, "test": test,
+                "estimate": res.estimate if res else float("nan"),
+                "ci_low": res.ci_low if res else float("nan"),
+                "ci_high": res.ci_high if res else float("nan"),
+                "pval": res.pval if res else float("nan"),
+                "tau2": res.tau2 if res else float("nan"),
+                "i2": res.i2 if res else float("nan"),
+                "note": err or "",
+            })
+    return pd.DataFrame(rows)

@@ -1,0 +1,127 @@
+"""The shared sidebar: data source, workshop presets, outcome, filters, estimator.
+
+Every widget has a stable key (see :mod:`dashboard.state`) and a visible label a browser test can find. Values live
+in ``st.session_state`` under those keys; :func:`render` returns the :class:`~dashboard.state.ViewState` they
+describe. The widgets are seeded from the URL on a session's first run (:func:`dashboard.state.init_session`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import loader
+from dashboard import state as S
+from peerstats.select import (
+    CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_DOMAINS, ROB_LEVELS, filter_trials,
+)
+
+
+def _apply(view: S.ViewState) -> None:
+    """Put a view's values into the widget keys (only valid inside a callback or before the widgets are drawn)."""
+    for key, value in S.to_widgets(view).items():
+        st.session_state[key] = value
+
+
+def _current(page: str) -> S.ViewState:
+    values = {k: st.session_state.get(k) for k in S.to_widgets(S.DEFAULT)}
+    prev = st.session_state.get("_view", S.DEFAULT)
+    return S.from_widgets(values, page=page, moderator=st.session_state.get(S.MODERATOR_KEY, prev.moderator))
+
+
+def _on_preset(transform, page: str) -> None:
+    _apply(transform(_current(page)))
+
+
+def _on_exclude_poor() -> None:
+    """The checkbox edits the quality filter: on = good + fair, off = all levels."""
+    st.session_state[S.FILTER_KEYS["quality"]] = ["good", "fair"] if st.session_state[S.EXCLUDE_POOR_KEY] else []
+
+
+def _sanitise(key: str, options) -> None:
+    """Drop stale values (e.g. trial ids of another data source) before the widget is drawn."""
+    opts = set(options)
+    value = st.session_state.get(key)
+    if isinstance(value, list):
+        kept = [v for v in value if v in opts]
+        if kept != value:
+            st.session_state[key] = kept
+    elif value is not None and value not in opts:
+        st.session_state.pop(key)
+
+
+def _multi(label: str, key: str, vocab: dict, help: str | None = None, container=None) -> None:
+    _sanitise(key, vocab)
+    (container or st).multiselect(label, list(vocab), format_func=lambda v: vocab.get(v, v), key=key,
+                                  placeholder="All", help=help)
+
+
+def render(evidence, outcomes: dict, page: str) -> S.ViewState:
+    """Draw the sidebar and return the view it describes.
+
+    Parameters
+    ----------
+    evidence : Evidence
+        The data in use (options such as trial names come from it).
+    outcomes : dict
+        ``outcome -> (domain, label, beneficial)`` in display order (personal first).
+    page : str
+        Key of the page being shown (``dashboard.state.PAGES``).
+    """
+    sb = st.sidebar
+    # keep the derived checkbox in step with the quality filter before it is drawn
+    st.session_state[S.EXCLUDE_POOR_KEY] = S.excludes_poor(st.session_state.get(S.FILTER_KEYS["quality"]) or [])
+    if S.MODERATOR_KEY not in st.session_state:
+        st.session_state[S.MODERATOR_KEY] = st.session_state.get("_view", S.DEFAULT).moderator
+
+    if loader.has_upload():
+        sb.radio("Data source", ["bundled", "upload"], key=loader.SOURCE_KEY, horizontal=True,
+                 format_func=lambda v: "Bundled (the paper's 49 trials)" if v == "bundled" else "Your upload",
+                 help="Your upload stays in this browser session only; the bundled data are never changed.")
+
+    sb.markdown("**Presets**")
+    for label, (key, transform) in S.PRESETS.items():
+        sb.button(label, key=key, on_click=_on_preset, args=(transform, page), width="stretch",
+                  help=transform.__doc__)
+
+    _sanitise(S.OUTCOME_KEY, outcomes)
+    if S.OUTCOME_KEY not in st.session_state:
+        st.session_state[S.OUTCOME_KEY] = next(iter(outcomes))
+
+    def outcome_name(o: str) -> str:
+        domain, label, _ = outcomes.get(o, ("", o, 1))
+        return f"{label} · {domain}"
+
+    sb.selectbox("Outcome", list(outcomes), key=S.OUTCOME_KEY, format_func=outcome_name,
+                 help="Personal-recovery outcomes first, then clinical ones.")
+    sb.checkbox("Exclude poor-quality trials", key=S.EXCLUDE_POOR_KEY, on_change=_on_exclude_poor,
+                help="Keep AHRQ good- and fair-quality trials only (the same as choosing them under Quality).")
+
+    with sb.expander("Trial filters", expanded=False):
+        _multi("Organisational category", S.FILTER_KEYS["categories"], CATEGORIES)
+        _multi("Quality (AHRQ)", S.FILTER_KEYS["quality"], QUALITY)
+        _multi("Control condition", S.FILTER_KEYS["control"], CONTROLS)
+        _multi("Peer leadership", S.FILTER_KEYS["leadership"], LEADERSHIP)
+        _multi("Format", S.FILTER_KEYS["formats"], FORMATS)
+        _multi("Data provenance", S.FILTER_KEYS["provenance"], PROVENANCE,
+               help="Reported: numbers quoted from a source. Derived: computed from reported statistics by a named "
+                    "formula. Reconstructed: imputed, not trial data. Choose reported + derived to keep real rows "
+                    "only.")
+    with sb.expander("Risk of bias", expanded=False):
+        for domain, label in ROB_DOMAINS.items():
+            _multi(label, S.ROB_KEYS[domain], ROB_LEVELS)
+    with sb.expander("Include / exclude trials", expanded=False):
+        labels = dict(zip(evidence.trials["trial_id"].astype(str), evidence.trials["label"].astype(str)))
+        _multi("Exclude trials", S.FILTER_KEYS["excluded_trials"], labels,
+               help="Leave individual trials out of every analysis.")
+    with sb.expander("Model", expanded=False):
+        sb_method = S.METHODS
+        _sanitise(S.METHOD_KEY, sb_method)
+        st.session_state.setdefault(S.METHOD_KEY, S.DEFAULT.method)
+        st.selectbox("Estimator of τ²", list(sb_method), key=S.METHOD_KEY, format_func=lambda m: sb_method[m])
+        st.checkbox("Knapp-Hartung adjustment", key=S.KNHA_KEY,
+                    help="t-distribution and adjusted standard error for the pooled effect (a sensitivity check).")
+
+    view = _current(page)
+    n_kept = len(filter_trials(evidence.trials, view.filters))
+    sb.caption(f"{n_kept} of {len(evidence.trials)} trials pass the trial filters.")
+    return view

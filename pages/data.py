@@ -1,0 +1,115 @@
+"""Data: the trials and effect rows behind the current view (with their sources), downloads, and uploading your
+own files to explore them in the whole app. An upload stays in this browser session and never replaces the bundled
+data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import components as ui
+from dashboard import loader
+from dashboard.context import current
+from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED, read_upload
+from peerstats.select import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_LEVELS
+
+ctx = current()
+sel = ctx.selection
+
+st.title("Data")
+source = "your upload" if ctx.source == "upload" else "the bundled evidence base (data/ in the repository)"
+st.markdown(f"Rows behind the current view of **{ctx.outcome_label.lower()}**, from {source}. Every effect row is "
+            "*reported* (quoted from a source), *derived* (computed from reported statistics by the named formula) or "
+            "*reconstructed* (imputed by the documented procedure; **not trial data**).")
+
+link = st.column_config.LinkColumn
+tab_eff, tab_trials, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
+                                           "Upload your own data"])
+
+with tab_eff:
+    if sel.k == 0:
+        st.info("No effect rows match the current filters for this outcome.")
+    else:
+        cols = ["label", "trial_id", "instrument", "timepoint", "n_peer", "mean_peer", "sd_peer", "n_control",
+                "mean_control", "sd_control", "yi", "vi", "provenance", "formula", "source_url", "source_locator",
+                "source_quote", "category", "quality", "control", "note"]
+        shown = ui.label_provenance(sel.effects[[c for c in cols if c in sel.effects]])
+        st.caption(ui.text.provenance_mix(sel.provenance_counts, unit="row") + ". Reconstructed rows are marked "
+                   "\"reconstructed (not trial data)\" in the provenance column.")
+        ui.table(shown, f"effects_{ctx.view.outcome}", key="data_effects",
+                 column_config={"source_url": link("source", display_text="open source"),
+                                "yi": st.column_config.NumberColumn(format="%.3f"),
+                                "vi": st.column_config.NumberColumn(format="%.4f")})
+        ui.csv_button(sel.effects, f"effects_{ctx.view.outcome}_all_columns", key="data_effects_full_csv",
+                      label="Download CSV (all columns)")
+
+with tab_trials:
+    if len(sel.trials) == 0:
+        st.info("No trials match the current filters.")
+    else:
+        ui.table(sel.trials, "trials_current_filters", key="data_trials",
+                 column_config={"source_url": link("source", display_text="open source")})
+
+
+def _check_upload() -> None:
+    """Button callback: validate the chosen files; keep them for this session only if they pass."""
+    files = {k: st.session_state.get(k) for k in ("upload_trials", "upload_effects")}
+    data = {k: (f.getvalue() if f is not None else None) for k, f in files.items()}
+    if data["upload_trials"] is None and data["upload_effects"] is None:
+        st.session_state["upload_problems"] = None
+        st.session_state["upload_message"] = "Choose a trials file, an effects file, or both first."
+        return
+    evidence, problems = read_upload(data["upload_trials"], data["upload_effects"], bundled=loader.bundled_evidence())
+    st.session_state["upload_problems"] = problems
+    if evidence is not None and not problems:
+        loader.store_upload(evidence)
+        st.session_state["upload_message"] = (
+            f"Your files passed every check: {len(evidence.trials)} trials and {len(evidence.effects)} effect rows. "
+            "The whole app now uses them (switch back with *Data source* in the sidebar).")
+    else:
+        st.session_state["upload_message"] = None
+
+
+with tab_upload:
+    st.markdown(
+        "Upload a **trials** file, an **effects** file, or both, in the same CSV schema as the bundled data (UTF-8, "
+        "comma-separated, header row). A missing file is taken from the bundled data. Your files are checked row by "
+        "row; if they pass, the whole app uses them for this browser session. The bundled data are never changed.")
+    with st.expander("The schema (required columns and allowed values)", expanded=False):
+        st.markdown(
+            f"**trials.csv** requires: `{'`, `'.join(TRIAL_REQUIRED)}`; optional: `year`, `n_randomized`, "
+            "`country`, `intervention`, source columns.\n\n"
+            f"- `category`: {', '.join(CATEGORIES)}\n- `quality`: {', '.join(QUALITY)}\n"
+            f"- `control`: {', '.join(CONTROLS)}\n- `leadership`: {', '.join(LEADERSHIP)}\n"
+            f"- `format`: {', '.join(FORMATS)}\n- the seven `rob_*` domains: {', '.join(ROB_LEVELS)}\n\n"
+            f"**effects.csv** requires: `{'`, `'.join(EFFECT_REQUIRED)}`; also `domain` (personal/clinical), "
+            "`primary` (true/false: the row analyses pool), arm data `n_peer`, `mean_peer`, `sd_peer`, `n_control`, "
+            "`mean_control`, `sd_control` when known, and source columns.\n\n"
+            f"- `provenance`: {', '.join(PROVENANCE)}\n- `yi`: SMD (Hedges' g), peer support minus control, in the "
+            "direction of *more of the construct*; `vi` its sampling variance (> 0)\n"
+            "- every `trial_id` must exist in the trials file\n\n"
+            "The full codebook is `data/README.md` in the repository.")
+    with ui.guard("the templates"):
+        ddir = loader.data_dir()
+        c = st.columns(2)
+        for col, name in zip(c, ("trials", "effects")):
+            template = pd.read_csv(ddir / f"{name}.csv", dtype=str, keep_default_na=False).head(2)
+            with col:
+                ui.csv_button(template, f"{name}_template", key=f"template_{name}",
+                              label=f"Download {name} template (2 example rows)")
+    c = st.columns(2)
+    c[0].file_uploader("Trials file (CSV)", type=["csv"], key="upload_trials")
+    c[1].file_uploader("Effects file (CSV)", type=["csv"], key="upload_effects")
+    st.button("Check and use these files", key="upload_check", on_click=_check_upload, type="primary")
+
+    message = st.session_state.get("upload_message")
+    problems = st.session_state.get("upload_problems")
+    if problems:
+        st.error(f"Your files were not used: {len(problems)} problem{'s' if len(problems) != 1 else ''} found. "
+                 "Row numbers count data rows (the header is not a row).")
+        ui.problems_table(problems, key="upload_problems_table")
+    elif message:
+        (st.success if loader.has_upload() and st.session_state.get("upload_problems") == [] else st.info)(message)
+    if loader.has_upload():
+        st.button("Forget my upload", key="upload_forget", on_click=loader.forget_upload,
+                  help="Drop your files from this session and go back to the bundled data.")

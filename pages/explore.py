@@ -1,0 +1,49 @@
+"""Explore (home): the pooled effect of the chosen outcome for the current filters, its forest plot, and every
+outcome's pooled effect under the same filters (click a row to switch outcome)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from dashboard import charts
+from dashboard import components as ui
+from dashboard import state as S
+from dashboard.context import current
+from peerstats.select import outcome_table
+
+ctx = current()
+sel = ctx.selection
+
+st.title(f"{ctx.outcome_label}: peer support compared with control")
+st.caption("Egmose et al. (2023), 49 randomised trials of peer support for adults with mental illness. "
+           "Change the outcome and filters in the sidebar; every number and plot below is recomputed at once.")
+
+ui.headline(ctx)
+
+with ui.guard("the forest plot"):
+    if sel.k:
+        fig = charts.forest(sel.effects, ctx.pooled, ctx.outcome_label, favours=ctx.favours,
+                            method_label=f"Pooled ({ctx.view.method})")
+        ui.chart(fig, f"forest_{ctx.view.outcome}", key="explore_forest")
+
+
+def _pick_outcome(options: list[str], key: str) -> None:
+    rows = st.session_state[key].selection.rows
+    if rows:
+        st.session_state[S.OUTCOME_KEY] = options[rows[0]]
+
+
+st.subheader("Every outcome under these filters")
+st.caption("Click a row to show that outcome above.")
+with ui.guard("the outcome table"):
+    tab = outcome_table(ctx.evidence, ctx.view.filters, ctx.view.method, ctx.view.test, outcomes=ctx.outcomes)
+    shown = ui.outcome_display(tab)
+    options = list(tab["outcome"])
+    key = f"explore_outcomes_{ctx.view.outcome}"
+    default_row = [options.index(ctx.view.outcome)] if ctx.view.outcome in options else []
+    st.dataframe(shown, hide_index=True, column_config=ui.OUTCOME_COLUMNS, key=key, width="stretch",
+                 on_select=partial(_pick_outcome, options, key), selection_mode="single-row",
+                 selection_default={"selection": {"rows": default_row}}, placeholder="")
+    ui.csv_button(shown, "outcomes_current_filters", key="explore_outcomes_csv")

@@ -1,0 +1,83 @@
+"""Reproduce the paper: each pooled result the paper reports, recomputed from the bundled rows, with the
+differences highlighted and the provenance mix of every cell."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import components as ui
+from dashboard import text
+from dashboard.context import current
+from peerstats.reproduce import TOLERANCE, reproduction_table
+from peerstats.select import CATEGORIES
+
+ctx = current()
+view = ctx.view
+
+st.title("Reproduce the paper")
+st.markdown(
+    "The paper (Egmose et al. 2023) reports twelve pooled results with numbers. Each row below recomputes one of them "
+    "from the rows of the evidence base tagged for that cell, with the estimator chosen in the sidebar "
+    f"(now {ui.method_in_words(view.method, 'z')}; the paper used DerSimonian-Laird in Comprehensive Meta-Analysis). "
+    "Agreement means within the paper's rounding: "
+    f"±{TOLERANCE['smd']} for the SMD and CI bounds, ±{TOLERANCE['i2']} points for I², and the same k and N.")
+st.warning(
+    "Most per-trial effects are not published anywhere we could read (the paper's supplement is unavailable), so many "
+    "rows are **reconstructed** to be consistent with the paper's pooled results. A cell whose weight rests mostly on "
+    "reconstructed rows agrees **by construction**: that is a consistency check, not independent evidence. The "
+    "*Basis* and *Rows* columns say which cells are which.", icon="⚠️")
+
+with ui.guard("the reproduction table"):
+    tab = reproduction_table(ctx.evidence, method=view.method)
+    if tab.empty:
+        st.info("This evidence base has no published results to reproduce.")
+    else:
+        agree = tab["agrees"].astype(bool)
+        ev_basis = tab["basis"] == "evidence"
+        c = st.columns(3)
+        c[0].metric("Cells reproduced within rounding", f"{int(agree.sum())} of {len(tab)}")
+        c[1].metric("Cells resting mainly on real rows", f"{int(ev_basis.sum())} of {len(tab)}")
+        c[2].metric("…of which agree", f"{int((agree & ev_basis).sum())} of {int(ev_basis.sum())}")
+
+        def cell(row) -> str:
+            cat = "All trials" if row["category"] == "all" else CATEGORIES.get(row["category"], row["category"])
+            return f"{cat}: {ctx.outcomes.get(row['outcome'], ('', row['outcome'], 1))[1]}"
+
+        shown = pd.DataFrame({
+            "Cell": [cell(r) for r in tab.to_dict("records")],
+            "Agrees": ["✓ yes" if a else "✗ no" for a in agree],
+            "k (paper / here)": [f"{a} / {b}" for a, b in zip(tab["k_published"], tab["k"])],
+            "N (paper / here)": [f"{text.fmt_int(a)} / {text.fmt_int(b)}" for a, b in zip(tab["n_published"],
+                                                                                         tab["n"])],
+            "SMD paper": tab["smd_published"], "SMD here": tab["estimate"], "Δ SMD": tab["diff_smd"],
+            "CI paper": [text.fmt_ci(lo, hi) for lo, hi in zip(tab["ci_low_published"], tab["ci_high_published"])],
+            "CI here": [text.fmt_ci(lo, hi, 3) for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
+            "Δ CI low": tab["diff_ci_low"], "Δ CI high": tab["diff_ci_high"],
+            "I² paper": tab["i2_published"], "I² here": tab["i2"], "Δ I²": tab["diff_i2"],
+            "Rows": [text.provenance_mix(r, unit="trial") for r in
+                     tab[["reported", "derived", "reconstructed"]].to_dict("records")],
+            "Real weight (%)": tab["real_weight"],
+            "Basis": tab["basis"],
+            "Note": tab["note"],
+        })
+        limits = {"Δ SMD": TOLERANCE["smd"], "Δ CI low": TOLERANCE["ci"], "Δ CI high": TOLERANCE["ci"],
+                  "Δ I²": TOLERANCE["i2"]}
+
+        def highlight(col: pd.Series) -> list[str]:
+            lim = limits.get(col.name)
+            if lim is None:
+                return [""] * len(col)
+            return ["background-color: #F5C2A8; font-weight: bold" if pd.notna(v) and abs(v) > lim + 1e-9 else ""
+                    for v in col]
+
+        styled = (shown.style.apply(highlight)
+                  .apply(lambda c: ["" if a else "background-color: #F5C2A8" for a in agree]
+                         if c.name == "Agrees" else [""] * len(c))
+                  .format({"SMD paper": "{:.2f}", "SMD here": "{:.3f}", "Δ SMD": "{:+.3f}", "Δ CI low": "{:+.3f}",
+                           "Δ CI high": "{:+.3f}", "I² paper": "{:.0f}", "I² here": "{:.1f}", "Δ I²": "{:+.1f}",
+                           "Real weight (%)": "{:.0f}"}, na_rep=""))
+        st.dataframe(styled, hide_index=True, key="reproduce_table", width="stretch")
+        st.caption("Differences beyond the paper's rounding are shaded and bold; *Agrees* says it in words. "
+                   "Real weight: the share of the pooled weight carried by reported or derived rows.")
+        ui.csv_button(tab, f"reproduction_{view.method}", key="reproduce_csv")

@@ -1,0 +1,92 @@
+"""Sensitivity: what happens without poor-quality trials, under other estimators, without each trial in turn, and
+as the trials accumulate over the years."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts
+from dashboard import components as ui
+from dashboard import state as S
+from dashboard import text
+from dashboard.context import current, estimator_table, safe_pool
+from peerstats.meta import cumulative, leave_one_out
+from peerstats.select import exclude_poor, select
+
+ctx = current()
+sel = ctx.selection
+view = ctx.view
+
+st.title(f"Sensitivity: {ctx.outcome_label}")
+
+# --- 1. exclude poor-quality trials ---------------------------------------------------------------------------------
+st.subheader("Without poor-quality trials")
+compare = st.toggle("Compare with poor-quality trials excluded", value=True, key="sens_compare_poor",
+                    help="Before: the current filters. After: the same filters without AHRQ poor-quality trials.")
+if compare:
+    after_sel = select(ctx.evidence, exclude_poor(view.filters), view.outcome)
+    after, after_err = safe_pool(after_sel, view.method, view.test)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Before: current filters**")
+        ui.headline(ctx, key="sens_before")
+    with right:
+        st.markdown("**After: poor-quality trials excluded**")
+        ui.headline(ctx, after_sel, after, after_err, key="sens_after")
+    if ctx.pooled is not None and after is not None:
+        diff = after.estimate - ctx.pooled.estimate
+        st.metric("Change in pooled SMD (after − before)", text.fmt(diff),
+                  help="A large change means the result leans on poor-quality trials.")
+        st.markdown(f"Leaving out {sel.k - after_sel.k} poor-quality trial(s) moves the pooled SMD from "
+                    f"{text.fmt(ctx.pooled.estimate)} to {text.fmt(after.estimate)} (change {text.fmt(diff)}); "
+                    f"the {int(round(100 * after.level))}% CI is now {text.fmt_ci(after.ci_low, after.ci_high)}.")
+    elif ctx.pooled is not None and after_sel.k == 0:
+        st.info("Every trial in the current selection is of poor quality: nothing is left after excluding them.")
+
+# --- 2. estimators -------------------------------------------------------------------------------------------------
+st.subheader("Every estimator")
+st.caption(f"The estimator of the whole app is set in the sidebar (now: {ui.method_in_words(view.method, view.test)}). "
+           "This table pools the current selection under each one at once.")
+if sel.k == 0:
+    st.info("No trials match the current filters.")
+else:
+    with ui.guard("the estimator comparison"):
+        est = estimator_table(sel)
+        est.insert(2, "95% CI", [text.fmt_ci(lo, hi) for lo, hi in zip(est["ci_low"], est["ci_high"])])
+        est["method"] = est["method"].map(lambda m: S.METHODS.get(m, m))
+        est["test"] = est["test"].map(lambda t: S.TESTS.get(t, t))
+        ui.table(est, f"estimators_{view.outcome}", key="sens_estimators",
+                 column_config={"estimate": st.column_config.NumberColumn("SMD", format="%.3f"),
+                                "ci_low": None, "ci_high": None,
+                                "pval": st.column_config.NumberColumn("p", format="%.4f"),
+                                "tau2": st.column_config.NumberColumn("τ²", format="%.4f"),
+                                "i2": st.column_config.NumberColumn("I² (%)", format="%.0f")})
+
+# --- 3. leave one out ----------------------------------------------------------------------------------------------
+st.subheader("Leave one out")
+if sel.k < 3:
+    st.info(f"Leaving one trial out needs at least three trials (so that two remain to pool); the current filters "
+            f"leave {sel.k}.")
+else:
+    with ui.guard("the leave-one-out analysis"):
+        loo = leave_one_out(sel.yi, sel.vi, method=view.method, test=view.test)
+        loo.insert(0, "label", sel.effects["label"].to_numpy()[loo["omitted"].to_numpy()])
+        fig = charts.leave_one_out_plot(loo, overall=ctx.pooled.estimate if ctx.pooled else None)
+        ui.chart(fig, f"leave_one_out_{view.outcome}", key="sens_loo")
+        swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
+        st.markdown(f"The most influential trial is **{swing['label']}**: without it the pooled SMD is "
+                    f"{text.fmt(swing['estimate'])} (95% CI {text.fmt_ci(swing['ci_low'], swing['ci_high'])}) "
+                    f"instead of {text.fmt(ctx.pooled.estimate)}.")
+
+# --- 4. cumulative ---------------------------------------------------------------------------------------------------
+st.subheader("Cumulative by year")
+if sel.k < 2:
+    st.info(f"A cumulative analysis needs at least two trials; the current filters leave {sel.k}.")
+else:
+    with ui.guard("the cumulative analysis"):
+        years = sel.effects["year"].astype(float).to_numpy()
+        cum = cumulative(sel.yi, sel.vi, order=years, method=view.method, test=view.test)
+        idx = cum["added"].to_numpy()
+        cum.insert(0, "label", sel.effects["label"].to_numpy()[idx])
+        cum.insert(1, "year", sel.effects["year"].to_numpy()[idx])
+        ui.chart(charts.cumulative_plot(cum), f"cumulative_{view.outcome}", key="sens_cumulative")

@@ -1,0 +1,63 @@
+"""Small-study effects: the funnel plot with pseudo-95% limits, Egger's regression test and trim-and-fill."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts
+from dashboard import components as ui
+from dashboard import text
+from dashboard.context import current
+from peerstats.meta import egger_test, funnel_limits, trim_and_fill
+
+ctx = current()
+sel = ctx.selection
+view = ctx.view
+
+st.title(f"Small-study effects: {ctx.outcome_label}")
+st.caption("Do smaller trials report larger effects? Asymmetry in the funnel can mean publication bias, but also "
+           "true differences between small and large trials, or chance. With fewer than 10 trials these tools have "
+           "little power (Cochrane Handbook 13.3.5.4): read them as a prompt, not a verdict.")
+ui.headline(ctx, key="sse_headline")
+
+if sel.k < 3 or ctx.pooled is None:
+    st.info(f"A funnel plot, Egger's test and trim-and-fill need at least three trials; the current filters leave "
+            f"{sel.k} for {ctx.outcome_label.lower()}.")
+else:
+    with ui.guard("the small-study analysis"):
+        tf = trim_and_fill(sel.yi, sel.vi, method=view.method)
+        egger = egger_test(sel.yi, sel.vi)
+        se_max = float(max(sel.vi.max(), tf.filled["vi"].max() if len(tf.filled) else 0.0) ** 0.5) * 1.05
+        limits = funnel_limits(ctx.pooled.estimate, se_max)
+        fig = charts.funnel(sel.effects, ctx.pooled.estimate, limits, tf.filled if tf.k0 else None,
+                            adjusted_estimate=tf.estimate if tf.k0 else None,
+                            title=f"Funnel plot: {ctx.outcome_label}")
+        ui.chart(fig, f"funnel_{view.outcome}", key="sse_funnel")
+
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Egger's regression test**")
+            c = st.columns(3)
+            c[0].metric("Bias coefficient", text.fmt(egger.intercept))
+            c[1].metric(f"t ({egger.df} df)", text.fmt(egger.statistic))
+            c[2].metric("p (asymmetry)", text.fmt_p(egger.pval))
+            verdict = ("the funnel is asymmetric beyond chance (p < 0.10, the usual threshold for this test)"
+                       if egger.pval < 0.10 else "no clear evidence of asymmetry (p ≥ 0.10)")
+            st.markdown(f"Egger's test (metafor `regtest`, predictor SE): {verdict}. The effect expected in a very "
+                        f"large trial is {text.fmt(egger.limit_estimate)} "
+                        f"(95% CI {text.fmt_ci(egger.limit_ci_low, egger.limit_ci_high)}).")
+        with right:
+            st.markdown("**Trim-and-fill (Duval & Tweedie, L0)**")
+            c = st.columns(3)
+            c[0].metric("Imputed trials", str(tf.k0))
+            c[1].metric("Adjusted SMD", text.fmt(tf.estimate))
+            c[2].metric("Adjusted 95% CI", text.fmt_ci(tf.ci_low, tf.ci_high))
+            if tf.k0:
+                st.markdown(f"Trim-and-fill imputes {tf.k0} trial(s) on the {tf.side} side (drawn hollow and grey, "
+                            f"not data); the adjusted SMD is {text.fmt(tf.estimate)} against "
+                            f"{text.fmt(tf.observed_estimate)} observed.")
+            else:
+                st.markdown("Trim-and-fill finds no missing trials: the adjusted estimate equals the observed one.")
+        if len(tf.filled):
+            ui.table(tf.filled.assign(kind="imputed by trim-and-fill (not data)"), f"trimfill_{view.outcome}",
+                     key="sse_filled")

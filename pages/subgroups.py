@@ -1,0 +1,81 @@
+"""Subgroups: pooled effects per level of one moderator, the test for subgroup differences, and how moderators
+overlap (a subgroup difference can be another moderator in disguise)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts
+from dashboard import components as ui
+from dashboard import state as S
+from dashboard import text
+from dashboard.context import current
+from peerstats.meta import mixed_subgroup_test, subgroup_test
+from peerstats.select import MODERATORS, VOCABULARY, crosstab, subgroup_inputs
+
+ctx = current()
+sel = ctx.selection
+view = ctx.view
+
+st.title(f"Subgroups: {ctx.outcome_label}")
+ui.headline(ctx, key="subgroups_headline")
+
+if S.MODERATOR_KEY not in st.session_state:
+    st.session_state[S.MODERATOR_KEY] = view.moderator
+moderator = st.selectbox("Split by (moderator)", list(MODERATORS), key=S.MODERATOR_KEY,
+                         format_func=lambda m: MODERATORS[m])
+mod_label = MODERATORS[moderator]
+labels = VOCABULARY.get(moderator, {})
+
+if sel.k < 2:
+    st.info(f"A subgroup analysis needs at least two trials; the current filters leave {sel.k} for "
+            f"{ctx.outcome_label.lower()}.")
+else:
+    with ui.guard("the subgroup analysis"):
+        yi, vi, groups = subgroup_inputs(sel, moderator)
+        res = subgroup_test(yi, vi, groups, method=view.method, test=view.test)
+        table = res.table()
+        fig = charts.subgroup_forest(table, ctx.pooled, title=f"{ctx.outcome_label} by {mod_label.lower()}",
+                                     favours=ctx.favours, group_labels=dict(labels))
+        ui.chart(fig, f"subgroups_{view.outcome}_{moderator}", key="subgroups_forest")
+
+        st.subheader("Test for subgroup differences")
+        if len(res.subgroups) < 2:
+            st.info(f"All {sel.k} trials fall in one subgroup of {mod_label.lower()}: there is nothing to compare.")
+        else:
+            c = st.columns(3)
+            c[0].metric("Q between subgroups", text.fmt(res.q_between))
+            c[1].metric("df", str(res.df))
+            c[2].metric("p (subgroup difference)", text.fmt_p(res.pval))
+            verdict = ("the subgroups differ more than chance alone would explain"
+                       if res.pval < 0.05 else "no evidence that the subgroups differ (which is not evidence that "
+                       "they are the same)")
+            st.markdown(f"By {mod_label.lower()}: Q = {text.fmt(res.q_between)} on {res.df} df, "
+                        f"{text.p_phrase(res.pval)}: {verdict}. Each subgroup has its own τ² (as RevMan and "
+                        "Comprehensive Meta-Analysis); subgroups with one trial take part with its own standard "
+                        "error.")
+            with ui.guard("the mixed-effects moderator test"):
+                mixed = mixed_subgroup_test(yi, vi, groups, method=view.method)
+                st.caption(f"Mixed-effects meta-regression with a common τ² (metafor `rma(mods = ~ factor(g))`): "
+                           f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
+                           f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
+        shown = table.assign(group=[labels.get(g, g) for g in table["group"]])
+        ui.table(shown, f"subgroups_{view.outcome}_{moderator}", key="subgroups_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                for c in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "pval",
+                                          "tau2", "q", "q_pval")} | {"i2": st.column_config.NumberColumn(
+                                              "i2 (%)", format="%.0f")})
+
+st.subheader("How the moderators overlap")
+st.caption("Counts of the trials in this analysis. If most poor-quality trials sit in one category, a difference "
+           "between categories may be a difference in quality.")
+other_options = [m for m in MODERATORS if m != moderator]
+if "v_crosstab" not in st.session_state or st.session_state["v_crosstab"] == moderator:
+    st.session_state["v_crosstab"] = "quality" if moderator != "quality" else "category"
+other = st.selectbox("Cross-tabulate with", other_options, key="v_crosstab", format_func=lambda m: MODERATORS[m])
+with ui.guard("the cross-tabulation"):
+    if sel.k == 0:
+        st.info("No trials in this analysis to cross-tabulate.")
+    else:
+        tab = crosstab(sel.effects.drop_duplicates("trial_id"), moderator, other)
+        ui.table(tab, f"crosstab_{moderator}_{other}", key="subgroups_crosstab", hide_index=False)
