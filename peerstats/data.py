@@ -452,6 +452,10 @@ def _read_csv(source, file: str) -> tuple[pd.DataFrame | None, list[Problem]]:
             buf = io.StringIO(text)
         else:
             buf = source
+        if isinstance(buf, io.StringIO):
+            ragged = _ragged_rows(buf.getvalue(), file)
+            if ragged:
+                return None, ragged
         df = pd.read_csv(buf, dtype=str, keep_default_na=False, skipinitialspace=False)
     except FileNotFoundError:
         return None, [Problem(file, None, None, f"file not found: {source}")]
@@ -464,6 +468,27 @@ def _read_csv(source, file: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     if dup:
         return None, [Problem(file, None, c, "column appears more than once") for c in dict.fromkeys(dup)]
     return df, []
+
+
+def _ragged_rows(text: str, file: str) -> list[Problem]:
+    """Rows whose number of fields differs from the header's (pandas would silently shift or pad them)."""
+    import csv
+
+    problems = []
+    try:
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        if header is None:
+            return [Problem(file, None, None, "file is empty")]
+        for i, fields in enumerate(reader):
+            if fields and len(fields) != len(header):
+                problems.append(Problem(file, i + 1, None, f"row has {len(fields)} fields but the header has "
+                                                           f"{len(header)} (check separators and quotes)"))
+                if len(problems) >= 20:
+                    break
+    except csv.Error as exc:
+        problems.append(Problem(file, None, None, f"could not read the file as CSV: {exc}"))
+    return problems
 
 
 def load_evidence(data_dir: str | Path = DATA_DIR) -> Evidence:
