@@ -100,11 +100,11 @@ GB_ROWS = {
         "Follow-up; not primary."),
 }
 
-GB_AUTHORS = {
-    "barbic2009": "Barbic et al. 2009",
-    "druss2010": "Druss et al. 2010",
-    "druss2018": "Druss et al. 2018",
-    "vangestel2012": "Gestel-Timmermans et al. 2012",
+GB_AUTHORS = {  # gb_dat.rds columns authors and year
+    "barbic2009": ("Barbic et al.", 2009),
+    "druss2010": ("Druss et al.", 2010),
+    "druss2018": ("Druss et al.", 2018),
+    "vangestel2012": ("Gestel-Timmermans et al.", 2012),
 }
 
 # Extraction rows (index in effects_from_abstracts_and_tables.csv) used, with our decisions.
@@ -202,7 +202,8 @@ def gb_rows() -> list[dict]:
         yi, vi = smd(r["m_post_t"], r["sd_post_t"], r["N_t"], r["m_post_c"], r["sd_post_c"], r["N_c"])
         yi = float(align_sign(yi, hsm))
         quote = (
-            f"authors={GB_AUTHORS[r['trial_id']]}; test_name={r['test_name']}; "
+            f"authors={GB_AUTHORS[r['trial_id']][0]}; year={GB_AUTHORS[r['trial_id']][1]}; "
+            f"test_name={r['test_name']}; "
             f"time_from_baseline_weeks={int(r['time_from_baseline_weeks'])}; N_t={int(r['N_t'])}; "
             f"N_c={int(r['N_c'])}; m_post_t={r['m_post_t']:g}; m_post_c={r['m_post_c']:g}; "
             f"sd_post_t={r['sd_post_t']:g}; sd_post_c={r['sd_post_c']:g}"
@@ -216,7 +217,8 @@ def gb_rows() -> list[dict]:
             source_url=GB_URL,
             source_locator=(
                 "Group-based review data set (Dalgaard, Vembye et al.), Data/gb_dat.rds at commit 07b5f4c, row "
-                f"with authors '{GB_AUTHORS[r['trial_id']]}', test_name '{r['test_name']}', "
+                f"with authors '{GB_AUTHORS[r['trial_id']][0]}', year {GB_AUTHORS[r['trial_id']][1]}, "
+                f"test_name '{r['test_name']}', "
                 f"time_from_baseline_weeks {int(r['time_from_baseline_weeks'])}; values typed from the trial "
                 "paper by that review team"
             ),
