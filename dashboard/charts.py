@@ -80,7 +80,7 @@ _ROB_COLOUR = {
 
 FONT_SIZE = 14
 _ROW_PX = 24  # height of one forest-plot row, pixels at scale 1
-_PLOT_WIDTH = 380
+_PLOT_WIDTH = 330  # forest-type plots: with their table text the chart is ~890 px, Streamlit's page width
 _Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
 
 _TOOLTIP_COLUMNS = [  # (column, title) shown when present in a study frame
@@ -104,7 +104,12 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
     Sets ``chart.config`` in place: the ``configure_*`` methods deep-copy the whole chart once each, which costs
     tens of milliseconds per rerun for a composed forest plot.
+
+    Autosize is "pad": the plot keeps its width and height and the view grows to hold the table text drawn beside
+    it. Under Streamlit's default "fit" the whole chart, text included, would be squeezed into the plot's size; show
+    these charts with ``st.altair_chart(chart, width="content", theme=None)``.
     """
+    chart.autosize = alt.AutoSizeParams(type="pad")
     chart.config = alt.Config(
         axis=alt.AxisConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE + 1, labelColor="#222",
                             titleColor="#222", grid=False),
@@ -239,8 +244,8 @@ def _diamond_frame(rows: Sequence[tuple[float, float, float, float]], half_heigh
 # forest plot
 # --------------------------------------------------------------------------------------------------------------
 # Column positions of the forest table, pixels from the plot's left edge.
-_LABEL_PX, _PROV_PX = -380.0, -122.0
-_CI_PX, _WEIGHT_PX = _PLOT_WIDTH + 14.0, _PLOT_WIDTH + 250.0
+_LABEL_PX, _PROV_PX = -340.0, -112.0
+_CI_PX, _WEIGHT_PX = _PLOT_WIDTH + 12.0, _PLOT_WIDTH + 212.0
 
 
 def forest(
@@ -529,13 +534,13 @@ def subgroup_forest(
             sb.mark_square(color=PALETTE["blue"], size=140, opacity=1).encode(
                 x=alt.X("estimate:Q", scale=x_scale), y=alt.Y("row:Q", scale=y_scale, axis=None), tooltip=tips),
         ]
-    ci_px, i2_px = _PLOT_WIDTH + 14.0, _PLOT_WIDTH + 235.0
+    ci_px, i2_px = _PLOT_WIDTH + 12.0, _PLOT_WIDTH + 205.0
     i2_values = info["i2"] if "i2" in info else pd.Series([math.nan] * n)
     texts = [
-        _cells([-1.0], ["Subgroup"], -300, bold=True),
+        _cells([-1.0], ["Subgroup"], -290, bold=True),
         _cells([-1.0], ["SMD [95% CI]"], ci_px, bold=True),
         _cells([-1.0], ["I\u00b2"], i2_px, align="right", bold=True),
-        _cells(info["row"], [f"{g}  (k = {kk})" for g, kk in zip(info["group"], info["k"])], -300, limit=290),
+        _cells(info["row"], [f"{g}  (k = {kk})" for g, kk in zip(info["group"], info["k"])], -290, limit=280),
         _cells(info["row"], [_fmt_ci(e, lo, hi) if ok else "not estimable"
                              for e, lo, hi, ok in zip(info["estimate"], info["ci_low"], info["ci_high"], finite)],
                ci_px),
@@ -557,7 +562,7 @@ def subgroup_forest(
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2="y2:Q"))
         i2o = _attr(overall, "i2")
         texts += [
-            _cells([overall_row], [f"Overall  (k = {_attr(overall, 'k', '?')})"], -300, bold=True, colour="#000000"),
+            _cells([overall_row], [f"Overall  (k = {_attr(overall, 'k', '?')})"], -290, bold=True, colour="#000000"),
             _cells([overall_row], [_fmt_ci(ov_est, ov_lo, ov_hi)], ci_px, bold=True, colour="#000000"),
             _cells([overall_row], [f"{i2o:.0f}%" if _finite(i2o) else "-"], i2_px, align="right", bold=True,
                    colour="#000000"),

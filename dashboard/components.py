@@ -141,7 +141,9 @@ def label_provenance(frame: pd.DataFrame) -> pd.DataFrame:
 
 def chart(ch, name: str, *, key: str) -> None:
     """Show an Altair chart full width, with PNG and SVG downloads."""
-    st.altair_chart(ch, width="stretch", key=key)
+    # width="content" and theme=None: the charts draw their table text beside the plot at fixed pixel positions
+    # and set their own projector-size fonts (see dashboard.charts._configure).
+    st.altair_chart(ch, width="content", theme=None, key=key)
     _export_buttons(ch, name, key)
 
 
