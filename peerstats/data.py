@@ -347,6 +347,16 @@ def validate_effects(df: pd.DataFrame, trial_ids, file: str = "effects", *,
                                         f"second primary row for {key[0]} x {key[1]} (first on row {seen[key]})"))
             else:
                 seen[key] = i + 1
+    # published-cell references: "category:outcome" with category all or a category
+    for c in ("paper_cells", "target_cell"):
+        if c not in t:
+            continue
+        for i, v in enumerate(t[c]):
+            for ref in (x.strip() for x in v.split(";") if x.strip()):
+                cat, _, out = ref.partition(":")
+                if cat not in ("all",) + CATEGORIES or not _OUTCOME.match(out):
+                    problems.append(Problem(file, i + 1, c, f"'{ref}' is not a cell like 'all:hope' or "
+                                                            "'hospital_added:personal_recovery'"))
     # sourcing
     if "provenance" in t:
         for i, p in enumerate(t["provenance"]):

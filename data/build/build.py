@@ -215,18 +215,31 @@ def check(eff: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def main() -> None:
+def build_all() -> dict[str, pd.DataFrame]:
+    """Every output frame, without writing anything (the tests compare them with the committed files)."""
     trials = build_trials()
     published = build_published(trials)
-    eff, fits = build_effects(trials, published)
-    table = check(eff, published)
+    eff, _fits = build_effects(trials, published)
+    return {"trials": trials, "effects": eff, "published": published, "fit": check(eff, published)}
+
+
+def to_csv_text(name: str, df: pd.DataFrame) -> str:
+    """The exact text written for one output file."""
+    if name == "effects":
+        return df.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    return df.to_csv(index=False, lineterminator="\n")
+
+
+def main() -> None:
+    frames = build_all()
+    table = frames["fit"]
+    eff = frames["effects"]
     pd.set_option("display.width", 250)
     print(table.to_string())
     print(eff.provenance.value_counts().to_string())
-    trials.to_csv(DATA / "trials.csv", index=False, lineterminator="\n")
-    eff.to_csv(DATA / "effects.csv", index=False, lineterminator="\n", float_format="%.10g")
-    published.to_csv(DATA / "published.csv", index=False, lineterminator="\n")
-    table.to_csv(HERE / "reconstruction_fit.csv", index=False, lineterminator="\n")
+    for name in ("trials", "effects", "published"):
+        (DATA / f"{name}.csv").write_text(to_csv_text(name, frames[name]), encoding="utf-8")
+    (HERE / "reconstruction_fit.csv").write_text(to_csv_text("fit", table), encoding="utf-8")
 
 
 if __name__ == "__main__":
