@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -17,6 +19,7 @@ from peerstats.meta import PoolResult, pool
 from peerstats.select import Selection, select
 
 _KEY = "_context"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -86,13 +89,30 @@ def build(evidence, view: ViewState, outcomes: dict, source: str) -> Context:
     return ctx
 
 
+def _under_shell() -> bool:
+    """True when this code runs inside :func:`dashboard.shell.main` (the normal case)."""
+    from dashboard import shell
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is shell.main.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def current() -> Context:
-    """The context ``app.py`` built in this rerun."""
-    ctx = st.session_state.get(_KEY)
-    if ctx is None:
-        st.info("Open the app through `streamlit run app.py`.")
+    """The context :func:`dashboard.shell.main` built in this rerun.
+
+    If the page file runs on its own (Streamlit's legacy ``pages/`` mode: see :mod:`dashboard.shell`), run the shell
+    now, which draws the sidebar and runs this page inside it, then stop the bare run.
+    """
+    if not _under_shell():
+        from dashboard import shell
+
+        shell.main()
         st.stop()
-    return ctx
+    return st.session_state[_KEY]
 
 
 def estimator_table(selection: Selection, methods=("DL", "REML", "PM", "FE"), tests=("z", "knha")):

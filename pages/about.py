@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.context import current
+
+current()  # the shared frame (sidebar, URL state) even when Streamlit runs this file on its own
+
 st.title("About this dashboard")
 
 st.markdown("""

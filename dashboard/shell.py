@@ -1,0 +1,60 @@
+"""The app shell: page config, URL state, shared sidebar, navigation, then the page.
+
+``app.py`` calls :func:`main`. The pages live in ``pages/``, and Streamlit treats an app with a ``pages/`` folder as a
+"version 1" multipage app until ``st.navigation`` has been called once in the process (and always in AppTest): such a
+run executes the page file alone, without ``app.py``. :func:`dashboard.context.current` notices that (no
+:func:`main` frame on the stack), runs :func:`main` itself and stops the bare run, so every page always gets the
+shared sidebar and the URL state.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import context, loader, sidebar
+from dashboard import state as S
+from peerstats.errors import DataValidationError
+from peerstats.select import outcome_labels
+
+#: Page key -> (file relative to the repository root, icon). Titles and url paths come from dashboard.state.PAGES.
+FILES = {
+    "explore": ("pages/explore.py", ":material/forest:"),
+    "subgroups": ("pages/subgroups.py", ":material/call_split:"),
+    "sensitivity": ("pages/sensitivity.py", ":material/tune:"),
+    "small-study-effects": ("pages/small_study_effects.py", ":material/filter_list:"),
+    "risk-of-bias": ("pages/risk_of_bias.py", ":material/traffic:"),
+    "reproduce": ("pages/reproduce.py", ":material/fact_check:"),
+    "data": ("pages/data.py", ":material/table:"),
+    "about": ("pages/about.py", ":material/info:"),
+}
+
+
+def main() -> None:
+    """Draw the shared frame of every page and run the page the URL asks for."""
+    st.set_page_config(page_title="Peer support evidence · peerstats", page_icon=":material/diversity_3:",
+                       layout="wide", initial_sidebar_state="expanded")
+    root = context.ROOT
+    pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,
+                          default=(key == "explore"))
+             for key, (path, icon) in FILES.items()}
+    current = st.navigation(list(pages.values()), position="sidebar")
+    page = next((k for k, p in pages.items() if p.url_path == current.url_path), "explore")
+
+    try:
+        evidence = loader.current_evidence()
+    except DataValidationError as exc:
+        st.error("The bundled data did not pass validation, so the app cannot start. Problems, row by row:")
+        from dashboard.components import problems_table
+
+        problems_table(exc.problems, key="bundled_problems")
+        st.stop()
+
+    outcomes = outcome_labels(evidence.effects)
+    S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str))
+    S.follow_link(pages, page)
+
+    view = sidebar.render(evidence, outcomes, page)
+    S.write_url(view)
+    context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
+
+    current.run()
