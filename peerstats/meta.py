@@ -251,7 +251,7 @@ def _tau2_reml(y, vi, X) -> tuple[float, int]:
 
 
 def _tau2(y, vi, X, method) -> tuple[float, int]:
-    if method == "FE":
+    if method == "FE" or X.shape[0] <= X.shape[1]:  # no residual df: tau2 = 0, as metafor's fit of k = p studies
         return 0.0, 0
     if method == "DL":
         return _tau2_dl(y, vi, X), 0
@@ -317,8 +317,16 @@ def _fit(y: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str, test: str, l
     re = _wls(y, X, w)
     vb = re.vb
     if test == "knha" and k > p:
-        vb = vb * (re.q / (k - p))
+        # Knapp-Hartung factor; zero when the residuals vanish (identical effects), as metafor (RSS <= eps -> 0)
+        rss = re.q if re.q > np.finfo(float).eps else 0.0
+        vb = vb * (rss / (k - p))
     return _Model(k, p, method, test, level, re.beta, vb, tau2, fe.q, k - p, s2, w, iterations)
+
+
+def _ratio(est, se):
+    """est / se with IEEE semantics: +/-inf for se = 0 (nan for 0/0), as R; no ZeroDivisionError."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.divide(est, se)
 
 
 def _ones(k: int) -> np.ndarray:
@@ -487,7 +495,7 @@ def pool(yi, vi, method: str = "DL", test: str = "z", level: float = 0.95) -> Po
     est = float(m.beta[0])
     se = float(math.sqrt(m.vb[0, 0]))
     crit = m.crit
-    stat = est / se
+    stat = float(_ratio(est, se))
     half_pi = crit * math.sqrt(se * se + m.tau2)
     if method == "FE":
         t_lo = t_hi = i_lo = i_hi = _NAN
@@ -645,7 +653,7 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
     else:
         qm_pval = _chi2_sf(qm, p - 1)
     se = np.sqrt(np.diag(m.vb))
-    statistic = m.beta / se
+    statistic = _ratio(m.beta, se)
     crit = m.crit
     coefs = pd.DataFrame({
         "term": ["intrcpt", *[f"group{lv}" for lv in levels[1:]]],
@@ -673,7 +681,7 @@ def _row(y, v, method, test, level) -> dict:
     m = _fit(y, v, _ones(k), method, test, level)
     est = float(m.beta[0])
     se = float(math.sqrt(m.vb[0, 0]))
-    stat = est / se
+    stat = float(_ratio(est, se))
     return {"estimate": est, "se": se, "statistic": stat, "pval": m.pvalue(stat), "ci_low": est - m.crit * se,
             "ci_high": est + m.crit * se, "q": m.q, "q_pval": _chi2_sf(m.q, m.q_df), "tau2": m.tau2,
             "i2": m.i2, "h2": m.h2}
