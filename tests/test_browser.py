@@ -1,0 +1,232 @@
+"""Real-browser tests: Debian's Chromium, driven by Playwright, against ``streamlit run app.py`` on a free port.
+
+What a user does: open the home page, tick "Exclude poor-quality trials" and see the headline change to the number
+peerstats computes for that selection, open every page, download a CSV and a PNG, and reload a copied link to see the
+same view. Screenshots go to ``artifacts/screenshots/`` (gitignored; CI keeps them as artifacts).
+
+Chromium is Debian's ``/usr/bin/chromium`` (``apt-get install chromium``; ``bash run.sh test`` installs it when run as
+root). When it is missing these tests fail with that message: they are part of the suite, not optional.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PAGES = {  # url path -> text of the page's title (h1)
+    "": "peer support compared with control",
+    "subgroups": "Subgroups",
+    "sensitivity": "Sensitivity",
+    "small-study-effects": "Small-study effects",
+    "risk-of-bias": "Risk of bias",
+    "reproduce": "Reproduc",
+    "data": "Data",
+    "about": "About",
+}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MINUS = "\u2212"
+
+
+# ------------------------------------------------------------------------------------------------------- fixtures
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
+            return r.status == 200 and r.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """``streamlit run app.py`` on a free port; yields its base URL; stops it at the end of the session."""
+    port = _free_port()
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    log = open(ROOT / "artifacts" / "streamlit_browser_test.log", "w") if (ROOT / "artifacts").is_dir() else None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while not _healthy(url):
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit run app.py exited with code {proc.returncode} before serving")
+            if time.monotonic() > deadline:
+                pytest.fail("streamlit run app.py did not answer /_stcore/health within 90 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if log:
+            log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser "
+                    "tests; `bash run.sh test` does so when run as root, and CI does.")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    ctx.close()
+
+
+# -------------------------------------------------------------------------------------------------------- helpers
+def wait_idle(pg, timeout: float = 45.0) -> None:
+    """Wait until the Streamlit script run is over (the app root says notRunning) and the page has settled."""
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
+    pg.wait_for_timeout(300)
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
+
+
+def no_exception(pg) -> None:
+    assert pg.locator('[data-testid="stException"]').count() == 0, "the page shows a traceback"
+    assert "Traceback" not in pg.locator('[data-testid="stMain"]').inner_text()
+
+
+def metric(pg, label: str) -> str:
+    box = pg.locator('[data-testid="stMetric"]').filter(has=pg.get_by_text(label, exact=True)).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def open_app(pg, url: str) -> None:
+    pg.goto(url)
+    wait_idle(pg)
+    no_exception(pg)
+
+
+def expected_headline(quality: tuple[str, ...] = ()) -> str:
+    """The pooled SMD peerstats computes for personal recovery (the default outcome) with the paper's DL, as shown."""
+    from peerstats.data import load_evidence
+    from peerstats.meta import pool
+    from peerstats.select import Filters, select
+
+    sel = select(load_evidence(), Filters(quality=quality), "personal_recovery")
+    return f"{pool(sel.yi, sel.vi, method='DL').estimate:.2f}".replace("-", MINUS)
+
+
+def download_button(pg, label: str):
+    """The first st.download_button whose label is ``label`` (not the chart toolbar's "Download as PNG")."""
+    return pg.get_by_role("button", name=label, exact=True).first
+
+
+def download(pg, button, path: Path) -> bytes:
+    with pg.expect_download(timeout=60_000) as info:
+        button.click()
+    dl = info.value
+    dl.save_as(path)
+    return path.read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------------------- tests
+def test_home_page_shows_the_papers_headline(page, app_url):
+    open_app(page, app_url)
+    page.get_by_text("peer support compared with control").first.wait_for()
+    assert metric(page, "Pooled SMD") == expected_headline()  # 0.20 in the paper for personal recovery
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1  # the forest plot
+    page.screenshot(path=SHOTS / "explore.png")
+
+
+def test_exclude_poor_quality_changes_the_headline(page, app_url):
+    open_app(page, app_url)
+    before = metric(page, "Pooled SMD")
+    page.get_by_text("Exclude poor-quality trials", exact=True).click()
+    page.wait_for_function(
+        """(before) => {
+            const m = [...document.querySelectorAll('[data-testid="stMetric"]')]
+                .find(e => e.innerText.includes('Pooled SMD'));
+            return m && m.querySelector('[data-testid="stMetricValue"]').innerText.trim() !== before;
+        }""", arg=before, timeout=30_000)
+    wait_idle(page)
+    no_exception(page)
+    after = metric(page, "Pooled SMD")
+    assert after != before
+    assert after == expected_headline(("good", "fair"))
+    assert "quality=" in page.url  # the view went into the URL
+    page.screenshot(path=SHOTS / "explore_fair_good_only.png")
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_without_error(page, app_url, path):
+    open_app(page, app_url + path)
+    page.locator("h1").filter(has_text=PAGES[path]).first.wait_for()
+    no_exception(page)
+    page.screenshot(path=SHOTS / f"page_{path or 'explore'}.png")
+
+
+def test_download_csv_and_png(page, app_url, tmp_path):
+    open_app(page, app_url)
+    raw = download(page, download_button(page, "Download CSV"), tmp_path / "outcomes.csv")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"))))
+    assert rows[0][:3] == ["Outcome", "Domain", "k"]  # the outcome table as shown
+    assert any(r[0] == "Personal recovery" for r in rows[1:])
+    png = download(page, download_button(page, "PNG"), tmp_path / "forest.png")
+    assert png[:8] == PNG_MAGIC and png[12:16] == b"IHDR"
+    width = int.from_bytes(png[16:20], "big")
+    assert width > 1000  # rendered at scale 2, not a thumbnail
+
+
+def test_a_copied_link_reproduces_the_view(page, browser, app_url):
+    open_app(page, app_url)
+    page.get_by_text("Exclude poor-quality trials", exact=True).click()
+    page.wait_for_function("() => location.search.includes('quality=')", timeout=30_000)
+    wait_idle(page)
+    link = page.url
+    shown = metric(page, "Pooled SMD")
+    trials = metric(page, "Trials (k)")
+
+    other = browser.new_context(viewport={"width": 1400, "height": 2200})  # a colleague opening the link
+    try:
+        pg2 = other.new_page()
+        open_app(pg2, link)
+        assert metric(pg2, "Pooled SMD") == shown
+        assert metric(pg2, "Trials (k)") == trials
+        assert pg2.get_by_role("checkbox", name="Exclude poor-quality trials").is_checked()
+        pg2.screenshot(path=SHOTS / "copied_link.png")
+    finally:
+        other.close()
+    page.reload()
+    wait_idle(page)
+    assert metric(page, "Pooled SMD") == shown  # and a reload keeps it too
