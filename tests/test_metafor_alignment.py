@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from peerstats import (NoStudiesError, cumulative, egger_test, funnel_limits, leave_one_out, mixed_subgroup_test,
-                       pool, smd, smd_from_f, smd_from_t, subgroup_test, trim_and_fill)
+from peerstats import (ConvergenceError, NoStudiesError, cumulative, egger_test, funnel_limits, leave_one_out,
+                       mixed_subgroup_test, pool, smd, smd_from_f, smd_from_t, subgroup_test, trim_and_fill)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tolerances
@@ -63,8 +63,9 @@ def _cases(fn: str) -> list:
 
 
 def _arr(x) -> np.ndarray:
-    """JSON arrays of length 1 are stored unboxed by jsonlite; null means NA."""
-    return np.atleast_1d(np.asarray([np.nan if v is None else v for v in np.atleast_1d(x).tolist()], dtype=float))
+    """JSON arrays of length 1 are stored unboxed by jsonlite; null means NA/NaN; "Inf"/"-Inf" are infinities."""
+    return np.atleast_1d(np.asarray([np.nan if v is None else float(v) for v in np.atleast_1d(x).tolist()],
+                                    dtype=float))
 
 
 class Mismatch(list):
@@ -406,3 +407,19 @@ def test_bad_vi_raises_value_error_naming_the_index(bad, index):
 def test_non_finite_yi_raises_value_error_naming_the_index():
     with pytest.raises(ValueError, match=r"\bindex 1\b"):
         pool([0.1, math.nan, 0.3], [0.01, 0.02, 0.03])
+
+
+def test_reml_non_convergence_is_reported_not_junk():
+    # Fisher scoring oscillates with growing steps on these data: metafor's rma(y, v, method = "REML") stops with
+    # "Fisher scoring algorithm did not converge". With a damped step, rma(..., control = list(stepadj = 0.5,
+    # threshold = 1e-12, maxiter = 10000)) converges to tau2 = 0.08834727172474, estimate 0.50501393839124,
+    # se 0.32824281551731. The engine may raise ConvergenceError (the contract) or return that root; nothing else.
+    yi, vi = [0, 0, 0, 0, 0, 1], [1, 1, 1, 1, 1, 0.125]
+    try:
+        r = pool(yi, vi, method="REML")
+    except ConvergenceError as exc:
+        assert "REML" in str(exc)
+        return
+    assert r.tau2 == pytest.approx(0.08834727172474, rel=RTOL_ITER)
+    assert r.estimate == pytest.approx(0.50501393839124, rel=RTOL_ITER)
+    assert r.se == pytest.approx(0.32824281551731, rel=RTOL_ITER)

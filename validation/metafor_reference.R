@@ -41,7 +41,14 @@ METHODS <- c("FE", "DL", "REML", "PM")
 TESTS <- c("z", "knha")
 
 r12 <- function(x) signif(x, SIG)
-num <- function(x) if (is.null(x)) NULL else unname(r12(as.numeric(x)))
+# Numbers to store: 12 significant digits; NA/NaN become null; a lone +/-Inf is stored as the string "Inf"/"-Inf"
+# (JSON has no infinity; it occurs where metafor divides by a zero standard error).
+num <- function(x) {
+  if (is.null(x)) return(NULL)
+  x <- unname(r12(as.numeric(x)))
+  if (length(x) == 1 && is.infinite(x)) return(if (x > 0) "Inf" else "-Inf")
+  x
+}
 cases <- list()
 add_case <- function(case) {
   if (!is.null(cases[[case$id]])) stop("duplicate case id ", case$id)
@@ -97,6 +104,12 @@ sim_specs <- list(
   list(id = "sim-k300-tau2mod", k = 300, tau2 = 0.04),
   list(id = "sim-k300-tau2big", k = 300, tau2 = 5, vlo = 0.002, vhi = 0.05)
 )
+# Identical studies: the Knapp-Hartung factor sum w (y - mu)^2 / (k - 1) is 0, so metafor reports se = 0, a statistic of
+# Inf (or NaN for an estimate of 0) and a degenerate CI; tau2 = 0, Q = 0.
+datasets[["identical"]] <- list(yi = c(0.5, 0.5, 0.5), vi = c(0.04, 0.09, 0.01), groups = NULL, order = NULL,
+                                note = "three identical effects (0.5) with different variances")
+datasets[["identical-zero"]] <- list(yi = c(0, 0), vi = c(1, 1), groups = NULL, order = NULL,
+                                     note = "two identical effects of 0 with equal variances")
 for (s in sim_specs) {
   d <- if (isTRUE(s$qltdf)) simulate_qltdf(s$k) else
     simulate(s$k, s$tau2, vlo = if (is.null(s$vlo)) 0.01 else s$vlo, vhi = if (is.null(s$vhi)) 0.2 else s$vhi)
@@ -234,7 +247,12 @@ asym <- local({
 })
 asym$note <- "simulated, small studies with effects below 0.2 removed (publication-bias-like asymmetry)"
 datasets[["sim-asym"]] <- asym
-tf_specs <- c(tf_specs, list(list("sim-asym", METHODS)))
+# Three studies so asymmetric that L0 trims down to a single study (k0 = k - 1 = 2): the trimmed model is a k = 1 fit
+# (tau2 = 0). Found by the hypothesis property tests.
+datasets[["tf-k3-extreme"]] <- list(yi = c(0.69969093, 0.4246404, 0.24531505),
+                                    vi = c(0.09394926, 0.01731982, 0.00603833),
+                                    note = "three studies, trim-and-fill trims to one study (k0 = 2)")
+tf_specs <- c(tf_specs, list(list("sim-asym", METHODS), list("tf-k3-extreme", METHODS)))
 for (s in tf_specs) for (method in s[[2]]) {
   d <- datasets[[s[[1]]]]
   fit <- fit_rma(d$yi, d$vi, method)
