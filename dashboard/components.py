@@ -84,11 +84,12 @@ def method_in_words(method: str, test: str) -> str:
     return f"{METHODS.get(method, method)}, {TESTS.get(test, test)}"
 
 
-def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key: str = "headline") -> None:
+def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key: str = "headline",
+             compact: bool = False) -> None:
     """Pooled SMD, CI, prediction interval, k, participants, I², and the plain-language sentence.
 
     Defaults to the context's own selection; pass another ``selection``/``pooled`` to show e.g. the "after" side of a
-    sensitivity comparison.
+    sensitivity comparison. ``compact`` puts the six numbers in two rows of three (for half-width columns).
     """
     if selection is None:
         selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
@@ -100,18 +101,18 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
         st.warning(error or "These trials could not be pooled.")
         return
     with st.container(key=f"{key}_box", border=True):
-        c = st.columns([1.1, 1.5, 1.5, 0.8, 1.0, 0.8])
-        c[0].metric("Pooled SMD", text.fmt(pooled.estimate),
-                    help="Standardised mean difference (Hedges' g), peer support minus control.")
+        cells = st.columns(3) + st.columns(3) if compact else st.columns([1.1, 1.5, 1.5, 0.8, 1.0, 0.8])
         level = int(round(100 * pooled.level))
-        c[1].metric(f"{level}% CI", text.fmt_ci(pooled.ci_low, pooled.ci_high))
-        c[2].metric("Prediction interval", text.fmt_ci(pooled.pi_low, pooled.pi_high),
-                    help="Where the true effect of a new, similar trial is expected to lie (95%).")
-        c[3].metric("Trials (k)", str(pooled.k))
-        c[4].metric("Participants", text.fmt_int(selection.n_participants))
-        c[5].metric("I²", text.fmt_pct(pooled.i2),
-                    help=f"τ² = {text.fmt(pooled.tau2, 3)}; Q = {text.fmt(pooled.q)} on {pooled.q_df} df, "
-                         f"{text.p_phrase(pooled.q_pval)}")
+        cells[0].metric("Pooled SMD", text.fmt(pooled.estimate),
+                        help="Standardised mean difference (Hedges' g), peer support minus control.")
+        cells[1].metric(f"{level}% CI", text.fmt_ci(pooled.ci_low, pooled.ci_high))
+        cells[2].metric("Prediction interval", text.fmt_ci(pooled.pi_low, pooled.pi_high),
+                        help="Where the true effect of a new, similar trial is expected to lie (95%).")
+        cells[3].metric("Trials (k)", str(pooled.k))
+        cells[4].metric("Participants", text.fmt_int(selection.n_participants))
+        cells[5].metric("I²", text.fmt_pct(pooled.i2),
+                        help=f"τ² = {text.fmt(pooled.tau2, 3)}; Q = {text.fmt(pooled.q)} on {pooled.q_df} df, "
+                             f"{text.p_phrase(pooled.q_pval)}")
         st.markdown(sentence)
         st.caption(f"{method_in_words(pooled.method, pooled.test)} · {filters_in_words(ctx)} · "
                    f"data: {'your upload' if ctx.source == 'upload' else 'bundled evidence base'}")
@@ -190,3 +191,20 @@ OUTCOME_COLUMNS = {
     "SMD": st.column_config.NumberColumn("SMD", format="%.2f", help="Pooled standardised mean difference"),
     "I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f"),
 }
+
+
+def report_button(ctx, title: str, sections: list, *, key: str, headline_text: str | None = None) -> None:
+    """The one-click HTML report of the current view: the headline, what is selected, then the page's sections."""
+    from dashboard import export
+    from dashboard.state import view_url
+
+    sel = ctx.selection
+    sentence = headline_text or text.headline_sentence(ctx.pooled, ctx.outcome_label, ctx.beneficial,
+                                                       sel.provenance_counts)
+    view = export.Section("This view", text=[
+        f"Outcome: {ctx.outcome_label}. Filters: {filters_in_words(ctx)}.",
+        f"Model: {method_in_words(ctx.view.method, ctx.view.test)}. Data: "
+        f"{'your upload' if ctx.source == 'upload' else 'the bundled evidence base'}.",
+    ])
+    export.report_download(title, [view, *sections], key=key, url=view_url(ctx.view), headline=sentence,
+                           name=f"peerstats_{ctx.view.page}_{ctx.view.outcome}")

@@ -308,3 +308,23 @@ def follow_link(pages: Mapping[str, object], current: str) -> None:
     wanted = requested_page()
     if wanted and wanted != current and wanted in pages:
         st.switch_page(pages[wanted], query_params=st.query_params.to_dict())
+
+
+def view_url(view: ViewState) -> str:
+    """The full link that reproduces ``view`` (server address from ``st.context.url``; the query from :func:`encode`).
+
+    Returns just the query string ("?..."), when the server address is unknown (e.g. in tests).
+    """
+    from urllib.parse import urlencode, urlsplit, urlunsplit
+
+    import streamlit as st
+
+    query = urlencode(encode(view), safe=",")
+    try:
+        base = st.context.url or ""
+    except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)
+        base = ""
+    if not base:
+        return f"?{query}" if query else "?"
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))

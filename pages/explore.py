@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import charts
+from dashboard import charts, export
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard.context import current
@@ -21,12 +21,15 @@ st.caption("Egmose et al. (2023), 49 randomised trials of peer support for adult
            "Change the outcome and filters in the sidebar; every number and plot below is recomputed at once.")
 
 ui.headline(ctx)
+report: list = []
 
 with ui.guard("the forest plot"):
     if sel.k:
         fig = charts.forest(sel.effects, ctx.pooled, ctx.outcome_label, favours=ctx.favours,
                             method_label=f"Pooled ({ctx.view.method})")
         ui.chart(fig, f"forest_{ctx.view.outcome}", key="explore_forest")
+        report.append(export.Section(f"Forest plot: {ctx.outcome_label}", chart=fig,
+                                     text="Reconstructed rows (not trial data) are drawn hollow with dashed CIs."))
 
 
 def _pick_outcome(options: list[str], key: str) -> None:
@@ -47,3 +50,6 @@ with ui.guard("the outcome table"):
                  on_select=partial(_pick_outcome, options, key), selection_mode="single-row",
                  selection_default={"selection": {"rows": default_row}}, placeholder="")
     ui.csv_button(shown, "outcomes_current_filters", key="explore_outcomes_csv")
+    report.append(export.Section("Every outcome under these filters", table=shown))
+
+ui.report_button(ctx, f"{ctx.outcome_label}: peer support compared with control", report, key="explore_report")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import components as ui
+from dashboard import export
 from dashboard import text
 from dashboard.context import current
 from peerstats.reproduce import TOLERANCE, reproduction_table
@@ -81,3 +82,7 @@ with ui.guard("the reproduction table"):
         st.caption("Differences beyond the paper's rounding are shaded and bold; *Agrees* says it in words. "
                    "Real weight: the share of the pooled weight carried by reported or derived rows.")
         ui.csv_button(tab, f"reproduction_{view.method}", key="reproduce_csv")
+        ui.report_button(ctx, "Reproduce the paper", [export.Section("Published and recomputed results", table=shown)],
+                         key="reproduce_report",
+                         headline_text=f"{int(agree.sum())} of {len(tab)} published cells reproduced within rounding; "
+                                       f"{int(ev_basis.sum())} rest mainly on reported or derived rows.")

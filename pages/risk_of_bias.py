@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts
+from dashboard import charts, export
 from dashboard import components as ui
 from dashboard.context import current
 from peerstats.select import QUALITY, ROB_DOMAINS
@@ -29,9 +29,18 @@ else:
     words = ", ".join(f"{int(counts.get(q, 0))} {QUALITY[q].lower()}" for q in QUALITY)
     st.markdown(f"**{n} trial{'s' if n != 1 else ''}** (AHRQ quality: {words}). Judgements as in the paper's "
                 "Figure 1: + low risk, ? unclear, − high risk.")
+    report: list = []
     with ui.guard("the risk-of-bias summary"):
-        ui.chart(charts.rob_summary(trials), "rob_summary", key="rob_summary")
+        summary = charts.rob_summary(trials)
+        ui.chart(summary, "rob_summary", key="rob_summary")
+        report.append(export.Section("Summary per domain", chart=summary))
     with ui.guard("the traffic-light chart"):
-        ui.chart(charts.rob_traffic_light(trials), "rob_traffic_light", key="rob_traffic")
+        traffic = charts.rob_traffic_light(trials)
+        ui.chart(traffic, "rob_traffic_light", key="rob_traffic")
+        report.append(export.Section("Traffic lights per trial", chart=traffic))
     cols = ["label", "quality", *ROB_DOMAINS]
-    ui.table(trials[[c for c in cols if c in trials]].rename(columns=ROB_DOMAINS), "risk_of_bias", key="rob_table")
+    rob_table = trials[[c for c in cols if c in trials]].rename(columns=ROB_DOMAINS)
+    ui.table(rob_table, "risk_of_bias", key="rob_table")
+    report.append(export.Section("Judgements", table=rob_table))
+    ui.report_button(ctx, "Risk of bias", report, key="rob_report",
+                     headline_text=f"{n} trials (AHRQ quality: {words}).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts
+from dashboard import charts, export
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
@@ -18,6 +18,7 @@ sel = ctx.selection
 view = ctx.view
 
 st.title(f"Sensitivity: {ctx.outcome_label}")
+report: list = []
 
 # --- 1. exclude poor-quality trials ---------------------------------------------------------------------------------
 st.subheader("Without poor-quality trials")
@@ -29,10 +30,10 @@ if compare:
     left, right = st.columns(2)
     with left:
         st.markdown("**Before: current filters**")
-        ui.headline(ctx, key="sens_before")
+        ui.headline(ctx, key="sens_before", compact=True)
     with right:
         st.markdown("**After: poor-quality trials excluded**")
-        ui.headline(ctx, after_sel, after, after_err, key="sens_after")
+        ui.headline(ctx, after_sel, after, after_err, key="sens_after", compact=True)
     if ctx.pooled is not None and after is not None:
         diff = after.estimate - ctx.pooled.estimate
         st.metric("Change in pooled SMD (after − before)", text.fmt(diff),
@@ -40,6 +41,12 @@ if compare:
         st.markdown(f"Leaving out {sel.k - after_sel.k} poor-quality trial(s) moves the pooled SMD from "
                     f"{text.fmt(ctx.pooled.estimate)} to {text.fmt(after.estimate)} (change {text.fmt(diff)}); "
                     f"the {int(round(100 * after.level))}% CI is now {text.fmt_ci(after.ci_low, after.ci_high)}.")
+        report.append(export.Section("Without poor-quality trials", text=[
+            "Before: " + text.headline_sentence(ctx.pooled, ctx.outcome_label, ctx.beneficial,
+                                                sel.provenance_counts),
+            "After: " + text.headline_sentence(after, ctx.outcome_label, ctx.beneficial,
+                                               after_sel.provenance_counts),
+            f"Change in pooled SMD: {text.fmt(diff)}."]))
     elif ctx.pooled is not None and after_sel.k == 0:
         st.info("Every trial in the current selection is of poor quality: nothing is left after excluding them.")
 
@@ -61,6 +68,7 @@ else:
                                 "pval": st.column_config.NumberColumn("p", format="%.4f"),
                                 "tau2": st.column_config.NumberColumn("τ²", format="%.4f"),
                                 "i2": st.column_config.NumberColumn("I² (%)", format="%.0f")})
+        report.append(export.Section("Every estimator", table=est.drop(columns=["ci_low", "ci_high"])))
 
 # --- 3. leave one out ----------------------------------------------------------------------------------------------
 st.subheader("Leave one out")
@@ -73,6 +81,7 @@ else:
         loo.insert(0, "label", sel.effects["label"].to_numpy()[loo["omitted"].to_numpy()])
         fig = charts.leave_one_out_plot(loo, overall=ctx.pooled.estimate if ctx.pooled else None)
         ui.chart(fig, f"leave_one_out_{view.outcome}", key="sens_loo")
+        report.append(export.Section("Leave one out", chart=fig))
         swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
         st.markdown(f"The most influential trial is **{swing['label']}**: without it the pooled SMD is "
                     f"{text.fmt(swing['estimate'])} (95% CI {text.fmt_ci(swing['ci_low'], swing['ci_high'])}) "
@@ -89,4 +98,8 @@ else:
         idx = cum["added"].to_numpy()
         cum.insert(0, "label", sel.effects["label"].to_numpy()[idx])
         cum.insert(1, "year", sel.effects["year"].to_numpy()[idx])
-        ui.chart(charts.cumulative_plot(cum), f"cumulative_{view.outcome}", key="sens_cumulative")
+        cum_fig = charts.cumulative_plot(cum)
+        ui.chart(cum_fig, f"cumulative_{view.outcome}", key="sens_cumulative")
+        report.append(export.Section("Cumulative by year", chart=cum_fig))
+
+ui.report_button(ctx, f"Sensitivity: {ctx.outcome_label}", report, key="sens_report")

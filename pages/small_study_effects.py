@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts
+from dashboard import charts, export
 from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
@@ -19,6 +19,7 @@ st.caption("Do smaller trials report larger effects? Asymmetry in the funnel can
            "true differences between small and large trials, or chance. With fewer than 10 trials these tools have "
            "little power (Cochrane Handbook 13.3.5.4): read them as a prompt, not a verdict.")
 ui.headline(ctx, key="sse_headline")
+report: list = []
 
 if sel.k < 3 or ctx.pooled is None:
     st.info(f"A funnel plot, Egger's test and trim-and-fill need at least three trials; the current filters leave "
@@ -33,6 +34,7 @@ else:
                             adjusted_estimate=tf.estimate if tf.k0 else None,
                             title=f"Funnel plot: {ctx.outcome_label}")
         ui.chart(fig, f"funnel_{view.outcome}", key="sse_funnel")
+        report.append(export.Section("Funnel plot", chart=fig))
 
         left, right = st.columns(2)
         with left:
@@ -48,7 +50,7 @@ else:
                         f"(95% CI {text.fmt_ci(egger.limit_ci_low, egger.limit_ci_high)}).")
         with right:
             st.markdown("**Trim-and-fill (Duval & Tweedie, L0)**")
-            c = st.columns(3)
+            c = st.columns([1, 1, 2])
             c[0].metric("Imputed trials", str(tf.k0))
             c[1].metric("Adjusted SMD", text.fmt(tf.estimate))
             c[2].metric("Adjusted 95% CI", text.fmt_ci(tf.ci_low, tf.ci_high))
@@ -58,6 +60,13 @@ else:
                             f"{text.fmt(tf.observed_estimate)} observed.")
             else:
                 st.markdown("Trim-and-fill finds no missing trials: the adjusted estimate equals the observed one.")
+        report.append(export.Section("Egger's test and trim-and-fill", text=[
+            f"Egger's test: bias coefficient {text.fmt(egger.intercept)}, t = {text.fmt(egger.statistic)} on "
+            f"{egger.df} df, {text.p_phrase(egger.pval)}: {verdict}.",
+            f"Trim-and-fill: {tf.k0} imputed trial(s); adjusted SMD {text.fmt(tf.estimate)} "
+            f"(95% CI {text.fmt_ci(tf.ci_low, tf.ci_high)}) against {text.fmt(tf.observed_estimate)} observed."]))
         if len(tf.filled):
             ui.table(tf.filled.assign(kind="imputed by trim-and-fill (not data)"), f"trimfill_{view.outcome}",
                      key="sse_filled")
+
+ui.report_button(ctx, f"Small-study effects: {ctx.outcome_label}", report, key="sse_report")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts
+from dashboard import charts, export
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
@@ -19,6 +19,7 @@ view = ctx.view
 
 st.title(f"Subgroups: {ctx.outcome_label}")
 ui.headline(ctx, key="subgroups_headline")
+report: list = []
 
 if S.MODERATOR_KEY not in st.session_state:
     st.session_state[S.MODERATOR_KEY] = view.moderator
@@ -38,6 +39,7 @@ else:
         fig = charts.subgroup_forest(table, ctx.pooled, title=f"{ctx.outcome_label} by {mod_label.lower()}",
                                      favours=ctx.favours, group_labels=dict(labels))
         ui.chart(fig, f"subgroups_{view.outcome}_{moderator}", key="subgroups_forest")
+        report.append(export.Section(f"{ctx.outcome_label} by {mod_label.lower()}", chart=fig))
 
         st.subheader("Test for subgroup differences")
         if len(res.subgroups) < 2:
@@ -54,12 +56,16 @@ else:
                         f"{text.p_phrase(res.pval)}: {verdict}. Each subgroup has its own τ² (as RevMan and "
                         "Comprehensive Meta-Analysis); subgroups with one trial take part with its own standard "
                         "error.")
+            report.append(export.Section("Test for subgroup differences", text=(
+                f"By {mod_label.lower()}: Q = {text.fmt(res.q_between)} on {res.df} df, {text.p_phrase(res.pval)}: "
+                f"{verdict}.")))
             with ui.guard("the mixed-effects moderator test"):
                 mixed = mixed_subgroup_test(yi, vi, groups, method=view.method)
                 st.caption(f"Mixed-effects meta-regression with a common τ² (metafor `rma(mods = ~ factor(g))`): "
                            f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
                            f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
         shown = table.assign(group=[labels.get(g, g) for g in table["group"]])
+        report.append(export.Section("Subgroups", table=shown))
         ui.table(shown, f"subgroups_{view.outcome}_{moderator}", key="subgroups_table",
                  column_config={c: st.column_config.NumberColumn(format="%.3f")
                                 for c in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "pval",
@@ -79,3 +85,7 @@ with ui.guard("the cross-tabulation"):
     else:
         tab = crosstab(sel.effects.drop_duplicates("trial_id"), moderator, other)
         ui.table(tab, f"crosstab_{moderator}_{other}", key="subgroups_crosstab", hide_index=False)
+        report.append(export.Section(f"Trials by {mod_label.lower()} and {MODERATORS[other].lower()}",
+                                     table=tab.reset_index()))
+
+ui.report_button(ctx, f"Subgroups: {ctx.outcome_label} by {mod_label.lower()}", report, key="subgroups_report")

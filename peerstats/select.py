@@ -190,15 +190,64 @@ def filter_trials(trials: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         if values:
             if column not in trials:
                 raise KeyError(f"trials has no column {column!r} to filter on")
-            keep &= trials[column].astype(str).isin(values)
+            keep &= trials[column].isin(values)
     for domain, levels in filters.rob:
         if levels:
             if domain not in trials:
                 raise KeyError(f"trials has no column {domain!r} to filter on")
-            keep &= trials[domain].astype(str).isin(levels)
+            keep &= trials[domain].isin(levels)
     if filters.excluded_trials:
-        keep &= ~trials["trial_id"].astype(str).isin(filters.excluded_trials)
+        keep &= ~trials["trial_id"].isin(filters.excluded_trials)
     return trials.loc[keep]
+
+
+def view_rows(evidence, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trials passing the filters and their primary effect rows for *every* outcome, in display order.
+
+    Returns
+    -------
+    (trials, rows)
+        ``trials`` as :func:`filter_trials`; ``rows`` the primary effect rows of those trials after the provenance
+        filter, merged with :data:`TRIAL_COLUMNS` and ``n``, sorted by ``label`` then ``effect_id``. :func:`select`
+        takes one outcome of ``rows``; :func:`outcome_table` pools each.
+    """
+    trials = filter_trials(evidence.trials, filters)
+    eff = evidence.effects
+    keep = eff["trial_id"].isin(trials["trial_id"])
+    if "primary" in eff:
+        keep &= _as_bool(eff["primary"])
+    if filters.provenance:
+        keep &= eff["provenance"].isin(filters.provenance)
+    rows = eff.loc[keep]
+    extra = [c for c in TRIAL_COLUMNS if c in trials.columns and c not in rows.columns]
+    rows = rows.merge(trials[["trial_id", *extra]], on="trial_id", how="left", validate="many_to_one")
+
+    def num(col: str) -> pd.Series:
+        if col not in rows:
+            return pd.Series(np.nan, index=rows.index, dtype=float)
+        return pd.to_numeric(rows[col], errors="coerce").astype(float)
+
+    rows["n"] = (num("n_peer") + num("n_control")).fillna(num("n_randomized"))
+    sort_by = [c for c in ("label", "effect_id") if c in rows]
+    if sort_by:
+        rows = rows.sort_values(sort_by, kind="stable")
+    return trials, rows.reset_index(drop=True)
+
+
+def _selection(trials: pd.DataFrame, rows: pd.DataFrame, outcome: str, index=None) -> Selection:
+    """The :class:`Selection` of one outcome from :func:`view_rows` output (``index``: its row positions)."""
+    if index is None:
+        index = np.flatnonzero(rows["outcome"].to_numpy() == outcome)
+    sub = rows.take(index).reset_index(drop=True)
+    yi = pd.to_numeric(sub["yi"], errors="coerce").to_numpy(dtype=float)
+    vi = pd.to_numeric(sub["vi"], errors="coerce").to_numpy(dtype=float)
+    prov = sub["provenance"].to_numpy()
+    provenance_counts = {p: int(np.count_nonzero(prov == p)) for p in PROVENANCE}
+    n = sub["n"].to_numpy(dtype=float)
+    known = n[~np.isnan(n)]
+    return Selection(trials=trials, effects=sub, yi=yi, vi=vi, k=len(sub),
+                     n_participants=int(known.sum()) if known.size else 0,
+                     provenance_counts=provenance_counts, outcome=outcome)
 
 
 def select(evidence, filters: Filters, outcome: str) -> Selection:
@@ -216,43 +265,8 @@ def select(evidence, filters: Filters, outcome: str) -> Selection:
     -------
     Selection
     """
-    trials = filter_trials(evidence.trials, filters)
-    eff = evidence.effects
-    keep = (eff["outcome"].astype(str) == outcome) & eff["trial_id"].isin(trials["trial_id"])
-    if "primary" in eff:
-        keep &= _as_bool(eff["primary"])
-    if filters.provenance:
-        keep &= eff["provenance"].astype(str).isin(filters.provenance)
-    rows = eff.loc[keep]
-    extra = [c for c in TRIAL_COLUMNS if c in trials.columns and c not in rows.columns]
-    rows = rows.merge(trials[["trial_id", *extra]], on="trial_id", how="left", validate="many_to_one")
-
-    def num(col: str) -> pd.Series:
-        if col not in rows:
-            return pd.Series(np.nan, index=rows.index, dtype=float)
-        return pd.to_numeric(rows[col], errors="coerce").astype(float)
-
-    n_arms = (num("n_peer") + num("n_control")).fillna(num("n_randomized"))
-    rows = rows.assign(n=n_arms)
-
-    sort_by = [c for c in ("label", "effect_id") if c in rows]
-    rows = rows.sort_values(sort_by, kind="stable").reset_index(drop=True) if sort_by else rows.reset_index(drop=True)
-
-    yi = pd.to_numeric(rows["yi"], errors="coerce").to_numpy(dtype=float)
-    vi = pd.to_numeric(rows["vi"], errors="coerce").to_numpy(dtype=float)
-    counts = rows["provenance"].astype(str).value_counts() if len(rows) else pd.Series(dtype=int)
-    provenance_counts = {p: int(counts.get(p, 0)) for p in PROVENANCE}
-    n_known = rows["n"].dropna()
-    return Selection(
-        trials=trials,
-        effects=rows,
-        yi=yi,
-        vi=vi,
-        k=len(rows),
-        n_participants=int(n_known.sum()) if len(n_known) else 0,
-        provenance_counts=provenance_counts,
-        outcome=outcome,
-    )
+    trials, rows = view_rows(evidence, filters)
+    return _selection(trials, rows, outcome)
 
 
 def outcome_labels(effects: pd.DataFrame | None = None,
@@ -289,16 +303,24 @@ def outcome_table(evidence, filters: Filters, method: str = "DL", test: str = "z
         reconstructed, note``. ``k = 0`` rows have ``nan`` statistics and ``note = "no trials"``; a failed iterative
         estimator gives ``nan`` with the error message in ``note``.
     """
+    _trials, all_rows = view_rows(evidence, filters)
+    positions = all_rows.groupby("outcome", sort=False).indices if len(all_rows) else {}
+    yi_all = pd.to_numeric(all_rows["yi"], errors="coerce").to_numpy(dtype=float)
+    vi_all = pd.to_numeric(all_rows["vi"], errors="coerce").to_numpy(dtype=float)
+    prov_all = all_rows["provenance"].to_numpy()
+    n_all = all_rows["n"].to_numpy(dtype=float)
+    empty = np.array([], dtype=int)
     rows = []
     for outcome, (domain, label, _direction) in outcome_labels(evidence.effects, outcomes).items():
-        sel = select(evidence, filters, outcome)
+        ix = positions.get(outcome, empty)
+        n = n_all[ix]
         row = {
-            "outcome": outcome, "label": label, "domain": domain, "k": sel.k, "n": sel.n_participants,
+            "outcome": outcome, "label": label, "domain": domain, "k": len(ix), "n": int(n[~np.isnan(n)].sum()),
             "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "pval": np.nan, "i2": np.nan, "tau2": np.nan,
-            **sel.provenance_counts, "note": "",
+            **{p: int(np.count_nonzero(prov_all[ix] == p)) for p in PROVENANCE}, "note": "",
         }
         try:
-            res = pool(sel.yi, sel.vi, method=method, test=test, level=level)
+            res = pool(yi_all[ix], vi_all[ix], method=method, test=test, level=level)
         except NoStudiesError:
             row["note"] = "no trials"
         except (ConvergenceError, ValueError) as exc:
@@ -306,7 +328,7 @@ def outcome_table(evidence, filters: Filters, method: str = "DL", test: str = "z
         else:
             row.update(estimate=res.estimate, ci_low=res.ci_low, ci_high=res.ci_high, pval=res.pval, i2=res.i2,
                        tau2=res.tau2)
-            if sel.k == 1:
+            if len(ix) == 1:
                 row["note"] = "one trial: its own estimate"
         rows.append(row)
     return pd.DataFrame(rows)
