@@ -99,6 +99,34 @@ _TOOLTIP_COLUMNS = [  # (column, title) shown when present in a study frame
 # --------------------------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------------------------
+class _Unvalidated:
+    """Serialise without re-validating against the Vega-Lite JSON schema unless asked (``to_dict(validate=True)``).
+
+    Altair validates the whole spec on every ``to_dict()``, which Streamlit calls on every rerun: ~30-45 ms for a
+    forest plot, a third of the page's time budget. The builders are deterministic and ``tests/test_charts.py``
+    validates every builder's output explicitly, so the app skips the repeat. Exports (``to_json``) still validate.
+    """
+
+    def to_dict(self, validate: bool = False, **kwargs: Any) -> dict:  # noqa: D102
+        return super().to_dict(validate=validate, **kwargs)
+
+
+class LayerChart(_Unvalidated, alt.LayerChart):
+    """An :class:`altair.LayerChart` that skips schema re-validation on ``to_dict()`` by default."""
+
+
+class HConcatChart(_Unvalidated, alt.HConcatChart):
+    """An :class:`altair.HConcatChart` that skips schema re-validation on ``to_dict()`` by default."""
+
+
+def _layer(layers: Sequence[alt.Chart], **props: Any) -> LayerChart:
+    """Layer charts and set top-level properties without the deep copy ``.properties()`` makes."""
+    chart = LayerChart(layer=list(layers))
+    for name, value in props.items():
+        setattr(chart, name, value)
+    return chart
+
+
 def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Apply the shared look: projector-size fonts, no frame around views, left-aligned titles.
 
@@ -192,7 +220,7 @@ def _text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
             .encode(
                 x=alt.X("px:Q", scale=None),
                 y=alt.Y("row:Q", scale=y_scale, axis=None),
-                text="text:N",
+                text=alt.Text("text", type="nominal"),
                 color=alt.Color("text_colour:N", scale=None),
             )
         )
@@ -214,16 +242,20 @@ def _cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = 
     })
 
 
-def _favours_layers(x_scale: alt.Scale, favours: tuple[str, str], y_px: float) -> list[alt.Chart]:
-    """'<- favours A' left of zero and 'favours B ->' right of it, under the x axis (y in pixels)."""
-    out = []
-    for text, align, dx in ((f"\u2190 favours {favours[0]}", "right", -6), (f"favours {favours[1]} \u2192", "left", 6)):
-        out.append(
-            alt.Chart(pd.DataFrame({"x": [0.0], "text": [text]}))
-            .mark_text(align=align, dx=dx, baseline="middle", fontSize=FONT_SIZE, color="#333333")
-            .encode(x=alt.X("x:Q", scale=x_scale), y=alt.value(y_px), text="text:N")
-        )
-    return out
+def _favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height: int,
+                   favours: tuple[str, str], below_px: float = 52.0) -> pd.DataFrame:
+    """'<- favours A' left of zero and 'favours B ->' right of it, ``below_px`` under the top of the x axis.
+
+    Returned as table cells for :func:`_text_layers` (no extra layers): x is the pixel of SMD = 0 on the plot's linear
+    x scale (``nice=False``, so the domain is exact), and the row is the y-scale value that maps to that pixel.
+    """
+    x0, x1 = float(x_domain[0]), float(x_domain[1])
+    zero_px = (0.0 - x0) / (x1 - x0) * _PLOT_WIDTH
+    y0, y1 = float(y_domain[0]), float(y_domain[1])
+    row = y0 + (height + below_px) / height * (y1 - y0)  # reversed y scale: y0 at the top, y1 at `height`
+    left = _cells([row], [f"\u2190 favours {favours[0]}"], zero_px - 6, align="right", colour="#333333")
+    right = _cells([row], [f"favours {favours[1]} \u2192"], zero_px + 6, align="left", colour="#333333")
+    return pd.concat([left, right], ignore_index=True)
 
 
 def _diamond_frame(rows: Sequence[tuple[float, float, float, float]], half_height: float = 0.38) -> pd.DataFrame:
@@ -353,7 +385,7 @@ def forest(
         x=alt.X("x:Q", scale=x_scale, axis=x_axis)
     )
     ci = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", scale=x_scale), x2="ci_high:Q", y=y, stroke=stroke, strokeDash=dash, tooltip=tips,
+        x=alt.X("ci_low:Q", scale=x_scale), x2=alt.X2("ci_high"), y=y, stroke=stroke, strokeDash=dash, tooltip=tips,
     )
     squares = base.mark_square(strokeWidth=2, opacity=1).encode(
         x=alt.X("yi:Q", scale=x_scale),
@@ -389,14 +421,14 @@ def forest(
         ]
         layers.append(
             alt.Chart(dia).mark_area(color=PALETTE["black"], opacity=0.9, stroke="black", strokeWidth=1).encode(
-                x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2="y2:Q",
-                detail="diamond:N", tooltip=dia_tips,
+                x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"),
+                detail=alt.Detail("diamond", type="nominal"), tooltip=dia_tips,
             )
         )
         layers.append(
             alt.Chart(pd.DataFrame({"x": [est], "y": [-0.6], "y2": [pool_row]}))
             .mark_rule(color=PALETTE["grey"], strokeDash=[3, 3])
-            .encode(x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2="y2:Q")
+            .encode(x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"))
         )
         i2 = _attr(pooled, "i2")
         k_text = f"k = {k}" + (f", I\u00b2 = {i2:.0f}%" if _finite(i2) else "")
@@ -411,26 +443,22 @@ def forest(
                                "label": ["95% prediction interval"]})
             pi_tips = [alt.Tooltip("label:N", title="Interval"), alt.Tooltip("pi_low:Q", title="low", format=".2f"),
                        alt.Tooltip("pi_high:Q", title="high", format=".2f")]
-            pi_base = alt.Chart(pi)
+            ends = pd.DataFrame({"row": [pi_row, pi_row], "x": [pi_lo, pi_hi]})
             layers += [
-                pi_base.mark_rule(color=PALETTE["purple"], strokeWidth=5).encode(
-                    x=alt.X("pi_low:Q", scale=x_scale), x2="pi_high:Q", y=y, tooltip=pi_tips),
-                pi_base.mark_tick(color=PALETTE["purple"], thickness=2, size=14).encode(
-                    x=alt.X("pi_low:Q", scale=x_scale), y=y),
-                pi_base.mark_tick(color=PALETTE["purple"], thickness=2, size=14).encode(
-                    x=alt.X("pi_high:Q", scale=x_scale), y=y),
+                alt.Chart(pi).mark_rule(color=PALETTE["purple"], strokeWidth=5).encode(
+                    x=alt.X("pi_low:Q", scale=x_scale), x2=alt.X2("pi_high"), y=y, tooltip=pi_tips),
+                alt.Chart(ends).mark_tick(color=PALETTE["purple"], thickness=2, size=14).encode(
+                    x=alt.X("x:Q", scale=x_scale), y=y),
             ]
             texts += [
                 _cells([pi_row], ["95% prediction interval"], _LABEL_PX, colour="#6B3A5B"),
                 _cells([pi_row], [f"[{_fmt(pi_lo)}, {_fmt(pi_hi)}]"], _CI_PX, colour="#6B3A5B"),
             ]
+    texts.append(_favours_cells(x_domain, y_domain, height, favours))
     layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
-    layers += _favours_layers(x_scale, favours, height + 52)
     subtitle = _pooled_subtitle(pooled, k) if has_pool else f"k = {k}"
-    chart = alt.layer(*layers).properties(
-        width=_PLOT_WIDTH, height=height,
-        title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle),
-    )
+    chart = _layer(layers, width=_PLOT_WIDTH, height=height,
+                   title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle))
     return _configure(chart)
 
 
@@ -523,13 +551,13 @@ def subgroup_forest(
         dia = dia.merge(multi.drop(columns=["row"]).assign(diamond=np.arange(len(multi))), on="diamond")
         layers.append(alt.Chart(dia).mark_area(color=PALETTE["blue"], opacity=0.9, stroke="#00467A",
                                                strokeWidth=1).encode(
-            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2="y2:Q",
-            detail="diamond:N", tooltip=tips))
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"),
+            detail=alt.Detail("diamond", type="nominal"), tooltip=tips))
     if len(single):
         sb = alt.Chart(single)
         layers += [
             sb.mark_rule(color=PALETTE["blue"], strokeWidth=2).encode(
-                x=alt.X("ci_low:Q", scale=x_scale), x2="ci_high:Q", y=alt.Y("row:Q", scale=y_scale, axis=None),
+                x=alt.X("ci_low:Q", scale=x_scale), x2=alt.X2("ci_high"), y=alt.Y("row:Q", scale=y_scale, axis=None),
                 tooltip=tips),
             sb.mark_square(color=PALETTE["blue"], size=140, opacity=1).encode(
                 x=alt.X("estimate:Q", scale=x_scale), y=alt.Y("row:Q", scale=y_scale, axis=None), tooltip=tips),
@@ -552,14 +580,14 @@ def subgroup_forest(
         odia["estimate"], odia["ci_low"], odia["ci_high"], odia["group"] = ov_est, ov_lo, ov_hi, "Overall"
         layers.append(alt.Chart(odia).mark_area(color=PALETTE["black"], opacity=0.9, stroke="black",
                                                 strokeWidth=1).encode(
-            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2="y2:Q",
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"),
             tooltip=[alt.Tooltip("group:N", title="Subgroup"),
                      alt.Tooltip("estimate:Q", title="SMD (g)", format=".3f"),
                      alt.Tooltip("ci_low:Q", title="95% CI low", format=".3f"),
                      alt.Tooltip("ci_high:Q", title="95% CI high", format=".3f")]))
         layers.append(alt.Chart(pd.DataFrame({"x": [ov_est], "y": [-0.6], "y2": [overall_row]})).mark_rule(
             color=PALETTE["grey"], strokeDash=[3, 3]).encode(
-            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2="y2:Q"))
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2")))
         i2o = _attr(overall, "i2")
         texts += [
             _cells([overall_row], [f"Overall  (k = {_attr(overall, 'k', '?')})"], -290, bold=True, colour="#000000"),
@@ -567,9 +595,9 @@ def subgroup_forest(
             _cells([overall_row], [f"{i2o:.0f}%" if _finite(i2o) else "-"], i2_px, align="right", bold=True,
                    colour="#000000"),
         ]
+    texts.append(_favours_cells(x_domain, y_domain, height, favours))
     layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
-    layers += _favours_layers(x_scale, favours, height + 52)
-    chart = alt.layer(*layers).properties(width=_PLOT_WIDTH, height=height, title=title)
+    chart = _layer(layers, width=_PLOT_WIDTH, height=height, title=title)
     return _configure(chart)
 
 
@@ -642,7 +670,7 @@ def funnel(
     layers: list[alt.Chart] = [
         alt.Chart(lim).mark_line(color=PALETTE["grey"], strokeDash=[6, 4], strokeWidth=1.5).encode(
             x=alt.X("x:Q", scale=x_scale, axis=x_axis), y=alt.Y("se:Q", scale=y_scale, axis=y_axis),
-            detail="side:N", order="se:Q"),
+            detail=alt.Detail("side", type="nominal"), order=alt.Order("se", type="quantitative")),
         alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
             x=alt.X("x:Q", scale=x_scale)),
         alt.Chart(pd.DataFrame({"x": [float(estimate)], "what": ["pooled estimate"]})).mark_rule(
@@ -665,8 +693,8 @@ def funnel(
                           "text": ["pseudo 95% limits"]})
     layers.append(alt.Chart(label).mark_text(align="left", dx=4, dy=-6, fontSize=FONT_SIZE - 1,
                                              color=PALETTE["grey"]).encode(
-        x=alt.X("x:Q", scale=x_scale), y=alt.Y("se:Q", scale=y_scale), text="text:N"))
-    chart = alt.layer(*layers).properties(width=520, height=380, title=title)
+        x=alt.X("x:Q", scale=x_scale), y=alt.Y("se:Q", scale=y_scale), text=alt.Text("text", type="nominal")))
+    chart = _layer(layers, width=520, height=380, title=title)
     return _configure(chart)
 
 
@@ -705,15 +733,15 @@ def _interval_rows(frame: pd.DataFrame, labels: list[str], reference: float | No
                                                     alt.Tooltip("x:Q", title="SMD", format=".3f")]))
     layers += [
         base.mark_rule(color=PALETTE["blue"], strokeWidth=2).encode(
-            x=alt.X("ci_low:Q", scale=x_scale), x2="ci_high:Q", y=y, tooltip=tips),
+            x=alt.X("ci_low:Q", scale=x_scale), x2=alt.X2("ci_high"), y=y, tooltip=tips),
         base.mark_point(shape="diamond", filled=True, size=110, color=PALETTE["blue"], opacity=1).encode(
             x=alt.X("estimate:Q", scale=x_scale), y=y, tooltip=tips),
         base.mark_text(align="left", baseline="middle", dx=6, fontSize=FONT_SIZE - 1, color="#333").encode(
-            x=alt.value(_PLOT_WIDTH + 10), y=y, text="ci_text:N"),
+            x=alt.XValue(_PLOT_WIDTH + 10), y=y, text=alt.Text("ci_text", type="nominal")),
     ]
     height = max(_ROW_PX * len(d), 60)
-    chart = alt.layer(*layers).properties(width=_PLOT_WIDTH, height=height, title=title,
-                                          padding={"right": 150, "left": 5, "top": 5, "bottom": 5})
+    chart = _layer(layers, width=_PLOT_WIDTH, height=height, title=title,
+                   padding={"right": 150, "left": 5, "top": 5, "bottom": 5})
     return _configure(chart)
 
 
@@ -780,7 +808,13 @@ def _rob_long(trials: pd.DataFrame, builder: str) -> pd.DataFrame:
     long["domain"] = long["column"].map(ROB_DOMAINS)
     long["judgement"] = long["level"].map(_ROB_TEXT)
     long["symbol"] = long["level"].map(_ROB_SYMBOL)
+    long["ink"] = _ink(long["level"])
     return long
+
+
+def _ink(levels: pd.Series) -> list[str]:
+    """Text colour readable on each judgement's fill: black on yellow and grey, white on green and vermillion."""
+    return ["#000000" if lv in ("unclear", "not reported") else "#FFFFFF" for lv in levels]
 
 
 def _rob_colour(present: Sequence[str], title: str | None = "Judgement") -> alt.Color:
@@ -827,20 +861,22 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
     cells = base.mark_circle(size=330, opacity=1, stroke="#555", strokeWidth=0.6).encode(
         x=x, y=y, color=_rob_colour(long["level"].unique()), tooltip=tips)
     text = base.mark_text(fontSize=FONT_SIZE + 2, fontWeight="bold", baseline="middle").encode(
-        x=x, y=y, text="symbol:N", tooltip=tips,
-        color=alt.condition("datum.level == 'unclear'", alt.value("#000000"), alt.value("#FFFFFF")))
+        x=x, y=y, text=alt.Text("symbol", type="nominal"), tooltip=tips,
+        color=alt.Color("ink", type="nominal", scale=None))
     layers: list[alt.Chart] = [cells, text]
     height = 24 * len(order_y)
     width = 34 * len(ROB_DOMAINS)
-    chart = alt.layer(*layers).properties(width=width, height=height)
     if "quality" in trials.columns:
+        grid = alt.layer(*layers).properties(width=width, height=height)
         q = pd.DataFrame({"label": trials["label"].astype(str), "quality": trials["quality"].astype(str)})
         qchart = alt.Chart(q).mark_text(align="left", fontSize=FONT_SIZE, color="#333").encode(
-            y=alt.Y("label:N", sort=order_y, axis=None), text="quality:N", x=alt.value(4),
+            y=alt.Y("label:N", sort=order_y, axis=None), text=alt.Text("quality", type="nominal"), x=alt.XValue(4),
         ).properties(width=60, height=height, title=alt.TitleParams("Quality", fontSize=FONT_SIZE, anchor="start",
                                                                      orient="top"))
-        return _configure(alt.hconcat(chart, qchart, spacing=4).properties(title=title))
-    return _configure(chart.properties(title=title))
+        chart = HConcatChart(hconcat=[grid, qchart], spacing=4)
+        chart.title = title
+        return _configure(chart)
+    return _configure(_layer(layers, width=width, height=height, title=title))
 
 
 def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of trials per judgement") -> alt.LayerChart:
@@ -871,6 +907,7 @@ def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of tr
     counts["end"] = counts.groupby("domain")["percent"].cumsum()
     counts["start"] = counts["end"] - counts["percent"]
     counts["mid"] = (counts["start"] + counts["end"]) / 2
+    counts["ink"] = _ink(counts["level"])
     y = alt.Y("domain:N", sort=list(ROB_DOMAINS.values()), title=None,
               axis=alt.Axis(labelLimit=260, ticks=False, domain=False, labelFontSize=FONT_SIZE))
     x = alt.X("start:Q", title="Share of trials (%)", scale=alt.Scale(domain=[0, 100]),
@@ -879,11 +916,10 @@ def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of tr
             alt.Tooltip("n:Q", title="Trials"), alt.Tooltip("percent:Q", title="%", format=".0f")]
     base = alt.Chart(counts)
     bars = base.mark_bar(stroke="#FFFFFF", strokeWidth=1, height=24).encode(
-        x=x, x2="end:Q", y=y, color=_rob_colour(counts["level"].unique()), tooltip=tips)
+        x=x, x2=alt.X2("end"), y=y, color=_rob_colour(counts["level"].unique()), tooltip=tips)
     text = base.mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold", baseline="middle").encode(
-        x=alt.X("mid:Q"), y=y, text="text:N", tooltip=tips,
-        color=alt.condition("datum.level == 'unclear' || datum.level == 'not reported'",
-                            alt.value("#000000"), alt.value("#FFFFFF")))
-    chart = alt.layer(bars, text).properties(width=460, height=34 * len(ROB_DOMAINS),
-                                             title=alt.TitleParams(title, subtitle=f"{len(trials)} trials"))
+        x=alt.X("mid:Q"), y=y, text=alt.Text("text", type="nominal"), tooltip=tips,
+        color=alt.Color("ink", type="nominal", scale=None))
+    chart = _layer([bars, text], width=460, height=34 * len(ROB_DOMAINS),
+                   title=alt.TitleParams(title, subtitle=f"{len(trials)} trials"))
     return _configure(chart)

@@ -1,4 +1,4 @@
-"""The chart builders, read through their Vega-Lite spec (``chart.to_dict()``).
+"""The chart builders, read through their Vega-Lite spec (``chart.to_dict(validate=True)``).
 
 Numbers drawn by the charts are compared with what ``peerstats.meta`` computes for the same rows, so a chart that
 moved a diamond, dropped a row or mislabelled a reconstructed effect fails here.
@@ -72,7 +72,7 @@ def _texts(spec) -> list[str]:
 @pytest.fixture(scope="module")
 def forest_spec():
     pooled = meta.pool(YI, VI, method="DL")
-    return charts.forest(_studies(), pooled, "Hope").to_dict(), pooled
+    return charts.forest(_studies(), pooled, "Hope").to_dict(validate=True), pooled
 
 
 def test_forest_diamond_spans_exactly_the_pooled_ci(forest_spec):
@@ -140,19 +140,19 @@ def test_forest_zero_line_axis_prediction_interval_and_favours(forest_spec):
 
 def test_forest_favours_follow_the_caller():
     pooled = meta.pool(YI, VI)
-    texts = _texts(charts.forest(_studies(), pooled, "Anxiety", favours=("peer support", "control")).to_dict())
+    texts = _texts(charts.forest(_studies(), pooled, "Anxiety", favours=("peer support", "control")).to_dict(validate=True))
     assert "\u2190 favours peer support" in texts and "favours control \u2192" in texts
 
 
 def test_forest_single_study_and_no_pool():
     one = _studies().iloc[[0]]
     p1 = meta.pool(YI[:1], VI[:1])
-    spec = charts.forest(one, p1, "Hope").to_dict()
+    spec = charts.forest(one, p1, "Hope").to_dict(validate=True)
     marks = [_mark(ly) for ly in _layers(spec)]
     assert "area" in marks and "square" in marks
     if not (np.isfinite(p1.pi_low) and np.isfinite(p1.pi_high)):
         assert not _with_field(spec, "rule", "x", "pi_low")
-    spec0 = charts.forest(_studies(), None, "Hope").to_dict()
+    spec0 = charts.forest(_studies(), None, "Hope").to_dict(validate=True)
     assert "area" not in [_mark(ly) for ly in _layers(spec0)]
     sq = [ly for ly in _layers(spec0) if _mark(ly) == "square"][0]
     np.testing.assert_allclose(_data(spec0, sq)["weight"], 100 / 6)  # equal sizes without a pool
@@ -160,7 +160,7 @@ def test_forest_single_study_and_no_pool():
 
 def test_forest_uses_given_weight_and_rejects_missing_columns():
     st = _studies().assign(weight=[10, 20, 30, 15, 15, 10])
-    spec = charts.forest(st, meta.pool(YI, VI), "Hope").to_dict()
+    spec = charts.forest(st, meta.pool(YI, VI), "Hope").to_dict(validate=True)
     sq = [ly for ly in _layers(spec) if _mark(ly) == "square"][0]
     assert list(_data(spec, sq)["weight"]) == [10, 20, 30, 15, 15, 10]
     with pytest.raises(ValueError, match="yi"):
@@ -172,7 +172,7 @@ def test_subgroup_forest_one_diamond_per_subgroup_at_its_pooled_ci():
     groups = ["a", "a", "b", "b", "b", "c"]
     res = meta.subgroup_test(YI, VI, groups)
     overall = meta.pool(YI, VI)
-    spec = charts.subgroup_forest(res.table(), overall, group_labels={"a": "Online"}).to_dict()
+    spec = charts.subgroup_forest(res.table(), overall, group_labels={"a": "Online"}).to_dict(validate=True)
     areas = [ly for ly in _layers(spec) if _mark(ly) == "area"]
     frames = [_data(spec, ly) for ly in areas]
     sub = [f for f in frames if "diamond" in f and f["diamond"].nunique() == 2][0]  # a and b (k > 1)
@@ -195,7 +195,7 @@ def test_funnel_limits_points_and_imputed_studies():
     assert tf.k0 >= 1  # these rows are asymmetric: trim-and-fill imputes at least one study
     pooled = meta.pool(YI, VI)
     limits = meta.funnel_limits(pooled.estimate, float(np.sqrt(VI.max())))
-    spec = charts.funnel(_studies(), pooled.estimate, limits, tf.filled, adjusted_estimate=tf.estimate).to_dict()
+    spec = charts.funnel(_studies(), pooled.estimate, limits, tf.filled, adjusted_estimate=tf.estimate).to_dict(validate=True)
     (lines,) = [ly for ly in _layers(spec) if _mark(ly) == "line"]
     lim = _data(spec, lines)
     np.testing.assert_allclose(lim.loc[lim["side"] == "lower", "x"], limits["ci_low"])
@@ -219,7 +219,7 @@ def test_leave_one_out_plot_rows_match_peerstats():
     loo = meta.leave_one_out(YI, VI)
     frame = loo.assign(label=_studies()["label"].to_numpy()[loo["omitted"]])
     overall = meta.pool(YI, VI).estimate
-    spec = charts.leave_one_out_plot(frame, overall=overall).to_dict()
+    spec = charts.leave_one_out_plot(frame, overall=overall).to_dict(validate=True)
     (ci,) = _with_field(spec, "rule", "x", "ci_low")
     d = _data(spec, ci)
     assert list(d["row_label"]) == [f"without {x}" for x in _studies()["label"]]
@@ -233,7 +233,7 @@ def test_cumulative_plot_rows_in_order_and_duplicate_labels_kept_apart():
     cum = meta.cumulative(YI, VI, order=years)
     labels = ["Same 2001", "Same 2001", "C", "D", "E", "F"]
     frame = cum.assign(label=[labels[i] for i in cum["added"]])
-    spec = charts.cumulative_plot(frame).to_dict()
+    spec = charts.cumulative_plot(frame).to_dict(validate=True)
     (ci,) = _with_field(spec, "rule", "x", "ci_low")
     d = _data(spec, ci)
     assert len(set(d["row_label"])) == 6  # an ordinal axis would merge equal labels
@@ -254,7 +254,7 @@ def _rob_trials() -> pd.DataFrame:
 def test_rob_traffic_light_cells_colours_and_symbols():
     trials = _rob_trials()
     trials.loc[0, "rob_power_calculation"] = None  # a missing judgement
-    spec = charts.rob_traffic_light(trials).to_dict()
+    spec = charts.rob_traffic_light(trials).to_dict(validate=True)
     (circ,) = [ly for ly in _layers(spec) if _mark(ly) == "circle"]
     cells = _data(spec, circ)
     assert len(cells) == 4 * 7
@@ -273,7 +273,7 @@ def test_rob_traffic_light_cells_colours_and_symbols():
 
 
 def test_rob_summary_percentages():
-    spec = charts.rob_summary(_rob_trials()).to_dict()
+    spec = charts.rob_summary(_rob_trials()).to_dict(validate=True)
     (bars,) = [ly for ly in _layers(spec) if _mark(ly) == "bar"]
     d = _data(spec, bars)
     # each domain: 2 of 4 low (50%), 1 unclear (25%), 1 high (25%)
@@ -292,3 +292,32 @@ def test_every_builder_uses_the_colour_blind_safe_palette_and_large_fonts(forest
     okabe_ito = {v.upper() for v in charts.PALETTE.values()} | {"#FFFFFF"}
     (sq,) = [ly for ly in _layers(spec) if _mark(ly) == "square"]
     assert {c.upper() for c in sq["encoding"]["stroke"]["scale"]["range"]} <= okabe_ito
+
+
+def test_every_builder_emits_schema_valid_vega_lite_and_skips_revalidation_on_rerun():
+    """Streamlit serialises charts with ``to_dict()`` on every rerun; the builders skip Altair's schema check there
+    (it is a third of a page's time budget), so the schema check lives here, for every builder."""
+    import altair as alt
+
+    pooled = meta.pool(YI, VI)
+    rob = pd.DataFrame({"label": ["A", "B"], **{c: ["low", "unclear"] for c in ROB_DOMAINS}, "quality": ["good", "poor"]})
+    built = [
+        charts.forest(_studies(), pooled, "Hope"),
+        charts.subgroup_forest(meta.subgroup_test(YI, VI, list("aabbbc")).table(), pooled),
+        charts.funnel(_studies(), pooled.estimate, meta.funnel_limits(pooled.estimate, 0.4),
+                      meta.trim_and_fill(YI, VI).filled),
+        charts.leave_one_out_plot(meta.leave_one_out(YI, VI).assign(label=list("ABCDEF")), overall=pooled.estimate),
+        charts.cumulative_plot(meta.cumulative(YI, VI, order=list(range(6))).assign(label=list("ABCDEF"))),
+        charts.rob_traffic_light(rob),
+        charts.rob_traffic_light(rob.drop(columns=["quality"])),
+        charts.rob_summary(rob),
+    ]
+    for chart in built:
+        assert isinstance(chart, alt.TopLevelMixin)
+        chart.to_dict(validate=True)  # raises SchemaValidationError on an invalid spec
+        assert chart.to_dict() == chart.to_dict(validate=True)  # the unvalidated path emits the same spec
+    bad = charts.LayerChart(layer=[alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x:Q")])
+    bad.width = "not a width"
+    bad.to_dict()  # no check on the rerun path ...
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError):
+        bad.to_dict(validate=True)  # ... but the explicit check still catches a bad spec
