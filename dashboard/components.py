@@ -89,7 +89,7 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
     """Pooled SMD, CI, prediction interval, k, participants, I², and the plain-language sentence.
 
     Defaults to the context's own selection; pass another ``selection``/``pooled`` to show e.g. the "after" side of a
-    sensitivity comparison. ``compact`` puts the six numbers in two rows of three (for half-width columns).
+    sensitivity comparison. ``compact`` puts the six numbers in three rows of two (for half-width columns).
     """
     if selection is None:
         selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
@@ -101,7 +101,11 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
         st.warning(error or "These trials could not be pooled.")
         return
     with st.container(key=f"{key}_box", border=True):
-        cells = st.columns(3) + st.columns(3) if compact else st.columns([1.1, 1.5, 1.5, 0.8, 1.0, 0.8])
+        if compact:  # three rows of (short number, interval) for half-width columns
+            rows = [st.columns([1, 1.8]) for _ in range(3)]
+            cells = [rows[0][0], rows[0][1], rows[1][1], rows[1][0], rows[2][0], rows[2][1]]
+        else:
+            cells = st.columns([1.1, 1.5, 1.5, 0.8, 1.0, 0.8])
         level = int(round(100 * pooled.level))
         cells[0].metric("Pooled SMD", text.fmt(pooled.estimate),
                         help="Standardised mean difference (Hedges' g), peer support minus control.")

@@ -63,6 +63,15 @@ def fmt_int(n) -> str:
     return "n/a" if not _finite(n) else f"{int(round(float(n))):,}"
 
 
+def lower_first(label: str) -> str:
+    """A label inside a sentence: "Hope" -> "hope", "AHRQ quality" and "BASIS-24 score" stay as they are."""
+    if not label:
+        return label
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[0].lower() + label[1:]
+
+
 def magnitude(smd) -> str:
     """Cohen's size words for |smd|: very small (< 0.2), small (< 0.5), medium (< 0.8), large."""
     a = abs(float(smd))
@@ -133,7 +142,7 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
     favours peer support (SMD 0.20, 95% CI 0.11 to 0.29, p < 0.001), with moderate heterogeneity (I² = 47%, Q-test
     p = 0.020)."
     """
-    what = outcome_label[:1].lower() + outcome_label[1:] if outcome_label else "this outcome"
+    what = lower_first(outcome_label) if outcome_label else "this outcome"
     if result is None or getattr(result, "k", 0) == 0:
         return (f"No trials match the current filters for {what}: there is nothing to pool. "
                 "Widen the filters in the sidebar.")

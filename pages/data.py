@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import components as ui
+from dashboard import text
 from dashboard import loader
 from dashboard.context import current
 from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED, read_upload
@@ -18,9 +19,9 @@ sel = ctx.selection
 
 st.title("Data")
 source = "your upload" if ctx.source == "upload" else "the bundled evidence base (data/ in the repository)"
-st.markdown(f"Rows behind the current view of **{ctx.outcome_label.lower()}**, from {source}. Every effect row is "
-            "*reported* (quoted from a source), *derived* (computed from reported statistics by the named formula) or "
-            "*reconstructed* (imputed by the documented procedure; **not trial data**).")
+st.markdown(f"Rows behind the current view of **{text.lower_first(ctx.outcome_label)}**, from {source}. Every effect "
+            "row is *reported* (quoted from a source), *derived* (computed from reported statistics by the named "
+            "formula) or *reconstructed* (imputed by the documented procedure; **not trial data**).")
 
 link = st.column_config.LinkColumn
 tab_eff, tab_trials, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
@@ -34,7 +35,7 @@ with tab_eff:
                 "mean_control", "sd_control", "yi", "vi", "provenance", "formula", "source_url", "source_locator",
                 "source_quote", "category", "quality", "control", "note"]
         shown = ui.label_provenance(sel.effects[[c for c in cols if c in sel.effects]])
-        st.caption(ui.text.provenance_mix(sel.provenance_counts, unit="row") + ". Reconstructed rows are marked "
+        st.caption(text.provenance_mix(sel.provenance_counts, unit="row") + ". Reconstructed rows are marked "
                    "\"reconstructed (not trial data)\" in the provenance column.")
         ui.table(shown, f"effects_{ctx.view.outcome}", key="data_effects",
                  column_config={"source_url": link("source", display_text="open source"),

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, export
 from dashboard import components as ui
+from dashboard import text
 from dashboard.context import current
 from peerstats.select import QUALITY, ROB_DOMAINS
 
@@ -15,7 +16,7 @@ sel = ctx.selection
 st.title("Risk of bias")
 scope = st.radio("Trials shown", ["filters", "analysis"], key="rob_scope", horizontal=True,
                  format_func=lambda s: ("All trials passing the filters" if s == "filters"
-                                        else f"Trials in the {ctx.outcome_label.lower()} analysis"))
+                                        else f"Trials in the {text.lower_first(ctx.outcome_label)} analysis"))
 if scope == "filters":
     trials = sel.trials.sort_values("label", kind="stable")
 else:

@@ -23,7 +23,7 @@ report: list = []
 
 if sel.k < 3 or ctx.pooled is None:
     st.info(f"A funnel plot, Egger's test and trim-and-fill need at least three trials; the current filters leave "
-            f"{sel.k} for {ctx.outcome_label.lower()}.")
+            f"{sel.k} for {text.lower_first(ctx.outcome_label)}.")
 else:
     with ui.guard("the small-study analysis"):
         tf = trim_and_fill(sel.yi, sel.vi, method=view.method)

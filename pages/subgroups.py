@@ -26,24 +26,25 @@ if S.MODERATOR_KEY not in st.session_state:
 moderator = st.selectbox("Split by (moderator)", list(MODERATORS), key=S.MODERATOR_KEY,
                          format_func=lambda m: MODERATORS[m])
 mod_label = MODERATORS[moderator]
+mod_words = text.lower_first(mod_label)
 labels = VOCABULARY.get(moderator, {})
 
 if sel.k < 2:
     st.info(f"A subgroup analysis needs at least two trials; the current filters leave {sel.k} for "
-            f"{ctx.outcome_label.lower()}.")
+            f"{text.lower_first(ctx.outcome_label)}.")
 else:
     with ui.guard("the subgroup analysis"):
         yi, vi, groups = subgroup_inputs(sel, moderator)
         res = subgroup_test(yi, vi, groups, method=view.method, test=view.test)
         table = res.table()
-        fig = charts.subgroup_forest(table, ctx.pooled, title=f"{ctx.outcome_label} by {mod_label.lower()}",
+        fig = charts.subgroup_forest(table, ctx.pooled, title=f"{ctx.outcome_label} by {mod_words}",
                                      favours=ctx.favours, group_labels=dict(labels))
         ui.chart(fig, f"subgroups_{view.outcome}_{moderator}", key="subgroups_forest")
-        report.append(export.Section(f"{ctx.outcome_label} by {mod_label.lower()}", chart=fig))
+        report.append(export.Section(f"{ctx.outcome_label} by {mod_words}", chart=fig))
 
         st.subheader("Test for subgroup differences")
         if len(res.subgroups) < 2:
-            st.info(f"All {sel.k} trials fall in one subgroup of {mod_label.lower()}: there is nothing to compare.")
+            st.info(f"All {sel.k} trials fall in one subgroup of {mod_words}: there is nothing to compare.")
         else:
             c = st.columns(3)
             c[0].metric("Q between subgroups", text.fmt(res.q_between))
@@ -52,12 +53,12 @@ else:
             verdict = ("the subgroups differ more than chance alone would explain"
                        if res.pval < 0.05 else "no evidence that the subgroups differ (which is not evidence that "
                        "they are the same)")
-            st.markdown(f"By {mod_label.lower()}: Q = {text.fmt(res.q_between)} on {res.df} df, "
+            st.markdown(f"By {mod_words}: Q = {text.fmt(res.q_between)} on {res.df} df, "
                         f"{text.p_phrase(res.pval)}: {verdict}. Each subgroup has its own τ² (as RevMan and "
                         "Comprehensive Meta-Analysis); subgroups with one trial take part with its own standard "
                         "error.")
             report.append(export.Section("Test for subgroup differences", text=(
-                f"By {mod_label.lower()}: Q = {text.fmt(res.q_between)} on {res.df} df, {text.p_phrase(res.pval)}: "
+                f"By {mod_words}: Q = {text.fmt(res.q_between)} on {res.df} df, {text.p_phrase(res.pval)}: "
                 f"{verdict}.")))
             with ui.guard("the mixed-effects moderator test"):
                 mixed = mixed_subgroup_test(yi, vi, groups, method=view.method)
@@ -85,7 +86,7 @@ with ui.guard("the cross-tabulation"):
     else:
         tab = crosstab(sel.effects.drop_duplicates("trial_id"), moderator, other)
         ui.table(tab, f"crosstab_{moderator}_{other}", key="subgroups_crosstab", hide_index=False)
-        report.append(export.Section(f"Trials by {mod_label.lower()} and {MODERATORS[other].lower()}",
-                                     table=tab.reset_index()))
+        other_words = text.lower_first(MODERATORS[other])
+        report.append(export.Section(f"Trials by {mod_words} and {other_words}", table=tab.reset_index()))
 
-ui.report_button(ctx, f"Subgroups: {ctx.outcome_label} by {mod_label.lower()}", report, key="subgroups_report")
+ui.report_button(ctx, f"Subgroups: {ctx.outcome_label} by {mod_words}", report, key="subgroups_report")

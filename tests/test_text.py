@@ -88,3 +88,13 @@ def test_headline_k0_and_k1_say_so_in_words():
     assert s1.startswith("1 trial: 1 reported. Only one trial, so nothing is pooled")
     assert "cannot show heterogeneity" in s1
     assert math.isnan(one.i2)
+
+
+def test_labels_inside_sentences_keep_acronyms():
+    from dashboard.text import lower_first
+
+    assert lower_first("Hope") == "hope"
+    assert lower_first("BASIS-24 score") == "BASIS-24 score"
+    assert lower_first("AHRQ quality") == "AHRQ quality"
+    s = headline_sentence(result(k=3), "BASIS-24 score", -1, {"reported": 3})
+    assert "effect on BASIS-24 score" in s
