@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -200,10 +201,21 @@ def _paragraphs(text: str | Iterable[str]) -> str:
 
 
 def _fmt_cell(value: Any) -> str:
+    """A table cell as text: floats with 2-3 decimals ("0.20", "0.124", "46.60"), whole floats as integers,
+    a true minus sign, an en dash for missing values."""
     if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
+        return "\u2013"
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if v.is_integer() and abs(v) < 1e15:
+            text = str(int(v))
+        elif abs(v) >= 1e6 or abs(v) < 1e-3:
+            text = f"{v:.3g}"
+        else:
+            text = f"{v:.3f}"
+            if text.endswith("0"):
+                text = text[:-1]
+        return text.replace("-", "\u2212", 1) if text.startswith("-") else text
     return str(value)
 
 

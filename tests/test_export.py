@@ -88,7 +88,8 @@ def test_csv_round_trips_and_defuses_formulas():
 
 
 def test_html_report_is_self_contained_and_escapes_hostile_text(forest):
-    table = pd.DataFrame({"Trial": [HOSTILE, "B"], "SMD": [0.123456, -0.5], "Note": [None, "ok"]})
+    table = pd.DataFrame({"Trial": [HOSTILE, "B"], "SMD": [0.123456, -0.5], "Note": [None, "ok"], "n": [40.0, 12.0],
+                          "p": [0.0004, 0.2]})
     page = export.html_report(
         f"Report {HOSTILE}",
         [export.Section("Forest plot", text=["Pooled SMD 0.2", HOSTILE], chart=forest),
@@ -101,10 +102,11 @@ def test_html_report_is_self_contained_and_escapes_hostile_text(forest):
     assert page.startswith("<!DOCTYPE html>")
     assert "<script" not in page.lower()  # nothing executable, hostile names included
     assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co") >= 3  # title, text, table
+    assert "<td>40</td>" in page and "<td>0.0004</td>" in page and "<td>0.20</td>" in page
     assert "2026-11-24 12:00 UTC" in page
     assert 'href="http://localhost:8501/?outcome=hope&amp;quality=fair,good"' in page
     assert "reconstructed" in page and "Provenance" in page
-    assert "<td>0.123</td>" in page and "<td>-0.5</td>" in page and "<td>–</td>" in page
+    assert "<td>0.123</td>" in page and "<td>\u22120.50</td>" in page and "<td>\u2013</td>" in page
     # charts embedded as data URIs: no external resource of any kind
     assert not re.search(r'(src|href)="(?!data:|http://localhost:8501/)', page)
     svg_uri = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page).group(1)
