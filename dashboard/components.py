@@ -144,6 +144,19 @@ def label_provenance(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def chart_frame(effects: pd.DataFrame) -> pd.DataFrame:
+    """Effect rows for a chart: codebook codes in tooltip columns replaced by their words ("hospital_added" ->
+    "Peers added to hospital services"); ``provenance`` keeps its codes (the charts style reconstructed rows by it)."""
+    from peerstats.select import VOCABULARY
+
+    out = effects.copy()
+    for column in ("category", "quality", "control", "leadership", "format"):
+        if column in out:
+            vocab = VOCABULARY[column]
+            out[column] = out[column].map(lambda v: vocab.get(v, v))
+    return out
+
+
 def chart(ch, name: str, *, key: str) -> None:
     """Show an Altair chart full width, with PNG and SVG downloads."""
     # width="content" and theme=None: the charts draw their table text beside the plot at fixed pixel positions

@@ -9,12 +9,16 @@ shared sidebar and the URL state.
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from dashboard import context, loader, sidebar
 from dashboard import state as S
 from peerstats.errors import DataValidationError
 from peerstats.select import outcome_labels
+
+log = logging.getLogger("peerstats.app")
 
 #: Page key -> (file relative to the repository root, icon). Titles and url paths come from dashboard.state.PAGES.
 FILES = {
@@ -57,4 +61,9 @@ def main() -> None:
     S.write_url(view)
     context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
 
-    current.run()
+    try:
+        current.run()
+    except Exception:  # noqa: BLE001 - the last line of defence: never a traceback in the browser
+        log.exception("error while rendering page %s", page)
+        st.error("Something went wrong while drawing this page. The details are in the server log; the other pages "
+                 "and the sidebar still work.")

@@ -25,7 +25,7 @@ report: list = []
 
 with ui.guard("the forest plot"):
     if sel.k:
-        fig = charts.forest(sel.effects, ctx.pooled, ctx.outcome_label, favours=ctx.favours,
+        fig = charts.forest(ui.chart_frame(sel.effects), ctx.pooled, ctx.outcome_label, favours=ctx.favours,
                             method_label=f"Pooled ({ctx.view.method})")
         ui.chart(fig, f"forest_{ctx.view.outcome}", key="explore_forest")
         report.append(export.Section(f"Forest plot: {ctx.outcome_label}", chart=fig,

@@ -30,7 +30,7 @@ else:
         egger = egger_test(sel.yi, sel.vi)
         se_max = float(max(sel.vi.max(), tf.filled["vi"].max() if len(tf.filled) else 0.0) ** 0.5) * 1.05
         limits = funnel_limits(ctx.pooled.estimate, se_max)
-        fig = charts.funnel(sel.effects, ctx.pooled.estimate, limits, tf.filled if tf.k0 else None,
+        fig = charts.funnel(ui.chart_frame(sel.effects), ctx.pooled.estimate, limits, tf.filled if tf.k0 else None,
                             adjusted_estimate=tf.estimate if tf.k0 else None,
                             title=f"Funnel plot: {ctx.outcome_label}")
         ui.chart(fig, f"funnel_{view.outcome}", key="sse_funnel")
