@@ -195,7 +195,7 @@ def outcome_display(tab: pd.DataFrame) -> pd.DataFrame:
         "Participants": tab["n"].astype(int),
         "SMD": tab["estimate"],
         "95% CI": [text.fmt_ci(lo, hi) if k else "" for lo, hi, k in zip(tab["ci_low"], tab["ci_high"], tab["k"])],
-        "p": [text.fmt_p(p) for p in tab["pval"]],
+        "p": [text.fmt_p(p) if k else "" for p, k in zip(tab["pval"], tab["k"])],
         "I² (%)": tab["i2"],
         "Rows": [text.provenance_mix(r, unit="row") for r in
                  tab[["reported", "derived", "reconstructed"]].to_dict("records")],

@@ -47,6 +47,7 @@ with ui.guard("the outcome table"):
     key = f"explore_outcomes_{ctx.view.outcome}"
     default_row = [options.index(ctx.view.outcome)] if ctx.view.outcome in options else []
     st.dataframe(shown, hide_index=True, column_config=ui.OUTCOME_COLUMNS, key=key, width="stretch",
+                 height=36 * (len(shown) + 1) + 4,
                  on_select=partial(_pick_outcome, options, key), selection_mode="single-row",
                  selection_default={"selection": {"rows": default_row}}, placeholder="")
     ui.csv_button(shown, "outcomes_current_filters", key="explore_outcomes_csv")

@@ -294,3 +294,17 @@ def test_pages_registry_matches_files():
     assert set(PAGE_FILES) == set(PAGES)
     for path in PAGE_FILES.values():
         assert (ROOT / path).is_file()
+
+
+def test_outcome_table_agrees_with_the_headline_and_peerstats(evidence):
+    from peerstats.select import outcome_table
+
+    at = run_app({"quality": "fair,poor"})
+    shown = [d.value for d in at.dataframe if "Outcome" in d.value.columns][0]
+    expected = outcome_table(evidence, Filters(quality=("fair", "poor")), outcomes=OUTCOMES)
+    assert list(shown["Outcome"]) == list(expected["label"])
+    assert list(shown["k"]) == list(expected["k"])
+    row = shown.set_index("Outcome").loc["Personal recovery"]
+    m = metrics(at)
+    assert text.fmt(row["SMD"]) == m["Pooled SMD"] and row["95% CI"] == m["95% CI"]
+    assert str(row["k"]) == m["Trials (k)"]
