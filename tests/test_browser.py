@@ -63,11 +63,12 @@ def app_url():
     """``streamlit run app.py`` on a free port; yields its base URL; stops it at the end of the session."""
     port = _free_port()
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    log = open(ROOT / "artifacts" / "streamlit_browser_test.log", "w") if (ROOT / "artifacts").is_dir() else None
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    log = open(ROOT / "artifacts" / "streamlit_browser_test.log", "w")  # the server's output, for a failed CI run
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -86,8 +87,7 @@ def app_url():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
-        if log:
-            log.close()
+        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -184,7 +184,7 @@ def test_exclude_poor_quality_changes_the_headline(page, app_url):
     after = metric(page, "Pooled SMD")
     assert after != before
     assert after == expected_headline(("good", "fair"))
-    assert "quality=" in page.url  # the view went into the URL
+    page.wait_for_function("() => location.search.includes('quality=')", timeout=10_000)  # the view is in the URL
     page.screenshot(path=SHOTS / "explore_fair_good_only.png")
 
 
@@ -196,7 +196,7 @@ def test_every_page_opens_without_error(page, app_url, path):
     page.screenshot(path=SHOTS / f"page_{path or 'explore'}.png")
 
 
-def test_download_csv_and_png(page, app_url, tmp_path):
+def test_download_csv_png_and_html_report(page, app_url, tmp_path):
     open_app(page, app_url)
     raw = download(page, download_button(page, "Download CSV"), tmp_path / "outcomes.csv")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8"))))
@@ -206,6 +206,10 @@ def test_download_csv_and_png(page, app_url, tmp_path):
     assert png[:8] == PNG_MAGIC and png[12:16] == b"IHDR"
     width = int.from_bytes(png[16:20], "big")
     assert width > 1000  # rendered at scale 2, not a thumbnail
+    page_html = download(page, download_button(page, "Download HTML report"), tmp_path / "report.html").decode()
+    assert page_html.startswith("<!DOCTYPE html>") and "<script" not in page_html.lower()
+    assert "data:image/svg+xml;base64," in page_html  # the forest plot, embedded
+    assert "Personal recovery" in page_html and "Provenance" in page_html
 
 
 def test_a_copied_link_reproduces_the_view(page, browser, app_url):
