@@ -224,7 +224,23 @@ def _tau2_pm(y, vi, X) -> tuple[float, int]:
 
 
 def _tau2_reml(y, vi, X) -> tuple[float, int]:
-    """REML by Fisher scoring with step halving, as metafor (starting from the DL estimate)."""
+    """REML by Fisher scoring with step halving at the boundary, as metafor, starting from the DL estimate.
+
+    Fisher scoring can oscillate on awkward data (metafor fails there with its defaults too); the steps are then
+    damped by 1/2 and 1/4 (metafor's ``control=list(stepadj=...)``) before a :class:`ConvergenceError` is raised.
+    """
+    iterations = 0
+    for stepadj in (1.0, 0.5, 0.25):
+        tau2, it = _fisher_scoring(y, vi, X, stepadj)
+        iterations += it
+        if tau2 is not None:
+            return tau2, iterations
+    raise ConvergenceError(f"REML estimator did not converge in {_MAXITER} Fisher-scoring iterations, even with "
+                           "damped steps (1/2, 1/4); try method='DL' or 'PM'")
+
+
+def _fisher_scoring(y, vi, X, stepadj: float) -> tuple[float | None, int]:
+    """One Fisher-scoring run; returns (tau2, iterations), or (None, iterations) without convergence."""
     tau2 = _tau2_dl(y, vi, X)
     for it in range(1, _MAXITER + 1):
         w = 1.0 / (vi + tau2)
@@ -236,7 +252,7 @@ def _tau2_reml(y, vi, X) -> tuple[float, int]:
         vb = fit.vb
         tr_p = float(w.sum() - np.trace(vb @ b))
         tr_pp = float(w2.sum() - 2.0 * np.trace(vb @ c) + np.trace(vb @ b @ vb @ b))
-        adj = (float(np.dot(py, py)) - tr_p) / tr_pp
+        adj = stepadj * (float(np.dot(py, py)) - tr_p) / tr_pp
         while tau2 + adj < 0.0:
             adj /= 2.0
             if abs(adj) < 1e-300:
@@ -247,7 +263,7 @@ def _tau2_reml(y, vi, X) -> tuple[float, int]:
         tau2 = tau2_new
         if change <= _REML_THRESHOLD * max(1.0, tau2):
             return max(tau2, 0.0), it
-    raise ConvergenceError(f"REML estimator did not converge in {_MAXITER} iterations")
+    return None, _MAXITER
 
 
 def _tau2(y, vi, X, method) -> tuple[float, int]:
