@@ -740,7 +740,9 @@ def _interval_rows(frame: pd.DataFrame, labels: list[str], reference: float | No
             x=alt.XValue(_PLOT_WIDTH + 10), y=y, text=alt.Text("ci_text", type="nominal")),
     ]
     height = max(_ROW_PX * len(d), 60)
-    chart = _layer(layers, width=_PLOT_WIDTH, height=height, title=title,
+    subtitle = (f"Dashed orange line: all studies pooled, SMD {_fmt(reference)}"
+                if reference is not None and _finite(reference) else "Each row: pooled SMD with its 95% CI")
+    chart = _layer(layers, width=_PLOT_WIDTH, height=height, title=alt.TitleParams(title, subtitle=subtitle),
                    padding={"right": 150, "left": 5, "top": 5, "bottom": 5})
     return _configure(chart)
 

@@ -226,6 +226,7 @@ def test_leave_one_out_plot_rows_match_peerstats():
     np.testing.assert_allclose(d["estimate"], loo["estimate"])
     np.testing.assert_allclose(d["ci_high"], loo["ci_high"])
     assert overall in [_data(spec, ly)["x"].item() for ly in _with_field(spec, "rule", "x", "x")]
+    assert spec["title"]["subtitle"] == f"Dashed orange line: all studies pooled, SMD {overall:.2f}"  # words by colour
 
 
 def test_cumulative_plot_rows_in_order_and_duplicate_labels_kept_apart():
