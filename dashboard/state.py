@@ -327,4 +327,4 @@ def view_url(view: ViewState) -> str:
     if not base:
         return f"?{query}" if query else "?"
     parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
