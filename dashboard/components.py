@@ -157,6 +157,12 @@ def chart_frame(effects: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def marked_labels(effects: pd.DataFrame) -> pd.Series:
+    """Trial labels with " (reconstructed)" appended to reconstructed rows, for charts that draw no provenance."""
+    rec = effects["provenance"].astype(str).eq("reconstructed") if "provenance" in effects else False
+    return effects["label"].astype(str).where(~rec, effects["label"].astype(str) + " (reconstructed)")
+
+
 def chart(ch, name: str, *, key: str) -> None:
     """Show an Altair chart full width, with PNG and SVG downloads."""
     # width="content" and theme=None: the charts draw their table text beside the plot at fixed pixel positions

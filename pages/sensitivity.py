@@ -78,12 +78,13 @@ if sel.k < 3:
 else:
     with ui.guard("the leave-one-out analysis"):
         loo = leave_one_out(sel.yi, sel.vi, method=view.method, test=view.test)
-        loo.insert(0, "label", sel.effects["label"].to_numpy()[loo["omitted"].to_numpy()])
+        labels = ui.marked_labels(sel.effects).to_numpy()
+        loo.insert(0, "label", labels[loo["omitted"].to_numpy()])
         fig = charts.leave_one_out_plot(loo, overall=ctx.pooled.estimate if ctx.pooled else None)
         ui.chart(fig, f"leave_one_out_{view.outcome}", key="sens_loo")
         report.append(export.Section("Leave one out", chart=fig))
         swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
-        st.markdown(f"The most influential trial is **{swing['label']}**: without it the pooled SMD is "
+        st.markdown(f"The most influential row is **{swing['label']}**: without it the pooled SMD is "
                     f"{text.fmt(swing['estimate'])} (95% CI {text.fmt_ci(swing['ci_low'], swing['ci_high'])}) "
                     f"instead of {text.fmt(ctx.pooled.estimate)}.")
 
@@ -96,7 +97,7 @@ else:
         years = sel.effects["year"].astype(float).to_numpy()
         cum = cumulative(sel.yi, sel.vi, order=years, method=view.method, test=view.test)
         idx = cum["added"].to_numpy()
-        cum.insert(0, "label", sel.effects["label"].to_numpy()[idx])
+        cum.insert(0, "label", ui.marked_labels(sel.effects).to_numpy()[idx])
         cum.insert(1, "year", sel.effects["year"].to_numpy()[idx])
         cum_fig = charts.cumulative_plot(cum)
         ui.chart(cum_fig, f"cumulative_{view.outcome}", key="sens_cumulative")

@@ -11,7 +11,7 @@ from dashboard import state as S
 from dashboard import text
 from dashboard.context import current
 from peerstats.meta import mixed_subgroup_test, subgroup_test
-from peerstats.select import MODERATORS, VOCABULARY, crosstab, subgroup_inputs
+from peerstats.select import MODERATORS, VOCABULARY, crosstab, provenance_by, subgroup_inputs
 
 ctx = current()
 sel = ctx.selection
@@ -65,7 +65,9 @@ else:
                 st.caption(f"Mixed-effects meta-regression with a common τ² (metafor `rma(mods = ~ factor(g))`): "
                            f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
                            f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
-        shown = table.assign(group=[labels.get(g, g) for g in table["group"]])
+        mix = provenance_by(sel, moderator)
+        shown = table.assign(group=[labels.get(g, g) for g in table["group"]],
+                             rows=[text.provenance_mix(mix.get(g, {}), unit="row") for g in table["group"]])
         report.append(export.Section("Subgroups", table=shown))
         ui.table(shown, f"subgroups_{view.outcome}_{moderator}", key="subgroups_table",
                  column_config={c: st.column_config.NumberColumn(format="%.3f")

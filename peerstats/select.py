@@ -361,3 +361,17 @@ def subgroup_inputs(selection: Selection, moderator: str) -> tuple[np.ndarray, n
     rank = groups.map(lambda g: vocab.index(g) if g in vocab else len(vocab))
     order = np.argsort(rank.to_numpy(), kind="stable")
     return selection.yi[order], selection.vi[order], groups.to_numpy()[order]
+
+
+def provenance_by(selection: Selection, column: str) -> dict[str, dict[str, int]]:
+    """Provenance counts of the selected rows per value of a trial column (e.g. per subgroup), missing values under
+    ``"not recorded"`` as in :func:`subgroup_inputs`."""
+    eff = selection.effects
+    groups = eff[column].astype(object).where(eff[column].notna(), "not recorded").astype(str)
+    groups = groups.replace({"": "not recorded", "nan": "not recorded", "<NA>": "not recorded"})
+    out: dict[str, dict[str, int]] = {}
+    for g, prov in zip(groups, eff["provenance"].astype(str)):
+        counts = out.setdefault(g, {p: 0 for p in PROVENANCE})
+        if prov in counts:
+            counts[prov] += 1
+    return out

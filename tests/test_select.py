@@ -114,3 +114,21 @@ def test_crosstab_counts_trials_per_combination():
     assert tab.loc["Peers added to hospital services", "Poor"] == 2
     assert tab.loc["Peers online", "Good"] == 1
     assert tab.loc["Total", "Total"] == 6
+
+
+def test_subgroup_inputs_order_and_provenance_by_group():
+    from peerstats.select import provenance_by, subgroup_inputs
+
+    sel = select(evidence(), Filters(), "personal_recovery")
+    yi, vi, groups = subgroup_inputs(sel, "quality")
+    # rows by label: t1 poor, t2 fair, t4 poor, t5 good, t3 fair -> vocabulary order good, fair, fair, poor, poor
+    assert list(groups) == ["good", "fair", "fair", "poor", "poor"]
+    assert list(yi) == [-0.10, 0.10, 0.50, 0.30, 0.20]
+    assert list(vi) == [0.07, 0.05, 0.08, 0.04, 0.02]
+    assert provenance_by(sel, "quality") == {
+        "poor": {"reported": 2, "derived": 0, "reconstructed": 0},
+        "fair": {"reported": 0, "derived": 1, "reconstructed": 1},
+        "good": {"reported": 0, "derived": 0, "reconstructed": 1},
+    }
+    with pytest.raises(ValueError):
+        subgroup_inputs(sel, "colour")
