@@ -276,7 +276,7 @@ def _diamond_frame(rows: Sequence[tuple[float, float, float, float]], half_heigh
 # forest plot
 # --------------------------------------------------------------------------------------------------------------
 # Column positions of the forest table, pixels from the plot's left edge.
-_LABEL_PX, _PROV_PX = -340.0, -112.0
+_LABEL_PX, _PROV_PX = -350.0, -102.0
 _CI_PX, _WEIGHT_PX = _PLOT_WIDTH + 12.0, _PLOT_WIDTH + 212.0
 
 
@@ -306,7 +306,8 @@ def forest(
           ``n`` (participants), ``instrument``.
     pooled : PoolResult or None
         ``peerstats.meta.pool`` result for exactly these rows (uses ``estimate``, ``ci_low``, ``ci_high``,
-        ``pi_low``, ``pi_high``, ``weights``, ``method``, ``i2``, ``tau2``). ``None`` draws the studies only.
+        ``pi_low``, ``pi_high``, ``weights``, ``method``, ``i2``, ``tau2``). ``None`` draws the studies only, and
+        so does a single study (k = 1 is not a pooled result: no diamond, no prediction interval).
     outcome_label : str
         Human name of the outcome, used in the title.
     favours : (str, str)
@@ -350,7 +351,8 @@ def forest(
     recon = (d["kind"] == RECONSTRUCTED_LABEL).to_numpy()
     colours = np.where(recon, PALETTE["vermillion"], "#222222").tolist()
 
-    has_pool = pooled is not None and _finite(_attr(pooled, "estimate"))
+    # One study is not a pooled result: no diamond, no prediction interval (the study row says it all).
+    has_pool = pooled is not None and _finite(_attr(pooled, "estimate")) and k >= 2
     est, lo, hi = (_attr(pooled, a) for a in ("estimate", "ci_low", "ci_high")) if has_pool else (math.nan,) * 3
     pi_lo, pi_hi = (_attr(pooled, "pi_low"), _attr(pooled, "pi_high")) if has_pool else (math.nan, math.nan)
     has_pi = has_pool and _finite(pi_lo) and _finite(pi_hi)
@@ -456,7 +458,8 @@ def forest(
             ]
     texts.append(_favours_cells(x_domain, y_domain, height, favours))
     layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
-    subtitle = _pooled_subtitle(pooled, k) if has_pool else f"k = {k}"
+    subtitle = (_pooled_subtitle(pooled, k) if has_pool
+                else "One trial: nothing to pool" if k == 1 else f"k = {k}, not pooled")
     chart = _layer(layers, width=_PLOT_WIDTH, height=height,
                    title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle))
     return _configure(chart)

@@ -149,9 +149,9 @@ def test_forest_single_study_and_no_pool():
     p1 = meta.pool(YI[:1], VI[:1])
     spec = charts.forest(one, p1, "Hope").to_dict(validate=True)
     marks = [_mark(ly) for ly in _layers(spec)]
-    assert "area" in marks and "square" in marks
-    if not (np.isfinite(p1.pi_low) and np.isfinite(p1.pi_high)):
-        assert not _with_field(spec, "rule", "x", "pi_low")
+    assert "square" in marks and "area" not in marks  # one trial: its square, no pooled diamond
+    assert not _with_field(spec, "rule", "x", "pi_low")  # and no prediction interval
+    assert spec["title"]["subtitle"] == "One trial: nothing to pool"
     spec0 = charts.forest(_studies(), None, "Hope").to_dict(validate=True)
     assert "area" not in [_mark(ly) for ly in _layers(spec0)]
     sq = [ly for ly in _layers(spec0) if _mark(ly) == "square"][0]
