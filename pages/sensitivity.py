@@ -3,6 +3,8 @@ as the trials accumulate over the years."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, export
@@ -94,11 +96,15 @@ if sel.k < 2:
     st.info(f"A cumulative analysis needs at least two trials; the current filters leave {sel.k}.")
 else:
     with ui.guard("the cumulative analysis"):
-        years = sel.effects["year"].astype(float).to_numpy()
-        cum = cumulative(sel.yi, sel.vi, order=years, method=view.method, test=view.test)
+        years = (pd.to_numeric(sel.effects["year"], errors="coerce") if "year" in sel.effects
+                 else pd.Series(float("nan"), index=sel.effects.index)).to_numpy(dtype=float)
+        if np.isnan(years).any():
+            st.caption(f"{int(np.isnan(years).sum())} row(s) have no year and are added last.")
+        cum = cumulative(sel.yi, sel.vi, order=np.where(np.isnan(years), np.inf, years), method=view.method,
+                         test=view.test)
         idx = cum["added"].to_numpy()
         cum.insert(0, "label", ui.marked_labels(sel.effects).to_numpy()[idx])
-        cum.insert(1, "year", sel.effects["year"].to_numpy()[idx])
+        cum.insert(1, "year", years[idx])
         cum_fig = charts.cumulative_plot(cum)
         ui.chart(cum_fig, f"cumulative_{view.outcome}", key="sens_cumulative")
         report.append(export.Section("Cumulative by year", chart=cum_fig))

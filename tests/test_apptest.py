@@ -308,3 +308,20 @@ def test_outcome_table_agrees_with_the_headline_and_peerstats(evidence):
     m = metrics(at)
     assert text.fmt(row["SMD"]) == m["Pooled SMD"] and row["95% CI"] == m["95% CI"]
     assert str(row["k"]) == m["Trials (k)"]
+
+
+@pytest.mark.parametrize("page", list(PAGE_FILES))
+def test_a_minimal_upload_renders_on_every_page(page):
+    # only the required trial columns: no year, n_randomized, country or source columns
+    trials = pd.read_csv(ROOT / "data" / "trials.csv", dtype=str, keep_default_na=False)
+    keep = ["trial_id", "label", "category", "quality", "control", "leadership", "format",
+            *[c for c in trials.columns if c.startswith("rob_")]]
+    at = run_app()
+    at.switch_page(PAGE_FILES["data"]).run()
+    at.file_uploader(key="upload_trials").set_value(
+        ("trials.csv", trials[keep].to_csv(index=False).encode(), "text/csv"))
+    at.button(key="upload_check").click().run()
+    assert at.sidebar.radio(key="data_source").value == "upload"
+    at.switch_page(PAGE_FILES[page]).run()
+    assert_clean(at)
+    assert at.sidebar.radio(key="data_source").value == "upload", "the upload stays chosen across pages"
