@@ -120,3 +120,40 @@ def test_html_report_does_not_link_javascript_urls():
     assert "href=" not in page and "javascript:alert(1)" in page  # shown as text, not a link
     with pytest.raises(ValueError, match="chart_format"):
         export.html_report("t", [export.Section("x", chart=_small_forest(), chart_format="gif")])
+
+
+# ---------------------------------------------------------------------------------------- streamlit download buttons
+def _buttons_app():
+    import altair as alt
+    import pandas as pd
+
+    from dashboard import downloads
+
+    chart = alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q")
+    downloads.download_buttons(chart, "my chart/1", key="c")
+    downloads.download_csv(pd.DataFrame({"a": [1]}), "table", key="t")
+
+
+def test_download_buttons_render_nothing_until_clicked(monkeypatch):
+    """The rerun path must not pay for vl-convert: buttons get callables, rendered only on click."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import downloads
+
+    calls = []
+    monkeypatch.setattr(export, "chart_png", lambda *a, **k: calls.append("png") or export.PNG_MAGIC)
+    monkeypatch.setattr(export, "chart_svg", lambda *a, **k: calls.append("svg") or "<svg/>")
+    downloads._png_from_spec.cache_clear()
+    downloads._svg_from_spec.cache_clear()
+    at = AppTest.from_function(_buttons_app)
+    at.run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["PNG", "SVG", "Download CSV"]
+    assert calls == []  # nothing rendered during the run
+    chart = _small_forest()
+    assert downloads.png_bytes(chart) == export.PNG_MAGIC
+    assert downloads.png_bytes(chart) == export.PNG_MAGIC
+    assert downloads.svg_bytes(chart) == b"<svg/>"
+    assert calls == ["png", "svg"]  # memoised by the chart's spec: the second PNG click renders nothing
+    assert downloads._safe_name("my chart/1") == "my_chart_1"
