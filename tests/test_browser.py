@@ -165,7 +165,11 @@ def test_home_page_shows_the_papers_headline(page, app_url):
     open_app(page, app_url)
     page.get_by_text("peer support compared with control").first.wait_for()
     assert metric(page, "Pooled SMD") == expected_headline()  # 0.20 in the paper for personal recovery
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1  # the forest plot
+    forest = page.locator('[data-testid="stVegaLiteChart"]').first  # the forest plot, drawn by Vega in the page
+    forest.locator("svg").first.wait_for()
+    drawn = forest.inner_html()
+    assert "reconstructed (not trial data)" in drawn and "favours peer support" in drawn
+    assert "SMD (Hedges' g)" in drawn or "SMD (Hedges&#39; g)" in drawn or "SMD (Hedges&apos; g)" in drawn
     page.screenshot(path=SHOTS / "explore.png")
 
 
