@@ -31,9 +31,9 @@ with tab_eff:
     if sel.k == 0:
         st.info("No effect rows match the current filters for this outcome.")
     else:
-        cols = ["label", "trial_id", "instrument", "timepoint", "n_peer", "mean_peer", "sd_peer", "n_control",
-                "mean_control", "sd_control", "yi", "vi", "provenance", "formula", "source_url", "source_locator",
-                "source_quote", "category", "quality", "control", "note"]
+        cols = ["label", "provenance", "yi", "vi", "n_peer", "mean_peer", "sd_peer", "n_control", "mean_control",
+                "sd_control", "instrument", "timepoint", "formula", "source_url", "source_locator", "source_quote",
+                "trial_id", "category", "quality", "control", "note"]
         shown = ui.label_provenance(sel.effects[[c for c in cols if c in sel.effects]])
         st.caption(text.provenance_mix(sel.provenance_counts, unit="row") + ". Reconstructed rows are marked "
                    "\"reconstructed (not trial data)\" in the provenance column.")
