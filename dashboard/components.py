@@ -231,3 +231,21 @@ def report_button(ctx, title: str, sections: list, *, key: str, headline_text: s
     ])
     export.report_download(title, [view, *sections], key=key, url=view_url(ctx.view), headline=sentence,
                            name=f"peerstats_{ctx.view.page}_{ctx.view.outcome}")
+
+
+def _remember(key: str) -> None:
+    st.session_state[f"_kept_{key}"] = st.session_state[key]
+
+
+def kept(key: str, default, options=None) -> dict:
+    """Widget arguments that carry a page widget's value across page switches: ``st.radio(..., **kept(...))``.
+
+    Streamlit drops the value of a widget that was not drawn in the previous run (another page was shown) and starts
+    it again from its default. The value is remembered under ``_kept_<key>`` by an ``on_change`` callback and put
+    back into the widget key before the widget is drawn (``default`` when there is none or it is not in ``options``).
+    """
+    value = st.session_state.get(f"_kept_{key}", default)
+    if options is not None and value not in options:
+        value = default
+    st.session_state[key] = value
+    return {"key": key, "on_change": _remember, "args": (key,)}

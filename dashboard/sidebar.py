@@ -24,8 +24,7 @@ def _apply(view: S.ViewState) -> None:
 
 def _current(page: str) -> S.ViewState:
     values = {k: st.session_state.get(k) for k in S.to_widgets(S.DEFAULT)}
-    prev = st.session_state.get("_view", S.DEFAULT)
-    return S.from_widgets(values, page=page, moderator=st.session_state.get(S.MODERATOR_KEY, prev.moderator))
+    return S.from_widgets(values, page=page, moderator=S.moderator())
 
 
 def _on_preset(transform, page: str) -> None:
@@ -70,8 +69,6 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
     sb = st.sidebar
     # keep the derived checkbox in step with the quality filter before it is drawn
     st.session_state[S.EXCLUDE_POOR_KEY] = S.excludes_poor(st.session_state.get(S.FILTER_KEYS["quality"]) or [])
-    if S.MODERATOR_KEY not in st.session_state:
-        st.session_state[S.MODERATOR_KEY] = st.session_state.get("_view", S.DEFAULT).moderator
 
     if loader.has_upload():
         sb.radio("Data source", ["bundled", "upload"], key=loader.SOURCE_KEY, horizontal=True,

@@ -184,6 +184,7 @@ OUTCOME_KEY = "v_outcome"
 METHOD_KEY = "v_method"
 KNHA_KEY = "v_knha"
 MODERATOR_KEY = "v_moderator"
+MODERATOR_MEMORY = "_moderator"   # the moderator of the view, kept outside the page widget (see remember_moderator)
 EXCLUDE_POOR_KEY = "f_exclude_poor"
 _VOCAB_OF: dict[str, Mapping[str, str] | None] = {
     "categories": CATEGORIES, "quality": QUALITY, "control": CONTROLS, "leadership": LEADERSHIP,
@@ -278,10 +279,25 @@ def init_session(outcomes: Iterable[str], trial_ids: Iterable[str]) -> None:
     view = decode(params, outcomes=outcomes, trial_ids=trial_ids)
     for key, value in to_widgets(view).items():
         st.session_state[key] = value
-    st.session_state[MODERATOR_KEY] = view.moderator
+    st.session_state[MODERATOR_MEMORY] = view.moderator
     st.session_state["_view"] = view
     st.session_state[_URL_PAGE] = view.page if "page" in params else None
     st.session_state[_URL_READ] = True
+
+
+def remember_moderator() -> None:
+    """``on_change`` of the Subgroups page's moderator widget: the view's moderator lives outside the widget, because
+    Streamlit resets a widget that was not drawn in the previous run (another page) to its default."""
+    import streamlit as st
+
+    st.session_state[MODERATOR_MEMORY] = st.session_state[MODERATOR_KEY]
+
+
+def moderator() -> str:
+    """The view's moderator (URL on the first run, then the user's last choice on the Subgroups page)."""
+    import streamlit as st
+
+    return st.session_state.get(MODERATOR_MEMORY, st.session_state.get("_view", DEFAULT).moderator)
 
 
 def requested_page() -> str | None:

@@ -14,7 +14,8 @@ ctx = current()
 sel = ctx.selection
 
 st.title("Risk of bias")
-scope = st.radio("Trials shown", ["filters", "analysis"], key="rob_scope", horizontal=True,
+scope = st.radio("Trials shown", ["filters", "analysis"], **ui.kept("rob_scope", "filters", ("filters", "analysis")),
+                 horizontal=True,
                  format_func=lambda s: ("All trials passing the filters" if s == "filters"
                                         else f"Trials in the {text.lower_first(ctx.outcome_label)} analysis"))
 if scope == "filters":

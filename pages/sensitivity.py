@@ -24,7 +24,7 @@ report: list = []
 
 # --- 1. exclude poor-quality trials ---------------------------------------------------------------------------------
 st.subheader("Without poor-quality trials")
-compare = st.toggle("Compare with poor-quality trials excluded", value=True, key="sens_compare_poor",
+compare = st.toggle("Compare with poor-quality trials excluded", **ui.kept("sens_compare_poor", True),
                     help="Before: the current filters. After: the same filters without AHRQ poor-quality trials.")
 if compare:
     after_sel = select(ctx.evidence, exclude_poor(view.filters), view.outcome)

@@ -21,10 +21,9 @@ st.title(f"Subgroups: {ctx.outcome_label}")
 ui.headline(ctx, key="subgroups_headline")
 report: list = []
 
-if S.MODERATOR_KEY not in st.session_state:
-    st.session_state[S.MODERATOR_KEY] = view.moderator
+st.session_state[S.MODERATOR_KEY] = view.moderator  # from the URL or the last choice (see dashboard.state)
 moderator = st.selectbox("Split by (moderator)", list(MODERATORS), key=S.MODERATOR_KEY,
-                         format_func=lambda m: MODERATORS[m])
+                         format_func=lambda m: MODERATORS[m], on_change=S.remember_moderator)
 mod_label = MODERATORS[moderator]
 mod_words = text.lower_first(mod_label)
 labels = VOCABULARY.get(moderator, {})
@@ -79,9 +78,8 @@ st.subheader("How the moderators overlap")
 st.caption("Counts of the trials in this analysis. If most poor-quality trials sit in one category, a difference "
            "between categories may be a difference in quality.")
 other_options = [m for m in MODERATORS if m != moderator]
-if "v_crosstab" not in st.session_state or st.session_state["v_crosstab"] == moderator:
-    st.session_state["v_crosstab"] = "quality" if moderator != "quality" else "category"
-other = st.selectbox("Cross-tabulate with", other_options, key="v_crosstab", format_func=lambda m: MODERATORS[m])
+other = st.selectbox("Cross-tabulate with", other_options, format_func=lambda m: MODERATORS[m],
+                     **ui.kept("v_crosstab", "quality" if moderator != "quality" else "category", other_options))
 with ui.guard("the cross-tabulation"):
     if sel.k == 0:
         st.info("No trials in this analysis to cross-tabulate.")

@@ -325,3 +325,18 @@ def test_a_minimal_upload_renders_on_every_page(page):
     at.switch_page(PAGE_FILES[page]).run()
     assert_clean(at)
     assert at.sidebar.radio(key="data_source").value == "upload", "the upload stays chosen across pages"
+
+
+def test_page_state_survives_a_trip_to_another_page():
+    at = run_app()
+    at.switch_page(PAGE_FILES["subgroups"]).run()
+    at.selectbox(key="v_moderator").set_value("leadership").run()
+    at.selectbox(key="v_crosstab").set_value("control").run()
+    at.sidebar.multiselect(key="f_quality").set_value(["fair"]).run()
+    at.switch_page(PAGE_FILES["explore"]).run()
+    assert_clean(at)
+    assert at.query_params == {"moderator": "leadership", "quality": "fair"}
+    at.switch_page(PAGE_FILES["subgroups"]).run()
+    assert at.selectbox(key="v_moderator").value == "leadership"
+    assert at.selectbox(key="v_crosstab").value == "control"
+    assert at.query_params == {"page": "subgroups", "moderator": "leadership", "quality": "fair"}
