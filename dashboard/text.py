@@ -36,7 +36,9 @@ def fmt(x, digits: int = 2) -> str:
 
 
 def fmt_ci(low, high, digits: int = 2) -> str:
-    """"0.11 to 0.29"."""
+    """"0.11 to 0.29"; "n/a" when a bound is missing (e.g. the prediction interval of one trial)."""
+    if not (_finite(low) and _finite(high)):
+        return "n/a"
     return f"{fmt(low, digits)} to {fmt(high, digits)}"
 
 

@@ -42,7 +42,7 @@ st.latex(r"w_i = \frac{1}{v_i + \hat\tau^2},\quad \hat\mu = \frac{\sum w_i y_i}{
          r"SE(\hat\mu) = \Big(\sum w_i\Big)^{-1/2},\quad \hat\mu \pm z_{0.975}\,SE")
 st.latex(r"Q = \sum \frac{(y_i - \hat\mu_{FE})^2}{v_i},\quad "
          r"\hat\tau^2_{DL} = \max\Big(0, \frac{Q - (k-1)}{\sum 1/v_i - \sum v_i^{-2} / \sum 1/v_i}\Big),\quad "
-         r"I^2 = \frac{\hat\tau^2}{\hat\tau^2 + \tilde v}")
+         r"I^2 = 100\% \times \frac{\hat\tau^2}{\hat\tau^2 + \tilde v}")
 st.latex(r"\text{95\% prediction interval: } \hat\mu \pm z_{0.975}\sqrt{\hat\tau^2 + SE(\hat\mu)^2}"
          r"\quad(t_{k-1}\text{ with Knapp-Hartung})")
 st.markdown("""

@@ -340,3 +340,27 @@ def test_page_state_survives_a_trip_to_another_page():
     assert at.selectbox(key="v_moderator").value == "leadership"
     assert at.selectbox(key="v_crosstab").value == "control"
     assert at.query_params == {"page": "subgroups", "moderator": "leadership", "quality": "fair"}
+
+
+def test_subgroup_and_small_study_numbers_are_peerstats(evidence):
+    from peerstats.meta import egger_test, subgroup_test, trim_and_fill
+    from peerstats.select import subgroup_inputs
+
+    at = run_app({"page": "subgroups", "moderator": "quality", "category": "hospital_added"})
+    assert_clean(at)
+    sel = select(evidence, Filters(categories=("hospital_added",)), "personal_recovery")
+    res = subgroup_test(*subgroup_inputs(sel, "quality"))
+    m = {x.label: x.value for x in at.metric}
+    assert m["Q between subgroups"] == text.fmt(res.q_between)
+    assert m["df"] == str(res.df)
+    assert m["p (subgroup difference)"] == text.fmt_p(res.pval)
+
+    at.sidebar.multiselect(key="f_categories").set_value([]).run()
+    at.switch_page(PAGE_FILES["small-study-effects"]).run()
+    assert_clean(at)
+    sel = select(evidence, Filters(), "personal_recovery")
+    egger, tf = egger_test(sel.yi, sel.vi), trim_and_fill(sel.yi, sel.vi)
+    m = {x.label: x.value for x in at.metric}
+    assert m["p (asymmetry)"] == text.fmt_p(egger.pval)
+    assert m["Imputed trials"] == str(tf.k0)
+    assert m["Adjusted SMD"] == text.fmt(tf.estimate)

@@ -58,6 +58,7 @@ def test_number_formats():
     assert fmt(-0.214) == "\u22120.21" and fmt(0.2) == "0.20" and fmt(NAN) == "n/a" and fmt(None) == "n/a"
     assert fmt(-0.001) == "0.00"   # no "-0.00"
     assert fmt_ci(-0.40, -0.02) == "\u22120.40 to \u22120.02"
+    assert fmt_ci(NAN, 0.3) == "n/a"
     assert fmt_p(0.0004) == "< 0.001" and fmt_p(0.015) == "0.015" and fmt_p(NAN) == "n/a"
 
 
