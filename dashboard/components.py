@@ -130,7 +130,7 @@ def provenance_notice(selection) -> None:
         st.warning(
             f"{n_rec} of {selection.k} rows are **reconstructed**: imputed by the documented procedure because the "
             "trial's numbers are not available, not trial data. They are drawn hollow with dashed lines and marked "
-            "in every table. To keep real rows only, set *Data provenance* in the sidebar to reported and derived.",
+            "in every table. To keep real rows only, tick *Trial data only* in the sidebar.",
             icon="⚠️",
         )
 

@@ -36,6 +36,12 @@ def _on_exclude_poor() -> None:
     st.session_state[S.FILTER_KEYS["quality"]] = ["good", "fair"] if st.session_state[S.EXCLUDE_POOR_KEY] else []
 
 
+def _on_real_only() -> None:
+    """The checkbox edits the provenance filter: on = reported + derived rows, off = all rows."""
+    st.session_state[S.FILTER_KEYS["provenance"]] = (["reported", "derived"] if st.session_state[S.REAL_ONLY_KEY]
+                                                     else [])
+
+
 def _sanitise(key: str, options) -> None:
     """Drop stale values (e.g. trial ids of another data source) before the widget is drawn."""
     opts = set(options)
@@ -69,6 +75,7 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
     sb = st.sidebar
     # keep the derived checkbox in step with the quality filter before it is drawn
     st.session_state[S.EXCLUDE_POOR_KEY] = S.excludes_poor(st.session_state.get(S.FILTER_KEYS["quality"]) or [])
+    st.session_state[S.REAL_ONLY_KEY] = S.real_rows_only(st.session_state.get(S.FILTER_KEYS["provenance"]) or [])
 
     if loader.has_upload():
         sb.radio("Data source", ["bundled", "upload"], key=loader.SOURCE_KEY, horizontal=True,
@@ -92,6 +99,9 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
                  help="Personal-recovery outcomes first, then clinical ones.")
     sb.checkbox("Exclude poor-quality trials", key=S.EXCLUDE_POOR_KEY, on_change=_on_exclude_poor,
                 help="Keep AHRQ good- and fair-quality trials only (the same as choosing them under Quality).")
+    sb.checkbox("Trial data only (no reconstructed rows)", key=S.REAL_ONLY_KEY, on_change=_on_real_only,
+                help="Pool only reported and derived rows, leaving out rows reconstructed to match the paper (the "
+                     "same as choosing reported and derived under Data provenance).")
 
     with sb.expander("Trial filters", expanded=False):
         _multi("Organisational category", S.FILTER_KEYS["categories"], CATEGORIES)

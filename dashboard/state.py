@@ -186,6 +186,7 @@ KNHA_KEY = "v_knha"
 MODERATOR_KEY = "v_moderator"
 MODERATOR_MEMORY = "_moderator"   # the moderator of the view, kept outside the page widget (see remember_moderator)
 EXCLUDE_POOR_KEY = "f_exclude_poor"
+REAL_ONLY_KEY = "f_real_only"
 _VOCAB_OF: dict[str, Mapping[str, str] | None] = {
     "categories": CATEGORIES, "quality": QUALITY, "control": CONTROLS, "leadership": LEADERSHIP,
     "formats": FORMATS, "provenance": PROVENANCE, "excluded_trials": None,
@@ -198,6 +199,12 @@ def excludes_poor(quality: Iterable[str]) -> bool:
     return bool(q) and "poor" not in q
 
 
+def real_rows_only(provenance: Iterable[str]) -> bool:
+    """True when a provenance filter keeps some rows but no reconstructed ones (the "Trial data only" box)."""
+    p = tuple(provenance)
+    return bool(p) and "reconstructed" not in p
+
+
 def to_widgets(view: ViewState) -> dict[str, object]:
     """Session-state values of the sidebar's widget keys for ``view`` (lists for multiselects)."""
     f = view.filters
@@ -205,6 +212,7 @@ def to_widgets(view: ViewState) -> dict[str, object]:
     for domain, key in ROB_KEYS.items():
         out[key] = list(f.rob_levels(domain))
     out[EXCLUDE_POOR_KEY] = excludes_poor(f.quality)
+    out[REAL_ONLY_KEY] = real_rows_only(f.provenance)
     out[OUTCOME_KEY] = view.outcome
     out[METHOD_KEY] = view.method
     out[KNHA_KEY] = view.test == "knha"

@@ -364,3 +364,15 @@ def test_subgroup_and_small_study_numbers_are_peerstats(evidence):
     assert m["p (asymmetry)"] == text.fmt_p(egger.pval)
     assert m["Imputed trials"] == str(tf.k0)
     assert m["Adjusted SMD"] == text.fmt(tf.estimate)
+
+
+def test_trial_data_only_box_leaves_out_reconstructed_rows(evidence):
+    at = run_app()
+    at.sidebar.checkbox(key="f_real_only").check().run()
+    assert_clean(at)
+    assert at.sidebar.multiselect(key="f_provenance").value == ["reported", "derived"]
+    real = Filters(provenance=("reported", "derived"))
+    assert_headline(at, evidence, real, "personal_recovery")
+    assert select(evidence, real, "personal_recovery").provenance_counts["reconstructed"] == 0
+    assert not any("reconstructed**" in w.value for w in at.warning)
+    assert at.query_params == {"provenance": "reported,derived"}

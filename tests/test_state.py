@@ -102,6 +102,15 @@ def test_exclude_poor_checkbox_follows_the_quality_filter():
     assert to_widgets(ViewState(filters=Filters(quality=("fair",))))["f_exclude_poor"] is True
 
 
+def test_trial_data_only_checkbox_follows_the_provenance_filter():
+    from dashboard.state import real_rows_only
+
+    assert not real_rows_only(())
+    assert real_rows_only(("reported", "derived")) and real_rows_only(("reported",))
+    assert not real_rows_only(("derived", "reconstructed"))
+    assert to_widgets(ViewState(filters=Filters(provenance=("reported",))))["f_real_only"] is True
+
+
 def test_presets():
     start = ViewState(page="sensitivity", outcome="hope", method="PM", test="knha",
                       filters=Filters(categories=("independent",), excluded_trials=("t1",)))
