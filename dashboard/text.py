@@ -65,6 +65,14 @@ def fmt_int(n) -> str:
     return "n/a" if not _finite(n) else f"{int(round(float(n))):,}"
 
 
+_MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def md_escape(value: str) -> str:
+    """Text from data files made inert for ``st.markdown`` (no links, images, emphasis or HTML from a trial label)."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(value))
+
+
 def lower_first(label: str) -> str:
     """A label inside a sentence: "Hope" -> "hope", "AHRQ quality" and "BASIS-24 score" stay as they are."""
     if not label:

@@ -86,7 +86,7 @@ else:
         ui.chart(fig, f"leave_one_out_{view.outcome}", key="sens_loo")
         report.append(export.Section("Leave one out", chart=fig))
         swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
-        st.markdown(f"The most influential row is **{swing['label']}**: without it the pooled SMD is "
+        st.markdown(f"The most influential row is **{text.md_escape(swing['label'])}**: without it the pooled SMD is "
                     f"{text.fmt(swing['estimate'])} (95% CI {text.fmt_ci(swing['ci_low'], swing['ci_high'])}) "
                     f"instead of {text.fmt(ctx.pooled.estimate)}.")
 

@@ -99,3 +99,12 @@ def test_labels_inside_sentences_keep_acronyms():
     assert lower_first("AHRQ quality") == "AHRQ quality"
     s = headline_sentence(result(k=3), "BASIS-24 score", -1, {"reported": 3})
     assert "effect on BASIS-24 score" in s
+
+
+def test_markdown_escape_makes_labels_inert():
+    from dashboard.text import md_escape
+
+    # every markdown punctuation mark is backslash-escaped (CommonMark renders "\\." as ".")
+    assert md_escape("Cook et al., 2012 (WRAP)") == "Cook et al\\., 2012 \\(WRAP\\)"
+    assert md_escape("[x](javascript:alert(1))") == "\\[x\\]\\(javascript\\:alert\\(1\\)\\)"
+    assert md_escape("![img](http://e.vil/a.png)").startswith("\\!\\[img\\]")
