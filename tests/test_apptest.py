@@ -376,3 +376,24 @@ def test_trial_data_only_box_leaves_out_reconstructed_rows(evidence):
     assert select(evidence, real, "personal_recovery").provenance_counts["reconstructed"] == 0
     assert not any("reconstructed**" in w.value for w in at.warning)
     assert at.query_params == {"provenance": "reported,derived"}
+
+
+def test_the_bundled_data_are_reloaded_when_a_file_changes(tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    monkeypatch.setenv("PEERSTATS_DATA_DIR", str(data))
+    at = run_app()
+    assert metrics(at)["Trials (k)"] == "17"
+    effects = pd.read_csv(data / "effects.csv", dtype=str, keep_default_na=False)
+    first = effects.index[(effects["outcome"] == "personal_recovery") & (effects["primary"] == "True")][0]
+    effects.loc[first, "primary"] = "False"
+    effects.to_csv(data / "effects.csv", index=False)
+    stat = os.stat(data / "effects.csv")
+    os.utime(data / "effects.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a later mtime
+    at.run()
+    assert_clean(at)
+    assert metrics(at)["Trials (k)"] == "16"
+    assert_headline(at, load_evidence(data), Filters(), "personal_recovery")
