@@ -17,8 +17,10 @@ ctx = current()
 sel = ctx.selection
 
 st.title(f"{ctx.outcome_label}: peer support compared with control")
-st.caption("Egmose et al. (2023), 49 randomised trials of peer support for adults with mental illness. "
-           "Change the outcome and filters in the sidebar; every number and plot below is recomputed at once.")
+source = (f"Your uploaded data: {len(ctx.evidence.trials)} trials" if ctx.source == "upload" else
+          "Egmose et al. (2023): 49 randomised trials of peer support for adults with mental illness")
+st.caption(f"{source}. Change the outcome and filters in the sidebar; every number and plot below is recomputed at "
+           "once.")
 
 ui.headline(ctx)
 report: list = []
