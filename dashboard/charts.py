@@ -26,6 +26,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from peerstats.vocabulary import ROB_DOMAINS
+
 __all__ = [
     "PALETTE",
     "ROB_DOMAINS",
@@ -58,16 +60,6 @@ TRIAL_DATA_LABEL = "trial data (reported or derived)"
 RECONSTRUCTED_LABEL = "reconstructed (not trial data)"
 _KIND_DOMAIN = [TRIAL_DATA_LABEL, RECONSTRUCTED_LABEL]
 
-#: The seven risk-of-bias domains of the paper's Figure 1, in its order: column name -> short label.
-ROB_DOMAINS: dict[str, str] = {
-    "rob_sequence_generation": "Sequence generation",
-    "rob_allocation_concealment": "Allocation concealment",
-    "rob_blinding_assessors": "Blinding of assessors",
-    "rob_incomplete_data": "Incomplete outcome data",
-    "rob_selective_reporting": "Selective reporting",
-    "rob_power_calculation": "Power calculation",
-    "rob_intent_to_treat": "Intention to treat",
-}
 _ROB_LEVELS = ["low", "unclear", "high", "not reported"]
 _ROB_TEXT = {"low": "Low risk (+)", "unclear": "Unclear (?)", "high": "High risk (-)", "not reported": "Not reported"}
 _ROB_SYMBOL = {"low": "+", "unclear": "?", "high": "-", "not reported": " "}

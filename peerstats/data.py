@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from peerstats import vocabulary
 from peerstats.errors import DataValidationError
 
 __all__ = [
@@ -54,17 +55,15 @@ OUTCOMES: dict[str, tuple[str, str, int]] = {
     "satisfaction": ("clinical", "Satisfaction with services", +1),
 }
 
-CATEGORIES = ("hospital_added", "established_roles", "independent", "online")
-QUALITY = ("good", "fair", "poor")
-CONTROLS = ("tau", "waitlist", "active", "tau_and_active", "not_reported")
-LEADERSHIP = ("peer_led", "co_led", "unclear")
-FORMATS = ("one_to_one", "group", "online", "mixed", "unclear")
-ROB_LEVELS = ("low", "unclear", "high")
-ROB_DOMAINS = (
-    "rob_sequence_generation", "rob_allocation_concealment", "rob_blinding_assessors", "rob_incomplete_data",
-    "rob_selective_reporting", "rob_power_calculation", "rob_intent_to_treat",
-)
-PROVENANCE = ("reported", "derived", "reconstructed")
+# Allowed codes, in codebook order, from the one vocabulary module.
+CATEGORIES = tuple(vocabulary.CATEGORIES)
+QUALITY = tuple(vocabulary.QUALITY)
+CONTROLS = tuple(vocabulary.CONTROLS)
+LEADERSHIP = tuple(vocabulary.LEADERSHIP)
+FORMATS = tuple(vocabulary.FORMATS)
+ROB_LEVELS = tuple(vocabulary.ROB_LEVELS)
+ROB_DOMAINS = tuple(vocabulary.ROB_DOMAINS)
+PROVENANCE = tuple(vocabulary.PROVENANCE)
 DOMAINS = ("personal", "clinical")
 STATUSES = ("reported", "not_significant", "no_studies", "not_applicable", "not_mentioned")
 
