@@ -22,17 +22,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # live_app: the one way the project starts the real app for a browser
 os.chdir(ROOT)
+
+from live_app import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402
 
 PAGES = [
     ("Explore", "pages/explore.py"),
@@ -46,7 +46,6 @@ PAGES = [
 ]
 RERUN_TARGET_MS = 150.0
 CLICK_TARGET_MS = 1000.0
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _ms(seconds: list[float]) -> tuple[float, float, float]:
@@ -167,20 +166,6 @@ def bench_charts(n: int) -> None:
 
 
 # -------------------------------------------------------------------------------------------------------- browser
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 METRIC_JS = """() => {
     const m = [...document.querySelectorAll('[data-testid="stMetric"]')].find(e => e.innerText.includes('Pooled SMD'));
     return m ? m.querySelector('[data-testid="stMetricValue"]').innerText.trim() : null;
@@ -199,23 +184,9 @@ def bench_browser(n: int) -> None:
         return
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 90
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                print("  streamlit did not start")
-                return
-            time.sleep(0.3)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"])
+        with streamlit_app() as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             t = time.perf_counter()
             page.goto(url)
@@ -234,15 +205,12 @@ def bench_browser(n: int) -> None:
                 times.append(time.perf_counter() - t)
                 values.append(page.evaluate(METRIC_JS))
             browser.close()
-        print(f"  first load (cold server, to headline)    {1000 * first_load:7.1f} ms")
-        print(_row("click -> headline updated", times, CLICK_TARGET_MS))
-        print(f"  headline values seen: {sorted(set(values))}")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    except RuntimeError as exc:  # the server did not start
+        print(f"  {exc}")
+        return
+    print(f"  first load (cold server, to headline)    {1000 * first_load:7.1f} ms")
+    print(_row("click -> headline updated", times, CLICK_TARGET_MS))
+    print(f"  headline values seen: {sorted(set(values))}")
 
 
 def main() -> None:

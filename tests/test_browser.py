@@ -13,22 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from live_app import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PAGES = {  # url path -> text of the page's title (h1)
     "": "peer support compared with control",
     "subgroups": "Subgroups",
@@ -44,50 +35,16 @@ MINUS = "\u2212"
 
 
 # ------------------------------------------------------------------------------------------------------- fixtures
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
-            return r.status == 200 and r.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def app_url():
     """``streamlit run app.py`` on a free port; yields its base URL; stops it at the end of the session."""
-    port = _free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    log = open(ROOT / "artifacts" / "streamlit_browser_test.log", "w")  # the server's output, for a failed CI run
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit run app.py exited with code {proc.returncode} before serving")
-            if time.monotonic() > deadline:
-                pytest.fail("streamlit run app.py did not answer /_stcore/health within 90 s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
+    with open(ROOT / "artifacts" / "streamlit_browser_test.log", "w") as log:  # the server's output, for a failed run
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+            with streamlit_app(log=log) as url:
+                yield url
+        except RuntimeError as exc:  # the server did not start (pytest does not throw test failures in here)
+            pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
