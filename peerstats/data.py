@@ -160,6 +160,17 @@ def _missing_columns(df: pd.DataFrame, required, file: str) -> list[Problem]:
     return [Problem(file, None, c, "required column is missing") for c in required if c not in df.columns]
 
 
+def _id_column(values: pd.Series, file: str, column: str, what: str) -> list[Problem]:
+    """Problems of a unique-id column: empty ids, ids with other characters, and duplicates."""
+    problems = []
+    for i, v in enumerate(values):
+        if v == "":
+            problems.append(Problem(file, i + 1, column, f"empty {what}"))
+        elif not _ID.match(v):
+            problems.append(Problem(file, i + 1, column, f"'{v}' is not a valid id (letters, digits, _ . : - only)"))
+    return problems + _duplicates(values, file, column)
+
+
 def _duplicates(values: pd.Series, file: str, column: str) -> list[Problem]:
     problems = []
     seen: dict[str, int] = {}
@@ -181,13 +192,7 @@ def validate_trials(df: pd.DataFrame, file: str = "trials") -> list[Problem]:
     problems = _missing_columns(df, TRIAL_REQUIRED, file)
     t = _text(df)
     if "trial_id" in t:
-        for i, v in enumerate(t["trial_id"]):
-            if v == "":
-                problems.append(Problem(file, i + 1, "trial_id", "empty trial id"))
-            elif not _ID.match(v):
-                problems.append(Problem(file, i + 1, "trial_id",
-                                        f"'{v}' is not a valid id (letters, digits, _ . : - only)"))
-        problems += _duplicates(t["trial_id"], file, "trial_id")
+        problems += _id_column(t["trial_id"], file, "trial_id", "trial id")
     if "label" in t:
         problems += [Problem(file, i + 1, "label", "empty label") for i, v in enumerate(t["label"]) if v == ""]
     for col, allowed in TRIAL_ALLOWED.items():
@@ -260,13 +265,7 @@ def validate_effects(df: pd.DataFrame, trial_ids, file: str = "effects", *,
         return t[c] if c in t else pd.Series([""] * n, dtype=object)
 
     if "effect_id" in t:
-        for i, v in enumerate(t["effect_id"]):
-            if v == "":
-                problems.append(Problem(file, i + 1, "effect_id", "empty effect id"))
-            elif not _ID.match(v):
-                problems.append(Problem(file, i + 1, "effect_id",
-                                        f"'{v}' is not a valid id (letters, digits, _ . : - only)"))
-        problems += _duplicates(t["effect_id"], file, "effect_id")
+        problems += _id_column(t["effect_id"], file, "effect_id", "effect id")
     if "trial_id" in t:
         for i, v in enumerate(t["trial_id"]):
             if v == "":
