@@ -104,8 +104,8 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
         if compact:  # three rows of (short number, interval) for half-width columns
             rows = [st.columns([1, 1.8]) for _ in range(3)]
             cells = [rows[0][0], rows[0][1], rows[1][1], rows[1][0], rows[2][0], rows[2][1]]
-        else:
-            cells = st.columns([1.1, 1.5, 1.5, 0.8, 1.0, 0.8])
+        else:  # two rows of three: an interval such as "-0.05 to 0.45" needs about a third of the page's width
+            cells = [*st.columns([1, 1.6, 1.6]), *st.columns([1, 1.6, 1.6])]
         level = int(round(100 * pooled.level))
         cells[0].metric("Pooled SMD", text.fmt(pooled.estimate),
                         help="Standardised mean difference (Hedges' g), peer support minus control.")

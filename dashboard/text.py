@@ -122,11 +122,16 @@ def heterogeneity_words(i2, q_pval=float("nan")) -> str:
     return f"{word} heterogeneity ({detail})"
 
 
+def count(n: int, unit: str) -> str:
+    """"1 trial", "6 trials": a count with its noun in the right number."""
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
 def provenance_mix(counts: dict, unit: str = "trial") -> str:
     """"10 trials: 3 reported, 1 derived, 6 reconstructed" (zeros left out; "0 trials" when empty)."""
     order = ("reported", "derived", "reconstructed")
     total = sum(int(counts.get(p, 0)) for p in order)
-    head = f"{total} {unit}{'' if total == 1 else 's'}"
+    head = count(total, unit)
     parts = [f"{int(counts[p])} {p}" for p in order if int(counts.get(p, 0))]
     return f"{head}: {', '.join(parts)}" if parts else head
 

@@ -40,7 +40,7 @@ if compare:
         diff = after.estimate - ctx.pooled.estimate
         st.metric("Change in pooled SMD (after − before)", text.fmt(diff),
                   help="A large change means the result leans on poor-quality trials.")
-        st.markdown(f"Leaving out {sel.k - after_sel.k} poor-quality trial(s) moves the pooled SMD from "
+        st.markdown(f"Leaving out {text.count(sel.k - after_sel.k, 'poor-quality trial')} moves the pooled SMD from "
                     f"{text.fmt(ctx.pooled.estimate)} to {text.fmt(after.estimate)} (change {text.fmt(diff)}); "
                     f"the {int(round(100 * after.level))}% CI is now {text.fmt_ci(after.ci_low, after.ci_high)}.")
         report.append(export.Section("Without poor-quality trials", text=[
@@ -67,7 +67,7 @@ else:
         ui.table(est, f"estimators_{view.outcome}", key="sens_estimators",
                  column_config={"estimate": st.column_config.NumberColumn("SMD", format="%.3f"),
                                 "ci_low": None, "ci_high": None,
-                                "pval": st.column_config.NumberColumn("p", format="%.4f"),
+                                "pval": st.column_config.NumberColumn("p", format="%.3g"),
                                 "tau2": st.column_config.NumberColumn("τ²", format="%.4f"),
                                 "i2": st.column_config.NumberColumn("I² (%)", format="%.0f")})
         report.append(export.Section("Every estimator", table=est.drop(columns=["ci_low", "ci_high"])))

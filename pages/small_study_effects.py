@@ -55,7 +55,8 @@ else:
             c[1].metric("Adjusted SMD", text.fmt(tf.estimate))
             c[2].metric("Adjusted 95% CI", text.fmt_ci(tf.ci_low, tf.ci_high))
             if tf.k0:
-                st.markdown(f"Trim-and-fill imputes {tf.k0} trial(s) on the {tf.side} side (drawn hollow and grey, "
+                st.markdown(f"Trim-and-fill imputes {text.count(tf.k0, 'trial')} on the {tf.side} side "
+                            "(drawn hollow and grey, "
                             f"not data); the adjusted SMD is {text.fmt(tf.estimate)} against "
                             f"{text.fmt(tf.observed_estimate)} observed.")
             else:
@@ -63,7 +64,7 @@ else:
         report.append(export.Section("Egger's test and trim-and-fill", text=[
             f"Egger's test: bias coefficient {text.fmt(egger.intercept)}, t = {text.fmt(egger.statistic)} on "
             f"{egger.df} df, {text.p_phrase(egger.pval)}: {verdict}.",
-            f"Trim-and-fill: {tf.k0} imputed trial(s); adjusted SMD {text.fmt(tf.estimate)} "
+            f"Trim-and-fill: {text.count(tf.k0, 'imputed trial')}; adjusted SMD {text.fmt(tf.estimate)} "
             f"(95% CI {text.fmt_ci(tf.ci_low, tf.ci_high)}) against {text.fmt(tf.observed_estimate)} observed."]))
         if len(tf.filled):
             ui.table(tf.filled.assign(kind="imputed by trim-and-fill (not data)"), f"trimfill_{view.outcome}",

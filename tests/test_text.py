@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from dashboard.text import (
-    direction, fmt, fmt_ci, fmt_p, headline_sentence, heterogeneity_words, magnitude, provenance_mix,
+    count, direction, fmt, fmt_ci, fmt_p, headline_sentence, heterogeneity_words, magnitude, provenance_mix,
 )
 
 NAN = float("nan")
@@ -108,3 +108,9 @@ def test_markdown_escape_makes_labels_inert():
     assert md_escape("Cook et al., 2012 (WRAP)") == "Cook et al\\., 2012 \\(WRAP\\)"
     assert md_escape("[x](javascript:alert(1))") == "\\[x\\]\\(javascript\\:alert\\(1\\)\\)"
     assert md_escape("![img](http://e.vil/a.png)").startswith("\\!\\[img\\]")
+
+
+def test_count_puts_the_noun_in_the_right_number():
+    assert count(1, "trial") == "1 trial"
+    assert count(0, "trial") == "0 trials"
+    assert count(6, "imputed trial") == "6 imputed trials"
