@@ -308,6 +308,12 @@ def crosstab(trials: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
     return tab
 
 
+def _group_labels(effects: pd.DataFrame, column: str) -> pd.Series:
+    """The subgroup label of each row: the column's value as text, missing values as ``"not recorded"``."""
+    groups = effects[column].astype(object).where(effects[column].notna(), "not recorded").astype(str)
+    return groups.replace({"": "not recorded", "nan": "not recorded", "<NA>": "not recorded"})
+
+
 def subgroup_inputs(selection: Selection, moderator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(yi, vi, groups)`` for :func:`peerstats.meta.subgroup_test`, ordered so the subgroups come in vocabulary
     order (e.g. good, fair, poor). Missing trial values become the group ``"not recorded"``.
@@ -317,8 +323,7 @@ def subgroup_inputs(selection: Selection, moderator: str) -> tuple[np.ndarray, n
     eff = selection.effects
     if moderator not in eff:
         raise KeyError(f"the selected rows have no column {moderator!r}")
-    groups = eff[moderator].astype(object).where(eff[moderator].notna(), "not recorded").astype(str)
-    groups = groups.replace({"": "not recorded", "nan": "not recorded", "<NA>": "not recorded"})
+    groups = _group_labels(eff, moderator)
     vocab = list(VOCABULARY.get(moderator, {}))
     rank = groups.map(lambda g: vocab.index(g) if g in vocab else len(vocab))
     order = np.argsort(rank.to_numpy(), kind="stable")
@@ -329,8 +334,7 @@ def provenance_by(selection: Selection, column: str) -> dict[str, dict[str, int]
     """Provenance counts of the selected rows per value of a trial column (e.g. per subgroup), missing values under
     ``"not recorded"`` as in :func:`subgroup_inputs`."""
     eff = selection.effects
-    groups = eff[column].astype(object).where(eff[column].notna(), "not recorded").astype(str)
-    groups = groups.replace({"": "not recorded", "nan": "not recorded", "<NA>": "not recorded"})
+    groups = _group_labels(eff, column)
     out: dict[str, dict[str, int]] = {}
     for g, prov in zip(groups, eff["provenance"].astype(str)):
         counts = out.setdefault(g, {p: 0 for p in PROVENANCE})
