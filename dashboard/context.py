@@ -63,10 +63,6 @@ class Context:
         """(left, right) of the forest plot's favours strip for this outcome's beneficial direction."""
         return ("control", "peer support") if self.beneficial >= 0 else ("peer support", "control")
 
-    def pool_selection(self, selection: Selection) -> tuple[PoolResult | None, str | None]:
-        """Pool another selection with the view's estimator: (result, None) or (None, reason in words)."""
-        return safe_pool(selection, self.view.method, self.view.test)
-
 
 def safe_pool(selection: Selection, method: str, test: str) -> tuple[PoolResult | None, str | None]:
     """``pool`` that never raises: k = 0 and failed estimators come back as ``(None, reason)``."""
