@@ -224,3 +224,60 @@ def power_curve(yi, vi, n_grid, true_smd, method: str = "FE", level: float = 0.9
     rows = [power_next_trial(yi, vi, n, true_smd, method, level, n_sim, seed) for n in np.asarray(n_grid, float)]
     return pd.DataFrame({"n_per_arm": [r.n_per_arm for r in rows], "power": [r.power for r in rows],
                          "mc_se": [r.mc_se for r in rows]})
+
+
+def shift_to_null(yi, vi, mask, method: str = "DL", test: str = "z", level: float = 0.95, q: float = 0.0) -> float:
+    """The common shift of the effects of the studies in ``mask`` that brings the pooled estimate to ``q``.
+
+    Solves ``pool(yi + delta * mask, vi, method, test).estimate = q`` for ``delta`` (tau2 re-estimated at every
+    ``delta``) by bracketing and Brent's method. With ``method = "FE"`` this is the closed form
+    :math:`\\delta = (q - \\hat\\mu) \\sum w / \\sum_{mask} w`, :math:`w = 1/v`.
+
+    Returns
+    -------
+    float
+        ``delta`` (negative when the masked studies must look worse); ``nan`` when ``mask`` selects no study or no
+        finite shift reaches ``q`` (all studies masked is fine: then ``delta = q - estimate``).
+    """
+    from scipy import optimize
+
+    yi, vi = _validate(yi, vi)
+    m = np.asarray(mask, dtype=bool)
+    if m.shape != yi.shape:
+        raise ValueError(f"mask must have one entry per study; got {m.size} for {yi.size} studies")
+    if not m.any():
+        return _NAN
+    f = lambda d: pool(yi + d * m, vi, method, test, level).estimate - q  # noqa: E731
+    f0 = f(0.0)
+    if f0 == 0:
+        return 0.0
+    span = max(1.0, float(np.ptp(yi)), abs(f0)) * (1.0 if f0 < 0 else -1.0)
+    hi = span
+    for _ in range(60):
+        if np.sign(f(hi)) != np.sign(f0):
+            return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
+        hi *= 2.0
+    return _NAN
+
+
+def decisive_trials(yi, vi, method: str = "DL", test: str = "z", level: float = 0.95) -> np.ndarray:
+    """Indices of the studies whose removal alone changes whether the pooled CI excludes zero.
+
+    For each study, the model without it (same ``method`` and ``test``; :func:`pool`) is compared with the full
+    model: the study is decisive when exactly one of the two intervals excludes zero. Needs k >= 2 (empty otherwise).
+    """
+    yi, vi = _validate(yi, vi)
+    k = yi.size
+    if k < 2:
+        return np.array([], dtype=int)
+    full = pool(yi, vi, method, test, level)
+    excl = full.ci_low > 0 or full.ci_high < 0
+    keep = np.ones(k, dtype=bool)
+    out = []
+    for i in range(k):
+        keep[i] = False
+        r = pool(yi[keep], vi[keep], method, test, level)
+        keep[i] = True
+        if (r.ci_low > 0 or r.ci_high < 0) != excl:
+            out.append(i)
+    return np.array(out, dtype=int)

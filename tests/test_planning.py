@@ -107,3 +107,37 @@ def test_bad_inputs_raise():
         power_next_trial(YI, VI, 1, 0.3)
     with pytest.raises(ValueError, match="method"):
         power_next_trial(YI, VI, 20, 0.3, method="ML")
+
+
+def test_shift_to_null_fe_closed_form():
+    # FE: pooled = sum w y / sum w; shifting the masked studies by d adds d * sum_mask w / sum w, so
+    # d = -pooled * sum w / sum_mask w. Here w = 25, 20, 50, 16.667, 11.111, 100 (sum 222.78); mask = studies 1, 3
+    # (sum 36.667); pooled = sum w y / sum w.
+    from peerstats.planning import shift_to_null
+    w = 1 / VI
+    pooled = np.dot(w, YI) / w.sum()
+    mask = np.array([False, True, False, True, False, False])
+    d = shift_to_null(YI, VI, mask, method="FE")
+    assert d == pytest.approx(-pooled * w.sum() / w[mask].sum(), rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["DL", "REML"])
+def test_shift_to_null_random_effects_reaches_zero(method):
+    # tau2 is re-estimated at every shift: check the defining property with an independent pool() call
+    from peerstats.planning import shift_to_null
+    mask = np.array([True, False, True, False, False, False])
+    d = shift_to_null(YI, VI, mask, method=method)
+    assert d < 0
+    assert pool(YI + d * mask, VI, method=method).estimate == pytest.approx(0.0, abs=1e-9)
+    assert np.isnan(shift_to_null(YI, VI, np.zeros(6, bool)))
+
+
+def test_decisive_trials_by_brute_force():
+    from peerstats.planning import decisive_trials
+    yi = np.array([0.3, 0.05, 0.25, -0.1, 0.6])
+    vi = np.array([0.02, 0.03, 0.05, 0.04, 0.2])
+    full = pool(yi, vi)
+    excl = full.ci_low > 0
+    expected = [i for i in range(5) if (pool(np.delete(yi, i), np.delete(vi, i)).ci_low > 0) != excl]
+    assert list(decisive_trials(yi, vi)) == expected
+    assert len(expected) > 0  # the data were chosen so that some trial is decisive
