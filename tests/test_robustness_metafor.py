@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from peerstats import influence, pet_peese, selection_model
+from peerstats import baujat, influence, pet_peese, selection_model, trim_and_fill
 from peerstats.selection import _StepModel
 
 # Closed forms (FE and DL fits, weighted least squares of regtest): the same formulas in double precision from
@@ -199,3 +199,35 @@ def test_pet_peese_equal_variances_is_nan_with_reason():
     # the example: with equal vi the regressors sqrt(vi) and vi are constant, collinear with the intercept
     res = pet_peese([0.1, 0.5, 0.9, 0.3, 1.4, 0.2], [1 / 3] * 6)
     assert math.isnan(res.pet) and math.isnan(res.peese) and "same sampling variance" in res.reason
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# baujat and trimfill(fit, test = "knha")
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", _cases("baujat"))
+def test_baujat(case):
+    x, e, method = case["inputs"], case["expected"], case["args"]["method"]
+    frame = baujat(_arr(x["yi"]), _arr(x["vi"]), method=method)
+    rtol, atol = (RTOL_ITER, ATOL_ITER) if method in ("REML", "PM") else (RTOL_CLOSED, ATOL_CLOSED)
+    errors = []
+    _close("x", frame["x"].to_numpy(), e["x"], rtol, atol, errors)
+    _close("y", frame["y"].to_numpy(), e["y"], rtol, atol, errors)
+    assert not errors, f"{case['id']}:\n  " + "\n  ".join(errors)
+
+
+@pytest.mark.parametrize("case", _cases("trim_and_fill_knha"))
+def test_trim_and_fill_knha_equals_metafor_trimfill_with_test_knha(case):
+    # the engine refits the filled data with the view's test; metafor does so when given trimfill(fit, test = "knha")
+    x, e, method = case["inputs"], case["expected"], case["args"]["method"]
+    res = trim_and_fill(_arr(x["yi"]), _arr(x["vi"]), method=method, test="knha")
+    assert (res.k0, res.side, res.k) == (e["k0"], e["side"], e["k"])
+    errors = []
+    rtol, atol = (RTOL_ITER, ATOL_ITER) if method in ("REML", "PM") else (RTOL_CLOSED, ATOL_CLOSED)
+    for f in ("estimate", "se", "ci_low", "ci_high", "tau2"):
+        _close(f, getattr(res, f), e[f], rtol, atol, errors)
+    _close("pval", res.pval, e["pval"], 10 * rtol, 1e-300, errors)
+    assert not errors, f"{case['id']}:\n  " + "\n  ".join(errors)
+
+
+def test_trim_and_fill_knha_cases_fill_something():
+    assert sum(c["expected"]["k0"] > 0 for c in CASES if c["fn"] == "trim_and_fill_knha") >= 4

@@ -175,6 +175,29 @@ for (name in names(datasets)) for (sn in names(sel_steps)) {
     ll0 = num(res$ll0), k_per_interval = as.integer(res$ptable$k), warnings = if (is.null(warn)) list() else warn))))
 }
 
+# ---------------------------------------------------------------------------------------------------------------
+# baujat (x: contribution to Q, y: influence) and trimfill(fit, test = "knha") (the refit of the filled data with
+# Knapp-Hartung; metafor's plain trimfill(fit) refits with its default test "z")
+# ---------------------------------------------------------------------------------------------------------------
+for (name in c("bcg", "normand", "bundled-pr", "sim-k10-tau2large", "sim-k30-tau2zero")) for (method in c("FE", "DL", "REML")) {
+  d <- datasets[[name]]
+  b <- baujat(fit_rma(d, method), progbar = FALSE)
+  if (!is.null(dev.list())) invisible(dev.off())
+  add_case(list(id = sprintf("baujat-%s-%s", method, name), fn = "baujat", dataset = name,
+                args = list(method = method), inputs = list(yi = d$yi, vi = d$vi),
+                expected = list(x = num(b$x), y = num(b$y))))
+}
+for (name in c("bcg", "normand", "bundled-pr", "sim-selected-k40", "sim-selected-k80", "sim-k20-tau2large")) for (method in c("DL", "REML")) {
+  d <- datasets[[name]]
+  fit <- rma(yi = d$yi, vi = d$vi, method = method, test = "knha", control = CTRL)
+  tf <- trimfill(fit, test = "knha", control = CTRL)
+  add_case(list(id = sprintf("trimfill-knha-%s-%s", method, name), fn = "trim_and_fill_knha", dataset = name,
+                args = list(method = method, test = "knha"), inputs = list(yi = d$yi, vi = d$vi),
+                expected = list(k0 = tf$k0, side = tf$side, estimate = num(tf$b[1]), se = num(tf$se),
+                                ci_low = num(tf$ci.lb), ci_high = num(tf$ci.ub), pval = num(tf$pval),
+                                tau2 = num(tf$tau2), k = tf$k, test = tf$test)))
+}
+
 out <- list(
   generated_by = "validation/robustness_reference.R",
   r_version = R.version.string,

@@ -48,3 +48,8 @@ __all__ = [
     "rob_traffic_light",
     "rob_summary",
 ]
+
+# Robustness lab (issue 11)
+from .robustness import CONTOUR_LEVELS, baujat_plot, contour_funnel  # noqa: E402
+
+__all__ += ["CONTOUR_LEVELS", "baujat_plot", "contour_funnel"]

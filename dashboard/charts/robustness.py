@@ -1,0 +1,103 @@
+"""Robustness charts: the Baujat plot and the contour-enhanced funnel plot.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .base import FONT_SIZE, PALETTE, _configure, _kind, _layer, _require
+
+__all__ = ["baujat_plot", "contour_funnel", "CONTOUR_LEVELS"]
+
+#: Two-sided significance regions of the contour-enhanced funnel (Peters et al. 2008): label -> (p from, p to).
+CONTOUR_LEVELS = (("p < 0.01", 0.0, 0.01), ("0.01 ≤ p < 0.05", 0.01, 0.05), ("0.05 ≤ p < 0.10", 0.05, 0.10),
+                  ("p ≥ 0.10", 0.10, 1.0))
+_CONTOUR_COLOURS = ["#6e6e6e", "#a3a3a3", "#d4d4d4", "#ffffff"]
+
+
+def baujat_plot(frame: pd.DataFrame, *, title: str = "Baujat plot") -> alt.LayerChart:
+    """Each trial's contribution to heterogeneity (x) against its influence on the pooled result (y).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``peerstats.baujat`` output with ``label`` added (required columns ``x``, ``y``, ``label``); optional
+        ``influential`` (bool, metafor's flag from ``peerstats.influence``) draws those trials as filled orange
+        diamonds and labels them; optional ``provenance``.
+    """
+    _require(frame, ["x", "y", "label"], "baujat_plot")
+    d = frame[["x", "y", "label"]].copy()
+    d["influential"] = (frame["influential"].astype(bool).to_numpy() if "influential" in frame
+                        else np.zeros(len(d), bool))
+    d["flag"] = np.where(d["influential"], "influential (metafor's criteria)", "not flagged")
+    d["kind"] = _kind(frame.get("provenance"), len(d))
+    base = alt.Chart(d)
+    points = base.mark_point(size=90, filled=True).encode(
+        x=alt.X("x:Q", title="Contribution to heterogeneity (Q)"),
+        y=alt.Y("y:Q", title="Influence on the pooled result"),
+        color=alt.Color("flag:N", title=None,
+                        scale=alt.Scale(domain=["influential (metafor's criteria)", "not flagged"],
+                                        range=[PALETTE["orange"], PALETTE["blue"]])),
+        shape=alt.Shape("flag:N", title=None,
+                        scale=alt.Scale(domain=["influential (metafor's criteria)", "not flagged"],
+                                        range=["diamond", "circle"])),
+        tooltip=[alt.Tooltip("label:N", title="Trial"), alt.Tooltip("x:Q", title="Contribution to Q", format=".2f"),
+                 alt.Tooltip("y:Q", title="Influence", format=".2f"), alt.Tooltip("flag:N", title="Flag"),
+                 alt.Tooltip("kind:N", title="Row")],
+    )
+    labels = base.transform_filter(alt.datum.influential).mark_text(
+        align="left", dx=8, dy=-6, fontSize=FONT_SIZE - 1).encode(x="x:Q", y="y:Q", text="label:N")
+    return _configure(_layer([points, labels], title=title, width=520, height=340))
+
+
+def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, title: str = "Contour-enhanced funnel",
+                   n: int = 60) -> alt.LayerChart:
+    """Funnel plot centred on zero with shaded two-sided significance regions (p < .01, .05, .10).
+
+    A study at standard error ``se`` is significant at level ``a`` when ``|yi| > z_{1-a/2} se``; the bands between
+    these lines are shaded, so missing studies in the white (non-significant) region hint at publication bias rather
+    than other causes of asymmetry (Peters et al. 2008).
+
+    Parameters
+    ----------
+    studies : DataFrame
+        ``yi``, ``vi`` (required), ``label``, ``provenance`` (optional).
+    estimate : float, optional
+        The pooled estimate, drawn as a vertical line.
+    """
+    _require(studies, ["yi", "vi"], "contour_funnel")
+    d = pd.DataFrame({"yi": studies["yi"].astype(float).to_numpy(),
+                      "se": np.sqrt(studies["vi"].astype(float).to_numpy())})
+    d["label"] = studies["label"].astype(str).to_numpy() if "label" in studies else [f"#{i + 1}" for i in range(len(d))]
+    d["kind"] = _kind(studies.get("provenance"), len(d))
+    se_max = float(d["se"].max()) * 1.05 if len(d) else 1.0
+    x_max = max(float(np.abs(d["yi"]).max()) if len(d) else 1.0, special.ndtri(0.995) * se_max) * 1.05
+    se = np.linspace(0.0, se_max, n)
+    bands = []
+    for (label, p_lo, p_hi), colour in zip(CONTOUR_LEVELS, _CONTOUR_COLOURS):
+        inner = 0.0 if p_hi >= 1 else special.ndtri(1 - p_hi / 2)
+        outer = np.inf if p_lo <= 0 else special.ndtri(1 - p_lo / 2)
+        for sign in (-1, 1):
+            lo = sign * inner * se
+            hi = sign * np.minimum(outer * se, x_max)
+            bands.append(pd.DataFrame({"se": se, "x1": np.minimum(lo, hi), "x2": np.maximum(lo, hi),
+                                       "region": label, "side": sign}))
+    region = pd.concat(bands, ignore_index=True)
+    y = alt.Y("se:Q", title="Standard error", scale=alt.Scale(reverse=True, domain=[0, se_max], nice=False))
+    area = alt.Chart(region).mark_area(orient="horizontal", opacity=0.9).encode(
+        y=y, x=alt.X("x1:Q", title="Effect size (SMD)", scale=alt.Scale(domain=[-x_max, x_max], nice=False)),
+        x2="x2:Q", detail="side:N",
+        color=alt.Color("region:N", title="Two-sided p", sort=[c[0] for c in CONTOUR_LEVELS],
+                        scale=alt.Scale(domain=[c[0] for c in CONTOUR_LEVELS], range=_CONTOUR_COLOURS)))
+    points = alt.Chart(d).mark_point(size=70, filled=True, color="#0072B2", stroke="#000").encode(
+        x="yi:Q", y=y, shape=alt.Shape("kind:N", title=None),
+        tooltip=[alt.Tooltip("label:N", title="Trial"), alt.Tooltip("yi:Q", title="SMD", format=".2f"),
+                 alt.Tooltip("se:Q", title="SE", format=".3f"), alt.Tooltip("kind:N", title="Row")])
+    layers = [area, points]
+    if estimate is not None and np.isfinite(estimate):
+        layers.append(alt.Chart(pd.DataFrame({"x": [float(estimate)], "what": ["pooled estimate"]})).mark_rule(
+            strokeDash=[6, 3], color="#000").encode(x="x:Q", tooltip=["what:N", alt.Tooltip("x:Q", format=".2f")]))
+    return _configure(_layer(layers, title=title, width=520, height=340))

@@ -1,0 +1,51 @@
+"""Robustness charts: the data each layer draws, read back from the Vega-Lite spec."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dashboard import charts
+from peerstats import baujat, influence
+
+YI = np.array([0.62, 0.10, 0.45, -0.05, 0.80, 0.20, 1.9])
+VI = np.array([0.04, 0.05, 0.02, 0.06, 0.09, 0.01, 0.05])
+
+
+def _layers(spec):
+    return spec["layer"]
+
+
+def _data(spec, layer):
+    data = layer.get("data", spec.get("data"))  # layers drawn from the same frame share the top-level data
+    return pd.DataFrame(spec["datasets"][data["name"]])
+
+
+def test_baujat_points_and_flagged_labels():
+    frame = baujat(YI, VI, method="DL")
+    frame["label"] = [f"T{i}" for i in range(7)]
+    frame["influential"] = influence(YI, VI, "DL")["inf"].to_numpy()
+    assert frame["influential"].any()  # study 6 (SMD 1.9) is an outlier: flagged
+    spec = charts.baujat_plot(frame).to_dict(validate=True)
+    pts, labels = _layers(spec)
+    d = _data(spec, pts)
+    np.testing.assert_allclose(d["x"], frame["x"])
+    np.testing.assert_allclose(d["y"], frame["y"])
+    assert list(d.loc[d["influential"], "label"]) == list(frame.loc[frame["influential"], "label"])
+    assert labels["mark"]["type"] == "text"
+
+
+def test_contour_funnel_regions_follow_normal_quantiles():
+    studies = pd.DataFrame({"yi": YI, "vi": VI, "label": list("abcdefg")})
+    spec = charts.contour_funnel(studies, estimate=0.4).to_dict(validate=True)
+    area, pts, rule = _layers(spec)
+    region = _data(spec, area)
+    # the p < .05 boundary: |x| = z_.975 * se (the inner edge of the 0.01 <= p < 0.05 band on the right side)
+    band = region[(region["region"] == "0.01 ≤ p < 0.05") & (region["side"] == 1)]
+    np.testing.assert_allclose(band["x1"], stats.norm.ppf(0.975) * band["se"], rtol=1e-12)
+    band10 = region[(region["region"] == "0.05 ≤ p < 0.10") & (region["side"] == -1)]
+    np.testing.assert_allclose(band10["x2"], -stats.norm.ppf(0.95) * band10["se"], rtol=1e-12, atol=1e-15)
+    p = _data(spec, pts)
+    np.testing.assert_allclose(p["se"], np.sqrt(VI))
+    assert _data(spec, rule)["x"].tolist() == [0.4]
