@@ -12,7 +12,9 @@ from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
 from dashboard.context import current, estimator_table, safe_pool
+from peerstats.influence import baujat, influence
 from peerstats.meta import cumulative, leave_one_out
+from peerstats.planning import decisive_trials, s_value, shift_to_null
 from peerstats.select import exclude_poor, select
 
 ctx = current()
@@ -108,5 +110,82 @@ else:
         cum_fig = charts.cumulative_plot(cum)
         ui.chart(cum_fig, f"cumulative_{view.outcome}", key="sens_cumulative")
         report.append(export.Section("Cumulative by year", chart=cum_fig))
+
+# --- 5. influential trials (issue 11) --------------------------------------------------------------------------------
+st.subheader("Influential trials")
+if sel.k < 3:
+    st.info(f"Influence diagnostics need at least three trials; the current filters leave {sel.k}.")
+else:
+    with ui.guard("the influence diagnostics"):
+        labels = ui.marked_labels(sel.effects).to_numpy()
+        inf = influence(sel.yi, sel.vi, method=view.method)
+        bj = baujat(sel.yi, sel.vi, method=view.method).assign(label=labels, influential=inf["inf"].to_numpy(),
+                                                                provenance=sel.effects["provenance"].to_numpy())
+        bfig = charts.baujat_plot(bj, title=f"Baujat plot: {ctx.outcome_label}")
+        ui.chart(bfig, f"baujat_{view.outcome}", key="sens_baujat")
+        st.caption("Right: the trial adds much to the heterogeneity; up: leaving it out moves the pooled result "
+                   "much. Orange diamonds are flagged by metafor's criteria (DFFITS, Cook's distance, hat value or "
+                   "DFBETAS beyond their cut-offs).")
+        tab = inf.assign(label=labels)[["label", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del",
+                                        "hat", "weight", "inf"]]
+        flagged = tab[tab["inf"]]
+        st.markdown(f"{text.count(len(flagged), 'trial')} flagged as influential"
+                    + (": " + ", ".join(text.md_escape(x) for x in flagged["label"]) + "." if len(flagged) else "."))
+        ui.table(tab.sort_values("cook_d", ascending=False), f"influence_{view.outcome}", key="sens_influence",
+                 column_config={"label": "Trial", "rstudent": st.column_config.NumberColumn("Studentised resid.",
+                                                                                             format="%.2f"),
+                                "dffits": st.column_config.NumberColumn("DFFITS", format="%.2f"),
+                                "cook_d": st.column_config.NumberColumn("Cook's D", format="%.3f"),
+                                "cov_r": st.column_config.NumberColumn("Cov. ratio", format="%.2f"),
+                                "tau2_del": st.column_config.NumberColumn("τ² without", format="%.4f"),
+                                "qe_del": st.column_config.NumberColumn("Q without", format="%.2f"),
+                                "hat": st.column_config.NumberColumn("Hat", format="%.3f"),
+                                "weight": st.column_config.NumberColumn("Weight (%)", format="%.1f"),
+                                "inf": st.column_config.CheckboxColumn("Influential")})
+        report.append(export.Section("Influential trials", chart=bfig, table=tab))
+
+# --- 6. what would it take? (issue 11) -----------------------------------------------------------------------------
+st.subheader("What would it take?")
+if sel.k < 2 or ctx.pooled is None:
+    st.info(f"This needs at least two trials; the current filters leave {sel.k}.")
+else:
+    with ui.guard("the 'what would it take' panel"):
+        sv = s_value(sel.yi, sel.vi)
+        c = st.columns(3)
+        c[0].metric("S-value (publication bias)", "∞" if sv.s_value == float("inf") else text.fmt(sv.s_value, 1),
+                    help="How many times more likely significant positive trials would have to be published than "
+                         "the others to explain the (common-effect) estimate away (Mathur & VanderWeele 2020).")
+        c[1].metric("Worst case (non-significant trials only)", text.fmt(sv.worst_case),
+                    help=f"95% CI {text.fmt_ci(sv.worst_case_ci_low, sv.worst_case_ci_high)}")
+        decisive = decisive_trials(sel.yi, sel.vi, method=view.method, test=view.test)
+        c[2].metric("Trials whose removal alone changes the conclusion", str(len(decisive)))
+        lines = []
+        if sv.reason:
+            lines.append(f"S-value: {sv.reason}.")
+        else:
+            lines.append(f"Publication bias would have to favour significant positive trials {text.fmt(sv.s_value, 1)}"
+                         f"-fold to bring the common-effect estimate ({text.fmt(sv.estimate)}) to zero.")
+        if len(decisive):
+            names = ", ".join(text.md_escape(x) for x in ui.marked_labels(sel.effects).to_numpy()[decisive])
+            lines.append(f"Leaving out any one of {names} changes whether the 95% CI excludes zero.")
+        else:
+            lines.append("No single trial's removal changes whether the 95% CI excludes zero.")
+        eff = sel.effects
+        weak = np.zeros(sel.k, dtype=bool)  # poor AHRQ quality, or high risk of bias in any domain
+        for col, bad in [("quality", "poor")] + [(d, "high") for d in eff.columns if d.startswith("rob_")]:
+            if col in eff:
+                weak |= eff[col].astype(str).eq(bad).to_numpy()
+        if weak.any():
+            shift = shift_to_null(sel.yi, sel.vi, weak, method=view.method, test=view.test)
+            lines.append(f"If the {text.count(int(weak.sum()), 'poor-quality or high-risk trial')} had effects "
+                         f"{text.fmt(abs(shift))} SMD {'lower' if shift < 0 else 'higher'} each, the pooled SMD "
+                         "would be zero." if np.isfinite(shift) else
+                         "No shift of the poor-quality or high-risk trials alone brings the pooled SMD to zero.")
+        else:
+            lines.append("No trial in the selection is of poor quality or at high risk of bias in any domain.")
+        for line in lines:
+            st.markdown(line)
+        # the report is plain text: drop the markdown escapes of trial labels
+        report.append(export.Section("What would it take?", text=[x.replace("\\", "") for x in lines]))
 
 ui.report_button(ctx, f"Sensitivity: {ctx.outcome_label}", report, key="sens_report")

@@ -9,6 +9,7 @@ from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
 from peerstats.meta import egger_test, funnel_limits, trim_and_fill
+from peerstats.selection import pet_peese, selection_model
 
 ctx = current()
 sel = ctx.selection
@@ -69,5 +70,65 @@ else:
         if len(tf.filled):
             ui.table(tf.filled.assign(kind="imputed by trim-and-fill (not data)"), f"trimfill_{view.outcome}",
                      key="sse_filled")
+
+# --- publication-bias adjustments (issue 11): contour-enhanced funnel, PET-PEESE, selection model ------------------
+st.subheader("Publication-bias adjustments")
+real_only = st.toggle("Real rows only (reported or derived)", **ui.kept("sse_real_only", True),
+                      help="Reconstructed rows are imputed by the documented procedure, not trial data: a test of "
+                           "how trials were published should not lean on them.")
+rows = sel.effects[sel.effects["provenance"].isin(["reported", "derived"])] if real_only else sel.effects
+yi_b = rows["yi"].to_numpy(dtype=float)
+vi_b = rows["vi"].to_numpy(dtype=float)
+if len(rows) < 3:
+    st.info(f"These adjustments need at least three trials; {text.count(len(rows), 'row')} "
+            f"{'of trial data ' if real_only else ''}remain. "
+            + ("Switch off 'Real rows only' to include reconstructed rows." if real_only else ""))
+else:
+    with ui.guard("the publication-bias adjustments"):
+        cf = charts.contour_funnel(ui.chart_frame(rows), estimate=ctx.pooled.estimate if ctx.pooled else None,
+                                   title=f"Contour-enhanced funnel: {ctx.outcome_label}")
+        ui.chart(cf, f"contour_funnel_{view.outcome}", key="sse_contour")
+        st.caption("Trials in the white region are not significant (two-sided p ≥ 0.10). If trials seem to be "
+                   "missing from the white region only, publication bias is a likely cause of asymmetry; if they "
+                   "are missing from the shaded regions too, other causes are more likely (Peters et al. 2008).")
+        pp = pet_peese(yi_b, vi_b)
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**PET-PEESE** (Stanley & Doucouliagos 2014)")
+            if pp.reason:
+                st.info(f"PET-PEESE is not defined here: {pp.reason}.")
+            else:
+                c = st.columns(2)
+                c[0].metric("PET (SE as predictor)", text.fmt(pp.pet), help=f"95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}")
+                c[1].metric("PEESE (variance)", text.fmt(pp.peese),
+                            help=f"95% CI {text.fmt_ci(pp.peese_ci_low, pp.peese_ci_high)}")
+                st.markdown(f"PET's limit estimate is {text.fmt(pp.pet)} "
+                            f"(95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}, {text.p_phrase(pp.pet_pval)}); "
+                            f"the conditional rule picks **{pp.choice}**: {text.fmt(pp.estimate)} "
+                            f"(95% CI {text.fmt_ci(pp.ci_low, pp.ci_high)}). With few trials these limit estimates "
+                            "are very imprecise.")
+        with right:
+            st.markdown("**Selection model** (Vevea & Hedges, step at one-sided p = .025)")
+            try:
+                sm = selection_model(yi_b, vi_b, steps=(0.025,))
+            except ValueError as exc:
+                sm = None
+                st.info(f"The selection model cannot be fitted here: {exc}.")
+            if sm is not None:
+                c = st.columns(2)
+                c[0].metric("Adjusted SMD", text.fmt(sm.estimate), help=f"95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}")
+                c[1].metric("Relative publication of non-significant trials", text.fmt(sm.delta[1]))
+                st.markdown(f"Adjusted for selection on significance, the SMD is {text.fmt(sm.estimate)} "
+                            f"(95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}) against {text.fmt(sm.unadjusted)} "
+                            f"unadjusted (ML); likelihood-ratio test of no selection: {text.p_phrase(sm.lrt_pval)}.")
+                if sm.warning:
+                    st.warning(sm.warning)
+        report.append(export.Section("Publication-bias adjustments", chart=cf, text=[
+            f"Rows: {'real rows only' if real_only else 'all rows'} (k = {len(rows)}).",
+            (f"PET {text.fmt(pp.pet)} (95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}); PEESE "
+             f"{text.fmt(pp.peese)} (95% CI {text.fmt_ci(pp.peese_ci_low, pp.peese_ci_high)}); chosen: {pp.choice}."
+             if not pp.reason else f"PET-PEESE not defined: {pp.reason}."),
+            (f"Selection model: adjusted SMD {text.fmt(sm.estimate)} (95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}),"
+             f" LRT {text.p_phrase(sm.lrt_pval)}." if sm is not None else "Selection model: not fitted.")]))
 
 ui.report_button(ctx, f"Small-study effects: {ctx.outcome_label}", report, key="sse_report")

@@ -82,7 +82,7 @@ def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, titl
         outer = np.inf if p_lo <= 0 else special.ndtri(1 - p_lo / 2)
         for sign in (-1, 1):
             lo = sign * inner * se
-            hi = sign * np.minimum(outer * se, x_max)
+            hi = sign * (np.full_like(se, x_max) if np.isinf(outer) else np.minimum(outer * se, x_max))
             bands.append(pd.DataFrame({"se": se, "x1": np.minimum(lo, hi), "x2": np.maximum(lo, hi),
                                        "region": label, "side": sign}))
     region = pd.concat(bands, ignore_index=True)

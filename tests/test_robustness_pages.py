@@ -1,0 +1,56 @@
+"""The robustness sections of the Sensitivity and Small-study effects pages show peerstats' numbers (AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import text
+from peerstats import influence, pet_peese, s_value
+from peerstats.data import load_evidence
+from peerstats.planning import shift_to_null
+from peerstats.select import Filters, select
+
+pytestmark = pytest.mark.apptest
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _page(path: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(str(Path(APP).parent / path)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_sensitivity_influence_and_what_would_it_take():
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    at = _page("pages/sensitivity.py")
+    m = {x.label: x.value for x in at.metric}
+    sv = s_value(sel.yi, sel.vi)
+    assert m["S-value (publication bias)"] == ("∞" if np.isinf(sv.s_value) else text.fmt(sv.s_value, 1))
+    assert m["Worst case (non-significant trials only)"] == text.fmt(sv.worst_case)
+    inf = influence(sel.yi, sel.vi, "DL")
+    tables = [d.value for d in at.dataframe if "cook_d" in d.value.columns]
+    assert len(tables) == 1
+    np.testing.assert_allclose(np.sort(tables[0]["cook_d"].to_numpy()), np.sort(inf["cook_d"].to_numpy()))
+    eff = sel.effects
+    weak = eff["quality"].eq("poor").to_numpy().copy()
+    for d in [c for c in eff.columns if c.startswith("rob_")]:
+        weak |= eff[d].astype(str).eq("high").to_numpy()
+    shift = shift_to_null(sel.yi, sel.vi, weak, method="DL")
+    assert any(f"effects {text.fmt(abs(shift))} SMD lower" in x.value for x in at.markdown)
+
+
+def test_small_study_pet_peese_on_real_rows_by_default():
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    real = sel.effects["provenance"].isin(["reported", "derived"]).to_numpy()
+    pp = pet_peese(sel.yi[real], sel.vi[real])
+    at = _page("pages/small_study_effects.py")
+    m = {x.label: x.value for x in at.metric}
+    assert m["PET (SE as predictor)"] == text.fmt(pp.pet)
+    assert m["PEESE (variance)"] == text.fmt(pp.peese)
