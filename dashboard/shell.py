@@ -27,6 +27,7 @@ FILES = {
     "sensitivity": ("pages/sensitivity.py", ":material/tune:"),
     "small-study-effects": ("pages/small_study_effects.py", ":material/filter_list:"),
     "risk-of-bias": ("pages/risk_of_bias.py", ":material/traffic:"),
+    "multiverse": ("pages/multiverse.py", ":material/scatter_plot:"),
     "reproduce": ("pages/reproduce.py", ":material/fact_check:"),
     "data": ("pages/data.py", ":material/table:"),
     "about": ("pages/about.py", ":material/info:"),

@@ -39,6 +39,7 @@ PAGES: dict[str, str] = {
     "sensitivity": "Sensitivity",
     "small-study-effects": "Small-study effects",
     "risk-of-bias": "Risk of bias",
+    "multiverse": "Multiverse & next trial",
     "reproduce": "Reproduce the paper",
     "data": "Data",
     "about": "About",

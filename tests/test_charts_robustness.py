@@ -49,3 +49,21 @@ def test_contour_funnel_regions_follow_normal_quantiles():
     p = _data(spec, pts)
     np.testing.assert_allclose(p["se"], np.sqrt(VI))
     assert _data(spec, rule)["x"].tolist() == [0.4]
+
+
+def test_specification_curve_sorted_with_choice_matrix():
+    from peerstats import specifications
+    from synthetic_evidence import evidence
+    specs = specifications(evidence(), "personal_recovery")
+    spec = charts.specification_curve(specs, current=0.2).to_dict(validate=True)
+    top, bottom = spec["vconcat"]
+    ci, pts, zero, cur = top["layer"]
+    d = pd.DataFrame(spec["datasets"][pts["data"]["name"]])
+    assert np.all(np.diff(d["estimate"]) >= 0)  # sorted
+    np.testing.assert_array_equal(d["rank"], np.arange(1, len(specs) + 1))
+    excl = (d["ci_low"] > 0) | (d["ci_high"] < 0)
+    assert (d.loc[excl, "excludes_zero"] == "CI excludes 0").all()
+    m = pd.DataFrame(bottom["data"]["values"])
+    assert len(m) == 7 * len(specs)  # one tick per specification and choice dimension
+    assert set(m.loc[m["choice"].str.startswith("Estimator: "), "choice"]) == {
+        f"Estimator: {x}" for x in ("FE", "DL", "REML", "PM")}

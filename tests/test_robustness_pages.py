@@ -54,3 +54,20 @@ def test_small_study_pet_peese_on_real_rows_by_default():
     m = {x.label: x.value for x in at.metric}
     assert m["PET (SE as predictor)"] == text.fmt(pp.pet)
     assert m["PEESE (variance)"] == text.fmt(pp.peese)
+
+
+def test_multiverse_page_counts_and_next_trial_power():
+    from peerstats import power_next_trial, specifications
+    from peerstats.select import Filters
+    ev = load_evidence()
+    specs = specifications(ev, "personal_recovery")
+    excl = ((specs["ci_low"] > 0) | (specs["ci_high"] < 0)).mean()
+    at = _page("pages/multiverse.py")
+    m = {x.label: x.value for x in at.metric}
+    assert m["Specifications"] == f"{len(specs):,}"
+    assert m["CI excludes zero"] == text.fmt_pct(100 * excl)
+    sel = select(ev, Filters(), "personal_recovery")
+    from peerstats import pool
+    est = pool(sel.yi, sel.vi).estimate
+    pw = power_next_trial(sel.yi, sel.vi, 100, est, method="DL", n_sim=2000)
+    assert any(f"**{text.fmt(pw.power, 3)}**" in x.value for x in at.markdown)

@@ -50,6 +50,6 @@ __all__ = [
 ]
 
 # Robustness lab (issue 11)
-from .robustness import CONTOUR_LEVELS, baujat_plot, contour_funnel  # noqa: E402
+from .robustness import CHOICE_COLUMNS, CONTOUR_LEVELS, baujat_plot, contour_funnel, specification_curve  # noqa: E402
 
-__all__ += ["CONTOUR_LEVELS", "baujat_plot", "contour_funnel"]
+__all__ += ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "baujat_plot", "contour_funnel", "specification_curve"]

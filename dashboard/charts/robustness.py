@@ -1,4 +1,4 @@
-"""Robustness charts: the Baujat plot and the contour-enhanced funnel plot.
+"""Robustness charts: the Baujat plot, the contour-enhanced funnel plot and the specification curve.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from scipy import special
 
 from .base import FONT_SIZE, PALETTE, _configure, _kind, _layer, _require
 
-__all__ = ["baujat_plot", "contour_funnel", "CONTOUR_LEVELS"]
+__all__ = ["baujat_plot", "contour_funnel", "specification_curve", "CONTOUR_LEVELS", "CHOICE_COLUMNS"]
 
 #: Two-sided significance regions of the contour-enhanced funnel (Peters et al. 2008): label -> (p from, p to).
 CONTOUR_LEVELS = (("p < 0.01", 0.0, 0.01), ("0.01 ≤ p < 0.05", 0.01, 0.05), ("0.05 ≤ p < 0.10", 0.05, 0.10),
@@ -101,3 +101,56 @@ def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, titl
         layers.append(alt.Chart(pd.DataFrame({"x": [float(estimate)], "what": ["pooled estimate"]})).mark_rule(
             strokeDash=[6, 3], color="#000").encode(x="x:Q", tooltip=["what:N", alt.Tooltip("x:Q", format=".2f")]))
     return _configure(_layer(layers, title=title, width=520, height=340))
+
+
+#: Choice columns of a multiverse frame drawn in the choice matrix, with their titles.
+CHOICE_COLUMNS = (("categories", "Category"), ("quality", "Quality"), ("control", "Control"),
+                  ("leadership", "Leadership"), ("rows", "Rows"), ("method", "Estimator"), ("test", "Test"))
+
+
+def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
+                        title: str = "Specification curve") -> alt.VConcatChart:
+    """Sorted estimates of every specification with their CIs (top) and the choices behind each (bottom).
+
+    Parameters
+    ----------
+    specs : DataFrame
+        ``peerstats.specifications`` output (columns ``estimate``, ``ci_low``, ``ci_high``, ``k`` and the choice
+        columns of :data:`CHOICE_COLUMNS`); rows with a non-finite estimate are left out.
+    current : float, optional
+        The current view's pooled estimate, marked by a horizontal dashed line.
+    """
+    _require(specs, ["estimate", "ci_low", "ci_high", "k"], "specification_curve")
+    d = specs[np.isfinite(specs["estimate"].to_numpy(dtype=float))].sort_values("estimate", kind="stable")
+    d = d.drop(columns=[c for c in ("filters", "note") if c in d]).reset_index(drop=True)
+    d["rank"] = np.arange(1, len(d) + 1)
+    d["excludes_zero"] = np.where((d["ci_low"] > 0) | (d["ci_high"] < 0), "CI excludes 0", "CI includes 0")
+    x = alt.X("rank:Q", title="Specification (sorted by estimate)", scale=alt.Scale(domain=[0, len(d) + 1],
+                                                                                     nice=False))
+    colour = alt.Color("excludes_zero:N", title=None, scale=alt.Scale(domain=["CI excludes 0", "CI includes 0"],
+                                                                      range=[PALETTE["blue"], PALETTE["light_grey"]]))
+    tips = [alt.Tooltip("estimate:Q", title="SMD", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
+            alt.Tooltip("ci_high:Q", format=".2f"), alt.Tooltip("k:Q", title="k")]
+    tips += [alt.Tooltip(f"{c}:N", title=t) for c, t in CHOICE_COLUMNS if c in d]
+    base = alt.Chart(d)
+    ci = base.mark_rule(opacity=0.5).encode(x=x, y=alt.Y("ci_low:Q", title="Pooled SMD"), y2="ci_high:Q",
+                                            color=colour)
+    pts = base.mark_point(filled=True, size=12).encode(x=x, y="estimate:Q", color=colour, tooltip=tips)
+    layers = [ci, pts, alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#000").encode(y="y:Q")]
+    if current is not None and np.isfinite(current):
+        layers.append(alt.Chart(pd.DataFrame({"y": [float(current)], "what": ["current view"]})).mark_rule(
+            strokeDash=[6, 3], color=PALETTE["vermillion"], size=2).encode(y="y:Q", tooltip=["what:N"]))
+    top = _layer(layers, width=760, height=260)
+    long = []
+    for col, name in CHOICE_COLUMNS:
+        if col in d:
+            long.append(pd.DataFrame({"rank": d["rank"], "choice": name + ": " + d[col].astype(str)}))
+    matrix = pd.concat(long, ignore_index=True) if long else pd.DataFrame({"rank": [], "choice": []})
+    order = list(dict.fromkeys(matrix["choice"]))
+    # inline values: 7 ticks per specification exceed Altair's 5,000-row guard for data frames at ~700 specifications
+    bottom = alt.Chart(alt.Data(values=matrix.to_dict("records"))).mark_tick(thickness=1, size=8, color="#333").encode(
+        x=x, y=alt.Y("choice:N", title=None, sort=order))
+    bottom.width = 760
+    bottom.height = 10 * max(1, len(order))
+    chart = alt.VConcatChart(vconcat=[top, bottom], title=title)
+    return _configure(chart)
