@@ -12,7 +12,15 @@ import streamlit as st
 from dashboard import loader
 from dashboard import state as S
 from peerstats.select import (
-    CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_DOMAINS, ROB_LEVELS, filter_trials,
+    CATEGORIES,
+    CONTROLS,
+    FORMATS,
+    LEADERSHIP,
+    PROVENANCE,
+    QUALITY,
+    ROB_DOMAINS,
+    ROB_LEVELS,
+    filter_trials,
 )
 
 

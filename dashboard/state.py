@@ -20,7 +20,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from peerstats.select import (
-    CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, MODERATORS, PROVENANCE, QUALITY, ROB_DOMAINS, ROB_LEVELS, Filters,
+    CATEGORIES,
+    CONTROLS,
+    FORMATS,
+    LEADERSHIP,
+    MODERATORS,
+    PROVENANCE,
+    QUALITY,
+    ROB_DOMAINS,
+    ROB_LEVELS,
+    Filters,
 )
 
 #: Pages: key (url path, ``page`` query value) -> title. The first is the home page.

@@ -164,7 +164,7 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
                 instrument="(none: reconstructed value)", higher_score_means_more=True,
                 timepoint="end of intervention (as pooled by the paper)", timepoint_months=np.nan,
                 comparison=control[t], n_peer=r["n1"], n_control=r["n2"],
-                yi=round(float(sol["yi"][t]), 6), vi=round(float(sol["vi"][t]), 8), provenance="reconstructed",
+                yi=float(sol["yi"][t]), vi=float(sol["vi"][t]), provenance="reconstructed",
                 formula="reconstruct (data/build/reconstruct.py): DL joint fit to the published cells",
                 source_url="", source_locator="", source_quote="", primary=True,
                 paper_cells=";".join(in_cells), target_cell=r["cell"],

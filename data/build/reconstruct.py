@@ -11,12 +11,10 @@ The procedure (documented in ``data/README.md``, section "Reconstructed rows"):
    rounded by largest remainder (so the cell's N is exact) and split into two arms (ceil/floor of half).
 3. ``vi = s_c * (1/n1 + 1/n2 + yi^2 / (2 (n1 + n2)))``: the large-sample SMD variance with one free variance scale
    ``s_c`` per target cell.
-4. Unknowns: every reconstructed ``yi`` and every ``log s_c`` of one outcome, solved jointly over all of its cells.
-   Phase 1 (least squares, several deterministic starts) minimises the cells' deviations from the published SMD,
-   both 95% CI bounds and I2, each divided by its tolerance (0.005, 0.005, 0.005, 0.5 points; for I2 = 0 only a
-   positive I2 counts). Phase 2 (SLSQP) keeps every deviation within 80% of its tolerance (or, for a cell that
-   cannot be reproduced, no worse than phase 1 found) and among those solutions picks the one closest, in least
-   squares, to each row's target-cell estimate. Reported and derived rows never move.
+4. One target cell's reconstructed values are ``yi = a_c + b_c z_i`` with a fixed spread pattern ``z`` (see
+   :func:`spread_pattern`); ``a_c``, ``b_c`` and ``log s_c`` of every cell of one outcome are solved jointly by
+   penalised least squares (see :func:`solve`), a problem with one answer that every machine reaches with the same
+   arithmetic. Reported and derived rows never move.
 
 Pooling in the solver uses a vectorised DerSimonian-Laird estimator written here for speed; every final value is
 re-checked with :func:`peerstats.meta.pool` (the engine the app uses) by the build.
@@ -35,21 +33,32 @@ TOL = np.array([0.005, 0.005, 0.005, 0.5])  # smd, ci_low, ci_high, i2 (points)
 MARGIN = 0.8  # fraction of the tolerance the solution must stay within
 
 
-def dl_summary(y: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """DerSimonian-Laird estimate, 95% CI bounds and I2 (percent), as metafor ``rma(method="DL")``."""
-    w = 1.0 / v
-    sw = w.sum()
-    ybar = (w * y).sum() / sw
-    q = (w * (y - ybar) ** 2).sum()
-    k = y.size
-    c = sw - (w**2).sum() / sw
+def dl_summary(y: np.ndarray, v: np.ndarray, raw_i2: bool = False) -> np.ndarray:
+    """DerSimonian-Laird estimate, 95% CI bounds and I2 (percent), as metafor ``rma(method="DL")``.
+
+    With ``raw_i2`` the last value is Higgins' ``100 (Q - df) / Q`` not truncated at 0: equal to I2 where I2 > 0, and
+    below zero it still says how far Q is from giving I2 > 0 (the solver needs that slope).
+
+    Sums are ``math.fsum`` (correctly rounded, independent of summation order and of numpy's SIMD kernels), so the
+    solver's objective is the same number on every machine.
+    """
+    y = [float(a) for a in y]
+    w = [1.0 / float(a) for a in v]
+    k = len(y)
+    sw = math.fsum(w)
+    ybar = math.fsum(wi * yi for wi, yi in zip(w, y)) / sw
+    q = math.fsum(wi * (yi - ybar) ** 2 for wi, yi in zip(w, y))
+    c = sw - math.fsum(wi * wi for wi in w) / sw
     tau2 = max(0.0, (q - (k - 1)) / c) if k > 1 else 0.0
-    ws = 1.0 / (v + tau2)
-    est = (ws * y).sum() / ws.sum()
-    se = math.sqrt(1.0 / ws.sum())
+    ws = [1.0 / (float(a) + tau2) for a in v]
+    sws = math.fsum(ws)
+    est = math.fsum(wi * yi for wi, yi in zip(ws, y)) / sws
+    se = math.sqrt(1.0 / sws)
     # metafor's I2 for DL: 100 * tau2 / (tau2 + s2), s2 the "typical" within-study variance; equals (Q-df)/Q.
     s2 = (k - 1) / c if k > 1 else 0.0
     i2 = 100.0 * tau2 / (tau2 + s2) if k > 1 and tau2 > 0 else 0.0
+    if raw_i2:
+        i2 = 100.0 * (q - (k - 1)) / q if k > 1 and q > 0 else 0.0
     return np.array([est, est - Z975 * se, est + Z975 * se, i2])
 
 
@@ -120,21 +129,100 @@ def _vi(y, n1, n2, s):
     return s * (1.0 / n1 + 1.0 / n2 + y**2 / (2.0 * (n1 + n2)))
 
 
+def spread_pattern(trials: list[str]) -> dict[str, float]:
+    """Fixed spread pattern ``z`` of one cell's reconstructed trials (step 4 of the procedure).
+
+    The trials sorted by id get the normal scores ``Phi^-1((j - 1/2) / r)``, j = 1..r, dealt out in the interleaved
+    order 1, r, 2, r-1, ... so that neighbours in id order sit on opposite sides. The pattern carries no information
+    (reconstructed values are not trial data); fixing it is what makes the problem have one answer: with a free
+    pattern every permutation of the trials is another, equally good solution, and which one an optimiser reaches
+    depends on last-bit differences between machines.
+    """
+    from scipy.special import ndtri
+
+    ts = sorted(trials)
+    r = len(ts)
+    if r == 1:
+        return {ts[0]: 0.0}
+    scores = [float(ndtri((j - 0.5) / r)) for j in range(1, r + 1)]
+    order = []
+    lo, hi = 0, r - 1
+    while lo <= hi:
+        order.append(lo)
+        if hi != lo:
+            order.append(hi)
+        lo, hi = lo + 1, hi - 1
+    return {t: scores[j] for t, j in zip(ts, order)}
+
+
+START_SPREAD = 0.5  # start of the spread b_c: well above zero, since where I2 is truncated at 0 the solver sees no
+#                    slope towards the target I2
+
+
+def x_spread(b: float) -> float:
+    """The prior residual of a spread ``b`` (before the weight): ``b / 0.1``."""
+    return b / 0.1
+PRIOR_WEIGHT = 1e-3  # weight of the uniqueness terms, in squared tolerance units (see solve)
+
+
 def solve(problem: Problem) -> dict:
-    """Solve one outcome. Returns {"yi": {trial: y}, "vi": {trial: v}, "scale": {cell: s}, "fit": {cell: [...]}}."""
+    """Solve one outcome: a well-posed penalised least-squares problem with one answer on any machine.
+
+    Unknowns, per target cell ``c`` with reconstructed trials: a location ``a_c``, a spread ``b_c > 0`` (only when
+    the cell has two or more reconstructed trials and a published I2 above 0) and a log variance scale ``log s_c``. Trial ``i`` of cell ``c``
+    gets ``yi = a_c + b_c z_i`` with the fixed pattern ``z`` of :func:`spread_pattern`, or, when the row has bounds
+    ``(lo, hi)`` (``problem.recon[t]["bounds"]``), ``yi = lo + (hi - lo) expit(a_c + b_c z_i)``, which can never
+    leave them. ``vi = s_c (1/n1 + 1/n2 + yi^2 / (2 (n1 + n2)))``.
+
+    Objective: the sum over all cells of the outcome of the squared deviations of the DL estimate, both 95% CI bounds
+    and I2 from the published values, each divided by its tolerance (0.005, 0.005, 0.005, 0.5 points; for I2 = 0
+    only a positive I2 counts), plus ``PRIOR_WEIGHT`` times ``sum (a_c - target_c)^2 / 0.1^2 + b_c^2 / 0.1^2 +
+    (log s_c)^2``. The last terms make the minimum unique where the published numbers leave a direction free (a cell
+    whose I2 no spread can reach, a cell fixed by its sub-cells); they cost at most a few thousandths of a tolerance
+    where the targets can be met. Solved by ``scipy.optimize.least_squares`` (``b_c = exp(beta_c)`` keeps it positive) from a
+    fixed start (MINPACK Levenberg-Marquardt, whose linear algebra does not go through BLAS; sums by ``math.fsum``), so
+    every machine takes the same steps to the same last bit; other starts reach the same minimum to ~2e-9.
+    Reported and derived rows never move.
+    """
     cells = problem.cells
     recon = list(problem.recon)
-    scale_cells = sorted({problem.recon[t]["cell"] for t in recon})
-    ny = len(recon)
     by_name = {c.name: c for c in cells}
+    own = {}
+    for t in recon:
+        own.setdefault(problem.recon[t]["cell"], []).append(t)
+    own_cells = sorted(own)
+    z = {}
+    for c in own_cells:
+        z.update(spread_pattern(own[c]))
+    layout = []  # (cell, has_spread)
+    for c in own_cells:
+        layout.append((c, len(own[c]) >= 2 and by_name[c].target[3] > 0))
+    n_par = sum(3 if sp else 2 for _, sp in layout)
 
     def unpack(x):
-        ys = dict(zip(recon, x[:ny]))
-        ss = {c: math.exp(v) for c, v in zip(scale_cells, x[ny:])}
-        return ys, ss
+        pars = {}
+        i = 0
+        for c, sp in layout:
+            a = x[i]
+            b = math.exp(x[i + 1]) if sp else 0.0
+            ls = x[i + 2] if sp else x[i + 1]
+            pars[c] = (a, b, ls)
+            i += 3 if sp else 2
+        ys, ss = {}, {}
+        for c, (a, b, ls) in pars.items():
+            ss[c] = math.exp(ls)
+            for t in own[c]:
+                u = a + b * z[t]
+                bounds = problem.recon[t].get("bounds")
+                if bounds is None:
+                    ys[t] = u
+                else:
+                    lo, hi = bounds
+                    ys[t] = lo + (hi - lo) / (1.0 + math.exp(-u))
+        return ys, ss, pars
 
-    def cell_values(x):
-        ys, ss = unpack(x)
+    def cell_values(x, raw_i2=False):
+        ys, ss, _ = unpack(x)
         out = {}
         for cell in cells:
             y = np.empty(len(cell.members))
@@ -146,11 +234,11 @@ def solve(problem: Problem) -> dict:
                     r = problem.recon[t]
                     y[i] = ys[t]
                     v[i] = _vi(ys[t], r["n1"], r["n2"], ss[r["cell"]])
-            out[cell.name] = dl_summary(y, v)
+            out[cell.name] = dl_summary(y, v, raw_i2=raw_i2 and cell.target[3] > 0)
         return out
 
-    def residuals(x):
-        vals = cell_values(x)
+    def fit_residuals(x, raw_i2=True):
+        vals = cell_values(x, raw_i2=raw_i2)
         res = []
         for cell in cells:
             d = (vals[cell.name] - cell.target) / TOL
@@ -159,44 +247,61 @@ def solve(problem: Problem) -> dict:
             res.extend(d)
         return np.array(res)
 
-    # Phase 1: best fit from deterministic starts.
-    y0 = np.array([by_name[problem.recon[t]["cell"]].target[0] for t in recon])
-    pattern = np.array([(-1) ** i for i in range(ny)], dtype=float)
-    best = None
-    for delta in (0.0, 0.05, 0.2, 0.5):
-        for ls in (0.0, 1.0, -1.0, 2.0):
-            x0 = np.concatenate([y0 + delta * pattern, np.full(len(scale_cells), ls)])
-            try:
-                sol = optimize.least_squares(residuals, x0, method="trf", x_scale=1.0, max_nfev=4000)
-            except (ValueError, FloatingPointError):
-                continue
-            if best is None or sol.cost < best.cost - 1e-12:
-                best = sol
-    x1 = best.x
-    r1 = residuals(x1)
-    bound = np.maximum(MARGIN, np.abs(r1) + 1e-3)
+    def _u_target(c, t0):
+        bounds = [problem.recon[t].get("bounds") for t in own[c]]
+        if bounds[0] is None:
+            return t0
+        lo, hi = bounds[0]
+        p = min(max((t0 - lo) / (hi - lo), 1e-6), 1 - 1e-6)
+        return math.log(p / (1 - p))
 
-    # Phase 2: closest to target-cell estimates, within tolerance.
-    def objective(x):
-        return float(((x[:ny] - y0) ** 2).sum() + 1e-8 * (x[ny:] ** 2).sum())
+    a0 = {c: _u_target(c, by_name[c].target[0]) for c in own_cells}
+    sq = math.sqrt(PRIOR_WEIGHT)
 
-    cons = [
-        {"type": "ineq", "fun": lambda x: bound - residuals(x)},
-        {"type": "ineq", "fun": lambda x: bound + residuals(x)},
-    ]
-    x2 = x1
-    sol2 = optimize.minimize(objective, x1, method="SLSQP", constraints=cons,
-                             options={"maxiter": 500, "ftol": 1e-12})
-    if np.all(np.abs(residuals(sol2.x)) <= bound + 1e-6) and objective(sol2.x) <= objective(x1) + 1e-12:
-        x2 = sol2.x
-    ys, ss = unpack(x2)
+    def prior_residuals(x):
+        _, _, pars = unpack(x)
+        out = []
+        for c, sp in layout:
+            a, b, ls = pars[c]
+            out.append(sq * (a - a0[c]) / 0.1)
+            if sp:
+                out.append(sq * x_spread(b))
+            out.append(sq * ls)
+        return np.array(out)
+
+    n_res = 4 * len(cells) + n_par
+
+    def residuals(x):
+        # A trial step of the optimiser can overflow exp() or underflow a variance to 0: give it a large cost, so
+        # the step is refused and a shorter one tried (the final solution is always a finite point).
+        try:
+            r = np.concatenate([fit_residuals(x), prior_residuals(x)])
+        except (ZeroDivisionError, OverflowError, ValueError):
+            return np.full(n_res, 1e6)
+        return r if np.all(np.isfinite(r)) else np.full(n_res, 1e6)
+
+    x0 = []
+    for c, sp in layout:
+        x0.append(a0[c])
+        if sp:
+            x0.append(math.log(START_SPREAD))
+        x0.append(0.0)
+    x0 = np.array(x0, dtype=float)
+    # MINPACK's Levenberg-Marquardt (lmdif) does its linear algebra in its own loops, not through BLAS/LAPACK: with
+    # the fsum objective above, every machine takes the same steps to the same last bit.
+    sol = optimize.least_squares(residuals, x0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
+    x = sol.x
+    ys, ss, pars = unpack(x)
     vis = {t: _vi(ys[t], problem.recon[t]["n1"], problem.recon[t]["n2"], ss[problem.recon[t]["cell"]])
            for t in recon}
+    vals = cell_values(x)
     return {
         "yi": ys,
         "vi": vis,
         "scale": ss,
-        "fit": {c.name: v for c, v in zip(cells, [cell_values(x2)[c.name] for c in cells])},
-        "residuals": residuals(x2),
-        "phase1_residuals": r1,
+        "spread": {c: pars[c][1] for c in own_cells},
+        "fit": {c.name: vals[c.name] for c in cells},
+        "residuals": fit_residuals(x, raw_i2=False),
+        "status": int(sol.status),
+        "nfev": int(sol.nfev),
     }

@@ -1,0 +1,242 @@
+"""Shared pieces of the chart builders: the palette, provenance labels, fonts, table-text cells, formatting.
+
+See the package docstring (``dashboard.charts``) for the conventions every builder follows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#6E6E6E",
+    "light_grey": "#BBBBBB",
+}
+
+TRIAL_DATA_LABEL = "trial data (reported or derived)"
+RECONSTRUCTED_LABEL = "reconstructed (not trial data)"
+_KIND_DOMAIN = [TRIAL_DATA_LABEL, RECONSTRUCTED_LABEL]
+
+_ROB_LEVELS = ["low", "unclear", "high", "not reported"]
+_ROB_TEXT = {"low": "Low risk (+)", "unclear": "Unclear (?)", "high": "High risk (-)", "not reported": "Not reported"}
+_ROB_SYMBOL = {"low": "+", "unclear": "?", "high": "-", "not reported": " "}
+_ROB_COLOUR = {
+    "low": PALETTE["green"],
+    "unclear": PALETTE["yellow"],
+    "high": PALETTE["vermillion"],
+    "not reported": PALETTE["light_grey"],
+}
+
+FONT_SIZE = 14
+_ROW_PX = 24  # height of one forest-plot row, pixels at scale 1
+_PLOT_WIDTH = 330  # forest-type plots: with their table text the chart is ~890 px, Streamlit's page width
+_Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
+
+_TOOLTIP_COLUMNS = [  # (column, title) shown when present in a study frame
+    ("label", "Trial"),
+    ("category", "Category"),
+    ("quality", "Quality (AHRQ)"),
+    ("control", "Control"),
+    ("leadership", "Leadership"),
+    ("format", "Format"),
+    ("n", "N"),
+    ("provenance", "Provenance"),
+    ("instrument", "Instrument"),
+]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------------------------
+class _Unvalidated:
+    """Serialise without re-validating against the Vega-Lite JSON schema unless asked (``to_dict(validate=True)``).
+
+    Altair validates the whole spec on every ``to_dict()``, which Streamlit calls on every rerun: ~30-45 ms for a
+    forest plot, a third of the page's time budget. The builders are deterministic and ``tests/test_charts.py``
+    validates every builder's output explicitly, so the app skips the repeat. Exports (``to_json``) still validate.
+    """
+
+    def to_dict(self, validate: bool = False, **kwargs: Any) -> dict:  # noqa: D102
+        return super().to_dict(validate=validate, **kwargs)
+
+
+class LayerChart(_Unvalidated, alt.LayerChart):
+    """An :class:`altair.LayerChart` that skips schema re-validation on ``to_dict()`` by default."""
+
+
+class HConcatChart(_Unvalidated, alt.HConcatChart):
+    """An :class:`altair.HConcatChart` that skips schema re-validation on ``to_dict()`` by default."""
+
+
+def _layer(layers: Sequence[alt.Chart], **props: Any) -> LayerChart:
+    """Layer charts and set top-level properties without the deep copy ``.properties()`` makes."""
+    chart = LayerChart(layer=list(layers))
+    for name, value in props.items():
+        setattr(chart, name, value)
+    return chart
+
+
+def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Apply the shared look: projector-size fonts, no frame around views, left-aligned titles.
+
+    Sets ``chart.config`` in place: the ``configure_*`` methods deep-copy the whole chart once each, which costs
+    tens of milliseconds per rerun for a composed forest plot.
+
+    Autosize is "pad": the plot keeps its width and height and the view grows to hold the table text drawn beside
+    it. Under Streamlit's default "fit" the whole chart, text included, would be squeezed into the plot's size; show
+    these charts with ``st.altair_chart(chart, width="content", theme=None)``.
+    """
+    chart.autosize = alt.AutoSizeParams(type="pad")
+    chart.config = alt.Config(
+        axis=alt.AxisConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE + 1, labelColor="#222",
+                            titleColor="#222", grid=False),
+        legend=alt.LegendConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, orient="bottom", labelLimit=400),
+        title=alt.TitleConfig(fontSize=FONT_SIZE + 3, anchor="start", subtitleFontSize=FONT_SIZE,
+                              subtitleColor="#444"),
+        view=alt.ViewConfig(stroke=None),
+        concat=alt.CompositionConfig(spacing=6),
+    )
+    return chart
+
+
+def _attr(obj: Any, name: str, default: float = math.nan) -> Any:
+    value = getattr(obj, name, default)
+    return default if value is None else value
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return bool(np.isfinite(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _fmt(x: Any, digits: int = 2) -> str:
+    """Format a number for a chart label; '-' for missing. Uses a true minus sign."""
+    if not _finite(x):
+        return "-"
+    return f"{float(x):.{digits}f}".replace("-", "\u2212")
+
+
+def _fmt_ci(est: Any, lo: Any, hi: Any) -> str:
+    return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], builder: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{builder}: the frame lacks column(s) {', '.join(missing)}")
+
+
+def _kind(provenance: pd.Series | None, n: int) -> list[str]:
+    if provenance is None:
+        return [TRIAL_DATA_LABEL] * n
+    return [RECONSTRUCTED_LABEL if str(p) == "reconstructed" else TRIAL_DATA_LABEL for p in provenance]
+
+
+def _tooltips(frame: pd.DataFrame, extra: Sequence[alt.Tooltip] = ()) -> list[alt.Tooltip]:
+    tips = [alt.Tooltip(f"{c}:N", title=t) for c, t in _TOOLTIP_COLUMNS if c in frame.columns and c != "n"]
+    if "n" in frame.columns:
+        tips.insert(min(len(tips), 5), alt.Tooltip("n:Q", title="N", format="d"))
+    return tips + list(extra)
+
+
+def _x_domain(*values: Any, pad: float = 0.08) -> list[float]:
+    """A symmetric-enough x domain that always contains 0 and every finite value given."""
+    flat = np.concatenate([np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in values] + [np.zeros(1)])
+    flat = flat[np.isfinite(flat)]
+    lo, hi = float(flat.min()), float(flat.max())
+    span = max(hi - lo, 0.2)
+    return [math.floor((lo - pad * span) * 10) / 10, math.ceil((hi + pad * span) * 10) / 10]
+
+
+def _text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
+    """Table text beside a forest-type plot, as layers of the plot itself.
+
+    ``texts`` has one row per cell: ``row`` (plot row, data units of ``y_scale``), ``px`` (x in pixels from the
+    plot's left edge, negative = left of it), ``align`` (left/right), ``bold`` (bool), ``text``, ``text_colour``.
+    Drawing the table inside one layer chart, rather than concatenating text charts, keeps the chart a single
+    view (cheap to build: Altair deep-copies every sub-chart at every level of composition).
+    """
+    layers = []
+    if "limit" not in texts.columns:
+        texts = texts.assign(limit=0)
+    for (align, bold, limit), part in texts.groupby(["align", "bold", "limit"], sort=True):
+        layers.append(
+            alt.Chart(part.drop(columns=["align", "bold", "limit"]).reset_index(drop=True))
+            .mark_text(align=align, baseline="middle", fontSize=FONT_SIZE, fontWeight="bold" if bold else "normal",
+                       limit=int(limit))
+            .encode(
+                x=alt.X("px:Q", scale=None),
+                y=alt.Y("row:Q", scale=y_scale, axis=None),
+                text=alt.Text("text", type="nominal"),
+                color=alt.Color("text_colour:N", scale=None),
+            )
+        )
+    return layers
+
+
+def _cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = "left", bold: bool = False,
+           colour: str | Sequence[str] = "#222222", limit: int = 0) -> pd.DataFrame:
+    """Cells of one table column for :func:`_text_layers` (``limit``: max pixel width, 0 = none)."""
+    n = len(rows)
+    return pd.DataFrame({
+        "limit": int(limit),
+        "row": np.asarray(rows, dtype=float),
+        "text": list(texts),
+        "px": float(px),
+        "align": align,
+        "bold": bool(bold),
+        "text_colour": [colour] * n if isinstance(colour, str) else list(colour),
+    })
+
+
+def _favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height: int,
+                   favours: tuple[str, str], below_px: float = 52.0) -> pd.DataFrame:
+    """'<- favours A' left of zero and 'favours B ->' right of it, ``below_px`` under the top of the x axis.
+
+    Returned as table cells for :func:`_text_layers` (no extra layers): x is the pixel of SMD = 0 on the plot's linear
+    x scale (``nice=False``, so the domain is exact), and the row is the y-scale value that maps to that pixel.
+    """
+    x0, x1 = float(x_domain[0]), float(x_domain[1])
+    zero_px = (0.0 - x0) / (x1 - x0) * _PLOT_WIDTH
+    y0, y1 = float(y_domain[0]), float(y_domain[1])
+    row = y0 + (height + below_px) / height * (y1 - y0)  # reversed y scale: y0 at the top, y1 at `height`
+    left = _cells([row], [f"\u2190 favours {favours[0]}"], zero_px - 6, align="right", colour="#333333")
+    right = _cells([row], [f"favours {favours[1]} \u2192"], zero_px + 6, align="left", colour="#333333")
+    return pd.concat([left, right], ignore_index=True)
+
+
+def _diamond_frame(rows: Sequence[tuple[float, float, float, float]], half_height: float = 0.38) -> pd.DataFrame:
+    """Vertices of pooled-effect diamonds for an area mark.
+
+    Each (row, estimate, ci_low, ci_high) becomes three points along x -- ci_low, estimate, ci_high -- whose band
+    y..y2 is zero wide at the CI limits and ``2 * half_height`` rows tall at the estimate: linear interpolation
+    between them draws exactly a diamond spanning the CI.
+    """
+    out = []
+    for i, (row, est, lo, hi) in enumerate(rows):
+        for x, h in ((lo, 0.0), (est, half_height), (hi, 0.0)):
+            out.append({"diamond": i, "row": row, "x": x, "y": row - h, "y2": row + h})
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# forest plot
+# --------------------------------------------------------------------------------------------------------------
+# Column positions of the forest table, pixels from the plot's left edge.
+_LABEL_PX, _PROV_PX = -350.0, -102.0
+_CI_PX, _WEIGHT_PX = _PLOT_WIDTH + 12.0, _PLOT_WIDTH + 212.0

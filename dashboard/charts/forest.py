@@ -1,0 +1,370 @@
+"""Forest plots: studies with the pooled diamond, and subgroups with their pooled diamonds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .base import (
+    _CI_PX,
+    _KIND_DOMAIN,
+    _LABEL_PX,
+    _PLOT_WIDTH,
+    _PROV_PX,
+    _ROW_PX,
+    _TOOLTIP_COLUMNS,
+    _WEIGHT_PX,
+    _Z95,
+    PALETTE,
+    RECONSTRUCTED_LABEL,
+    _attr,
+    _cells,
+    _configure,
+    _diamond_frame,
+    _favours_cells,
+    _finite,
+    _fmt,
+    _fmt_ci,
+    _kind,
+    _layer,
+    _require,
+    _text_layers,
+    _tooltips,
+    _x_domain,
+)
+
+__all__ = ['forest', 'subgroup_forest']
+
+
+def forest(
+    studies: pd.DataFrame,
+    pooled: Any,
+    outcome_label: str,
+    favours: tuple[str, str] = ("control", "peer support"),
+    *,
+    method_label: str | None = None,
+) -> alt.LayerChart:
+    """Forest plot of one outcome: studies, the pooled diamond and the prediction interval.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        One row per study, drawn top to bottom in frame order (the caller sorts). Columns:
+
+        - ``label`` (str, required): the trial's display name, e.g. "Barbic et al., 2009".
+        - ``yi`` (float, required): SMD (Hedges' g), peer support minus control.
+        - ``vi`` (float, required unless ``ci_low``/``ci_high`` given): sampling variance of ``yi``.
+        - ``ci_low``, ``ci_high`` (optional): the study's CI; default ``yi -/+ z_{0.975} sqrt(vi)``.
+        - ``weight`` (optional, percent): default ``pooled.weights`` in frame order, else equal sizes.
+        - ``provenance`` (optional): reported / derived / reconstructed. Reconstructed rows are drawn hollow,
+          in vermillion with a dashed CI, labelled "reconstructed (not trial data)" in the legend and the table.
+        - tooltip columns when present: ``category``, ``quality``, ``control``, ``leadership``, ``format``,
+          ``n`` (participants), ``instrument``.
+    pooled : PoolResult or None
+        ``peerstats.meta.pool`` result for exactly these rows (uses ``estimate``, ``ci_low``, ``ci_high``,
+        ``pi_low``, ``pi_high``, ``weights``, ``method``, ``i2``, ``tau2``). ``None`` draws the studies only, and
+        so does a single study (k = 1 is not a pooled result: no diamond, no prediction interval).
+    outcome_label : str
+        Human name of the outcome, used in the title.
+    favours : (str, str)
+        Who a negative and a positive SMD favour, as (left, right), written under the x axis. For an outcome whose
+        beneficial direction is "lower" (e.g. anxiety) the caller passes ``("peer support", "control")``.
+    method_label : str, optional
+        Text of the pooled row, default "Pooled (<method>)".
+
+    Returns
+    -------
+    alt.LayerChart
+        One view: the table text (trial, provenance | SMD [95% CI], weight) drawn beside the plot as text layers,
+        a zero line, study CIs (rules) and squares sized by weight, the pooled diamond, the prediction-interval
+        bar, the favours labels under the axis.
+
+    Notes
+    -----
+    The diamond is an area whose band is zero wide at ``pooled.ci_low`` and ``pooled.ci_high`` and widest at
+    ``pooled.estimate``; the prediction interval is a separate row with a bar from ``pi_low`` to ``pi_high``.
+    """
+    _require(studies, ["label", "yi"], "forest")
+    k = len(studies)
+    d = pd.DataFrame({"label": studies["label"].astype(str).to_numpy(), "yi": studies["yi"].astype(float).to_numpy()})
+    if "ci_low" in studies.columns and "ci_high" in studies.columns:
+        d["ci_low"] = studies["ci_low"].astype(float).to_numpy()
+        d["ci_high"] = studies["ci_high"].astype(float).to_numpy()
+    else:
+        _require(studies, ["vi"], "forest")
+        se = np.sqrt(studies["vi"].astype(float).to_numpy())
+        d["ci_low"], d["ci_high"] = d["yi"] - _Z95 * se, d["yi"] + _Z95 * se
+    for col, _ in _TOOLTIP_COLUMNS:
+        if col in studies.columns and col not in d.columns:
+            d[col] = studies[col].to_numpy()
+    if "weight" in studies.columns:
+        d["weight"] = studies["weight"].astype(float).to_numpy()
+    else:
+        w = None if pooled is None else getattr(pooled, "weights", None)
+        d["weight"] = np.asarray(w, dtype=float) if w is not None and len(w) == k else np.full(k, 100.0 / max(k, 1))
+    d["kind"] = _kind(studies["provenance"] if "provenance" in studies.columns else None, k)
+    d["row"] = np.arange(k, dtype=float)
+    recon = (d["kind"] == RECONSTRUCTED_LABEL).to_numpy()
+    colours = np.where(recon, PALETTE["vermillion"], "#222222").tolist()
+
+    # One study is not a pooled result: no diamond, no prediction interval (the study row says it all).
+    has_pool = pooled is not None and _finite(_attr(pooled, "estimate")) and k >= 2
+    est, lo, hi = (_attr(pooled, a) for a in ("estimate", "ci_low", "ci_high")) if has_pool else (math.nan,) * 3
+    pi_lo, pi_hi = (_attr(pooled, "pi_low"), _attr(pooled, "pi_high")) if has_pool else (math.nan, math.nan)
+    has_pi = has_pool and _finite(pi_lo) and _finite(pi_hi)
+    method = method_label or (f"Pooled ({_attr(pooled, 'method', 'random effects')})" if has_pool else "")
+    pool_row, pi_row = k + 0.6, k + 1.6
+    last_row = pi_row if has_pi else (pool_row if has_pool else k - 1)
+    y_domain = [-1.3, last_row + 0.8]
+    height = int(_ROW_PX * (y_domain[1] - y_domain[0]))
+
+    x_domain = _x_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
+    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True)
+    y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
+    y = alt.Y("row:Q", scale=y_scale, axis=None)
+    x_axis = alt.Axis(title="SMD (Hedges' g)", tickCount=6, grid=False, labelFlush=False)
+
+    kind_title = "Effect sizes"
+    legend = alt.Legend(symbolType="square", symbolSize=180, symbolStrokeWidth=2, orient="bottom", offset=34)
+    stroke = alt.Stroke("kind:N", title=kind_title, legend=legend,
+                        scale=alt.Scale(domain=_KIND_DOMAIN, range=[PALETTE["blue"], PALETTE["vermillion"]]))
+    fill = alt.Fill("kind:N", title=kind_title, legend=legend,
+                    scale=alt.Scale(domain=_KIND_DOMAIN, range=[PALETTE["blue"], "#FFFFFF"]))
+    dash = alt.StrokeDash("kind:N", title=kind_title, legend=legend,
+                          scale=alt.Scale(domain=_KIND_DOMAIN, range=[[1, 0], [4, 2]]))
+    tips = _tooltips(d, [
+        alt.Tooltip("yi:Q", title="SMD (g)", format=".2f"),
+        alt.Tooltip("ci_low:Q", title="95% CI low", format=".2f"),
+        alt.Tooltip("ci_high:Q", title="95% CI high", format=".2f"),
+        alt.Tooltip("weight:Q", title="Weight (%)", format=".1f"),
+    ])
+    base = alt.Chart(d)
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#444444", strokeWidth=1.2).encode(
+        x=alt.X("x:Q", scale=x_scale, axis=x_axis)
+    )
+    ci = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("ci_low:Q", scale=x_scale), x2=alt.X2("ci_high"), y=y, stroke=stroke, strokeDash=dash, tooltip=tips,
+    )
+    squares = base.mark_square(strokeWidth=2, opacity=1).encode(
+        x=alt.X("yi:Q", scale=x_scale),
+        y=y,
+        size=alt.Size("weight:Q", scale=alt.Scale(domain=[0, max(float(np.nanmax(d["weight"])) if k else 1.0, 1e-9)],
+                                                  range=[25, 420]), legend=None),
+        stroke=stroke,
+        fill=fill,
+        tooltip=tips,
+    )
+    layers: list[alt.Chart] = [zero, ci, squares]
+    texts = [
+        _cells([-1.0, -1.0], ["Trial", "Provenance"], 0, bold=True).assign(px=[_LABEL_PX, _PROV_PX]),
+        _cells([-1.0], ["SMD [95% CI]"], _CI_PX, bold=True),
+        _cells([-1.0], ["Weight"], _WEIGHT_PX, align="right", bold=True),
+        _cells(d["row"], d["label"], _LABEL_PX, colour=colours, limit=int(_PROV_PX - _LABEL_PX) - 8),
+        _cells(d["row"], studies["provenance"].astype(str) if "provenance" in studies.columns else [""] * k,
+               _PROV_PX, colour=colours),
+        _cells(d["row"], [_fmt_ci(a, b, c) for a, b, c in zip(d["yi"], d["ci_low"], d["ci_high"])], _CI_PX,
+               colour=colours),
+        _cells(d["row"], [f"{w:.1f}%" if _finite(w) else "" for w in d["weight"]], _WEIGHT_PX, align="right",
+               colour=colours),
+    ]
+    if has_pool:
+        dia = _diamond_frame([(pool_row, est, lo, hi)])
+        dia["label"] = method
+        dia["estimate"], dia["ci_low"], dia["ci_high"] = est, lo, hi
+        dia_tips = [
+            alt.Tooltip("label:N", title="Pooled"),
+            alt.Tooltip("estimate:Q", title="SMD (g)", format=".3f"),
+            alt.Tooltip("ci_low:Q", title="95% CI low", format=".3f"),
+            alt.Tooltip("ci_high:Q", title="95% CI high", format=".3f"),
+        ]
+        layers.append(
+            alt.Chart(dia).mark_area(color=PALETTE["black"], opacity=0.9, stroke="black", strokeWidth=1).encode(
+                x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"),
+                detail=alt.Detail("diamond", type="nominal"), tooltip=dia_tips,
+            )
+        )
+        layers.append(
+            alt.Chart(pd.DataFrame({"x": [est], "y": [-0.6], "y2": [pool_row]}))
+            .mark_rule(color=PALETTE["grey"], strokeDash=[3, 3])
+            .encode(x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"))
+        )
+        i2 = _attr(pooled, "i2")
+        k_text = f"k = {k}" + (f", I\u00b2 = {i2:.0f}%" if _finite(i2) else "")
+        texts += [
+            _cells([pool_row], [f"{method}  ({k_text})"], _LABEL_PX, bold=True, colour="#000000",
+                   limit=int(-_LABEL_PX) - 8),
+            _cells([pool_row], [_fmt_ci(est, lo, hi)], _CI_PX, bold=True, colour="#000000"),
+            _cells([pool_row], ["100%"], _WEIGHT_PX, align="right", bold=True, colour="#000000"),
+        ]
+        if has_pi:
+            pi = pd.DataFrame({"row": [pi_row], "pi_low": [pi_lo], "pi_high": [pi_hi],
+                               "label": ["95% prediction interval"]})
+            pi_tips = [alt.Tooltip("label:N", title="Interval"), alt.Tooltip("pi_low:Q", title="low", format=".2f"),
+                       alt.Tooltip("pi_high:Q", title="high", format=".2f")]
+            ends = pd.DataFrame({"row": [pi_row, pi_row], "x": [pi_lo, pi_hi]})
+            layers += [
+                alt.Chart(pi).mark_rule(color=PALETTE["purple"], strokeWidth=5).encode(
+                    x=alt.X("pi_low:Q", scale=x_scale), x2=alt.X2("pi_high"), y=y, tooltip=pi_tips),
+                alt.Chart(ends).mark_tick(color=PALETTE["purple"], thickness=2, size=14).encode(
+                    x=alt.X("x:Q", scale=x_scale), y=y),
+            ]
+            texts += [
+                _cells([pi_row], ["95% prediction interval"], _LABEL_PX, colour="#6B3A5B"),
+                _cells([pi_row], [f"[{_fmt(pi_lo)}, {_fmt(pi_hi)}]"], _CI_PX, colour="#6B3A5B"),
+            ]
+    texts.append(_favours_cells(x_domain, y_domain, height, favours))
+    layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
+    subtitle = (_pooled_subtitle(pooled, k) if has_pool
+                else "One trial: nothing to pool" if k == 1 else f"k = {k}, not pooled")
+    chart = _layer(layers, width=_PLOT_WIDTH, height=height,
+                   title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle))
+    return _configure(chart)
+
+
+def _pooled_subtitle(pooled: Any, k: int) -> str:
+    parts = [f"Pooled SMD {_fmt_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}", f"k = {k}"]
+    if _finite(_attr(pooled, "i2")):
+        parts.append(f"I\u00b2 = {_attr(pooled, 'i2'):.0f}%")
+    if _finite(_attr(pooled, "tau2")):
+        parts.append(f"\u03c4\u00b2 = {_attr(pooled, 'tau2'):.3f}")
+    if _finite(_attr(pooled, "pi_low")) and _finite(_attr(pooled, "pi_high")):
+        parts.append(f"95% PI [{_fmt(pooled.pi_low)}, {_fmt(pooled.pi_high)}]")
+    return "   \u00b7   ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# subgroup forest plot
+# --------------------------------------------------------------------------------------------------------------
+def subgroup_forest(
+    table: pd.DataFrame,
+    overall: Any,
+    *,
+    title: str = "Pooled SMD by subgroup",
+    favours: tuple[str, str] = ("control", "peer support"),
+    group_labels: dict[str, str] | None = None,
+) -> alt.LayerChart:
+    """Forest plot of per-subgroup pooled effects, one diamond per subgroup plus the overall one.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``peerstats.meta.SubgroupResult.table()``: one row per subgroup, drawn in frame order. Columns ``group``,
+        ``k``, ``estimate``, ``ci_low``, ``ci_high`` are required; ``i2``, ``pval``, ``tau2`` are shown in tooltips
+        when present. Rows with a non-finite ``estimate`` are listed as "not estimable".
+    overall : PoolResult or None
+        The pool over all studies of the selection (``estimate``, ``ci_low``, ``ci_high``, ``k``, ``i2``).
+    title : str
+        Chart title, e.g. "Personal recovery by organisational category".
+    favours : (str, str)
+        Left and right favours labels, as in :func:`forest`.
+    group_labels : dict, optional
+        Display names of the group codes (e.g. ``{"hospital_added": "Added to hospital care"}``).
+
+    Returns
+    -------
+    alt.LayerChart
+        Subgroup label with k | diamonds (a single-study subgroup is drawn as a square with its CI) |
+        "SMD [95% CI]" and I2, the overall diamond in black at the bottom.
+    """
+    _require(table, ["group", "k", "estimate", "ci_low", "ci_high"], "subgroup_forest")
+    names = group_labels or {}
+    t = table.reset_index(drop=True)
+    n = len(t)
+    has_overall = overall is not None and _finite(_attr(overall, "estimate"))
+    overall_row = n + 0.6
+    y_domain = [-1.3, (overall_row if has_overall else n - 1) + 0.8]
+    height = int(_ROW_PX * 1.25 * (y_domain[1] - y_domain[0]))
+    finite = t["estimate"].map(_finite).to_numpy(dtype=bool)
+    info = pd.DataFrame({
+        "row": np.arange(n, dtype=float),
+        "group": [names.get(str(g), str(g)) for g in t["group"]],
+        "k": t["k"].astype(int).to_numpy(),
+        "estimate": t["estimate"].astype(float).to_numpy(),
+        "ci_low": t["ci_low"].astype(float).to_numpy(),
+        "ci_high": t["ci_high"].astype(float).to_numpy(),
+    })
+    for col in ("i2", "pval", "tau2"):
+        if col in t.columns:
+            info[col] = t[col].astype(float).to_numpy()
+    ov = (_attr(overall, "estimate"), _attr(overall, "ci_low"), _attr(overall, "ci_high")) if has_overall else ()
+    x_domain = _x_domain(info.loc[finite, "ci_low"], info.loc[finite, "ci_high"], list(ov))
+    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True)
+    y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
+    x_axis = alt.Axis(title="SMD (Hedges' g)", tickCount=6, grid=False)
+    tips = [alt.Tooltip("group:N", title="Subgroup"), alt.Tooltip("k:Q", title="k"),
+            alt.Tooltip("estimate:Q", title="SMD (g)", format=".3f"),
+            alt.Tooltip("ci_low:Q", title="95% CI low", format=".3f"),
+            alt.Tooltip("ci_high:Q", title="95% CI high", format=".3f")]
+    tips += [alt.Tooltip(f"{c}:Q", title=tt, format=f) for c, tt, f in
+             (("i2", "I\u00b2 (%)", ".0f"), ("tau2", "\u03c4\u00b2", ".3f"), ("pval", "p", ".3g")) if c in info]
+
+    multi = info[finite & (info["k"].to_numpy() > 1)]
+    single = info[finite & (info["k"].to_numpy() <= 1)]
+    layers: list[alt.Chart] = [
+        alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#444444", strokeWidth=1.2).encode(
+            x=alt.X("x:Q", scale=x_scale, axis=x_axis))
+    ]
+    if len(multi):
+        dia = _diamond_frame([(r.row, r.estimate, r.ci_low, r.ci_high) for r in multi.itertuples()],
+                             half_height=0.34)
+        dia = dia.merge(multi.drop(columns=["row"]).assign(diamond=np.arange(len(multi))), on="diamond")
+        layers.append(alt.Chart(dia).mark_area(color=PALETTE["blue"], opacity=0.9, stroke="#00467A",
+                                               strokeWidth=1).encode(
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"),
+            detail=alt.Detail("diamond", type="nominal"), tooltip=tips))
+    if len(single):
+        sb = alt.Chart(single)
+        layers += [
+            sb.mark_rule(color=PALETTE["blue"], strokeWidth=2).encode(
+                x=alt.X("ci_low:Q", scale=x_scale), x2=alt.X2("ci_high"), y=alt.Y("row:Q", scale=y_scale, axis=None),
+                tooltip=tips),
+            sb.mark_square(color=PALETTE["blue"], size=140, opacity=1).encode(
+                x=alt.X("estimate:Q", scale=x_scale), y=alt.Y("row:Q", scale=y_scale, axis=None), tooltip=tips),
+        ]
+    ci_px, i2_px = _PLOT_WIDTH + 12.0, _PLOT_WIDTH + 205.0
+    i2_values = info["i2"] if "i2" in info else pd.Series([math.nan] * n)
+    texts = [
+        _cells([-1.0], ["Subgroup"], -290, bold=True),
+        _cells([-1.0], ["SMD [95% CI]"], ci_px, bold=True),
+        _cells([-1.0], ["I\u00b2"], i2_px, align="right", bold=True),
+        _cells(info["row"], [f"{g}  (k = {kk})" for g, kk in zip(info["group"], info["k"])], -290, limit=280),
+        _cells(info["row"], [_fmt_ci(e, lo, hi) if ok else "not estimable"
+                             for e, lo, hi, ok in zip(info["estimate"], info["ci_low"], info["ci_high"], finite)],
+               ci_px),
+        _cells(info["row"], [f"{v:.0f}%" if _finite(v) else "-" for v in i2_values], i2_px, align="right"),
+    ]
+    if has_overall:
+        ov_est, ov_lo, ov_hi = ov
+        odia = _diamond_frame([(overall_row, ov_est, ov_lo, ov_hi)], half_height=0.38)
+        odia["estimate"], odia["ci_low"], odia["ci_high"], odia["group"] = ov_est, ov_lo, ov_hi, "Overall"
+        layers.append(alt.Chart(odia).mark_area(color=PALETTE["black"], opacity=0.9, stroke="black",
+                                                strokeWidth=1).encode(
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"),
+            tooltip=[alt.Tooltip("group:N", title="Subgroup"),
+                     alt.Tooltip("estimate:Q", title="SMD (g)", format=".3f"),
+                     alt.Tooltip("ci_low:Q", title="95% CI low", format=".3f"),
+                     alt.Tooltip("ci_high:Q", title="95% CI high", format=".3f")]))
+        layers.append(alt.Chart(pd.DataFrame({"x": [ov_est], "y": [-0.6], "y2": [overall_row]})).mark_rule(
+            color=PALETTE["grey"], strokeDash=[3, 3]).encode(
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2")))
+        i2o = _attr(overall, "i2")
+        texts += [
+            _cells([overall_row], [f"Overall  (k = {_attr(overall, 'k', '?')})"], -290, bold=True, colour="#000000"),
+            _cells([overall_row], [_fmt_ci(ov_est, ov_lo, ov_hi)], ci_px, bold=True, colour="#000000"),
+            _cells([overall_row], [f"{i2o:.0f}%" if _finite(i2o) else "-"], i2_px, align="right", bold=True,
+                   colour="#000000"),
+        ]
+    texts.append(_favours_cells(x_domain, y_domain, height, favours))
+    layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
+    chart = _layer(layers, width=_PLOT_WIDTH, height=height, title=title)
+    return _configure(chart)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# funnel plot
+# --------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""The funnel plot with its pseudo-confidence contour and trim-and-fill's imputed studies.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .base import (
+    _TOOLTIP_COLUMNS,
+    FONT_SIZE,
+    PALETTE,
+    RECONSTRUCTED_LABEL,
+    TRIAL_DATA_LABEL,
+    _configure,
+    _finite,
+    _kind,
+    _layer,
+    _require,
+    _tooltips,
+    _x_domain,
+)
+
+__all__ = ['funnel']
+
+
+def funnel(
+    studies: pd.DataFrame,
+    estimate: float,
+    limits: pd.DataFrame,
+    filled: pd.DataFrame | None = None,
+    *,
+    adjusted_estimate: float | None = None,
+    title: str = "Funnel plot",
+) -> alt.LayerChart:
+    """Funnel plot: effect size against standard error (0 at the top) with pseudo-95% confidence limits.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        Observed studies. Columns ``yi`` and ``vi`` (required), ``label`` and ``provenance`` (optional;
+        reconstructed rows drawn in vermillion with a different symbol), tooltip columns as in :func:`forest`.
+    estimate : float
+        The pooled estimate the funnel is centred on (a vertical line).
+    limits : DataFrame
+        ``peerstats.meta.funnel_limits(estimate, se_max)``: columns ``se``, ``ci_low``, ``ci_high``.
+    filled : DataFrame, optional
+        ``TrimFillResult.filled``: columns ``yi``, ``vi`` of the studies imputed by trim-and-fill; drawn as hollow
+        grey circles labelled "imputed (trim-and-fill)".
+    adjusted_estimate : float, optional
+        The trim-and-fill estimate, drawn as a dashed vertical line.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    alt.LayerChart
+    """
+    _require(studies, ["yi", "vi"], "funnel")
+    _require(limits, ["se", "ci_low", "ci_high"], "funnel limits")
+    obs = studies.copy()
+    obs["se"] = np.sqrt(obs["vi"].astype(float))
+    obs["kind"] = _kind(obs["provenance"] if "provenance" in obs.columns else None, len(obs))
+    if "label" not in obs.columns:
+        obs["label"] = [f"study {i + 1}" for i in range(len(obs))]
+    imputed_label = "imputed (trim-and-fill)"
+    pts = obs[["label", "yi", "se", "kind"] + [c for c, _ in _TOOLTIP_COLUMNS if c in obs and c != "label"]]
+    if filled is not None and len(filled):
+        f = pd.DataFrame({"yi": filled["yi"].astype(float).to_numpy(),
+                          "se": np.sqrt(filled["vi"].astype(float).to_numpy())})
+        f["label"] = [f"imputed study {i + 1}" for i in range(len(f))]
+        f["kind"] = imputed_label
+        pts = pd.concat([pts, f], ignore_index=True)
+    se_max = float(max(np.nanmax(limits["se"]), np.nanmax(pts["se"]) if len(pts) else 0.0))
+    y_scale = alt.Scale(domain=[0, se_max * 1.04], reverse=True, nice=False, zero=True)
+    x_domain = _x_domain(pts["yi"], limits["ci_low"], limits["ci_high"], [estimate], pad=0.04)
+    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False)
+    lim = pd.concat([
+        pd.DataFrame({"x": limits["ci_low"].astype(float), "se": limits["se"].astype(float), "side": "lower"}),
+        pd.DataFrame({"x": limits["ci_high"].astype(float), "se": limits["se"].astype(float), "side": "upper"}),
+    ], ignore_index=True)
+    kinds = [TRIAL_DATA_LABEL, RECONSTRUCTED_LABEL, imputed_label]
+    colours = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["grey"]]
+    shape = alt.Shape("kind:N", title="Study",
+                      scale=alt.Scale(domain=kinds, range=["circle", "diamond", "circle"]))
+    stroke = alt.Stroke("kind:N", title="Study", scale=alt.Scale(domain=kinds, range=colours))
+    fill = alt.Fill("kind:N", title="Study", scale=alt.Scale(domain=kinds, range=[colours[0], "#FFFFFF", "#FFFFFF"]))
+    x_axis = alt.Axis(title="SMD (Hedges' g)", grid=False, tickCount=6)
+    y_axis = alt.Axis(title="Standard error", grid=True, gridColor="#EEEEEE", tickCount=5)
+    layers: list[alt.Chart] = [
+        alt.Chart(lim).mark_line(color=PALETTE["grey"], strokeDash=[6, 4], strokeWidth=1.5).encode(
+            x=alt.X("x:Q", scale=x_scale, axis=x_axis), y=alt.Y("se:Q", scale=y_scale, axis=y_axis),
+            detail=alt.Detail("side", type="nominal"), order=alt.Order("se", type="quantitative")),
+        alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
+            x=alt.X("x:Q", scale=x_scale)),
+        alt.Chart(pd.DataFrame({"x": [float(estimate)], "what": ["pooled estimate"]})).mark_rule(
+            color=PALETTE["black"], strokeWidth=1.5).encode(
+            x=alt.X("x:Q", scale=x_scale), tooltip=[alt.Tooltip("what:N", title=" "),
+                                                   alt.Tooltip("x:Q", title="SMD", format=".3f")]),
+    ]
+    if adjusted_estimate is not None and _finite(adjusted_estimate):
+        layers.append(alt.Chart(pd.DataFrame({"x": [float(adjusted_estimate)], "what": ["trim-and-fill estimate"]}))
+                      .mark_rule(color=PALETTE["grey"], strokeDash=[4, 3], strokeWidth=1.5)
+                      .encode(x=alt.X("x:Q", scale=x_scale),
+                              tooltip=[alt.Tooltip("what:N", title=" "),
+                                       alt.Tooltip("x:Q", title="SMD", format=".3f")]))
+    tips = _tooltips(pts, [alt.Tooltip("yi:Q", title="SMD (g)", format=".2f"),
+                           alt.Tooltip("se:Q", title="SE", format=".3f"), alt.Tooltip("kind:N", title="Kind")])
+    layers.append(alt.Chart(pts).mark_point(size=110, strokeWidth=2, opacity=1).encode(
+        x=alt.X("yi:Q", scale=x_scale), y=alt.Y("se:Q", scale=y_scale), shape=shape, stroke=stroke, fill=fill,
+        tooltip=tips))
+    label = pd.DataFrame({"x": [float(limits["ci_high"].iloc[-1])], "se": [float(limits["se"].iloc[-1])],
+                          "text": ["pseudo 95% limits"]})
+    layers.append(alt.Chart(label).mark_text(align="left", dx=4, dy=-6, fontSize=FONT_SIZE - 1,
+                                             color=PALETTE["grey"]).encode(
+        x=alt.X("x:Q", scale=x_scale), y=alt.Y("se:Q", scale=y_scale), text=alt.Text("text", type="nominal")))
+    chart = _layer(layers, width=520, height=380, title=title)
+    return _configure(chart)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# leave-one-out and cumulative
+# --------------------------------------------------------------------------------------------------------------
