@@ -48,6 +48,7 @@ import pandas as pd
 from peerstats import effects as fx
 from peerstats.data import OUTCOMES, Evidence, Problem
 from peerstats.readers import Table, parse_number, read_table
+from peerstats.rma import VI_SPREAD
 from peerstats.vocabulary import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, QUALITY, ROB_DOMAINS, ROB_LEVELS
 
 __all__ = ["ImportResult", "import_studies", "guess_mapping", "ROLES", "VI_MIN", "VI_MAX", "G_WARN",
@@ -107,9 +108,12 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "source_url": ("sourceurl", "url", "link", "source"),
 }
 
-#: Smallest and largest sampling variance accepted: beyond them 1/vi and its sums lose precision or overflow.
-VI_MIN = 1e-12
-VI_MAX = 1e6
+#: Smallest and largest sampling variance accepted per row (an SMD's vi is about 4 / N: 1e-8 is a trial of 400
+#: million people). The engine refuses vi outside ``peerstats.rma.VI_RANGE`` and variances more than
+#: ``VI_SPREAD`` apart in one analysis (their weights overflow or swamp each other); a file whose rows span more
+#: than that gets a warning.
+VI_MIN = 1e-8
+VI_MAX = 1e4
 #: Standardised effects larger than this in absolute value get a warning ("implausible"), not an error.
 G_WARN = 5.0
 #: Distinct values up to which a column is a categorical moderator (numeric columns: up to _NUMERIC_CATEGORICAL).
@@ -424,6 +428,12 @@ def _build(table: Table, file: str, used: dict, problems: list, base: dict) -> I
         problems.append(Problem(file, int(i) + 1, None, f"the effect {yi[i]!r} with variance {vi[i]!r} cannot be "
                                                         "pooled"))
         good[i] = False
+    if good.any():
+        lo, hi = int(np.flatnonzero(good)[np.argmin(vi[good])]), int(np.flatnonzero(good)[np.argmax(vi[good])])
+        if vi[hi] > VI_SPREAD * vi[lo]:
+            problems.append(Problem(file, None, "vi", f"the variances span more than {math.log10(VI_SPREAD):.0f} "
+                                    f"orders of magnitude (row {lo + 1}: {vi[lo]:.3g}, row {hi + 1}: {vi[hi]:.3g}): "
+                                    "an analysis that includes both cannot be pooled", "warning"))
     return _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, more, good, problems, base)
 
 

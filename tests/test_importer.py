@@ -223,6 +223,7 @@ ARM = {"m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20}
     ({"study": "X", "yi": 0.2, "vi": -0.1}, (2, "vi", "error"), "must be > 0"),
     ({"study": "X", "yi": 0.2, "vi": 1e-308}, (2, "vi", "error"), "pooling would overflow"),
     ({"study": "X", "yi": 0.2, "vi": 1e300}, (2, "vi", "error"), "too large"),
+    ({"study": "X", "yi": 0.2, "vi": 1e-9}, (2, "vi", "error"), "pooling would overflow"),
     ({"study": "X", "yi": 0.2, "sei": 1e-160}, (2, "sei", "error"), "pooling would overflow"),
     ({"study": "X", "yi": 0.2}, (2, None, "error"), "without its variance"),
     ({"study": "", "yi": 0.2, "vi": 0.1}, (2, "study", "error"), "empty study name"),
@@ -232,7 +233,7 @@ ARM = {"m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20}
     ({"study": "X", "f": 4.0, "sign": "up", "n1i": 20, "n2i": 20}, (2, "sign", "error"), "not +1 or -1"),
     ({"study": "X", "yi": 0.2, "vi": 0.1, "year": "20x1"}, (2, "year", "warning"), "not a year"),
 ], ids=["negative-sd", "n-below-2", "fractional-n", "missing-arm-value", "infinite-yi", "text-yi", "huge-g",
-        "zero-vi", "negative-vi", "vi-1e-308", "vi-1e300", "tiny-sei", "yi-without-variance", "empty-study",
+        "zero-vi", "negative-vi", "vi-1e-308", "vi-1e300", "vi-1e-9", "tiny-sei", "yi-without-variance", "empty-study",
         "javascript-url", "inverted-ci", "bad-f-sign", "bad-year"])
 def test_bad_rows_get_words_and_the_good_rows_survive(row, where, words):
     good = {"study": "Good", "yi": 0.1, "vi": 0.05}
@@ -243,6 +244,13 @@ def test_bad_rows_get_words_and_the_good_rows_survive(row, where, words):
     kept = len(res.evidence.effects)
     assert kept == (2 if where[2] == "warning" else 1)
     assert all(p.file == "bad.csv" for p in res.problems)
+
+
+def test_variances_too_far_apart_for_one_analysis_are_a_warning():
+    res = import_studies(_csv([{"study": "A", "yi": 0.1, "vi": 2e-8}, {"study": "B", "yi": 0.2, "vi": 5.0}]), "s.csv")
+    assert [(p.row, p.column, p.severity) for p in res.problems] == [(None, "vi", "warning")]
+    assert "row 1: 2e-08, row 2: 5" in res.problems[0].message
+    assert len(res.evidence.effects) == 2
 
 
 def test_duplicate_study_and_outcome_is_kept_but_pooled_once():
