@@ -188,13 +188,14 @@ def _imprecision(ci_low: float, ci_high: float, n: float, mid: float, ois: float
 
 
 def _publication_bias(rows: pd.DataFrame, min_k: int = 10) -> Domain:
-    real = rows[rows["provenance"].astype(str) != "reconstructed"] if "provenance" in rows else rows
-    k_real = len(real)
+    keep = (rows["provenance"].astype(str) != "reconstructed").to_numpy() if "provenance" in rows else \
+        np.ones(len(rows), dtype=bool)
+    k_real = int(keep.sum())
     if k_real < min_k:
         return Domain("publication_bias", 0, f"Not assessable: {k_real} trial{'s' if k_real != 1 else ''} with "
                                              f"reported or derived data (a small-study test needs at least {min_k}; "
                                              "reconstructed rows carry no small-study information).")
-    eg = egger_test(real["yi"].to_numpy(float), real["vi"].to_numpy(float))
+    eg = egger_test(rows["yi"].to_numpy(float)[keep], rows["vi"].to_numpy(float)[keep])
     if math.isfinite(eg.pval) and eg.pval < 0.10:
         return Domain("publication_bias", 1, f"Serious: Egger's test on the {k_real} real rows, p = {eg.pval:.3f} "
                                              "(funnel asymmetry).")
