@@ -32,6 +32,7 @@ FILES = {
     "reproduce": ("pages/reproduce.py", ":material/fact_check:"),
     "data": ("pages/data.py", ":material/table:"),
     "about": ("pages/about.py", ":material/info:"),
+    "summary": ("pages/summary.py", ":material/summarize:"),
 }
 
 

@@ -42,6 +42,7 @@ PAGES: dict[str, str] = {
     "reproduce": "Reproduce the paper",
     "data": "Data",
     "about": "About",
+    "summary": "Summary of findings",
 }
 METHODS: dict[str, str] = {
     "DL": "DerSimonian-Laird (the paper)",

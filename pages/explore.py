@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import charts, export
+from dashboard import charts, decision, export
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard.context import current
@@ -23,6 +23,8 @@ st.caption(f"{source}. Change the outcome and filters in the sidebar; every numb
            "once.")
 
 ui.headline(ctx)
+with ui.guard("the 'what it means' card"):
+    decision.what_it_means(ctx)
 report: list = []
 
 with ui.guard("the forest plot"):
