@@ -229,8 +229,29 @@ def report_button(ctx, title: str, sections: list, *, key: str, headline_text: s
         f"Model: {method_in_words(ctx.view.method, ctx.view.test)}. Data: "
         f"{'your upload' if ctx.source == 'upload' else 'the bundled evidence base'}.",
     ])
-    export.report_download(title, [view, *sections], key=key, url=view_url(ctx.view), headline=sentence,
-                           name=f"peerstats_{ctx.view.page}_{ctx.view.outcome}")
+    url = view_url(ctx.view)
+    name = f"peerstats_{ctx.view.page}_{ctx.view.outcome}"
+    export.report_download(title, [view, *sections], key=key, url=url, headline=sentence, name=name,
+                           report_id=view_report_id(ctx))
+    if sel.k:  # the pooled model of this view, reproducible outside the app
+        from dashboard.downloads import download_scripts
+
+        level = ctx.pooled.level if ctx.pooled is not None else 0.95
+        download_scripts(sel.effects["label"], sel.yi, sel.vi, key=f"{key}_scripts", method=ctx.view.method,
+                         test=ctx.view.test, level=level, name=name, title=f"{title} ({sel.k} rows)", url=url)
+
+
+def view_report_id(ctx) -> str:
+    """The report ID of the current view: :func:`peerstats.reproducible.report_id` of the pooled rows (effect id,
+    provenance, yi, vi), the data source, and the view's query parameters."""
+    from dashboard.state import encode
+    from peerstats.reproducible import report_id
+
+    eff = ctx.selection.effects
+    rows = [[str(e), str(p), float(y), float(v)] for e, p, y, v in zip(
+        eff.get("effect_id", eff.index).tolist(), eff.get("provenance", [""] * len(eff)).tolist(),
+        ctx.selection.yi, ctx.selection.vi)]
+    return report_id({"source": ctx.source, "rows": rows}, {"page": ctx.view.page, **encode(ctx.view)})
 
 
 def _remember(key: str) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "frame_csv",
     "html_report",
     "PROVENANCE_STATEMENT",
+    "package_versions",
     "chart_downloads",
     "csv_download",
     "report_download",
@@ -239,6 +240,24 @@ def _chart_html(chart: Any, fmt: str, alt_text: str) -> str:
     return f'<figure><img src="{uri}" alt="{html.escape(alt_text, quote=True)}"></figure>'
 
 
+VERSIONED_PACKAGES = ("numpy", "scipy", "pandas", "streamlit", "altair", "vl-convert-python")
+
+
+def package_versions() -> dict[str, str]:
+    """Python and the installed versions of the packages the numbers and charts depend on ("not installed" if
+    absent), in a fixed order: what a report was computed with."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
 def _safe_url(url: str) -> str | None:
     """The URL if it is http(s) (no ``javascript:`` or ``data:`` links), else None."""
     parts = urlsplit(url.strip())
@@ -268,6 +287,8 @@ def html_report(
     provenance: str | None = PROVENANCE_STATEMENT,
     generated: _dt.datetime | None = None,
     headline: str | Sequence[str] = (),
+    report_id: str | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> str:
     """A self-contained HTML page of the current view.
 
@@ -285,6 +306,11 @@ def html_report(
         Timestamp shown in the page; default now (UTC).
     headline : str or sequence of str
         Paragraphs shown under the title (the plain-language headline).
+    report_id : str, optional
+        The fingerprint of the data and the view (:func:`peerstats.reproducible.report_id`), shown under the title
+        and in the footer: two reports with the same ID show the same numbers.
+    versions : mapping, optional
+        Package name -> version shown in the footer; default :func:`package_versions`.
 
     Returns
     -------
@@ -306,6 +332,8 @@ def html_report(
         shown = html.escape(url)
         link = f'<a href="{html.escape(safe, quote=True)}">{shown}</a>' if safe else f"<code>{shown}</code>"
         parts.append(f'<p class="meta">This view: {link}</p>')
+    if report_id:
+        parts.append(f'<p class="meta">Report ID <code>{html.escape(report_id)}</code></p>')
     parts.append("</header>")
     parts.append(_paragraphs(headline))
     for raw in sections:
@@ -319,7 +347,11 @@ def html_report(
         parts.append("</section>")
     if provenance:
         parts.append(f'<div class="provenance"><strong>Provenance.</strong> {html.escape(provenance)}</div>')
-    parts.append(f"<footer>Generated {html.escape(when)}.</footer></body></html>")
+    stack = ", ".join(f"{name} {ver}" for name, ver in (versions if versions is not None
+                                                         else package_versions()).items())
+    rid = f" Report ID {html.escape(report_id)}." if report_id else ""
+    parts.append(f"<footer>Generated {html.escape(when)}.{rid} Software: {html.escape(stack)}.</footer>"
+                 "</body></html>")
     return "\n".join(p for p in parts if p)
 
 
