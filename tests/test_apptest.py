@@ -430,3 +430,19 @@ def test_risk_of_bias_page_shows_where_the_reviews_disagree(evidence):
     t = evidence.trials[evidence.trials.rob2_overall.fillna("") != ""]
     differ = int(((t.quality == "poor") != (t.rob2_overall == "high")).sum())
     assert any(f"The reviews disagree on **{differ}** of {len(t)}" in s for s in markdown_texts(at))
+
+
+@pytest.mark.parametrize("page", ["about", "data"])
+def test_smit_and_metapsy_are_credited(page):
+    at = run_app({"page": page})
+    assert_clean(at)
+    words = " ".join(markdown_texts(at) + [c.value for c in at.caption])
+    assert "Smit" in words and "2022" in words and "Metapsy" in words
+
+
+def test_data_page_lists_the_rows_not_pooled(evidence):
+    at = run_app({"page": "data", "outcome": "overall_symptoms"})
+    assert_clean(at)
+    e = evidence.effects
+    n_other = int(((e.outcome == "overall_symptoms") & ~e.primary).sum())  # all trials pass the default filters
+    assert any("not pooled**" in s and f"({n_other})" in s for s in markdown_texts(at))
