@@ -75,6 +75,10 @@ def filters_in_words(ctx) -> str:
     if f.excluded_trials:
         n = len(f.excluded_trials)
         parts.append(f"excluded: {n} trial{'s' if n != 1 else ''}")
+    if getattr(f, "exclude_high_risk", False):
+        parts.append("no trials at high risk by either review")
+    if getattr(f, "exclude_doubtful", False):
+        parts.append("no doubtful rows")
     return " · ".join(parts) if parts else "all trials"
 
 

@@ -111,6 +111,12 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
                 help="Pool only reported and derived rows, leaving out rows reconstructed to match the paper (the "
                      "same as choosing reported and derived under Data provenance).")
 
+    sb.checkbox("Exclude doubtful rows", key=S.FLAG_KEYS["exclude_doubtful"],
+                help="Leave out effect rows whose typed numbers look wrong (the 'doubt' column of the data: e.g. SDs "
+                     "that look like standard errors, an unidentified comparator, a g without its inputs).")
+    sb.checkbox("Exclude trials at high risk by either review", key=S.FLAG_KEYS["exclude_high_risk"],
+                help="Leave out trials rated poor quality (AHRQ) by Egmose et al. or at high overall risk (RoB 2) by "
+                     "Smit et al. 2022. A trial not rated by a review is not high risk by it.")
     with sb.expander("Trial filters", expanded=False):
         _multi("Organisational category", S.FILTER_KEYS["categories"], CATEGORIES)
         _multi("Quality (AHRQ)", S.FILTER_KEYS["quality"], QUALITY)

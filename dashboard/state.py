@@ -65,6 +65,10 @@ _LIST_PARAMS: dict[str, tuple[str, Mapping[str, str] | None]] = {
 }
 
 
+# query key -> boolean Filters field ("1" when on; evidence base v2, issue 8)
+_FLAG_PARAMS: dict[str, str] = {"nohighrisk": "exclude_high_risk", "nodoubt": "exclude_doubtful"}
+
+
 @dataclass(frozen=True)
 class ViewState:
     """Everything a link reproduces. Defaults = the paper's main analysis of personal recovery on the home page."""
@@ -127,6 +131,9 @@ def encode(view: ViewState) -> dict[str, str]:
     for domain, levels in f.rob:
         if levels:
             out[domain] = ",".join(levels)
+    for key, attr in _FLAG_PARAMS.items():
+        if getattr(f, attr):
+            out[key] = "1"
     return out
 
 
@@ -172,6 +179,8 @@ def decode(params: Mapping[str, object], outcomes: Iterable[str] | None = None,
         levels = _canonical(_split(params.get(domain)), ROB_LEVELS)
         if levels:
             rob.append((domain, levels))
+    for key, attr in _FLAG_PARAMS.items():
+        kwargs[attr] = one(key) in ("1", "true", "yes")
     return ViewState(page=page, filters=Filters(**kwargs, rob=tuple(rob)), outcome=outcome, method=method, test=test,
                      moderator=moderator)
 
@@ -197,6 +206,8 @@ MODERATOR_KEY = "v_moderator"
 MODERATOR_MEMORY = "_moderator"   # the moderator of the view, kept outside the page widget (see remember_moderator)
 EXCLUDE_POOR_KEY = "f_exclude_poor"
 REAL_ONLY_KEY = "f_real_only"
+#: Widget keys of the boolean filters (checkboxes).
+FLAG_KEYS: dict[str, str] = {"exclude_high_risk": "f_exclude_high_risk", "exclude_doubtful": "f_exclude_doubtful"}
 _VOCAB_OF: dict[str, Mapping[str, str] | None] = {
     "categories": CATEGORIES, "quality": QUALITY, "control": CONTROLS, "leadership": LEADERSHIP,
     "formats": FORMATS, "provenance": PROVENANCE, "excluded_trials": None,
@@ -223,6 +234,8 @@ def to_widgets(view: ViewState) -> dict[str, object]:
         out[key] = list(f.rob_levels(domain))
     out[EXCLUDE_POOR_KEY] = excludes_poor(f.quality)
     out[REAL_ONLY_KEY] = real_rows_only(f.provenance)
+    for attr, key in FLAG_KEYS.items():
+        out[key] = bool(getattr(f, attr))
     out[OUTCOME_KEY] = view.outcome
     out[METHOD_KEY] = view.method
     out[KNHA_KEY] = view.test == "knha"
@@ -239,6 +252,8 @@ def from_widgets(values: Mapping[str, object], page: str, moderator: str = DEFAU
         levels = _canonical([str(v) for v in (values.get(key) or [])], ROB_LEVELS)
         if levels:
             rob.append((domain, levels))
+    for attr, key in FLAG_KEYS.items():
+        kwargs[attr] = bool(values.get(key))
     method = values.get(METHOD_KEY) or DEFAULT.method
     return ViewState(
         page=page,

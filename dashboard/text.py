@@ -128,12 +128,15 @@ def count(n: int, unit: str) -> str:
 
 
 def provenance_mix(counts: dict, unit: str = "trial") -> str:
-    """"10 trials: 3 reported, 1 derived, 6 reconstructed" (zeros left out; "0 trials" when empty)."""
+    """"10 trials: 3 reported, 1 derived, 6 reconstructed (1 of them doubtful)" (zeros left out; "0 trials" when
+    empty; the doubtful count, rows with a ``doubt``, only when there are any)."""
     order = ("reported", "derived", "reconstructed")
     total = sum(int(counts.get(p, 0)) for p in order)
     head = count(total, unit)
     parts = [f"{int(counts[p])} {p}" for p in order if int(counts.get(p, 0))]
-    return f"{head}: {', '.join(parts)}" if parts else head
+    doubtful = int(counts.get("doubtful", 0))
+    tail = f" ({doubtful} of them doubtful)" if doubtful else ""
+    return f"{head}: {', '.join(parts)}{tail}" if parts else head
 
 
 def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict) -> str:

@@ -163,3 +163,31 @@ def test_verify_script_catches_a_changed_value(tmp_path):
     bad.write_text("\n".join(full) + "\n", encoding="utf-8")
     out = subprocess.run([sys.executable, str(VERIFY), str(bad)], capture_output=True, text=True)
     assert out.returncode == 1 and "line 61: values differ" in out.stdout
+
+
+def test_rob2_judgements_equal_the_excerpt():
+    # Independent reading: per trial, the most severe judgement per domain over its lines (the overall judgement is
+    # the same on every line); 18 trials carry them, the other 31 are empty.
+    t = load_evidence().trials.set_index("trial_id")
+    level = {"Low risk": "low", "Some concerns": "some_concerns", "High risk": "high"}
+    order = ["low", "some_concerns", "high"]
+    e = load_evidence().effects
+    by_trial = {}
+    for _, r in e[e.source_url.fillna("").str.contains("data-peer-support-interventions")].iterrows():
+        repo, line, _ = _key(r.source_url)
+        by_trial.setdefault(r.trial_id, []).append(EX[(repo, line)])
+    assert len(by_trial) == 18
+    cols = ["rob2_d1_randomisation", "rob2_d2_deviations", "rob2_d3_missing_data", "rob2_d4_measurement",
+            "rob2_d5_selection", "rob2_overall"]
+    src = ["RoB_D1", "RoB_D2", "RoB_D3", "RoB_D4", "RoB_D5", "overall_RoB"]
+    for tid, recs in by_trial.items():
+        assert len({rec["overall_RoB"] for rec in recs}) == 1
+        for c, s in zip(cols, src):
+            assert t.loc[tid, c] == max((level[rec[s]] for rec in recs), key=order.index), (tid, c)
+        assert "github.com/metapsy-project/data-peer-support-interventions" in t.loc[tid, "rob2_source_url"]
+    others = t.drop(index=list(by_trial))
+    assert (others[cols].fillna("") == "").all().all()
+    # Examples read by eye from data.csv: Johnson 2018 D4 differs by outcome (low on BPRS line 30, some concerns on
+    # lines 31-32) -> some_concerns; Castelein 2008 overall "Some concerns".
+    assert t.loc["johnson2018", "rob2_d4_measurement"] == "some_concerns"
+    assert t.loc["castelein2008", "rob2_overall"] == "some_concerns"

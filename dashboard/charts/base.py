@@ -55,6 +55,7 @@ _TOOLTIP_COLUMNS = [  # (column, title) shown when present in a study frame
     ("n", "N"),
     ("provenance", "Provenance"),
     ("instrument", "Instrument"),
+    ("doubt", "Doubt"),
 ]
 
 

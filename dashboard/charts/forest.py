@@ -61,6 +61,7 @@ def forest(
         - ``vi`` (float, required unless ``ci_low``/``ci_high`` given): sampling variance of ``yi``.
         - ``ci_low``, ``ci_high`` (optional): the study's CI; default ``yi -/+ z_{0.975} sqrt(vi)``.
         - ``weight`` (optional, percent): default ``pooled.weights`` in frame order, else equal sizes.
+        - ``doubt`` (optional): text; a row with one gets "⚠ doubt" after its provenance and the text in its tooltip.
         - ``provenance`` (optional): reported / derived / reconstructed. Reconstructed rows are drawn hollow,
           in vermillion with a dashed CI, labelled "reconstructed (not trial data)" in the legend and the table.
         - tooltip columns when present: ``category``, ``quality``, ``control``, ``leadership``, ``format``,
@@ -165,8 +166,7 @@ def forest(
         _cells([-1.0], ["SMD [95% CI]"], _CI_PX, bold=True),
         _cells([-1.0], ["Weight"], _WEIGHT_PX, align="right", bold=True),
         _cells(d["row"], d["label"], _LABEL_PX, colour=colours, limit=int(_PROV_PX - _LABEL_PX) - 8),
-        _cells(d["row"], studies["provenance"].astype(str) if "provenance" in studies.columns else [""] * k,
-               _PROV_PX, colour=colours),
+        _cells(d["row"], _provenance_text(studies, k), _PROV_PX, colour=colours),
         _cells(d["row"], [_fmt_ci(a, b, c) for a, b, c in zip(d["yi"], d["ci_low"], d["ci_high"])], _CI_PX,
                colour=colours),
         _cells(d["row"], [f"{w:.1f}%" if _finite(w) else "" for w in d["weight"]], _WEIGHT_PX, align="right",
@@ -224,6 +224,15 @@ def forest(
     chart = _layer(layers, width=_PLOT_WIDTH, height=height,
                    title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle))
     return _configure(chart)
+
+
+def _provenance_text(studies: pd.DataFrame, k: int) -> list[str]:
+    """The provenance cell of each row, with "⚠ doubt" added where the row has a ``doubt`` (see the codebook)."""
+    prov = studies["provenance"].astype(str).tolist() if "provenance" in studies.columns else [""] * k
+    if "doubt" not in studies.columns:
+        return prov
+    doubt = studies["doubt"].fillna("").astype(str).str.strip().ne("").tolist()
+    return [f"{p} ⚠ doubt" if dbt else p for p, dbt in zip(prov, doubt)]
 
 
 def _pooled_subtitle(pooled: Any, k: int) -> str:
