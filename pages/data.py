@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import text
-from dashboard import loader
+from dashboard import byor_ui, loader
 from dashboard.context import current
 from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED, read_upload
 from peerstats.select import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_LEVELS
@@ -24,8 +24,12 @@ st.markdown(f"Rows behind the current view of **{text.lower_first(ctx.outcome_la
             "formula) or *reconstructed* (imputed by the documented procedure; **not trial data**).")
 
 link = st.column_config.LinkColumn
-tab_eff, tab_trials, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
-                                           "Upload your own data"])
+tab_eff, tab_trials, tab_byor, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
+                                                     "Your own studies", "Upload in the bundled schema"])
+
+with tab_byor:
+    with ui.guard("the import of your studies"):
+        byor_ui.render()
 
 with tab_eff:
     if sel.k == 0:

@@ -14,6 +14,10 @@ ctx = current()
 sel = ctx.selection
 
 st.title("Risk of bias")
+if not all(d in ctx.evidence.trials for d in ROB_DOMAINS) or "quality" not in ctx.evidence.trials:
+    st.info("These data have no risk-of-bias columns (the seven `rob_*` domains and `quality` of the codebook), so "
+            "there is nothing to show here. Columns of your own about bias are filters and subgroups like any other.")
+    st.stop()
 scope = st.radio("Trials shown", ["filters", "analysis"], **ui.kept("rob_scope", "filters", ("filters", "analysis")),
                  horizontal=True,
                  format_func=lambda s: ("All trials passing the filters" if s == "filters"

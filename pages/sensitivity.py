@@ -24,7 +24,10 @@ report: list = []
 
 # --- 1. exclude poor-quality trials ---------------------------------------------------------------------------------
 st.subheader("Without poor-quality trials")
-compare = st.toggle("Compare with poor-quality trials excluded", **ui.kept("sens_compare_poor", True),
+has_quality = "quality" in ctx.evidence.trials and ctx.evidence.trials["quality"].isin(["good", "fair", "poor"]).any()
+if not has_quality:
+    st.info("These data have no AHRQ quality column (good / fair / poor), so there is no poor-quality comparison.")
+compare = has_quality and st.toggle("Compare with poor-quality trials excluded", **ui.kept("sens_compare_poor", True),
                     help="Before: the current filters. After: the same filters without AHRQ poor-quality trials.")
 if compare:
     after_sel = select(ctx.evidence, exclude_poor(view.filters), view.outcome)

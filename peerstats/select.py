@@ -69,6 +69,9 @@ class Filters:
         Risk-of-bias filters, e.g. ``(("rob_blinding_assessors", ("low",)),)``; a domain with no levels is ignored.
     excluded_trials : tuple of str
         ``trial_id`` values left out by the user.
+    columns : tuple of (column, values)
+        Filters on any other trial column (an upload's own categorical columns), e.g. ``(("setting", ("online",)),)``;
+        values compared as text; a column with no values is ignored.
     """
 
     categories: tuple[str, ...] = ()
@@ -79,6 +82,7 @@ class Filters:
     provenance: tuple[str, ...] = ()
     rob: tuple[tuple[str, tuple[str, ...]], ...] = ()
     excluded_trials: tuple[str, ...] = ()
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def rob_levels(self, domain: str) -> tuple[str, ...]:
         """Levels kept for one risk-of-bias domain (empty = all)."""
@@ -158,6 +162,11 @@ def filter_trials(trials: pd.DataFrame, filters: Filters) -> pd.DataFrame:
             if domain not in trials:
                 raise KeyError(f"trials has no column {domain!r} to filter on")
             keep &= trials[domain].isin(levels)
+    for column, values in filters.columns:
+        if values:
+            if column not in trials:
+                raise KeyError(f"trials has no column {column!r} to filter on")
+            keep &= trials[column].astype(str).isin(values)
     if filters.excluded_trials:
         keep &= ~trials["trial_id"].isin(filters.excluded_trials)
     return trials.loc[keep]
@@ -318,9 +327,9 @@ def subgroup_inputs(selection: Selection, moderator: str) -> tuple[np.ndarray, n
     """``(yi, vi, groups)`` for :func:`peerstats.meta.subgroup_test`, ordered so the subgroups come in vocabulary
     order (e.g. good, fair, poor). Missing trial values become the group ``"not recorded"``.
     """
-    if moderator not in MODERATORS:
-        raise ValueError(f"unknown moderator {moderator!r}; choose one of {', '.join(MODERATORS)}")
     eff = selection.effects
+    if moderator not in MODERATORS and moderator not in eff:  # an upload's own columns are moderators too
+        raise ValueError(f"unknown moderator {moderator!r}; choose one of {', '.join(MODERATORS)}")
     if moderator not in eff:
         raise KeyError(f"the selected rows have no column {moderator!r}")
     groups = _group_labels(eff, moderator)
