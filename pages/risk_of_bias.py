@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, export
+from dashboard import charts, export, paging
 from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
@@ -41,7 +41,8 @@ else:
         ui.chart(summary, "rob_summary", key="rob_summary")
         report.append(export.Section("Summary per domain", chart=summary))
     with ui.guard("the traffic-light chart"):
-        traffic = charts.rob_traffic_light(trials)
+        page = paging.choose_page(n, "rob_traffic_page", "traffic-light chart")
+        traffic = charts.rob_traffic_light(paging.page_slice(trials, page))
         ui.chart(traffic, "rob_traffic_light", key="rob_traffic")
         report.append(export.Section("Traffic lights per trial", chart=traffic))
     cols = ["label", "quality", *ROB_DOMAINS]

@@ -74,6 +74,11 @@ def parse_number(text: str, decimal_comma: bool = False) -> float | None:
     Accepts ``1.5``, ``-2e-3``, a Unicode minus, surrounding spaces, and ``1,5`` when ``decimal_comma``.
     ``inf`` and ``nan`` spelled out are returned as floats (the caller decides that they are not finite values).
     """
+    if "_" not in text:  # fast path: Python's float() reads every plain number (and inf/nan); not 1_000
+        try:
+            return float(text)
+        except (TypeError, ValueError):
+            pass
     s = str(text).strip().replace("\u2212", "-").replace("\u00a0", "").replace(" ", "")
     if not s:
         return None
