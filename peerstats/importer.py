@@ -523,7 +523,7 @@ def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, m
                 k += 1
             ids[s] = tid
             taken.add(tid)
-    outcome_text = [text["outcome"][i] if "outcome" in text and text["outcome"][i] else "Effect" for i in idx]
+    outcome_text = [text["outcome"][i] if "outcome" in text and text["outcome"][i] else "Main outcome" for i in idx]
     outcomes: dict[str, tuple] = {}
     codes = []
     domain_text = text.get("domain")

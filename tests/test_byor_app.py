@@ -83,7 +83,7 @@ def test_a_generic_upload_drives_the_headline():
     assert at.sidebar.radio(key="data_source").value == "upload"
     at.switch_page("pages/explore.py").run()
     assert_clean(at)
-    sel, res = expected(raw, "mine.csv", "effect")
+    sel, res = expected(raw, "mine.csv", "main_outcome")
     # and the effects are smd() of the arm data, independently of the importer
     df = pd.read_csv(io.BytesIO(raw), sep=";", decimal=",", encoding="latin-1").sort_values("Study")
     g = smd(df.mean1, df.sd1, df.n1, df.mean2, df.sd2, df.n2)
@@ -104,7 +104,7 @@ def test_an_uploaded_column_is_a_filter_and_a_subgroup():
     at.switch_page("pages/explore.py").run()
     at.sidebar.multiselect(key="f_col_setting").set_value(["online"]).run()
     assert_clean(at)
-    sel, res = expected(raw, "mine.csv", "effect", Filters(columns=(("setting", ("online",)),)))
+    sel, res = expected(raw, "mine.csv", "main_outcome", Filters(columns=(("setting", ("online",)),)))
     assert sel.k == 4
     assert metrics(at)["Pooled SMD"] == text.fmt(res.estimate)
     at.sidebar.multiselect(key="f_col_setting").set_value([]).run()
@@ -150,7 +150,7 @@ def test_a_reload_brings_the_upload_back_and_an_unknown_link_says_so():
     at = upload(AppTest.from_file(APP, default_timeout=90), raw, "mine.csv")
     fp = at.query_params["data"]
     fp = fp[0] if isinstance(fp, list) else fp
-    sel, res = expected(raw, "mine.csv", "effect")
+    sel, res = expected(raw, "mine.csv", "main_outcome")
     again = AppTest.from_file(APP, default_timeout=90)       # a new session: a reload of the tab with its URL
     again.query_params["data"] = fp
     again.run()
