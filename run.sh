@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's two entry points on a fresh machine (Python 3.11 + pip; apt-get as root for the browser tests):
-#   bash run.sh app    install the runtime requirements and start the dashboard on the bundled data
+#   bash run.sh app    install the runtime requirements and start the dashboard on the bundled data, on
+#                      127.0.0.1 only (PEERSTATS_ADDRESS=0.0.0.0 to listen on every interface)
 #   bash run.sh test   install the test requirements (and Debian's chromium) and run the whole test suite
 # Extra arguments are passed on (to streamlit, or to pytest).
 set -euo pipefail
@@ -16,7 +17,9 @@ pip_install() {
 case "$cmd" in
   app)
     pip_install requirements.txt
-    exec "$PY" -m streamlit run app.py "$@"
+    # Listens on 127.0.0.1 only unless told otherwise: PEERSTATS_ADDRESS=0.0.0.0 bash run.sh app (or pass
+    # --server.address yourself, which wins).
+    exec "$PY" -m streamlit run app.py --server.address "${PEERSTATS_ADDRESS:-127.0.0.1}" "$@"
     ;;
   test)
     pip_install requirements-dev.txt

@@ -20,6 +20,8 @@ from peerstats.select import outcome_labels
 
 log = logging.getLogger("peerstats.app")
 
+#: Bundled favicon (no request leaves the machine), relative to the repository root.
+FAVICON = "dashboard/static/favicon.png"
 #: Page key -> (file relative to the repository root, icon). Titles and url paths come from dashboard.state.PAGES.
 FILES = {
     "explore": ("pages/explore.py", ":material/forest:"),
@@ -35,7 +37,8 @@ FILES = {
 
 def main() -> None:
     """Draw the shared frame of every page and run the page the URL asks for."""
-    st.set_page_config(page_title="Peer support evidence · peerstats", page_icon=":material/diversity_3:",
+    # The favicon is a bundled file: a material-symbol page_icon is fetched from fonts.gstatic.com on every page.
+    st.set_page_config(page_title="Peer support evidence · peerstats", page_icon=str(context.ROOT / FAVICON),
                        layout="wide", initial_sidebar_state="expanded")
     root = context.ROOT
     pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,

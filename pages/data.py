@@ -11,6 +11,7 @@ from dashboard import components as ui
 from dashboard import text
 from dashboard import byor_ui, loader
 from dashboard.context import current
+from dashboard.safety import http_links
 from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED, read_upload
 from peerstats.select import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_LEVELS
 
@@ -38,7 +39,7 @@ with tab_eff:
         cols = ["label", "provenance", "yi", "vi", "n_peer", "mean_peer", "sd_peer", "n_control", "mean_control",
                 "sd_control", "instrument", "timepoint", "formula", "source_url", "source_locator", "source_quote",
                 "trial_id", "category", "quality", "control", "note"]
-        shown = ui.label_provenance(sel.effects[[c for c in cols if c in sel.effects]])
+        shown = http_links(ui.label_provenance(sel.effects[[c for c in cols if c in sel.effects]]))
         st.caption(text.provenance_mix(sel.provenance_counts, unit="row") + ". Reconstructed rows are marked "
                    "\"reconstructed (not trial data)\" in the provenance column.")
         ui.table(shown, f"effects_{ctx.view.outcome}", key="data_effects",
@@ -52,7 +53,7 @@ with tab_trials:
     if len(sel.trials) == 0:
         st.info("No trials match the current filters.")
     else:
-        ui.table(sel.trials, "trials_current_filters", key="data_trials",
+        ui.table(http_links(sel.trials), "trials_current_filters", key="data_trials",
                  column_config={"source_url": link("source", display_text="open source")})
 
 

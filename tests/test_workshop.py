@@ -75,3 +75,59 @@ def test_view_report_id_is_the_hash_of_rows_and_view():
     assert rid == hashlib.sha256(payload.encode()).hexdigest()[:12]
     other = SimpleNamespace(selection=sel, source="upload", view=view)
     assert view_report_id(other) != rid
+
+
+# ---------------------------------------------------------------------------------------- offline and safe by default
+@pytest.mark.parametrize("url, ok", [
+    ("https://doi.org/10.1176/appi.ps.202100138", True), ("HTTP://example.org/a?b=1", True),
+    ("javascript:alert(1)", False), ("JavaScript:alert(1)", False), ("data:text/html,<script>", False),
+    ("//evil.example/x", False), ("https:///nohost", False), ("ftp://example.org", False),
+    (" https://example.org ", True), ("https://exa\nmple.org", False), (None, False), (float("nan"), False), ("", False),
+])
+def test_http_only_links(url, ok):
+    import pandas as pd
+
+    from dashboard.safety import http_links, is_http_url
+
+    assert is_http_url(url) is ok
+    out = http_links(pd.DataFrame({"source_url": [url], "x": [1]}))
+    assert (out["source_url"].iat[0] == url.strip()) if ok else out["source_url"].iat[0] is None
+    assert out["x"].iat[0] == 1
+
+
+def _run_sh_app(tmp_path, env_extra, *args):
+    """`bash run.sh app ...` with PYTHON pointing to a stub that prints its arguments instead of starting anything."""
+    import os
+    import subprocess
+
+    stub = tmp_path / "python"
+    stub.write_text('#!/bin/sh\nif [ "$2" = pip ]; then exit 0; fi\necho "$@"\n')
+    stub.chmod(0o755)
+    env = {**os.environ, "PYTHON": str(stub), **env_extra}
+    env.pop("PEERSTATS_ADDRESS", None) if "PEERSTATS_ADDRESS" not in env_extra else None
+    return subprocess.run(["bash", str(ROOT / "run.sh"), "app", *args], env=env, capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+def test_run_sh_app_listens_on_loopback_unless_told(tmp_path):
+    argv = _run_sh_app(tmp_path, {})
+    assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
+    argv = _run_sh_app(tmp_path, {"PEERSTATS_ADDRESS": "0.0.0.0"})
+    assert argv[argv.index("--server.address") + 1] == "0.0.0.0"
+    argv = _run_sh_app(tmp_path, {}, "--server.address", "10.0.0.5")  # an explicit flag comes last and wins
+    assert argv[len(argv) - 1 - argv[::-1].index("--server.address") + 1] == "10.0.0.5"
+
+
+def test_streamlit_config_is_offline_and_hides_raw_csv_export():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["client"]["disableDataExport"] is True
+
+
+def test_favicon_is_a_bundled_png():
+    from dashboard import shell
+
+    data = (ROOT / shell.FAVICON).read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) < 20_000
