@@ -48,6 +48,18 @@ def main() -> None:
     current = st.navigation(list(pages.values()), position="sidebar")
     page = next((k for k, p in pages.items() if p.url_path == current.url_path), "explore")
 
+    from dashboard import byor
+
+    missing = byor.restore()
+    if missing:  # a link to uploaded data this server does not hold: say so, never show the bundled numbers instead
+        st.warning(f"This link shows uploaded data (fingerprint `{missing}`) that this server does not hold: uploads "
+                   "are kept in the server's memory only, and it has restarted or dropped them since. Upload the "
+                   "file again on the Data page, or look at the bundled evidence base.")
+        if st.button("Show the bundled evidence base instead", key="byor_missing_bundled"):
+            S.set_data_fingerprint(None)
+            st.rerun()
+        st.stop()
+
     try:
         evidence = loader.current_evidence()
     except DataValidationError as exc:
@@ -57,7 +69,22 @@ def main() -> None:
         problems_table(exc.problems, key="bundled_problems")
         st.stop()
 
-    outcomes = outcome_labels(evidence.effects)
+    result = byor.current_result()
+    if result is not None:  # an imported file's own outcomes only (the paper's labels where the names are known)
+        from peerstats.data import OUTCOMES
+
+        present = set(evidence.effects["outcome"].astype(str))
+        outcomes = outcome_labels(evidence.effects, {k: v for k, v in OUTCOMES.items() if k in present})
+        S.set_data_fingerprint(result.fingerprint)
+        names = result.outcomes or {}
+        outcomes = {k: (d, names[k][1] if k in names and k not in OUTCOMES else lab, b)
+                    for k, (d, lab, b) in outcomes.items()}
+    elif loader.using_upload():  # a bundled-schema upload: the paper's outcomes, as before (not in the URL)
+        S.set_data_fingerprint(None)
+        outcomes = outcome_labels(evidence.effects)
+    else:
+        S.set_data_fingerprint(None)
+        outcomes = outcome_labels(evidence.effects)
     S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str))
     S.follow_link(pages, page)
 
