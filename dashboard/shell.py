@@ -39,7 +39,7 @@ def main() -> None:
     """Draw the shared frame of every page and run the page the URL asks for."""
     # The favicon is a bundled file: a material-symbol page_icon is fetched from fonts.gstatic.com on every page.
     st.set_page_config(page_title="Peer support evidence · peerstats", page_icon=str(context.ROOT / FAVICON),
-                       layout="wide", initial_sidebar_state="expanded")
+                       layout="wide", initial_sidebar_state="auto")  # auto: collapsed on a phone
     root = context.ROOT
     pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,
                           default=(key == "explore"))
