@@ -6,9 +6,11 @@ Imports only numpy, scipy and pandas. The vocabulary is metafor's (yi, vi, tau2,
 from .effects import (EffectSize, align_sign, hedges_j, smd, smd_from_f, smd_from_md_ci, smd_from_smd_ci,
                       smd_from_t)
 from .errors import ConvergenceError, DataValidationError, NoStudiesError
+from .data import ImportResult, import_studies  # peerstats.importer, via data (which it imports)
 from .meta import (METHODS, TESTS, EggerResult, MixedSubgroupResult, PoolResult, SubgroupResult, TrimFillResult,
                    cumulative, egger_test, funnel_limits, leave_one_out, mixed_subgroup_test, pool, subgroup_test,
                    trim_and_fill)
+from .regression import Prediction, RegressionResult, meta_regression
 
 __all__ = [
     "EffectSize", "align_sign", "hedges_j", "smd", "smd_from_f", "smd_from_md_ci", "smd_from_smd_ci", "smd_from_t",
@@ -16,4 +18,6 @@ __all__ = [
     "METHODS", "TESTS", "EggerResult", "MixedSubgroupResult", "PoolResult", "SubgroupResult", "TrimFillResult",
     "cumulative", "egger_test", "funnel_limits", "leave_one_out", "mixed_subgroup_test", "pool", "subgroup_test",
     "trim_and_fill",
+    "Prediction", "RegressionResult", "meta_regression",
+    "ImportResult", "import_studies",
 ]
