@@ -127,3 +127,27 @@ def test_long_trial_labels_are_cut_with_the_full_name_in_a_tooltip():
     rows = spec["datasets"][lay["data"]["name"]]
     assert {r["tip"] for r in rows} == {long, "B, 2001"}
     assert {p["name"] for p in spec["params"]} == {"fit", "narrow"}
+
+
+def test_presentation_mode_hides_the_sidebar_and_steps_through_the_deck(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    try:
+        pg.goto(app_url + "?present=1")
+        pg.wait_for_selector(idle)
+        pg.get_by_text("Trial 1 of", exact=False).first.wait_for()
+        assert not sidebar_expanded(pg)  # no sidebar on screen
+        assert pg.locator('[data-testid="stSidebarNav"]').count() == 0  # and no page links
+        pg.keyboard.press("ArrowRight")  # the next trial, by keyboard
+        pg.get_by_text("Trial 2 of", exact=False).first.wait_for()
+        pg.get_by_role("button", name="Next view").click()
+        pg.get_by_text("The paper's main analysis · slide 1 of 3").wait_for()
+        pg.keyboard.press("ArrowDown")  # the next slide, by keyboard
+        pg.get_by_text("Fair/good quality only · slide 2 of 3").wait_for()
+        pg.wait_for_selector(idle)
+        assert "present=1" in pg.url
+        pg.screenshot(path=SHOTS / "presentation.png")
+    finally:
+        ctx.close()
