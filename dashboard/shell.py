@@ -13,7 +13,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import context, loader, sidebar
+from dashboard import context, loader, presentation, sidebar
 from dashboard import state as S
 from peerstats.errors import DataValidationError
 from peerstats.select import outcome_labels
@@ -40,12 +40,13 @@ def main() -> None:
     """Draw the shared frame of every page and run the page the URL asks for."""
     # The favicon is a bundled file: a material-symbol page_icon is fetched from fonts.gstatic.com on every page.
     st.set_page_config(page_title="Peer support evidence · peerstats", page_icon=str(context.ROOT / FAVICON),
-                       layout="wide", initial_sidebar_state="expanded")
+                       layout="wide",  # auto: collapsed on a phone; presentation mode: collapsed
+                       initial_sidebar_state="collapsed" if S.presenting() else "auto")
     root = context.ROOT
     pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,
                           default=(key == "explore"))
              for key, (path, icon) in FILES.items()}
-    current = st.navigation(list(pages.values()), position="sidebar")
+    current = st.navigation(list(pages.values()), position="hidden" if S.presenting() else "sidebar")
     page = next((k for k, p in pages.items() if p.url_path == current.url_path), "explore")
 
     from dashboard import byor
@@ -90,9 +91,14 @@ def main() -> None:
 
     view = sidebar.render(evidence, outcomes, page)
     S.write_url(view)
-    context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
+    ctx = context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
 
     try:
+        if S.presenting():  # issue 12: one slide instead of the page
+            presentation.render(ctx)
+            return
+        with st.container(horizontal=True, horizontal_alignment="right", key="share_bar"):
+            presentation.share(view)
         current.run()
     except Exception:  # noqa: BLE001 - the last line of defence: never a traceback in the browser
         log.exception("error while rendering page %s", page)

@@ -347,6 +347,8 @@ def write_url(view: ViewState) -> None:
     wanted = encode(view)
     if st.session_state.get(DATA_KEY):
         wanted[DATA_PARAM] = st.session_state[DATA_KEY]
+    if presenting():  # presentation mode stays on across reruns (issue 12)
+        wanted[PRESENT_PARAM] = "1"
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     st.session_state["_view"] = view
@@ -410,3 +412,22 @@ def set_data_fingerprint(fingerprint: str | None) -> None:
     import streamlit as st
 
     st.session_state[DATA_KEY] = fingerprint or ""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Presentation mode (issue 12): ?present=1
+# --------------------------------------------------------------------------------------------------------------------
+PRESENT_PARAM = "present"
+
+
+def presenting() -> bool:
+    """True when the URL asks for presentation mode (``?present=1``); :func:`write_url` keeps the flag."""
+    import streamlit as st
+
+    return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def presentation_url(view: ViewState) -> str:
+    """The link to ``view`` in presentation mode (``view_url`` plus ``present=1``)."""
+    url = view_url(view)
+    return url + ("&" if "?" in url else "?") + f"{PRESENT_PARAM}=1"
