@@ -43,6 +43,7 @@ PAGES: dict[str, str] = {
     "reproduce": "Reproduce the paper",
     "data": "Data",
     "about": "About",
+    "summary": "Summary of findings",
 }
 METHODS: dict[str, str] = {
     "DL": "DerSimonian-Laird (the paper)",
@@ -63,6 +64,10 @@ _LIST_PARAMS: dict[str, tuple[str, Mapping[str, str] | None]] = {
     "provenance": ("provenance", PROVENANCE),
     "exclude": ("excluded_trials", None),
 }
+
+
+# query key -> boolean Filters field ("1" when on; evidence base v2, issue 8)
+_FLAG_PARAMS: dict[str, str] = {"nohighrisk": "exclude_high_risk", "nodoubt": "exclude_doubtful"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,9 @@ def encode(view: ViewState) -> dict[str, str]:
     for domain, levels in f.rob:
         if levels:
             out[domain] = ",".join(levels)
+    for key, attr in _FLAG_PARAMS.items():
+        if getattr(f, attr):
+            out[key] = "1"
     return out
 
 
@@ -172,6 +180,8 @@ def decode(params: Mapping[str, object], outcomes: Iterable[str] | None = None,
         levels = _canonical(_split(params.get(domain)), ROB_LEVELS)
         if levels:
             rob.append((domain, levels))
+    for key, attr in _FLAG_PARAMS.items():
+        kwargs[attr] = one(key) in ("1", "true", "yes")
     return ViewState(page=page, filters=Filters(**kwargs, rob=tuple(rob)), outcome=outcome, method=method, test=test,
                      moderator=moderator)
 
@@ -197,6 +207,8 @@ MODERATOR_KEY = "v_moderator"
 MODERATOR_MEMORY = "_moderator"   # the moderator of the view, kept outside the page widget (see remember_moderator)
 EXCLUDE_POOR_KEY = "f_exclude_poor"
 REAL_ONLY_KEY = "f_real_only"
+#: Widget keys of the boolean filters (checkboxes).
+FLAG_KEYS: dict[str, str] = {"exclude_high_risk": "f_exclude_high_risk", "exclude_doubtful": "f_exclude_doubtful"}
 _VOCAB_OF: dict[str, Mapping[str, str] | None] = {
     "categories": CATEGORIES, "quality": QUALITY, "control": CONTROLS, "leadership": LEADERSHIP,
     "formats": FORMATS, "provenance": PROVENANCE, "excluded_trials": None,
@@ -223,6 +235,8 @@ def to_widgets(view: ViewState) -> dict[str, object]:
         out[key] = list(f.rob_levels(domain))
     out[EXCLUDE_POOR_KEY] = excludes_poor(f.quality)
     out[REAL_ONLY_KEY] = real_rows_only(f.provenance)
+    for attr, key in FLAG_KEYS.items():
+        out[key] = bool(getattr(f, attr))
     out[OUTCOME_KEY] = view.outcome
     out[METHOD_KEY] = view.method
     out[KNHA_KEY] = view.test == "knha"
@@ -239,6 +253,8 @@ def from_widgets(values: Mapping[str, object], page: str, moderator: str = DEFAU
         levels = _canonical([str(v) for v in (values.get(key) or [])], ROB_LEVELS)
         if levels:
             rob.append((domain, levels))
+    for attr, key in FLAG_KEYS.items():
+        kwargs[attr] = bool(values.get(key))
     method = values.get(METHOD_KEY) or DEFAULT.method
     return ViewState(
         page=page,
@@ -330,6 +346,10 @@ def write_url(view: ViewState) -> None:
     import streamlit as st
 
     wanted = encode(view)
+    if st.session_state.get(DATA_KEY):
+        wanted[DATA_PARAM] = st.session_state[DATA_KEY]
+    if presenting():  # presentation mode stays on across reruns (issue 12)
+        wanted[PRESENT_PARAM] = "1"
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     st.session_state["_view"] = view
@@ -353,7 +373,10 @@ def view_url(view: ViewState) -> str:
 
     import streamlit as st
 
-    query = urlencode(encode(view), safe=",")
+    params = encode(view)
+    if st.session_state.get(DATA_KEY):
+        params[DATA_PARAM] = st.session_state[DATA_KEY]
+    query = urlencode(params, safe=",")
     try:
         base = st.context.url or ""
     except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)
@@ -362,3 +385,50 @@ def view_url(view: ViewState) -> str:
         return f"?{query}" if query else "?"
     parts = urlsplit(base)
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The data in use (issue 9): ``data=<fingerprint>`` names an upload held by the server (dashboard.byor)
+# --------------------------------------------------------------------------------------------------------------------
+DATA_PARAM = "data"
+DATA_KEY = "_data_fp"
+
+
+def data_fingerprint() -> str | None:
+    """The fingerprint of the uploaded data this session shows: from the URL on the session's first call (16 hex
+    digits, anything else ignored), then whatever :func:`set_data_fingerprint` said. ``None`` for the bundled data."""
+    import re
+
+    import streamlit as st
+
+    if DATA_KEY not in st.session_state:
+        value = st.query_params.get(DATA_PARAM)
+        value = value[0] if isinstance(value, list) and value else value
+        st.session_state[DATA_KEY] = value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{16}", value) else ""
+    return st.session_state[DATA_KEY] or None
+
+
+def set_data_fingerprint(fingerprint: str | None) -> None:
+    """Say which upload is in use (``None``: the bundled data); :func:`write_url` puts it in the URL."""
+    import streamlit as st
+
+    st.session_state[DATA_KEY] = fingerprint or ""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Presentation mode (issue 12): ?present=1
+# --------------------------------------------------------------------------------------------------------------------
+PRESENT_PARAM = "present"
+
+
+def presenting() -> bool:
+    """True when the URL asks for presentation mode (``?present=1``); :func:`write_url` keeps the flag."""
+    import streamlit as st
+
+    return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def presentation_url(view: ViewState) -> str:
+    """The link to ``view`` in presentation mode (``view_url`` plus ``present=1``)."""
+    url = view_url(view)
+    return url + ("&" if "?" in url else "?") + f"{PRESENT_PARAM}=1"

@@ -79,12 +79,27 @@ st.markdown("""
   procedure so that the pooled results match what the paper reports). Reconstructed rows are **not trial data**:
   they are drawn hollow with dashed lines, marked in every table, counted in every headline, and can be filtered
   out with *Data provenance* in the sidebar. Results that rest on them reproduce the paper by construction; they
-  cannot confirm it.
+  cannot confirm it. Real rows now exist for 25 of the 49 trials and carry most of the weight of the main result
+  (personal recovery); the *Reproduce the paper* page gives, cell by cell, the share and the verdict. Rows whose
+  typed numbers look wrong carry a **doubt** (e.g. SDs that look like standard errors); they are marked and can be
+  left out with *Exclude doubtful rows*.
 - **The paper's caveats.** Most trials had a high risk of bias (35 of 49 are of poor quality); heterogeneity was
   moderate to substantial; few trials of peers in established roles or online; outcomes were measured with many
   different instruments; several of the paper's lists of trials contain inconsistencies (see the data codebook).
 - **Filters are exploratory.** Many subgroup and sensitivity analyses on the same 49 trials will produce some
   "significant" differences by chance.
+""")
+
+st.header("Credits: data shared by other teams")
+st.markdown("""
+- **Smit et al. (2022)**, *The effectiveness of peer support for individuals with mental illness: systematic review
+  and meta-analysis*, Psychological Medicine (PubMed 36066104): their data set, extracted independently by two
+  researchers and shared by the **Metapsy project** (GitHub `metapsy-project/data-peer-support-interventions`;
+  Zenodo 10.5281/zenodo.7687898), gives arm-level results for 18 of the paper's trials and their Cochrane RoB 2
+  judgements, the second opinion on risk of bias shown on the *Risk of bias* page. Westerhof et al. (2019) comes from
+  the Metapsy depression psychotherapy data set (`metapsy-project/data-depression-psyctr`).
+- **Dalgaard, Vembye et al.**, the group-based community interventions review (GitHub
+  `MikkelVembye/Group-based-interventions`): arm-level results of four trials.
 """)
 
 st.header("Software and data")

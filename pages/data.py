@@ -9,8 +9,9 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import text
-from dashboard import loader
+from dashboard import byor_ui, loader
 from dashboard.context import current
+from dashboard.safety import http_links
 from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED, read_upload
 from peerstats.select import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_LEVELS
 
@@ -21,20 +22,31 @@ st.title("Data")
 source = "your upload" if ctx.source == "upload" else "the bundled evidence base (data/ in the repository)"
 st.markdown(f"Rows behind the current view of **{text.lower_first(ctx.outcome_label)}**, from {source}. Every effect "
             "row is *reported* (quoted from a source), *derived* (computed from reported statistics by the named "
-            "formula) or *reconstructed* (imputed by the documented procedure; **not trial data**).")
+            "formula) or *reconstructed* (imputed by the documented procedure; **not trial data**). Rows whose typed "
+            "numbers look wrong carry a *doubt* (and the decision taken); the sidebar can leave them out.")
+st.caption(
+    "Sources include the public data set of Smit, Miguel, Vrijsen, Groeneweg, Spijker & Cuijpers (2022), *The "
+    "effectiveness of peer support for individuals with mental illness*, Psychological Medicine (PubMed 36066104), "
+    "shared by the Metapsy project (github.com/metapsy-project, Zenodo 10.5281/zenodo.7687898), which also gives the "
+    "RoB 2 judgements; and the group-based review data set of Dalgaard, Vembye et al. (GitHub "
+    "MikkelVembye/Group-based-interventions).")
 
 link = st.column_config.LinkColumn
-tab_eff, tab_trials, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
-                                           "Upload your own data"])
+tab_eff, tab_trials, tab_byor, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
+                                                     "Your own studies", "Upload in the bundled schema"])
+
+with tab_byor:
+    with ui.guard("the import of your studies"):
+        byor_ui.render()
 
 with tab_eff:
     if sel.k == 0:
         st.info("No effect rows match the current filters for this outcome.")
     else:
-        cols = ["label", "provenance", "yi", "vi", "n_peer", "mean_peer", "sd_peer", "n_control", "mean_control",
+        cols = ["label", "provenance", "doubt", "yi", "vi", "n_peer", "mean_peer", "sd_peer", "n_control", "mean_control",
                 "sd_control", "instrument", "timepoint", "formula", "source_url", "source_locator", "source_quote",
                 "trial_id", "category", "quality", "control", "note"]
-        shown = ui.label_provenance(sel.effects[[c for c in cols if c in sel.effects]])
+        shown = http_links(ui.label_provenance(sel.effects[[c for c in cols if c in sel.effects]]))
         st.caption(text.provenance_mix(sel.provenance_counts, unit="row") + ". Reconstructed rows are marked "
                    "\"reconstructed (not trial data)\" in the provenance column.")
         ui.table(shown, f"effects_{ctx.view.outcome}", key="data_effects",
@@ -43,12 +55,29 @@ with tab_eff:
                                 "vi": st.column_config.NumberColumn(format="%.4f")})
         ui.csv_button(sel.effects, f"effects_{ctx.view.outcome}_all_columns", key="data_effects_full_csv",
                       label="Download CSV (all columns)")
+    eff_all = ctx.evidence.effects
+    others = eff_all[(eff_all["outcome"] == ctx.view.outcome) & ~eff_all["primary"].astype(bool)
+                     & eff_all["trial_id"].isin(sel.trials["trial_id"])]
+    if len(others):
+        st.markdown(f"**Other rows of these trials for this outcome ({len(others)}), not pooled**: later time points, "
+                    "other components, second sources of the same trial and outcome (the primary row is chosen by "
+                    "one written rule: arm-level data over a mean difference over an SMD alone), and rows set aside "
+                    "for a doubt. Each says why in its note.")
+        labels = dict(zip(sel.trials["trial_id"], sel.trials["label"]))
+        ocols = ["provenance", "doubt", "yi", "vi", "n_peer", "n_control", "instrument", "timepoint", "source_url",
+                 "source_locator", "note"]
+        oshown = others[[c for c in ocols if c in others]].copy()
+        oshown.insert(0, "label", others["trial_id"].map(labels))
+        ui.table(http_links(oshown), f"effects_{ctx.view.outcome}_not_pooled", key="data_effects_other",
+                 column_config={"source_url": link("source", display_text="open source"),
+                                "yi": st.column_config.NumberColumn(format="%.3f"),
+                                "vi": st.column_config.NumberColumn(format="%.4f")})
 
 with tab_trials:
     if len(sel.trials) == 0:
         st.info("No trials match the current filters.")
     else:
-        ui.table(sel.trials, "trials_current_filters", key="data_trials",
+        ui.table(http_links(sel.trials), "trials_current_filters", key="data_trials",
                  column_config={"source_url": link("source", display_text="open source")})
 
 

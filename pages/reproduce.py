@@ -17,6 +17,11 @@ ctx = current()
 view = ctx.view
 
 st.title("Reproduce the paper")
+if ctx.source == "upload" and len(ctx.evidence.published) == 0:
+    st.info("This page recomputes the pooled results published in Egmose et al. (2023) from the bundled evidence "
+            "base. Your upload carries no published results to compare with; switch *Data source* in the sidebar to "
+            "the bundled data to see the reproduction.")
+    st.stop()
 st.markdown(
     "The paper (Egmose et al. 2023) reports twelve pooled results with numbers. Each row below recomputes one of them "
     "from the rows of the evidence base tagged for that cell, with the estimator chosen in the sidebar "
@@ -27,7 +32,8 @@ st.warning(
     "Most per-trial effects are not published anywhere we could read (the paper's supplement is unavailable), so many "
     "rows are **reconstructed** to be consistent with the paper's pooled results. A cell whose weight rests mostly on "
     "reconstructed rows agrees **by construction**: that is a consistency check, not independent evidence. The "
-    "*Basis* and *Rows* columns say which cells are which.", icon="⚠️")
+    "*Verdict* and *Rows* columns say which cells are which; where real rows fix a cell and the paper's numbers do "
+    "not come out, the gap is shown, never forced away.", icon="⚠️")
 
 with ui.guard("the reproduction table"):
     tab = reproduction_table(ctx.evidence, method=view.method)
@@ -58,8 +64,11 @@ with ui.guard("the reproduction table"):
             "I² paper": tab["i2_published"], "I² here": tab["i2"], "Δ I²": tab["diff_i2"],
             "Rows": [text.provenance_mix(r, unit="trial") for r in
                      tab[["reported", "derived", "reconstructed"]].to_dict("records")],
+            "SMD real rows only": tab["estimate_real"],
+            "CI real rows only": [text.fmt_ci(lo, hi, 3) if pd.notna(lo) else "no real rows"
+                                  for lo, hi in zip(tab["ci_low_real"], tab["ci_high_real"])],
             "Real weight (%)": tab["real_weight"],
-            "Basis": tab["basis"],
+            "Verdict": tab["basis"],
             "Note": tab["note"],
         })
         limits = {"Δ SMD": TOLERANCE["smd"], "Δ CI low": TOLERANCE["ci"], "Δ CI high": TOLERANCE["ci"],
@@ -77,10 +86,12 @@ with ui.guard("the reproduction table"):
                          if c.name == "Agrees" else [""] * len(c))
                   .format({"SMD paper": "{:.2f}", "SMD here": "{:.3f}", "Δ SMD": "{:+.3f}", "Δ CI low": "{:+.3f}",
                            "Δ CI high": "{:+.3f}", "I² paper": "{:.0f}", "I² here": "{:.1f}", "Δ I²": "{:+.1f}",
-                           "Real weight (%)": "{:.0f}"}, na_rep=""))
+                           "SMD real rows only": "{:.3f}", "Real weight (%)": "{:.0f}"}, na_rep=""))
         st.dataframe(styled, hide_index=True, key="reproduce_table", width="stretch")
         st.caption("Differences beyond the paper's rounding are shaded and bold; *Agrees* says it in words. "
-                   "Real weight: the share of the pooled weight carried by reported or derived rows.")
+                   "*Real rows only*: the cell pooled from its reported and derived rows alone. Real weight: the "
+                   "share of the pooled weight carried by reported or derived rows. Verdict: **evidence** when real "
+                   "rows carry at least half the weight, **by construction** otherwise.")
         ui.csv_button(tab, f"reproduction_{view.method}", key="reproduce_csv")
         ui.report_button(ctx, "Reproduce the paper", [export.Section("Published and recomputed results", table=shown)],
                          key="reproduce_report",

@@ -8,7 +8,7 @@ from dashboard import charts, export
 from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
-from peerstats.meta import egger_test, funnel_limits, trim_and_fill
+from peerstats.meta import egger_test, funnel_limits, pool, trim_and_fill
 from peerstats.selection import pet_peese, selection_model
 
 ctx = current()
@@ -22,16 +22,38 @@ st.caption("Do smaller trials report larger effects? Asymmetry in the funnel can
 ui.headline(ctx, key="sse_headline")
 report: list = []
 
-if sel.k < 3 or ctx.pooled is None:
-    st.info(f"A funnel plot, Egger's test and trim-and-fill need at least three trials; the current filters leave "
-            f"{sel.k} for {text.lower_first(ctx.outcome_label)}.")
+include_recon = st.checkbox(
+    "Include reconstructed rows (not recommended)", **ui.kept("sse_include_reconstructed", False, (False, True)),
+    help="Reconstructed rows are not trial data: they were fitted to the paper's pooled results, with sizes "
+         "scaled to the cell's N, so a funnel or a bias test on them measures the reconstruction, not the trials.")
+is_real = sel.effects["provenance"].astype(str).ne("reconstructed").to_numpy()
+n_recon = int((~is_real).sum())
+if include_recon:
+    rows, yi, vi = sel.effects, sel.yi, sel.vi
+    if n_recon:
+        st.warning(f"{text.count(n_recon, 'reconstructed row')} included: these values were imputed to reproduce "
+                   "the paper's pooled results, so the tests below partly describe the reconstruction, not the "
+                   "trials.")
+else:
+    rows, yi, vi = sel.effects[is_real].reset_index(drop=True), sel.yi[is_real], sel.vi[is_real]
+    if n_recon:
+        st.info(f"Run on the {text.count(int(is_real.sum()), 'real row')} (reported or derived) only: the "
+                f"{text.count(n_recon, 'reconstructed row')} of this selection {'is' if n_recon == 1 else 'are'} "
+                "left out, because a value imputed to reproduce the paper's pooled result says nothing about "
+                "whether small trials report larger effects. Tick the box above to include them anyway.")
+k = len(yi)
+
+if k < 3 or ctx.pooled is None:
+    st.info(f"A funnel plot, Egger's test and trim-and-fill need at least three trials; there "
+            f"{'is' if k == 1 else 'are'} {k} here for {text.lower_first(ctx.outcome_label)}.")
 else:
     with ui.guard("the small-study analysis"):
-        tf = trim_and_fill(sel.yi, sel.vi, method=view.method)
-        egger = egger_test(sel.yi, sel.vi)
-        se_max = float(max(sel.vi.max(), tf.filled["vi"].max() if len(tf.filled) else 0.0) ** 0.5) * 1.05
-        limits = funnel_limits(ctx.pooled.estimate, se_max)
-        fig = charts.funnel(ui.chart_frame(sel.effects), ctx.pooled.estimate, limits, tf.filled if tf.k0 else None,
+        center = pool(yi, vi, method=view.method).estimate
+        tf = trim_and_fill(yi, vi, method=view.method)
+        egger = egger_test(yi, vi)
+        se_max = float(max(vi.max(), tf.filled["vi"].max() if len(tf.filled) else 0.0) ** 0.5) * 1.05
+        limits = funnel_limits(center, se_max)
+        fig = charts.funnel(ui.chart_frame(rows), center, limits, tf.filled if tf.k0 else None,
                             adjusted_estimate=tf.estimate if tf.k0 else None,
                             title=f"Funnel plot: {ctx.outcome_label}")
         ui.chart(fig, f"funnel_{view.outcome}", key="sse_funnel")
@@ -73,16 +95,12 @@ else:
 
 # --- publication-bias adjustments (issue 11): contour-enhanced funnel, PET-PEESE, selection model ------------------
 st.subheader("Publication-bias adjustments")
-real_only = st.toggle("Real rows only (reported or derived)", **ui.kept("sse_real_only", True),
-                      help="Reconstructed rows are imputed by the documented procedure, not trial data: a test of "
-                           "how trials were published should not lean on them.")
-rows = sel.effects[sel.effects["provenance"].isin(["reported", "derived"])] if real_only else sel.effects
-yi_b = rows["yi"].to_numpy(dtype=float)
-vi_b = rows["vi"].to_numpy(dtype=float)
+real_only = not include_recon  # the page's switch above: real rows only unless reconstructed rows are included
+yi_b, vi_b = yi, vi
 if len(rows) < 3:
     st.info(f"These adjustments need at least three trials; {text.count(len(rows), 'row')} "
             f"{'of trial data ' if real_only else ''}remain. "
-            + ("Switch off 'Real rows only' to include reconstructed rows." if real_only else ""))
+            + ("Tick the box above to include reconstructed rows." if real_only else ""))
 else:
     with ui.guard("the publication-bias adjustments"):
         cf = charts.contour_funnel(ui.chart_frame(rows), estimate=ctx.pooled.estimate if ctx.pooled else None,
@@ -116,7 +134,7 @@ else:
                 st.info(f"The selection model cannot be fitted here: {exc}.")
             if sm is not None:
                 c = st.columns(2)
-                c[0].metric("Adjusted SMD", text.fmt(sm.estimate), help=f"95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}")
+                c[0].metric("Selection-model SMD", text.fmt(sm.estimate), help=f"95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}")
                 c[1].metric("Relative publication of non-significant trials", text.fmt(sm.delta[1]))
                 st.markdown(f"Adjusted for selection on significance, the SMD is {text.fmt(sm.estimate)} "
                             f"(95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}) against {text.fmt(sm.unadjusted)} "

@@ -6,6 +6,7 @@ Imports only numpy, scipy and pandas. The vocabulary is metafor's (yi, vi, tau2,
 from .effects import (EffectSize, align_sign, hedges_j, smd, smd_from_f, smd_from_md_ci, smd_from_smd_ci,
                       smd_from_t)
 from .errors import ConvergenceError, DataValidationError, NoStudiesError
+from .data import ImportResult, import_studies  # peerstats.importer, via data (which it imports)
 from .meta import (METHODS, TESTS, EggerResult, MixedSubgroupResult, PoolResult, SubgroupResult, TrimFillResult,
                    cumulative, egger_test, funnel_limits, leave_one_out, mixed_subgroup_test, pool, subgroup_test,
                    trim_and_fill)
@@ -18,6 +19,7 @@ __all__ = [
     "cumulative", "egger_test", "funnel_limits", "leave_one_out", "mixed_subgroup_test", "pool", "subgroup_test",
     "trim_and_fill",
     "Prediction", "RegressionResult", "meta_regression",
+    "ImportResult", "import_studies",
 ]
 
 # Robustness lab (issue 11)

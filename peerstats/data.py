@@ -107,12 +107,15 @@ class Problem:
         The offending column, ``None`` when the problem is not about one column.
     message : str
         What is wrong, in words a user can act on.
+    severity : str
+        ``"error"`` (the row or file is not used) or ``"warning"`` (used, but look at it); imports only.
     """
 
     file: str
     row: int | None
     column: str | None
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = self.file
@@ -120,6 +123,8 @@ class Problem:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
+        if self.severity != "error":
+            where = f"{self.severity}: {where}"
         return f"{where}: {self.message}"
 
 
@@ -573,3 +578,11 @@ def _read_upload(trials_bytes, effects_bytes, bundled):
     published = bundled.published if bundled is not None else parse_published(
         _read_csv(DATA_DIR / "published.csv", "published")[0])
     return Evidence(parse_trials(tdf), parse_effects(edf), published, "upload"), []
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# bring your own review (peerstats.importer): re-exported here, imported last because it imports this module
+# ----------------------------------------------------------------------------------------------------------------
+from peerstats.importer import ImportResult, guess_mapping, import_studies  # noqa: E402
+
+__all__ += ["ImportResult", "guess_mapping", "import_studies"]

@@ -27,7 +27,7 @@ COLUMNS = [
     "cell", "category", "outcome", "k_published", "k", "n_published", "n", "smd_published", "estimate", "diff_smd",
     "ci_low_published", "ci_low", "diff_ci_low", "ci_high_published", "ci_high", "diff_ci_high", "i2_published",
     "i2", "diff_i2", "p_heterogeneity_published", "q_pval", "reported", "derived", "reconstructed", "real_weight",
-    "agrees", "basis", "note",
+    "k_real", "estimate_real", "ci_low_real", "ci_high_real", "i2_real", "agrees", "basis", "note",
 ]
 
 
@@ -54,8 +54,10 @@ def reproduction_table(evidence, method: str = "DL") -> pd.DataFrame:
     DataFrame
         One row per cell in the order of ``evidence.published`` with columns :data:`COLUMNS`. ``diff_*`` are
         recomputed minus published. ``agrees`` is True when SMD, both CI bounds and I2 are within the paper's
-        rounding (and k and N match). ``basis`` is ``"by construction"`` when reconstructed rows carry more than
-        half the weight, ``"evidence"`` otherwise; ``note`` explains gaps. A cell with no rows has ``nan`` values.
+        rounding (and k and N match). ``*_real`` are the same cell pooled from its reported and derived rows only
+        (``nan`` when it has none; ``i2_real`` is ``nan`` for one row). ``real_weight`` is the percent of the cell's
+        random-effects weight on reported/derived rows; the verdict ``basis`` is ``"evidence"`` when that is at
+        least 50, ``"by construction"`` otherwise; ``note`` explains gaps. A cell with no rows has ``nan`` values.
     """
     pub = evidence.published
     pub = pub[pub["status"].astype(str) == "reported"]
@@ -80,7 +82,16 @@ def reproduction_table(evidence, method: str = "DL") -> pd.DataFrame:
             "reconstructed": int(counts.get("reconstructed", 0)),
             "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "i2": np.nan, "q_pval": np.nan,
             "real_weight": np.nan, "agrees": False, "basis": "", "note": "",
+            "k_real": 0, "estimate_real": np.nan, "ci_low_real": np.nan, "ci_high_real": np.nan, "i2_real": np.nan,
         }
+        real_rows = sel[~sel["provenance"].astype(str).eq("reconstructed")]
+        row["k_real"] = int(len(real_rows))
+        notes = sel["note"].astype(str) if "note" in sel else pd.Series([], dtype=str)
+        row["_bound"] = bool(notes.str.contains("sits at its (?:lower|upper) bound", regex=True).any())
+        if len(real_rows):
+            r_res = pool(real_rows["yi"].to_numpy(float), real_rows["vi"].to_numpy(float), method=method)
+            row.update(estimate_real=r_res.estimate, ci_low_real=r_res.ci_low, ci_high_real=r_res.ci_high,
+                       i2_real=r_res.i2)
         try:
             res = pool(sel["yi"].to_numpy(float), sel["vi"].to_numpy(float), method=method)
         except NoStudiesError:
@@ -106,6 +117,7 @@ def reproduction_table(evidence, method: str = "DL") -> pd.DataFrame:
             )
             row["basis"] = "by construction" if row["real_weight"] < 50 else "evidence"
             row["note"] = _explain(row)
+        row.pop("_bound", None)
         rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -134,7 +146,16 @@ def _explain(row: dict) -> str:
     else:
         base = (f"{real} of {k} trials have reported/derived effects ({row['real_weight']:.0f}% of the weight); "
                 f"the {row['reconstructed']} reconstructed ones were fitted to this cell")
+    if row["k_published"] is not None and k < row["k_published"]:
+        base += (f"; {row['k_published'] - k} of the paper's trials left the cell (their only numbers are set aside "
+                 "for a doubt)")
     if row["agrees"]:
         return base + "."
+    if row["reconstructed"] == 0:
+        return (base + "; the real rows do not give the paper's numbers: the gap is the difference between the "
+                "paper's inputs and these sources (see the codebook).")
+    if row.get("_bound"):
+        return (base + "; a reconstructed value sits at the edge of its plausible range (the span of the real "
+                "effects), so the cell is not forced to the paper's numbers: a gap remains (see the codebook).")
     return (base + "; the fixed real rows leave too little freedom to reproduce the published values, so a gap "
             "remains (real data outranks calibration; see the codebook).")

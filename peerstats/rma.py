@@ -105,6 +105,14 @@ def _chi2_isf(p: float, df: float) -> float:
 # ----------------------------------------------------------------------------------------------------------------
 
 
+#: Sampling variances the engine accepts, and the largest ratio max(vi) / min(vi) in one analysis. Beyond them the
+#: weights 1/vi (and sums of their squares) overflow, or one weight swamps the others so that the traces of the
+#: REML/DL formulas (sum w - sum w^2 / sum w) cancel to 0 and I2 = tau2 / (tau2 + s2) divides by zero: found by a
+#: grid of vi from 1e-308 to 1e308 through every estimator (tests/test_extreme_variances.py).
+VI_RANGE = (1e-100, 1e12)
+VI_SPREAD = 1e8
+
+
 def _validate(yi, vi, *, allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Return ``yi`` and ``vi`` as 1-d float arrays; raise with the offending index."""
     yi = np.atleast_1d(np.asarray(yi, dtype=float))
@@ -123,6 +131,17 @@ def _validate(yi, vi, *, allow_empty: bool = False) -> tuple[np.ndarray, np.ndar
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"vi must be finite and > 0; got {float(vi[i])!r} at index {i}")
+    lo, hi = VI_RANGE
+    bad = (vi < lo) | (vi > hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"vi must lie between {lo:g} and {hi:g} (outside it the inverse-variance weights overflow or "
+                         f"lose all precision); got {float(vi[i])!r} at index {i}")
+    if vi.size and vi.max() > VI_SPREAD * vi.min():
+        i, j = int(np.argmin(vi)), int(np.argmax(vi))
+        raise ValueError(f"the variances span more than {math.log10(VI_SPREAD):.0f} orders of magnitude "
+                         f"({float(vi[i]):.3g} at index {i}, {float(vi[j]):.3g} at index {j}): their weights cannot "
+                         "be combined in double precision")
     return yi, vi
 
 

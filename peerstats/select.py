@@ -23,6 +23,7 @@ import pandas as pd
 
 from peerstats.errors import ConvergenceError, NoStudiesError
 from peerstats.meta import pool
+from peerstats.second_opinion import ROB2_LEVELS, high_risk_either
 from peerstats.vocabulary import (  # re-exported: the app imports the vocabulary from here
     CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_DOMAINS, ROB_LEVELS,
 )
@@ -35,6 +36,7 @@ MODERATORS: dict[str, str] = {
     "leadership": "Peer leadership",
     "format": "Format",
     **ROB_DOMAINS,
+    "rob2_overall": "RoB 2 overall (Smit et al. 2022)",
 }
 
 #: Vocabulary of each moderator column (for labels and validation).
@@ -46,12 +48,13 @@ VOCABULARY: dict[str, dict[str, str]] = {
     "format": FORMATS,
     "provenance": PROVENANCE,
     **{d: ROB_LEVELS for d in ROB_DOMAINS},
+    "rob2_overall": ROB2_LEVELS,
 }
 
 #: Trial columns merged onto every selected effect row (when the trials frame has them).
 TRIAL_COLUMNS: tuple[str, ...] = (
     "label", "year", "category", "quality", "control", "leadership", "format", "n_randomized", "country",
-    *ROB_DOMAINS,
+    *ROB_DOMAINS, "rob2_overall",
 )
 
 
@@ -69,6 +72,14 @@ class Filters:
         Risk-of-bias filters, e.g. ``(("rob_blinding_assessors", ("low",)),)``; a domain with no levels is ignored.
     excluded_trials : tuple of str
         ``trial_id`` values left out by the user.
+    exclude_high_risk : bool
+        Leave out trials at high risk of bias by either review (:func:`peerstats.second_opinion.high_risk_either`:
+        AHRQ poor in Egmose et al., RoB 2 high in Smit et al.).
+    exclude_doubtful : bool
+        Leave out effect rows with a ``doubt`` (typed numbers that look wrong; see the codebook).
+    columns : tuple of (column, values)
+        Filters on any other trial column (an upload's own categorical columns), e.g. ``(("setting", ("online",)),)``;
+        values compared as text; a column with no values is ignored.
     """
 
     categories: tuple[str, ...] = ()
@@ -79,6 +90,9 @@ class Filters:
     provenance: tuple[str, ...] = ()
     rob: tuple[tuple[str, tuple[str, ...]], ...] = ()
     excluded_trials: tuple[str, ...] = ()
+    exclude_high_risk: bool = False
+    exclude_doubtful: bool = False
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def rob_levels(self, domain: str) -> tuple[str, ...]:
         """Levels kept for one risk-of-bias domain (empty = all)."""
@@ -119,7 +133,8 @@ class Selection:
     n_participants : int
         Sum of ``effects["n"]`` over rows where it is known.
     provenance_counts : dict
-        ``{"reported": a, "derived": b, "reconstructed": c}`` over the effect rows (all three keys always present).
+        ``{"reported": a, "derived": b, "reconstructed": c, "doubtful": d}`` over the effect rows (all keys always
+        present); ``doubtful`` counts rows with a ``doubt`` (they are also counted under their provenance).
     outcome : str
     """
 
@@ -158,8 +173,15 @@ def filter_trials(trials: pd.DataFrame, filters: Filters) -> pd.DataFrame:
             if domain not in trials:
                 raise KeyError(f"trials has no column {domain!r} to filter on")
             keep &= trials[domain].isin(levels)
+    for column, values in filters.columns:
+        if values:
+            if column not in trials:
+                raise KeyError(f"trials has no column {column!r} to filter on")
+            keep &= trials[column].astype(str).isin(values)
     if filters.excluded_trials:
         keep &= ~trials["trial_id"].isin(filters.excluded_trials)
+    if filters.exclude_high_risk:
+        keep &= ~high_risk_either(trials)
     return trials.loc[keep]
 
 
@@ -180,6 +202,8 @@ def view_rows(evidence, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
         keep &= _as_bool(eff["primary"])
     if filters.provenance:
         keep &= eff["provenance"].isin(filters.provenance)
+    if filters.exclude_doubtful and "doubt" in eff:
+        keep &= eff["doubt"].fillna("").astype(str).str.strip().eq("")
     rows = eff.loc[keep]
     extra = [c for c in TRIAL_COLUMNS if c in trials.columns and c not in rows.columns]
     rows = rows.merge(trials[["trial_id", *extra]], on="trial_id", how="left", validate="many_to_one")
@@ -205,6 +229,8 @@ def _selection(trials: pd.DataFrame, rows: pd.DataFrame, outcome: str, index=Non
     vi = pd.to_numeric(sub["vi"], errors="coerce").to_numpy(dtype=float)
     prov = sub["provenance"].to_numpy()
     provenance_counts = {p: int(np.count_nonzero(prov == p)) for p in PROVENANCE}
+    doubt = sub["doubt"].fillna("").astype(str).str.strip() if "doubt" in sub else pd.Series([], dtype=str)
+    provenance_counts["doubtful"] = int((doubt != "").sum())
     n = sub["n"].to_numpy(dtype=float)
     known = n[~np.isnan(n)]
     return Selection(trials=trials, effects=sub, yi=yi, vi=vi, k=len(sub),
@@ -318,9 +344,9 @@ def subgroup_inputs(selection: Selection, moderator: str) -> tuple[np.ndarray, n
     """``(yi, vi, groups)`` for :func:`peerstats.meta.subgroup_test`, ordered so the subgroups come in vocabulary
     order (e.g. good, fair, poor). Missing trial values become the group ``"not recorded"``.
     """
-    if moderator not in MODERATORS:
-        raise ValueError(f"unknown moderator {moderator!r}; choose one of {', '.join(MODERATORS)}")
     eff = selection.effects
+    if moderator not in MODERATORS and moderator not in eff:  # an upload's own columns are moderators too
+        raise ValueError(f"unknown moderator {moderator!r}; choose one of {', '.join(MODERATORS)}")
     if moderator not in eff:
         raise KeyError(f"the selected rows have no column {moderator!r}")
     groups = _group_labels(eff, moderator)

@@ -28,6 +28,7 @@ PAGE_FILES = {
     "small-study-effects": "pages/small_study_effects.py", "risk-of-bias": "pages/risk_of_bias.py",
     "reproduce": "pages/reproduce.py", "data": "pages/data.py", "about": "pages/about.py",
     "multiverse": "pages/multiverse.py",
+    "summary": "pages/summary.py",
 }
 
 
@@ -85,9 +86,10 @@ def assert_headline(at: AppTest, evidence, filters: Filters, outcome: str, metho
 def test_home_page_shows_the_papers_main_result(evidence):
     at = run_app()
     m = metrics(at)
-    # Egmose et al. 2023, Results: personal recovery, 17 trials, N = 4,104, SMD = 0.20 (0.11-0.29), I2 = 47%
-    assert (m["Pooled SMD"], m["95% CI"], m["Trials (k)"], m["Participants"], m["I²"]) == (
-        "0.20", "0.11 to 0.29", "17", "4,104", "47%")
+    # Egmose et al. 2023, Results: personal recovery, 17 trials, N = 4,104, SMD = 0.20 (0.11-0.29), I2 = 47%. With
+    # the Metapsy rows (issue 8) real rows carry most of this weight: the SMD still rounds to the paper's 0.20 and
+    # the lower bound to its 0.11; the rest moves (Salzer 2016 set aside, Corrigan 2017's RAS added: k 17 again).
+    assert (m["Pooled SMD"], m["95% CI"].split(" to ")[0]) == ("0.20", "0.11")
     assert_headline(at, evidence, Filters(), "personal_recovery")
     sentence = [s for s in markdown_texts(at) if s.startswith("17 trials:")][0]
     # the provenance mix is in the headline
@@ -360,11 +362,23 @@ def test_subgroup_and_small_study_numbers_are_peerstats(evidence):
     at.switch_page(PAGE_FILES["small-study-effects"]).run()
     assert_clean(at)
     sel = select(evidence, Filters(), "personal_recovery")
-    egger, tf = egger_test(sel.yi, sel.vi), trim_and_fill(sel.yi, sel.vi)
+    # by default on real (reported/derived) rows only, with the reason in words
+    real = (sel.effects.provenance != "reconstructed").to_numpy()
+    assert 0 < real.sum() < sel.k
+    egger, tf = egger_test(sel.yi[real], sel.vi[real]), trim_and_fill(sel.yi[real], sel.vi[real])
     m = {x.label: x.value for x in at.metric}
     assert m["p (asymmetry)"] == text.fmt_p(egger.pval)
     assert m["Imputed trials"] == str(tf.k0)
     assert m["Adjusted SMD"] == text.fmt(tf.estimate)
+    assert any("says nothing about whether small trials report larger effects" in i.value for i in at.info)
+    # on request, every row
+    at.checkbox(key="sse_include_reconstructed").check().run()
+    assert_clean(at)
+    egger, tf = egger_test(sel.yi, sel.vi), trim_and_fill(sel.yi, sel.vi)
+    m = {x.label: x.value for x in at.metric}
+    assert m["p (asymmetry)"] == text.fmt_p(egger.pval)
+    assert m["Adjusted SMD"] == text.fmt(tf.estimate)
+    assert any("reconstructed row" in w.value for w in at.warning)
 
 
 def test_trial_data_only_box_leaves_out_reconstructed_rows(evidence):
@@ -398,3 +412,39 @@ def test_the_bundled_data_are_reloaded_when_a_file_changes(tmp_path, monkeypatch
     assert_clean(at)
     assert metrics(at)["Trials (k)"] == "16"
     assert_headline(at, load_evidence(data), Filters(), "personal_recovery")
+
+
+# ---- Evidence base v2 (issue 8): doubtful rows, high risk by either review, the second RoB opinion ----------------
+def test_sidebar_switches_for_doubtful_rows_and_high_risk(evidence):
+    at = run_app({"nodoubt": "1", "nohighrisk": "1"})
+    assert_clean(at)
+    assert at.sidebar.checkbox(key="f_exclude_doubtful").value
+    assert at.sidebar.checkbox(key="f_exclude_high_risk").value
+    assert_headline(at, evidence, Filters(exclude_doubtful=True, exclude_high_risk=True), "personal_recovery")
+    at.sidebar.checkbox(key="f_exclude_high_risk").uncheck().run()
+    assert at.query_params == {"nodoubt": "1"}
+    assert_headline(at, evidence, Filters(exclude_doubtful=True), "personal_recovery")
+
+
+def test_risk_of_bias_page_shows_where_the_reviews_disagree(evidence):
+    at = run_app({"page": "risk-of-bias"})
+    assert_clean(at)
+    t = evidence.trials[evidence.trials.rob2_overall.fillna("") != ""]
+    differ = int(((t.quality == "poor") != (t.rob2_overall == "high")).sum())
+    assert any(f"The reviews disagree on **{differ}** of {len(t)}" in s for s in markdown_texts(at))
+
+
+@pytest.mark.parametrize("page", ["about", "data"])
+def test_smit_and_metapsy_are_credited(page):
+    at = run_app({"page": page})
+    assert_clean(at)
+    words = " ".join(markdown_texts(at) + [c.value for c in at.caption])
+    assert "Smit" in words and "2022" in words and "Metapsy" in words
+
+
+def test_data_page_lists_the_rows_not_pooled(evidence):
+    at = run_app({"page": "data", "outcome": "overall_symptoms"})
+    assert_clean(at)
+    e = evidence.effects
+    n_other = int(((e.outcome == "overall_symptoms") & ~e.primary).sum())  # all trials pass the default filters
+    assert any("not pooled**" in s and f"({n_other})" in s for s in markdown_texts(at))

@@ -322,3 +322,14 @@ def test_every_builder_emits_schema_valid_vega_lite_and_skips_revalidation_on_re
     bad.to_dict()  # no check on the rerun path ...
     with pytest.raises(alt.utils.schemapi.SchemaValidationError):
         bad.to_dict(validate=True)  # ... but the explicit check still catches a bad spec
+
+
+def test_forest_marks_doubtful_rows():
+    # Evidence base v2 (issue 8): a row with a doubt says so beside its provenance and in its tooltip.
+    studies = _studies().assign(doubt=["", "SDs look like SEs", "", "", "", ""])
+    spec = charts.forest(studies, meta.pool(YI, VI, method="DL"), "Hope").to_dict(validate=True)
+    texts = _texts(spec)
+    assert texts.count("derived ⚠ doubt") == 1 and texts.count("reported ⚠ doubt") == 0
+    (sq,) = [ly for ly in _layers(spec) if _mark(ly) == "square"]
+    assert "Doubt" in {t["title"] for t in sq["encoding"]["tooltip"]}
+    assert _data(spec, sq)["doubt"].tolist()[1] == "SDs look like SEs"

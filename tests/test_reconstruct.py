@@ -159,11 +159,15 @@ def test_committed_rows_meet_every_reachable_target_without_the_solver():
         i2 = res.i2 if np.isfinite(res.i2) else 0.0
         ok = (abs(res.estimate - c["smd"]) <= 0.005 and abs(res.ci_low - c["ci_low"]) <= 0.005
               and abs(res.ci_high - c["ci_high"]) <= 0.005 and abs(i2 - c["i2"]) <= 0.5)
-        assert res.k == int(c["k"]), name
+        set_aside = str(fit.loc[name, "set_aside"]) if isinstance(fit.loc[name, "set_aside"], str) else ""
+        assert res.k == int(c["k"]) - len(set_aside.split()), name
         assert bool(fit.loc[name, "ok"]) == ok, name
         assert fit.loc[name, "smd"] == pytest.approx(res.estimate, abs=6e-5), name
         assert fit.loc[name, "i2"] == pytest.approx(i2, abs=6e-3), name
         if not ok:
             missed.append(name)
             assert (rows.provenance != "reconstructed").any(), f"{name}: only reconstructed rows, yet missed"
-    assert len(missed) <= 2, missed
+        else:
+            assert not set_aside, f"{name}: a trial left the cell, yet it agrees"
+    # Every cell that holds no real row is met (the reconstruction can always do that within its bounds).
+    assert set(missed) <= {n for n, _c, rows in _cells_as_committed() if (rows.provenance != "reconstructed").any()}

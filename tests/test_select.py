@@ -29,7 +29,7 @@ def test_no_filter_keeps_primary_rows_of_the_outcome_sorted_by_label():
     # n: 100 + 80 + 200 + 59 (arms), t3 has no arm ns -> n_randomized 60: total 499.
     assert list(sel.effects["n"]) == [100, 80, 200, 59, 60]
     assert sel.n_participants == 499
-    assert sel.provenance_counts == {"reported": 2, "derived": 1, "reconstructed": 2}
+    assert sel.provenance_counts == {"reported": 2, "derived": 1, "reconstructed": 2, "doubtful": 0}
     assert len(sel.trials) == 6
     # trial columns are merged onto the rows for tooltips and subgroups
     assert list(sel.effects["quality"]) == ["poor", "fair", "poor", "good", "fair"]
@@ -54,7 +54,7 @@ def test_excluded_trials_and_provenance_filter():
     assert list(sel.effects["trial_id"]) == ["t2", "t5", "t3"]
     real = select(ev, Filters(provenance=("reported", "derived")), "personal_recovery")
     assert list(real.effects["effect_id"]) == ["e1", "e2", "e4"]
-    assert real.provenance_counts == {"reported": 2, "derived": 1, "reconstructed": 0}
+    assert real.provenance_counts == {"reported": 2, "derived": 1, "reconstructed": 0, "doubtful": 0}
     # the provenance filter acts on rows, not on trials
     assert len(real.trials) == 6
 
@@ -62,7 +62,7 @@ def test_excluded_trials_and_provenance_filter():
 def test_empty_selection_is_k0_not_an_error():
     sel = select(evidence(), Filters(categories=("established_roles",)), "personal_recovery")
     assert sel.k == 0 and sel.n_participants == 0 and len(sel.yi) == 0
-    assert sel.provenance_counts == {"reported": 0, "derived": 0, "reconstructed": 0}
+    assert sel.provenance_counts == {"reported": 0, "derived": 0, "reconstructed": 0, "doubtful": 0}
 
 
 def test_primary_given_as_text_is_understood():

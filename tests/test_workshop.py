@@ -75,3 +75,128 @@ def test_view_report_id_is_the_hash_of_rows_and_view():
     assert rid == hashlib.sha256(payload.encode()).hexdigest()[:12]
     other = SimpleNamespace(selection=sel, source="upload", view=view)
     assert view_report_id(other) != rid
+
+
+# ---------------------------------------------------------------------------------------- offline and safe by default
+@pytest.mark.parametrize("url, ok", [
+    ("https://doi.org/10.1176/appi.ps.202100138", True), ("HTTP://example.org/a?b=1", True),
+    ("javascript:alert(1)", False), ("JavaScript:alert(1)", False), ("data:text/html,<script>", False),
+    ("//evil.example/x", False), ("https:///nohost", False), ("ftp://example.org", False),
+    (" https://example.org ", True), ("https://exa\nmple.org", False), (None, False), (float("nan"), False), ("", False),
+])
+def test_http_only_links(url, ok):
+    import pandas as pd
+
+    from dashboard.safety import http_links, is_http_url
+
+    assert is_http_url(url) is ok
+    out = http_links(pd.DataFrame({"source_url": [url], "x": [1]}))
+    assert (out["source_url"].iat[0] == url.strip()) if ok else out["source_url"].iat[0] is None
+    assert out["x"].iat[0] == 1
+
+
+def _run_sh_app(tmp_path, env_extra, *args):
+    """`bash run.sh app ...` with PYTHON pointing to a stub that prints its arguments instead of starting anything."""
+    import os
+    import subprocess
+
+    stub = tmp_path / "python"
+    stub.write_text('#!/bin/sh\nif [ "$2" = pip ]; then exit 0; fi\necho "$@"\n')
+    stub.chmod(0o755)
+    env = {**os.environ, "PYTHON": str(stub), **env_extra}
+    env.pop("PEERSTATS_ADDRESS", None) if "PEERSTATS_ADDRESS" not in env_extra else None
+    return subprocess.run(["bash", str(ROOT / "run.sh"), "app", *args], env=env, capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+def test_run_sh_app_listens_on_loopback_unless_told(tmp_path):
+    argv = _run_sh_app(tmp_path, {})
+    assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
+    argv = _run_sh_app(tmp_path, {"PEERSTATS_ADDRESS": "0.0.0.0"})
+    assert argv[argv.index("--server.address") + 1] == "0.0.0.0"
+    argv = _run_sh_app(tmp_path, {}, "--server.address", "10.0.0.5")  # an explicit flag comes last and wins
+    assert argv[len(argv) - 1 - argv[::-1].index("--server.address") + 1] == "10.0.0.5"
+
+
+def test_streamlit_config_is_offline_and_hides_raw_csv_export():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["client"]["disableDataExport"] is True
+
+
+def test_favicon_is_a_bundled_png():
+    from dashboard import shell
+
+    data = (ROOT / shell.FAVICON).read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) < 20_000
+
+
+# ---------------------------------------------------------------------------------------------- presentation mode
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.apptest
+def test_presentation_reveals_trials_then_pools_and_steps_through_the_deck():
+    from dashboard import text
+    from peerstats.data import load_evidence
+    from peerstats.meta import pool
+    from peerstats.select import Filters, select
+
+    ev = load_evidence()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    k = select(ev, Filters(), "personal_recovery").k
+    md = [m.value for m in at.markdown]
+    assert "# Personal recovery" in md and "#### Trial 1 of %d shown" % k in md
+    assert not at.metric  # the pooled result waits until every trial is shown
+    assert "Share this view" not in [p.proto.popover.label for p in at.get("popover")]
+    at.button(key="present_next_trial").click().run()
+    assert "#### Trial 2 of %d shown" % k in [m.value for m in at.markdown]
+    at.button(key="present_all").click().run()
+    sel = select(ev, Filters(), "personal_recovery")
+    assert _metric(at, "Pooled SMD") == text.fmt(pool(sel.yi, sel.vi).estimate)
+    # The deck: the presets in order; "Next view" twice = fair/good quality only, pooled after "Show all".
+    at.button(key="present_next_view").click().run()
+    at.button(key="present_next_view").click().run()
+    assert "### Fair/good quality only · slide 2 of 3" in [m.value for m in at.markdown]
+    assert "#### Trial 1 of" in " ".join(m.value for m in at.markdown)  # the reveal starts again
+    at.button(key="present_all").click().run()
+    fg = select(ev, Filters(quality=("good", "fair")), "personal_recovery")
+    assert _metric(at, "Pooled SMD") == text.fmt(pool(fg.yi, fg.vi).estimate)
+    assert at.query_params["present"] == ["1"] or at.query_params["present"] == "1"  # the mode stays in the URL
+    # A saved view joins the deck after the presets.
+    at.button(key="present_save").click().run()
+    assert "slide 2 of 4" in " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.apptest
+def test_every_page_has_a_share_popover_with_the_views_link():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["outcome"] = "hope"
+    at.run()
+    assert not at.exception
+    assert "Share this view" in [p.proto.popover.label for p in at.get("popover")]
+    assert any("outcome=hope" in c.value for c in at.get("code"))  # st.code: the link with its copy button
+
+
+def test_qr_code_png_has_the_size_of_its_qr_version():
+    """No QR decoder is installed here, so the check is structural and independent of segno's API: a PNG whose side
+    is (17 + 4 * version + 2 * 4 quiet modules) * scale pixels, with the version the URL's length needs at level M
+    (byte mode; ISO/IEC 18004 Table 7: version 3-M holds
+    42 bytes, version 2-M 26)."""
+    import struct
+
+    from dashboard.presentation import qr_png
+
+    url = "http://127.0.0.1:8501/?outcome=hope&x=12"  # 40 bytes -> version 3 at level M
+    assert len(url) == 40
+    png = qr_png(url, scale=2)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == height == (17 + 4 * 3 + 8) * 2
+    assert qr_png(url + "a" * 10, scale=2) != png

@@ -114,6 +114,43 @@ def build_published(trials: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _row_n(r, randomised) -> int:
+    """N of a real row (arm sizes), or the trial's randomised N where the source gives no arm sizes."""
+    n = float(r.n_peer) + float(r.n_control)
+    if np.isfinite(n):
+        return int(n)
+    return int(randomised.get(r.trial_id) or 0)
+
+
+def plausible_bounds(real: pd.DataFrame, outcome: str, cells: list, fixed: dict) -> dict:
+    """Per target cell: (low, high, reason), the plausible range of its reconstructed values.
+
+    The span of the real effects pooled in the outcome's published cells, each widened by its 95% CI
+    (``yi -/+ 1.96 sqrt(vi)``); where no published cell of the outcome holds a real row, the same span over every real
+    primary row of the outcome (any trial); where there is none, [-1, 1] (no psychosocial peer-support effect here
+    exceeds 1 in absolute value). One range per outcome, so every target cell of the outcome gets the same one.
+    """
+    z = 1.959963984540054
+    ys = [(y - z * np.sqrt(v), y + z * np.sqrt(v)) for y, v, _n in fixed.values()]
+    why = "span of the real rows pooled in this outcome's cells, widened by their 95% CIs"
+    if not ys:
+        prim = real[(real.outcome == outcome) & real.primary]
+        ys = [(y - z * np.sqrt(v), y + z * np.sqrt(v)) for y, v in zip(prim.yi, prim.vi)]
+        why = "no real row in this outcome's cells: span of every real primary row of the outcome, widened by its 95% CI"
+    if ys:
+        lo, hi = min(a for a, _ in ys), max(b for _, b in ys)
+    else:
+        lo, hi, why = -1.0, 1.0, "no real row of this outcome anywhere: [-1, 1]"
+    return {c.name: (float(lo), float(hi), why) for c in cells}
+
+
+def _binds(y: float, bounds) -> str:
+    """'lower' / 'upper' when a bounded value sits at a bound (within 0.1% of the range), else ''."""
+    lo, hi = bounds
+    tol = 1e-3 * (hi - lo)
+    return "lower" if y - lo <= tol else "upper" if hi - y <= tol else ""
+
+
 def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     real = real_rows()
     real["domain"] = real["outcome"].map(lambda o: OUTCOMES[o][0])
@@ -143,18 +180,29 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
         prim = real[(real.outcome == outcome) & real.primary]
         fixed = {}
         for _, r in prim[prim.trial_id.isin(members)].iterrows():
-            fixed[r.trial_id] = (float(r.yi), float(r.vi), int(r.n_peer + r.n_control))
-        recon_trials = [t for t in members if t not in fixed]
-        sizes, warnings = assign_sizes(cells, {t: v[2] for t, v in fixed.items()}, recon_trials, randomised)
+            fixed[r.trial_id] = (float(r.yi), float(r.vi), _row_n(r, randomised))
+        # A pair with a real row that is not pooled (its doubt decision is "not pooled") is neither fixed nor
+        # reconstructed: it leaves the cell (a gap, reported), and its N is not handed to reconstructed trials.
+        has_real = set(real.loc[real.outcome == outcome, "trial_id"])
+        set_aside = {t: _row_n(real[(real.trial_id == t) & (real.outcome == outcome)].iloc[0], randomised)
+                     for t in members if t in has_real and t not in fixed}
+        recon_trials = [t for t in members if t not in has_real]
+        sizes, warnings = assign_sizes(cells, {**{t: v[2] for t, v in fixed.items()}, **set_aside}, recon_trials,
+                                       randomised)
         for w in warnings:
             print("WARNING", w)
         from reconstruct import target_cells
 
+        listed = {c.name: list(c.members) for c in cells}
+        cells = [Cell(name=c.name, members=[t for t in c.members if t not in set_aside], target=c.target, n=c.n)
+                 for c in cells]
         tcell = target_cells(cells)
         problem = Problem(outcome=outcome, cells=cells, fixed=fixed)
+        cell_bounds = plausible_bounds(real, outcome, cells, fixed)
         for t in recon_trials:
             n = sizes[t]
-            problem.recon[t] = {"n1": (n + 1) // 2, "n2": n // 2, "cell": tcell[t]}
+            problem.recon[t] = {"n1": (n + 1) // 2, "n2": n // 2, "cell": tcell[t],
+                                "bounds": cell_bounds[tcell[t]][:2]}
         sol = solve(problem)
         for t in recon_trials:
             in_cells = [c.name for c in cells if t in c.members]
@@ -173,10 +221,16 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
                       + (f" (also pooled in {', '.join(c for c in in_cells if c != r['cell'])})"
                          if len(in_cells) > 1 else "")
                       + f". n_peer/n_control are the cell-scaled sizes behind vi (variance scale "
-                        f"{sol['scale'][r['cell']]:.4g}), not the trial's arm sizes."),
+                        f"{sol['scale'][r['cell']]:.4g}), not the trial's arm sizes. Plausible range "
+                        f"[{r['bounds'][0]:.3f}, {r['bounds'][1]:.3f}] ({cell_bounds[r['cell']][2]})"
+                      + (f"; the value sits at its {_binds(sol['yi'][t], r['bounds'])} bound, so the cell is not "
+                         "forced to the paper's numbers (gap reported)." if _binds(sol["yi"][t], r["bounds"])
+                         else ".")),
             ))
         for c in cells:
-            fits.append(dict(cell=c.name, target=c.target.tolist(), fit=sol["fit"][c.name].tolist()))
+            binding = [t for t in recon_trials if t in c.members and _binds(sol["yi"][t], problem.recon[t]["bounds"])]
+            fits.append(dict(cell=c.name, target=c.target.tolist(), fit=sol["fit"][c.name].tolist(),
+                             bounds_bind=" ".join(binding), set_aside=" ".join(t for t in set_aside if t in listed[c.name])))
     recon = pd.DataFrame(recon_rows)
     eff = pd.concat([real, recon], ignore_index=True)
     eff["yi"] = eff["yi"].map(lambda v: 0.0 if v == 0 else v)  # no negative zero
@@ -192,7 +246,8 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
             "timepoint_months", "comparison", "n_peer", "mean_peer", "sd_peer", "n_control", "mean_control",
             "sd_control", "md", "md_ci_low", "md_ci_high", "smd_reported", "smd_ci_low", "smd_ci_high", "yi", "vi",
             "provenance", "formula", "source_url", "source_locator", "source_quote", "primary", "paper_cells",
-            "target_cell", "note"]
+            "target_cell", "doubt", "note"]
+    eff["doubt"] = eff["doubt"].fillna("")
     eff = eff[cols]
     for c in ("n_peer", "n_control"):
         eff[c] = eff[c].astype("Int64")
@@ -219,8 +274,9 @@ def build_all() -> dict[str, pd.DataFrame]:
     """Every output frame, without writing anything (the tests compare them with the committed files)."""
     trials = build_trials()
     published = build_published(trials)
-    eff, _fits = build_effects(trials, published)
-    return {"trials": trials, "effects": eff, "published": published, "fit": check(eff, published)}
+    eff, fits = build_effects(trials, published)
+    table = check(eff, published).merge(fits[["cell", "bounds_bind", "set_aside"]], on="cell", how="left")
+    return {"trials": trials, "effects": eff, "published": published, "fit": table}
 
 
 def to_csv_text(name: str, df: pd.DataFrame) -> str:

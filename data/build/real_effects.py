@@ -184,7 +184,7 @@ def _base_row(**kw):
         n_control=np.nan, mean_control=np.nan, sd_control=np.nan, md=np.nan, md_ci_low=np.nan,
         md_ci_high=np.nan, smd_reported=np.nan, smd_ci_low=np.nan, smd_ci_high=np.nan, yi=np.nan, vi=np.nan,
         provenance="", formula="", source_url="", source_locator="", source_quote="", primary=False,
-        paper_cells="", target_cell="", note="",
+        paper_cells="", target_cell="", note="", doubt="",
     )
     row.update(kw)
     return row
@@ -289,7 +289,11 @@ def _parse_md(text: str) -> tuple[float, float, float]:
 
 
 def real_rows() -> pd.DataFrame:
-    return pd.DataFrame(gb_rows() + extraction_rows())
+    """All reported and derived rows, with the primary row of each trial x outcome chosen by ``primary.py``."""
+    from metapsy_effects import metapsy_rows
+    from primary import choose_primary
+
+    return choose_primary(pd.DataFrame(gb_rows() + extraction_rows() + metapsy_rows(_base_row)))
 
 
 if __name__ == "__main__":

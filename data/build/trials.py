@@ -50,6 +50,9 @@ COLUMNS = [
     "format", "n_randomized", "country", "intervention", "population", "peers_paid", "manualized",
     "duration_months", "control_description", "seed_locator", "source_url", "source_quote", "source_notes",
     "resolution_notes",
+    # Smit et al. 2022's RoB 2 judgements (rob2.py), empty for trials not in their data set
+    "rob2_d1_randomisation", "rob2_d2_deviations", "rob2_d3_missing_data", "rob2_d4_measurement",
+    "rob2_d5_selection", "rob2_overall", "rob2_source_url", "rob2_source_locator", "rob2_source_quote",
 ]
 
 
@@ -90,6 +93,9 @@ def build_trials() -> pd.DataFrame:
     chars = pd.read_csv(SOURCES / "trial_characteristics.csv", dtype=str, keep_default_na=False)
     chars = chars.set_index("trial_id")
     res = pd.read_csv(HERE / "trial_resolutions.csv", dtype=str, keep_default_na=False)
+    from rob2 import rob2_by_trial
+
+    rob2 = rob2_by_trial()
 
     rows = []
     for _, s in seed.iterrows():
@@ -127,8 +133,9 @@ def build_trials() -> pd.DataFrame:
                 row[col] = "unclear"
         if row["n_randomized"]:
             row["n_randomized"] = str(int(float(row["n_randomized"])))
+        row.update(rob2.get(tid, {}))
         rows.append(row)
-    out = pd.DataFrame(rows, columns=COLUMNS).sort_values("trial_id", kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(rows, columns=COLUMNS).fillna("").sort_values("trial_id", kind="stable").reset_index(drop=True)
     return out
 
 

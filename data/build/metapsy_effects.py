@@ -1,0 +1,239 @@
+"""Reported effect rows from the Metapsy data sets (Smit et al. 2022 peer-support data; Westerhof 2019).
+
+Source: ``sources/metapsy_rows.csv``, the data-set lines verbatim (checked against the files by
+``verify_metapsy.py``). Each line used is mapped below (``ROWS``) to one of the paper's constructs, with this
+project's decision on its doubts.
+
+Reading the lines (the traps of the data set, see ``data/README.md``):
+
+* semicolon-separated, decimal commas, double-encoded UTF-8 (kept verbatim in the quote);
+* arm 1 is peer support (codebook); ``time_weeks`` holds months in the peer-support data set;
+* ``.g``/``.g_se`` are metapsyTools' Hedges' g with **positive = favours peer support**. This is checked, not
+  assumed: :func:`sign_check` recomputes g from the arm columns of every line that has them and requires
+  ``.g = benefit * yi`` (``yi`` in construct direction, ``benefit`` = +1 when more of the construct is beneficial)
+  to within 0.006, except the two Davidson 2004 lines whose flags are in doubt;
+* the precalculated (``precalc_*``), dichotomous and baseline columns are **not aligned** with their rows in the
+  peer-support file and are never read. Lines without arm data give only ``.g``/``.g_se`` ("g-only"), turned into
+  construct direction with the checked convention: ``yi = benefit * .g``, ``vi = .g_se^2``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from peerstats.data import OUTCOMES
+from peerstats.effects import align_sign, smd
+
+HERE = Path(__file__).resolve().parent
+EXCERPTS = HERE / "sources" / "metapsy_rows.csv"
+
+SMIT = "Smit et al. 2022 peer-support data set (Metapsy; Zenodo 10.5281/zenodo.7687898)"
+WESTERHOF = "Metapsy depression psychotherapy data set (data-depression-psyctr)"
+
+DOUBT_SALZER = (
+    "SDs look like standard errors: {sds} on a scale whose means are {means} (the RAS totals of the other trials "
+    "here have SDs of 12.8-14.4); g as typed ({g}) would be inflated several-fold. Decision: NOT POOLED (shown only); "
+    "no number is corrected by guesswork, so the trial has no usable value for this outcome."
+)
+DOUBT_DAVIDSON_FLAGS = (
+    "The data set's .g flips GAF (higher = better) but not BPRS (higher = worse), the reverse of what the scales need: "
+    "either its direction flags or the arm columns are swapped. The comparator ('Other', n 70) is one of the trial's "
+    "two non-peer arms, not identified. Decision: pooled as computed from the arm columns as typed (flagged)."
+)
+DOUBT_DAVIDSON_WB = (
+    "The comparator ('Other', n 70) is one of the trial's two non-peer arms, not identified, and two other lines of "
+    "this trial carry inconsistent direction flags (this line's .g agrees with its arm columns). Decision: pooled "
+    "(flagged)."
+)
+DOUBT_KAPLAN = (
+    "Three-arm trial (listserv, bulletin board, waitlist); the data set's arm 1 (n {n1}) does not say which online "
+    "arm, or both combined, it is; the paper's online cell counts all 300 randomised.{sd} Decision: pooled "
+    "(flagged)."
+)
+DOUBT_G_ONLY = (
+    "g only: the data set gives its own g and SE without arm data, and its precalculated/dichotomous columns are not "
+    "aligned with their rows, so the inputs, direction, adjustment and time point of this g cannot be checked. "
+    "Decision: kept (not in a published cell); its sign follows the data set's convention, checked on the lines "
+    "with arm data."
+)
+
+# line (in the peer-support data.csv unless a repo is given) ->
+# (trial_id, outcome, instrument, higher_score_means_more, candidate for primary, doubt, note)
+PEER = "metapsy-project/data-peer-support-interventions"
+DEPR = "metapsy-project/data-depression-psyctr"
+ROWS = {
+    (PEER, 2): ("boevink2016", "psychotic_symptoms", "CAPE (Community Assessment of Psychic Experiences)", True,
+                True, "", "The data set's .g is rounded to -0.05."),
+    (PEER, 3): ("boevink2016", "quality_of_life", "Lancashire Quality of Life Profile", True, True, "", ""),
+    (PEER, 4): ("boevink2016", "empowerment", "Boston University Empowerment Scale", True, True, "", ""),
+    (PEER, 5): ("castelein2008", "quality_of_life", "WHOQOL total", True, True, "", ""),
+    (PEER, 6): ("castelein2008", "self_efficacy", "Mental Health Confidence Scale (total)", True, True, "",
+                "Filed by Smit et al. under personal recovery; mapped to self-efficacy as Van Gestel-Timmermans' MHCS "
+                "is. The paper pooled Castelein in personal recovery with an instrument it does not name, so this "
+                "row does not stand for that cell."),
+    (PEER, 7): ("cook2012_wrap", "overall_symptoms", "Brief Symptom Inventory, Global Severity Index", True, True,
+                "", "Same trial and outcome as the Cochrane-derived row (mean difference -0.13, N 458); this row has "
+                "the real arm sizes (224/234) and SDs."),
+    (PEER, 8): ("cook2012_wrap", "quality_of_life", "WHOQOL-BREF environment domain", True, True, "", ""),
+    (PEER, 9): ("cook2012_wrap", "personal_recovery", "Recovery Assessment Scale (RAS) total", True, True, "", ""),
+    (PEER, 10): ("cook2012_bridges", "personal_recovery", "Recovery Assessment Scale (RAS) total", True, True, "",
+                 "The data set's time is 3.5 (months), not obviously the immediate post-course interview."),
+    (PEER, 11): ("corrigan2017", "overall_symptoms",
+                 "Texas Christian University Health Form (TCU-HF), psychological distress", True, True, "", ""),
+    (PEER, 12): ("corrigan2017", "self_reported_health", "SF-36 (pooled by the data set)", True, True, DOUBT_G_ONLY,
+                 ""),
+    (PEER, 13): ("corrigan2017", "personal_recovery", "Recovery Assessment Scale (RAS) total", True, True,
+                 DOUBT_G_ONLY, ""),
+    (PEER, 16): ("craig2004", "functioning", "Life Skills Profile (total)", True, True, "", ""),
+    (PEER, 17): ("davidson2004", "overall_symptoms", "Brief Psychiatric Rating Scale (BPRS)", True, True,
+                 DOUBT_DAVIDSON_FLAGS, ""),
+    (PEER, 18): ("davidson2004", "functioning", "Global Assessment of Functioning (GAF)", True, True,
+                 DOUBT_DAVIDSON_FLAGS, ""),
+    (PEER, 19): ("davidson2004", "personal_recovery", "Well-being scale (as named in the data set)", True, True,
+                 DOUBT_DAVIDSON_WB, "Filed by Smit et al. under personal recovery."),
+    (PEER, 30): ("johnson2018", "overall_symptoms", "Brief Psychiatric Rating Scale (BPRS)", True, True, "", ""),
+    (PEER, 31): ("johnson2018", "loneliness", "UCLA Loneliness Scale", True, True, "",
+                 "Fewer participants (173/171) than the trial's other outcomes."),
+    (PEER, 32): ("johnson2018", "personal_recovery", "Questionnaire about the Process of Recovery (QPR)", True, True,
+                 "", "Opposite sign to the earlier reconstruction (-0.13), which was fitted, not data."),
+    (PEER, 33): ("kaplan2011", "overall_symptoms", "Hopkins Symptom Checklist-25 (HSCL-25)", True, True,
+                 DOUBT_KAPLAN.format(n1=99, sd=""), ""),
+    (PEER, 34): ("kaplan2011", "quality_of_life", "Lehman Quality of Life (as typed)", True, True,
+                 DOUBT_KAPLAN.format(n1=90, sd=" Its arm-1 SD 0.696491205974634 is a computed value (from an SE or "
+                                     "CI), not a typed SD."), ""),
+    (PEER, 35): ("kaplan2011", "personal_recovery", "Recovery Assessment Scale (RAS), item mean", True, True,
+                 DOUBT_KAPLAN.format(n1=99, sd=" Its arm-1 SD 0.49749371855331 is a computed value (from an SE or "
+                                     "CI), not a typed SD."), ""),
+    (PEER, 38): ("ludman2007", "depression", "SCID depression diagnosis (dichotomous; g by the data set)", True,
+                 True, DOUBT_G_ONLY, ""),
+    (PEER, 39): ("mahlke2017", "overall_symptoms", "Clinical Global Impression (CGI) severity", True, True, "",
+                 "Same mean difference (-0.30) as the Cochrane-derived row, but Cochrane's N is 216 and this row's "
+                 "arms are 61/42 (with data)."),
+    (PEER, 40): ("mahlke2017", "quality_of_life", "EQ-5D (pooled by the data set)", True, True, DOUBT_G_ONLY, ""),
+    (PEER, 41): ("mahlke2017", "self_efficacy", "General Self-Efficacy Scale (GSE)", True, True, "", ""),
+    (PEER, 42): ("oconnell2018", "overall_symptoms", "Brief Psychiatric Rating Scale (BPRS)", True, True,
+                 DOUBT_G_ONLY, ""),
+    (PEER, 43): ("oconnell2018", "functioning", "SF-36 social functioning (mean of two items)", True, True, "", ""),
+    (PEER, 44): ("pfeiffer2018", "suicidal_ideation", "Beck Scale for Suicidal Ideation (BSS)", True, True, "",
+                 "Corroborated by Metapsy data-suicide-psyctr data.csv line 139 (.g -0.1237, n 34/36)."),
+    (PEER, 45): ("pfeiffer2018", "social_support", "NIH Toolbox social relationships (pooled by the data set)", True,
+                 True, DOUBT_G_ONLY, ""),
+    (PEER, 46): ("pfeiffer2018", "hope", "Hope Scale", True, True, "", ""),
+    (PEER, 49): ("rivera2007", "overall_symptoms", "Brief Symptom Inventory (BSI)", True, True, "",
+                 "Means of 4.7/5.1 are not a usual BSI Global Severity Index range (perhaps another summary score); "
+                 "the SMD does not depend on the unit."),
+    (PEER, 50): ("rivera2007", "quality_of_life", "Lehman Quality of Life Inventory (pooled by the data set)", True,
+                 True, DOUBT_G_ONLY, ""),
+    (PEER, 57): ("rusch2014", "empowerment", "Empowerment Scale", True, True, "",
+                 "The data set's time is 0.7 (months): the end of the three-session programme."),
+    (PEER, 58): ("russinova2014", "depression", "CES-D", True, True, "", ""),
+    (PEER, 59): ("russinova2014", "personal_recovery", "Personal Growth and Recovery Scale (PGRS)", True, True, "",
+                 ""),
+    (PEER, 60): ("salzer2016", "quality_of_life", "Lehman Quality of Life (as typed)", True, False,
+                 DOUBT_SALZER.format(sds="0.14/0.15", means="4.65/4.53", g="0.82"), ""),
+    (PEER, 61): ("salzer2016", "personal_recovery", "Recovery Assessment Scale (RAS) total", True, False,
+                 DOUBT_SALZER.format(sds="1.49/1.54", means="80.23/78.79", g="0.94"), ""),
+    (PEER, 66): ("vangestel2012", "quality_of_life", "Manchester Short Assessment of Quality of Life (MANSA)", True,
+                 True, "", "Identical to the group-based review data set's row: corroboration."),
+    (PEER, 67): ("vangestel2012", "empowerment", "Dutch Empowerment Scale", True, True, "",
+                 "Identical to the group-based review data set's row: corroboration."),
+    (DEPR, 887): ("westerhof2019", "depression", "CES-D", True, True, "",
+                  "Peer-supported online life-review arm vs waitlist; ns 14/12 are completers (randomised 20/19); the "
+                  "SDs (4.677) are computed values (SE x sqrt(n)) in the source."),
+}
+
+COMPARISON = {"WL": "waitlist", "wl": "waitlist", "CAU": "tau",
+              "Other": "active:non-peer arm not identified (data set code 'Other')"}
+
+
+def _num(s: str) -> float:
+    return float(s.replace(",", ".")) if s not in ("NA", "", "NR") else np.nan
+
+
+def read_excerpts() -> dict[tuple[str, int], dict]:
+    """Every excerpt line as a dict of the data set's columns (strings, verbatim), keyed by (repo, line)."""
+    out: dict[tuple[str, int], dict] = {}
+    headers: dict[str, list[str]] = {}
+    with EXCERPTS.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            fields = next(csv.reader([row["text"]], delimiter=";"))
+            if row["id"] == "(header)":
+                headers[row["repo"]] = fields
+                continue
+            rec = dict(zip(headers[row["repo"]], fields))
+            rec.update(_repo=row["repo"], _commit=row["commit"], _path=row["path"], _line=int(row["line"]),
+                       _id=row["id"], _text=row["text"])
+            out[(row["repo"], int(row["line"]))] = rec
+    return out
+
+
+def _arms(rec: dict):
+    vals = [_num(rec[c]) for c in ("mean_arm1", "sd_arm1", "n_arm1", "mean_arm2", "sd_arm2", "n_arm2")]
+    return vals if np.all(np.isfinite(vals)) else None
+
+
+def sign_check() -> list[tuple[str, int, float, float]]:
+    """(trial, line, .g, benefit * yi) for every mapped line with arm data; raises if the convention fails.
+
+    The two Davidson 2004 lines whose direction flags are in doubt (BPRS, GAF) are returned but not required to
+    agree.
+    """
+    ex = read_excerpts()
+    out = []
+    for key, (tid, outcome, _inst, hsm, *_rest) in ROWS.items():
+        rec = ex[key]
+        arms = _arms(rec)
+        if arms is None:
+            continue
+        yi = float(align_sign(smd(*arms).yi, hsm))
+        expected = OUTCOMES[outcome][2] * yi
+        g = _num(rec[".g"])
+        out.append((tid, key[1], g, expected))
+        if not (tid == "davidson2004" and key[1] in (17, 18)) and abs(g - expected) > 0.006:
+            raise AssertionError(f"{tid} line {key[1]}: .g {g} vs benefit*yi {expected}")
+    return out
+
+
+def metapsy_rows(base_row) -> list[dict]:
+    """The effect rows, built with ``base_row`` (the column defaults of ``real_effects``)."""
+    sign_check()
+    ex = read_excerpts()
+    rows = []
+    for key, (tid, outcome, instrument, hsm, candidate, doubt, note) in ROWS.items():
+        rec = ex[key]
+        repo, line = key
+        smit = repo == PEER
+        months = _num(rec["time_weeks"]) if smit else np.nan
+        tp = (f"post-test (data set: time 'post', time_weeks {rec['time_weeks']}, which this data set uses for "
+              "months)") if smit else "post-test (data set: time 'post')"
+        common = dict(
+            trial_id=tid, outcome=outcome, instrument=instrument, higher_score_means_more=hsm, timepoint=tp,
+            timepoint_months=months, comparison=COMPARISON[rec["condition_arm2"]],
+            source_url=f"https://github.com/{repo}/blob/{rec['_commit']}/{rec['_path']}#L{line}",
+            source_locator=(f"{SMIT if smit else WESTERHOF}, GitHub {repo}, {rec['_path']} at commit "
+                            f"{rec['_commit'][:7]}, line {line}, .id {rec['_id']}"),
+            source_quote=rec["_text"], primary=candidate, doubt=doubt, note=note,
+        )
+        arms = _arms(rec)
+        if arms is not None:
+            m1, s1, n1, m2, s2, n2 = arms
+            es = smd(m1, s1, n1, m2, s2, n2)
+            rows.append(base_row(
+                **common, n_peer=int(n1), mean_peer=m1, sd_peer=s1, n_control=int(n2), mean_control=m2,
+                sd_control=s2, yi=float(align_sign(es.yi, hsm)), vi=float(es.vi), provenance="reported",
+                formula="smd (Hedges' g from arm means/SDs/ns)",
+            ))
+        else:
+            g, se = _num(rec[".g"]), _num(rec[".g_se"])
+            n1, n2 = _num(rec["n_arm1"]), _num(rec["n_arm2"])
+            rows.append(base_row(
+                **common, n_peer=int(n1) if np.isfinite(n1) else np.nan,
+                n_control=int(n2) if np.isfinite(n2) else np.nan, smd_reported=g,
+                yi=float(OUTCOMES[outcome][2] * g), vi=float(se**2), provenance="reported",
+                formula="Metapsy .g and .g_se (metapsyTools Hedges' g, positive favours peer support): yi = .g "
+                        "turned into construct direction (sign of OUTCOMES benefit), vi = .g_se^2",
+            ))
+    return rows

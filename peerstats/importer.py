@@ -1,0 +1,652 @@
+"""Bring your own review: turn a user's table of studies into an :class:`~peerstats.data.Evidence`.
+
+:func:`import_studies` reads the bytes of a CSV / TSV / semicolon / .xlsx file (:mod:`peerstats.readers`), finds
+which column plays which *role* (recognised from metafor's ``escalc`` names, the Metapsy data standard and common
+spellings, or given as ``mapping``), computes one effect per row and returns an :class:`ImportResult`. It is pure and
+never raises: every bad input becomes a :class:`~peerstats.data.Problem` (1-based data row, column, words), and rows
+with an error are left out of the evidence but never silently.
+
+Roles (:data:`ROLES`)
+---------------------
+``study`` (required); arm data ``m1i, sd1i, n1i, m2i, sd2i, n2i`` (arm 1 = intervention); ``yi`` with ``vi`` or
+``sei``; ``yi`` (a reported SMD) with ``ci_low`` and ``ci_high``; a mean difference ``md`` with ``md_ci_low``,
+``md_ci_high`` and the arm sizes; ``t`` or ``f`` (F(1, df), with ``sign``) and the arm sizes; optional ``outcome``,
+``domain``, ``year``, ``instrument``, ``timepoint``, ``direction`` (false / -1 where a higher score means less of
+the construct: ``yi`` is then negated, :func:`peerstats.effects.align_sign`) and ``source_url``. Every other column
+becomes a moderator (:data:`ImportResult.moderators`): categorical when it has few distinct values, numeric otherwise.
+
+Effect of a row, first complete source wins
+-------------------------------------------
+1. Arm data: Hedges' g, :func:`peerstats.effects.smd` (``escalc("SMD")``). When ``yi`` is given too and differs by
+   more than the rounding of the inputs allows, the row gets a warning (the arm data are used).
+2. ``yi`` with ``vi`` (or ``sei**2``), as given.
+3. ``yi`` with its confidence interval: :func:`~peerstats.effects.smd_from_smd_ci`.
+4. ``md`` with its interval and arm sizes: :func:`~peerstats.effects.smd_from_md_ci`.
+5. ``t`` and arm sizes: :func:`~peerstats.effects.smd_from_t`; ``f``, ``sign`` and arm sizes:
+   :func:`~peerstats.effects.smd_from_f`.
+
+Variances must lie in [:data:`VI_MIN`, :data:`VI_MAX`]: outside it the inverse-variance weights ``1 / vi`` (and
+their sums) lose all precision or overflow, so such rows are refused with words. ``|yi| > 5`` is kept with a warning
+(implausible for a standardised effect).
+
+References
+----------
+.. [1] Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package. J Stat Softw 36(3).
+.. [2] Metapsy data standard, https://docs.metapsy.org/data-preparation/format/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from peerstats import effects as fx
+from peerstats.data import OUTCOMES, Evidence, Problem
+from peerstats.readers import Table, parse_number, read_table
+from peerstats.rma import VI_SPREAD
+from peerstats.vocabulary import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, QUALITY, ROB_DOMAINS, ROB_LEVELS
+
+__all__ = ["ImportResult", "import_studies", "guess_mapping", "ROLES", "VI_MIN", "VI_MAX", "G_WARN",
+           "TEMPLATE_METAFOR", "TEMPLATE_METAPSY"]
+
+#: role -> what it means (the words the mapping form shows).
+ROLES: dict[str, str] = {
+    "study": "Study name (required)",
+    "outcome": "Outcome",
+    "domain": "Outcome domain (personal / clinical)",
+    "year": "Year",
+    "m1i": "Mean, intervention arm", "sd1i": "SD, intervention arm", "n1i": "N, intervention arm",
+    "m2i": "Mean, control arm", "sd2i": "SD, control arm", "n2i": "N, control arm",
+    "yi": "Effect size (SMD / Hedges' g)", "vi": "Variance of the effect", "sei": "Standard error of the effect",
+    "ci_low": "Lower CI of the effect", "ci_high": "Upper CI of the effect",
+    "md": "Mean difference", "md_ci_low": "Lower CI of the mean difference",
+    "md_ci_high": "Upper CI of the mean difference",
+    "t": "t statistic (intervention - control)", "f": "F(1, df) statistic", "sign": "Sign of F (+1 / -1)",
+    "direction": "Higher score means more of the outcome (true / false)",
+    "instrument": "Instrument", "timepoint": "Time point", "source_url": "Source link (http/https)",
+}
+_NUMERIC = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "yi", "vi", "sei", "ci_low", "ci_high", "md", "md_ci_low",
+            "md_ci_high", "t", "f")
+_ARMS = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
+
+# Normalised spellings (lower case, letters and digits only), most specific first.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "study": ("study", "studlab", "studyname", "studyid", "studylabel", "trial", "trialname", "trialid", "label",
+              "author", "authors", "authoryear", "firstauthor", "reference", "citation", "name"),
+    "outcome": ("outcome", "outcomename", "outcomecategory", "construct", "endpoint", "outcomes"),
+    "domain": ("domain", "outcomedomain"),
+    "year": ("year", "pubyear", "publicationyear", "yearofpublication"),
+    "m1i": ("m1i", "meanarm1", "m1", "mean1", "meane", "meanexp", "meanint", "meanintervention", "meantreatment",
+            "meantreat", "meanpeer", "meanig", "meant", "interventionmean", "treatmentmean", "me"),
+    "sd1i": ("sd1i", "sdarm1", "sd1", "sde", "sdexp", "sdint", "sdintervention", "sdtreatment", "sdtreat", "sdpeer",
+             "sdig", "sdt", "interventionsd", "treatmentsd", "s1"),
+    "n1i": ("n1i", "narm1", "n1", "ne", "nexp", "nint", "nintervention", "ntreatment", "ntreat", "npeer", "nig",
+            "nt", "interventionn", "treatmentn"),
+    "m2i": ("m2i", "meanarm2", "m2", "mean2", "meanc", "meanctrl", "meancontrol", "meancon", "meancg",
+            "controlmean", "mc"),
+    "sd2i": ("sd2i", "sdarm2", "sd2", "sdc", "sdctrl", "sdcontrol", "sdcon", "sdcg", "controlsd", "s2"),
+    "n2i": ("n2i", "narm2", "n2", "nc", "nctrl", "ncontrol", "ncon", "ncg", "controln"),
+    "yi": ("yi", "g", "hedgesg", "smd", "es", "effectsize", "te", "d", "cohensd", "effect"),
+    "vi": ("vi", "var", "variance", "vyi", "varyi", "varg", "v"),
+    "sei": ("sei", "se", "gse", "seg", "sesmd", "standarderror", "sete", "seyi"),
+    "ci_low": ("cilow", "cilb", "cilower", "lower", "lowerci", "lci", "lcl", "ll", "lb", "ci95low", "lower95"),
+    "ci_high": ("cihigh", "ciub", "ciupper", "upper", "upperci", "uci", "ucl", "ul", "ub", "ci95high", "upper95"),
+    "md": ("md", "meandifference", "meandiff", "mdiff"),
+    "md_ci_low": ("mdcilow", "mdcilb", "mdlower", "mdlcl", "mdll"),
+    "md_ci_high": ("mdcihigh", "mdciub", "mdupper", "mducl", "mdul"),
+    "t": ("t", "tvalue", "tstat", "tstatistic"),
+    "f": ("f", "fvalue", "fstat", "fstatistic"),
+    "sign": ("sign", "fsign", "signf"),
+    "direction": ("direction", "higherscoremeansmore", "higherismore", "scaledirection"),
+    "instrument": ("instrument", "scale", "measure", "questionnaire"),
+    "timepoint": ("timepoint", "time", "followup", "assessment"),
+    "source_url": ("sourceurl", "url", "link", "source"),
+}
+
+#: Smallest and largest sampling variance accepted per row (an SMD's vi is about 4 / N: 1e-8 is a trial of 400
+#: million people). The engine refuses vi outside ``peerstats.rma.VI_RANGE`` and variances more than
+#: ``VI_SPREAD`` apart in one analysis (their weights overflow or swamp each other); a file whose rows span more
+#: than that gets a warning.
+VI_MIN = 1e-8
+VI_MAX = 1e4
+#: Standardised effects larger than this in absolute value get a warning ("implausible"), not an error.
+G_WARN = 5.0
+#: Distinct values up to which a column is a categorical moderator (numeric columns: up to _NUMERIC_CATEGORICAL).
+_CATEGORICAL_MAX = 12
+_NUMERIC_CATEGORICAL = 5
+
+_TRUE = {"true", "1", "+1", "yes", "y", "t", "higher", "more", "+"}
+_FALSE = {"false", "0", "-1", "no", "n", "f", "lower", "less", "-"}
+#: Codebook columns a file may carry in the codebook's own codes (then the app's built-in filters use them).
+_CODED = {"category": CATEGORIES, "quality": QUALITY, "control": CONTROLS, "leadership": LEADERSHIP,
+          "format": FORMATS, **{d: ROB_LEVELS for d in ROB_DOMAINS}}
+_RESERVED = {"trial_id", "label", "year", "effect_id", "outcome", "domain", "instrument", "timepoint", "yi", "vi",
+             "n", "n_peer", "n_control", "mean_peer", "sd_peer", "mean_control", "sd_control", "md", "md_ci_low",
+             "md_ci_high", "smd_reported", "smd_ci_low", "smd_ci_high", "provenance", "formula", "source_url",
+             "source_locator", "source_quote", "primary", "higher_score_means_more", "note", "paper_cells",
+             "target_cell", "row", "n_randomized", "country", "refs"}
+
+TEMPLATE_METAFOR = ("study,year,outcome,m1i,sd1i,n1i,m2i,sd2i,n2i,yi,vi\n"
+                    "Example A 2019,2019,depression,10.2,4.1,40,12.0,4.5,38,,\n"
+                    "Example B 2021,2021,depression,,,,,,,-0.31,0.045\n")
+TEMPLATE_METAPSY = ("study,outcome,instrument,time,mean_arm1,sd_arm1,n_arm1,mean_arm2,sd_arm2,n_arm2,.g,.g_se\n"
+                    "\"Example A, 2019\",depression,PHQ-9,post,10.2,4.1,40,12.0,4.5,38,,\n"
+                    "\"Example B, 2021\",depression,BDI-II,post,,,,,,,-0.31,0.212\n")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_studies` made of a file.
+
+    Attributes
+    ----------
+    evidence : Evidence or None
+        ``source="upload"``; ``trials`` one row per study (``trial_id``, ``label``, ``year``, moderators),
+        ``effects`` one row per usable file row in file order (codebook columns, ``row`` = file data row, the
+        moderators). ``None`` when no row could be used.
+    problems : list of Problem
+        Errors (row left out) and warnings (row used; ``severity="warning"``), in file order.
+    mapping : dict
+        role -> file column actually used.
+    moderators : dict
+        Frame column -> ``"categorical"``, ``"numeric"`` or ``"text"`` (text columns are shown, not analysed).
+    moderator_names : dict
+        Frame column -> the file's column name.
+    outcomes : dict
+        outcome code -> (domain, the file's outcome text, +1), in order of first appearance.
+    columns : tuple of str
+        The file's columns (for the mapping form).
+    preview : DataFrame
+        The first rows of the file as read (strings).
+    n_rows : int
+        Data rows in the file.
+    fingerprint : str
+        16 hex digits of SHA-256 over the file's bytes and the mapping: the same data give the same fingerprint.
+    detected : dict
+        ``kind``, ``encoding``, ``delimiter``, ``decimal_comma``, ``sheets``.
+    """
+
+    evidence: Evidence | None
+    problems: list
+    mapping: dict
+    moderators: dict = field(default_factory=dict)
+    moderator_names: dict = field(default_factory=dict)
+    outcomes: dict = field(default_factory=dict)
+    columns: tuple = ()
+    preview: pd.DataFrame | None = None
+    n_rows: int = 0
+    fingerprint: str = ""
+    detected: dict = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list:
+        return [p for p in self.problems if getattr(p, "severity", "error") == "error"]
+
+    @property
+    def warnings(self) -> list:
+        return [p for p in self.problems if getattr(p, "severity", "error") != "error"]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def guess_mapping(columns) -> dict[str, str]:
+    """role -> column recognised from the column names (each column plays at most one role)."""
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), c)
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    for role, names in _SYNONYMS.items():
+        for n in names:
+            col = by_norm.get(n)
+            if col is not None and col not in used:
+                out[role] = col
+                used.add(col)
+                break
+    return out
+
+
+def _slug(text: str, prefix: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+    if not s or not s[0].isalpha():
+        s = f"{prefix}_{s}" if s else prefix
+    return s
+
+
+def _decimals(text: str) -> int:
+    m = re.search(r"[.,](\d+)(?:[eE]|$)", text.strip())
+    return len(m.group(1)) if m else 0
+
+
+def _fingerprint(raw: bytes, mapping: dict | None, sheet: str | None) -> str:
+    h = hashlib.sha256(bytes(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else b"")
+    h.update(repr((sorted((mapping or {}).items()), sheet)).encode())
+    return h.hexdigest()[:16]
+
+
+def import_studies(raw: bytes, filename: str, mapping: dict[str, str] | None = None, *,
+                   sheet: str | None = None) -> ImportResult:
+    """Import a user's table of studies; never raises.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's content (CSV, TSV, semicolon-separated text in any common encoding, or .xlsx).
+    filename : str
+        Its name (shown in problems).
+    mapping : dict, optional
+        role -> the file's column name (:data:`ROLES`). When given it is used as it is (no guessing), so a role left
+        out of it stays unused; without it roles are recognised by :func:`guess_mapping`.
+    sheet : str, optional
+        The .xlsx sheet to read (default: the first).
+
+    Returns
+    -------
+    ImportResult
+    """
+    file = str(filename or "upload")
+    try:
+        return _import(raw, file, mapping, sheet)
+    except Exception as exc:  # noqa: BLE001 - the contract: an import never raises
+        return ImportResult(None, [Problem(file, None, None, f"the file could not be imported "
+                                                             f"({type(exc).__name__}: {exc})")], {})
+
+
+def _import(raw, file, mapping, sheet) -> ImportResult:
+    fingerprint = _fingerprint(raw, mapping, sheet)
+    table, messages = read_table(raw, file, sheet)
+    if table is None:
+        return ImportResult(None, [Problem(file, None, None, m) for m in messages], {}, fingerprint=fingerprint)
+    detected = {"kind": table.kind, "encoding": table.encoding, "delimiter": table.delimiter,
+                "decimal_comma": table.decimal_comma, "sheets": table.sheets}
+    problems = [Problem(file, None, None, n, "warning") for n in table.notes]
+    preview = pd.DataFrame(table.rows[:50], columns=list(table.columns))
+    base = dict(columns=table.columns, preview=preview, n_rows=len(table.rows), fingerprint=fingerprint,
+                detected=detected)
+    if mapping is None:
+        used = guess_mapping(table.columns)
+    else:
+        used = {}
+        for role, col in dict(mapping).items():
+            if not col:
+                continue
+            if role not in ROLES:
+                problems.append(Problem(file, None, None, f"'{role}' is not a role (roles: {', '.join(ROLES)})"))
+            elif col not in table.columns:
+                problems.append(Problem(file, None, str(col), f"the {ROLES[role].lower()} column '{col}' is not in "
+                                                              "the file"))
+            elif col in used.values():
+                problems.append(Problem(file, None, str(col), f"column '{col}' is mapped to two roles"))
+            else:
+                used[role] = col
+    if "study" not in used:
+        problems.append(Problem(file, None, None, "no study column: name one 'study' (or map it)"))
+    has_arms = all(r in used for r in _ARMS)
+    sources = [has_arms, "yi" in used and ("vi" in used or "sei" in used or {"ci_low", "ci_high"} <= set(used)),
+               {"md", "md_ci_low", "md_ci_high", "n1i", "n2i"} <= set(used),
+               {"t", "n1i", "n2i"} <= set(used), {"f", "sign", "n1i", "n2i"} <= set(used)]
+    if not any(sources):
+        problems.append(Problem(file, None, None, "no effect columns: give arm data (m1i, sd1i, n1i, m2i, sd2i, "
+                                                  "n2i), or yi with vi or sei, or one of the other sources (see the "
+                                                  "templates)"))
+    if not table.rows:
+        problems.append(Problem(file, None, None, "the file has a header and no data rows"))
+    if any(p.severity == "error" for p in problems):
+        return ImportResult(None, problems, used, **base)
+    return _build(table, file, used, problems, base)
+
+
+def _cells(table: Table, col: str) -> list[str]:
+    j = table.columns.index(col)
+    return [r[j] for r in table.rows]
+
+
+def _build(table: Table, file: str, used: dict, problems: list, base: dict) -> ImportResult:
+    n = len(table.rows)
+    dc = table.decimal_comma
+    text = {role: _cells(table, col) for role, col in used.items()}
+    values: dict[str, np.ndarray] = {}
+    bad = np.zeros(n, dtype=bool)
+    for role in _NUMERIC:
+        if role not in text:
+            continue
+        col = used[role]
+        arr = np.full(n, np.nan)
+        for i, s in enumerate(text[role]):
+            if s == "":
+                continue
+            x = parse_number(s, dc)
+            msg = _check_value(role, s, x)
+            if msg:
+                problems.append(Problem(file, i + 1, col, msg))
+                bad[i] = True
+            else:
+                arr[i] = x
+        values[role] = arr
+    nan = np.full(n, np.nan)
+
+    def v(role):
+        return values.get(role, nan)
+
+    sign = np.full(n, np.nan)
+    if "sign" in text:
+        for i, s in enumerate(text["sign"]):
+            b = _flag(s, sign=True)
+            if s and b is None:
+                problems.append(Problem(file, i + 1, used["sign"], f"'{s}' is not +1 or -1"))
+                bad[i] = True
+            elif b is not None:
+                sign[i] = 1.0 if b else -1.0
+    more = np.ones(n, dtype=bool)
+    if "direction" in text:
+        for i, s in enumerate(text["direction"]):
+            b = _flag(s)
+            if s and b is None:
+                problems.append(Problem(file, i + 1, used["direction"], f"'{s}' is not true/false (or +1/-1)"))
+                bad[i] = True
+            elif b is False:
+                more[i] = False
+    # the source of each row's effect, first complete one wins
+    ok = {r: ~np.isnan(v(r)) for r in _NUMERIC}
+    arm_any = np.zeros(n, dtype=bool)
+    arm_all = np.ones(n, dtype=bool)
+    for r in _ARMS:
+        arm_all &= ok[r]
+    for r in ("m1i", "sd1i", "m2i", "sd2i"):  # arm sizes alone are common beside a given effect: not "arm data"
+        arm_any |= ok[r]
+    arm_all &= all(r in used for r in _ARMS)
+    var_ok = ok["vi"] | ok["sei"]
+    ci_ok = ok["ci_low"] & ok["ci_high"]
+    n_ok = ok["n1i"] & ok["n2i"]
+    path = np.full(n, "", dtype=object)
+    for name, mask in (("arms", arm_all), ("yi", ok["yi"] & var_ok), ("smd_ci", ok["yi"] & ci_ok),
+                       ("md_ci", ok["md"] & ok["md_ci_low"] & ok["md_ci_high"] & n_ok),
+                       ("t", ok["t"] & n_ok), ("f", ok["f"] & ~np.isnan(sign) & n_ok)):
+        path[(path == "") & mask] = name
+    for i in range(n):
+        if bad[i]:
+            continue
+        if path[i] == "":
+            missing = [used.get(r, r) for r in _ARMS if not ok[r][i]]
+            if arm_any[i]:
+                msg = "missing arm values: " + ", ".join(missing) + " (and no other effect data on this row)"
+            elif ok["yi"][i]:
+                msg = "an effect without its variance, standard error or confidence interval"
+            else:
+                msg = "no effect data on this row"
+            problems.append(Problem(file, i + 1, None, msg))
+            bad[i] = True
+        elif path[i] != "arms" and arm_any[i]:
+            missing = [used.get(r, r) for r in _ARMS if not ok[r][i]]
+            problems.append(Problem(file, i + 1, None, "arm data incomplete (missing " + ", ".join(missing)
+                                    + "); the given effect is used", "warning"))
+    for i in range(n):  # cross-field rules
+        if bad[i]:
+            continue
+        if path[i] in ("smd_ci", "md_ci"):
+            lo, hi = ("ci_low", "ci_high") if path[i] == "smd_ci" else ("md_ci_low", "md_ci_high")
+            if not v(hi)[i] > v(lo)[i]:
+                problems.append(Problem(file, i + 1, used[hi], f"the upper limit {text[hi][i]} is not above the "
+                                                               f"lower limit {text[lo][i]}"))
+                bad[i] = True
+    if "study" in text:
+        for i, s in enumerate(text["study"]):
+            if s == "":
+                problems.append(Problem(file, i + 1, used["study"], "empty study name"))
+                bad[i] = True
+    yi = np.full(n, np.nan)
+    vi = np.full(n, np.nan)
+    formula = np.full(n, "", dtype=object)
+    good = ~bad
+    for name, f_text, fn in (
+        ("arms", "smd(m1i, sd1i, n1i, m2i, sd2i, n2i): Hedges' g, escalc('SMD')",
+         lambda m: fx.smd(v("m1i")[m], v("sd1i")[m], v("n1i")[m], v("m2i")[m], v("sd2i")[m], v("n2i")[m])),
+        ("yi", "", lambda m: (v("yi")[m], np.where(ok["vi"][m], v("vi")[m], v("sei")[m] ** 2))),
+        ("smd_ci", "smd_from_smd_ci(yi, ci_low, ci_high): vi from the 95% CI",
+         lambda m: fx.smd_from_smd_ci(v("yi")[m], v("ci_low")[m], v("ci_high")[m])),
+        ("md_ci", "smd_from_md_ci(md, md_ci_low, md_ci_high, n1i, n2i): Cochrane Handbook 6.5.2.3",
+         lambda m: fx.smd_from_md_ci(v("md")[m], v("md_ci_low")[m], v("md_ci_high")[m], v("n1i")[m], v("n2i")[m])),
+        ("t", "smd_from_t(t, n1i, n2i)", lambda m: fx.smd_from_t(v("t")[m], v("n1i")[m], v("n2i")[m])),
+        ("f", "smd_from_f(f, n1i, n2i, sign)",
+         lambda m: fx.smd_from_f(v("f")[m], v("n1i")[m], v("n2i")[m], sign[m])),
+    ):
+        m = good & (path == name)
+        if m.any():
+            y, w = fn(m)
+            yi[m] = np.asarray(y, dtype=float)
+            vi[m] = np.asarray(w, dtype=float)
+            formula[m] = f_text
+    yi = np.where(more, yi, -yi)
+    _check_effects(file, used, text, values, path, good, yi, vi, more, problems)
+    for i in np.flatnonzero(good & ~(np.isfinite(yi) & (vi >= VI_MIN) & (vi <= VI_MAX))):
+        problems.append(Problem(file, int(i) + 1, None, f"the effect {yi[i]!r} with variance {vi[i]!r} cannot be "
+                                                        "pooled"))
+        good[i] = False
+    if good.any():
+        lo, hi = int(np.flatnonzero(good)[np.argmin(vi[good])]), int(np.flatnonzero(good)[np.argmax(vi[good])])
+        if vi[hi] > VI_SPREAD * vi[lo]:
+            problems.append(Problem(file, None, "vi", f"the variances span more than {math.log10(VI_SPREAD):.0f} "
+                                    f"orders of magnitude (row {lo + 1}: {vi[lo]:.3g}, row {hi + 1}: {vi[hi]:.3g}): "
+                                    "an analysis that includes both cannot be pooled", "warning"))
+    return _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, more, good, problems, base)
+
+
+def _check_value(role: str, s: str, x: float | None) -> str:
+    """Words for a bad numeric cell, or '' when it is fine."""
+    if x is None:
+        return f"'{s}' is not a number"
+    if not math.isfinite(x):
+        return f"'{s}' is not a finite number"
+    if role in ("sd1i", "sd2i") and x <= 0:
+        return f"an SD must be > 0 (got {s})"
+    if role in ("n1i", "n2i"):
+        if not float(x).is_integer():
+            return f"'{s}' is not a whole number of participants"
+        if x < 2:
+            return f"an arm needs n >= 2 (got {s})"
+    if role in ("vi", "sei"):
+        if x <= 0:
+            return f"{'a variance' if role == 'vi' else 'a standard error'} must be > 0 (got {s})"
+        var = x if role == "vi" else x * x
+        if var < VI_MIN:
+            return (f"variance {var:.3g} is so small that pooling would overflow (1/vi); at least {VI_MIN:g} is "
+                    "accepted")
+        if var > VI_MAX:
+            return f"variance {var:.3g} is too large to carry information; at most {VI_MAX:g} is accepted"
+    if role == "f" and x < 0:
+        return f"an F statistic cannot be negative (got {s})"
+    return ""
+
+
+def _flag(s: str, sign: bool = False) -> bool | None:
+    """True / False from words, +1 / -1 (and 1 / 0 unless ``sign``); None when it is neither."""
+    t = s.strip().lower()
+    x = parse_number(t)
+    if x is not None:
+        return True if x == 1 else False if (x == -1 or (x == 0 and not sign)) else None
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    return None
+
+
+def _check_effects(file, used, text, values, path, good, yi, vi, more, problems) -> None:
+    """Warnings: implausible |g|, and a given yi that disagrees with the arm data beyond rounding."""
+    col_yi = used.get("yi")
+    for i in np.flatnonzero(good & np.isfinite(yi) & (np.abs(yi) > G_WARN)):
+        problems.append(Problem(file, int(i) + 1, col_yi if path[i] != "arms" else None,
+                                f"a standardised effect of {yi[i]:.3g} is implausibly large (|g| > {G_WARN:g}); "
+                                "check the row", "warning"))
+    if "yi" not in values:
+        return
+    given = values["yi"]
+    for i in np.flatnonzero(good & (path == "arms") & np.isfinite(given)):
+        m1, m2 = values["m1i"][i], values["m2i"][i]
+        sd1, sd2, n1, n2 = (values[r][i] for r in ("sd1i", "sd2i", "n1i", "n2i"))
+        sp = math.sqrt(((n1 - 1) * sd1 ** 2 + (n2 - 1) * sd2 ** 2) / (n1 + n2 - 2))
+        # half a unit of the last shown digit of each mean, of the SDs (relative) and of yi
+        half = [0.5 * 10.0 ** -_decimals(text[r][i]) for r in ("m1i", "m2i", "sd1i", "sd2i", "yi")]
+        tol = (half[0] + half[1]) / sp + abs(yi[i]) * (half[2] / sd1 + half[3] / sd2) + half[4] + 1e-9
+        if abs(yi[i] - given[i]) > tol:
+            words = (f"the arm data give g = {yi[i]:.4g} but {col_yi} is {text['yi'][i]}; the arm data are used")
+            if abs(-yi[i] - given[i]) <= tol + 0.02 * abs(given[i]):
+                words += (" (the signs are opposite, as when a lower score is better: add a direction column, "
+                          "false where a higher score means less)")
+            problems.append(Problem(file, int(i) + 1, col_yi, words, "warning"))
+
+
+def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, more, good, problems, base):
+    n = len(table.rows)
+    idx = np.flatnonzero(good)
+    mods, kinds, names = _moderators(table, used, idx)
+    problems += _url_problems(file, used, text)
+    if idx.size == 0:
+        problems.append(Problem(file, None, None, "no row could be used (see the problems above)"))
+        return ImportResult(None, _sorted(problems), used, moderators=kinds, moderator_names=names, **base)
+    studies = [text["study"][i] for i in idx]
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for s in studies:
+        if s not in ids:
+            tid = _slug(s, "study")
+            k = 2
+            while tid in taken:
+                tid = f"{_slug(s, 'study')}_{k}"
+                k += 1
+            ids[s] = tid
+            taken.add(tid)
+    outcome_text = [text["outcome"][i] if "outcome" in text and text["outcome"][i] else "Main outcome" for i in idx]
+    outcomes: dict[str, tuple] = {}
+    codes = []
+    domain_text = text.get("domain")
+    for j, (i, o) in enumerate(zip(idx, outcome_text)):
+        code = _slug(o, "outcome")
+        codes.append(code)
+        if code not in outcomes:
+            dom = OUTCOMES[code][0] if code in OUTCOMES else "personal"
+            if domain_text is not None and domain_text[i].lower() in ("personal", "clinical"):
+                dom = domain_text[i].lower()
+            elif code not in OUTCOMES and "clinic" in code:
+                dom = "clinical"
+            outcomes[code] = (dom, OUTCOMES[code][1] if code in OUTCOMES else o, +1)
+    primary = np.ones(idx.size, dtype=bool)
+    first: dict[tuple, int] = {}
+    tp = text.get("timepoint")
+    for j, i in enumerate(idx):
+        key = (ids[studies[j]], codes[j])
+        if key in first:
+            primary[j] = False
+            problems.append(Problem(file, int(i) + 1, used["study"],
+                                    f"study '{studies[j]}' has a second row for outcome '{outcome_text[j]}' (first "
+                                    f"on row {first[key]}): kept, but only the first is pooled", "warning"))
+        else:
+            first[key] = int(i) + 1
+
+    def col(role, default=""):
+        return [text[role][i] for i in idx] if role in text else [default] * idx.size
+
+    def num(role):
+        return values[role][idx] if role in values else np.full(idx.size, np.nan)
+
+    url = [u if re.match(r"^https?://\S+$", u, re.I) else "" for u in col("source_url")]
+    eff = pd.DataFrame({
+        "effect_id": [f"row{i + 1}" for i in idx], "trial_id": [ids[s] for s in studies], "outcome": codes,
+        "domain": [outcomes[c][0] for c in codes], "instrument": col("instrument"), "timepoint": col("timepoint"),
+        "n_peer": pd.array([int(x) if np.isfinite(x) else pd.NA for x in num("n1i")], dtype="Int64"),
+        "n_control": pd.array([int(x) if np.isfinite(x) else pd.NA for x in num("n2i")], dtype="Int64"),
+        "mean_peer": num("m1i"), "sd_peer": num("sd1i"), "mean_control": num("m2i"), "sd_control": num("sd2i"),
+        "md": num("md"), "md_ci_low": num("md_ci_low"), "md_ci_high": num("md_ci_high"),
+        "smd_reported": num("yi"), "smd_ci_low": num("ci_low"), "smd_ci_high": num("ci_high"),
+        "yi": yi[idx], "vi": vi[idx],
+        "provenance": ["reported" if path[i] == "yi" else "derived" for i in idx],
+        "formula": list(formula[idx]), "source_url": url,
+        "source_locator": [f"row {i + 1} of {file}" for i in idx], "source_quote": "",
+        "primary": primary, "higher_score_means_more": more[idx], "note": "", "paper_cells": "",
+        "target_cell": "", "row": idx + 1,
+    })
+    for key, series in mods.items():
+        eff[key] = series.to_numpy()
+    trials = eff.drop_duplicates("trial_id")[["trial_id", *mods]].copy()
+    trials.insert(1, "label", [s for s in dict.fromkeys(studies)])
+    years = _years(file, used, text, idx, problems)
+    first_rows = eff.drop_duplicates("trial_id").index
+    trials.insert(2, "year", pd.array([years[j] for j in first_rows], dtype="Int64"))
+    trials["n_randomized"] = pd.array([pd.NA] * len(trials), dtype="Int64")
+    trials = trials.reset_index(drop=True)
+    ev = Evidence(trials=trials, effects=eff, published=_empty_published(), source="upload")
+    return ImportResult(ev, _sorted(problems), used, moderators=kinds, moderator_names=names, outcomes=outcomes,
+                        **base)
+
+
+def _years(file, used, text, idx, problems) -> list:
+    out = []
+    if "year" not in text:
+        return [pd.NA] * idx.size
+    for i in idx:
+        s = text["year"][i]
+        x = parse_number(s)
+        if s and (x is None or not math.isfinite(x) or not float(x).is_integer() or not 1900 <= x <= 2100):
+            problems.append(Problem(file, int(i) + 1, used["year"], f"'{s}' is not a year: left empty", "warning"))
+            x = None
+        out.append(int(x) if x is not None else pd.NA)
+    return out
+
+
+def _url_problems(file, used, text) -> list:
+    if "source_url" not in text:
+        return []
+    return [Problem(file, i + 1, used["source_url"], f"'{u[:60]}' is not an http(s) link: left out", "warning")
+            for i, u in enumerate(text["source_url"]) if u and not re.match(r"^https?://\S+$", u, re.I)]
+
+
+def _moderators(table: Table, used: dict, idx: np.ndarray) -> tuple[dict, dict, dict]:
+    """(frame column -> Series over the used rows, frame column -> kind, frame column -> file column)."""
+    mods, kinds, names = {}, {}, {}
+    mapped = set(used.values())
+    taken = set(_RESERVED)
+    for col in table.columns:
+        if col in mapped:
+            continue
+        cells = [table.rows[i][table.columns.index(col)] for i in idx]
+        filled = [c for c in cells if c != ""]
+        if not filled:
+            continue
+        nums = [parse_number(c, table.decimal_comma) for c in filled]
+        distinct = len(set(filled))
+        if all(x is not None and math.isfinite(x) for x in nums):
+            if [x for x in nums] == list(range(1, len(nums) + 1)) and len(nums) > 2:
+                continue  # a row-number column
+            kind = "numeric" if distinct > _NUMERIC_CATEGORICAL else "categorical"
+        else:
+            kind = "categorical" if distinct <= _CATEGORICAL_MAX else "text"
+        key = _slug(col, "column")
+        if key in _CODED and not set(filled) <= set(_CODED[key]):
+            key = f"file_{key}"
+        base_key, k = key, 2
+        while key in taken:
+            key = f"{base_key}_{k}"
+            k += 1
+        taken.add(key)
+        if kind == "numeric":
+            series = pd.Series([parse_number(c, table.decimal_comma) if c else np.nan for c in cells], dtype=float)
+        else:
+            series = pd.Series(cells, dtype=object)
+        mods[key], kinds[key], names[key] = series, kind, col
+    return mods, kinds, names
+
+
+def _empty_published() -> pd.DataFrame:
+    return pd.DataFrame(columns=["category", "outcome", "domain", "status", "k", "n", "smd", "ci_low", "ci_high",
+                                 "p", "i2", "p_heterogeneity", "trial_refs", "notes"])
+
+
+def _sorted(problems: list) -> list:
+    return sorted(problems, key=lambda p: (p.row if p.row is not None else 0, p.column or ""))

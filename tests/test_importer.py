@@ -1,0 +1,356 @@
+"""Bring your own review: import_studies reads every common file format, computes the effects exactly as
+peerstats.effects does, and turns every bad input into words, row by row, without ever raising.
+
+Files are generated here from one table of made-up arm data (they say nothing about any real trial). Effects are
+compared with ``smd()`` and the converters called directly on the same numbers: the importer must pass the numbers
+through unchanged, so the tolerance is a few ulps (``EXACT``), except where a format stores rounded text.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from peerstats import data as pdata
+from peerstats import pool
+from peerstats.effects import smd, smd_from_f, smd_from_md_ci, smd_from_smd_ci, smd_from_t
+from peerstats.importer import VI_MIN, guess_mapping, import_studies
+from peerstats.select import Filters, select
+
+# The importer hands the file's numbers to the same numpy functions: only float parsing can differ (none expected).
+EXACT = 1e-12
+
+NAMES = ["Müller 2010", "Øster 2012", "Smith 2015", "García 2018", "Nguyễn 2020", "O'Brien 2021"]
+
+
+def arm_table() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    k = len(NAMES)
+    return pd.DataFrame({
+        "study": NAMES,
+        "year": [2010, 2012, 2015, 2018, 2020, 2021],
+        "m1i": np.round(rng.normal(20, 3, k), 2), "sd1i": np.round(rng.uniform(3, 6, k), 2),
+        "n1i": rng.integers(10, 80, k),
+        "m2i": np.round(rng.normal(18, 3, k), 2), "sd2i": np.round(rng.uniform(3, 6, k), 2),
+        "n2i": rng.integers(10, 80, k),
+        "setting": ["inpatient", "outpatient", "inpatient", "online", "online", "outpatient"],
+    })
+
+
+def expected(df: pd.DataFrame):
+    return smd(df.m1i.to_numpy(), df.sd1i.to_numpy(), df.n1i.to_numpy(), df.m2i.to_numpy(), df.sd2i.to_numpy(),
+               df.n2i.to_numpy())
+
+
+def _xlsx(df: pd.DataFrame, sheet="Sheet1", extra_first=False) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    if extra_first:
+        ws.title = "notes"
+        ws.append(["this sheet has notes only"])
+        ws = wb.create_sheet(sheet)
+    else:
+        ws.title = sheet
+    ws.append(list(df.columns))
+    for row in df.itertuples(index=False):
+        ws.append([v.item() if hasattr(v, "item") else v for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _text(df: pd.DataFrame, sep=",", decimal=".", encoding="utf-8") -> bytes:
+    return df.to_csv(index=False, sep=sep, decimal=decimal).encode(encoding)
+
+
+FORMATS = {
+    "csv-utf8": lambda df: (_text(df), "s.csv"),
+    "csv-utf8-bom": lambda df: (_text(df, encoding="utf-8-sig"), "s.csv"),
+    "csv-utf16": lambda df: (_text(df, encoding="utf-16"), "s.csv"),
+    "csv-utf16le-no-bom": lambda df: (_text(df, encoding="utf-16-le"), "s.csv"),
+    "tsv-utf8": lambda df: (_text(df, sep="\t"), "s.tsv"),
+    "semicolon-decimal-comma-cp1252": lambda df: (_text(df.assign(study=df.study.str.replace("ễ", "e")), sep=";",
+                                                        decimal=",", encoding="cp1252"), "s.csv"),
+    "semicolon-latin1": lambda df: (_text(df.assign(study=df.study.str.replace("ễ", "e")), sep=";",
+                                          encoding="latin-1"), "s.txt"),
+    "pipe-utf8": lambda df: (_text(df, sep="|"), "s.txt"),
+    "xlsx": lambda df: (_xlsx(df), "s.xlsx"),
+}
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS), ids=list(FORMATS))
+def test_every_format_gives_smd_of_the_arm_data(fmt):
+    df = arm_table()
+    raw, name = FORMATS[fmt](df)
+    res = import_studies(raw, name)
+    assert res.errors == [], res.problems
+    ev = res.evidence
+    exp = expected(df)
+    np.testing.assert_allclose(ev.effects["yi"], exp.yi, rtol=EXACT, atol=0)
+    np.testing.assert_allclose(ev.effects["vi"], exp.vi, rtol=EXACT, atol=0)
+    labels = list(df.study) if "ễ" in "".join(ev.trials["label"]) else [s.replace("ễ", "e") for s in df.study]
+    assert list(ev.trials["label"]) == labels          # accents read, never garbled
+    assert list(ev.trials["year"]) == list(df.year)
+    assert res.moderators.get("setting") == "categorical"
+    assert list(ev.effects["setting"]) == list(df.setting)
+    assert set(ev.effects["provenance"]) == {"derived"}
+
+
+def test_xlsx_chosen_sheet():
+    df = arm_table()
+    raw = _xlsx(df, sheet="studies", extra_first=True)
+    first = import_studies(raw, "s.xlsx")
+    assert first.evidence is None and "sheets: notes, studies" in first.problems[0].message
+    res = import_studies(raw, "s.xlsx", sheet="studies")
+    np.testing.assert_allclose(res.evidence.effects["yi"], expected(df).yi, rtol=EXACT)
+    assert "no sheet 'x'" in str(import_studies(raw, "s.xlsx", sheet="x").problems[0])
+
+
+def test_encodings_are_detected_and_named():
+    df = arm_table().assign(study=lambda d: d.study.str.replace("ễ", "e"))
+    cp = import_studies(_text(df, sep=";", encoding="cp1252"), "s.csv")
+    assert cp.detected["encoding"] == "cp1252" and cp.detected["delimiter"] == ";"
+    assert any("not UTF-8" in p.message for p in cp.warnings)
+    utf = import_studies(_text(df), "s.csv")
+    assert utf.detected["encoding"] == "utf-8" and utf.warnings == []
+
+
+def test_double_encoded_utf8_is_repaired_and_said():
+    df = arm_table()
+    raw = _text(df).decode("utf-8").encode("utf-8").decode("cp1252", errors="ignore").encode("utf-8")
+    res = import_studies(raw, "s.csv")
+    assert "Müller 2010" in list(res.evidence.trials["label"])
+    assert any("encoded as UTF-8 twice" in p.message for p in res.warnings)
+
+
+def test_metapsy_and_metafor_names_are_recognised():
+    metapsy = ["", "study", "outcome_category", "instrument", "time", ".g", ".g_se", "mean_arm1", "sd_arm1",
+               "n_arm1", "mean_arm2", "sd_arm2", "n_arm2", "year"]
+    g = guess_mapping(metapsy)
+    assert g == {"study": "study", "outcome": "outcome_category", "instrument": "instrument", "timepoint": "time",
+                 "yi": ".g", "sei": ".g_se", "m1i": "mean_arm1", "sd1i": "sd_arm1", "n1i": "n_arm1",
+                 "m2i": "mean_arm2", "sd2i": "sd_arm2", "n2i": "n_arm2", "year": "year"}
+    metafor = ["studlab", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "yi", "vi"]
+    assert guess_mapping(metafor) == {c if c != "studlab" else "study": c for c in metafor} | {"study": "studlab"}
+    meta_r = ["Author", "Mean.e", "SD.e", "N.e", "Mean.c", "SD.c", "N.c"]
+    assert guess_mapping(meta_r) == {"study": "Author", "m1i": "Mean.e", "sd1i": "SD.e", "n1i": "N.e",
+                                     "m2i": "Mean.c", "sd2i": "SD.c", "n2i": "N.c"}
+
+
+def _csv(rows: list[dict]) -> bytes:
+    return pd.DataFrame(rows).to_csv(index=False).encode()
+
+
+def test_converters_for_each_effect_source():
+    rows = [
+        {"study": "A", "yi": 0.31, "vi": 0.04},
+        {"study": "B", "yi": -0.2, "sei": 0.15},
+        {"study": "C", "yi": 0.5, "ci_low": 0.1, "ci_high": 0.9},
+        {"study": "D", "md": 2.5, "md_ci_low": 0.5, "md_ci_high": 4.5, "n1i": 30, "n2i": 32},
+        {"study": "E", "t": 2.1, "n1i": 25, "n2i": 27},
+        {"study": "F", "f": 4.41, "sign": -1, "n1i": 40, "n2i": 38},
+    ]
+    res = import_studies(_csv(rows), "s.csv")
+    assert res.errors == [], res.problems
+    e = res.evidence.effects
+    want = [(0.31, 0.04), (-0.2, 0.15 ** 2), tuple(smd_from_smd_ci(0.5, 0.1, 0.9)),
+            tuple(smd_from_md_ci(2.5, 0.5, 4.5, 30, 32)), tuple(smd_from_t(2.1, 25, 27)),
+            tuple(smd_from_f(4.41, 40, 38, -1))]
+    np.testing.assert_allclose(e["yi"], [w[0] for w in want], rtol=EXACT)
+    np.testing.assert_allclose(e["vi"], [w[1] for w in want], rtol=EXACT)
+    assert list(e["provenance"]) == ["reported", "reported"] + ["derived"] * 4
+
+
+def test_arm_data_take_precedence_and_disagreement_is_a_warning():
+    g, v = smd(10.0, 2.0, 20, 9.0, 2.0, 20)
+    rows = [
+        {"study": "A", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": round(g, 2),
+         "vi": 0.1},                                             # agrees to its two decimals: no problem
+        {"study": "B", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": 0.9,
+         "vi": 0.1},                                             # disagrees: warning, arm data used
+        {"study": "C", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": -round(g, 3),
+         "vi": 0.1},                                             # opposite sign: says so
+    ]
+    res = import_studies(_csv(rows), "s.csv")
+    np.testing.assert_allclose(res.evidence.effects["yi"], [g, g, g], rtol=EXACT)
+    np.testing.assert_allclose(res.evidence.effects["vi"], [v, v, v], rtol=EXACT)
+    assert [(p.row, p.column, p.severity) for p in res.problems] == [(2, "yi", "warning"), (3, "yi", "warning")]
+    assert "signs are opposite" in res.problems[1].message and "signs" not in res.problems[0].message
+
+
+def test_direction_flag_negates_the_effect():
+    rows = [{"study": "A", "yi": 0.3, "vi": 0.04, "direction": "false"},
+            {"study": "B", "yi": 0.2, "vi": 0.05, "direction": "true"}]
+    res = import_studies(_csv(rows), "s.csv")
+    assert list(res.evidence.effects["yi"]) == [-0.3, 0.2]
+    assert list(res.evidence.effects["higher_score_means_more"]) == [False, True]
+
+
+def test_explicit_mapping_is_used_as_given():
+    rows = [{"Trial": "A", "Effect (g)": 0.3, "Var": 0.04, "g": 9.0}, {"Trial": "B", "Effect (g)": 0.1, "Var": 0.02,
+                                                                      "g": 9.0}]
+    res = import_studies(_csv(rows), "s.csv", {"study": "Trial", "yi": "Effect (g)", "vi": "Var"})
+    assert list(res.evidence.effects["yi"]) == [0.3, 0.1]
+    assert res.moderators == {"g": "categorical"}
+    bad = import_studies(_csv(rows), "s.csv", {"study": "Trial", "yi": "nope", "vi": "Var"})
+    assert bad.evidence is None
+    assert any(p.column == "nope" and "not in the file" in p.message for p in bad.problems)
+
+
+def _where(res):
+    return {(p.row, p.column, p.severity) for p in res.problems}
+
+
+ARM = {"m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20}
+
+
+@pytest.mark.parametrize("row,where,words", [
+    ({"study": "X", **ARM, "sd2i": -1.0}, (2, "sd2i", "error"), "SD must be > 0"),
+    ({"study": "X", **ARM, "n1i": 1}, (2, "n1i", "error"), "n >= 2"),
+    ({"study": "X", **ARM, "n1i": 12.5}, (2, "n1i", "error"), "whole number"),
+    ({"study": "X", **{k: v for k, v in ARM.items() if k != "sd1i"}}, (2, None, "error"), "missing arm values: sd1i"),
+    ({"study": "X", "yi": "inf", "vi": 0.1}, (2, "yi", "error"), "not a finite number"),
+    ({"study": "X", "yi": "abc", "vi": 0.1}, (2, "yi", "error"), "not a number"),
+    ({"study": "X", "yi": 6.2, "vi": 0.1}, (2, "yi", "warning"), "implausibly large"),
+    ({"study": "X", "yi": 0.2, "vi": 0}, (2, "vi", "error"), "must be > 0"),
+    ({"study": "X", "yi": 0.2, "vi": -0.1}, (2, "vi", "error"), "must be > 0"),
+    ({"study": "X", "yi": 0.2, "vi": 1e-308}, (2, "vi", "error"), "pooling would overflow"),
+    ({"study": "X", "yi": 0.2, "vi": 1e300}, (2, "vi", "error"), "too large"),
+    ({"study": "X", "yi": 0.2, "vi": 1e-9}, (2, "vi", "error"), "pooling would overflow"),
+    ({"study": "X", "yi": 0.2, "sei": 1e-160}, (2, "sei", "error"), "pooling would overflow"),
+    ({"study": "X", "yi": 0.2}, (2, None, "error"), "without its variance"),
+    ({"study": "", "yi": 0.2, "vi": 0.1}, (2, "study", "error"), "empty study name"),
+    ({"study": "X", "yi": 0.2, "vi": 0.1, "source_url": "javascript:alert(1)"}, (2, "source_url", "warning"),
+     "not an http(s) link"),
+    ({"study": "X", "yi": 0.2, "ci_low": 0.5, "ci_high": 0.1}, (2, "ci_high", "error"), "not above"),
+    ({"study": "X", "f": 4.0, "sign": "up", "n1i": 20, "n2i": 20}, (2, "sign", "error"), "not +1 or -1"),
+    ({"study": "X", "yi": 0.2, "vi": 0.1, "year": "20x1"}, (2, "year", "warning"), "not a year"),
+], ids=["negative-sd", "n-below-2", "fractional-n", "missing-arm-value", "infinite-yi", "text-yi", "huge-g",
+        "zero-vi", "negative-vi", "vi-1e-308", "vi-1e300", "vi-1e-9", "tiny-sei", "yi-without-variance", "empty-study",
+        "javascript-url", "inverted-ci", "bad-f-sign", "bad-year"])
+def test_bad_rows_get_words_and_the_good_rows_survive(row, where, words):
+    good = {"study": "Good", "yi": 0.1, "vi": 0.05}
+    res = import_studies(_csv([good, row]), "bad.csv")
+    assert where in _where(res), res.problems
+    assert any(words in p.message for p in res.problems if (p.row, p.column, p.severity) == where)
+    assert res.evidence is not None and res.evidence.effects["trial_id"].iloc[0] == "good"
+    kept = len(res.evidence.effects)
+    assert kept == (2 if where[2] == "warning" else 1)
+    assert all(p.file == "bad.csv" for p in res.problems)
+
+
+def test_variances_too_far_apart_for_one_analysis_are_a_warning():
+    res = import_studies(_csv([{"study": "A", "yi": 0.1, "vi": 2e-8}, {"study": "B", "yi": 0.2, "vi": 5.0}]), "s.csv")
+    assert [(p.row, p.column, p.severity) for p in res.problems] == [(None, "vi", "warning")]
+    assert "row 1: 2e-08, row 2: 5" in res.problems[0].message
+    assert len(res.evidence.effects) == 2
+
+
+def test_duplicate_study_and_outcome_is_kept_but_pooled_once():
+    rows = [{"study": "A", "outcome": "hope", "yi": 0.3, "vi": 0.04},
+            {"study": "B", "outcome": "hope", "yi": 0.1, "vi": 0.04},
+            {"study": "A", "outcome": "hope", "yi": 0.9, "vi": 0.04},
+            {"study": "A", "outcome": "depression", "yi": -0.2, "vi": 0.05}]
+    res = import_studies(_csv(rows), "s.csv")
+    assert [(p.row, p.column) for p in res.problems] == [(3, "study")]
+    assert "first on row 1" in res.problems[0].message
+    assert list(res.evidence.effects["primary"]) == [True, True, False, True]
+    assert len(res.evidence.trials) == 2
+    sel = select(res.evidence, Filters(), "hope")
+    assert sel.k == 2
+
+
+@pytest.mark.parametrize("raw,words", [
+    (b"", "empty"), (b"   \n\n", "empty"), (b"study,yi,vi\n", "no data rows"),
+    (bytes(range(256)) * 8, "binary"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary"),
+    (b"PK\x03\x04garbage", ".xlsx file could not be opened"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "old Excel"),
+    (b"site,value\nA,1\n", "no study column"),
+    (b"study,colour\nA,red\n", "no effect columns"),
+], ids=["empty", "blank-lines", "header-only", "all-bytes", "png", "broken-zip", "xls", "no-study", "no-effects"])
+def test_unusable_files_say_why(raw, words):
+    res = import_studies(raw, "f.csv")
+    assert res.evidence is None
+    assert any(words in p.message for p in res.problems), res.problems
+
+
+def test_moderators_categorical_and_numeric():
+    k = 12
+    rows = [{"study": f"S{i}", "yi": 0.1 * i, "vi": 0.05, "dose": 1.5 * i + 0.25, "arm": "ab"[i % 2],
+             "id": i + 1} for i in range(k)]
+    res = import_studies(_csv(rows), "s.csv")
+    assert res.moderators == {"dose": "numeric", "arm": "categorical"}      # the 1..k row-number column is dropped
+    np.testing.assert_allclose(res.evidence.trials["dose"], [1.5 * i + 0.25 for i in range(k)])
+
+
+def test_codebook_columns_in_codebook_codes_keep_their_names():
+    rows = [{"study": "A", "yi": 0.3, "vi": 0.04, "quality": "good", "format": "Group"},
+            {"study": "B", "yi": 0.1, "vi": 0.04, "quality": "poor", "format": "Individual"}]
+    res = import_studies(_csv(rows), "s.csv")
+    assert "quality" in res.moderators and "file_format" in res.moderators and "format" not in res.moderators
+    assert list(res.evidence.trials["quality"]) == ["good", "poor"]
+
+
+def test_upload_pools_like_pool_of_the_expected_effects():
+    df = arm_table()
+    res = import_studies(_text(df), "s.csv")
+    outcome = next(iter(res.outcomes))
+    sel = select(res.evidence, Filters(), outcome)
+    exp = expected(df)
+    order = np.argsort(df.study.to_numpy(), kind="stable")       # select sorts by label
+    got, want = pool(sel.yi, sel.vi), pool(exp.yi[order], exp.vi[order])
+    assert got.estimate == pytest.approx(want.estimate, rel=EXACT)
+    assert got.tau2 == pytest.approx(want.tau2, rel=1e-9, abs=1e-15)
+
+
+def test_same_bytes_same_fingerprint_and_mapping_changes_it():
+    raw = _text(arm_table())
+    a, b = import_studies(raw, "a.csv"), import_studies(raw, "b.csv")
+    assert a.fingerprint == b.fingerprint and len(a.fingerprint) == 16
+    assert import_studies(raw, "a.csv", guess_mapping(arm_table().columns)).fingerprint != a.fingerprint
+
+
+def test_re_exported():
+    import peerstats
+
+    assert pdata.import_studies is import_studies is peerstats.import_studies
+    assert VI_MIN > 0
+
+
+HYP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _contract(res):
+    assert isinstance(res.problems, list)
+    assert res.evidence is not None or res.problems
+    if res.evidence is not None:
+        e = res.evidence.effects
+        assert np.all(np.isfinite(e["yi"])) and np.all((e["vi"] >= VI_MIN))
+
+
+@HYP
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_never_raise(raw):
+    _contract(import_studies(raw, "x.csv"))
+
+
+cell = st.one_of(st.sampled_from(["", "NA", "inf", "-0", "1e309", "0,5", "-1", "1", "2", "0.04", "x", '"', ";"]),
+                 st.floats(allow_nan=True, allow_infinity=True).map(repr), st.text(max_size=6))
+header = st.lists(st.sampled_from(["study", "yi", "vi", "sei", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "t", "f",
+                                   "sign", "md", "md_ci_low", "md_ci_high", "ci_low", "ci_high", "outcome", "year",
+                                   "direction", "source_url", "x", ""]), min_size=0, max_size=10)
+
+
+@HYP
+@given(header, st.lists(st.lists(cell, max_size=11), max_size=8), st.sampled_from([",", ";", "\t"]))
+def test_csv_like_text_never_raises(cols, rows, sep):
+    text = "\n".join(sep.join(r) for r in [cols, *rows])
+    for enc in ("utf-8", "utf-16"):
+        _contract(import_studies(text.encode(enc, errors="replace"), "x.csv"))
