@@ -43,3 +43,17 @@ def test_summary_page_statements_follow_the_filters():
     assert "What it means" in df.columns and len(df) == 20
     row = df[df["Outcome"] == "Personal recovery"].iloc[0]
     assert row["Certainty"][0] == "⊕"
+
+
+def test_subgroups_page_meta_regression_matches_peerstats():
+    from peerstats import meta_regression
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/subgroups.py").run()
+    assert not at.exception
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    res = meta_regression(sel.yi, sel.vi, sel.effects["year"].astype(float).to_numpy(), method="DL")
+    text = " ".join(m.value for m in at.markdown)
+    slope = f"{res.coef[1]:.3f}".replace("-", "\u2212")
+    assert f"Slope {slope} SMD per year" in text
+    assert f"R² = {res.r2:.0f}%" in text
