@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import streamlit as st
 
 from dashboard import text
@@ -65,3 +66,46 @@ def what_it_means(ctx) -> None:
             f"{translate.cles(est):.0%} (common-language effect size).\n"
             f"- Share of settings whose true effect exceeds the MID ({text.fmt(mid)}): "
             f"{translate.prop_above(est, tau2, mid):.0%} (Mathur & VanderWeele 2019, from the pooled mean and tau²).")
+
+
+CONTINUOUS = {"year": "Publication year", "n": "Randomised participants (N)"}
+
+
+def regression_section(ctx, key: str = "subgroups_bubble") -> list:
+    """Meta-regression of the current outcome on one continuous moderator: bubble plot, coefficients, R².
+
+    Returns report sections (empty when nothing is drawn).
+    """
+    from dashboard import charts, export
+    from dashboard import components as ui
+    from peerstats.regression import fitted_line, meta_regression
+
+    sel, view = ctx.selection, ctx.view
+    st.subheader("Meta-regression on a continuous moderator")
+    mod = st.radio("Moderator", list(CONTINUOUS), format_func=CONTINUOUS.get, horizontal=True, key="v_regmod")
+    eff = sel.effects
+    x = eff[mod].astype(float).to_numpy() if mod in eff else np.full(sel.k, np.nan)
+    ok = np.isfinite(x)
+    if ok.sum() < 3 or np.unique(x[ok]).size < 2:
+        st.info(f"A meta-regression needs at least three trials with different values of "
+                f"{CONTINUOUS[mod].lower()}; the current filters leave {int(ok.sum())}.")
+        return []
+    method = view.method
+    res = meta_regression(sel.yi[ok], sel.vi[ok], x[ok], method=method, test=view.test)
+    w = 1.0 / (sel.vi[ok] + res.tau2)
+    studies = eff.loc[ok].assign(x=x[ok], yi=sel.yi[ok], weight=100 * w / w.sum())
+    fig = charts.bubble(studies, fitted_line(res, x[ok]), x_title=CONTINUOUS[mod],
+                        title=f"{ctx.outcome_label} by {CONTINUOUS[mod].lower()}")
+    ui.chart(fig, f"bubble_{view.outcome}_{mod}", key=key)
+    dropped = int((~ok).sum())
+    per = "per 100 participants" if mod == "n" else "per year"
+    scale = 100.0 if mod == "n" else 1.0
+    words = (f"Slope {text.fmt(res.coef[1] * scale, 3)} SMD {per} (95% CI "
+             f"{text.fmt_ci(res.ci_low[1] * scale, res.ci_high[1] * scale, 3)}, {text.p_phrase(res.pval[1])}); "
+             f"residual τ² = {text.fmt(res.tau2, 3)}, I² = {text.fmt_pct(res.i2)}, R² = {text.fmt_pct(res.r2)} "
+             f"(metafor `rma(yi, vi, mods = ~ {mod}, method = \"{method}\")`)."
+             + (f" {dropped} trial{'s' if dropped != 1 else ''} without a value left out." if dropped else ""))
+    if res.ci_low[1] <= 0 <= res.ci_high[1]:
+        words += " The CI of the slope includes 0: no clear trend."
+    st.markdown(words)
+    return [export.Section(f"{ctx.outcome_label} by {CONTINUOUS[mod].lower()}", chart=fig, text=words)]

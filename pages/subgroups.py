@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import byor, charts, export
+from dashboard import byor, charts, decision, export
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
@@ -82,6 +82,9 @@ else:
                                 for c in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "pval",
                                           "tau2", "q", "q_pval")} | {"i2": st.column_config.NumberColumn(
                                               "i2 (%)", format="%.0f")})
+
+with ui.guard("the meta-regression"):
+    report += decision.regression_section(ctx)
 
 st.subheader("How the moderators overlap")
 st.caption("Counts of the trials in this analysis. If most poor-quality trials sit in one category, a difference "

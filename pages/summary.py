@@ -10,7 +10,8 @@ from dashboard import components as ui
 from dashboard import export
 from dashboard import text
 from dashboard.context import current
-from peerstats.grade import optimal_information_size
+from peerstats.grade import DOMAIN_LABELS, DOMAINS, SEVERITY, decode_overrides, encode_overrides, \
+    optimal_information_size
 from peerstats.sof import summary_of_findings
 
 ctx = current()
@@ -27,9 +28,29 @@ mid = c[0].slider("Minimal important difference (SMD)", 0.05, 0.5, 0.2, 0.05, ke
 cer = c[1].slider("Control response rate for the NNT", 0.05, 0.95, 0.3, 0.05, key="sof_cer",
                   help="The share of people who improve without peer support (Furukawa & Leucht 2011).")
 
+overrides = decode_overrides(st.session_state.get("sof_overrides", ""))
+with st.expander(f"Override a GRADE domain ({sum(len(v) for v in overrides.values())} set)"):
+    o = st.columns([2, 2, 1])
+    ov_outcome = o[0].selectbox("Outcome", list(ctx.outcomes), format_func=lambda k: ctx.outcomes[k][1],
+                                key="sof_ov_outcome")
+    ov_domain = o[1].selectbox("Domain", list(DOMAINS), format_func=DOMAIN_LABELS.get, key="sof_ov_domain")
+    ov_down = o[2].selectbox("Rate down by", [0, 1, 2], format_func=lambda d: f"{d} ({SEVERITY[d]})",
+                             key="sof_ov_down")
+    ov_reason = st.text_input("Reason (required)", key="sof_ov_reason")
+    b = st.columns(2)
+    if b[0].button("Apply override", key="sof_ov_apply", disabled=not ov_reason.strip()):
+        overrides.setdefault(ov_outcome, {})[ov_domain] = (ov_down, ov_reason.strip())
+        st.session_state["sof_overrides"] = encode_overrides(overrides)
+    if b[1].button("Clear all overrides", key="sof_ov_clear"):
+        overrides = {}
+        st.session_state["sof_overrides"] = ""
+    for oc, doms in overrides.items():
+        for dom, (down, reason) in doms.items():
+            st.caption(f"{ctx.outcomes.get(oc, (None, oc))[1]} · {DOMAIN_LABELS[dom]}: {SEVERITY[down]} ({reason})")
+
 with ui.guard("the summary of findings"):
     tab = summary_of_findings(ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
-                              outcomes=ctx.outcomes)
+                              outcomes=ctx.outcomes, overrides=overrides)
     shown = pd.DataFrame({
         "Outcome": tab["label"],
         "Trials (k)": tab["k"].astype(int),

@@ -55,7 +55,7 @@ from scipy import special
 from .bias import egger_test
 
 __all__ = ["DOMAINS", "LEVELS", "SYMBOLS", "KEY_ROB_DOMAINS", "Domain", "Grade", "optimal_information_size",
-           "grade_outcome", "statement"]
+           "grade_outcome", "statement", "encode_overrides", "decode_overrides"]
 
 DOMAINS = ("risk_of_bias", "inconsistency", "imprecision", "publication_bias", "indirectness")
 DOMAIN_LABELS = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency", "imprecision": "Imprecision",
@@ -312,3 +312,35 @@ def grade_outcome(rows: pd.DataFrame, pooled, *, outcome: str, beneficial: int =
                  statement=statement(certainty, pooled.estimate, pooled.ci_low, pooled.ci_high, outcome,
                                      beneficial=beneficial, mid=mid),
                  caveat=caveat, reconstructed_share=share, ois=ois)
+
+
+def encode_overrides(overrides: dict) -> str:
+    """``{outcome: {domain: (downgrade, reason)}}`` as one URL-safe text: ``outcome.domain.downgrade.reason`` items
+    joined by ``~``, the reason percent-encoded (so it can hold any character). Sorted, so a view has one URL."""
+    from urllib.parse import quote
+
+    items = []
+    for outcome in sorted(overrides):
+        for domain in sorted(overrides[outcome]):
+            down, reason = overrides[outcome][domain]
+            text = quote(str(reason), safe="").replace("~", "%7E")  # quote leaves "~" (unreserved) as is
+            items.append(f"{outcome}.{domain}.{int(down)}.{text}")
+    return "~".join(items)
+
+
+def decode_overrides(value: str) -> dict:
+    """Inverse of :func:`encode_overrides`; never raises: malformed items, unknown domains, ratings outside 0-2 and
+    empty reasons are dropped."""
+    from urllib.parse import unquote
+
+    out: dict = {}
+    for item in (value or "").split("~"):
+        parts = item.split(".", 3)
+        if len(parts) != 4:
+            continue
+        outcome, domain, down, reason = parts
+        reason = unquote(reason).strip()
+        if domain not in DOMAINS or down not in ("0", "1", "2") or not outcome or not reason:
+            continue
+        out.setdefault(outcome, {})[domain] = (int(down), reason)
+    return out

@@ -40,11 +40,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
 from .rma import _NAN, _check_options, _chi2_sf, _fit, _ratio, _validate
 
-__all__ = ["RegressionResult", "Prediction", "meta_regression", "dummy_columns"]
+__all__ = ["RegressionResult", "Prediction", "meta_regression", "dummy_columns", "fitted_line"]
 
 
 @dataclass(frozen=True)
@@ -285,3 +286,20 @@ def dummy_columns(groups) -> tuple[np.ndarray, tuple]:
         raise ValueError("a categorical moderator needs at least two levels")
     mods = np.array([[1.0 if v == lv else 0.0 for lv in levels[1:]] for v in g])
     return mods, levels
+
+
+def fitted_line(result: RegressionResult, x, n: int = 60) -> pd.DataFrame:
+    """The fitted line of a one-moderator model on ``n`` points spanning ``x``, for a bubble plot.
+
+    Returns
+    -------
+    DataFrame
+        ``x, pred, ci_low, ci_high, pi_low, pi_high`` (:meth:`RegressionResult.predict` at each point).
+    """
+    if result.p != 2:
+        raise ValueError(f"a fitted line needs a model with one moderator; this one has {result.p - 1}")
+    x = np.asarray(x, dtype=float)
+    grid = np.linspace(float(np.nanmin(x)), float(np.nanmax(x)), n)
+    pr = result.predict(grid)
+    return pd.DataFrame({"x": grid, "pred": pr.pred, "ci_low": pr.ci_low, "ci_high": pr.ci_high,
+                         "pi_low": pr.pi_low, "pi_high": pr.pi_high})

@@ -333,3 +333,20 @@ def test_forest_marks_doubtful_rows():
     (sq,) = [ly for ly in _layers(spec) if _mark(ly) == "square"]
     assert "Doubt" in {t["title"] for t in sq["encoding"]["tooltip"]}
     assert _data(spec, sq)["doubt"].tolist()[1] == "SDs look like SEs"
+
+
+def test_bubble_plot_layers_and_encodings():
+    from dashboard.charts import RECONSTRUCTED_LABEL, bubble
+
+    studies = pd.DataFrame({"x": [2004, 2010, 2015], "yi": [0.1, 0.3, 0.2], "weight": [30.0, 30.0, 40.0],
+                            "provenance": ["reported", "reconstructed", "derived"], "label": ["A", "B", "C"]})
+    fit = pd.DataFrame({"x": [2004.0, 2015.0], "pred": [0.1, 0.3], "ci_low": [0.0, 0.1], "ci_high": [0.2, 0.5]})
+    spec = bubble(studies, fit, x_title="Year").to_dict(validate=True)
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["area", "rule", "line", "point"]
+    dots = spec["layer"][3]
+    assert dots["encoding"]["size"]["field"] == "weight"
+    kinds = {r["kind"] for r in spec["datasets"][dots["data"]["name"]]}
+    assert kinds == {"trial data (reported or derived)", RECONSTRUCTED_LABEL}
+    with pytest.raises(ValueError, match="lacks column"):
+        bubble(studies.drop(columns="weight"), fit, x_title="Year")

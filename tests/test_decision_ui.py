@@ -43,3 +43,37 @@ def test_summary_page_statements_follow_the_filters():
     assert "What it means" in df.columns and len(df) == 20
     row = df[df["Outcome"] == "Personal recovery"].iloc[0]
     assert row["Certainty"][0] == "⊕"
+
+
+def test_subgroups_page_meta_regression_matches_peerstats():
+    from peerstats import meta_regression
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/subgroups.py").run()
+    assert not at.exception
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    res = meta_regression(sel.yi, sel.vi, sel.effects["year"].astype(float).to_numpy(), method="DL")
+    text = " ".join(m.value for m in at.markdown)
+    slope = f"{res.coef[1]:.3f}".replace("-", "\u2212")
+    assert f"Slope {slope} SMD per year" in text
+    assert f"R² = {res.r2:.0f}%" in text
+
+
+def test_summary_page_override_changes_the_certainty_and_keeps_the_reason():
+    from peerstats.sof import summary_of_findings
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/summary.py").run()
+    ev = load_evidence()
+    base = summary_of_findings(ev, Filters()).set_index("outcome").loc["personal_recovery"]
+    at.selectbox(key="sof_ov_outcome").set_value("personal_recovery")
+    at.selectbox(key="sof_ov_domain").set_value("indirectness")
+    at.selectbox(key="sof_ov_down").set_value(1)
+    at.text_input(key="sof_ov_reason").input("mostly US samples").run()
+    at.button(key="sof_ov_apply").click().run()
+    assert not at.exception
+    df = next(d.value for d in at.dataframe if "What it means" in d.value.columns)
+    row = df[df["Outcome"] == "Personal recovery"].iloc[0]
+    expected = max(1, int(base["certainty"]) - 1)
+    assert row["Certainty"].count("⊕") == expected
+    assert "set by the user: mostly US samples" in row["Why rated down"]

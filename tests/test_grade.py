@@ -210,3 +210,15 @@ def test_statement_never_claims_an_effect_whose_ci_includes_no_effect(certainty,
     assert "little or no difference" in s
     for claim in ("improve", "worsen", "reduce", "increase"):
         assert claim not in s
+
+
+def test_override_codec_round_trips_and_drops_junk():
+    from peerstats.grade import decode_overrides, encode_overrides
+
+    ov = {"hope": {"risk_of_bias": (0, "ratings reflect reporting; not conduct ~ 100%"), "indirectness": (1, "US")},
+          "anxiety": {"imprecision": (2, "tiny trials")}}
+    enc = encode_overrides(ov)
+    assert enc.startswith("anxiety.imprecision.2.tiny%20trials~hope.indirectness.1.US~hope.risk_of_bias.0.")
+    assert decode_overrides(enc) == ov
+    assert decode_overrides("hope.bogus.1.x~hope.imprecision.3.x~hope.imprecision.1.~garbage~") == {}
+    assert decode_overrides("") == {}

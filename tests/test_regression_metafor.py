@@ -133,3 +133,17 @@ def test_bad_moderators_are_named(mods, message):
 def test_needs_residual_degrees_of_freedom():
     with pytest.raises(ValueError, match="needs more than 2 studies"):
         meta_regression([0.1, 0.2], [0.01, 0.02], [1.0, 2.0])
+
+
+def test_fitted_line_is_predict_on_a_grid():
+    case = next(c for c in DATA["cases"] if c["id"] == "reg-DL-z-bcg-ablat")
+    from peerstats.regression import fitted_line
+
+    r = meta_regression(case["inputs"]["yi"], case["inputs"]["vi"], _mods(case), method="DL")
+    line = fitted_line(r, _mods(case)[:, 0], n=5)
+    x = _mods(case)[:, 0]
+    assert line["x"].tolist() == pytest.approx(np.linspace(x.min(), x.max(), 5).tolist())
+    # straight line: pred = b0 + b1 x
+    assert line["pred"].to_numpy() == pytest.approx(r.coef[0] + r.coef[1] * line["x"].to_numpy(), rel=1e-12)
+    with pytest.raises(ValueError, match="one moderator"):
+        fitted_line(meta_regression(case["inputs"]["yi"], case["inputs"]["vi"], np.column_stack([x, x ** 2])), x)

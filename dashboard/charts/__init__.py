@@ -30,6 +30,7 @@ from .base import (
 )
 from .forest import forest, subgroup_forest
 from .funnel import funnel
+from .regression import bubble
 from .rob import rob_summary, rob_traffic_light
 from .sequential import cumulative_plot, leave_one_out_plot
 
@@ -47,6 +48,7 @@ __all__ = [
     "cumulative_plot",
     "rob_traffic_light",
     "rob_summary",
+    "bubble",
 ]
 
 # Robustness lab (issue 11)
