@@ -2,7 +2,7 @@
 # The project's two entry points on a fresh machine (Python 3.11 + pip; apt-get as root for the browser tests):
 #   bash run.sh app    install the runtime requirements and start the dashboard on the bundled data, on
 #                      127.0.0.1 only (PEERSTATS_ADDRESS=0.0.0.0 to listen on every interface)
-#   bash run.sh test   install the test requirements (and Debian's chromium) and run the whole test suite
+#   bash run.sh test   install the test requirements (and Debian's chromium and nginx) and run the whole test suite
 # Extra arguments are passed on (to streamlit, or to pytest).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,13 +23,17 @@ case "$cmd" in
     ;;
   test)
     pip_install requirements-dev.txt
-    if [ ! -x /usr/bin/chromium ]; then
+    # Debian packages the tests drive: chromium (browser tests) and nginx (the deployment test through the proxy).
+    missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    if [ ${#missing[@]} -gt 0 ]; then
       if [ "$(id -u)" = 0 ]; then
-        echo "run.sh: installing Debian's chromium for the browser tests" >&2
+        echo "run.sh: installing Debian's ${missing[*]} for the browser and deployment tests" >&2
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
       else
-        echo "run.sh: /usr/bin/chromium is missing and we are not root: browser tests will fail" >&2
+        echo "run.sh: ${missing[*]} missing and we are not root: browser/deployment tests will fail" >&2
       fi
     fi
     exec "$PY" -m pytest "$@"

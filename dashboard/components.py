@@ -169,9 +169,12 @@ def marked_labels(effects: pd.DataFrame) -> pd.Series:
 
 def chart(ch, name: str, *, key: str) -> None:
     """Show an Altair chart full width, with PNG and SVG downloads."""
-    # width="content" and theme=None: the charts draw their table text beside the plot at fixed pixel positions
-    # and set their own projector-size fonts (see dashboard.charts._configure).
-    st.altair_chart(ch, width="content", theme=None, key=key)
+    # theme=None: the charts set their own projector-size fonts (see dashboard.charts.base._configure). Forest-type
+    # charts carry a "fit" signal that lays them out for their box's width (dashboard.charts.base.fit_param): they
+    # get the full width ("stretch"); the others keep their own size ("content").
+    params = getattr(ch, "params", None)
+    fitted = isinstance(params, list) and any(getattr(p, "name", None) == "fit" for p in params)
+    st.altair_chart(ch, width="stretch" if fitted else "content", theme=None, key=key)
     _export_buttons(ch, name, key)
 
 

@@ -13,7 +13,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import context, loader, sidebar
+from dashboard import context, loader, presentation, sidebar
 from dashboard import state as S
 from peerstats.errors import DataValidationError
 from peerstats.select import outcome_labels
@@ -32,6 +32,7 @@ FILES = {
     "reproduce": ("pages/reproduce.py", ":material/fact_check:"),
     "data": ("pages/data.py", ":material/table:"),
     "about": ("pages/about.py", ":material/info:"),
+    "summary": ("pages/summary.py", ":material/summarize:"),
 }
 
 
@@ -39,13 +40,26 @@ def main() -> None:
     """Draw the shared frame of every page and run the page the URL asks for."""
     # The favicon is a bundled file: a material-symbol page_icon is fetched from fonts.gstatic.com on every page.
     st.set_page_config(page_title="Peer support evidence · peerstats", page_icon=str(context.ROOT / FAVICON),
-                       layout="wide", initial_sidebar_state="expanded")
+                       layout="wide",  # auto: collapsed on a phone; presentation mode: collapsed
+                       initial_sidebar_state="collapsed" if S.presenting() else "auto")
     root = context.ROOT
     pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,
                           default=(key == "explore"))
              for key, (path, icon) in FILES.items()}
-    current = st.navigation(list(pages.values()), position="sidebar")
+    current = st.navigation(list(pages.values()), position="hidden" if S.presenting() else "sidebar")
     page = next((k for k, p in pages.items() if p.url_path == current.url_path), "explore")
+
+    from dashboard import byor
+
+    missing = byor.restore()
+    if missing:  # a link to uploaded data this server does not hold: say so, never show the bundled numbers instead
+        st.warning(f"This link shows uploaded data (fingerprint `{missing}`) that this server does not hold: uploads "
+                   "are kept in the server's memory only, and it has restarted or dropped them since. Upload the "
+                   "file again on the Data page, or look at the bundled evidence base.")
+        if st.button("Show the bundled evidence base instead", key="byor_missing_bundled"):
+            S.set_data_fingerprint(None)
+            st.rerun()
+        st.stop()
 
     try:
         evidence = loader.current_evidence()
@@ -56,15 +70,35 @@ def main() -> None:
         problems_table(exc.problems, key="bundled_problems")
         st.stop()
 
-    outcomes = outcome_labels(evidence.effects)
+    result = byor.current_result()
+    if result is not None:  # an imported file's own outcomes only (the paper's labels where the names are known)
+        from peerstats.data import OUTCOMES
+
+        present = set(evidence.effects["outcome"].astype(str))
+        outcomes = outcome_labels(evidence.effects, {k: v for k, v in OUTCOMES.items() if k in present})
+        S.set_data_fingerprint(result.fingerprint)
+        names = result.outcomes or {}
+        outcomes = {k: (d, names[k][1] if k in names and k not in OUTCOMES else lab, b)
+                    for k, (d, lab, b) in outcomes.items()}
+    elif loader.using_upload():  # a bundled-schema upload: the paper's outcomes, as before (not in the URL)
+        S.set_data_fingerprint(None)
+        outcomes = outcome_labels(evidence.effects)
+    else:
+        S.set_data_fingerprint(None)
+        outcomes = outcome_labels(evidence.effects)
     S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str))
     S.follow_link(pages, page)
 
     view = sidebar.render(evidence, outcomes, page)
     S.write_url(view)
-    context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
+    ctx = context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
 
     try:
+        if S.presenting():  # issue 12: one slide instead of the page
+            presentation.render(ctx)
+            return
+        with st.container(horizontal=True, horizontal_alignment="right", key="share_bar"):
+            presentation.share(view)
         current.run()
     except Exception:  # noqa: BLE001 - the last line of defence: never a traceback in the browser
         log.exception("error while rendering page %s", page)

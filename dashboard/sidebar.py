@@ -105,31 +105,45 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
 
     sb.selectbox("Outcome", list(outcomes), key=S.OUTCOME_KEY, format_func=outcome_name,
                  help="Personal-recovery outcomes first, then clinical ones.")
-    sb.checkbox("Exclude poor-quality trials", key=S.EXCLUDE_POOR_KEY, on_change=_on_exclude_poor,
-                help="Keep AHRQ good- and fair-quality trials only (the same as choosing them under Quality).")
+    if "quality" in evidence.trials:
+        sb.checkbox("Exclude poor-quality trials", key=S.EXCLUDE_POOR_KEY, on_change=_on_exclude_poor,
+                    help="Keep AHRQ good- and fair-quality trials only (the same as choosing them under Quality).")
     sb.checkbox("Trial data only (no reconstructed rows)", key=S.REAL_ONLY_KEY, on_change=_on_real_only,
                 help="Pool only reported and derived rows, leaving out rows reconstructed to match the paper (the "
                      "same as choosing reported and derived under Data provenance).")
 
-    sb.checkbox("Exclude doubtful rows", key=S.FLAG_KEYS["exclude_doubtful"],
-                help="Leave out effect rows whose typed numbers look wrong (the 'doubt' column of the data: e.g. SDs "
-                     "that look like standard errors, an unidentified comparator, a g without its inputs).")
-    sb.checkbox("Exclude trials at high risk by either review", key=S.FLAG_KEYS["exclude_high_risk"],
-                help="Leave out trials rated poor quality (AHRQ) by Egmose et al. or at high overall risk (RoB 2) by "
-                     "Smit et al. 2022. A trial not rated by a review is not high risk by it.")
+    has = set(evidence.trials.columns)  # a filter only for the columns the data have (uploads may lack them)
+    if "doubt" in evidence.effects.columns:  # uploads have no doubt column
+        sb.checkbox("Exclude doubtful rows", key=S.FLAG_KEYS["exclude_doubtful"],
+                    help="Leave out effect rows whose typed numbers look wrong (the 'doubt' column of the data: e.g. "
+                         "SDs that look like standard errors, an unidentified comparator, a g without its inputs).")
+    if "quality" in has or "rob2_overall" in has:
+        sb.checkbox("Exclude trials at high risk by either review", key=S.FLAG_KEYS["exclude_high_risk"],
+                    help="Leave out trials rated poor quality (AHRQ) by Egmose et al. or at high overall risk (RoB 2) "
+                         "by Smit et al. 2022. A trial not rated by a review is not high risk by it.")
     with sb.expander("Trial filters", expanded=False):
-        _multi("Organisational category", S.FILTER_KEYS["categories"], CATEGORIES)
-        _multi("Quality (AHRQ)", S.FILTER_KEYS["quality"], QUALITY)
-        _multi("Control condition", S.FILTER_KEYS["control"], CONTROLS)
-        _multi("Peer leadership", S.FILTER_KEYS["leadership"], LEADERSHIP)
-        _multi("Format", S.FILTER_KEYS["formats"], FORMATS)
+        for label, attr, column, vocab in (("Organisational category", "categories", "category", CATEGORIES),
+                                           ("Quality (AHRQ)", "quality", "quality", QUALITY),
+                                           ("Control condition", "control", "control", CONTROLS),
+                                           ("Peer leadership", "leadership", "leadership", LEADERSHIP),
+                                           ("Format", "formats", "format", FORMATS)):
+            if column in has:
+                _multi(label, S.FILTER_KEYS[attr], vocab)
+            else:
+                st.session_state.pop(S.FILTER_KEYS[attr], None)
+        column_filters = _upload_filters()
         _multi("Data provenance", S.FILTER_KEYS["provenance"], PROVENANCE,
                help="Reported: numbers quoted from a source. Derived: computed from reported statistics by a named "
                     "formula. Reconstructed: imputed, not trial data. Choose reported + derived to keep real rows "
                     "only.")
-    with sb.expander("Risk of bias", expanded=False):
-        for domain, label in ROB_DOMAINS.items():
-            _multi(label, S.ROB_KEYS[domain], ROB_LEVELS)
+    if any(d in has for d in ROB_DOMAINS):
+        with sb.expander("Risk of bias", expanded=False):
+            for domain, label in ROB_DOMAINS.items():
+                if domain in has:
+                    _multi(label, S.ROB_KEYS[domain], ROB_LEVELS)
+    for domain in ROB_DOMAINS:
+        if domain not in has:
+            st.session_state.pop(S.ROB_KEYS[domain], None)
     with sb.expander("Include / exclude trials", expanded=False):
         labels = dict(zip(evidence.trials["trial_id"].astype(str), evidence.trials["label"].astype(str)))
         _multi("Exclude trials", S.FILTER_KEYS["excluded_trials"], labels,
@@ -143,6 +157,35 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
                     help="t-distribution and adjusted standard error for the pooled effect (a sensitivity check).")
 
     view = _current(page)
+    if column_filters:
+        from dataclasses import replace
+
+        view = replace(view, filters=replace(view.filters, columns=column_filters))
     n_kept = len(filter_trials(evidence.trials, view.filters))
     sb.caption(f"{n_kept} of {len(evidence.trials)} trials pass the trial filters.")
     return view
+
+
+def _upload_filters() -> tuple:
+    """Multiselects for an imported file's own categorical columns (issue 9); returns ``Filters.columns``.
+
+    Drawn inside the "Trial filters" expander; keys ``f_col_<column>``. Not part of the link (the URL carries the
+    codebook's filters and the data's fingerprint only)."""
+    from dashboard import byor
+
+    result = byor.current_result()
+    if result is None:
+        return ()
+    trials = result.evidence.trials
+    out = []
+    for col, kind in result.moderators.items():
+        if kind != "categorical" or col not in trials:
+            continue
+        values = sorted({str(v) for v in trials[col] if str(v).strip()})
+        key = f"f_col_{col}"
+        vocab = {v: v for v in values}
+        _multi(result.moderator_names.get(col, col), key, vocab)
+        chosen = tuple(v for v in (st.session_state.get(key) or []) if v in vocab)
+        if chosen:
+            out.append((col, chosen))
+    return tuple(out)

@@ -42,6 +42,7 @@ PAGES: dict[str, str] = {
     "reproduce": "Reproduce the paper",
     "data": "Data",
     "about": "About",
+    "summary": "Summary of findings",
 }
 METHODS: dict[str, str] = {
     "DL": "DerSimonian-Laird (the paper)",
@@ -344,6 +345,10 @@ def write_url(view: ViewState) -> None:
     import streamlit as st
 
     wanted = encode(view)
+    if st.session_state.get(DATA_KEY):
+        wanted[DATA_PARAM] = st.session_state[DATA_KEY]
+    if presenting():  # presentation mode stays on across reruns (issue 12)
+        wanted[PRESENT_PARAM] = "1"
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     st.session_state["_view"] = view
@@ -367,7 +372,10 @@ def view_url(view: ViewState) -> str:
 
     import streamlit as st
 
-    query = urlencode(encode(view), safe=",")
+    params = encode(view)
+    if st.session_state.get(DATA_KEY):
+        params[DATA_PARAM] = st.session_state[DATA_KEY]
+    query = urlencode(params, safe=",")
     try:
         base = st.context.url or ""
     except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)
@@ -376,3 +384,50 @@ def view_url(view: ViewState) -> str:
         return f"?{query}" if query else "?"
     parts = urlsplit(base)
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The data in use (issue 9): ``data=<fingerprint>`` names an upload held by the server (dashboard.byor)
+# --------------------------------------------------------------------------------------------------------------------
+DATA_PARAM = "data"
+DATA_KEY = "_data_fp"
+
+
+def data_fingerprint() -> str | None:
+    """The fingerprint of the uploaded data this session shows: from the URL on the session's first call (16 hex
+    digits, anything else ignored), then whatever :func:`set_data_fingerprint` said. ``None`` for the bundled data."""
+    import re
+
+    import streamlit as st
+
+    if DATA_KEY not in st.session_state:
+        value = st.query_params.get(DATA_PARAM)
+        value = value[0] if isinstance(value, list) and value else value
+        st.session_state[DATA_KEY] = value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{16}", value) else ""
+    return st.session_state[DATA_KEY] or None
+
+
+def set_data_fingerprint(fingerprint: str | None) -> None:
+    """Say which upload is in use (``None``: the bundled data); :func:`write_url` puts it in the URL."""
+    import streamlit as st
+
+    st.session_state[DATA_KEY] = fingerprint or ""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Presentation mode (issue 12): ?present=1
+# --------------------------------------------------------------------------------------------------------------------
+PRESENT_PARAM = "present"
+
+
+def presenting() -> bool:
+    """True when the URL asks for presentation mode (``?present=1``); :func:`write_url` keeps the flag."""
+    import streamlit as st
+
+    return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def presentation_url(view: ViewState) -> str:
+    """The link to ``view`` in presentation mode (``view_url`` plus ``present=1``)."""
+    url = view_url(view)
+    return url + ("&" if "?" in url else "?") + f"{PRESENT_PARAM}=1"

@@ -159,6 +159,9 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
     "10 trials: 3 reported, 1 derived, 6 reconstructed. Peer support had a small effect on personal recovery that
     favours peer support (SMD 0.20, 95% CI 0.11 to 0.29, p < 0.001), with moderate heterogeneity (I² = 47%, Q-test
     p = 0.020)."
+
+    With a CI that includes 0 no effect is claimed: "The trials show no clear difference in hope between peer support
+    and control (SMD 0.14, 95% CI -0.04 to 0.32, p = 0.13; the 95% CI includes no effect), with ..."
     """
     what = lower_first(outcome_label) if outcome_label else "this outcome"
     if result is None or getattr(result, "k", 0) == 0:
@@ -171,10 +174,16 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
     if not _finite(est):
         return f"{mix}. The pooled effect on {what} could not be computed."
     significant = _finite(result.ci_low) and (result.ci_low > 0 or result.ci_high < 0)
-    effect = f"a {magnitude(est)} effect on {what} that {direction(est, beneficial)}"
+    # Statement rule (issue 10): never claim an effect whose CI includes no effect. Then the sentence says "no clear
+    # difference" and gives the interval; the size and direction words are kept for intervals that exclude 0.
+    if significant:
+        effect = f"a {magnitude(est)} effect on {what} that {direction(est, beneficial)}"
+    else:
+        effect = f"no clear difference in {what} between peer support and control"
+        stats += f"; the {level}% CI includes no effect"
     if result.k == 1:
         return (f"{mix}. Only one trial, so nothing is pooled: it shows {effect} ({stats}). "
                 "One trial cannot show heterogeneity.")
-    caveat = "" if significant else f"; the {level}% CI includes no effect"
-    return (f"{mix}. Peer support had {effect} ({stats}{caveat}), with "
+    lead = "Peer support had" if significant else "The trials show"
+    return (f"{mix}. {lead} {effect} ({stats}), with "
             f"{heterogeneity_words(result.i2, result.q_pval)}.")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import text
-from dashboard import loader
+from dashboard import byor_ui, loader
 from dashboard.context import current
 from dashboard.safety import http_links
 from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED, read_upload
@@ -32,8 +32,12 @@ st.caption(
     "MikkelVembye/Group-based-interventions).")
 
 link = st.column_config.LinkColumn
-tab_eff, tab_trials, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
-                                           "Upload your own data"])
+tab_eff, tab_trials, tab_byor, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
+                                                     "Your own studies", "Upload in the bundled schema"])
+
+with tab_byor:
+    with ui.guard("the import of your studies"):
+        byor_ui.render()
 
 with tab_eff:
     if sel.k == 0:

@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import charts, export
+from dashboard import charts, decision, export, paging
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard.context import current
@@ -23,11 +23,18 @@ st.caption(f"{source}. Change the outcome and filters in the sidebar; every numb
            "once.")
 
 ui.headline(ctx)
+with ui.guard("the 'what it means' card"):
+    decision.what_it_means(ctx)
 report: list = []
 
 with ui.guard("the forest plot"):
     if sel.k:
-        fig = charts.forest(ui.chart_frame(sel.effects), ctx.pooled, ctx.outcome_label, favours=ctx.favours,
+        frame = ui.chart_frame(sel.effects)
+        if sel.k > paging.PAGE_ROWS:  # long analyses: a page of rows at a time (weights stay shares of the whole)
+            if ctx.pooled is not None:
+                frame["weight"] = ctx.pooled.weights
+            frame = paging.page_slice(frame, paging.choose_page(sel.k, "explore_forest_page", "forest plot"))
+        fig = charts.forest(frame, ctx.pooled, ctx.outcome_label, favours=ctx.favours,
                             method_label=f"Pooled ({ctx.view.method})")
         ui.chart(fig, f"forest_{ctx.view.outcome}", key="explore_forest")
         report.append(export.Section(f"Forest plot: {ctx.outcome_label}", chart=fig,

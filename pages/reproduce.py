@@ -17,6 +17,11 @@ ctx = current()
 view = ctx.view
 
 st.title("Reproduce the paper")
+if ctx.source == "upload" and len(ctx.evidence.published) == 0:
+    st.info("This page recomputes the pooled results published in Egmose et al. (2023) from the bundled evidence "
+            "base. Your upload carries no published results to compare with; switch *Data source* in the sidebar to "
+            "the bundled data to see the reproduction.")
+    st.stop()
 st.markdown(
     "The paper (Egmose et al. 2023) reports twelve pooled results with numbers. Each row below recomputes one of them "
     "from the rows of the evidence base tagged for that cell, with the estimator chosen in the sidebar "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export
+from dashboard import charts, export, paging
 from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
@@ -16,6 +16,10 @@ ctx = current()
 sel = ctx.selection
 
 st.title("Risk of bias")
+if not all(d in ctx.evidence.trials for d in ROB_DOMAINS) or "quality" not in ctx.evidence.trials:
+    st.info("These data have no risk-of-bias columns (the seven `rob_*` domains and `quality` of the codebook), so "
+            "there is nothing to show here. Columns of your own about bias are filters and subgroups like any other.")
+    st.stop()
 scope = st.radio("Trials shown", ["filters", "analysis"], **ui.kept("rob_scope", "filters", ("filters", "analysis")),
                  horizontal=True,
                  format_func=lambda s: ("All trials passing the filters" if s == "filters"
@@ -39,7 +43,8 @@ else:
         ui.chart(summary, "rob_summary", key="rob_summary")
         report.append(export.Section("Summary per domain", chart=summary))
     with ui.guard("the traffic-light chart"):
-        traffic = charts.rob_traffic_light(trials)
+        page = paging.choose_page(n, "rob_traffic_page", "traffic-light chart")
+        traffic = charts.rob_traffic_light(paging.page_slice(trials, page))
         ui.chart(traffic, "rob_traffic_light", key="rob_traffic")
         report.append(export.Section("Traffic lights per trial", chart=traffic))
     cols = ["label", "quality", *ROB_DOMAINS]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export
+from dashboard import charts, export, paging
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
@@ -24,7 +24,10 @@ report: list = []
 
 # --- 1. exclude poor-quality trials ---------------------------------------------------------------------------------
 st.subheader("Without poor-quality trials")
-compare = st.toggle("Compare with poor-quality trials excluded", **ui.kept("sens_compare_poor", True),
+has_quality = "quality" in ctx.evidence.trials and ctx.evidence.trials["quality"].isin(["good", "fair", "poor"]).any()
+if not has_quality:
+    st.info("These data have no AHRQ quality column (good / fair / poor), so there is no poor-quality comparison.")
+compare = has_quality and st.toggle("Compare with poor-quality trials excluded", **ui.kept("sens_compare_poor", True),
                     help="Before: the current filters. After: the same filters without AHRQ poor-quality trials.")
 if compare:
     after_sel = select(ctx.evidence, exclude_poor(view.filters), view.outcome)
@@ -74,7 +77,10 @@ else:
 
 # --- 3. leave one out ----------------------------------------------------------------------------------------------
 st.subheader("Leave one out")
-if sel.k < 3:
+if sel.k > paging.SEQUENTIAL_MAX:
+    st.info(f"Leaving each row out in turn is computed for up to {paging.SEQUENTIAL_MAX} rows (it is {sel.k:,} "
+            "pooled analyses); narrow the selection with the filters to see it.")
+elif sel.k < 3:
     st.info(f"Leaving one trial out needs at least three trials (so that two remain to pool); the current filters "
             f"leave {sel.k}.")
 else:
@@ -92,7 +98,10 @@ else:
 
 # --- 4. cumulative ---------------------------------------------------------------------------------------------------
 st.subheader("Cumulative by year")
-if sel.k < 2:
+if sel.k > paging.SEQUENTIAL_MAX:
+    st.info(f"The cumulative analysis is computed for up to {paging.SEQUENTIAL_MAX} rows (it is {sel.k:,} pooled "
+            "analyses); narrow the selection with the filters to see it.")
+elif sel.k < 2:
     st.info(f"A cumulative analysis needs at least two trials; the current filters leave {sel.k}.")
 else:
     with ui.guard("the cumulative analysis"):

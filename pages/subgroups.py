@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, export
+from dashboard import byor, charts, export
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
@@ -21,10 +21,19 @@ st.title(f"Subgroups: {ctx.outcome_label}")
 ui.headline(ctx, key="subgroups_headline")
 report: list = []
 
-st.session_state[S.MODERATOR_KEY] = view.moderator  # from the URL or the last choice (see dashboard.state)
-moderator = st.selectbox("Split by (moderator)", list(MODERATORS), key=S.MODERATOR_KEY,
-                         format_func=lambda m: MODERATORS[m], on_change=S.remember_moderator)
-mod_label = MODERATORS[moderator]
+names = byor.moderator_choices(ctx)  # codebook moderators the data have, then an upload's categorical columns
+if set(names) == {m for m in MODERATORS if m in names} and view.moderator in names:
+    st.session_state[S.MODERATOR_KEY] = view.moderator  # from the URL or the last choice (see dashboard.state)
+    moderator = st.selectbox("Split by (moderator)", list(names), key=S.MODERATOR_KEY,
+                             format_func=lambda m: names[m], on_change=S.remember_moderator)
+elif names:  # an upload's own columns: not part of the link (the URL knows the codebook's moderators only)
+    moderator = st.selectbox("Split by (moderator)", list(names), format_func=lambda m: names[m],
+                             **ui.kept("v_upload_moderator", next(iter(names)), list(names)))
+else:
+    st.info("These data have no column to split by: add columns with a few distinct values (e.g. setting, format) "
+            "to your file.")
+    st.stop()
+mod_label = names[moderator]
 mod_words = text.lower_first(mod_label)
 labels = VOCABULARY.get(moderator, {})
 
@@ -77,16 +86,19 @@ else:
 st.subheader("How the moderators overlap")
 st.caption("Counts of the trials in this analysis. If most poor-quality trials sit in one category, a difference "
            "between categories may be a difference in quality.")
-other_options = [m for m in MODERATORS if m != moderator]
-other = st.selectbox("Cross-tabulate with", other_options, format_func=lambda m: MODERATORS[m],
-                     **ui.kept("v_crosstab", "quality" if moderator != "quality" else "category", other_options))
+other_options = [m for m in names if m != moderator]
+if not other_options:
+    st.stop()
+other = st.selectbox("Cross-tabulate with", other_options, format_func=lambda m: names[m],
+                     **ui.kept("v_crosstab", "quality" if moderator != "quality" and "quality" in other_options
+                               else other_options[0], other_options))
 with ui.guard("the cross-tabulation"):
     if sel.k == 0:
         st.info("No trials in this analysis to cross-tabulate.")
     else:
         tab = crosstab(sel.effects.drop_duplicates("trial_id"), moderator, other)
         ui.table(tab, f"crosstab_{moderator}_{other}", key="subgroups_crosstab", hide_index=False)
-        other_words = text.lower_first(MODERATORS[other])
+        other_words = text.lower_first(names[other])
         report.append(export.Section(f"Trials by {mod_words} and {other_words}", table=tab.reset_index()))
 
 ui.report_button(ctx, f"Subgroups: {ctx.outcome_label} by {mod_words}", report, key="subgroups_report")

@@ -21,3 +21,12 @@ __all__ = [
     "Prediction", "RegressionResult", "meta_regression",
     "ImportResult", "import_studies",
 ]
+
+# Robustness lab (issue 11)
+from .influence import baujat, influence  # noqa: E402
+from .multiverse import choice_sets, specifications  # noqa: E402
+from .planning import PowerResult, SValueResult, power_curve, power_next_trial, s_value  # noqa: E402
+from .selection import PetPeeseResult, SelectionModelResult, pet_peese, selection_model  # noqa: E402
+
+__all__ += ["baujat", "influence", "choice_sets", "specifications", "PowerResult", "SValueResult", "power_curve",
+            "power_next_trial", "s_value", "PetPeeseResult", "SelectionModelResult", "pet_peese", "selection_model"]

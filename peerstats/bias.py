@@ -62,17 +62,31 @@ class EggerResult:
     limit_ci_low: float
     limit_ci_high: float
     k: int
+    reason: str = ""  # why the fields are nan (k < 3, or all vi equal); empty otherwise
+
+
+_EQUAL_VI = ("all studies have the same sampling variance, so the standard error (the regressor) is constant and "
+             "cannot be separated from the intercept: the test is undefined")
+
+
+def _equal_vi(vi: np.ndarray) -> bool:
+    return bool(np.ptp(vi) <= 1e-10 * np.max(vi))
 
 
 def egger_test(yi, vi, level: float = 0.95) -> EggerResult:
     """Egger's regression test for funnel-plot asymmetry.
 
-    Returns all-``nan`` fields (with the given k) when k < 3: the regression has no residual degrees of freedom.
+    Returns all-``nan`` fields (with the given k) and a ``reason`` when k < 3 (the regression has no residual degrees
+    of freedom) or when all ``vi`` are equal (the regressor is constant; metafor's ``lm`` reports the slope as
+    aliased/NA).
     """
     yi, vi = _validate(yi, vi)
     k = yi.size
     if k < 3:
-        return EggerResult(_NAN, _NAN, _NAN, max(k - 2, 0), _NAN, _NAN, _NAN, _NAN, k)
+        return EggerResult(_NAN, _NAN, _NAN, max(k - 2, 0), _NAN, _NAN, _NAN, _NAN, k,
+                           f"Egger's test needs at least 3 studies; got k = {k}")
+    if _equal_vi(vi):
+        return EggerResult(_NAN, _NAN, _NAN, k - 2, _NAN, _NAN, _NAN, _NAN, k, _EQUAL_VI)
     sei = np.sqrt(vi)
     X = np.column_stack([np.ones(k), sei])
     fit = _wls(yi, X, 1.0 / vi)
@@ -140,6 +154,12 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
     estimator : {"L0", "R0"}
         L0 (metafor's default) or R0.
     side : {"left", "right"}, optional
+        Required when all ``vi`` are equal (the side regression is then undefined; metafor stops with an error).
+    test : {"z", "knha"}
+        Test of the observed and of the filled model. metafor's ``trimfill(fit)`` refits the filled data with its
+        default ``test = "z"`` whatever the fit's test; the engine uses ``test`` for both, which equals metafor's
+        ``trimfill(fit, test = "knha")`` (extra arguments reach the refit), so a Knapp-Hartung view stays
+        Knapp-Hartung after filling.
     """
     _check_options(method, test, level)
     if estimator not in ("L0", "R0"):
@@ -152,6 +172,9 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
         raise ValueError(f"trim-and-fill needs at least 3 studies; got {k}")
     observed = pool(yi, vi, method, test, level)
     if side is None:
+        if _equal_vi(vi):
+            raise ValueError("all studies have the same sampling variance, so the side where studies are missing "
+                             "cannot be estimated from the funnel's asymmetry; pass side='left' or side='right'")
         X = np.column_stack([np.ones(k), np.sqrt(vi)])
         slope = _fit(yi, vi, X, method, "z", level).beta[1]
         side = "left" if slope > 0 else "right"

@@ -358,8 +358,9 @@ def _build(table: Table, file: str, used: dict, problems: list, base: dict) -> I
     arm_any = np.zeros(n, dtype=bool)
     arm_all = np.ones(n, dtype=bool)
     for r in _ARMS:
-        arm_any |= ok[r]
         arm_all &= ok[r]
+    for r in ("m1i", "sd1i", "m2i", "sd2i"):  # arm sizes alone are common beside a given effect: not "arm data"
+        arm_any |= ok[r]
     arm_all &= all(r in used for r in _ARMS)
     var_ok = ok["vi"] | ok["sei"]
     ci_ok = ok["ci_low"] & ok["ci_high"]
@@ -522,7 +523,7 @@ def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, m
                 k += 1
             ids[s] = tid
             taken.add(tid)
-    outcome_text = [text["outcome"][i] if "outcome" in text and text["outcome"][i] else "Effect" for i in idx]
+    outcome_text = [text["outcome"][i] if "outcome" in text and text["outcome"][i] else "Main outcome" for i in idx]
     outcomes: dict[str, tuple] = {}
     codes = []
     domain_text = text.get("domain")

@@ -24,7 +24,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Table", "read_table", "parse_number", "MAX_BYTES", "MAX_ROWS", "BLANKS"]
+__all__ = ["Table", "read_table", "sheet_names", "parse_number", "MAX_BYTES", "MAX_ROWS", "BLANKS"]
 
 MAX_BYTES = 25_000_000
 MAX_ROWS = 20_000
@@ -74,6 +74,11 @@ def parse_number(text: str, decimal_comma: bool = False) -> float | None:
     Accepts ``1.5``, ``-2e-3``, a Unicode minus, surrounding spaces, and ``1,5`` when ``decimal_comma``.
     ``inf`` and ``nan`` spelled out are returned as floats (the caller decides that they are not finite values).
     """
+    if "_" not in text:  # fast path: Python's float() reads every plain number (and inf/nan); not 1_000
+        try:
+            return float(text)
+        except (TypeError, ValueError):
+            pass
     s = str(text).strip().replace("\u2212", "-").replace("\u00a0", "").replace(" ", "")
     if not s:
         return None
@@ -300,3 +305,19 @@ def read_table(raw: bytes, filename: str = "", sheet: str | None = None) -> tupl
         return _text_table(raw)
     except Exception as exc:  # noqa: BLE001 - the contract: reading never raises
         return None, [f"the file could not be read ({type(exc).__name__}: {exc})"]
+
+
+def sheet_names(raw: bytes) -> tuple[str, ...]:
+    """The sheet names of an .xlsx file, ``()`` for anything else or a workbook that cannot be opened."""
+    if not isinstance(raw, (bytes, bytearray)) or not bytes(raw[:4]) == b"PK\x03\x04":
+        return ()
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True)
+        try:
+            return tuple(wb.sheetnames)
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 - not a workbook: no sheets
+        return ()

@@ -270,14 +270,27 @@ def _fisher_scoring(y, vi, X, stepadj: float) -> tuple[float | None, int]:
     return None, _MAXITER
 
 
+def _scale(vi) -> tuple[float, float]:
+    """A power of 4 near the mean sampling variance, and its square root (a power of 2).
+
+    The iterative solvers' stopping rules and root-finding tolerances are absolute; solving on ``y / r`` and
+    ``vi / c`` (``c = r^2``) and multiplying tau2 by ``c`` makes them scale-free (issue 11: with vi ~ 1e-10 REML and PM
+    drifted while reporting convergence). Powers of 2 scale floating-point numbers exactly, so data already on the
+    unit scale gives bit-identical results.
+    """
+    m = float(np.mean(vi))
+    e = int(round(math.log(m, 4))) if m > 0 and np.isfinite(m) else 0
+    return 4.0 ** e, 2.0 ** e
+
+
 def _tau2(y, vi, X, method) -> tuple[float, int]:
     if method == "FE" or X.shape[0] <= X.shape[1]:  # no residual df: tau2 = 0, as metafor's fit of k = p studies
         return 0.0, 0
     if method == "DL":
         return _tau2_dl(y, vi, X), 0
-    if method == "PM":
-        return _tau2_pm(y, vi, X)
-    return _tau2_reml(y, vi, X)
+    c, r = _scale(vi)
+    tau2, it = _tau2_pm(y / r, vi / c, X) if method == "PM" else _tau2_reml(y / r, vi / c, X)
+    return tau2 * c, it
 
 
 @dataclass(frozen=True)
@@ -437,6 +450,8 @@ def _qprofile(y, vi, X, level, s2) -> tuple[float, float, float, float]:
     k, p = X.shape
     df = k - p
     alpha = 1 - level
+    c, r = _scale(vi)  # solve on the unit scale (see _scale), report on the data's scale
+    y, vi = y / r, vi / c
     q0 = _q_gen(y, vi, X, 0.0)
     bounds = []
     for crit in (_chi2_isf(alpha / 2, df), _chi2_isf(1 - alpha / 2, df)):
@@ -447,7 +462,7 @@ def _qprofile(y, vi, X, level, s2) -> tuple[float, float, float, float]:
         hi = _upper_bracket(fun, 10.0 * max(float(np.var(y)), float(np.max(vi)), 1e-4))
         bounds.append(float(optimize.brentq(fun, 0.0, hi, xtol=_ROOT_XTOL, rtol=4 * np.finfo(float).eps,
                                             maxiter=_MAXITER)))
-    lo, hi = bounds
+    lo, hi = bounds[0] * c, bounds[1] * c
     return lo, hi, 100 * lo / (lo + s2), 100 * hi / (hi + s2)
 
 

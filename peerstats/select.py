@@ -77,6 +77,9 @@ class Filters:
         AHRQ poor in Egmose et al., RoB 2 high in Smit et al.).
     exclude_doubtful : bool
         Leave out effect rows with a ``doubt`` (typed numbers that look wrong; see the codebook).
+    columns : tuple of (column, values)
+        Filters on any other trial column (an upload's own categorical columns), e.g. ``(("setting", ("online",)),)``;
+        values compared as text; a column with no values is ignored.
     """
 
     categories: tuple[str, ...] = ()
@@ -89,6 +92,7 @@ class Filters:
     excluded_trials: tuple[str, ...] = ()
     exclude_high_risk: bool = False
     exclude_doubtful: bool = False
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def rob_levels(self, domain: str) -> tuple[str, ...]:
         """Levels kept for one risk-of-bias domain (empty = all)."""
@@ -169,6 +173,11 @@ def filter_trials(trials: pd.DataFrame, filters: Filters) -> pd.DataFrame:
             if domain not in trials:
                 raise KeyError(f"trials has no column {domain!r} to filter on")
             keep &= trials[domain].isin(levels)
+    for column, values in filters.columns:
+        if values:
+            if column not in trials:
+                raise KeyError(f"trials has no column {column!r} to filter on")
+            keep &= trials[column].astype(str).isin(values)
     if filters.excluded_trials:
         keep &= ~trials["trial_id"].isin(filters.excluded_trials)
     if filters.exclude_high_risk:
@@ -335,9 +344,9 @@ def subgroup_inputs(selection: Selection, moderator: str) -> tuple[np.ndarray, n
     """``(yi, vi, groups)`` for :func:`peerstats.meta.subgroup_test`, ordered so the subgroups come in vocabulary
     order (e.g. good, fair, poor). Missing trial values become the group ``"not recorded"``.
     """
-    if moderator not in MODERATORS:
-        raise ValueError(f"unknown moderator {moderator!r}; choose one of {', '.join(MODERATORS)}")
     eff = selection.effects
+    if moderator not in MODERATORS and moderator not in eff:  # an upload's own columns are moderators too
+        raise ValueError(f"unknown moderator {moderator!r}; choose one of {', '.join(MODERATORS)}")
     if moderator not in eff:
         raise KeyError(f"the selected rows have no column {moderator!r}")
     groups = _group_labels(eff, moderator)

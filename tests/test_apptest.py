@@ -27,6 +27,7 @@ PAGE_FILES = {
     "explore": "pages/explore.py", "subgroups": "pages/subgroups.py", "sensitivity": "pages/sensitivity.py",
     "small-study-effects": "pages/small_study_effects.py", "risk-of-bias": "pages/risk_of_bias.py",
     "reproduce": "pages/reproduce.py", "data": "pages/data.py", "about": "pages/about.py",
+    "summary": "pages/summary.py",
 }
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 
 import pytest
-from live_app import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+from live_app import ROOT, streamlit_app
 
 pytestmark = pytest.mark.browser
 
@@ -47,22 +46,9 @@ def app_url():
             pytest.fail(str(exc))
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser "
-                    "tests; `bash run.sh test` does so when run as root, and CI does.")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
     ctx = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
     pg = ctx.new_page()
     pg.set_default_timeout(30_000)

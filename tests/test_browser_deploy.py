@@ -11,7 +11,6 @@ import re
 from collections import defaultdict
 
 import pytest
-from live_app import CHROMIUM, CHROMIUM_ARGS
 from live_deploy import NGINX, deployment
 
 pytestmark = pytest.mark.browser
@@ -31,14 +30,6 @@ def deployed(tmp_path_factory):
         pytest.fail(str(exc))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def wait_idle(pg, timeout: float = 60.0) -> None:

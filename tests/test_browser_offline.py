@@ -7,11 +7,10 @@ the loopback app, so the test itself never reaches the internet even on a machin
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 import pytest
-from live_app import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+from live_app import ROOT, streamlit_app
 
 pytestmark = pytest.mark.browser
 
@@ -30,16 +29,6 @@ def app_url():
             pytest.fail(str(exc))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (bash run.sh test does so as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def wait_idle(pg, timeout: float = 60.0) -> None:

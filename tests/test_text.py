@@ -79,6 +79,22 @@ def test_headline_anxiety_lower_is_better_and_nonsignificant_caveat():
     ns = headline_sentence(result(k=2, estimate=0.27, ci_low=-0.02, ci_high=0.56, pval=0.07, i2=72, q_pval=0.07),
                            "Personal recovery", +1, {"reported": 2})
     assert "the 95% CI includes no effect" in ns and "substantial heterogeneity" in ns
+    # issue 10: a CI that includes no effect never gets size or direction words claiming an effect
+    assert "favours" not in ns and "effect on" not in ns
+    assert "no clear difference in personal recovery between peer support and control" in ns
+
+
+@pytest.mark.parametrize("estimate, ci_low, ci_high", [
+    (0.14, -0.04, 0.32),      # the issue's example: poor-quality trials excluded
+    (-0.30, -0.70, 0.10), (0.0, -0.2, 0.2), (0.9, -0.01, 1.8),
+])
+@pytest.mark.parametrize("k", [1, 5])
+def test_headline_never_claims_an_effect_whose_ci_includes_no_effect(estimate, ci_low, ci_high, k):
+    s = headline_sentence(result(k=k, estimate=estimate, ci_low=ci_low, ci_high=ci_high, pval=0.2), "Hope", +1,
+                          {"reported": k})
+    for claim in ("favours", "small effect", "medium effect", "large effect", "very small effect"):
+        assert claim not in s
+    assert "includes no effect" in s
 
 
 def test_headline_k0_and_k1_say_so_in_words():

@@ -131,3 +131,72 @@ def test_favicon_is_a_bundled_png():
 
     data = (ROOT / shell.FAVICON).read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) < 20_000
+
+
+# ---------------------------------------------------------------------------------------------- presentation mode
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.apptest
+def test_presentation_reveals_trials_then_pools_and_steps_through_the_deck():
+    from dashboard import text
+    from peerstats.data import load_evidence
+    from peerstats.meta import pool
+    from peerstats.select import Filters, select
+
+    ev = load_evidence()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    k = select(ev, Filters(), "personal_recovery").k
+    md = [m.value for m in at.markdown]
+    assert "# Personal recovery" in md and "#### Trial 1 of %d shown" % k in md
+    assert not at.metric  # the pooled result waits until every trial is shown
+    assert "Share this view" not in [p.proto.popover.label for p in at.get("popover")]
+    at.button(key="present_next_trial").click().run()
+    assert "#### Trial 2 of %d shown" % k in [m.value for m in at.markdown]
+    at.button(key="present_all").click().run()
+    sel = select(ev, Filters(), "personal_recovery")
+    assert _metric(at, "Pooled SMD") == text.fmt(pool(sel.yi, sel.vi).estimate)
+    # The deck: the presets in order; "Next view" twice = fair/good quality only, pooled after "Show all".
+    at.button(key="present_next_view").click().run()
+    at.button(key="present_next_view").click().run()
+    assert "### Fair/good quality only · slide 2 of 3" in [m.value for m in at.markdown]
+    assert "#### Trial 1 of" in " ".join(m.value for m in at.markdown)  # the reveal starts again
+    at.button(key="present_all").click().run()
+    fg = select(ev, Filters(quality=("good", "fair")), "personal_recovery")
+    assert _metric(at, "Pooled SMD") == text.fmt(pool(fg.yi, fg.vi).estimate)
+    assert at.query_params["present"] == ["1"] or at.query_params["present"] == "1"  # the mode stays in the URL
+    # A saved view joins the deck after the presets.
+    at.button(key="present_save").click().run()
+    assert "slide 2 of 4" in " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.apptest
+def test_every_page_has_a_share_popover_with_the_views_link():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["outcome"] = "hope"
+    at.run()
+    assert not at.exception
+    assert "Share this view" in [p.proto.popover.label for p in at.get("popover")]
+    assert any("outcome=hope" in c.value for c in at.get("code"))  # st.code: the link with its copy button
+
+
+def test_qr_code_png_has_the_size_of_its_qr_version():
+    """No QR decoder is installed here, so the check is structural and independent of segno's API: a PNG whose side
+    is (17 + 4 * version + 2 * 4 quiet modules) * scale pixels, with the version the URL's length needs at level M
+    (byte mode; ISO/IEC 18004 Table 7: version 3-M holds
+    42 bytes, version 2-M 26)."""
+    import struct
+
+    from dashboard.presentation import qr_png
+
+    url = "http://127.0.0.1:8501/?outcome=hope&x=12"  # 40 bytes -> version 3 at level M
+    assert len(url) == 40
+    png = qr_png(url, scale=2)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == height == (17 + 4 * 3 + 8) * 2
+    assert qr_png(url + "a" * 10, scale=2) != png

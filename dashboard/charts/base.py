@@ -164,28 +164,84 @@ def _x_domain(*values: Any, pad: float = 0.08) -> list[float]:
     return [math.floor((lo - pad * span) * 10) / 10, math.ceil((hi + pad * span) * 10) / 10]
 
 
+FIT = "fit"
+NARROW = "narrow"
+#: Smallest geometry scale of a fitted chart: below it the chart stays at this scale (and scrolls in its own box).
+MIN_FIT = 0.34
+#: Below this share of its natural width a chart switches to its narrow layout (columns marked narrow-hidden drop).
+NARROW_BELOW = 0.8
+
+
+def fit_params(natural_width: float, narrow_width: float | None = None) -> list[alt.VariableParameter]:
+    """The ``narrow`` and ``fit`` signals of a forest-type chart: its layout and geometry scale for its box's width.
+
+    With ``w = containerSize()[0]`` (the page element the chart is drawn in; 0 in vl-convert exports, which have no
+    container): ``narrow = 0 < w < NARROW_BELOW * natural_width``; ``fit = clamp(w / (narrow ? narrow_width :
+    natural_width), MIN_FIT, 1)``, 1 without a container. Every pixel position, text limit and the plot's x range
+    are multiplied by ``fit``; the chart is laid out again for the width (text stays text, no image scaling).
+    """
+    n = float(natural_width)
+    m = float(narrow_width or natural_width)
+    return [
+        alt.VariableParameter(name=NARROW, expr=f"containerSize()[0] > 0 && containerSize()[0] < {NARROW_BELOW * n:g}"),
+        alt.VariableParameter(
+            name=FIT, expr=f"containerSize()[0] > 0 ? clamp(containerSize()[0] / ({NARROW} ? {m:g} : {n:g}), "
+                           f"{MIN_FIT}, 1) : 1"),
+    ]
+
+
+def fit_range(width: float | None = None) -> list:
+    """x-scale range ``[0, width * fit]`` (pixels) for a fitted chart; ``width`` defaults to the plot width."""
+    return [0, {"expr": f"{float(width or _PLOT_WIDTH):g} * {FIT}"}]
+
+
+def _fitted(chart: alt.TopLevelMixin, natural_width: float, narrow_width: float | None = None) -> alt.TopLevelMixin:
+    """Declare the ``narrow``/``fit`` signals on a built chart (:func:`fit_params`) and shrink the view's own width
+    to the smallest fitted plot, so only the marks (laid out by ``fit``) decide the chart's width (autosize "pad")."""
+    chart.params = fit_params(natural_width, narrow_width)
+    chart.width = int(round(_PLOT_WIDTH * MIN_FIT))
+    return chart
+
+
 def _text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
     """Table text beside a forest-type plot, as layers of the plot itself.
 
     ``texts`` has one row per cell: ``row`` (plot row, data units of ``y_scale``), ``px`` (x in pixels from the
-    plot's left edge, negative = left of it), ``align`` (left/right), ``bold`` (bool), ``text``, ``text_colour``.
+    plot's left edge at full size, negative = left of it), ``align`` (left/right), ``bold`` (bool), ``text``,
+    ``text_colour``, optionally ``limit`` (max pixel width, truncated with an ellipsis), ``tip`` (tooltip: the
+    full text of a truncated label) and ``pxn`` (x in the narrow layout; NaN = the cell is not drawn there). Positions and limits are multiplied by the chart's ``fit`` signal, font sizes
+    by ``max(fit, 0.72)`` (:func:`fit_param`), so the table shrinks with the plot on a narrow screen.
     Drawing the table inside one layer chart, rather than concatenating text charts, keeps the chart a single
     view (cheap to build: Altair deep-copies every sub-chart at every level of composition).
     """
     layers = []
     if "limit" not in texts.columns:
         texts = texts.assign(limit=0)
-    for (align, bold, limit), part in texts.groupby(["align", "bold", "limit"], sort=True):
+    if "tip" not in texts.columns:
+        texts = texts.assign(tip=None)
+    if "pxn" not in texts.columns:
+        texts = texts.assign(pxn=texts["px"])
+    if "limitn" not in texts.columns:
+        texts = texts.assign(limitn=texts["limit"])
+    font = {"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"}
+    for (align, bold, limit, limitn), part in texts.groupby(["align", "bold", "limit", "limitn"], sort=True):
+        tip = part["tip"].notna().any()
+        enc = dict(
+            x=alt.X("xfit:Q", scale=None),
+            y=alt.Y("row:Q", scale=y_scale, axis=None),
+            text=alt.Text("text", type="nominal"),
+            color=alt.Color("text_colour:N", scale=None),
+        )
+        if tip:
+            enc["tooltip"] = alt.Tooltip("tip:N", title="Trial")
         layers.append(
-            alt.Chart(part.drop(columns=["align", "bold", "limit"]).reset_index(drop=True))
-            .mark_text(align=align, baseline="middle", fontSize=FONT_SIZE, fontWeight="bold" if bold else "normal",
-                       limit=int(limit))
-            .encode(
-                x=alt.X("px:Q", scale=None),
-                y=alt.Y("row:Q", scale=y_scale, axis=None),
-                text=alt.Text("text", type="nominal"),
-                color=alt.Color("text_colour:N", scale=None),
-            )
+            alt.Chart(part.drop(columns=["align", "bold", "limit", "limitn"] + ([] if tip else ["tip"]))
+                      .reset_index(drop=True))
+            .transform_calculate(xfit=f"({NARROW} && isValid(datum.pxn) ? datum.pxn : datum.px) * {FIT}",
+                                 text=f"{NARROW} && !isValid(datum.pxn) ? '' : datum.text")
+            .mark_text(align=align, baseline="middle", fontSize=font, fontWeight="bold" if bold else "normal",
+                       limit={"expr": f"({NARROW} ? {int(limitn)} : {int(limit)}) * {FIT}"} if limit else 0)
+            .encode(**enc)
         )
     return layers
 
@@ -199,6 +255,8 @@ def _cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = 
         "row": np.asarray(rows, dtype=float),
         "text": list(texts),
         "px": float(px),
+        "pxn": float(px),  # the same place in the narrow layout unless a builder says otherwise
+        "limitn": int(limit),
         "align": align,
         "bold": bool(bold),
         "text_colour": [colour] * n if isinstance(colour, str) else list(colour),

@@ -26,7 +26,12 @@ from .base import (
     _cells,
     _configure,
     _diamond_frame,
+    FIT,
+    FONT_SIZE,
+    NARROW,
     _favours_cells,
+    _fitted,
+    fit_range,
     _finite,
     _fmt,
     _fmt_ci,
@@ -39,6 +44,19 @@ from .base import (
 )
 
 __all__ = ['forest', 'subgroup_forest']
+
+#: Width of the whole chart at full size (table text + plot), pixels: below it the chart is laid out smaller.
+FOREST_NATURAL_WIDTH = -_LABEL_PX + _WEIGHT_PX + 24
+# Narrow layout (a projector with the sidebar open, a phone): no provenance column (reconstructed rows keep their
+# hollow, dashed, vermillion marks and the legend), a narrower trial column whose labels are cut with an ellipsis and
+# shown in full in the tooltip.
+_NARROW_LABEL_PX = -180.0
+_NARROW_WEIGHT_PX = _PLOT_WIDTH + 245.0  # the CI text keeps its length while the fonts stop shrinking at 72%
+FOREST_NARROW_WIDTH = -_NARROW_LABEL_PX + _NARROW_WEIGHT_PX + 24
+SUBGROUP_NATURAL_WIDTH = 290 + _PLOT_WIDTH + 205 + 24
+# Titles and subtitles shrink with the chart and are cut with an ellipsis (the page's heading says it in full).
+_FIT_TITLE = dict(fontSize={"expr": "round(17 * max(fit, 0.72))"}, subtitleFontSize={"expr": "round(14 * max(fit, 0.72))"},
+                  limit={"expr": "containerSize()[0] > 0 ? max(160, containerSize()[0] - 10) : 0"})
 
 
 def forest(
@@ -125,13 +143,17 @@ def forest(
     height = int(_ROW_PX * (y_domain[1] - y_domain[0]))
 
     x_domain = _x_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
-    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True)
+    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True, range=fit_range())
     y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
     y = alt.Y("row:Q", scale=y_scale, axis=None)
     x_axis = alt.Axis(title="SMD (Hedges' g)", tickCount=6, grid=False, labelFlush=False)
 
     kind_title = "Effect sizes"
-    legend = alt.Legend(symbolType="square", symbolSize=180, symbolStrokeWidth=2, orient="bottom", offset=34)
+    # Under the favours labels, from the chart's left edge (the trial column), so it never widens the chart.
+    legend = alt.Legend(symbolType="square", symbolSize=180, symbolStrokeWidth=2, orient="none",
+                        legendX={"expr": f"({NARROW} ? {_NARROW_LABEL_PX:g} : {_LABEL_PX:g}) * {FIT}"},
+                        legendY=height + 70, labelFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"},
+                        titleFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"})
     stroke = alt.Stroke("kind:N", title=kind_title, legend=legend,
                         scale=alt.Scale(domain=_KIND_DOMAIN, range=[PALETTE["blue"], PALETTE["vermillion"]]))
     fill = alt.Fill("kind:N", title=kind_title, legend=legend,
@@ -162,15 +184,17 @@ def forest(
     )
     layers: list[alt.Chart] = [zero, ci, squares]
     texts = [
-        _cells([-1.0, -1.0], ["Trial", "Provenance"], 0, bold=True).assign(px=[_LABEL_PX, _PROV_PX]),
+        _cells([-1.0, -1.0], ["Trial", "Provenance"], 0, bold=True).assign(px=[_LABEL_PX, _PROV_PX],
+                                                                           pxn=[_NARROW_LABEL_PX, math.nan]),
         _cells([-1.0], ["SMD [95% CI]"], _CI_PX, bold=True),
-        _cells([-1.0], ["Weight"], _WEIGHT_PX, align="right", bold=True),
-        _cells(d["row"], d["label"], _LABEL_PX, colour=colours, limit=int(_PROV_PX - _LABEL_PX) - 8),
-        _cells(d["row"], _provenance_text(studies, k), _PROV_PX, colour=colours),
+        _cells([-1.0], ["Weight"], _WEIGHT_PX, align="right", bold=True).assign(pxn=_NARROW_WEIGHT_PX),
+        _cells(d["row"], d["label"], _LABEL_PX, colour=colours, limit=int(_PROV_PX - _LABEL_PX) - 8).assign(
+            tip=d["label"].to_numpy(), pxn=_NARROW_LABEL_PX, limitn=int(-_NARROW_LABEL_PX) - 8),
+        _cells(d["row"], _provenance_text(studies, k), _PROV_PX, colour=colours).assign(pxn=math.nan),
         _cells(d["row"], [_fmt_ci(a, b, c) for a, b, c in zip(d["yi"], d["ci_low"], d["ci_high"])], _CI_PX,
                colour=colours),
         _cells(d["row"], [f"{w:.1f}%" if _finite(w) else "" for w in d["weight"]], _WEIGHT_PX, align="right",
-               colour=colours),
+               colour=colours).assign(pxn=_NARROW_WEIGHT_PX),
     ]
     if has_pool:
         dia = _diamond_frame([(pool_row, est, lo, hi)])
@@ -185,7 +209,7 @@ def forest(
         layers.append(
             alt.Chart(dia).mark_area(color=PALETTE["black"], opacity=0.9, stroke="black", strokeWidth=1).encode(
                 x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"),
-                detail=alt.Detail("diamond", type="nominal"), tooltip=dia_tips,
+                tooltip=dia_tips,  # one diamond: no `detail` facet needed
             )
         )
         layers.append(
@@ -197,9 +221,10 @@ def forest(
         k_text = f"k = {k}" + (f", I\u00b2 = {i2:.0f}%" if _finite(i2) else "")
         texts += [
             _cells([pool_row], [f"{method}  ({k_text})"], _LABEL_PX, bold=True, colour="#000000",
-                   limit=int(-_LABEL_PX) - 8),
+                   limit=int(-_LABEL_PX) - 8).assign(pxn=_NARROW_LABEL_PX, limitn=int(-_NARROW_LABEL_PX) - 8),
             _cells([pool_row], [_fmt_ci(est, lo, hi)], _CI_PX, bold=True, colour="#000000"),
-            _cells([pool_row], ["100%"], _WEIGHT_PX, align="right", bold=True, colour="#000000"),
+            _cells([pool_row], ["100%"], _WEIGHT_PX, align="right", bold=True, colour="#000000").assign(
+                pxn=_NARROW_WEIGHT_PX),
         ]
         if has_pi:
             pi = pd.DataFrame({"row": [pi_row], "pi_low": [pi_lo], "pi_high": [pi_hi],
@@ -214,7 +239,7 @@ def forest(
                     x=alt.X("x:Q", scale=x_scale), y=y),
             ]
             texts += [
-                _cells([pi_row], ["95% prediction interval"], _LABEL_PX, colour="#6B3A5B"),
+                _cells([pi_row], ["95% prediction interval"], _LABEL_PX, colour="#6B3A5B").assign(pxn=_NARROW_LABEL_PX),
                 _cells([pi_row], [f"[{_fmt(pi_lo)}, {_fmt(pi_hi)}]"], _CI_PX, colour="#6B3A5B"),
             ]
     texts.append(_favours_cells(x_domain, y_domain, height, favours))
@@ -222,8 +247,9 @@ def forest(
     subtitle = (_pooled_subtitle(pooled, k) if has_pool
                 else "One trial: nothing to pool" if k == 1 else f"k = {k}, not pooled")
     chart = _layer(layers, width=_PLOT_WIDTH, height=height,
-                   title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle))
-    return _configure(chart)
+                   title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle,
+                                         **_FIT_TITLE))
+    return _fitted(_configure(chart), FOREST_NATURAL_WIDTH, FOREST_NARROW_WIDTH)
 
 
 def _provenance_text(studies: pd.DataFrame, k: int) -> list[str]:
@@ -302,7 +328,7 @@ def subgroup_forest(
             info[col] = t[col].astype(float).to_numpy()
     ov = (_attr(overall, "estimate"), _attr(overall, "ci_low"), _attr(overall, "ci_high")) if has_overall else ()
     x_domain = _x_domain(info.loc[finite, "ci_low"], info.loc[finite, "ci_high"], list(ov))
-    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True)
+    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True, range=fit_range())
     y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
     x_axis = alt.Axis(title="SMD (Hedges' g)", tickCount=6, grid=False)
     tips = [alt.Tooltip("group:N", title="Subgroup"), alt.Tooltip("k:Q", title="k"),
@@ -370,8 +396,10 @@ def subgroup_forest(
         ]
     texts.append(_favours_cells(x_domain, y_domain, height, favours))
     layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
+    if isinstance(title, str):
+        title = alt.TitleParams(title, **_FIT_TITLE)
     chart = _layer(layers, width=_PLOT_WIDTH, height=height, title=title)
-    return _configure(chart)
+    return _fitted(_configure(chart), SUBGROUP_NATURAL_WIDTH)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,189 @@
+"""Load benchmark: many concurrent browser sessions against the real deployment (deploy/run.sh: nginx + N app
+processes, all on 127.0.0.1). Prints figures; asserts nothing.
+
+One Chromium, ``--sessions`` browser contexts at once (default 20), each a separate user: it opens the Explore page on
+its own outcome (so sessions differ), then ``--rounds`` times waits 0 to ``--think`` seconds and toggles "Exclude poor-quality trials" and waits until the
+"Pooled SMD" headline shows the value peerstats computes for that session's new state. Printed:
+
+- click-to-update latency (click -> the expected headline on screen, the script run over): p50, p95, max;
+- errors: timeouts, a wrong headline (which would also be a cross-session leak: every session's expected value is its
+  own), exceptions on the page;
+- server memory: resident set size of the app processes before the sessions, with all sessions open, and the
+  difference per session.
+
+Target (issue 12): p95 under 1 s on a 2-core machine, no errors. Loopback only; every loop is bounded.
+
+Usage::
+
+    python benchmarks/bench_load.py                       # 20 sessions, 3 rounds, 3 app processes
+    python benchmarks/bench_load.py --sessions 30 --rounds 5 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from live_app import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from live_deploy import deployment  # noqa: E402
+
+MINUS = "\u2212"
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def expected_values() -> dict[str, tuple[str, str]]:
+    """Outcome -> (headline SMD for all trials, for fair/good trials) as the app shows them, where the two differ."""
+    from peerstats.data import load_evidence
+    from peerstats.meta import pool
+    from peerstats.select import Filters, select
+
+    ev = load_evidence()
+    out = {}
+    for outcome in ("personal_recovery", "hope", "empowerment", "self_efficacy", "overall_symptoms", "depression",
+                    "quality_of_life", "social_support", "self_advocacy", "anxiety"):
+        vals = []
+        for quality in ((), ("good", "fair")):
+            sel = select(ev, Filters(quality=quality), outcome)
+            vals.append(f"{pool(sel.yi, sel.vi, method='DL').estimate:.2f}".replace("-", MINUS) if sel.k else None)
+        if None not in vals and vals[0] != vals[1]:
+            out[outcome] = tuple(vals)
+    return out
+
+
+def rss_kib(ports: list[int]) -> int:
+    """Summed VmRSS (KiB) of the streamlit processes listening on ``ports`` (found by their command line)."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"streamlit" not in b" ".join(cmd):
+                continue
+            if not any(f"{p}".encode() in cmd for p in ports):
+                continue
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        m = re.search(r"VmRSS:\s+(\d+) kB", status)
+        total += int(m.group(1)) if m else 0
+    return total
+
+
+async def session(browser, url: str, outcome: str, values: tuple[str, str], rounds: int, timeout_ms: int,
+                  ready: asyncio.Event, opened: list, latencies: list, errors: list, think: float,
+                  rng: random.Random) -> None:
+    ctx = await browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        pg = await ctx.new_page()
+        pg.set_default_timeout(timeout_ms)
+        await pg.goto(f"{url}?outcome={outcome}")
+        await pg.wait_for_selector(IDLE)
+        await wait_value(pg, values[0])
+        opened.append(outcome)
+        await ready.wait()  # all sessions open before anyone clicks: the clicks overlap
+        box = pg.get_by_text("Exclude poor-quality trials", exact=True)
+        state = 0
+        for _ in range(rounds):
+            await asyncio.sleep(rng.uniform(0, think))  # a user's think time; 0 = everyone clicks at once
+            state = 1 - state
+            t0 = time.perf_counter()
+            await box.click()
+            try:
+                await wait_value(pg, values[state])
+            except Exception as exc:  # noqa: BLE001 - counted, the benchmark goes on
+                shown = await pg.locator('[data-testid="stMetricValue"]').first.inner_text()
+                errors.append(f"{outcome}: expected {values[state]}, shows {shown} ({type(exc).__name__})")
+                continue
+            latencies.append(time.perf_counter() - t0)
+            if await pg.locator('[data-testid="stException"]').count():
+                errors.append(f"{outcome}: exception on the page")
+    except Exception as exc:  # noqa: BLE001
+        errors.append(f"{outcome}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+    finally:
+        await ctx.close()
+
+
+async def wait_value(pg, value: str) -> None:
+    """Until the app is idle and the first "Pooled SMD" metric reads ``value``."""
+    await pg.wait_for_function(
+        """v => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+            const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
+                .find(e => e.innerText.includes('Pooled SMD'));
+            return !!m && m.querySelector('[data-testid="stMetricValue"]').innerText.trim() === v;
+        }""", arg=value, polling=25)
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+
+async def run(url: str, ports: list[int], n: int, rounds: int, timeout_ms: int, think: float) -> None:
+    from playwright.async_api import async_playwright
+
+    values = expected_values()
+    outcomes = list(values)
+    base_rss = rss_kib(ports)
+    latencies: list[float] = []
+    errors: list[str] = []
+    opened: list[str] = []
+    ready = asyncio.Event()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        t0 = time.perf_counter()
+        tasks = [asyncio.create_task(session(browser, url, outcomes[i % len(outcomes)], values[outcomes[i % len(outcomes)]],
+                                             rounds, timeout_ms, ready, opened, latencies, errors, think,
+                                             random.Random(i))) for i in range(n)]
+        deadline = time.monotonic() + timeout_ms / 1000 * 4
+        while len(opened) + len(errors) < n and time.monotonic() < deadline and not all(t.done() for t in tasks):
+            await asyncio.sleep(0.2)
+        open_s = time.perf_counter() - t0
+        open_rss = rss_kib(ports)
+        ready.set()
+        await asyncio.gather(*tasks)
+        await browser.close()
+    print(f"sessions: {n} concurrent browser contexts (one Chromium), {rounds} filter changes each after 0-{think:g} s "
+          f"of think time, {len(ports)} app processes behind nginx; {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f} at the end (browser and servers share the machine)")
+    print(f"all sessions open and drawn in {open_s:.1f} s ({len(opened)} opened)")
+    if latencies:
+        print(f"click-to-update: n = {len(latencies)}, p50 = {1000 * statistics.median(latencies):.0f} ms, "
+              f"p95 = {1000 * pct(latencies, 0.95):.0f} ms, max = {1000 * max(latencies):.0f} ms")
+    print(f"errors: {len(errors)}" + "".join(f"\n  - {e}" for e in errors[:20]))
+    print(f"server RSS: {base_rss / 1024:.0f} MiB before, {open_rss / 1024:.0f} MiB with {len(opened)} sessions open: "
+          f"{(open_rss - base_rss) / 1024 / max(1, len(opened)):.1f} MiB per session")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--think", type=float, default=2.0, help="max seconds of think time before each click (0: burst)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one page or update")
+    args = ap.parse_args()
+    prefix = Path(tempfile.mkdtemp(prefix="peerstats-bench-load."))
+    with deployment(workers=args.workers, prefix=prefix, log=prefix / "run.log") as url:
+        conf = (prefix / "nginx.conf").read_text()
+        ports = [int(p) for p in re.findall(r"server 127\.0\.0\.1:(\d+)", conf)]
+        asyncio.run(run(url, ports, args.sessions, max(1, min(args.rounds, 50)), int(args.timeout * 1000),
+                        max(0.0, args.think)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The Data page's "Your own studies" tab: upload (or the example), preview, a mapping form pre-filled with the guess,
+then "Use these data". Widgets and words only; the import is :func:`dashboard.byor.read` (pure, cached).
+
+Widget keys: ``byor_file`` (uploader), ``byor_example`` (button), ``byor_sheet``, ``byor_role_<file key>_<role>``
+(mapping selectboxes), ``byor_use`` (button), ``byor_forget``; templates ``byor_template_metafor`` / ``_metapsy``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import byor, loader
+from peerstats.importer import ROLES, TEMPLATE_METAFOR, TEMPLATE_METAPSY
+from peerstats.readers import sheet_names
+
+NONE = "(not in my file)"
+_SOURCE = "byor_source"      # session_state: (raw bytes, filename, preset mapping or None) of the file being mapped
+_MESSAGE = "byor_message"
+
+
+def _file() -> tuple[bytes, str, dict | None] | None:
+    """The file being worked on: a fresh upload wins over the example."""
+    up = st.session_state.get("byor_file")
+    if up is not None:
+        return up.getvalue(), up.name, None
+    return st.session_state.get(_SOURCE)
+
+
+def _on_example() -> None:
+    st.session_state[_SOURCE] = (byor.example_bytes(), byor.EXAMPLE.name, dict(byor.EXAMPLE_MAPPING))
+    st.session_state.pop("byor_file", None)
+    _on_use()
+
+
+def _file_key(raw: bytes, name: str) -> str:
+    return hashlib.sha256(raw).hexdigest()[:10]
+
+
+def _chosen_mapping(key: str) -> dict:
+    out = {}
+    for role in ROLES:
+        col = st.session_state.get(f"byor_role_{key}_{role}")
+        if col and col != NONE:
+            out[role] = col
+    return out
+
+
+def _on_use() -> None:
+    """Button callback: import with the chosen mapping; use the data when at least one row is usable."""
+    f = _file()
+    if f is None:
+        st.session_state[_MESSAGE] = ("info", "Choose a file first (or try the example).")
+        return
+    raw, name, preset = f
+    key = _file_key(raw, name)
+    mapping = _chosen_mapping(key) if f"byor_role_{key}_study" in st.session_state else (preset or None)
+    sheet = st.session_state.get("byor_sheet")
+    result = byor.read(raw, name, tuple(sorted(mapping.items())) if mapping is not None else None, sheet)
+    st.session_state["byor_last"] = result
+    if result.evidence is None:
+        st.session_state[_MESSAGE] = ("error", "Your file was not used: see the problems below.")
+        return
+    byor.use(result)
+    ev = result.evidence
+    n_err = len(result.errors)
+    st.session_state[_MESSAGE] = (
+        "success", f"The whole app now uses **{name}**: {len(ev.trials)} studies, {len(ev.effects)} effect rows"
+                   + (f" ({n_err} row{'s' if n_err != 1 else ''} left out: see the problems below)" if n_err else "")
+                   + ". Switch back with *Data source* in the sidebar; the link in your address bar brings these data "
+                     "back after a reload.")
+
+
+def _problems(result) -> None:
+    if not result.problems:
+        return
+    frame = pd.DataFrame([{"severity": p.severity, "row": p.row, "column": p.column, "message": p.message}
+                          for p in result.problems])
+    frame["row"] = frame["row"].astype("Int64")
+    n_e, n_w = len(result.errors), len(result.warnings)
+    st.markdown(f"**{n_e} error{'s' if n_e != 1 else ''}** (rows left out) and **{n_w} warning{'s' if n_w != 1 else ''}"
+                "** (rows used; worth a look). Row numbers count data rows (the header is not a row).")
+    st.dataframe(frame, hide_index=True, key="byor_problems", width="stretch")
+
+
+def render() -> None:
+    """Draw the tab."""
+    st.markdown(
+        "Upload **one table of studies** (CSV, TSV, semicolon-separated or .xlsx; any common encoding): one row per "
+        "study (and outcome), with a study name and either arm data (means, SDs and sizes of the intervention and "
+        "control arms), an effect size with its variance or standard error, an SMD or mean difference with its "
+        "confidence interval, or a t or F statistic with the arm sizes. Hedges' g is computed exactly as metafor's "
+        "`escalc(\"SMD\")`. Every other column becomes a filter and subgroup variable. Your file stays in this "
+        "server's memory only (never in the repository's data), reachable through the link in your address bar.")
+    c = st.columns(3)
+    c[0].download_button("Template: metafor names", TEMPLATE_METAFOR.encode(), "studies_metafor_template.csv",
+                         mime="text/csv", key="byor_template_metafor", on_click="ignore")
+    c[1].download_button("Template: Metapsy standard", TEMPLATE_METAPSY.encode(), "studies_metapsy_template.csv",
+                         mime="text/csv", key="byor_template_metapsy", on_click="ignore")
+    c[2].button("Try an example: Metapsy peer-support data (28 trials)", key="byor_example", on_click=_on_example,
+                help=byor.EXAMPLE_CITATION)
+    st.file_uploader("Your studies file", type=["csv", "tsv", "txt", "xlsx"], key="byor_file")
+
+    message = st.session_state.get(_MESSAGE)
+    if message:
+        getattr(st, message[0])(message[1])
+    f = _file()
+    if f is None:
+        _forget_button()
+        return
+    raw, name, preset = f
+    if name == byor.EXAMPLE.name:
+        st.caption("Example: " + byor.EXAMPLE_CITATION)
+    sheets = sheet_names(raw)
+    sheet = None
+    if len(sheets) > 1:
+        sheet = st.selectbox("Sheet", sheets, key="byor_sheet")
+    guess = byor.read(raw, name, tuple(sorted(preset.items())) if preset else None, sheet)
+    d = guess.detected
+    if d:
+        what = ("Excel workbook" if d.get("kind") == "xlsx" else
+                f"text ({d.get('encoding')}, separated by {_sep(d.get('delimiter'))}"
+                + (", decimal commas allowed" if d.get("decimal_comma") else "") + ")")
+        st.caption(f"Read **{name}** as {what}: {guess.n_rows} data rows, {len(guess.columns)} columns.")
+    if guess.preview is not None:
+        with st.expander("Preview (first rows as read)", expanded=False):
+            st.dataframe(guess.preview.head(20), hide_index=True, key="byor_preview", width="stretch")
+    if not guess.columns:
+        _problems(guess)
+        return
+    key = _file_key(raw, name)
+    st.markdown("**Which column is what?** Pre-filled with our guess; change anything that is wrong.")
+    options = [NONE, *guess.columns]
+    cols = st.columns(4)
+    for j, (role, words) in enumerate(ROLES.items()):
+        wkey = f"byor_role_{key}_{role}"
+        if wkey not in st.session_state:
+            st.session_state[wkey] = guess.mapping.get(role, NONE)
+        cols[j % 4].selectbox(words, options, key=wkey)
+    st.button("Use these data", key="byor_use", on_click=_on_use, type="primary")
+    last = st.session_state.get("byor_last")
+    if last is not None and last.fingerprint and last.columns == guess.columns:
+        if last.moderators:
+            kinds = ", ".join(f"{last.moderator_names[k]} ({v})" for k, v in last.moderators.items())
+            st.caption(f"Other columns, used as filters and subgroups: {kinds}.")
+        _problems(last)
+    _forget_button()
+
+
+def _forget_button() -> None:
+    if loader.has_upload():
+        st.button("Forget my upload", key="byor_forget", on_click=byor.forget,
+                  help="Drop your data from this session and go back to the bundled data.")
+
+
+def _sep(d: str | None) -> str:
+    return {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}.get(d or ",", repr(d))

@@ -1,0 +1,124 @@
+"""Presentation mode (``?present=1``) and sharing a view (copy link, QR code) -- issue 12.
+
+Presentation mode replaces the page with one slide: the view's outcome in large type, its forest plot revealed trial
+by trial (buttons, and the left/right arrow keys), the pooled result once every trial is shown, and a *deck*: an
+ordered list of views to step through (the workshop presets, then the views the presenter saved with "Add this view
+to the deck"; up/down arrow keys). The sidebar starts collapsed and the page links are hidden.
+
+Every page also gets a "Share this view" popover: the view's link with a copy button, and its QR code (drawn by
+``segno``, pure Python) for a room to scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+import streamlit as st
+
+from dashboard import state as S
+
+DECK_KEY = "_deck_saved"  # list[(name, ViewState)] the presenter added
+POS_KEY = "_deck_pos"  # index into deck()
+REVEAL_KEY = "_reveal"  # trials shown of the current slide's forest plot
+
+
+# ---------------------------------------------------------------------------------------------------- sharing
+@lru_cache(maxsize=64)
+def qr_png(url: str, scale: int = 5) -> bytes:
+    """PNG of the QR code of ``url`` (error correction M, 4-module quiet zone), memoised by URL."""
+    import io
+
+    import segno
+
+    buf = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
+
+
+def share(view: S.ViewState) -> None:
+    """The "Share this view" popover: the link (``st.code`` gives it a copy button) and its QR code."""
+    url = S.view_url(view)
+    with st.popover("Share this view", icon=":material/share:", help="Copy link or QR code of exactly this view"):
+        st.caption("Copy link (the button at the right of the box copies it):")
+        st.code(url, language=None, wrap_lines=True)
+        if url.startswith(("http://", "https://")):
+            st.image(qr_png(url), caption="Scan to open this view", width=220)
+        st.link_button("Present this view", S.presentation_url(view), icon=":material/slideshow:")
+
+
+# ---------------------------------------------------------------------------------------------------- the deck
+def deck(view: S.ViewState) -> list[tuple[str, S.ViewState]]:
+    """The slides: the workshop presets applied to the current outcome and page, then the saved views, in order."""
+    slides = [(label, transform(replace(view, page="explore"))) for label, (_key, transform) in S.PRESETS.items()]
+    return slides + list(st.session_state.get(DECK_KEY, []))
+
+
+def _go(view: S.ViewState, step: int) -> None:
+    """Button callback: move ``step`` slides and put that slide's view into the sidebar's widget keys."""
+    slides = deck(view)
+    pos = (st.session_state.get(POS_KEY, -1) + step) % len(slides)
+    st.session_state[POS_KEY] = pos
+    st.session_state[REVEAL_KEY] = 1
+    for key, value in S.to_widgets(slides[pos][1]).items():
+        st.session_state[key] = value
+
+
+def _reveal(step: int, k: int) -> None:
+    st.session_state[REVEAL_KEY] = max(1, min(k, st.session_state.get(REVEAL_KEY, 1) + step))
+
+
+def _save(view: S.ViewState, name: str) -> None:
+    saved = list(st.session_state.get(DECK_KEY, []))
+    saved.append((name, view))
+    st.session_state[DECK_KEY] = saved
+
+
+def render(ctx) -> None:
+    """One slide of the current view (see the module docstring)."""
+    from dashboard import charts
+    from dashboard import components as ui
+
+    sel = ctx.selection
+    slides = deck(ctx.view)
+    pos = st.session_state.get(POS_KEY, -1)
+    name = slides[pos][0] if 0 <= pos < len(slides) else "Current view"
+    k = sel.k
+    shown = max(1, min(k, st.session_state.get(REVEAL_KEY, 1))) if k else 0
+    if st.session_state.get("_reveal_view") != ctx.view:  # another view (sidebar, deck): start the reveal again
+        st.session_state["_reveal_view"] = ctx.view
+        shown = 1 if k else 0
+        st.session_state[REVEAL_KEY] = shown
+
+    st.markdown(f"# {ctx.outcome_label}")
+    st.markdown(f"### {name} · slide {pos + 1 if pos >= 0 else '–'} of {len(slides)}")
+    with st.container(horizontal=True, gap="small", key="present_controls"):
+        st.button("Previous view", icon=":material/skip_previous:", on_click=_go, args=(ctx.view, -1),
+                  shortcut="up", key="present_prev_view")
+        st.button("Next view", icon=":material/skip_next:", on_click=_go, args=(ctx.view, 1), shortcut="down",
+                  key="present_next_view", type="primary")
+        st.button("Previous trial", icon=":material/chevron_left:", on_click=_reveal, args=(-1, k), shortcut="left",
+                  key="present_prev_trial", disabled=shown <= 1)
+        st.button("Next trial", icon=":material/chevron_right:", on_click=_reveal, args=(1, k), shortcut="right",
+                  key="present_next_trial", disabled=shown >= k)
+        st.button("Show all", icon=":material/done_all:", on_click=_reveal, args=(k, k), key="present_all",
+                  disabled=shown >= k)
+    if k == 0:
+        st.info("No trials match this view's filters for this outcome.")
+        return
+    st.markdown(f"#### Trial {shown} of {k} shown" + ("" if shown < k else " · pooled result below"))
+    frame = ui.chart_frame(sel.effects).iloc[:shown].copy()
+    if ctx.pooled is not None and len(ctx.pooled.weights) == k:  # each trial's weight in the full pool, not of the few
+        frame["weight"] = ctx.pooled.weights[:shown]
+    pooled = ctx.pooled if shown == k else None  # the diamond appears once every trial is on screen
+    with ui.guard("the forest plot"):
+        fig = charts.forest(frame, pooled, ctx.outcome_label, favours=ctx.favours,
+                            method_label=f"Pooled ({ctx.view.method})")
+        st.altair_chart(fig, width="stretch", theme=None, key="present_forest")
+    if shown == k:
+        ui.headline(ctx, key="present_headline")
+    with st.container(horizontal=True, gap="small"):
+        label = f"{ctx.outcome_label} · {ui.filters_in_words(ctx)}"
+        st.button("Add this view to the deck", icon=":material/playlist_add:", on_click=_save,
+                  args=(ctx.view, label), key="present_save")
+        st.link_button("Leave presentation mode", S.view_url(ctx.view), icon=":material/close:")

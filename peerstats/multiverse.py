@@ -1,0 +1,180 @@
+"""The multiverse of reasonable analysis choices (a specification curve) for one outcome, computed in a batch.
+
+Each specification is one combination of
+
+- the organisational **category** subset (all, or any proper non-empty subset of the four categories),
+- the **quality** set (all, good + fair (poor excluded), good only),
+- the **control** condition (all, treatment as usual only, anything but treatment as usual, an active control),
+- the **leadership** (all, peer-led only, co-led only, peer-led or co-led),
+- the **rows** (all, or real rows only: provenance reported or derived),
+- the **estimator** (FE, DL, REML, PM) and the **test** (z, Knapp-Hartung),
+
+and its result equals ``pool(select(evidence, filters, outcome), method, test)``. Only specifications with k >= 2 are
+kept.
+
+Batch computation. The primary rows of the outcome form vectors :math:`y, v`; every filter combination is a row of a
+0/1 mask matrix :math:`M` (specifications x studies). Many combinations select the same studies, so the statistics
+are computed once per distinct mask. With :math:`W = M / v` (element-wise), the fixed-effect estimate, Cochran's
+:math:`Q` and the DerSimonian-Laird :math:`\\tau^2 = \\max\\{0, (Q - (k-1)) / (\\sum w - \\sum w^2/\\sum w)\\}` are
+row-wise sums; REML and PM :math:`\\tau^2` are solved per distinct mask (the engine's own solvers); then with
+:math:`W^* = M / (v + \\tau^2)` the estimate :math:`\\hat\\mu = W^* y / W^* 1`, its standard error
+:math:`(W^* 1)^{-1/2}` (times the Knapp-Hartung factor :math:`\\sqrt{\\sum w^*(y - \\hat\\mu)^2/(k-1)}` and with
+:math:`t_{k-1}` quantiles for ``"knha"``) are again row-wise (formulas as :mod:`peerstats.rma`).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .errors import ConvergenceError
+from .rma import METHODS, TESTS, _ones, _tau2
+from .select import Filters, view_rows
+from .vocabulary import CATEGORIES
+
+__all__ = ["MULTIVERSE_COLUMNS", "choice_sets", "specifications"]
+
+MULTIVERSE_COLUMNS = ("filters", "method", "test", "k", "estimate", "ci_low", "ci_high", "pval", "tau2",
+                      "categories", "quality", "control", "leadership", "rows", "note")
+
+REAL_ROWS = ("reported", "derived")
+
+
+def choice_sets() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """The analysis choices: for each dimension, a list of ``(label, kept codebook values)`` (empty = all)."""
+    cats = list(CATEGORIES)
+    category = [("all", ())]
+    for size in range(len(cats) - 1, 0, -1):  # every proper non-empty subset, largest first
+        category += [(" + ".join(sub), sub) for sub in itertools.combinations(cats, size)]
+    return {
+        "categories": category,
+        "quality": [("all", ()), ("good + fair", ("good", "fair")), ("good", ("good",))],
+        "control": [("all", ()), ("TAU", ("tau",)), ("not TAU", ("waitlist", "active", "tau_and_active",
+                                                                 "not_reported")),
+                    ("active", ("active", "tau_and_active"))],
+        "leadership": [("all", ()), ("peer-led", ("peer_led",)), ("co-led", ("co_led",)),
+                       ("peer-led or co-led", ("peer_led", "co_led"))],
+        "rows": [("all rows", ()), ("real rows", REAL_ROWS)],
+    }
+
+
+def _dimension_masks(rows: pd.DataFrame, column: str, options) -> np.ndarray:
+    values = rows[column].to_numpy() if column in rows else np.full(len(rows), None)
+    return np.array([np.ones(len(rows), bool) if not kept else np.isin(values, kept) for _, kept in options])
+
+
+def specifications(evidence, outcome: str, methods=METHODS, tests=TESTS, level: float = 0.95,
+                   base: Filters | None = None) -> pd.DataFrame:
+    """Every specification of the multiverse with k >= 2 for ``outcome`` (see the module docstring).
+
+    Parameters
+    ----------
+    evidence : peerstats.data.Evidence
+    outcome : str
+    methods, tests : sequences
+        Estimators and tests to vary (default all).
+    level : float
+    base : Filters, optional
+        Filters every specification starts from; only its ``formats``, ``rob`` and ``excluded_trials`` are kept
+        (the varied dimensions are replaced).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per specification, columns :data:`MULTIVERSE_COLUMNS`: ``filters`` (a :class:`Filters` that
+        reproduces the row through ``select``), ``method``, ``test``, ``k``, ``estimate``, ``ci_low``, ``ci_high``,
+        ``pval``, ``tau2``, the label of each choice (``categories`` ... ``rows``) and ``note`` (the error message when
+        an iterative estimator did not converge; its statistics are then ``nan``).
+    """
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}; got {m!r}")
+    for t in tests:
+        if t not in TESTS:
+            raise ValueError(f"test must be one of {TESTS}; got {t!r}")
+    if not (0 < level < 1):
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
+    base = base or Filters()
+    start = Filters(formats=base.formats, rob=base.rob, excluded_trials=base.excluded_trials)
+    _trials, rows = view_rows(evidence, start)
+    rows = rows.loc[rows["outcome"].to_numpy() == outcome].reset_index(drop=True)
+    y = pd.to_numeric(rows["yi"], errors="coerce").to_numpy(float)
+    v = pd.to_numeric(rows["vi"], errors="coerce").to_numpy(float)
+    sets = choice_sets()
+    dims = [("categories", "category"), ("quality", "quality"), ("control", "control"),
+            ("leadership", "leadership"), ("rows", "provenance")]
+    per_dim = [_dimension_masks(rows, col, sets[name]) for name, col in dims]
+    combos = list(itertools.product(*[range(len(sets[name])) for name, _ in dims]))
+    masks = np.array([np.logical_and.reduce([per_dim[d][c[d]] for d in range(len(dims))]) for c in combos])
+    if masks.size == 0:
+        masks = np.zeros((len(combos), 0), bool)
+    k = masks.sum(axis=1)
+    keep = k >= 2
+    combos = [c for c, kk in zip(combos, keep) if kk]
+    masks = masks[keep]
+    uniq, inverse = np.unique(masks, axis=0, return_inverse=True) if len(masks) else (masks, np.array([], int))
+    inverse = np.asarray(inverse).ravel()
+    stats = {(m, t): _batch(y, v, uniq, m, t, level) for m in methods for t in tests}
+
+    records = []
+    for i, c in enumerate(combos):
+        labels = [sets[name][c[d]][0] for d, (name, _) in enumerate(dims)]
+        kept = [sets[name][c[d]][1] for d, (name, _) in enumerate(dims)]
+        filters = Filters(categories=kept[0], quality=kept[1], control=kept[2], leadership=kept[3],
+                          formats=start.formats, provenance=kept[4], rob=start.rob,
+                          excluded_trials=start.excluded_trials)
+        u = inverse[i]
+        for m in methods:
+            for t in tests:
+                s = stats[(m, t)]
+                records.append((filters, m, t, int(s["k"][u]), s["estimate"][u], s["ci_low"][u], s["ci_high"][u],
+                                s["pval"][u], s["tau2"][u], *labels, s["note"][u]))
+    return pd.DataFrame.from_records(records, columns=list(MULTIVERSE_COLUMNS))
+
+
+def _batch(y: np.ndarray, v: np.ndarray, masks: np.ndarray, method: str, test: str, level: float) -> dict:
+    """Pooled statistics for each row of the 0/1 mask matrix (formulas in the module docstring)."""
+    n = masks.shape[0]
+    M = masks.astype(float)
+    k = masks.sum(axis=1)
+    note = np.full(n, "", dtype=object)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = M / v
+        sw = w.sum(axis=1)
+        mu_fe = (w @ y) / sw
+        q = np.sum(w * (y[None, :] - mu_fe[:, None]) ** 2, axis=1)
+        if method == "FE":
+            tau2 = np.zeros(n)
+        elif method == "DL":
+            tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - (w * w).sum(axis=1) / sw))
+        else:
+            tau2 = np.empty(n)
+            for i in range(n):
+                sel = masks[i]
+                try:
+                    tau2[i] = _tau2(y[sel], v[sel], _ones(int(k[i])), method)[0]
+                except ConvergenceError as exc:
+                    tau2[i] = np.nan
+                    note[i] = str(exc)
+        wr = M / (v[None, :] + tau2[:, None])
+        swr = wr.sum(axis=1)
+        mu = (wr @ y) / swr
+        var = 1.0 / swr
+        if test == "knha":
+            rss = np.sum(wr * (y[None, :] - mu[:, None]) ** 2, axis=1)
+            rss = np.where(rss > np.finfo(float).eps, rss, 0.0)
+            var = var * rss / (k - 1)
+            crit = special.stdtrit(k - 1, 0.5 + level / 2)
+        else:
+            crit = np.full(n, special.ndtri(0.5 + level / 2))
+        se = np.sqrt(var)
+        stat = mu / se
+        if test == "knha":
+            pval = 2 * special.stdtr(k - 1, -np.abs(stat))
+        else:
+            pval = 2 * special.ndtr(-np.abs(stat))
+    return {"k": k, "estimate": mu, "ci_low": mu - crit * se, "ci_high": mu + crit * se, "pval": pval,
+            "tau2": tau2, "note": note}

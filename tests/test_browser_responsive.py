@@ -1,0 +1,140 @@
+"""Real browser, issue 12 "fits every screen": a projector (1024x768, sidebar open) and a phone (390x844).
+
+Nothing scrolls sideways, the forest plot's every visible mark and text (trial labels, CI and weight columns, axis,
+legend) lies inside the viewport and its own box, the chart is laid out for the width (its SVG text is drawn at a
+smaller size, not a scaled image), long labels are cut with the full name in a tooltip, and on a phone the sidebar
+starts collapsed.
+"""
+
+from __future__ import annotations
+
+
+import pytest
+from live_app import ROOT, streamlit_app
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+# Every visible element of the forest plot's SVG: its marks and text, not the invisible frame and background
+# rectangles of Vega's groups (they span the view's width, which Streamlit sets to the page's width).
+VISIBLE_EXTENT = """() => {
+  const box = document.querySelector('[data-testid="stVegaLiteChart"]');
+  const svg = box.querySelector('svg');
+  let right = -1e9, left = 1e9, n = 0, fonts = [];
+  for (const el of svg.querySelectorAll('text, path:not(.background), line, rect:not(.background)')) {
+    const b = el.getBoundingClientRect();
+    if (b.width === 0 && b.height === 0) continue;
+    if (el.tagName === 'text' && !el.textContent.trim()) continue;
+    right = Math.max(right, b.right); left = Math.min(left, b.left); n++;
+    if (el.tagName === 'text') fonts.push(parseFloat(getComputedStyle(el).fontSize || el.getAttribute('font-size')));
+  }
+  const texts = Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
+  const b = box.getBoundingClientRect();
+  return {left, right, n, boxLeft: b.left, boxRight: b.right, texts, fonts,
+          docScroll: document.documentElement.scrollWidth, docClient: document.documentElement.clientWidth,
+          bodyScroll: document.body.scrollWidth, vw: window.innerWidth};
+}"""
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with open(ROOT / "artifacts" / "streamlit_browser_responsive.log", "w") as log:
+        try:
+            with streamlit_app(log=log) as url:
+                yield url
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+
+
+def open_page(browser, url, width, height):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(url)
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    pg.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for()
+    pg.wait_for_timeout(800)
+    return ctx, pg
+
+
+def sidebar_expanded(pg) -> bool:
+    """The sidebar is on screen (a collapsed one is moved off to the left or has no width)."""
+    box = pg.locator('[data-testid="stSidebar"]').bounding_box()
+    return box is not None and box["width"] > 100 and box["x"] + box["width"] > 100
+
+
+@pytest.mark.parametrize("width, height, sidebar", [(1024, 768, True), (390, 844, False)], ids=["projector", "phone"])
+def test_forest_plot_fits_without_sideways_scroll(browser, app_url, width, height, sidebar):
+    from peerstats.data import load_evidence
+    from peerstats.select import Filters, select
+
+    ctx, pg = open_page(browser, app_url, width, height)
+    try:
+        assert sidebar_expanded(pg) is sidebar  # open on a projector, collapsed on a phone
+        pg.locator('[data-testid="stVegaLiteChart"]').first.scroll_into_view_if_needed()
+        pg.wait_for_timeout(300)
+        ext = pg.evaluate(VISIBLE_EXTENT)
+        pg.screenshot(path=SHOTS / f"responsive_{width}x{height}.png", full_page=False)
+    finally:
+        ctx.close()
+    assert ext["docScroll"] <= ext["docClient"] and ext["bodyScroll"] <= ext["vw"], ext  # no sideways scroll
+    assert ext["n"] > 50  # the plot is drawn
+    assert ext["left"] >= ext["boxLeft"] - 1 and ext["right"] <= ext["boxRight"] + 1, ext  # inside its box
+    assert ext["right"] <= width, ext  # and inside the viewport
+    # Both table columns right of the plot are there: the CI of the pooled row and a weight.
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    assert "SMD [95% CI]" in ext["texts"] and "Weight" in ext["texts"]
+    assert "100%" in ext["texts"]
+    assert len([t for t in ext["texts"] if t.endswith("%") and t[0].isdigit()]) >= sel.k
+    # Laid out again for the width: the text is drawn smaller (never below 10 px), not a scaled bitmap.
+    assert min(ext["fonts"]) >= 10 and max(ext["fonts"]) < 17
+
+
+def test_long_trial_labels_are_cut_with_the_full_name_in_a_tooltip():
+    """The builder side of it (no browser): the trial column has a pixel limit that shrinks with the layout, and its
+    tooltip field is the untruncated label."""
+    import pandas as pd
+
+    from dashboard import charts
+
+    long = "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa et al., 2020"
+    studies = pd.DataFrame({"label": [long, "B, 2001"], "yi": [0.1, 0.3], "vi": [0.02, 0.03]})
+    spec = charts.forest(studies, None, "Hope").to_dict()
+    def tip_field(lay):
+        tip = lay.get("encoding", {}).get("tooltip", {})
+        return tip.get("field") if isinstance(tip, dict) else None
+
+    label_layers = [lay for lay in spec["layer"] if tip_field(lay) == "tip"]
+    assert label_layers, "no text layer carries the full label as its tooltip"
+    lay = label_layers[0]
+    assert "narrow" in lay["mark"]["limit"]["expr"] and "fit" in lay["mark"]["limit"]["expr"]
+    rows = spec["datasets"][lay["data"]["name"]]
+    assert {r["tip"] for r in rows} == {long, "B, 2001"}
+    assert {p["name"] for p in spec["params"]} == {"fit", "narrow"}
+
+
+def test_presentation_mode_hides_the_sidebar_and_steps_through_the_deck(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    try:
+        pg.goto(app_url + "?present=1")
+        pg.wait_for_selector(idle)
+        pg.get_by_text("Trial 1 of", exact=False).first.wait_for()
+        assert not sidebar_expanded(pg)  # no sidebar on screen
+        assert pg.locator('[data-testid="stSidebarNav"]').count() == 0  # and no page links
+        pg.keyboard.press("ArrowRight")  # the next trial, by keyboard
+        pg.get_by_text("Trial 2 of", exact=False).first.wait_for()
+        pg.get_by_role("button", name="Next view").click()
+        pg.get_by_text("The paper's main analysis · slide 1 of 3").wait_for()
+        pg.keyboard.press("ArrowDown")  # the next slide, by keyboard
+        pg.get_by_text("Fair/good quality only · slide 2 of 3").wait_for()
+        pg.wait_for_selector(idle)
+        assert "present=1" in pg.url
+        pg.screenshot(path=SHOTS / "presentation.png")
+    finally:
+        ctx.close()

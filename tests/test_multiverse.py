@@ -1,0 +1,96 @@
+"""peerstats.specifications: every row equals pool(select(evidence, filters, outcome), method, test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic_evidence import evidence
+
+from peerstats import specifications
+from peerstats.data import load_evidence
+from peerstats.meta import pool
+from peerstats.multiverse import MULTIVERSE_COLUMNS, choice_sets
+from peerstats.select import Filters, select
+
+# The batch sums the same terms as pool() in another order (matrix products over a 0/1 mask instead of sums over the
+# selected rows); REML/PM tau2 comes from the same solver. Differences are rounding only: 1e-9 relative.
+RTOL = 1e-9
+ATOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    ev = load_evidence()
+    return ev, specifications(ev, "personal_recovery")
+
+
+def test_at_least_1000_specifications_for_personal_recovery(bundled):
+    _, df = bundled
+    assert list(df.columns) == list(MULTIVERSE_COLUMNS)
+    assert len(df) >= 1000
+    assert (df["k"] >= 2).all()
+    assert set(df["method"]) == {"FE", "DL", "REML", "PM"} and set(df["test"]) == {"z", "knha"}
+    # each filter combination appears once per method x test
+    assert (df.groupby([df["filters"].map(repr)]).size() == 8).all()
+
+
+def _check_row(ev, row, outcome):
+    sel = select(ev, row.filters, outcome)
+    assert sel.k == row.k
+    ref = pool(sel.yi, sel.vi, method=row.method, test=row.test)
+    for f in ("estimate", "ci_low", "ci_high", "pval", "tau2"):
+        assert np.isclose(getattr(row, f), getattr(ref, f), rtol=RTOL, atol=ATOL), (f, row, getattr(ref, f))
+
+
+def test_sample_of_rows_recomputed_one_by_one(bundled):
+    ev, df = bundled
+    rng = np.random.default_rng(11)
+    sample = rng.choice(len(df), size=120, replace=False)
+    for i in sample:
+        _check_row(ev, df.iloc[i], "personal_recovery")
+
+
+def test_extreme_rows_recomputed(bundled):
+    # the largest, smallest estimates and the widest intervals: where a mistake would show first on the curve
+    ev, df = bundled
+    width = df["ci_high"] - df["ci_low"]
+    for i in {df["estimate"].idxmax(), df["estimate"].idxmin(), width.idxmax(), width.idxmin(), df["k"].idxmax()}:
+        _check_row(ev, df.loc[i], "personal_recovery")
+
+
+def test_synthetic_evidence_every_row():
+    ev = evidence()
+    df = specifications(ev, "personal_recovery")
+    assert len(df) > 0
+    for row in df.itertuples(index=False):
+        _check_row(ev, row, "personal_recovery")
+
+
+def test_real_rows_choice_keeps_only_reported_and_derived(bundled):
+    ev, df = bundled
+    real = df[df["rows"] == "real rows"]
+    for f in real["filters"].head(20):
+        assert set(select(ev, f, "personal_recovery").effects["provenance"]) <= {"reported", "derived"}
+
+
+def test_choice_sets_are_distinct():
+    for name, options in choice_sets().items():
+        kept = [frozenset(v) for _, v in options]
+        assert len(set(kept)) == len(kept), name
+
+
+def test_bad_options_raise():
+    with pytest.raises(ValueError, match="method"):
+        specifications(evidence(), "personal_recovery", methods=("ML",))
+
+
+def test_unknown_outcome_gives_empty_frame():
+    df = specifications(evidence(), "no_such_outcome")
+    assert len(df) == 0 and list(df.columns) == list(MULTIVERSE_COLUMNS)
+
+
+def test_base_filters_are_kept():
+    ev = evidence()
+    base = Filters(excluded_trials=("t1",))
+    df = specifications(ev, "personal_recovery", base=base)
+    assert all(f.excluded_trials == ("t1",) for f in df["filters"])
