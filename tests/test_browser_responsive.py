@@ -8,10 +8,8 @@ starts collapsed.
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from live_app import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+from live_app import ROOT, streamlit_app
 
 pytestmark = pytest.mark.browser
 
@@ -49,20 +47,8 @@ def app_url():
             pytest.fail(str(exc))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (bash run.sh test does so as root)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def open_page(browser, url, width, height):
+    SHOTS.mkdir(parents=True, exist_ok=True)
     ctx = browser.new_context(viewport={"width": width, "height": height})
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)
@@ -130,6 +116,7 @@ def test_long_trial_labels_are_cut_with_the_full_name_in_a_tooltip():
 
 
 def test_presentation_mode_hides_the_sidebar_and_steps_through_the_deck(browser, app_url):
+    SHOTS.mkdir(parents=True, exist_ok=True)
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)
