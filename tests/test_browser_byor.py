@@ -10,7 +10,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from test_browser import MINUS, SHOTS, app_url, browser, no_exception, page, wait_idle  # noqa: F401 - fixtures
+from test_browser import MINUS, SHOTS, app_url, no_exception, page, wait_idle  # noqa: F401 - fixtures
 
 from peerstats.importer import import_studies
 from peerstats.meta import pool
