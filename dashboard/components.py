@@ -55,11 +55,21 @@ def problems_table(problems, key: str) -> None:
     st.dataframe(frame, hide_index=True, key=key, width="stretch")
 
 
-def filters_in_words(ctx) -> str:
-    """The active filters as one line, e.g. "quality: Good, Fair · excluded: 2 trials" ("all trials" if none)."""
+def outcome_reported(ctx) -> bool:
+    """Whether any trial of the data in use has a (primary) row of the view's outcome, whatever the filters."""
+    eff = ctx.evidence.effects
+    rows = eff[eff["primary"].astype(bool)] if "primary" in eff else eff
+    return bool((rows["outcome"].astype(str) == ctx.view.outcome).any())
+
+
+def filters_in_words(ctx, filters=None) -> str:
+    """The active filters as one line, e.g. "quality: Good, Fair · excluded: 2 trials" ("all trials" if none).
+
+    ``filters`` (a :class:`peerstats.select.Filters`) instead of the view's, e.g. the "after" side of a sensitivity
+    comparison."""
     from peerstats.select import MODERATORS, ROB_DOMAINS, VOCABULARY
 
-    f = ctx.view.filters
+    f = ctx.view.filters if filters is None else filters
     parts = []
     for name, values, column in (
         ("category", f.categories, "category"), ("quality", f.quality, "quality"), ("control", f.control, "control"),
@@ -89,7 +99,7 @@ def method_in_words(method: str, test: str) -> str:
 
 
 def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key: str = "headline",
-             compact: bool = False) -> None:
+             compact: bool = False, filters=None) -> None:
     """Pooled SMD, CI, prediction interval, k, participants, I², and the plain-language sentence.
 
     Defaults to the context's own selection; pass another ``selection``/``pooled`` to show e.g. the "after" side of a
@@ -99,6 +109,11 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
         selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
     sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, selection.provenance_counts)
     if selection.k == 0:
+        if not outcome_reported(ctx):
+            st.info(f"No trial in {'your upload' if ctx.source == 'upload' else 'the evidence base'} reported "
+                    f"{text.lower_first(ctx.outcome_label)}: there is nothing to pool, whatever the filters. Choose "
+                    "another outcome in the sidebar.")
+            return
         st.info(sentence)
         return
     if pooled is None:
@@ -111,18 +126,20 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
         else:  # two rows of three: an interval such as "-0.05 to 0.45" needs about a third of the page's width
             cells = [*st.columns([1, 1.6, 1.6]), *st.columns([1, 1.6, 1.6])]
         level = int(round(100 * pooled.level))
-        cells[0].metric("Pooled SMD", text.fmt(pooled.estimate),
+        one = pooled.k == 1  # one trial: nothing is pooled, and no prediction interval can be estimated
+        cells[0].metric("SMD (one trial)" if one else "Pooled SMD", text.fmt(pooled.estimate),
                         help="Standardised mean difference (Hedges' g), peer support minus control.")
         cells[1].metric(f"{level}% CI", text.fmt_ci(pooled.ci_low, pooled.ci_high))
-        cells[2].metric("Prediction interval", text.fmt_ci(pooled.pi_low, pooled.pi_high),
-                        help="Where the true effect of a new, similar trial is expected to lie (95%).")
+        cells[2].metric("Prediction interval", "n/a" if one else text.fmt_ci(pooled.pi_low, pooled.pi_high),
+                        help="Needs at least two trials (heterogeneity)." if one else
+                        "Where the true effect of a new, similar trial is expected to lie (95%).")
         cells[3].metric("Trials (k)", str(pooled.k))
         cells[4].metric("Participants", text.fmt_int(selection.n_participants))
         cells[5].metric("I²", text.fmt_pct(pooled.i2),
                         help=f"τ² = {text.fmt(pooled.tau2, 3)}; Q = {text.fmt(pooled.q)} on {pooled.q_df} df, "
                              f"{text.p_phrase(pooled.q_pval)}")
         st.markdown(sentence)
-        st.caption(f"{method_in_words(pooled.method, pooled.test)} · {filters_in_words(ctx)} · "
+        st.caption(f"{method_in_words(pooled.method, pooled.test)} · {filters_in_words(ctx, filters)} · "
                    f"data: {'your upload' if ctx.source == 'upload' else 'bundled evidence base'}")
     provenance_notice(selection)
 

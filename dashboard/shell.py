@@ -91,7 +91,12 @@ def main() -> None:
     S.follow_link(pages, page)
 
     view = sidebar.render(evidence, outcomes, page)
-    S.write_url(view)
+    S.write_url(view)  # also canonicalises the address bar
+    dropped = st.session_state.pop(S.URL_DROPPED, None)
+    if dropped:
+        st.warning("Some settings in the link were not understood and were left out: "
+                   f"{', '.join(f'`{d}`' for d in dropped)}. The address bar now shows the view as it is.",
+                   icon=":material/link_off:")
     ctx = context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
 
     try:

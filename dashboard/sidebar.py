@@ -99,9 +99,12 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
     if S.OUTCOME_KEY not in st.session_state:
         st.session_state[S.OUTCOME_KEY] = next(iter(outcomes))
 
+    reported = set(evidence.effects.loc[evidence.effects["primary"].astype(bool), "outcome"].astype(str)) \
+        if "primary" in evidence.effects else set(evidence.effects["outcome"].astype(str))
+
     def outcome_name(o: str) -> str:
         domain, label, _ = outcomes.get(o, ("", o, 1))
-        return f"{label} · {domain}"
+        return f"{label} · {domain}" + ("" if o in reported else " (no trial reported it)")
 
     sb.selectbox("Outcome", list(outcomes), key=S.OUTCOME_KEY, format_func=outcome_name,
                  help="Personal-recovery outcomes first, then clinical ones.")

@@ -298,6 +298,7 @@ PRESETS: dict[str, tuple[str, Callable[[ViewState], ViewState]]] = {
 _URL_READ = "_url_read"
 _URL_PAGE = "_url_page"
 _LAST_QUERY = "_last_query"
+URL_DROPPED = "_url_dropped"  # what the opened link asked for that was not understood (shown once by the shell)
 
 
 def init_session(outcomes: Iterable[str], trial_ids: Iterable[str]) -> None:
@@ -316,6 +317,7 @@ def init_session(outcomes: Iterable[str], trial_ids: Iterable[str]) -> None:
     st.session_state[MODERATOR_MEMORY] = view.moderator
     st.session_state["_view"] = view
     st.session_state[_URL_PAGE] = view.page if "page" in params else None
+    st.session_state[URL_DROPPED] = dropped_params(params, view)
     st.session_state[_URL_READ] = True
 
 
@@ -432,3 +434,29 @@ def presentation_url(view: ViewState) -> str:
     """The link to ``view`` in presentation mode (``view_url`` plus ``present=1``)."""
     url = view_url(view)
     return url + ("&" if "?" in url else "?") + f"{PRESENT_PARAM}=1"
+
+
+def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
+    """The ``key=value`` pairs of a link that :func:`decode` did not keep in ``view`` (unknown keys, invalid values,
+    unknown items of a list), in the link's order; ``present`` is not a view setting and is never reported.
+
+    A value equal to the default (``method=DL``) counts as kept; list values compare as sets of items.
+    """
+    full = encode(view)
+    defaults = {"page": DEFAULT.page, "outcome": DEFAULT.outcome, "method": DEFAULT.method, "test": DEFAULT.test,
+                "moderator": DEFAULT.moderator}
+    lists = set(_LIST_PARAMS) | set(ROB_DOMAINS)
+    out = []
+    for key, raw in params.items():
+        if key == PRESENT_PARAM:
+            continue
+        value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
+        if key in lists:
+            kept = set(_split(full.get(key, "")))
+            given = _split(value)
+            bad = [v for v in given if v not in kept]
+            if bad:
+                out.append(f"{key}={','.join(bad)}")
+        elif key not in defaults or value != full.get(key, defaults[key]):
+            out.append(f"{key}={value}")
+    return out

@@ -40,7 +40,8 @@ if compare:
         ui.headline(ctx, key="sens_before", compact=True)
     with right:
         st.markdown("**After: poor-quality trials excluded**")
-        ui.headline(ctx, after_sel, after, after_err, key="sens_after", compact=True)
+        ui.headline(ctx, after_sel, after, after_err, key="sens_after", compact=True,
+                    filters=exclude_poor(view.filters))
     if ctx.pooled is not None and after is not None:
         diff = after.estimate - ctx.pooled.estimate
         st.metric("Change in pooled SMD (after − before)", text.fmt(diff),

@@ -277,10 +277,10 @@ def test_a_valid_upload_is_used_by_the_whole_app_and_can_be_dropped(evidence):
     assert_clean(at)
     assert at.sidebar.radio(key="data_source").value == "upload"
     assert any("passed every check" in s.value for s in at.success)
-    # personal recovery has no rows in the upload: the home page says k = 0 in words
+    # personal recovery has no rows in the upload: the home page says so in words (not "widen the filters", issue 12)
     at.switch_page(PAGE_FILES["explore"]).run()
     assert_clean(at)
-    assert any("No trials match the current filters for personal recovery" in i.value for i in at.info)
+    assert any("No trial in your upload reported personal recovery" in i.value for i in at.info)
     at.sidebar.selectbox(key="v_outcome").set_value("hope").run()
     from peerstats.data import read_upload
 

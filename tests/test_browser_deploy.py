@@ -30,8 +30,6 @@ def deployed(tmp_path_factory):
         pytest.fail(str(exc))
 
 
-
-
 def wait_idle(pg, timeout: float = 60.0) -> None:
     pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
     pg.wait_for_timeout(500)

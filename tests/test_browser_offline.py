@@ -29,8 +29,6 @@ def app_url():
             pytest.fail(str(exc))
 
 
-
-
 def wait_idle(pg, timeout: float = 60.0) -> None:
     pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
     pg.wait_for_timeout(800)

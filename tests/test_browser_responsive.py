@@ -8,7 +8,6 @@ starts collapsed.
 
 from __future__ import annotations
 
-
 import pytest
 from live_app import ROOT, streamlit_app
 
@@ -117,6 +116,7 @@ def test_long_trial_labels_are_cut_with_the_full_name_in_a_tooltip():
 
 
 def test_presentation_mode_hides_the_sidebar_and_steps_through_the_deck(browser, app_url):
+    SHOTS.mkdir(parents=True, exist_ok=True)
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)

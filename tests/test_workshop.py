@@ -13,20 +13,22 @@ from streamlit.testing.v1 import AppTest
 from dashboard import export
 
 ROOT = Path(__file__).resolve().parents[1]
-ANALYSIS_PAGES = ["pages/explore.py", "pages/subgroups.py", "pages/sensitivity.py", "pages/small_study_effects.py",
-                  "pages/risk_of_bias.py"]
+# page -> the key prefix of its own widgets (to check the page itself was drawn, not the home page)
+ANALYSIS_PAGES = {"explore": "explore_", "subgroups": "subgroups_", "sensitivity": "sens_",
+                  "small-study-effects": "sse_", "risk-of-bias": "rob_"}
 
 
 @pytest.mark.apptest
-@pytest.mark.parametrize("page", ANALYSIS_PAGES, ids=lambda p: Path(p).stem)
+@pytest.mark.parametrize("page", ANALYSIS_PAGES)
 def test_every_analysis_page_offers_the_r_and_python_scripts(page):
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["page"] = page
     at.run()
     assert not at.exception
+    keys = [b.key for b in at.get("download_button")]
+    assert f"{ANALYSIS_PAGES[page]}report_scripts_r" in keys, keys  # the page's own pair, beside its own report
     labels = [b.proto.label for b in at.get("download_button")]
-    assert "R script" in labels and "Python script" in labels, labels
-    names = [b.proto.label for b in at.get("download_button") if b.proto.label in ("R script", "Python script")]
-    assert len(names) == 2  # one pair per page, not one per chart
+    assert labels.count("R script") == 1 and labels.count("Python script") == 1, labels  # one pair per page
 
 
 @pytest.mark.apptest
@@ -200,3 +202,85 @@ def test_qr_code_png_has_the_size_of_its_qr_version():
     width, height = struct.unpack(">II", png[16:24])
     assert width == height == (17 + 4 * 3 + 8) * 2
     assert qr_png(url + "a" * 10, scale=2) != png
+
+
+# ------------------------------------------------------------------------------------------------- rough edges
+def test_dropped_params_lists_what_a_link_asked_for_that_was_not_kept():
+    from dashboard.state import decode, dropped_params
+
+    params = {"outcome": "hope", "quality": "good,bogus", "method": "XYZ", "foo": "1", "present": "1",
+              "test": "z", "category": "online"}
+    view = decode(params, outcomes=["personal_recovery", "hope"], trial_ids=[])
+    assert dropped_params(params, view) == ["quality=bogus", "method=XYZ", "foo=1"]
+    assert dropped_params({"outcome": "hope"}, view) == []
+
+
+@pytest.mark.apptest
+def test_a_link_with_invalid_values_says_so_and_the_url_is_canonical():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"quality": "good,bogus", "method": "XYZ"})
+    at.run()
+    assert not at.exception
+    warned = " ".join(w.value for w in at.warning)
+    assert "quality=bogus" in warned and "method=XYZ" in warned
+    assert dict(at.query_params) in ({"quality": ["good"]}, {"quality": "good"})
+    at.run()  # said once
+    assert "were not understood" not in " ".join(w.value for w in at.warning)
+
+
+@pytest.mark.apptest
+def test_sensitivity_after_card_names_its_own_filters():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["page"] = "sensitivity"
+    at.run()
+    assert not at.exception
+    captions = [c.value for c in at.caption if "DerSimonian" in c.value]
+    assert len(captions) >= 2
+    assert "all trials" in captions[0] and "quality: Good, Fair" in captions[1], captions
+
+
+def _k1_view():
+    from peerstats.data import OUTCOMES, load_evidence
+    from peerstats.select import CATEGORIES, Filters, select
+
+    ev = load_evidence()
+    for outcome in OUTCOMES:
+        for cat in (None, *CATEGORIES):
+            f = Filters(categories=(cat,)) if cat else Filters()
+            sel = select(ev, f, outcome)
+            if sel.k == 1:
+                return outcome, cat, sel
+    pytest.skip("no single-trial view in the bundled data")
+
+
+@pytest.mark.apptest
+def test_a_single_trial_is_not_called_pooled_and_has_no_prediction_interval():
+    from dashboard import text
+
+    outcome, cat, sel = _k1_view()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"outcome": outcome, **({"category": cat} if cat else {})})
+    at.run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert "Pooled SMD" not in labels
+    assert labels["SMD (one trial)"] == text.fmt(float(sel.yi[0]))
+    assert labels["Prediction interval"] == "n/a"
+
+
+@pytest.mark.apptest
+def test_an_outcome_no_trial_reported_says_so_and_is_marked_in_the_selector():
+    from peerstats.data import OUTCOMES, load_evidence
+
+    eff = load_evidence().effects
+    missing = [o for o in OUTCOMES if not ((eff["outcome"] == o) & eff["primary"].astype(bool)).any()]
+    if not missing:
+        pytest.skip("every outcome has a trial in the bundled data")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"outcome": missing[0]})
+    at.run()
+    assert not at.exception
+    info = " ".join(i.value for i in at.info)
+    assert "reported" in info and "whatever the filters" in info and "Widen the filters" not in info
+    box = at.selectbox(key="v_outcome")
+    assert box.format_func(missing[0]).endswith("(no trial reported it)")
