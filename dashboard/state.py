@@ -352,6 +352,8 @@ def write_url(view: ViewState) -> None:
         wanted[DATA_PARAM] = st.session_state[DATA_KEY]
     if presenting():  # presentation mode stays on across reruns (issue 12)
         wanted[PRESENT_PARAM] = "1"
+    if grade_overrides():  # the user's GRADE overrides (issue 10), on every page so a link keeps them
+        wanted[GRADE_PARAM] = grade_overrides()
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     st.session_state["_view"] = view
@@ -460,3 +462,33 @@ def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
         elif key not in defaults or value != full.get(key, defaults[key]):
             out.append(f"{key}={value}")
     return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# GRADE overrides (issue 10): ``grade=<outcome.domain.downgrade.reason~...>`` (peerstats.grade.encode_overrides)
+# --------------------------------------------------------------------------------------------------------------------
+GRADE_PARAM = "grade"
+GRADE_KEY = "sof_overrides"
+
+
+def grade_overrides() -> str:
+    """The user's GRADE overrides, encoded: from the URL on the session's first call (decoded and encoded again, so
+    junk is dropped and the text is canonical), then whatever :func:`set_grade_overrides` said. ``""`` for none."""
+    import streamlit as st
+
+    from peerstats.grade import decode_overrides, encode_overrides
+
+    if GRADE_KEY not in st.session_state:
+        value = st.query_params.get(GRADE_PARAM)
+        value = value[0] if isinstance(value, list) and value else value
+        st.session_state[GRADE_KEY] = encode_overrides(decode_overrides(value if isinstance(value, str) else ""))
+    return st.session_state[GRADE_KEY]
+
+
+def set_grade_overrides(overrides: dict) -> None:
+    """Keep ``{outcome: {domain: (downgrade, reason)}}`` for this session; :func:`write_url` puts it in the URL."""
+    import streamlit as st
+
+    from peerstats.grade import encode_overrides
+
+    st.session_state[GRADE_KEY] = encode_overrides(overrides)

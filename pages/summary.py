@@ -8,10 +8,10 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import export
+from dashboard import state as S
 from dashboard import text
 from dashboard.context import current
-from peerstats.grade import DOMAIN_LABELS, DOMAINS, SEVERITY, decode_overrides, encode_overrides, \
-    optimal_information_size
+from peerstats.grade import DOMAIN_LABELS, DOMAINS, SEVERITY, decode_overrides, optimal_information_size
 from peerstats.sof import summary_of_findings
 
 ctx = current()
@@ -28,7 +28,7 @@ mid = c[0].slider("Minimal important difference (SMD)", 0.05, 0.5, 0.2, 0.05, ke
 cer = c[1].slider("Control response rate for the NNT", 0.05, 0.95, 0.3, 0.05, key="sof_cer",
                   help="The share of people who improve without peer support (Furukawa & Leucht 2011).")
 
-overrides = decode_overrides(st.session_state.get("sof_overrides", ""))
+overrides = decode_overrides(S.grade_overrides())  # from the URL on a shared link, then the session
 with st.expander(f"Override a GRADE domain ({sum(len(v) for v in overrides.values())} set)"):
     o = st.columns([2, 2, 1])
     ov_outcome = o[0].selectbox("Outcome", list(ctx.outcomes), format_func=lambda k: ctx.outcomes[k][1],
@@ -40,10 +40,12 @@ with st.expander(f"Override a GRADE domain ({sum(len(v) for v in overrides.value
     b = st.columns(2)
     if b[0].button("Apply override", key="sof_ov_apply", disabled=not ov_reason.strip()):
         overrides.setdefault(ov_outcome, {})[ov_domain] = (ov_down, ov_reason.strip())
-        st.session_state["sof_overrides"] = encode_overrides(overrides)
+        S.set_grade_overrides(overrides)
+        S.write_url(view)  # the link now carries the override
     if b[1].button("Clear all overrides", key="sof_ov_clear"):
         overrides = {}
-        st.session_state["sof_overrides"] = ""
+        S.set_grade_overrides(overrides)
+        S.write_url(view)
     for oc, doms in overrides.items():
         for dom, (down, reason) in doms.items():
             st.caption(f"{ctx.outcomes.get(oc, (None, oc))[1]} · {DOMAIN_LABELS[dom]}: {SEVERITY[down]} ({reason})")

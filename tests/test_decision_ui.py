@@ -77,3 +77,38 @@ def test_summary_page_override_changes_the_certainty_and_keeps_the_reason():
     expected = max(1, int(base["certainty"]) - 1)
     assert row["Certainty"].count("⊕") == expected
     assert "set by the user: mostly US samples" in row["Why rated down"]
+
+
+def test_grade_overrides_travel_in_the_url_and_come_back_from_a_link():
+    # The override set on the page goes into the URL (peerstats.grade.encode_overrides text), and a fresh session
+    # opened with that query shows the same override and certainty: the shared link reproduces the view.
+    from peerstats.grade import decode_overrides
+    from peerstats.sof import summary_of_findings
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/summary.py").run()
+    at.selectbox(key="sof_ov_outcome").set_value("hope")
+    at.selectbox(key="sof_ov_domain").set_value("indirectness")
+    at.selectbox(key="sof_ov_down").set_value(2)
+    at.text_input(key="sof_ov_reason").input("inpatients only; 100% ~ sure").run()
+    at.button(key="sof_ov_apply").click().run()
+    assert not at.exception
+    carried = at.query_params["grade"][0] if isinstance(at.query_params["grade"], list) else at.query_params["grade"]
+    assert decode_overrides(carried) == {"hope": {"indirectness": (2, "inpatients only; 100% ~ sure")}}
+
+    fresh = AppTest.from_file(APP, default_timeout=60)
+    fresh.query_params["grade"] = carried
+    fresh.run()
+    fresh.switch_page("pages/summary.py").run()
+    assert not fresh.exception
+    df = next(d.value for d in fresh.dataframe if "What it means" in d.value.columns)
+    row = df[df["Outcome"] == "Hope"].iloc[0]
+    base = summary_of_findings(load_evidence(), Filters()).set_index("outcome").loc["hope"]
+    assert row["Certainty"].count("⊕") == max(1, int(base["certainty"]) - 2)
+    assert "inpatients only; 100% ~ sure" in row["Why rated down"]
+    # junk in the link is dropped, never an error
+    junk = AppTest.from_file(APP, default_timeout=60)
+    junk.query_params["grade"] = "hope.nonsense.9.x~~."
+    junk.run()
+    junk.switch_page("pages/summary.py").run()
+    assert not junk.exception
