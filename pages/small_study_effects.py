@@ -117,7 +117,8 @@ else:
                 st.info(f"PET-PEESE is not defined here: {pp.reason}.")
             else:
                 c = st.columns(2)
-                c[0].metric("PET (SE as predictor)", text.fmt(pp.pet), help=f"95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}")
+                c[0].metric("PET (SE as predictor)", text.fmt(pp.pet),
+                            help=f"95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}")
                 c[1].metric("PEESE (variance)", text.fmt(pp.peese),
                             help=f"95% CI {text.fmt_ci(pp.peese_ci_low, pp.peese_ci_high)}")
                 st.markdown(f"PET's limit estimate is {text.fmt(pp.pet)} "
@@ -134,7 +135,8 @@ else:
                 st.info(f"The selection model cannot be fitted here: {exc}.")
             if sm is not None:
                 c = st.columns(2)
-                c[0].metric("Selection-model SMD", text.fmt(sm.estimate), help=f"95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}")
+                c[0].metric("Selection-model SMD", text.fmt(sm.estimate),
+                            help=f"95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}")
                 c[1].metric("Relative publication of non-significant trials", text.fmt(sm.delta[1]))
                 st.markdown(f"Adjusted for selection on significance, the SMD is {text.fmt(sm.estimate)} "
                             f"(95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}) against {text.fmt(sm.unadjusted)} "

@@ -188,13 +188,16 @@ def power_next_trial(yi, vi, n_per_arm, true_smd, method: str = "FE", level: flo
     if method == "DL":
         hit = _dl_excludes_zero(yi, vi, y_new, v_new, z)
     else:
+        # refit per draw with the engine's core fit (pool() would add Q-profile intervals nobody looks at here)
+        from .rma import _fit, _ones
         y_all = np.append(yi, 0.0)
         v_all = np.append(vi, v_new)
+        X = _ones(y_all.size)
         hit = np.empty(y_new.size, dtype=bool)
         for j, y in enumerate(y_new):
             y_all[-1] = y
-            r = pool(y_all, v_all, method, "z", level)
-            hit[j] = r.ci_low > 0 or r.ci_high < 0
+            m = _fit(y_all, v_all, X, method, "z", level)
+            hit[j] = abs(m.beta[0]) > z * math.sqrt(m.vb[0, 0])
     p = float(hit.mean())
     return PowerResult(p, math.sqrt(p * (1 - p) / hit.size), n, d, v_new, method, level, int(hit.size), excl)
 

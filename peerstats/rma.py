@@ -289,7 +289,13 @@ def _tau2(y, vi, X, method) -> tuple[float, int]:
     if method == "DL":
         return _tau2_dl(y, vi, X), 0
     c, r = _scale(vi)
-    tau2, it = _tau2_pm(y / r, vi / c, X) if method == "PM" else _tau2_reml(y / r, vi / c, X)
+    # tau2 depends on X only through its column space: scale each column by a power of 2 near its largest entry, so
+    # that a moderator on a tiny scale (e.g. sqrt(vi) ~ 1e-99 in trim-and-fill's side regression) stays well
+    # conditioned once the data are on the unit scale (exact in floating point)
+    colmax = np.max(np.abs(X), axis=0)
+    colscale = np.where(colmax > 0, 2.0 ** np.round(np.log2(np.where(colmax > 0, colmax, 1.0))), 1.0)
+    Xs = X / colscale
+    tau2, it = _tau2_pm(y / r, vi / c, Xs) if method == "PM" else _tau2_reml(y / r, vi / c, Xs)
     return tau2 * c, it
 
 

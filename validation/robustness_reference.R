@@ -26,6 +26,7 @@ suppressPackageStartupMessages({
 })
 
 options(warn = 1)
+pdf(NULL)  # baujat() draws; send the plots nowhere instead of Rplots.pdf
 set.seed(20261111)
 SIG <- 12
 CTRL <- list(threshold = 1e-12, maxiter = 10000, tol = 1e-12)
