@@ -49,7 +49,9 @@ def app_url():
             pytest.fail(str(exc))
 
 
-@pytest.fixture(scope="session")
+# Module scope: closed at the end of this module, because another module (test_browser_deploy) starts its own sync
+# Playwright, which cannot run inside this one's event loop.
+@pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser "
