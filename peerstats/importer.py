@@ -489,7 +489,6 @@ def _check_effects(file, used, text, values, path, good, yi, vi, more, problems)
         return
     given = values["yi"]
     for i in np.flatnonzero(good & (path == "arms") & np.isfinite(given)):
-        m1, m2 = values["m1i"][i], values["m2i"][i]
         sd1, sd2, n1, n2 = (values[r][i] for r in ("sd1i", "sd2i", "n1i", "n2i"))
         sp = math.sqrt(((n1 - 1) * sd1 ** 2 + (n2 - 1) * sd2 ** 2) / (n1 + n2 - 2))
         # half a unit of the last shown digit of each mean, of the SDs (relative) and of yi
@@ -504,7 +503,6 @@ def _check_effects(file, used, text, values, path, good, yi, vi, more, problems)
 
 
 def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, more, good, problems, base):
-    n = len(table.rows)
     idx = np.flatnonzero(good)
     mods, kinds, names = _moderators(table, used, idx)
     problems += _url_problems(file, used, text)
@@ -539,7 +537,6 @@ def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, m
             outcomes[code] = (dom, OUTCOMES[code][1] if code in OUTCOMES else o, +1)
     primary = np.ones(idx.size, dtype=bool)
     first: dict[tuple, int] = {}
-    tp = text.get("timepoint")
     for j, i in enumerate(idx):
         key = (ids[studies[j]], codes[j])
         if key in first:
