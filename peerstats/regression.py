@@ -41,9 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
-from .rma import _NAN, _check_options, _chi2_sf, _fit, _ratio, _validate
+from .rma import _NAN, _check_options, _chi2_sf, _fit, _ratio, _t_crit, _validate, _z_crit
 
 __all__ = ["RegressionResult", "Prediction", "meta_regression", "dummy_columns", "fitted_line"]
 
@@ -128,9 +127,7 @@ class RegressionResult:
     iterations: int = 0
 
     def _crit(self, level: float) -> float:
-        if self.test == "knha":
-            return float(special.stdtrit(self.k - self.p, 0.5 + level / 2))
-        return float(special.ndtri(0.5 + level / 2))
+        return _t_crit(level, self.k - self.p) if self.test == "knha" else _z_crit(level)
 
     def predict(self, newmods, level: float | None = None) -> Prediction:
         """Predicted effect, CI and prediction interval at moderator values ``newmods`` (no intercept column).
@@ -238,13 +235,7 @@ def meta_regression(yi, vi, mods, method: str = "REML", test: str = "z", level: 
     stat = _ratio(m.beta, se)
     crit = m.crit
     pval = np.array([m.pvalue(float(s)) for s in stat])
-    b, vb = m.beta[1:], m.vb[1:, 1:]
-    qm = float(b @ np.linalg.solve(vb, b))
-    if test == "knha":
-        qm /= p - 1
-        qm_pval = float(special.fdtrc(p - 1, k - p, qm))
-    else:
-        qm_pval = _chi2_sf(qm, p - 1)
+    qm, qm_pval = m.omnibus()
     return RegressionResult(
         method=method, test=test, level=level, k=k, p=p, coef=m.beta.copy(), se=se, statistic=stat, pval=pval,
         ci_low=m.beta - crit * se, ci_high=m.beta + crit * se, vb=m.vb, qm=qm, qm_df=p - 1, qm_pval=qm_pval,

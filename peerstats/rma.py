@@ -328,6 +328,19 @@ class _Model:
             return _t_pval(statistic, self.k - self.p)
         return _z_pval(statistic)
 
+    def omnibus(self) -> tuple[float, float]:
+        """``(QM, p)``: the test that every coefficient but the intercept is 0 (metafor's omnibus moderator test).
+
+        :math:`Q_M = b^\\top V_b^{-1} b` over the non-intercept coefficients, chi-squared on ``p - 1`` df; with
+        ``"knha"`` :math:`Q_M / (p-1)` on F(p-1, k-p).
+        """
+        b, vb = self.beta[1:], self.vb[1:, 1:]
+        qm = float(b @ np.linalg.solve(vb, b))
+        if self.test == "knha":
+            qm /= self.p - 1
+            return qm, float(special.fdtrc(self.p - 1, self.k - self.p, qm))
+        return qm, _chi2_sf(qm, self.p - 1)
+
     @property
     def i2(self) -> float:
         if self.q_df < 1:

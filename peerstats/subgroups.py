@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .rma import (
     _NAN,
@@ -159,14 +158,7 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
         X[idx[level_], j] = 1.0
     m = _fit(yi, vi, X, method, test, level)
     p = X.shape[1]
-    b = m.beta[1:]
-    vb = m.vb[1:, 1:]
-    qm = float(b @ np.linalg.solve(vb, b))
-    if test == "knha":
-        qm /= p - 1
-        qm_pval = float(special.fdtrc(p - 1, k - p, qm))
-    else:
-        qm_pval = _chi2_sf(qm, p - 1)
+    qm, qm_pval = m.omnibus()
     se = np.sqrt(np.diag(m.vb))
     statistic = _ratio(m.beta, se)
     crit = m.crit
