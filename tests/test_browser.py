@@ -16,7 +16,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from live_app import ROOT, streamlit_app
+from live_app import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -33,19 +33,6 @@ PAGES = {  # url path -> text of the page's title (h1)
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MINUS = "\u2212"
-
-
-# ------------------------------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def app_url():
-    """``streamlit run app.py`` on a free port; yields its base URL; stops it at the end of the session."""
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    with open(ROOT / "artifacts" / "streamlit_browser_test.log", "w") as log:  # the server's output, for a failed run
-        try:
-            with streamlit_app(log=log) as url:
-                yield url
-        except RuntimeError as exc:  # the server did not start (pytest does not throw test failures in here)
-            pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -10,23 +10,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from live_app import ROOT, streamlit_app
 
 pytestmark = pytest.mark.browser
 
 PAGES = ["", "subgroups", "sensitivity", "small-study-effects", "risk-of-bias", "reproduce", "data", "about"]
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    with open(ROOT / "artifacts" / "streamlit_browser_offline.log", "w") as log:
-        try:
-            with streamlit_app(log=log) as url:
-                yield url
-        except RuntimeError as exc:
-            pytest.fail(str(exc))
 
 
 def wait_idle(pg, timeout: float = 60.0) -> None:

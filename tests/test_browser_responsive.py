@@ -9,7 +9,7 @@ starts collapsed.
 from __future__ import annotations
 
 import pytest
-from live_app import ROOT, streamlit_app
+from live_app import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -34,17 +34,6 @@ VISIBLE_EXTENT = """() => {
           docScroll: document.documentElement.scrollWidth, docClient: document.documentElement.clientWidth,
           bodyScroll: document.body.scrollWidth, vw: window.innerWidth};
 }"""
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    with open(ROOT / "artifacts" / "streamlit_browser_responsive.log", "w") as log:
-        try:
-            with streamlit_app(log=log) as url:
-                yield url
-        except RuntimeError as exc:
-            pytest.fail(str(exc))
 
 
 def open_page(browser, url, width, height):
