@@ -185,13 +185,24 @@ def marked_labels(effects: pd.DataFrame) -> pd.Series:
 
 
 def chart(ch, name: str, *, key: str) -> None:
-    """Show an Altair chart full width, with PNG and SVG downloads."""
+    """Show a chart full width, with PNG and SVG downloads.
+
+    ``ch`` is an Altair chart or a :class:`dashboard.memo.Built` (a chart built once per input, its spec's datasets
+    already in Arrow form: drawn with ``st.vega_lite_chart`` without rebuilding or re-serialising anything).
+    """
+    from dashboard.memo import Built
+
     # theme=None: the charts set their own projector-size fonts (see dashboard.charts.base._configure). Forest-type
     # charts carry a "fit" signal that lays them out for their box's width (dashboard.charts.base.fit_param): they
     # get the full width ("stretch"); the others keep their own size ("content").
     params = getattr(ch, "params", None)
     fitted = isinstance(params, list) and any(getattr(p, "name", None) == "fit" for p in params)
-    st.altair_chart(ch, width="stretch" if fitted else "content", theme=None, key=key)
+    width = "stretch" if fitted else "content"
+    if isinstance(ch, Built):
+        st.vega_lite_chart(dict(ch.spec), width=width, theme=None, key=key)  # a copy: Streamlit pops "datasets"
+        ch = ch.chart
+    else:
+        st.altair_chart(ch, width=width, theme=None, key=key)
     _export_buttons(ch, name, key)
 
 

@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard.state import ViewState
 from peerstats.errors import ConvergenceError, NoStudiesError
 from peerstats.meta import PoolResult, pool
-from peerstats.select import Selection, select
+from peerstats.select import Selection
 
 _KEY = "_context"
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,8 +77,13 @@ def safe_pool(selection: Selection, method: str, test: str) -> tuple[PoolResult 
 
 
 def build(evidence, view: ViewState, outcomes: dict, source: str) -> Context:
-    selection = select(evidence, view.filters, view.outcome)
-    pooled, error = safe_pool(selection, view.method, view.test)
+    """The context of this rerun: the view's selection and pooled result, both memoised across reruns and sessions
+    (:mod:`dashboard.memo`)."""
+    from dashboard import memo
+
+    selection = memo.select(evidence, view.filters, view.outcome)
+    pooled, error = memo.pool(evidence, view.filters, view.outcome, view.method, view.test,
+                              lambda: safe_pool(selection, view.method, view.test))
     ctx = Context(evidence=evidence, view=view, outcomes=outcomes, selection=selection, pooled=pooled,
                   pool_error=error if selection.k else None, source=source)
     st.session_state[_KEY] = ctx

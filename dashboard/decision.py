@@ -76,7 +76,7 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
 
     Returns report sections (empty when nothing is drawn).
     """
-    from dashboard import charts, export
+    from dashboard import charts, export, memo
     from dashboard import components as ui
     from peerstats.regression import fitted_line, meta_regression
 
@@ -94,7 +94,7 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
     res = meta_regression(sel.yi[ok], sel.vi[ok], x[ok], method=method, test=view.test)
     w = 1.0 / (sel.vi[ok] + res.tau2)
     studies = eff.loc[ok].assign(x=x[ok], yi=sel.yi[ok], weight=100 * w / w.sum())
-    fig = charts.bubble(studies, fitted_line(res, x[ok]), x_title=CONTINUOUS[mod],
+    fig = memo.chart(charts.bubble, studies, fitted_line(res, x[ok]), x_title=CONTINUOUS[mod],
                         title=f"{ctx.outcome_label} by {CONTINUOUS[mod].lower()}")
     ui.chart(fig, f"bubble_{view.outcome}_{mod}", key=key)
     dropped = int((~ok).sum())
@@ -108,4 +108,4 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
     if res.ci_low[1] <= 0 <= res.ci_high[1]:
         words += " The CI of the slope includes 0: no clear trend."
     st.markdown(words)
-    return [export.Section(f"{ctx.outcome_label} by {CONTINUOUS[mod].lower()}", chart=fig, text=words)]
+    return [export.Section(f"{ctx.outcome_label} by {CONTINUOUS[mod].lower()}", chart=fig.chart, text=words)]

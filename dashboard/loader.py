@@ -1,7 +1,9 @@
-"""Loading the evidence: the bundled data once per file version (``st.cache_data``), or the user's upload.
+"""Loading the evidence: the bundled data once per file version (``st.cache_resource``), or the user's upload.
 
 The bundled ``data/`` is read through :func:`peerstats.data.load_evidence`, cached on the directory and the files'
-modification times, so editing a CSV reloads it and nothing else does. A user's upload lives only in
+modification times, so editing a CSV reloads it and nothing else does. It is one object shared by every session of
+the process (``cache_resource``, not ``cache_data``, which would unpickle a fresh copy on every rerun: ~6 ms each, and
+a new object defeats :mod:`dashboard.memo`); nothing writes into it. A user's upload lives only in
 ``st.session_state`` (this browser session): it never touches ``data/`` and is used by the whole app while the
 sidebar's data-source switch says so.
 
@@ -29,7 +31,7 @@ def data_dir() -> Path:
     return Path(DATA_DIR)
 
 
-@st.cache_data(show_spinner="Loading the evidence base…", max_entries=4)
+@st.cache_resource(show_spinner="Loading the evidence base…", max_entries=4)
 def _load(path: str, stamp: tuple) -> object:
     from peerstats.data import load_evidence
 

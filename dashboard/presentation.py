@@ -76,7 +76,7 @@ def _save(view: S.ViewState, name: str) -> None:
 
 def render(ctx) -> None:
     """One slide of the current view (see the module docstring)."""
-    from dashboard import charts
+    from dashboard import charts, memo
     from dashboard import components as ui
 
     sel = ctx.selection
@@ -112,9 +112,9 @@ def render(ctx) -> None:
         frame["weight"] = ctx.pooled.weights[:shown]
     pooled = ctx.pooled if shown == k else None  # the diamond appears once every trial is on screen
     with ui.guard("the forest plot"):
-        fig = charts.forest(frame, pooled, ctx.outcome_label, favours=ctx.favours,
-                            method_label=f"Pooled ({ctx.view.method})")
-        st.altair_chart(fig, width="stretch", theme=None, key="present_forest")
+        fig = memo.chart(charts.forest, frame, pooled, ctx.outcome_label, favours=ctx.favours,
+                         method_label=f"Pooled ({ctx.view.method})")
+        st.vega_lite_chart(dict(fig.spec), width="stretch", theme=None, key="present_forest")
     if shown == k:
         ui.headline(ctx, key="present_headline")
     with st.container(horizontal=True, gap="small"):

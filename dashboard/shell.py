@@ -13,10 +13,9 @@ import logging
 
 import streamlit as st
 
-from dashboard import context, loader, presentation, sidebar
+from dashboard import context, loader, memo, presentation, sidebar
 from dashboard import state as S
 from peerstats.errors import DataValidationError
-from peerstats.select import outcome_labels
 
 log = logging.getLogger("peerstats.app")
 
@@ -76,17 +75,17 @@ def main() -> None:
         from peerstats.data import OUTCOMES
 
         present = set(evidence.effects["outcome"].astype(str))
-        outcomes = outcome_labels(evidence.effects, {k: v for k, v in OUTCOMES.items() if k in present})
+        outcomes = memo.outcome_labels(evidence, {k: v for k, v in OUTCOMES.items() if k in present})
         S.set_data_fingerprint(result.fingerprint)
         names = result.outcomes or {}
         outcomes = {k: (d, names[k][1] if k in names and k not in OUTCOMES else lab, b)
                     for k, (d, lab, b) in outcomes.items()}
     elif loader.using_upload():  # a bundled-schema upload: the paper's outcomes, as before (not in the URL)
         S.set_data_fingerprint(None)
-        outcomes = outcome_labels(evidence.effects)
+        outcomes = memo.outcome_labels(evidence)
     else:
         S.set_data_fingerprint(None)
-        outcomes = outcome_labels(evidence.effects)
+        outcomes = memo.outcome_labels(evidence)
     S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str))
     S.follow_link(pages, page)
 

@@ -7,11 +7,10 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import charts, decision, export, paging
+from dashboard import charts, decision, export, memo, paging
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard.context import current
-from peerstats.select import outcome_table
 
 ctx = current()
 sel = ctx.selection
@@ -34,10 +33,10 @@ with ui.guard("the forest plot"):
             if ctx.pooled is not None:
                 frame["weight"] = ctx.pooled.weights
             frame = paging.page_slice(frame, paging.choose_page(sel.k, "explore_forest_page", "forest plot"))
-        fig = charts.forest(frame, ctx.pooled, ctx.outcome_label, favours=ctx.favours,
-                            method_label=f"Pooled ({ctx.view.method})")
+        fig = memo.chart(charts.forest, frame, ctx.pooled, ctx.outcome_label, favours=ctx.favours,
+                         method_label=f"Pooled ({ctx.view.method})")
         ui.chart(fig, f"forest_{ctx.view.outcome}", key="explore_forest")
-        report.append(export.Section(f"Forest plot: {ctx.outcome_label}", chart=fig,
+        report.append(export.Section(f"Forest plot: {ctx.outcome_label}", chart=fig.chart,
                                      text="Reconstructed rows (not trial data) are drawn hollow with dashed CIs."))
 
 
@@ -50,7 +49,7 @@ def _pick_outcome(options: list[str], key: str) -> None:
 st.subheader("Every outcome under these filters")
 st.caption("Click a row to show that outcome above.")
 with ui.guard("the outcome table"):
-    tab = outcome_table(ctx.evidence, ctx.view.filters, ctx.view.method, ctx.view.test, outcomes=ctx.outcomes)
+    tab = memo.outcome_table(ctx.evidence, ctx.view.filters, ctx.view.method, ctx.view.test, outcomes=ctx.outcomes)
     shown = ui.outcome_display(tab)
     options = list(tab["outcome"])
     key = f"explore_outcomes_{ctx.view.outcome}"

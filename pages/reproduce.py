@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import components as ui
-from dashboard import export
+from dashboard import export, memo
 from dashboard import text
 from dashboard.context import current
 from peerstats.reproduce import TOLERANCE, reproduction_table
@@ -36,7 +36,7 @@ st.warning(
     "not come out, the gap is shown, never forced away.", icon="⚠️")
 
 with ui.guard("the reproduction table"):
-    tab = reproduction_table(ctx.evidence, method=view.method)
+    tab = memo.call(reproduction_table, ctx.evidence, method=view.method)
     if tab.empty:
         st.info("This evidence base has no published results to reproduce.")
     else:

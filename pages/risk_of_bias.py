@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export, paging
+from dashboard import charts, export, memo, paging
 from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
@@ -39,14 +39,14 @@ else:
                 "Figure 1: + low risk, ? unclear, − high risk.")
     report: list = []
     with ui.guard("the risk-of-bias summary"):
-        summary = charts.rob_summary(trials)
+        summary = memo.chart(charts.rob_summary, trials)
         ui.chart(summary, "rob_summary", key="rob_summary")
-        report.append(export.Section("Summary per domain", chart=summary))
+        report.append(export.Section("Summary per domain", chart=summary.chart))
     with ui.guard("the traffic-light chart"):
         page = paging.choose_page(n, "rob_traffic_page", "traffic-light chart")
-        traffic = charts.rob_traffic_light(paging.page_slice(trials, page))
+        traffic = memo.chart(charts.rob_traffic_light, paging.page_slice(trials, page))
         ui.chart(traffic, "rob_traffic_light", key="rob_traffic")
-        report.append(export.Section("Traffic lights per trial", chart=traffic))
+        report.append(export.Section("Traffic lights per trial", chart=traffic.chart))
     cols = ["label", "quality", *ROB_DOMAINS]
     rob_table = trials[[c for c in cols if c in trials]].rename(columns=ROB_DOMAINS)
     ui.table(rob_table, "risk_of_bias", key="rob_table")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export, paging
+from dashboard import charts, export, memo, paging
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
@@ -15,7 +15,7 @@ from dashboard.context import current, estimator_table, safe_pool
 from peerstats.influence import baujat, influence
 from peerstats.meta import cumulative, leave_one_out
 from peerstats.planning import decisive_trials, s_value, shift_to_null
-from peerstats.select import exclude_poor, select
+from peerstats.select import exclude_poor
 
 ctx = current()
 sel = ctx.selection
@@ -32,8 +32,9 @@ if not has_quality:
 compare = has_quality and st.toggle("Compare with poor-quality trials excluded", **ui.kept("sens_compare_poor", True),
                     help="Before: the current filters. After: the same filters without AHRQ poor-quality trials.")
 if compare:
-    after_sel = select(ctx.evidence, exclude_poor(view.filters), view.outcome)
-    after, after_err = safe_pool(after_sel, view.method, view.test)
+    after_sel = memo.select(ctx.evidence, exclude_poor(view.filters), view.outcome)
+    after, after_err = memo.pool(ctx.evidence, exclude_poor(view.filters), view.outcome, view.method, view.test,
+                                 lambda: safe_pool(after_sel, view.method, view.test))
     left, right = st.columns(2)
     with left:
         st.markdown("**Before: current filters**")
@@ -66,7 +67,7 @@ if sel.k == 0:
     st.info("No trials match the current filters.")
 else:
     with ui.guard("the estimator comparison"):
-        est = estimator_table(sel)
+        est = memo.call(estimator_table, sel).copy()  # shared result: edited below, so a copy
         est.insert(2, "95% CI", [text.fmt_ci(lo, hi) for lo, hi in zip(est["ci_low"], est["ci_high"])])
         est["method"] = est["method"].map(lambda m: S.METHODS.get(m, m))
         est["test"] = est["test"].map(lambda t: S.TESTS.get(t, t))
@@ -88,12 +89,12 @@ elif sel.k < 3:
             f"leave {sel.k}.")
 else:
     with ui.guard("the leave-one-out analysis"):
-        loo = leave_one_out(sel.yi, sel.vi, method=view.method, test=view.test)
+        loo = memo.call(leave_one_out, sel.yi, sel.vi, method=view.method, test=view.test).copy()
         labels = ui.marked_labels(sel.effects).to_numpy()
         loo.insert(0, "label", labels[loo["omitted"].to_numpy()])
-        fig = charts.leave_one_out_plot(loo, overall=ctx.pooled.estimate if ctx.pooled else None)
+        fig = memo.chart(charts.leave_one_out_plot, loo, overall=ctx.pooled.estimate if ctx.pooled else None)
         ui.chart(fig, f"leave_one_out_{view.outcome}", key="sens_loo")
-        report.append(export.Section("Leave one out", chart=fig))
+        report.append(export.Section("Leave one out", chart=fig.chart))
         swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
         st.markdown(f"The most influential row is **{text.md_escape(swing['label'])}**: without it the pooled SMD is "
                     f"{text.fmt(swing['estimate'])} (95% CI {text.fmt_ci(swing['ci_low'], swing['ci_high'])}) "
@@ -112,14 +113,14 @@ else:
                  else pd.Series(float("nan"), index=sel.effects.index)).to_numpy(dtype=float)
         if np.isnan(years).any():
             st.caption(f"{int(np.isnan(years).sum())} row(s) have no year and are added last.")
-        cum = cumulative(sel.yi, sel.vi, order=np.where(np.isnan(years), np.inf, years), method=view.method,
-                         test=view.test)
+        cum = memo.call(cumulative, sel.yi, sel.vi, order=np.where(np.isnan(years), np.inf, years), method=view.method,
+                         test=view.test).copy()
         idx = cum["added"].to_numpy()
         cum.insert(0, "label", ui.marked_labels(sel.effects).to_numpy()[idx])
         cum.insert(1, "year", years[idx])
-        cum_fig = charts.cumulative_plot(cum)
+        cum_fig = memo.chart(charts.cumulative_plot, cum)
         ui.chart(cum_fig, f"cumulative_{view.outcome}", key="sens_cumulative")
-        report.append(export.Section("Cumulative by year", chart=cum_fig))
+        report.append(export.Section("Cumulative by year", chart=cum_fig.chart))
 
 # --- 5. influential trials (issue 11) --------------------------------------------------------------------------------
 st.subheader("Influential trials")
@@ -128,10 +129,10 @@ if sel.k < 3:
 else:
     with ui.guard("the influence diagnostics"):
         labels = ui.marked_labels(sel.effects).to_numpy()
-        inf = influence(sel.yi, sel.vi, method=view.method)
-        bj = baujat(sel.yi, sel.vi, method=view.method).assign(label=labels, influential=inf["inf"].to_numpy(),
+        inf = memo.call(influence, sel.yi, sel.vi, method=view.method)
+        bj = memo.call(baujat, sel.yi, sel.vi, method=view.method).assign(label=labels, influential=inf["inf"].to_numpy(),
                                                                 provenance=sel.effects["provenance"].to_numpy())
-        bfig = charts.baujat_plot(bj, title=f"Baujat plot: {ctx.outcome_label}")
+        bfig = memo.chart(charts.baujat_plot, bj, title=f"Baujat plot: {ctx.outcome_label}")
         ui.chart(bfig, f"baujat_{view.outcome}", key="sens_baujat")
         st.caption("Right: the trial adds much to the heterogeneity; up: leaving it out moves the pooled result "
                    "much. Orange diamonds are flagged by metafor's criteria (DFFITS, Cook's distance, hat value or "
@@ -152,7 +153,7 @@ else:
                                 "hat": st.column_config.NumberColumn("Hat", format="%.3f"),
                                 "weight": st.column_config.NumberColumn("Weight (%)", format="%.1f"),
                                 "inf": st.column_config.CheckboxColumn("Influential")})
-        report.append(export.Section("Influential trials", chart=bfig, table=tab))
+        report.append(export.Section("Influential trials", chart=bfig.chart, table=tab))
 
 # --- 6. what would it take? (issue 11) -----------------------------------------------------------------------------
 st.subheader("What would it take?")
@@ -160,14 +161,14 @@ if sel.k < 2 or ctx.pooled is None:
     st.info(f"This needs at least two trials; the current filters leave {sel.k}.")
 else:
     with ui.guard("the 'what would it take' panel"):
-        sv = s_value(sel.yi, sel.vi)
+        sv = memo.call(s_value, sel.yi, sel.vi)
         c = st.columns(3)
         c[0].metric("S-value (publication bias)", "∞" if sv.s_value == float("inf") else text.fmt(sv.s_value, 1),
                     help="How many times more likely significant positive trials would have to be published than "
                          "the others to explain the (common-effect) estimate away (Mathur & VanderWeele 2020).")
         c[1].metric("Worst case (non-significant trials only)", text.fmt(sv.worst_case),
                     help=f"95% CI {text.fmt_ci(sv.worst_case_ci_low, sv.worst_case_ci_high)}")
-        decisive = decisive_trials(sel.yi, sel.vi, method=view.method, test=view.test)
+        decisive = memo.call(decisive_trials, sel.yi, sel.vi, method=view.method, test=view.test)
         c[2].metric("Trials whose removal alone changes the conclusion", str(len(decisive)))
         lines = []
         if sv.reason:
@@ -186,7 +187,7 @@ else:
             if col in eff:
                 weak |= eff[col].astype(str).eq(bad).to_numpy()
         if weak.any():
-            shift = shift_to_null(sel.yi, sel.vi, weak, method=view.method, test=view.test)
+            shift = memo.call(shift_to_null, sel.yi, sel.vi, weak, method=view.method, test=view.test)
             lines.append(f"If the {text.count(int(weak.sum()), 'poor-quality or high-risk trial')} had effects "
                          f"{text.fmt(abs(shift))} SMD {'lower' if shift < 0 else 'higher'} each, the pooled SMD "
                          "would be zero." if np.isfinite(shift) else

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, export
+from dashboard import charts, export, memo
 from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
@@ -48,16 +48,16 @@ if k < 3 or ctx.pooled is None:
             f"{'is' if k == 1 else 'are'} {k} here for {text.lower_first(ctx.outcome_label)}.")
 else:
     with ui.guard("the small-study analysis"):
-        center = pool(yi, vi, method=view.method).estimate
-        tf = trim_and_fill(yi, vi, method=view.method)
-        egger = egger_test(yi, vi)
+        center = memo.call(pool, yi, vi, method=view.method).estimate
+        tf = memo.call(trim_and_fill, yi, vi, method=view.method)
+        egger = memo.call(egger_test, yi, vi)
         se_max = float(max(vi.max(), tf.filled["vi"].max() if len(tf.filled) else 0.0) ** 0.5) * 1.05
         limits = funnel_limits(center, se_max)
-        fig = charts.funnel(ui.chart_frame(rows), center, limits, tf.filled if tf.k0 else None,
+        fig = memo.chart(charts.funnel, ui.chart_frame(rows), center, limits, tf.filled if tf.k0 else None,
                             adjusted_estimate=tf.estimate if tf.k0 else None,
                             title=f"Funnel plot: {ctx.outcome_label}")
         ui.chart(fig, f"funnel_{view.outcome}", key="sse_funnel")
-        report.append(export.Section("Funnel plot", chart=fig))
+        report.append(export.Section("Funnel plot", chart=fig.chart))
 
         left, right = st.columns(2)
         with left:
@@ -103,13 +103,13 @@ if len(rows) < 3:
             + ("Tick the box above to include reconstructed rows." if real_only else ""))
 else:
     with ui.guard("the publication-bias adjustments"):
-        cf = charts.contour_funnel(ui.chart_frame(rows), estimate=ctx.pooled.estimate if ctx.pooled else None,
+        cf = memo.chart(charts.contour_funnel, ui.chart_frame(rows), estimate=ctx.pooled.estimate if ctx.pooled else None,
                                    title=f"Contour-enhanced funnel: {ctx.outcome_label}")
         ui.chart(cf, f"contour_funnel_{view.outcome}", key="sse_contour")
         st.caption("Trials in the white region are not significant (two-sided p ≥ 0.10). If trials seem to be "
                    "missing from the white region only, publication bias is a likely cause of asymmetry; if they "
                    "are missing from the shaded regions too, other causes are more likely (Peters et al. 2008).")
-        pp = pet_peese(yi_b, vi_b)
+        pp = memo.call(pet_peese, yi_b, vi_b)
         left, right = st.columns(2)
         with left:
             st.markdown("**PET-PEESE** (Stanley & Doucouliagos 2014)")
@@ -129,7 +129,7 @@ else:
         with right:
             st.markdown("**Selection model** (Vevea & Hedges, step at one-sided p = .025)")
             try:
-                sm = selection_model(yi_b, vi_b, steps=(0.025,))
+                sm = memo.call(selection_model, yi_b, vi_b, steps=(0.025,))
             except ValueError as exc:
                 sm = None
                 st.info(f"The selection model cannot be fitted here: {exc}.")
@@ -143,7 +143,7 @@ else:
                             f"unadjusted (ML); likelihood-ratio test of no selection: {text.p_phrase(sm.lrt_pval)}.")
                 if sm.warning:
                     st.warning(sm.warning)
-        report.append(export.Section("Publication-bias adjustments", chart=cf, text=[
+        report.append(export.Section("Publication-bias adjustments", chart=cf.chart, text=[
             f"Rows: {'real rows only' if real_only else 'all rows'} (k = {len(rows)}).",
             (f"PET {text.fmt(pp.pet)} (95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}); PEESE "
              f"{text.fmt(pp.peese)} (95% CI {text.fmt_ci(pp.peese_ci_low, pp.peese_ci_high)}); chosen: {pp.choice}."

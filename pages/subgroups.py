@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import byor, charts, decision, export
+from dashboard import byor, charts, decision, export, memo
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
@@ -43,12 +43,12 @@ if sel.k < 2:
 else:
     with ui.guard("the subgroup analysis"):
         yi, vi, groups = subgroup_inputs(sel, moderator)
-        res = subgroup_test(yi, vi, groups, method=view.method, test=view.test)
+        res = memo.call(subgroup_test, yi, vi, groups, method=view.method, test=view.test)
         table = res.table()
-        fig = charts.subgroup_forest(table, ctx.pooled, title=f"{ctx.outcome_label} by {mod_words}",
+        fig = memo.chart(charts.subgroup_forest, table, ctx.pooled, title=f"{ctx.outcome_label} by {mod_words}",
                                      favours=ctx.favours, group_labels=dict(labels))
         ui.chart(fig, f"subgroups_{view.outcome}_{moderator}", key="subgroups_forest")
-        report.append(export.Section(f"{ctx.outcome_label} by {mod_words}", chart=fig))
+        report.append(export.Section(f"{ctx.outcome_label} by {mod_words}", chart=fig.chart))
 
         st.subheader("Test for subgroup differences")
         if len(res.subgroups) < 2:
@@ -69,7 +69,7 @@ else:
                 f"By {mod_words}: Q = {text.fmt(res.q_between)} on {res.df} df, {text.p_phrase(res.pval)}: "
                 f"{verdict}.")))
             with ui.guard("the mixed-effects moderator test"):
-                mixed = mixed_subgroup_test(yi, vi, groups, method=view.method)
+                mixed = memo.call(mixed_subgroup_test, yi, vi, groups, method=view.method)
                 st.caption(f"Mixed-effects meta-regression with a common τ² (metafor `rma(mods = ~ factor(g))`): "
                            f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
                            f"residual τ² = {text.fmt(mixed.tau2, 3)}.")

@@ -1,0 +1,221 @@
+"""Process-wide memo of the work a rerun repeats: selections, pooled results, the outcome table and chart specs.
+
+Why: every widget change reruns the whole page script, and with many sessions on one 2-core server the same few
+views are recomputed again and again. Profiling an Explore rerun (``benchmarks/bench_app.py``) found ~60 % of its
+time in rebuilding the forest plot (Altair objects, ``to_dict`` and the Arrow conversion of its ~13 datasets) and
+~30 % in ``select`` + ``outcome_table`` (pandas merges). Those are pure functions of the evidence and the view, so their
+results are kept here, shared by all sessions of the process, and a rerun of a view anyone has seen costs a lookup.
+
+The mechanism is plain: one bounded LRU (:class:`LRU`, an ``OrderedDict`` behind a lock) per kind of result, keyed by
+hashable values. The evidence enters a key as :func:`token`, a content hash computed once per ``Evidence`` object
+(bundled data and uploads alike), so two sessions with the same upload share entries and a reloaded data file never
+hits a stale one. Chart arguments (frames, ``PoolResult``) enter as a hash of their pickle: pickling is a faithful
+serialisation, so different inputs never share a key (equal inputs that pickle differently only miss the cache).
+
+Contract: what comes out of here is shared between sessions and must be treated as read-only (no page writes into a
+``Selection``'s frames: callers copy first, e.g. :func:`dashboard.components.chart_frame`). The ``yi``/``vi`` arrays
+are made read-only so a slip raises instead of leaking into another session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+
+class LRU:
+    """A bounded, thread-safe least-recently-used map: ``get_or_compute(key, fn)``.
+
+    Two threads missing the same key may both compute it (the lock is not held while computing, so one slow view
+    never blocks the others); the results are equal, and the second simply replaces the first.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        if maxsize < 1:
+            raise ValueError(f"maxsize must be >= 1; got {maxsize}")
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_compute(self, key: Hashable, fn: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key]
+            self.misses += 1
+        value = fn()
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+SELECTIONS = LRU(512)
+POOLED = LRU(1024)
+TABLES = LRU(256)
+LABELS = LRU(16)
+CHARTS = LRU(256)
+RESULTS = LRU(512)
+_TOKENS: dict[int, tuple[weakref.ref, str]] = {}
+_TOKENS_LOCK = threading.Lock()
+
+
+def clear() -> None:
+    """Forget everything (tests; a data reload does not need it: the evidence token changes)."""
+    for cache in (SELECTIONS, POOLED, TABLES, LABELS, CHARTS, RESULTS):
+        cache.clear()
+    with _TOKENS_LOCK:
+        _TOKENS.clear()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles an ``Evidence`` as its :func:`token` (computed once per object) instead of its frames."""
+
+    def persistent_id(self, obj: Any) -> str | None:
+        from peerstats.data import Evidence
+
+        return f"evidence:{token(obj)}" if type(obj) is Evidence else None
+
+
+def digest(*values: Any) -> str:
+    """A content hash of any picklable values (BLAKE2b of their pickle, protocol 5; evidence by :func:`token`)."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=5).dump(values)
+    return hashlib.blake2b(buffer.getvalue(), digest_size=16).hexdigest()
+
+
+def token(evidence) -> str:
+    """A content hash of an ``Evidence`` (its frames and source), computed once per object and remembered while the
+    object lives."""
+    key = id(evidence)
+    with _TOKENS_LOCK:
+        hit = _TOKENS.get(key)
+        if hit is not None and hit[0]() is evidence:
+            return hit[1]
+    value = hashlib.blake2b(pickle.dumps((evidence.trials, evidence.effects, evidence.published, evidence.source),
+                                         protocol=5), digest_size=16).hexdigest()
+    with _TOKENS_LOCK:
+        for k in [k for k, (ref, _) in _TOKENS.items() if ref() is None]:  # drop dead objects' entries
+            del _TOKENS[k]
+        _TOKENS[key] = (weakref.ref(evidence), value)
+    return value
+
+
+def _freeze(selection):
+    for array in (selection.yi, selection.vi):
+        array.flags.writeable = False
+    return selection
+
+
+def select(evidence, filters, outcome: str):
+    """:func:`peerstats.select.select`, memoised on (evidence, filters, outcome)."""
+    from peerstats.select import select as _select
+
+    return SELECTIONS.get_or_compute((token(evidence), filters, outcome),
+                                     lambda: _freeze(_select(evidence, filters, outcome)))
+
+
+def pool(evidence, filters, outcome: str, method: str, test: str, compute: Callable[[], Any]):
+    """The pooled result of one view (``compute()`` on a miss), memoised on (evidence, filters, outcome, method,
+    test). ``compute`` must be a pure function of those (the context's ``safe_pool`` of the memoised selection)."""
+    return POOLED.get_or_compute((token(evidence), filters, outcome, method, test), compute)
+
+
+def outcome_table(evidence, filters, method: str = "DL", test: str = "z", outcomes: dict | None = None):
+    """:func:`peerstats.select.outcome_table`, memoised (outcomes enter the key by value)."""
+    from peerstats.select import outcome_table as _table
+
+    key = (token(evidence), filters, method, test, None if outcomes is None else tuple(sorted(outcomes.items())))
+    return TABLES.get_or_compute(key, lambda: _table(evidence, filters, method, test, outcomes=outcomes))
+
+
+def outcome_labels(evidence, *args):
+    """:func:`peerstats.select.outcome_labels` of ``evidence.effects``, memoised."""
+    from peerstats.select import outcome_labels as _labels
+
+    key = (token(evidence), digest(args) if args else "")
+    return LABELS.get_or_compute(key, lambda: _labels(evidence.effects, *args))
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` memoised on the function and a hash of the arguments: for a page's pure analyses
+    (leave-one-out, influence, the reproduction table, ...). The result is shared: treat it as read-only."""
+    key = (fn.__module__, fn.__qualname__, digest(args, sorted(kwargs.items())))
+    return RESULTS.get_or_compute(key, lambda: fn(*args, **kwargs))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# charts
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Built:
+    """A chart built once: the Altair object (for exports and tests) and its Vega-Lite spec with every dataset
+    already serialised as Arrow IPC bytes, the form Streamlit sends to the browser.
+
+    Attributes
+    ----------
+    chart : altair.TopLevelMixin
+    spec : dict
+        Read-only by contract: :func:`dashboard.components.chart` passes Streamlit a shallow copy (Streamlit moves
+        ``datasets`` out of the top level of the dict it is given).
+    """
+
+    chart: Any
+    spec: dict
+
+    @property
+    def params(self):
+        return getattr(self.chart, "params", None)
+
+
+def _arrow_bytes(rows: list) -> bytes:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(pd.DataFrame.from_records(rows) if rows else pd.DataFrame(), preserve_index=False)
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def spec_of(chart) -> dict:
+    """``chart.to_dict()`` with its datasets as Arrow IPC bytes (Vega-Lite spec otherwise unchanged)."""
+    spec = chart.to_dict()
+    datasets = spec.get("datasets")
+    if isinstance(datasets, dict):
+        spec["datasets"] = {name: _arrow_bytes(rows) if isinstance(rows, list) else rows
+                            for name, rows in datasets.items()}
+    return spec
+
+
+def chart(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Built:
+    """``builder(*args, **kwargs)`` and its spec, memoised on the builder and a hash of the arguments."""
+    key = (builder.__module__, builder.__qualname__, digest(args, sorted(kwargs.items())))
+
+    def build() -> Built:
+        ch = builder(*args, **kwargs)
+        return Built(chart=ch, spec=spec_of(ch))
+
+    return CHARTS.get_or_compute(key, build)

@@ -1,0 +1,113 @@
+"""dashboard.memo: the process-wide memo behind a fast rerun. What it returns must equal what it memoises."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from dashboard import charts, memo
+from peerstats.data import load_evidence
+from peerstats.meta import pool
+from peerstats.select import Filters, outcome_table, select
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    return load_evidence()
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    memo.clear()
+    yield
+    memo.clear()
+
+
+def test_lru_evicts_the_least_recently_used():
+    cache = memo.LRU(2)
+    calls = []
+
+    def make(v):
+        return lambda: calls.append(v) or v
+
+    assert cache.get_or_compute("a", make(1)) == 1
+    assert cache.get_or_compute("b", make(2)) == 2
+    assert cache.get_or_compute("a", make(99)) == 1   # hit: "a" is now the most recent
+    assert cache.get_or_compute("c", make(3)) == 3    # evicts "b", the least recently used
+    assert cache.get_or_compute("b", make(4)) == 4    # recomputed
+    assert calls == [1, 2, 3, 4]
+    assert len(cache) == 2 and (cache.hits, cache.misses) == (1, 4)
+    with pytest.raises(ValueError):
+        memo.LRU(0)
+
+
+def test_token_follows_content_not_identity(evidence):
+    same = dataclasses.replace(evidence)  # a new object with the same frames
+    assert memo.token(same) == memo.token(evidence)
+    effects = evidence.effects.copy()
+    effects.loc[effects.index[0], "yi"] = effects["yi"].iloc[0] + 0.001
+    changed = dataclasses.replace(evidence, effects=effects)
+    assert memo.token(changed) != memo.token(evidence)
+
+
+def test_select_is_the_same_selection_and_shared(evidence):
+    f = Filters(quality=("good", "fair"))
+    got = memo.select(evidence, f, "personal_recovery")
+    want = select(evidence, f, "personal_recovery")  # computed independently
+    np.testing.assert_array_equal(got.yi, want.yi)
+    np.testing.assert_array_equal(got.vi, want.vi)
+    pd.testing.assert_frame_equal(got.effects, want.effects)
+    assert memo.select(evidence, f, "personal_recovery") is got            # the second call is a lookup
+    assert memo.select(evidence, Filters(), "personal_recovery") is not got  # another view, another entry
+    with pytest.raises(ValueError):  # shared between sessions: the arrays refuse writes
+        got.yi[0] = 0.0
+
+
+def test_pool_and_outcome_table_equal_direct_calls(evidence):
+    f = Filters(categories=("online",))
+    sel = memo.select(evidence, f, "personal_recovery")
+    res = memo.pool(evidence, f, "personal_recovery", "REML", "knha", lambda: pool(sel.yi, sel.vi, "REML", "knha"))
+    direct = pool(select(evidence, f, "personal_recovery").yi, select(evidence, f, "personal_recovery").vi,
+                  "REML", "knha")
+    assert res.estimate == direct.estimate and res.ci_low == direct.ci_low and res.tau2 == direct.tau2
+    # the key holds the method: a DL request is not answered with the REML result
+    dl = memo.pool(evidence, f, "personal_recovery", "DL", "knha", lambda: pool(sel.yi, sel.vi, "DL", "knha"))
+    assert dl.method == "DL"
+    tab = memo.outcome_table(evidence, f, "DL", "z")
+    pd.testing.assert_frame_equal(tab, outcome_table(evidence, f, "DL", "z"))
+    assert memo.outcome_table(evidence, f, "DL", "z") is tab
+
+
+def _rows(arrow: bytes) -> list[dict]:
+    return pa.ipc.open_stream(arrow).read_all().to_pylist()
+
+
+def test_built_chart_spec_is_the_altair_spec_with_arrow_datasets(evidence):
+    sel = select(evidence, Filters(), "personal_recovery")
+    res = pool(sel.yi, sel.vi)
+    built = memo.chart(charts.forest, sel.effects, res, "Personal recovery")
+    plain = charts.forest(sel.effects, res, "Personal recovery").to_dict()  # built independently
+    assert set(built.spec) == set(plain)
+    assert set(built.spec["datasets"]) == set(plain["datasets"])
+    for name, rows in plain["datasets"].items():
+        assert isinstance(built.spec["datasets"][name], bytes)
+        decoded = _rows(built.spec["datasets"][name])
+        assert len(decoded) == len(rows)
+        for a, b in zip(decoded, rows):
+            assert set(a) == set(b)
+            for col in b:
+                x, y = a[col], b[col]
+                if isinstance(y, float) and np.isnan(y):
+                    assert x is None or np.isnan(x)
+                else:
+                    assert x == y, (name, col)
+    assert {k: v for k, v in built.spec.items() if k != "datasets"} == \
+        {k: v for k, v in plain.items() if k != "datasets"}
+    # same arguments: the same object; another outcome label: another chart
+    assert memo.chart(charts.forest, sel.effects, res, "Personal recovery") is built
+    assert memo.chart(charts.forest, sel.effects, res, "Hope") is not built
+    assert built.params == built.chart.params
