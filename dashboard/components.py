@@ -184,15 +184,20 @@ def marked_labels(effects: pd.DataFrame) -> pd.Series:
     return effects["label"].astype(str).where(~rec, effects["label"].astype(str) + " (reconstructed)")
 
 
-def chart(ch, name: str, *, key: str) -> None:
-    """Show an Altair chart full width, with PNG and SVG downloads."""
+def chart(ch, name: str, *, key: str, on_select=None):
+    """Show an Altair chart full width, with PNG and SVG downloads.
+
+    ``on_select`` (optional): ``"rerun"`` or a callback, passed to ``st.altair_chart`` for a chart with a named
+    selection param; the selection state is then returned (and kept in ``st.session_state[key]``)."""
     # theme=None: the charts set their own projector-size fonts (see dashboard.charts.base._configure). Forest-type
     # charts carry a "fit" signal that lays them out for their box's width (dashboard.charts.base.fit_param): they
     # get the full width ("stretch"); the others keep their own size ("content").
     params = getattr(ch, "params", None)
     fitted = isinstance(params, list) and any(getattr(p, "name", None) == "fit" for p in params)
-    st.altair_chart(ch, width="stretch" if fitted else "content", theme=None, key=key)
+    extra = {} if on_select is None else {"on_select": on_select}
+    event = st.altair_chart(ch, width="stretch" if fitted else "content", theme=None, key=key, **extra)
     _export_buttons(ch, name, key)
+    return event if on_select is not None else None
 
 
 def _export_buttons(ch, name: str, key: str) -> None:
