@@ -116,7 +116,8 @@ else:
     with ui.guard("the next-trial designer"):
         opts = design_options(ctx.evidence.trials)
         default = {"n_per_arm": 100, "as_pooled": True, "smd": 0.2,
-                   **{c: ("good" if c == "quality" and "good" in v else (v[0] if v else None)) for c, v in opts.items()}}
+                   **{c: ("good" if c == "quality" and "good" in v else (v[0] if v else None))
+                      for c, v in opts.items()}}
         # the editor's edits live in its widget state (a rerun keeps them); the table is also kept under
         # "_mv_trials", the editor's starting table whenever its widget state is gone (back from another page)
         if "mv_trials" not in st.session_state:
