@@ -184,12 +184,13 @@ def marked_labels(effects: pd.DataFrame) -> pd.Series:
     return effects["label"].astype(str).where(~rec, effects["label"].astype(str) + " (reconstructed)")
 
 
-def chart(ch, name: str, *, key: str) -> None:
+def chart(ch, name: str, *, key: str, on_select=None):
     """Show a chart full width, with PNG and SVG downloads.
 
     ``ch`` is an Altair chart or a :class:`dashboard.memo.Built` (a chart built once per input, its spec's datasets
     already in Arrow form: drawn with ``st.vega_lite_chart`` without rebuilding or re-serialising anything).
-    """
+    ``on_select`` (optional): ``"rerun"`` or a callback, passed to Streamlit for a chart with a named selection param;
+    the selection state is then returned (and kept in ``st.session_state[key]``)."""
     from dashboard.memo import Built
 
     # theme=None: the charts set their own projector-size fonts (see dashboard.charts.base._configure). Forest-type
@@ -197,13 +198,15 @@ def chart(ch, name: str, *, key: str) -> None:
     # get the full width ("stretch"); the others keep their own size ("content").
     params = getattr(ch, "params", None)
     fitted = isinstance(params, list) and any(getattr(p, "name", None) == "fit" for p in params)
+    extra = {} if on_select is None else {"on_select": on_select}
     width = "stretch" if fitted else "content"
-    if isinstance(ch, Built):
-        st.vega_lite_chart(dict(ch.spec), width=width, theme=None, key=key)  # a copy: Streamlit pops "datasets"
+    if isinstance(ch, Built):  # a copy of the spec: Streamlit pops "datasets" from the dict it is given
+        event = st.vega_lite_chart(dict(ch.spec), width=width, theme=None, key=key, **extra)
         ch = ch.chart
     else:
-        st.altair_chart(ch, width=width, theme=None, key=key)
+        event = st.altair_chart(ch, width=width, theme=None, key=key, **extra)
     _export_buttons(ch, name, key)
+    return event if on_select is not None else None
 
 
 def _export_buttons(ch, name: str, key: str) -> None:

@@ -6,13 +6,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export
+from dashboard import charts, export, text
 from dashboard import components as ui
 from dashboard import state as S
-from dashboard import text
 from dashboard.context import current
-from peerstats import pool, power_curve, power_next_trial, specifications
-from peerstats.planning import new_trial_variance
+from peerstats import power_curve, power_next_trial, specifications
+from peerstats.grade import decode_overrides
+from peerstats.planning import add_hypothetical_trials, design_options
+from peerstats.select import MODERATORS, VOCABULARY
+
+TITLES = {"category": "Category", "quality": "AHRQ quality", "control": "Control", "leadership": "Leadership"}
 
 ctx = current()
 sel = ctx.selection
@@ -47,25 +50,48 @@ with ui.guard("the multiverse"):
         pct = 100 * float(np.mean(est[finite] <= cur)) if cur is not None and finite.any() else float("nan")
         c[2].metric("Current view's percentile", "–" if not np.isfinite(pct) else f"{pct:.0f}",
                     help="Share of specifications with an estimate at or below the current view's.")
+        ranked = specs[finite].sort_values("estimate", kind="stable")
+        position = {spec: i for i, spec in enumerate(ranked.index)}  # the chart's "spec" -> the selectbox's option
+        ranked = ranked.reset_index(drop=True)
+        options = list(range(len(ranked)))
+
+        def _clicked() -> None:
+            """A click on a point selects that specification in the selectbox below (same effect)."""
+            try:
+                points = st.session_state["mv_curve"]["selection"][charts.SPEC_PICK]
+                spec = points[0]["spec"] if isinstance(points, list) else points["spec"][0]
+            except (KeyError, IndexError, TypeError):
+                return  # a click beside the points, or a double click clearing the selection
+            if spec in position:
+                st.session_state["mv_pick"] = position[spec]
+
         fig = charts.specification_curve(specs, current=cur, title=f"Specification curve: {ctx.outcome_label}")
-        ui.chart(fig, f"specification_curve_{view.outcome}", key="mv_curve")
+        st.caption("Click a point to select that specification below (double-click clears); or choose it in the list.")
+        ui.chart(fig, f"specification_curve_{view.outcome}", key="mv_curve", on_select=_clicked)
         st.markdown(f"Median SMD over the specifications {text.fmt(float(np.median(est[finite])))} "
                     f"(range {text.fmt_ci(float(est[finite].min()), float(est[finite].max()))}); "
                     f"{text.fmt_pct(100 * excl.mean())} of the intervals exclude zero.")
-        ranked = specs[finite].sort_values("estimate", kind="stable").reset_index(drop=True)
-        options = list(range(len(ranked)))
 
         def _label(i: int) -> str:
             r = ranked.iloc[i]
             return (f"#{i + 1}: SMD {text.fmt(r['estimate'])} (k = {r['k']}) · {r['categories']} · {r['quality']} · "
                     f"{r['control']} · {r['leadership']} · {r['rows']} · {r['method']}/{r['test']}")
 
+        if st.session_state.get("mv_pick") not in options:
+            st.session_state.pop("mv_pick", None)  # another outcome's list was longer
         pick = st.selectbox("Open one specification as the current view", options, format_func=_label,
                             key="mv_pick")
         chosen = ranked.iloc[int(pick)]
-        link = S.view_url(S.ViewState(page="explore", filters=chosen["filters"], outcome=view.outcome,
+        st.markdown(f"**Specification #{int(pick) + 1} of {len(ranked):,}**: SMD {text.fmt(chosen['estimate'])} "
+                    f"(95% CI {text.fmt_ci(chosen['ci_low'], chosen['ci_high'])}), k = {chosen['k']}; "
+                    f"{text.md_escape(ui.filters_in_words(ctx, chosen['filters']))}; "
+                    f"{ui.method_in_words(chosen['method'], chosen['test'])}.")
+        # the link reopens this page with the specification as the current view (headline and curve marker then
+        # show it, and every page keeps it)
+        link = S.view_url(S.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
                                       method=chosen["method"], test=chosen["test"], moderator=view.moderator))
-        st.link_button("Open this specification", link)
+        st.link_button("Open this specification", link,
+                       help="Make this specification the current view (the link carries it, so it can be shared).")
         shown = ranked.drop(columns=["filters"])
         ui.table(shown, f"multiverse_{view.outcome}", key="mv_table",
                  column_config={"estimate": st.column_config.NumberColumn("SMD", format="%.3f"),
@@ -80,40 +106,131 @@ with ui.guard("the multiverse"):
 
 # --- 2. the next trial ----------------------------------------------------------------------------------------------
 st.subheader("Designing the next trial")
+st.caption("Add one or more **hypothetical** trials: planned, not run. They are never trial data: they appear only in "
+           "this section, each labelled *Hypothetical trial n*, and a trial that the current view's filters would "
+           "leave out is left out here too. SMDs are peer support minus control in the outcome's own direction.")
 if sel.k == 0 or ctx.pooled is None:
     st.info("The next-trial designer needs at least one trial in the current view.")
 else:
+    res = None
     with ui.guard("the next-trial designer"):
-        c = st.columns(3)
-        n = c[0].number_input("Participants per arm", min_value=2, max_value=100_000, value=100, step=10,
-                              key="mv_n")
-        as_pooled = c[1].toggle("Expected SMD = pooled estimate", value=True, key="mv_as_pooled")
-        smd = ctx.pooled.estimate if as_pooled else c[1].number_input("Expected SMD", value=0.2, step=0.05,
-                                                                      key="mv_smd")
-        method = c[2].selectbox("Model", ["FE", "DL", "REML", "PM"], index=1, key="mv_method",
-                                format_func=lambda m: S.METHODS.get(m, m))
-        v_new = float(new_trial_variance(n, smd))
-        after = pool(np.append(sel.yi, smd), np.append(sel.vi, v_new), method=method)
-        before = pool(sel.yi, sel.vi, method=method)
-        frame = pd.DataFrame({
-            "": ["now", "with the new trial (at its expected SMD)"],
-            "k": [before.k, after.k], "SMD": [before.estimate, after.estimate],
-            "95% CI": [text.fmt_ci(before.ci_low, before.ci_high), text.fmt_ci(after.ci_low, after.ci_high)],
-            "95% PI": [text.fmt_ci(before.pi_low, before.pi_high), text.fmt_ci(after.pi_low, after.pi_high)],
-            "I² (%)": [before.i2, after.i2]})
-        st.dataframe(frame, hide_index=True, width="stretch",
-                     column_config={"SMD": st.column_config.NumberColumn(format="%.3f"),
-                                    "I² (%)": st.column_config.NumberColumn(format="%.0f")})
-        pw = power_next_trial(sel.yi, sel.vi, n, smd, method=method, n_sim=2000)
-        err = f" ± {text.fmt(pw.mc_se, 3)} (Monte Carlo, {pw.n_sim:,} draws)" if pw.n_sim else " (closed form)"
-        st.markdown(f"A trial with {n:,} per arm and a true SMD of {text.fmt(smd)} makes the updated "
-                    f"{S.METHODS.get(method, method)} 95% CI exclude zero with probability "
-                    f"**{text.fmt(pw.power, 3)}**{err}. The current CI "
-                    f"{'already excludes' if pw.current_excludes_zero else 'includes'} zero.")
-        grid = np.unique(np.round(np.geomspace(10, max(20, 20 * n), 12)).astype(int))
-        curve = power_curve(sel.yi, sel.vi, grid, smd, method=method, n_sim=500)
-        st.line_chart(curve.set_index("n_per_arm")["power"], x_label="Participants per arm", y_label="Power")
-        report.append(export.Section("Next trial", table=frame, text=[
-            f"n = {n} per arm, SMD {text.fmt(smd)}, {method}: power {text.fmt(pw.power, 3)}{err}."]))
+        opts = design_options(ctx.evidence.trials)
+        default = {"n_per_arm": 100, "as_pooled": True, "smd": 0.2,
+                   **{c: ("good" if c == "quality" and "good" in v else (v[0] if v else None))
+                      for c, v in opts.items()}}
+        # the editor's edits live in its widget state (a rerun keeps them); the table is also kept under
+        # "_mv_trials", the editor's starting table whenever its widget state is gone (back from another page)
+        if "mv_trials" not in st.session_state:
+            st.session_state["_mv_trials_base"] = st.session_state.get("_mv_trials", pd.DataFrame([default]))
+
+        def _words(column):
+            return lambda v: VOCABULARY.get(column, {}).get(v, v)
+
+        edited = st.data_editor(
+            st.session_state["_mv_trials_base"], key="mv_trials", num_rows="dynamic", hide_index=True,
+            column_order=["n_per_arm", "as_pooled", "smd", *opts],
+            column_config={
+                "n_per_arm": st.column_config.NumberColumn("Participants per arm", min_value=2, max_value=100_000,
+                                                           step=1, default=100, required=True),
+                "as_pooled": st.column_config.CheckboxColumn("SMD = pooled estimate", default=True,
+                                                             help="Expect the current pooled SMD."),
+                "smd": st.column_config.NumberColumn("Expected SMD", step=0.05, format="%.2f", default=0.2,
+                                                     help="Used when 'SMD = pooled estimate' is not ticked."),
+                **{c: st.column_config.SelectboxColumn(TITLES.get(c, c), options=v, default=default[c],
+                                                       format_func=_words(c)) for c, v in opts.items()},
+            })
+        st.session_state["_mv_trials"] = edited
+        c = st.columns(2)
+        methods = list(S.METHODS)
+        method = c[0].selectbox("Model", methods, index=methods.index(view.method) if view.method in methods else 0,
+                                key="mv_method", format_func=lambda m: S.METHODS.get(m, m))
+        c[1].caption(f"Subgroup test by {MODERATORS.get(view.moderator, view.moderator).lower()} (the Subgroups "
+                     f"page's moderator); {S.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
+                     "(MID 0.2, your overrides).")
+        try:
+            res = add_hypothetical_trials(
+                sel.effects, edited, view.filters, method, view.test, view.moderator,
+                outcome=text.lower_first(ctx.outcome_label), beneficial=ctx.beneficial,
+                overrides=decode_overrides(S.grade_overrides()).get(view.outcome))
+        except ValueError as exc:
+            st.warning(f"{exc} Fix the table above to see the comparison.")
+            res = None
+    if res is not None:
+        with ui.guard("the before/after comparison"):
+            tr = res.trials
+            listed = pd.DataFrame({
+                "Hypothetical trial": tr["label"], "Per arm": tr["n_per_arm"],
+                "SMD": [f"{text.fmt(d)}{' (pooled)' if p else ''}" for d, p in zip(tr["smd"], tr["as_pooled"])],
+                "Variance": tr["vi"],
+                **{TITLES.get(c, c): tr[c].map(_words(c)) for c in opts},
+                "In the current view": ["yes" if ok else f"no: {why}" for ok, why in zip(tr["included"], tr["reason"])],
+            })
+            st.dataframe(listed, hide_index=True, width="stretch", key="mv_trials_checked",
+                         column_config={"Variance": st.column_config.NumberColumn(format="%.4f"),
+                                        "Per arm": st.column_config.NumberColumn(format="%d")})
+            left_out = int((~tr["included"]).sum())
+            if left_out:
+                st.info(f"{left_out} hypothetical trial{'s' if left_out != 1 else ''} would not pass the current "
+                        f"view's filters ({ui.filters_in_words(ctx)}) and {'are' if left_out != 1 else 'is'} left out "
+                        "of *after*: see *In the current view*.")
+            summ = res.summary()
+            sg = MODERATORS.get(view.moderator, view.moderator)
+            frame = pd.DataFrame({
+                "": ["now", f"with {text.count(res.k_added, 'hypothetical trial')}"],
+                "k": summ["k"], "Participants": summ["n"], "SMD": summ["estimate"],
+                "95% CI": [text.fmt_ci(a, b) for a, b in zip(summ["ci_low"], summ["ci_high"])],
+                "95% PI": [text.fmt_ci(a, b) for a, b in zip(summ["pi_low"], summ["pi_high"])],
+                "I² (%)": summ["i2"],
+                f"Subgroups ({sg}): Q between": [
+                    "–" if not np.isfinite(q) else f"{text.fmt(q)} on {d} df, {text.fmt_p(p)}"
+                    for q, d, p in zip(summ["q_between"], summ["q_between_df"], summ["q_between_pval"])],
+                "GRADE certainty": [f"{g.symbols} {g.label}" for g in (res.grade_before, res.grade_after)]})
+            st.dataframe(frame, hide_index=True, width="stretch", key="mv_before_after",
+                         column_config={"SMD": st.column_config.NumberColumn(format="%.3f"),
+                                        "Participants": st.column_config.NumberColumn(format="%d"),
+                                        "I² (%)": st.column_config.NumberColumn(format="%.0f")})
+            if res.subgroup_note:
+                st.caption(res.subgroup_note[:1].upper() + res.subgroup_note[1:] + ".")
+            changes = res.grade_changes()
+            moved = changes[changes["changed"]]
+            if res.k_added == 0:
+                st.markdown("No hypothetical trial is in the current view, so nothing changes.")
+            elif moved.empty:
+                st.markdown(f"GRADE certainty stays **{res.grade_after.label}**: no domain changes its rating.")
+            else:
+                st.markdown(f"GRADE certainty: **{res.grade_before.label}** now, **{res.grade_after.label}** with the "
+                            "hypothetical trials. What changes:")
+                for r in moved.itertuples():
+                    st.markdown(f"- **{r.domain}** ({r.before} → {r.after}). Now: {text.md_escape(r.reason_before)} "
+                                f"With the hypothetical trials: {text.md_escape(r.reason_after)}")
+            with st.expander("Every GRADE domain, now and with the hypothetical trials"):
+                st.dataframe(changes.rename(columns={"domain": "Domain", "before": "Now", "after": "After",
+                                                     "changed": "Changed", "reason_before": "Why (now)",
+                                                     "reason_after": "Why (after)"}),
+                             hide_index=True, width="stretch", key="mv_grade_domains")
+                st.caption("After: the hypothetical trials count as reported trials of their AHRQ quality (no "
+                           "risk-of-bias domain ratings) with 2 × n participants.")
+            notes = [(f"{len(tr)} hypothetical trial(s), {res.k_added} in the current view; GRADE "
+                      f"{res.grade_before.label} now, {res.grade_after.label} after.")]
+
+            first = res.first_included
+            if first is None:
+                st.info("The power calculation needs a hypothetical trial that passes the current view's filters.")
+            else:
+                n = float(tr["n_per_arm"].iloc[first])
+                smd = float(tr["smd"].iloc[first])
+                pw = power_next_trial(sel.yi, sel.vi, n, smd, method=method, n_sim=2000)
+                err = f" ± {text.fmt(pw.mc_se, 3)} (Monte Carlo, {pw.n_sim:,} draws)" if pw.n_sim else " (closed form)"
+                st.markdown(f"**Power of {tr['label'].iloc[first].lower()}** (the first in the current view, alone): "
+                            f"a trial with {n:,.0f} per arm and a true SMD of {text.fmt(smd)} makes the updated "
+                            f"{S.METHODS.get(method, method)} 95% CI exclude zero with probability "
+                            f"**{text.fmt(pw.power, 3)}**{err}. The current CI "
+                            f"{'already excludes' if pw.current_excludes_zero else 'includes'} zero.")
+                grid = np.unique(np.round(np.geomspace(10, max(20, 20 * n), 12)).astype(int))
+                curve = power_curve(sel.yi, sel.vi, grid, smd, method=method, n_sim=500)
+                st.line_chart(curve.set_index("n_per_arm")["power"], x_label="Participants per arm", y_label="Power")
+                notes.append(f"{tr['label'].iloc[first]}: n = {n:,.0f} per arm, SMD {text.fmt(smd)}, {method}: "
+                             f"power {text.fmt(pw.power, 3)}{err}.")
+            report.append(export.Section("Next trial (hypothetical trials, not trial data)", table=frame, text=notes))
 
 ui.report_button(ctx, f"Multiverse and next trial: {ctx.outcome_label}", report, key="mv_report")

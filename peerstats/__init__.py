@@ -25,9 +25,10 @@ __all__ = [
 # Robustness lab (issue 11)
 from .influence import baujat, influence  # noqa: E402
 from .multiverse import choice_sets, specifications  # noqa: E402
-from .planning import (PowerResult, SValueResult, decisive_trials, power_curve, power_next_trial,  # noqa: E402
-                       s_value, shift_to_null)
+from .planning import (DesignResult, PowerResult, SValueResult, add_hypothetical_trials,  # noqa: E402
+                       decisive_trials, power_curve, power_next_trial, s_value, shift_to_null)
 from .selection import PetPeeseResult, SelectionModelResult, pet_peese, selection_model  # noqa: E402
 
-__all__ += ["baujat", "influence", "choice_sets", "specifications", "PowerResult", "SValueResult", "power_curve",
+__all__ += ["baujat", "influence", "choice_sets", "specifications", "DesignResult", "add_hypothetical_trials",
+            "PowerResult", "SValueResult", "power_curve",
             "power_next_trial", "s_value", "decisive_trials", "shift_to_null", "PetPeeseResult", "SelectionModelResult", "pet_peese", "selection_model"]

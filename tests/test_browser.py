@@ -247,3 +247,50 @@ def test_upload_and_see_the_forest_plot(page, app_url, name, make, mime):
     wait_idle(page)
     no_exception(page)
     assert metric(page, "Pooled SMD") == want
+
+
+def test_click_on_the_specification_curve_selects_and_links_that_specification(page, app_url):
+    """Hover down the middle of the curve until Vega's tooltip shows a specification, click it: the selectbox, the
+    description and the "Open this specification" link switch to that specification (the same one peerstats ranks
+    there), and the link carries its view."""
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    from dashboard import state as S
+    from dashboard import text
+    from peerstats import specifications
+    from peerstats.data import load_evidence
+
+    open_app(page, app_url + "multiverse")
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    tip = page.locator("#vg-tooltip-element.visible")
+    hit = None
+    for x in (0.5, 0.4, 0.6):  # the points run left to right across the upper third (the choice matrix is below)
+        for dy in range(0, int(box["height"] * 0.5)):
+            page.mouse.move(box["x"] + box["width"] * x, box["y"] + dy)
+            if tip.count() and "SMD" in tip.inner_text():
+                hit = (box["x"] + box["width"] * x, box["y"] + dy, tip.inner_text())
+                break
+        if hit:
+            break
+    assert hit, "no specification point found under the mouse"
+    page.mouse.click(hit[0], hit[1])
+    wait_idle(page)
+    no_exception(page)
+    desc = page.locator('[data-testid="stMarkdown"]').filter(has_text="Specification #").first.inner_text()
+    rank = int(re.search(r"Specification #(\d+) of", desc).group(1))
+    specs = specifications(load_evidence(), "personal_recovery")
+    ranked = specs[np.isfinite(specs["estimate"])].sort_values("estimate", kind="stable").reset_index(drop=True)
+    chosen = ranked.iloc[rank - 1]
+    assert text.fmt(chosen["estimate"]) in hit[2] and f"SMD {text.fmt(chosen['estimate'])}" in desc
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Open one specification").first
+    shown = box.evaluate("e => e.textContent + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+    assert f"#{rank}: SMD" in shown, shown  # the selectbox (keyboard users' way) shows the clicked specification
+    href = page.get_by_role("link", name="Open this specification").get_attribute("href")
+    expected = S.encode(S.ViewState(page="multiverse", filters=chosen["filters"], outcome="personal_recovery",
+                                    method=chosen["method"], test=chosen["test"]))
+    got = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
+    assert got == expected
+    page.screenshot(path=SHOTS / "multiverse_click.png")

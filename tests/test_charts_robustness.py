@@ -67,3 +67,33 @@ def test_specification_curve_sorted_with_choice_matrix():
     assert len(m) == 7 * len(specs)  # one tick per specification and choice dimension
     assert set(m.loc[m["choice"].str.startswith("Estimator: "), "choice"]) == {
         f"Estimator: {x}" for x in ("FE", "DL", "REML", "PM")}
+
+
+def test_specification_curve_click_selects_one_specification_in_one_view():
+    from peerstats import specifications
+    from synthetic_evidence import evidence
+    specs = specifications(evidence(), "personal_recovery").iloc[::-1]  # row labels no longer equal to positions
+    spec = charts.specification_curve(specs).to_dict(validate=True)
+    # one point selection, hoisted to the top level by Altair, bound to exactly one view: the estimates layer
+    (param,) = spec["params"]
+    assert param["name"] == charts.SPEC_PICK
+    assert param["select"] == {"type": "point", "fields": ["spec"], "on": "click", "clear": "dblclick"}
+    top, bottom = spec["vconcat"]
+    named = [layer.get("name") for layer in top["layer"]]
+    assert param["views"] == [named[1]] and sum(n is not None for n in named) == 1
+    assert "params" not in bottom and all("params" not in layer for layer in top["layer"])
+    # "spec" is each point's row label in the frame given, so a click maps back to that specification
+    d = pd.DataFrame(spec["datasets"][top["layer"][1]["data"]["name"]])
+    np.testing.assert_allclose(d["estimate"], specs.loc[d["spec"], "estimate"].to_numpy())
+    assert sorted(d["spec"]) == sorted(specs.index)
+    # the selected point is drawn larger; nothing is selected at first (empty = False)
+    size = top["layer"][1]["encoding"]["size"]
+    assert size["condition"]["param"] == charts.SPEC_PICK and size["condition"]["empty"] is False
+
+
+def test_specification_curve_with_its_selection_still_exports():
+    from dashboard import export
+    from peerstats import specifications
+    from synthetic_evidence import evidence
+    svg = export.chart_svg(charts.specification_curve(specifications(evidence(), "personal_recovery"), current=0.1))
+    assert svg.startswith("<svg") and "Specification curve" in svg

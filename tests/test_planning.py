@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
-from peerstats import pool, power_curve, power_next_trial, s_value
+from peerstats import pool, power_curve, power_next_trial, s_value, subgroup_test
+from peerstats.planning import add_hypothetical_trials, design_options, hypothetical_view_check
+from peerstats.select import Filters, filter_trials
 
 YI = np.array([0.62, 0.10, 0.45, -0.05, 0.80, 0.20])
 VI = np.array([0.04, 0.05, 0.02, 0.06, 0.09, 0.01])
@@ -141,3 +144,162 @@ def test_decisive_trials_by_brute_force():
     expected = [i for i in range(5) if (pool(np.delete(yi, i), np.delete(vi, i)).ci_low > 0) != excl]
     assert list(decisive_trials(yi, vi)) == expected
     assert len(expected) > 0  # the data were chosen so that some trial is decisive
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# next-trial designer: add_hypothetical_trials
+# ---------------------------------------------------------------------------------------------------------------
+def _rows():
+    """Six made-up rows in Selection.effects' columns (categories, quality, n) around YI / VI above."""
+    return pd.DataFrame({"label": [f"T{i}" for i in range(6)], "yi": YI, "vi": VI,
+                         "n": [100, 80, 200, 70, 45, 400], "provenance": "reported",
+                         "category": ["hospital_added", "hospital_added", "independent", "online", "online",
+                                      "independent"],
+                         "quality": ["good", "fair", "good", "fair", "good", "good"]})
+
+
+def _trial(**kw):
+    base = {"n_per_arm": 100, "smd": 0.3, "as_pooled": False, "category": "online", "quality": "good",
+            "control": "tau", "leadership": "peer_led"}
+    return {**base, **kw}
+
+
+def test_several_hypothetical_trials_equal_pool_on_hand_appended_arrays():
+    rows = _rows()
+    res = add_hypothetical_trials(rows, [_trial(n_per_arm=80, smd=0.5), _trial(n_per_arm=120, as_pooled=True)],
+                                  Filters(), method="DL", test="z")
+    before = pool(YI, VI, "DL")
+    # trial 1: 80 per arm, SMD 0.5: v = 2/80 + 0.25/320 = 0.025 + 0.00078125
+    # trial 2: 120 per arm at the current pooled DL estimate m: v = 2/120 + m^2/480
+    m = before.estimate
+    y = np.append(YI, [0.5, m])
+    v = np.append(VI, [2 / 80 + 0.25 / 320, 2 / 120 + m * m / 480])
+    after = pool(y, v, "DL")
+    assert res.k_added == 2 and res.after.k == 8 and res.before.k == 6
+    np.testing.assert_allclose(res.trials["vi"], v[-2:], rtol=1e-14)
+    assert res.trials["smd"].tolist() == [0.5, m]
+    for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2"):
+        assert getattr(res.after, f) == pytest.approx(getattr(after, f), rel=1e-12), f
+        assert getattr(res.before, f) == pytest.approx(getattr(before, f), rel=1e-12), f
+    assert res.n_after == res.n_before + 2 * 80 + 2 * 120 == 895 + 400
+    # hypothetical rows are marked as such, never as trial data
+    added = res.rows_after.tail(2)
+    assert added["provenance"].tolist() == ["hypothetical"] * 2
+    assert added["label"].tolist() == ["Hypothetical trial 1", "Hypothetical trial 2"]
+
+
+def test_a_trial_the_view_filters_out_is_left_out_with_a_reason():
+    rows = _rows()
+    f = Filters(quality=("good", "fair"))
+    res = add_hypothetical_trials(rows, [_trial(quality="poor", n_per_arm=500), _trial(n_per_arm=50, smd=0.1)], f)
+    assert res.trials["included"].tolist() == [False, True]
+    assert "AHRQ quality Good, Fair only" in res.trials["reason"][0] and "Poor" in res.trials["reason"][0]
+    assert res.trials["reason"][1] == ""
+    after = pool(np.append(YI, 0.1), np.append(VI, 2 / 50 + 0.01 / 200), "DL")  # only the second trial
+    assert res.after.estimate == pytest.approx(after.estimate, rel=1e-12) and res.after.k == 7
+    assert res.first_included == 1
+    # every hypothetical trial filtered out: after is before
+    res = add_hypothetical_trials(rows, [_trial(quality="poor")], f)
+    assert res.k_added == 0 and res.after.estimate == res.before.estimate and res.first_included is None
+    # other filters: high risk, a risk-of-bias domain, real-rows-only keeps reported rows (a new trial reports)
+    inc, why = hypothetical_view_check([_trial(quality="poor")], Filters(exclude_high_risk=True))
+    assert not inc[0] and "high risk" in why[0]
+    inc, why = hypothetical_view_check([_trial()], Filters(rob=(("rob_blinding_assessors", ("low",)),)))
+    assert not inc[0] and "blinding of assessors" in why[0]
+    inc, _ = hypothetical_view_check([_trial()], Filters(provenance=("reported", "derived")))
+    assert inc[0]
+    inc, why = hypothetical_view_check([_trial()], Filters(provenance=("reconstructed",)))
+    assert not inc[0] and "reported data" in why[0]
+
+
+def test_view_check_judges_a_hypothetical_trial_as_filter_trials_judges_a_real_one():
+    from synthetic_evidence import trials
+    real = trials()
+    design = real[["category", "quality", "control", "leadership", "format"]].to_dict("records")
+    for f in (Filters(), Filters(categories=("online",)), Filters(quality=("good", "fair"), control=("waitlist",)),
+              Filters(leadership=("peer_led",), formats=("group", "online")), Filters(exclude_high_risk=True)):
+        inc, why = hypothetical_view_check(design, f)
+        kept = real["trial_id"].isin(filter_trials(real, f)["trial_id"]).to_numpy()
+        np.testing.assert_array_equal(inc, kept)
+        assert all((w == "") == k for w, k in zip(why, kept))
+
+
+def test_subgroup_test_after_adding_a_trial_equals_subgroup_test_on_hand_built_arrays():
+    rows = _rows()
+    res = add_hypothetical_trials(rows, [_trial(n_per_arm=150, smd=0.6, category="online")], None,
+                                  method="REML", test="z", moderator="category")
+    groups = rows["category"].tolist()
+    sg_before = subgroup_test(YI, VI, groups, method="REML")
+    v = 2 / 150 + 0.36 / 600
+    sg_after = subgroup_test(np.append(YI, 0.6), np.append(VI, v), groups + ["online"], method="REML")
+    assert res.subgroups_before.q_between == pytest.approx(sg_before.q_between, rel=1e-10)
+    assert res.subgroups_after.q_between == pytest.approx(sg_after.q_between, rel=1e-10)
+    assert res.subgroups_after.df == sg_after.df == 2
+    assert res.subgroups_after.pval == pytest.approx(sg_after.pval, rel=1e-10)
+    assert res.subgroups_after.subgroups["online"].k == 3
+    assert res.subgroups_after.subgroups["online"].estimate == pytest.approx(
+        sg_after.subgroups["online"].estimate, rel=1e-10)
+    s = res.summary()
+    assert s["q_between"].tolist() == pytest.approx([sg_before.q_between, sg_after.q_between], rel=1e-10)
+    # a moderator the hypothetical trial has no value for: it forms the group "not recorded", and a note says so
+    rows["rob_blinding_assessors"] = "low"
+    res = add_hypothetical_trials(rows, [_trial()], None, moderator="rob_blinding_assessors")
+    assert set(res.subgroups_after.subgroups) == {"low", "not recorded"} and "not recorded" in res.subgroup_note
+
+
+def test_certainty_rises_when_the_new_trial_removes_serious_imprecision():
+    # Three good-quality trials of 100 participants, each SMD 0.3 with vi 0.04, FE:
+    # estimate 0.3, se = sqrt(0.04 / 3) = 0.11547, 95% CI 0.3 +- 1.96 * 0.11547 = 0.074 to 0.526 (excludes 0),
+    # I2 = 0 (Q = 0), k_real = 3 < 10 (publication bias not assessable), no poor / high-risk trial.
+    # N = 300 < OIS = 4 (z_.975 + z_.8)^2 / 0.2^2 = 4 * 2.8016^2 / 0.04 = 784.9: imprecision serious -> moderate (3).
+    # A hypothetical trial of 250 per arm at the pooled SMD 0.3 brings N to 300 + 500 = 800 >= 784.9 and keeps the
+    # CI above 0: imprecision not serious -> high (4). Only the imprecision domain changes.
+    rows = pd.DataFrame({"label": ["A", "B", "C"], "yi": [0.3] * 3, "vi": [0.04] * 3, "n": [100] * 3,
+                         "provenance": "reported", "quality": "good", "category": "online"})
+    ois = 4 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) ** 2 / 0.2 ** 2
+    assert 300 < ois <= 800
+    after = pool([0.3] * 4, [0.04] * 3 + [2 / 250 + 0.09 / 1000], "FE")
+    assert after.ci_low > 0
+    res = add_hypothetical_trials(rows, [_trial(n_per_arm=250, as_pooled=True)], Filters(), method="FE",
+                                  outcome="hope")
+    assert (res.grade_before.certainty, res.grade_after.certainty) == (3, 4)
+    ch = res.grade_changes()
+    assert ch.loc[ch["changed"], "domain"].tolist() == ["Imprecision"]
+    row = ch[ch["changed"]].iloc[0]
+    assert (row["before"], row["after"]) == ("serious", "not serious")
+    assert "300 participants" in row["reason_before"] and "800 participants" in row["reason_after"]
+    assert res.summary()["certainty_label"].tolist() == ["moderate", "high"]
+
+
+def test_grade_before_is_the_summary_pages_certainty():
+    from peerstats.data import load_evidence
+    from peerstats.select import select
+    from peerstats.sof import summary_of_findings
+    ev = load_evidence()
+    f = Filters(quality=("good", "fair"))
+    sel = select(ev, f, "personal_recovery")
+    res = add_hypothetical_trials(sel.effects, [], f, "DL", "z", outcome="personal recovery")
+    sof = summary_of_findings(ev, f, "DL", "z")
+    row = sof[sof["outcome"] == "personal_recovery"].iloc[0]
+    assert res.grade_before.certainty == row["certainty"] and res.grade_before.statement == row["statement"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"n_per_arm": 1}, "at least 2"), ({"n_per_arm": float("nan")}, "at least 2"), ({"n_per_arm": "ten"}, "at least 2"),
+    ({"n_per_arm": None}, "at least 2"), ({"smd": float("nan")}, "finite"), ({"smd": float("inf")}, "finite"),
+    ({"smd": None}, "finite"), ({"smd": "big"}, "finite"), ({"smd": 1e200}, "no usable sampling variance"),
+])
+def test_invalid_hypothetical_trials_raise_a_clear_value_error(bad, message):
+    with pytest.raises(ValueError, match=message) as info:
+        add_hypothetical_trials(_rows(), [_trial(), _trial(**bad)], Filters())
+    assert "Hypothetical trial 2" in str(info.value)
+    # "as the pooled estimate" needs no SMD of its own
+    add_hypothetical_trials(_rows(), [_trial(smd=float("nan"), as_pooled=True)], Filters())
+
+
+def test_design_options_are_the_evidence_values_in_vocabulary_order():
+    from synthetic_evidence import trials
+    opts = design_options(trials())
+    assert opts["quality"] == ["good", "fair", "poor"]
+    assert opts["category"] == ["hospital_added", "independent", "online"]  # established_roles is not present
+    assert opts["control"] == ["tau", "waitlist", "active"]

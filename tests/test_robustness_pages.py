@@ -71,3 +71,55 @@ def test_multiverse_page_counts_and_next_trial_power():
     est = pool(sel.yi, sel.vi).estimate
     pw = power_next_trial(sel.yi, sel.vi, 100, est, method="DL", n_sim=2000)
     assert any(f"**{text.fmt(pw.power, 3)}**" in x.value for x in at.markdown)
+
+
+def _designer_page(trials, query=None) -> AppTest:
+    """The Multiverse page with the designer's table set to ``trials`` (what the editor keeps between runs)."""
+    import pandas as pd
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update(query or {})
+    at.run()
+    at.session_state["_mv_trials"] = pd.DataFrame(trials)
+    at.switch_page(str(Path(APP).parent / "pages/multiverse.py")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_designer_before_after_with_a_trial_the_view_leaves_out():
+    from peerstats import pool
+    from peerstats.sof import summary_of_findings
+    trials = [{"n_per_arm": 500, "as_pooled": False, "smd": 0.5, "category": "online", "quality": "poor",
+               "control": "tau", "leadership": "peer_led"},
+              {"n_per_arm": 200, "as_pooled": False, "smd": 0.4, "category": "online", "quality": "good",
+               "control": "waitlist", "leadership": "co_led"}]
+    at = _designer_page(trials, {"quality": "good,fair"})
+    ev = load_evidence()
+    f = Filters(quality=("good", "fair"))
+    sel = select(ev, f, "personal_recovery")
+    # only the good-quality trial passes "good, fair": 200 per arm, SMD 0.4 -> v = 2/200 + 0.16/800
+    after = pool(np.append(sel.yi, 0.4), np.append(sel.vi, 2 / 200 + 0.16 / 800), "DL")
+    before = pool(sel.yi, sel.vi, "DL")
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    listed = next(v for c, v in tables.items() if "Hypothetical trial" in c)
+    assert listed["Hypothetical trial"].tolist() == ["Hypothetical trial 1", "Hypothetical trial 2"]
+    assert listed["In the current view"][0].startswith("no: The view keeps AHRQ quality Good, Fair only")
+    assert listed["In the current view"][1] == "yes"
+    ba = next(v for c, v in tables.items() if "GRADE certainty" in c)
+    np.testing.assert_allclose(ba["SMD"], [before.estimate, after.estimate], rtol=1e-12)
+    assert ba["k"].tolist() == [sel.k, sel.k + 1]
+    assert ba["95% CI"][1] == text.fmt_ci(after.ci_low, after.ci_high)
+    assert ba[""][1] == "with 1 hypothetical trial"
+    sof = summary_of_findings(ev, f, "DL", "z")
+    row = sof[sof["outcome"] == "personal_recovery"].iloc[0]
+    assert ba["GRADE certainty"][0] == f"{row['symbols']} {row['certainty_label']}"
+    assert any("would not pass the current view's filters" in x.value for x in at.info)
+    # no trial data is labelled hypothetical, and no hypothetical trial is shown as trial data
+    assert not any("Hypothetical" in str(v) for d in at.dataframe if "Hypothetical trial" not in d.value.columns
+                   for v in d.value.astype(str).to_numpy().ravel())
+
+
+def test_designer_invalid_table_shows_words_not_a_traceback():
+    at = _designer_page([{"n_per_arm": None, "as_pooled": True, "smd": 0.2, "category": "online",
+                          "quality": "good", "control": "tau", "leadership": "peer_led"}])
+    assert any("participants per arm must be a number of at least 2" in w.value for w in at.warning)

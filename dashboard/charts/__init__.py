@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 # Robustness lab (issue 11)
-from .robustness import CHOICE_COLUMNS, CONTOUR_LEVELS, baujat_plot, contour_funnel, specification_curve  # noqa: E402
+from .robustness import (CHOICE_COLUMNS, CONTOUR_LEVELS, SPEC_PICK, baujat_plot, contour_funnel,  # noqa: E402
+                         specification_curve)
 
-__all__ += ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "baujat_plot", "contour_funnel", "specification_curve"]
+__all__ += ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve"]

@@ -10,7 +10,7 @@ from scipy import special
 
 from .base import FONT_SIZE, PALETTE, _configure, _kind, _layer, _require
 
-__all__ = ["baujat_plot", "contour_funnel", "specification_curve", "CONTOUR_LEVELS", "CHOICE_COLUMNS"]
+__all__ = ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve"]
 
 #: Two-sided significance regions of the contour-enhanced funnel (Peters et al. 2008): label -> (p from, p to).
 CONTOUR_LEVELS = (("p < 0.01", 0.0, 0.01), ("0.01 ≤ p < 0.05", 0.01, 0.05), ("0.05 ≤ p < 0.10", 0.05, 0.10),
@@ -103,6 +103,10 @@ def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, titl
     return _configure(_layer(layers, title=title, width=520, height=340))
 
 
+#: Name of the specification curve's click selection (a point selection on the field ``spec``: the row label of the
+#: specification in the frame given to :func:`specification_curve`).
+SPEC_PICK = "spec_pick"
+
 #: Choice columns of a multiverse frame drawn in the choice matrix, with their titles.
 CHOICE_COLUMNS = (("categories", "Category"), ("quality", "Quality"), ("control", "Control"),
                   ("leadership", "Leadership"), ("rows", "Rows"), ("method", "Estimator"), ("test", "Test"))
@@ -119,10 +123,16 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
         columns of :data:`CHOICE_COLUMNS`); rows with a non-finite estimate are left out.
     current : float, optional
         The current view's pooled estimate, marked by a horizontal dashed line.
+
+    Clicking a point selects that specification: the point selection :data:`SPEC_PICK` (defined on the estimates
+    layer only, so it lives in one view of the concatenation) on the field ``spec``, the specification's row label
+    in ``specs``. The selected point is drawn larger; nothing is selected at first.
     """
     _require(specs, ["estimate", "ci_low", "ci_high", "k"], "specification_curve")
     d = specs[np.isfinite(specs["estimate"].to_numpy(dtype=float))].sort_values("estimate", kind="stable")
-    d = d.drop(columns=[c for c in ("filters", "note") if c in d]).reset_index(drop=True)
+    d = d.drop(columns=[c for c in ("filters", "note") if c in d])
+    d.insert(0, "spec", d.index.to_numpy())
+    d = d.reset_index(drop=True)
     d["rank"] = np.arange(1, len(d) + 1)
     d["excludes_zero"] = np.where((d["ci_low"] > 0) | (d["ci_high"] < 0), "CI excludes 0", "CI includes 0")
     x = alt.X("rank:Q", title="Specification (sorted by estimate)", scale=alt.Scale(domain=[0, len(d) + 1],
@@ -135,7 +145,12 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     base = alt.Chart(d)
     ci = base.mark_rule(opacity=0.5).encode(x=x, y=alt.Y("ci_low:Q", title="Pooled SMD"), y2="ci_high:Q",
                                             color=colour)
-    pts = base.mark_point(filled=True, size=12).encode(x=x, y="estimate:Q", color=colour, tooltip=tips)
+    pick = alt.selection_point(name=SPEC_PICK, fields=["spec"], on="click", empty=False, clear="dblclick")
+    pts = base.mark_point(filled=True).encode(
+        x=x, y="estimate:Q", color=colour, tooltip=tips,
+        size=alt.condition(pick, alt.value(90), alt.value(12)),
+        stroke=alt.condition(pick, alt.value("#000"), alt.value(None)),
+    ).add_params(pick)
     layers = [ci, pts, alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#000").encode(y="y:Q")]
     if current is not None and np.isfinite(current):
         layers.append(alt.Chart(pd.DataFrame({"y": [float(current)], "what": ["current view"]})).mark_rule(
