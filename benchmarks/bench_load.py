@@ -117,13 +117,14 @@ async def session(browser, url: str, outcome: str, values: tuple[str, str], roun
 
 
 async def wait_value(pg, value: str) -> None:
-    """Until the app is idle and the first "Pooled SMD" metric reads ``value``."""
+    """Until the app is idle and the headline metric reads ``value`` ("Pooled SMD", or "SMD (one trial)" where the
+    filters leave one trial: depression and social support with fair/good trials only)."""
     await pg.wait_for_function(
         """v => {
             const app = document.querySelector('[data-testid="stApp"]');
             if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
             const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
-                .find(e => e.innerText.includes('Pooled SMD'));
+                .find(e => e.innerText.includes('Pooled SMD') || e.innerText.includes('SMD (one trial)'));
             return !!m && m.querySelector('[data-testid="stMetricValue"]').innerText.trim() === v;
         }""", arg=value, polling=25)
 
