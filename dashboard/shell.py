@@ -46,7 +46,9 @@ def main() -> None:
     pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,
                           default=(key == "explore"))
              for key, (path, icon) in FILES.items()}
-    current = st.navigation(list(pages.values()), position="hidden" if S.presenting() else "sidebar")
+    # The page links are drawn by _page_links() below, with the view's query: st.navigation's own sidebar links carry
+    # none, so "open in a new tab" or a copied link lost the filters.
+    current = st.navigation(list(pages.values()), position="hidden")
     page = next((k for k, p in pages.items() if p.url_path == current.url_path), "explore")
 
     from dashboard import byor
@@ -89,8 +91,11 @@ def main() -> None:
     S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str))
     S.follow_link(pages, page)
 
+    links = None if S.presenting() else st.sidebar.container(key="page_links")  # filled once the view is known
     view = sidebar.render(evidence, outcomes, page)
     S.write_url(view)  # also canonicalises the address bar
+    if links is not None:
+        _page_links(links, pages, view)
     dropped = st.session_state.pop(S.URL_DROPPED, None)
     if dropped:
         st.warning("Some settings in the link were not understood and were left out: "
@@ -109,3 +114,15 @@ def main() -> None:
         log.exception("error while rendering page %s", page)
         st.error("Something went wrong while drawing this page. The details are in the server log; the other pages "
                  "and the sidebar still work.")
+
+
+def _page_links(box, pages: dict, view: S.ViewState) -> None:
+    """One link per page at the top of the sidebar, each carrying the current view (filters, outcome, estimator,
+    upload fingerprint, GRADE overrides) in its query, so a link opened in a new tab or copied shows the same view."""
+    from dataclasses import replace
+
+    with box:
+        for key, page in pages.items():
+            st.page_link(page, label=S.PAGES[key], icon=FILES[key][1],
+                         query_params=S.url_params(replace(view, page=key)))
+        st.divider()

@@ -343,8 +343,9 @@ def requested_page() -> str | None:
     return st.session_state.pop(_URL_PAGE, None)
 
 
-def write_url(view: ViewState) -> None:
-    """Make the URL say ``view`` (only writes when it differs, so reruns stay cheap)."""
+def url_params(view: ViewState) -> dict[str, str]:
+    """The query of ``view`` as the address bar shows it: :func:`encode` plus the session's upload fingerprint,
+    presentation mode and GRADE overrides (so a link, or a page link in the sidebar, keeps them all)."""
     import streamlit as st
 
     wanted = encode(view)
@@ -354,6 +355,14 @@ def write_url(view: ViewState) -> None:
         wanted[PRESENT_PARAM] = "1"
     if grade_overrides():  # the user's GRADE overrides (issue 10), on every page so a link keeps them
         wanted[GRADE_PARAM] = grade_overrides()
+    return wanted
+
+
+def write_url(view: ViewState) -> None:
+    """Make the URL say ``view`` (only writes when it differs, so reruns stay cheap)."""
+    import streamlit as st
+
+    wanted = url_params(view)
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     st.session_state["_view"] = view

@@ -172,6 +172,27 @@ def test_a_copied_link_reproduces_the_view(page, browser, app_url):
     assert metric(page, "Pooled SMD") == shown  # and a reload keeps it too
 
 
+def test_sidebar_page_links_carry_the_view(page, browser, app_url):
+    """Issue 12: a page link opened in a new tab (its href) shows the same view on that page."""
+    open_app(page, app_url + "?outcome=hope")
+    page.get_by_text("Exclude poor-quality trials", exact=True).click()
+    page.wait_for_function("() => location.search.includes('quality=')", timeout=30_000)
+    wait_idle(page)
+    shown = metric(page, "Pooled SMD")
+    link = page.locator('[data-testid="stSidebar"] a[href*="sensitivity"]').first
+    href = link.get_attribute("href")
+    assert "outcome=hope" in href and "quality=" in href, href
+    other = browser.new_context(viewport={"width": 1400, "height": 2200})  # "open in a new tab"
+    try:
+        pg2 = other.new_page()
+        open_app(pg2, app_url.rstrip("/") + "/" + href.lstrip("/"))
+        assert pg2.locator("h1").first.inner_text() == "Sensitivity: Hope"
+        assert pg2.get_by_role("checkbox", name="Exclude poor-quality trials").is_checked()
+        assert metric(pg2, "Pooled SMD") == shown
+    finally:
+        other.close()
+
+
 # ------------------------------------------------------------------------------- bring your own review (issue 9)
 # Upload a semicolon-separated latin-1 file and an .xlsx on the Data page, use them, and see the forest plot of those
 # studies (with their accented names) and the headline peerstats computes; a reload of the tab (its URL carries the
