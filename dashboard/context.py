@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-import sys
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,25 +90,22 @@ def build(evidence, view: ViewState, outcomes: dict, source: str) -> Context:
     return ctx
 
 
-def _under_shell() -> bool:
-    """True when this code runs inside :func:`dashboard.shell.main` (the normal case)."""
-    from dashboard import shell
-
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is shell.main.__code__:
-            return True
-        frame = frame.f_back
-    return False
+#: True while :func:`dashboard.shell.main` runs in this thread (set and reset by ``main`` itself). A plain flag
+#: instead of looking for ``main`` on the call stack: the script thread of each session has its own context, and the
+#: page ``main`` runs inside sees True, a page file Streamlit runs on its own sees the default, False.
+IN_SHELL: ContextVar[bool] = ContextVar("peerstats_in_shell", default=False)
 
 
 def current() -> Context:
     """The context :func:`dashboard.shell.main` built in this rerun.
 
-    If the page file runs on its own (Streamlit's legacy ``pages/`` mode: see :mod:`dashboard.shell`), run the shell
-    now, which draws the sidebar and runs this page inside it, then stop the bare run.
+    Why the check: the pages live in ``pages/``, and Streamlit runs a file of an app's ``pages/`` folder *on its own*
+    (its legacy multipage mode) until ``st.navigation`` has been called once in the process, i.e. on a fresh
+    server's first request for a page URL and in every AppTest run. Then there is no shell around the page
+    (``IN_SHELL`` is False): run the shell now, which draws the sidebar and runs this page inside it, and stop the
+    bare run.
     """
-    if not _under_shell():
+    if not IN_SHELL.get():
         from dashboard import shell
 
         shell.main()

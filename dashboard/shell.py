@@ -2,9 +2,9 @@
 
 ``app.py`` calls :func:`main`. The pages live in ``pages/``, and Streamlit treats an app with a ``pages/`` folder as a
 "version 1" multipage app until ``st.navigation`` has been called once in the process (and always in AppTest): such a
-run executes the page file alone, without ``app.py``. :func:`dashboard.context.current` notices that (no
-:func:`main` frame on the stack), runs :func:`main` itself and stops the bare run, so every page always gets the
-shared sidebar and the URL state.
+run executes the page file alone, without ``app.py``. :func:`dashboard.context.current` notices that (``context.IN_SHELL``,
+set while :func:`main` runs, is False), runs :func:`main` itself and stops the bare run, so every page always gets
+the shared sidebar and the URL state.
 """
 
 from __future__ import annotations
@@ -37,7 +37,16 @@ FILES = {
 
 
 def main() -> None:
-    """Draw the shared frame of every page and run the page the URL asks for."""
+    """Draw the shared frame of every page and run the page the URL asks for (``context.IN_SHELL`` is True
+    meanwhile: see :func:`dashboard.context.current`)."""
+    token = context.IN_SHELL.set(True)
+    try:
+        _main()
+    finally:
+        context.IN_SHELL.reset(token)
+
+
+def _main() -> None:
     # The favicon is a bundled file: a material-symbol page_icon is fetched from fonts.gstatic.com on every page.
     st.set_page_config(page_title="Peer support evidence · peerstats", page_icon=str(context.ROOT / FAVICON),
                        layout="wide",  # auto: collapsed on a phone; presentation mode: collapsed
