@@ -90,27 +90,95 @@ def _layer(layers: Sequence[alt.Chart], **props: Any) -> LayerChart:
     return chart
 
 
-def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+def _configure(chart: alt.TopLevelMixin, scale: float = 1.0) -> alt.TopLevelMixin:
     """Apply the shared look: projector-size fonts, no frame around views, left-aligned titles.
+
+    ``scale`` multiplies every font size of the config (axis labels and titles, legends, titles): 1.5 in presentation
+    mode, so a room can read the chart from the back.
 
     Sets ``chart.config`` in place: the ``configure_*`` methods deep-copy the whole chart once each, which costs
     tens of milliseconds per rerun for a composed forest plot.
 
     Autosize is "pad": the plot keeps its width and height and the view grows to hold the table text drawn beside
     it. Under Streamlit's default "fit" the whole chart, text included, would be squeezed into the plot's size; show
-    these charts with ``st.altair_chart(chart, width="content", theme=None)``.
+    these charts with ``st.altair_chart(chart, width="content", theme=None)``. Charts made to take their box's width
+    (:func:`_stretch`) switch to "fit-x" afterwards.
     """
     chart.autosize = alt.AutoSizeParams(type="pad")
     chart.config = alt.Config(
-        axis=alt.AxisConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE + 1, labelColor="#222",
-                            titleColor="#222", grid=False),
-        legend=alt.LegendConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, orient="bottom", labelLimit=400),
-        title=alt.TitleConfig(fontSize=FONT_SIZE + 3, anchor="start", subtitleFontSize=FONT_SIZE,
-                              subtitleColor="#444"),
+        axis=alt.AxisConfig(labelFontSize=_fs(FONT_SIZE, scale), titleFontSize=_fs(FONT_SIZE + 1, scale),
+                            labelColor="#222", titleColor="#222", grid=False),
+        legend=alt.LegendConfig(labelFontSize=_fs(FONT_SIZE, scale), titleFontSize=_fs(FONT_SIZE, scale),
+                                orient="bottom", labelLimit=400),
+        title=alt.TitleConfig(fontSize=_fs(FONT_SIZE + 3, scale), anchor="start",
+                              subtitleFontSize=_fs(FONT_SIZE, scale), subtitleColor="#444"),
         view=alt.ViewConfig(stroke=None),
         concat=alt.CompositionConfig(spacing=6),
     )
     return chart
+
+
+def _fs(size: float, scale: float = 1.0) -> int:
+    """A font size ``size`` (pixels at scale 1) at ``scale``, rounded to whole pixels."""
+    return int(round(float(size) * float(scale)))
+
+
+def _scale(scale: float) -> float:
+    """A builder's ``scale`` argument checked: a finite number from 0.5 to 3 (1 = the normal size)."""
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale must be a number, not {scale!r}") from None
+    if not (math.isfinite(value) and 0.5 <= value <= 3.0):
+        raise ValueError(f"scale must be from 0.5 to 3, not {scale!r}")
+    return value
+
+
+# ------------------------------------------------------------------------------------- charts that take their width
+#: ``containerSize()[0]``: the width of the page element a chart is drawn in (0 in vl-convert exports).
+BOX = "containerSize()[0]"
+
+
+def stretch_param(natural_width: float) -> alt.VariableParameter:
+    """The ``fit`` signal of a chart that takes its box's width (:func:`_stretch`): ``clamp(box / natural_width,
+    MIN_FIT, 1)`` in a box, 1 without one (exports)."""
+    return alt.VariableParameter(
+        name=FIT, expr=f"{BOX} > 0 ? clamp({BOX} / {float(natural_width):g}, {MIN_FIT}, 1) : 1")
+
+
+def _stretch(chart: alt.TopLevelMixin, natural_width: float) -> alt.TopLevelMixin:
+    """Make a configured single or layered chart take its box's width, laid out again for it (not scaled).
+
+    Autosize "fit-x" (padding included): the plot's width is whatever is left of the chart's width once axes,
+    legends and text beside the plot have their room. ``width`` is the natural width (exports, which have no box,
+    keep it); Streamlit sets it to the box's width for charts drawn ``width="stretch"``, which ``components.chart``
+    does for every chart with a ``fit`` signal. ``fit`` (:func:`stretch_param`) shrinks what would not leave the plot
+    room on a narrow box: label limits (:func:`_fit_px`), the legend's columns; fonts keep their size.
+    """
+    chart.params = [stretch_param(natural_width)]
+    chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    chart.width = int(round(natural_width))
+    return chart
+
+
+def _fit_px(px: float, floor: float = 0.0) -> dict:
+    """A pixel length (a label limit) multiplied by the ``fit`` signal, never below ``floor``."""
+    return {"expr": f"round(max({float(px):g} * {FIT}, {float(floor):g}))"}
+
+
+def _fit_title(text: str, subtitle: str | None = None, scale: float = 1.0) -> alt.TitleParams:
+    """A title cut with an ellipsis to the box's width (the page's heading says it in full)."""
+    props: dict = dict(limit={"expr": f"{BOX} > 0 ? max(160, {BOX} - 10) : 0"},
+                       fontSize=_fs(FONT_SIZE + 3, scale), subtitleFontSize=_fs(FONT_SIZE, scale))
+    if subtitle:
+        props["subtitle"] = subtitle
+    return alt.TitleParams(text, **props)
+
+
+def _fit_legend(**props: Any) -> alt.Legend:
+    """A legend under the plot whose entries stack in one column on a narrow box (side by side otherwise)."""
+    props.setdefault("orient", "bottom")
+    return alt.Legend(columns={"expr": f"{FIT} < 0.8 ? 1 : 0"}, labelLimit=_fit_px(400, 150), **props)
 
 
 def _attr(obj: Any, name: str, default: float = math.nan) -> Any:
