@@ -353,15 +353,17 @@ def test_bubble_plot_layers_and_encodings():
 
 
 # ------------------------------------------------------------------------------ charts that take their box's width
-def _in_box(spec: dict, width: int) -> str:
+def _in_box(spec: dict, width: int, set_width: bool = True) -> str:
     """The SVG of ``spec`` drawn as Streamlit draws a ``width="stretch"`` chart in a box ``width`` px wide: the spec's
-    width set to the box's, and ``containerSize()`` (0 in vl-convert) answering the box's width."""
+    width set to the box's, and ``containerSize()`` (0 in vl-convert) answering the box's width. ``set_width=False``
+    keeps the spec's own width: a forest-type chart's view is an invisible frame, its marks are placed by ``fit``."""
     import json
 
     import vl_convert as vlc
 
     boxed = json.loads(json.dumps(spec).replace("containerSize()[0]", str(width)))
-    boxed["width"] = width
+    if set_width:
+        boxed["width"] = width
     return vlc.vegalite_to_svg(boxed)
 
 
@@ -424,3 +426,51 @@ def test_estimate_text_of_sequential_plots_left_out_on_a_phone_only():
     spec = charts.leave_one_out_plot(loo).to_dict(validate=True)
     first = f"{loo['estimate'][0]:.2f} [".replace("-", "\u2212")
     assert first in _in_box(spec, 1000) and first not in _in_box(spec, 350)
+
+
+# ------------------------------------------------------------------------------------ font scale (presentation)
+def _export_font_sizes(spec: dict) -> list[float]:
+    import re
+
+    import vl_convert as vlc
+
+    return sorted({float(s) for s in re.findall(r'font-size="([\d.]+)px"', vlc.vegalite_to_svg(spec))})
+
+
+@pytest.mark.parametrize("build", [
+    lambda scale: charts.forest(_studies(), meta.pool(YI, VI), "Hope", scale=scale),
+    lambda scale: charts.subgroup_forest(meta.subgroup_test(YI, VI, list("aabbbc")).table(), meta.pool(YI, VI),
+                                         scale=scale),
+    lambda scale: charts.funnel(_studies(), 0.3, meta.funnel_limits(0.3, 0.4), scale=scale),
+    lambda scale: charts.rob_summary(_rob_trials(), scale=scale),
+], ids=["forest", "subgroup_forest", "funnel", "rob_summary"])
+def test_font_scale_multiplies_every_font(build):
+    """``scale=1.5`` (presentation mode) draws every text 1.5 times as large: config fonts, table text, titles."""
+    normal, large = build(1.0).to_dict(validate=True), build(1.5).to_dict(validate=True)
+    axis, axis_large = normal["config"]["axis"], large["config"]["axis"]
+    assert axis_large["labelFontSize"] == 1.5 * axis["labelFontSize"] == 21
+    assert large["config"]["title"]["fontSize"] == round(1.5 * normal["config"]["title"]["fontSize"])
+    assert large["config"]["legend"]["labelFontSize"] == 21
+    small_sizes, large_sizes = _export_font_sizes(normal), _export_font_sizes(large)
+    assert len(small_sizes) == len(large_sizes)
+    for a, b in zip(small_sizes, large_sizes):  # each size drawn in the export, 1.5 times (rounded to a pixel)
+        assert abs(b - 1.5 * a) <= 1, (small_sizes, large_sizes)
+
+
+def test_font_scale_of_the_forest_enters_its_fit_signal_and_geometry():
+    normal = charts.forest(_studies(), meta.pool(YI, VI), "Hope").to_dict()
+    large = charts.forest(_studies(), meta.pool(YI, VI), "Hope", scale=1.5).to_dict()
+    fit = {p["name"]: p["expr"] for p in large["params"]}["fit"]
+    assert fit.endswith(": 1.5")  # 1.5 in exports (no box); in a box, 1.5 times as far as the box's width allows
+    assert large["height"] == pytest.approx(1.5 * normal["height"], abs=1)
+    # in a box too narrow for 1.5 times the natural width, the chart still fits: the scale gives way first
+    for box in (1000, 1400):
+        assert _svg_width(_in_box(normal, box, set_width=False)) <= box + 1
+        assert _svg_width(_in_box(large, box, set_width=False)) <= box + 1
+    assert _svg_width(_in_box(large, 1400, set_width=False)) > _svg_width(_in_box(normal, 1400, set_width=False)) + 200
+
+
+@pytest.mark.parametrize("scale", [0, -1, 0.2, 10, float("nan"), "big", None])
+def test_font_scale_outside_half_to_three_is_refused_in_words(scale):
+    with pytest.raises(ValueError, match="scale"):
+        charts.forest(_studies(), None, "Hope", scale=scale)

@@ -240,21 +240,26 @@ MIN_FIT = 0.34
 NARROW_BELOW = 0.8
 
 
-def fit_params(natural_width: float, narrow_width: float | None = None) -> list[alt.VariableParameter]:
+def fit_params(natural_width: float, narrow_width: float | None = None,
+               scale: float = 1.0) -> list[alt.VariableParameter]:
     """The ``narrow`` and ``fit`` signals of a forest-type chart: its layout and geometry scale for its box's width.
 
     With ``w = containerSize()[0]`` (the page element the chart is drawn in; 0 in vl-convert exports, which have no
-    container): ``narrow = 0 < w < NARROW_BELOW * natural_width``; ``fit = clamp(w / (narrow ? narrow_width :
-    natural_width), MIN_FIT, 1)``, 1 without a container. Every pixel position, text limit and the plot's x range
-    are multiplied by ``fit``; the chart is laid out again for the width (text stays text, no image scaling).
+    container) and ``s`` the font ``scale`` (1.5 in presentation mode): ``narrow = 0 < w < NARROW_BELOW * s *
+    natural_width``; ``fit = s * clamp(w / (s * (narrow ? narrow_width : natural_width)), MIN_FIT, 1)``, ``s``
+    without a container. Every pixel position, text limit, font size and the plot's x range are multiplied by
+    ``fit``: the chart is laid out again for the width (text stays text, no image scaling), at ``scale`` times its
+    size where the box has room for it.
     """
     n = float(natural_width)
     m = float(narrow_width or natural_width)
+    s = float(scale)
     return [
-        alt.VariableParameter(name=NARROW, expr=f"containerSize()[0] > 0 && containerSize()[0] < {NARROW_BELOW * n:g}"),
+        alt.VariableParameter(name=NARROW,
+                              expr=f"containerSize()[0] > 0 && containerSize()[0] < {NARROW_BELOW * s * n:g}"),
         alt.VariableParameter(
-            name=FIT, expr=f"containerSize()[0] > 0 ? clamp(containerSize()[0] / ({NARROW} ? {m:g} : {n:g}), "
-                           f"{MIN_FIT}, 1) : 1"),
+            name=FIT, expr=f"containerSize()[0] > 0 ? {s:g} * clamp(containerSize()[0] / ({NARROW} ? {s * m:g} : "
+                           f"{s * n:g}), {MIN_FIT}, 1) : {s:g}"),
     ]
 
 
@@ -263,10 +268,11 @@ def fit_range(width: float | None = None) -> list:
     return [0, {"expr": f"{float(width or _PLOT_WIDTH):g} * {FIT}"}]
 
 
-def _fitted(chart: alt.TopLevelMixin, natural_width: float, narrow_width: float | None = None) -> alt.TopLevelMixin:
+def _fitted(chart: alt.TopLevelMixin, natural_width: float, narrow_width: float | None = None,
+            scale: float = 1.0) -> alt.TopLevelMixin:
     """Declare the ``narrow``/``fit`` signals on a built chart (:func:`fit_params`) and shrink the view's own width
     to the smallest fitted plot, so only the marks (laid out by ``fit``) decide the chart's width (autosize "pad")."""
-    chart.params = fit_params(natural_width, narrow_width)
+    chart.params = fit_params(natural_width, narrow_width, scale)
     chart.width = int(round(_PLOT_WIDTH * MIN_FIT))
     return chart
 
@@ -332,7 +338,7 @@ def _cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = 
 
 
 def _favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height: int,
-                   favours: tuple[str, str], below_px: float = 52.0) -> pd.DataFrame:
+                   favours: tuple[str, str], below_px: float = 52.0, scale: float = 1.0) -> pd.DataFrame:
     """'<- favours A' left of zero and 'favours B ->' right of it, ``below_px`` under the top of the x axis.
 
     Returned as table cells for :func:`_text_layers` (no extra layers): x is the pixel of SMD = 0 on the plot's linear
@@ -341,7 +347,7 @@ def _favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height:
     x0, x1 = float(x_domain[0]), float(x_domain[1])
     zero_px = (0.0 - x0) / (x1 - x0) * _PLOT_WIDTH
     y0, y1 = float(y_domain[0]), float(y_domain[1])
-    row = y0 + (height + below_px) / height * (y1 - y0)  # reversed y scale: y0 at the top, y1 at `height`
+    row = y0 + (height + below_px * scale) / height * (y1 - y0)  # reversed y scale: y0 at the top, y1 at `height`
     left = _cells([row], [f"\u2190 favours {favours[0]}"], zero_px - 6, align="right", colour="#333333")
     right = _cells([row], [f"favours {favours[1]} \u2192"], zero_px + 6, align="left", colour="#333333")
     return pd.concat([left, right], ignore_index=True)
