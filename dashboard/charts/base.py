@@ -157,6 +157,9 @@ def _stretch(chart: alt.TopLevelMixin, natural_width: float) -> alt.TopLevelMixi
     """
     chart.params = [stretch_param(natural_width)]
     chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    # Vega's bounds of rotated text (an upright axis title, angled labels) fall a few pixels short of what a browser
+    # draws: 10 px at the sides keep it inside the box.
+    chart.padding = {"left": 10, "right": 10, "top": 5, "bottom": 5}
     chart.width = int(round(natural_width))
     return chart
 
@@ -176,9 +179,11 @@ def _fit_title(text: str, subtitle: str | None = None, scale: float = 1.0) -> al
 
 
 def _fit_legend(**props: Any) -> alt.Legend:
-    """A legend under the plot whose entries stack in one column on a narrow box (side by side otherwise)."""
+    """A legend under the plot whose entries stack in one column in a box narrower than the chart's natural width
+    (side by side otherwise: fit-x gives the plot what the legend leaves, and a row of entries can be wider than
+    the box)."""
     props.setdefault("orient", "bottom")
-    return alt.Legend(columns={"expr": f"{FIT} < 0.8 ? 1 : 0"}, labelLimit=_fit_px(400, 150), **props)
+    return alt.Legend(columns={"expr": f"{FIT} < 1 ? 1 : 0"}, labelLimit=_fit_px(400, 150), **props)
 
 
 def _attr(obj: Any, name: str, default: float = math.nan) -> Any:
