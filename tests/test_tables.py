@@ -9,11 +9,9 @@ from __future__ import annotations
 import math
 import re
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import text
 from test_apptest import APP, PAGE_FILES, assert_clean
 
 pytestmark = pytest.mark.apptest
