@@ -76,13 +76,13 @@ def _on_use() -> None:
 def _problems(result) -> None:
     if not result.problems:
         return
-    frame = pd.DataFrame([{"severity": p.severity, "row": p.row, "column": p.column, "message": p.message}
+    frame = pd.DataFrame([{"Severity": p.severity, "Row": p.row, "Column": p.column, "Problem": p.message}
                           for p in result.problems])
-    frame["row"] = frame["row"].astype("Int64")
+    frame["Row"] = frame["Row"].astype("Int64")
     n_e, n_w = len(result.errors), len(result.warnings)
     st.markdown(f"**{n_e} error{'s' if n_e != 1 else ''}** (rows left out) and **{n_w} warning{'s' if n_w != 1 else ''}"
                 "** (rows used; worth a look). Row numbers count data rows (the header is not a row).")
-    st.dataframe(frame, hide_index=True, key="byor_problems", width="stretch")
+    st.dataframe(frame, hide_index=True, key="byor_problems", width="stretch", placeholder="\u2013")
 
 
 def render() -> None:
@@ -126,7 +126,8 @@ def render() -> None:
         st.caption(f"Read **{name}** as {what}: {guess.n_rows} data rows, {len(guess.columns)} columns.")
     if guess.preview is not None:
         with st.expander("Preview (first rows as read)", expanded=False):
-            st.dataframe(guess.preview.head(20), hide_index=True, key="byor_preview", width="stretch")
+            st.dataframe(guess.preview.head(20), hide_index=True, key="byor_preview", width="stretch",
+                         placeholder="\u2013")
     if not guess.columns:
         _problems(guess)
         return

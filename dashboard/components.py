@@ -21,6 +21,61 @@ log = logging.getLogger("peerstats.app")
 
 RECONSTRUCTED_TEXT = "reconstructed (not trial data)"
 
+#: What an empty table cell shows (``st.dataframe(placeholder=...)``); the CSV download leaves it empty.
+EMPTY = "\u2013"
+
+#: Readable headers of the engine's and the codebook's column names (tables rename their frames with
+#: :func:`readable`, so the CSV download has the same headers as the table on screen).
+COLUMN_LABELS = {
+    # engine (metafor's vocabulary)
+    "k": "k", "estimate": "SMD", "se": "SE", "ci_low": "95% CI low", "ci_high": "95% CI high",
+    "pi_low": "Prediction interval low", "pi_high": "Prediction interval high", "pval": "p", "q_pval": "p (Q test)",
+    "tau2": "\u03c4\u00b2", "i2": "I\u00b2 (%)", "h2": "H\u00b2", "q": "Q", "q_df": "Q df", "statistic": "Test statistic",
+    "method": "Estimator", "test": "Test", "group": "Subgroup", "rows": "Rows", "kind": "Kind",
+    "rstudent": "Studentised residual", "dffits": "DFFITS", "cook_d": "Cook's distance", "cov_r": "Covariance ratio",
+    "tau2_del": "\u03c4\u00b2 without", "qe_del": "Q without", "hat": "Hat value", "weight": "Weight (%)",
+    "inf": "Influential",
+    # codebook: trials
+    "trial_id": "Trial ID", "label": "Trial", "figure_label": "Label in the paper's figures", "refs": "References",
+    "year": "Year", "category": "Organisational category", "quality": "AHRQ quality", "control": "Control condition",
+    "leadership": "Peer leadership", "format": "Format", "n_randomized": "Randomised (N)", "country": "Country",
+    "intervention": "Intervention", "population": "Population", "peers_paid": "Peers paid",
+    "manualized": "Manualised", "duration_months": "Duration (months)", "control_description": "Control described",
+    "seed_locator": "Where in the paper", "source_url": "Source", "source_quote": "Quote from the source",
+    "source_notes": "Source notes", "resolution_notes": "How conflicts were resolved",
+    "rob2_d1_randomisation": "RoB 2: randomisation", "rob2_d2_deviations": "RoB 2: deviations",
+    "rob2_d3_missing_data": "RoB 2: missing data", "rob2_d4_measurement": "RoB 2: measurement",
+    "rob2_d5_selection": "RoB 2: selection of the result", "rob2_overall": "RoB 2 overall (Smit et al. 2022)",
+    "rob2_source_url": "RoB 2 source", "rob2_source_locator": "RoB 2: where in the source",
+    "rob2_source_quote": "RoB 2: quote",
+    # codebook: effects
+    "effect_id": "Effect ID", "outcome": "Outcome", "domain": "Domain", "instrument": "Instrument",
+    "higher_score_means_more": "Higher score means more", "timepoint": "Time point",
+    "timepoint_months": "Time point (months)", "comparison": "Comparison", "n_peer": "N peer support",
+    "mean_peer": "Mean peer support", "sd_peer": "SD peer support", "n_control": "N control",
+    "mean_control": "Mean control", "sd_control": "SD control", "md": "Mean difference",
+    "md_ci_low": "Mean difference CI low", "md_ci_high": "Mean difference CI high", "smd_reported": "SMD reported",
+    "smd_ci_low": "SMD reported CI low", "smd_ci_high": "SMD reported CI high", "yi": "SMD (yi)",
+    "vi": "Variance (vi)", "provenance": "Provenance", "formula": "Formula", "source_locator": "Where in the source",
+    "primary": "Pooled (primary row)", "paper_cells": "Paper's cells", "target_cell": "Target cell",
+    "doubt": "Doubt", "note": "Note",
+}
+
+
+def readable(frame: pd.DataFrame, labels: dict | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with readable headers: ``labels`` first, then :data:`COLUMN_LABELS` (risk-of-bias domains
+    by their names); a column neither knows (an upload's own) keeps its name."""
+    from peerstats.select import MODERATORS
+
+    names = {**MODERATORS, **COLUMN_LABELS, **(labels or {})}
+    return frame.rename(columns=lambda c: names.get(c, c))
+
+
+def p_cells(values) -> list:
+    """A table's p-value column: :func:`text.fmt_p` text ("0.030", "< 0.001"), None (drawn as :data:`EMPTY`) where
+    there is no p-value. The one p-value format of every table (docs/architecture.md)."""
+    return [text.fmt_p(p) if text._finite(p) else None for p in values]
+
 
 @contextmanager
 def guard(what: str = "this part of the page") -> Iterator[None]:
@@ -46,13 +101,13 @@ def guard(what: str = "this part of the page") -> Iterator[None]:
 
 
 def problems_table(problems, key: str) -> None:
-    """Row-by-row messages for a data file: file, row (1-based data row), column, message."""
+    """Row-by-row messages for a data file: file, row (1-based data row), column, problem."""
     frame = pd.DataFrame(
-        [{"file": p.file, "row": p.row, "column": p.column, "message": p.message} for p in problems],
-        columns=["file", "row", "column", "message"],
+        [{"File": p.file, "Row": p.row, "Column": p.column, "Problem": p.message} for p in problems],
+        columns=["File", "Row", "Column", "Problem"],
     )
-    frame["row"] = frame["row"].astype("Int64")
-    st.dataframe(frame, hide_index=True, key=key, width="stretch")
+    frame["Row"] = frame["Row"].astype("Int64")
+    st.dataframe(frame, hide_index=True, key=key, width="stretch", placeholder=EMPTY)
 
 
 def outcome_reported(ctx) -> bool:
@@ -217,8 +272,11 @@ def _export_buttons(ch, name: str, key: str) -> None:
 
 def table(frame: pd.DataFrame, name: str, *, key: str, column_config: dict | None = None,
           hide_index: bool = True) -> None:
-    """Show a table with a CSV download of exactly what is shown."""
-    st.dataframe(frame, hide_index=hide_index, column_config=column_config, key=key, width="stretch")
+    """Show a table with a CSV download of exactly what is shown (same rows, columns and headers; an empty cell,
+    drawn as :data:`EMPTY`, is empty in the CSV). Give ``frame`` readable headers (:func:`readable`): a
+    ``column_config`` label would not reach the CSV, so use it for number formats only."""
+    st.dataframe(frame, hide_index=hide_index, column_config=column_config, key=key, width="stretch",
+                 placeholder=EMPTY)
     csv_button(frame, name, key=f"{key}_csv", index=not hide_index)
 
 
@@ -238,8 +296,8 @@ def outcome_display(tab: pd.DataFrame) -> pd.DataFrame:
         "k": tab["k"].astype(int),
         "Participants": tab["n"].astype(int),
         "SMD": tab["estimate"],
-        "95% CI": [text.fmt_ci(lo, hi) if k else "" for lo, hi, k in zip(tab["ci_low"], tab["ci_high"], tab["k"])],
-        "p": [text.fmt_p(p) if k else "" for p, k in zip(tab["pval"], tab["k"])],
+        "95% CI": [text.fmt_ci(lo, hi) if k else None for lo, hi, k in zip(tab["ci_low"], tab["ci_high"], tab["k"])],
+        "p": p_cells(p if k else float("nan") for p, k in zip(tab["pval"], tab["k"])),
         "I² (%)": tab["i2"],
         "Rows": [text.provenance_mix(r, unit="row") for r in
                  tab[["reported", "derived", "reconstructed"]].to_dict("records")],

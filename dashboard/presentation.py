@@ -21,6 +21,7 @@ from dashboard import state as S
 DECK_KEY = "_deck_saved"  # list[(name, ViewState)] the presenter added
 POS_KEY = "_deck_pos"  # index into deck()
 REVEAL_KEY = "_reveal"  # trials shown of the current slide's forest plot
+PRESENT_SCALE = 1.5  # the slide's forest plot: fonts, rows and columns 1.5 times their size where the box has room
 
 
 # ---------------------------------------------------------------------------------------------------- sharing
@@ -113,7 +114,7 @@ def render(ctx) -> None:
     pooled = ctx.pooled if shown == k else None  # the diamond appears once every trial is on screen
     with ui.guard("the forest plot"):
         fig = memo.chart(charts.forest, frame, pooled, ctx.outcome_label, favours=ctx.favours,
-                         method_label=f"Pooled ({ctx.view.method})")
+                         method_label=f"Pooled ({ctx.view.method})", scale=PRESENT_SCALE)
         st.vega_lite_chart(dict(fig.spec), width="stretch", theme=None, key="present_forest")
     if shown == k:
         ui.headline(ctx, key="present_headline")

@@ -32,6 +32,9 @@ st.caption(
     "MikkelVembye/Group-based-interventions).")
 
 link = st.column_config.LinkColumn
+EFFECT_COLUMNS = {ui.COLUMN_LABELS["source_url"]: link(display_text="open source"),
+                  ui.COLUMN_LABELS["yi"]: st.column_config.NumberColumn(format="%.3f"),
+                  ui.COLUMN_LABELS["vi"]: st.column_config.NumberColumn(format="%.4f")}
 tab_eff, tab_trials, tab_byor, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
                                                      "Your own studies", "Upload in the bundled schema"])
 
@@ -46,13 +49,11 @@ with tab_eff:
         cols = ["label", "provenance", "doubt", "yi", "vi", "n_peer", "mean_peer", "sd_peer", "n_control", "mean_control",
                 "sd_control", "instrument", "timepoint", "formula", "source_url", "source_locator", "source_quote",
                 "trial_id", "category", "quality", "control", "note"]
-        shown = http_links(ui.label_provenance(sel.effects[[c for c in cols if c in sel.effects]]))
+        shown = ui.readable(http_links(ui.label_provenance(ui.chart_frame(sel.effects[[c for c in cols
+                                                                                       if c in sel.effects]]))))
         st.caption(text.provenance_mix(sel.provenance_counts, unit="row") + ". Reconstructed rows are marked "
                    "\"reconstructed (not trial data)\" in the provenance column.")
-        ui.table(shown, f"effects_{ctx.view.outcome}", key="data_effects",
-                 column_config={"source_url": link("source", display_text="open source"),
-                                "yi": st.column_config.NumberColumn(format="%.3f"),
-                                "vi": st.column_config.NumberColumn(format="%.4f")})
+        ui.table(shown, f"effects_{ctx.view.outcome}", key="data_effects", column_config=EFFECT_COLUMNS)
         ui.csv_button(sel.effects, f"effects_{ctx.view.outcome}_all_columns", key="data_effects_full_csv",
                       label="Download CSV (all columns)")
     eff_all = ctx.evidence.effects
@@ -68,17 +69,17 @@ with tab_eff:
                  "source_locator", "note"]
         oshown = others[[c for c in ocols if c in others]].copy()
         oshown.insert(0, "label", others["trial_id"].map(labels))
-        ui.table(http_links(oshown), f"effects_{ctx.view.outcome}_not_pooled", key="data_effects_other",
-                 column_config={"source_url": link("source", display_text="open source"),
-                                "yi": st.column_config.NumberColumn(format="%.3f"),
-                                "vi": st.column_config.NumberColumn(format="%.4f")})
+        ui.table(ui.readable(http_links(ui.label_provenance(oshown))), f"effects_{ctx.view.outcome}_not_pooled",
+                 key="data_effects_other", column_config=EFFECT_COLUMNS)
 
 with tab_trials:
     if len(sel.trials) == 0:
         st.info("No trials match the current filters.")
     else:
-        ui.table(http_links(sel.trials), "trials_current_filters", key="data_trials",
-                 column_config={"source_url": link("source", display_text="open source")})
+        ui.table(ui.readable(http_links(ui.chart_frame(sel.trials), ("source_url", "rob2_source_url"))),
+                 "trials_current_filters", key="data_trials",
+                 column_config={ui.COLUMN_LABELS["source_url"]: link(display_text="open source"),
+                                ui.COLUMN_LABELS["rob2_source_url"]: link(display_text="open source")})
 
 
 def _check_upload() -> None:

@@ -57,7 +57,7 @@ with ui.guard("the outcome table"):
     st.dataframe(shown, hide_index=True, column_config=ui.OUTCOME_COLUMNS, key=key, width="stretch",
                  height=36 * (len(shown) + 1) + 4,
                  on_select=partial(_pick_outcome, options, key), selection_mode="single-row",
-                 selection_default={"selection": {"rows": default_row}}, placeholder="")
+                 selection_default={"selection": {"rows": default_row}}, placeholder=ui.EMPTY)
     ui.csv_button(shown, "outcomes_current_filters", key="explore_outcomes_csv")
     report.append(export.Section("Every outcome under these filters", table=shown))
 

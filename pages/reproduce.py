@@ -86,13 +86,15 @@ with ui.guard("the reproduction table"):
                          if c.name == "Agrees" else [""] * len(c))
                   .format({"SMD paper": "{:.2f}", "SMD here": "{:.3f}", "Δ SMD": "{:+.3f}", "Δ CI low": "{:+.3f}",
                            "Δ CI high": "{:+.3f}", "I² paper": "{:.0f}", "I² here": "{:.1f}", "Δ I²": "{:+.1f}",
-                           "SMD real rows only": "{:.3f}", "Real weight (%)": "{:.0f}"}, na_rep=""))
-        st.dataframe(styled, hide_index=True, key="reproduce_table", width="stretch")
+                           "SMD real rows only": "{:.3f}", "Real weight (%)": "{:.0f}"}, na_rep=ui.EMPTY))
+        st.dataframe(styled, hide_index=True, key="reproduce_table", width="stretch", placeholder=ui.EMPTY)
         st.caption("Differences beyond the paper's rounding are shaded and bold; *Agrees* says it in words. "
                    "*Real rows only*: the cell pooled from its reported and derived rows alone. Real weight: the "
                    "share of the pooled weight carried by reported or derived rows. Verdict: **evidence** when real "
                    "rows carry at least half the weight, **by construction** otherwise.")
-        ui.csv_button(tab, f"reproduction_{view.method}", key="reproduce_csv")
+        ui.csv_button(shown, f"reproduction_{view.method}", key="reproduce_csv")  # what the table shows
+        ui.csv_button(tab, f"reproduction_{view.method}_all_columns", key="reproduce_full_csv",
+                      label="Download CSV (all columns)")
         ui.report_button(ctx, "Reproduce the paper", [export.Section("Published and recomputed results", table=shown)],
                          key="reproduce_report",
                          headline_text=f"{int(agree.sum())} of {len(tab)} published cells reproduced within rounding; "

@@ -48,7 +48,8 @@ else:
         ui.chart(traffic, "rob_traffic_light", key="rob_traffic")
         report.append(export.Section("Traffic lights per trial", chart=traffic.chart))
     cols = ["label", "quality", *ROB_DOMAINS]
-    rob_table = trials[[c for c in cols if c in trials]].rename(columns=ROB_DOMAINS)
+    rob_table = ui.readable(trials[[c for c in cols if c in trials]].assign(
+        quality=trials["quality"].map(lambda q: QUALITY.get(q, q))))
     ui.table(rob_table, "risk_of_bias", key="rob_table")
     report.append(export.Section("Judgements", table=rob_table))
     st.subheader("A second opinion: Smit et al. (2022), RoB 2")

@@ -67,17 +67,22 @@ if sel.k == 0:
     st.info("No trials match the current filters.")
 else:
     with ui.guard("the estimator comparison"):
-        est = memo.call(estimator_table, sel).copy()  # shared result: edited below, so a copy
-        est.insert(2, "95% CI", [text.fmt_ci(lo, hi) for lo, hi in zip(est["ci_low"], est["ci_high"])])
-        est["method"] = est["method"].map(lambda m: S.METHODS.get(m, m))
-        est["test"] = est["test"].map(lambda t: S.TESTS.get(t, t))
-        ui.table(est, f"estimators_{view.outcome}", key="sens_estimators",
-                 column_config={"estimate": st.column_config.NumberColumn("SMD", format="%.3f"),
-                                "ci_low": None, "ci_high": None,
-                                "pval": st.column_config.NumberColumn("p", format="%.3g"),
-                                "tau2": st.column_config.NumberColumn("τ²", format="%.4f"),
-                                "i2": st.column_config.NumberColumn("I² (%)", format="%.0f")})
-        report.append(export.Section("Every estimator", table=est.drop(columns=["ci_low", "ci_high"])))
+        est = memo.call(estimator_table, sel)  # shared result: read only
+        shown = pd.DataFrame({
+            "Estimator": est["method"].map(lambda m: S.METHODS.get(m, m)),
+            "Test": est["test"].map(lambda t: S.TESTS.get(t, t)),
+            "SMD": est["estimate"],
+            "95% CI": [text.fmt_ci(lo, hi) for lo, hi in zip(est["ci_low"], est["ci_high"])],
+            "p": ui.p_cells(est["pval"]),
+            "τ²": est["tau2"],
+            "I² (%)": est["i2"],
+            "Note": est["note"] if "note" in est else None,
+        })
+        ui.table(shown, f"estimators_{view.outcome}", key="sens_estimators",
+                 column_config={"SMD": st.column_config.NumberColumn(format="%.3f"),
+                                "τ²": st.column_config.NumberColumn(format="%.4f"),
+                                "I² (%)": st.column_config.NumberColumn(format="%.0f")})
+        report.append(export.Section("Every estimator", table=shown))
 
 # --- 3. leave one out ----------------------------------------------------------------------------------------------
 st.subheader("Leave one out")
@@ -140,20 +145,19 @@ else:
         tab = inf.assign(label=labels)[["label", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del",
                                         "hat", "weight", "inf"]]
         flagged = tab[tab["inf"]]
+        shown = ui.readable(tab.sort_values("cook_d", ascending=False), {"rstudent": "Studentised resid.",
+                                                                         "cook_d": "Cook's D", "cov_r": "Cov. ratio",
+                                                                         "hat": "Hat"})
         st.markdown(f"{text.count(len(flagged), 'trial')} flagged as influential"
                     + (": " + ", ".join(text.md_escape(x) for x in flagged["label"]) + "." if len(flagged) else "."))
-        ui.table(tab.sort_values("cook_d", ascending=False), f"influence_{view.outcome}", key="sens_influence",
-                 column_config={"label": "Trial", "rstudent": st.column_config.NumberColumn("Studentised resid.",
-                                                                                             format="%.2f"),
-                                "dffits": st.column_config.NumberColumn("DFFITS", format="%.2f"),
-                                "cook_d": st.column_config.NumberColumn("Cook's D", format="%.3f"),
-                                "cov_r": st.column_config.NumberColumn("Cov. ratio", format="%.2f"),
-                                "tau2_del": st.column_config.NumberColumn("τ² without", format="%.4f"),
-                                "qe_del": st.column_config.NumberColumn("Q without", format="%.2f"),
-                                "hat": st.column_config.NumberColumn("Hat", format="%.3f"),
-                                "weight": st.column_config.NumberColumn("Weight (%)", format="%.1f"),
-                                "inf": st.column_config.CheckboxColumn("Influential")})
-        report.append(export.Section("Influential trials", chart=bfig.chart, table=tab))
+        number = st.column_config.NumberColumn
+        ui.table(shown, f"influence_{view.outcome}", key="sens_influence",
+                 column_config={"Studentised resid.": number(format="%.2f"), "DFFITS": number(format="%.2f"),
+                                "Cook's D": number(format="%.3f"), "Cov. ratio": number(format="%.2f"),
+                                "τ² without": number(format="%.4f"), "Q without": number(format="%.2f"),
+                                "Hat": number(format="%.3f"), "Weight (%)": number(format="%.1f"),
+                                "Influential": st.column_config.CheckboxColumn()})
+        report.append(export.Section("Influential trials", chart=bfig.chart, table=shown))
 
 # --- 6. what would it take? (issue 11) -----------------------------------------------------------------------------
 st.subheader("What would it take?")

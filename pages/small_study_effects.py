@@ -90,8 +90,10 @@ else:
             f"Trim-and-fill: {text.count(tf.k0, 'imputed trial')}; adjusted SMD {text.fmt(tf.estimate)} "
             f"(95% CI {text.fmt_ci(tf.ci_low, tf.ci_high)}) against {text.fmt(tf.observed_estimate)} observed."]))
         if len(tf.filled):
-            ui.table(tf.filled.assign(kind="imputed by trim-and-fill (not data)"), f"trimfill_{view.outcome}",
-                     key="sse_filled")
+            ui.table(ui.readable(tf.filled[["yi", "vi"]].assign(kind="imputed by trim-and-fill (not data)"),
+                                 {"yi": "Imputed SMD (yi)"}), f"trimfill_{view.outcome}", key="sse_filled",
+                     column_config={"Imputed SMD (yi)": st.column_config.NumberColumn(format="%.3f"),
+                                    "Variance (vi)": st.column_config.NumberColumn(format="%.4f")})
 
 # --- publication-bias adjustments (issue 11): contour-enhanced funnel, PET-PEESE, selection model ------------------
 st.subheader("Publication-bias adjustments")

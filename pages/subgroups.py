@@ -74,14 +74,16 @@ else:
                            f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
                            f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
         mix = provenance_by(sel, moderator)
-        shown = table.assign(group=[labels.get(g, g) for g in table["group"]],
-                             rows=[text.provenance_mix(mix.get(g, {}), unit="row") for g in table["group"]])
+        shown = ui.readable(table.assign(
+            group=[labels.get(g, g) for g in table["group"]],
+            pval=ui.p_cells(table["pval"]),
+            q_pval=ui.p_cells(table["q_pval"]) if "q_pval" in table else None,
+            rows=[text.provenance_mix(mix.get(g, {}), unit="row") for g in table["group"]]))
         report.append(export.Section("Subgroups", table=shown))
         ui.table(shown, f"subgroups_{view.outcome}_{moderator}", key="subgroups_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                for c in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "pval",
-                                          "tau2", "q", "q_pval")} | {"i2": st.column_config.NumberColumn(
-                                              "i2 (%)", format="%.0f")})
+                 column_config={ui.COLUMN_LABELS[c]: st.column_config.NumberColumn(format="%.3f")
+                                for c in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q")}
+                 | {ui.COLUMN_LABELS["i2"]: st.column_config.NumberColumn(format="%.0f")})
 
 with ui.guard("the meta-regression"):
     report += decision.regression_section(ctx)

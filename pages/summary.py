@@ -57,19 +57,19 @@ with ui.guard("the summary of findings"):
         "Outcome": tab["label"],
         "Trials (k)": tab["k"].astype(int),
         "Participants": tab["n"].astype(int),
-        "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)})" if k else "" for e, lo, hi, k in
+        "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)})" if k else None for e, lo, hi, k in
                          zip(tab["estimate"], tab["ci_low"], tab["ci_high"], tab["k"])],
-        "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else "" for lo, hi, k in
+        "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else None for lo, hi, k in
                                 zip(tab["pi_low"], tab["pi_high"], tab["k"])],
         "I² (%)": tab["i2"],
-        "Certainty": [f"{s} {lab}" if lab else "" for s, lab in zip(tab["symbols"], tab["certainty_label"])],
+        "Certainty": [f"{s} {lab}" if lab else None for s, lab in zip(tab["symbols"], tab["certainty_label"])],
         "What it means": tab["statement"],
         f"NNT at {cer:.0%} control rate": tab["nnt_text"],
         "Why rated down": tab["reasons"],
         "Caveat": tab["caveat"],
         "Note": tab["note"],
     })
-    st.dataframe(shown, hide_index=True, width="stretch", key="sof_table",
+    st.dataframe(shown, hide_index=True, width="stretch", key="sof_table", placeholder=ui.EMPTY,
                  column_config={"I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f")})
     ui.csv_button(shown, "summary_of_findings", key="sof_csv")
     if (tab["reconstructed_share"] > 50).any():

@@ -225,7 +225,7 @@ def _yv(sel):
 
 def problems_frame(at: AppTest) -> pd.DataFrame:
     """The row-by-row problems table (the one dataframe with exactly these columns)."""
-    found = [d.value for d in at.dataframe if list(d.value.columns) == ["file", "row", "column", "message"]]
+    found = [d.value for d in at.dataframe if list(d.value.columns) == ["File", "Row", "Column", "Problem"]]
     assert len(found) == 1, "exactly one problems table"
     return found[0]
 
@@ -246,9 +246,9 @@ def test_an_invalid_upload_is_reported_row_by_row_and_changes_nothing(evidence):
     assert not at.exception
     assert any("Your files were not used: 3 problems found" in e.value for e in at.error)
     problems = problems_frame(at)
-    rows = problems[["file", "row", "column"]].astype(str).values.tolist()
+    rows = problems[["File", "Row", "Column"]].astype(str).values.tolist()
     assert rows == [["effects", "2", "vi"], ["effects", "5", "trial_id"], ["effects", "7", "n_peer"]]
-    assert "variance must be > 0" in problems["message"].iloc[0]
+    assert "variance must be > 0" in problems["Problem"].iloc[0]
     # the bundled data are still in use
     assert not at.sidebar.radio, "no data-source switch without a valid upload"
     at.switch_page(PAGE_FILES["explore"]).run()
@@ -262,7 +262,7 @@ def test_a_missing_column_is_reported():
     at.file_uploader(key="upload_effects").set_value(("effects.csv", bad.to_csv(index=False).encode(), "text/csv"))
     at.button(key="upload_check").click().run()
     problems = problems_frame(at)
-    assert problems[["column", "message"]].values.tolist() == [["yi", "required column is missing"]]
+    assert problems[["Column", "Problem"]].values.tolist() == [["yi", "required column is missing"]]
 
 
 def test_a_valid_upload_is_used_by_the_whole_app_and_can_be_dropped(evidence):

@@ -127,3 +127,56 @@ def test_presentation_mode_hides_the_sidebar_and_steps_through_the_deck(browser,
         pg.screenshot(path=SHOTS / "presentation.png")
     finally:
         ctx.close()
+
+
+# Every chart on the page: the extent of its visible marks and text (as VISIBLE_EXTENT) and its box.
+ALL_EXTENTS = """() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]')).map(box => {
+  const svg = box.querySelector('svg');
+  let right = -1e9, left = 1e9, n = 0, fonts = [];
+  for (const el of svg.querySelectorAll('text, path:not(.background), line, rect:not(.background)')) {
+    const b = el.getBoundingClientRect();
+    if (b.width === 0 && b.height === 0) continue;
+    if (el.tagName === 'text' && !el.textContent.trim()) continue;
+    right = Math.max(right, b.right); left = Math.min(left, b.left); n++;
+    if (el.tagName === 'text') fonts.push(parseFloat(getComputedStyle(el).fontSize || el.getAttribute('font-size')));
+  }
+  const b = box.getBoundingClientRect();
+  const title = Array.from(svg.querySelectorAll('text')).map(t => t.textContent).find(t => t.trim()) || '';
+  return {title, left, right, n, boxLeft: b.left, boxRight: b.right, minFont: Math.min(...fonts)};
+})"""
+SCROLL = """() => ({docScroll: document.documentElement.scrollWidth, docClient: document.documentElement.clientWidth,
+                   bodyScroll: document.body.scrollWidth, vw: window.innerWidth})"""
+
+# page, query, charts drawn on it (the bundled data): leave-one-out, cumulative and Baujat; funnel and contour funnel
+# (overall symptoms: trim-and-fill imputes trials, so the funnel's legend has all three kinds); RoB summary and
+# traffic light.
+CHART_PAGES = [("sensitivity", "", 3), ("small-study-effects", "&outcome=overall_symptoms", 2),
+               ("risk-of-bias", "", 2)]
+
+
+@pytest.mark.parametrize("width, height", [(1024, 768), (390, 844)], ids=["projector", "phone"])
+@pytest.mark.parametrize("page, query, n_charts", CHART_PAGES, ids=[p for p, _, _ in CHART_PAGES])
+def test_every_chart_of_the_analysis_pages_fits(browser, app_url, width, height, page, query, n_charts):
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(f"{app_url.rstrip('/')}/{page}?page={page}{query}")
+        pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        charts = pg.locator('[data-testid="stVegaLiteChart"] svg')
+        charts.nth(n_charts - 1).wait_for()
+        assert sidebar_expanded(pg) is (width >= 1024)
+        for i in range(n_charts):  # drawn and laid out in its box, whatever the scroll position
+            charts.nth(i).scroll_into_view_if_needed()
+        pg.wait_for_timeout(800)
+        extents, scroll = pg.evaluate(ALL_EXTENTS), pg.evaluate(SCROLL)
+        pg.screenshot(path=SHOTS / f"responsive_{page}_{width}x{height}.png", full_page=True)
+    finally:
+        ctx.close()
+    assert scroll["docScroll"] <= scroll["docClient"] and scroll["bodyScroll"] <= scroll["vw"], scroll
+    assert len(extents) == n_charts, [e["title"] for e in extents]
+    for ext in extents:
+        assert ext["n"] > 10, ext  # the chart is drawn
+        assert ext["left"] >= ext["boxLeft"] - 1 and ext["right"] <= ext["boxRight"] + 1, ext  # inside its box
+        assert ext["left"] >= 0 and ext["right"] <= width, ext  # and inside the viewport
+        assert ext["minFont"] >= 11, ext  # laid out again, not a scaled-down picture

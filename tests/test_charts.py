@@ -350,3 +350,127 @@ def test_bubble_plot_layers_and_encodings():
     assert kinds == {"trial data (reported or derived)", RECONSTRUCTED_LABEL}
     with pytest.raises(ValueError, match="lacks column"):
         bubble(studies.drop(columns="weight"), fit, x_title="Year")
+
+
+# ------------------------------------------------------------------------------ charts that take their box's width
+def _in_box(spec: dict, width: int, set_width: bool = True) -> str:
+    """The SVG of ``spec`` drawn as Streamlit draws a ``width="stretch"`` chart in a box ``width`` px wide: the spec's
+    width set to the box's, and ``containerSize()`` (0 in vl-convert) answering the box's width. ``set_width=False``
+    keeps the spec's own width: a forest-type chart's view is an invisible frame, its marks are placed by ``fit``."""
+    import json
+
+    import vl_convert as vlc
+
+    boxed = json.loads(json.dumps(spec).replace("containerSize()[0]", str(width)))
+    if set_width:
+        boxed["width"] = width
+    return vlc.vegalite_to_svg(boxed)
+
+
+def _svg_width(svg: str) -> float:
+    import re
+
+    return float(re.search(r'<svg[^>]*\swidth="([\d.]+)"', svg).group(1))
+
+
+def _stretched_builders() -> dict:
+    from peerstats import baujat, influence
+
+    pooled = meta.pool(YI, VI)
+    rob = _rob_trials().assign(label=["A very long trial name that will not fit a phone, 2004", "T2", "T3", "T4"])
+    loo = meta.leave_one_out(YI, VI).assign(label=[f"Long trial name number {i} et al., 2010" for i in range(6)])
+    bj = baujat(YI, VI).assign(label=list("ABCDEF"), influential=influence(YI, VI)["inf"].to_numpy())
+    fit = pd.DataFrame({"x": [2001.0, 2019.0], "pred": [0.1, 0.5], "ci_low": [0.0, 0.2], "ci_high": [0.2, 0.8]})
+    return {
+        "funnel": lambda: charts.funnel(_studies(), pooled.estimate, meta.funnel_limits(pooled.estimate, 0.4),
+                                        meta.trim_and_fill(YI, VI).filled),
+        "contour_funnel": lambda: charts.contour_funnel(_studies(), estimate=pooled.estimate),
+        "leave_one_out_plot": lambda: charts.leave_one_out_plot(loo, overall=pooled.estimate),
+        "cumulative_plot": lambda: charts.cumulative_plot(
+            meta.cumulative(YI, VI, order=list(range(6))).assign(label=loo["label"])),
+        "rob_traffic_light": lambda: charts.rob_traffic_light(rob),
+        "rob_summary": lambda: charts.rob_summary(rob),
+        "baujat_plot": lambda: charts.baujat_plot(bj),
+        "bubble": lambda: charts.bubble(_studies().assign(x=[2001, 2003, 2005, 2010, 2012, 2019], weight=10.0), fit,
+                                        x_title="Year", title="Hope by year"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_stretched_builders()))
+def test_charts_are_laid_out_again_for_their_box(name):
+    """Issue 12: every chart but the specification curve takes its box's width (a phone's 350 px, a wide page's
+    1000) with text at its size, and keeps its natural width in exports (no box)."""
+    import re
+
+    import vl_convert as vlc
+
+    spec = _stretched_builders()[name]().to_dict(validate=True)
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert "fit" in {p["name"] for p in spec["params"]}  # components.chart draws it width="stretch"
+    natural = spec["width"]
+    assert 560 <= natural <= 800
+    assert _svg_width(vlc.vegalite_to_svg(spec)) == natural  # an export: its natural width
+    for box in (350, 1000):
+        svg = _in_box(spec, box)
+        assert _svg_width(svg) == box  # laid out for the box: nothing sticks out of it, nothing is left over
+        sizes = [float(s) for s in re.findall(r'font-size="([\d.]+)px"', svg)]
+        assert sizes and min(sizes) >= 12  # text stays readable: not a scaled-down picture
+    narrow, wide = _in_box(spec, 350), _in_box(spec, 1000)
+    if name in ("leave_one_out_plot", "cumulative_plot", "rob_traffic_light", "rob_summary"):
+        # long labels are cut shorter on a phone (with an ellipsis) than on a wide page
+        assert narrow.count("…") > wide.count("…")
+
+
+def test_estimate_text_of_sequential_plots_left_out_on_a_phone_only():
+    loo = meta.leave_one_out(YI, VI).assign(label=list("ABCDEF"))
+    spec = charts.leave_one_out_plot(loo).to_dict(validate=True)
+    first = f"{loo['estimate'][0]:.2f} [".replace("-", "\u2212")
+    assert first in _in_box(spec, 1000) and first not in _in_box(spec, 350)
+
+
+# ------------------------------------------------------------------------------------ font scale (presentation)
+def _export_font_sizes(spec: dict) -> list[float]:
+    import re
+
+    import vl_convert as vlc
+
+    return sorted({float(s) for s in re.findall(r'font-size="([\d.]+)px"', vlc.vegalite_to_svg(spec))})
+
+
+@pytest.mark.parametrize("build", [
+    lambda scale: charts.forest(_studies(), meta.pool(YI, VI), "Hope", scale=scale),
+    lambda scale: charts.subgroup_forest(meta.subgroup_test(YI, VI, list("aabbbc")).table(), meta.pool(YI, VI),
+                                         scale=scale),
+    lambda scale: charts.funnel(_studies(), 0.3, meta.funnel_limits(0.3, 0.4), scale=scale),
+    lambda scale: charts.rob_summary(_rob_trials(), scale=scale),
+], ids=["forest", "subgroup_forest", "funnel", "rob_summary"])
+def test_font_scale_multiplies_every_font(build):
+    """``scale=1.5`` (presentation mode) draws every text 1.5 times as large: config fonts, table text, titles."""
+    normal, large = build(1.0).to_dict(validate=True), build(1.5).to_dict(validate=True)
+    axis, axis_large = normal["config"]["axis"], large["config"]["axis"]
+    assert axis_large["labelFontSize"] == 1.5 * axis["labelFontSize"] == 21
+    assert large["config"]["title"]["fontSize"] == round(1.5 * normal["config"]["title"]["fontSize"])
+    assert large["config"]["legend"]["labelFontSize"] == 21
+    small_sizes, large_sizes = _export_font_sizes(normal), _export_font_sizes(large)
+    assert len(small_sizes) == len(large_sizes)
+    for a, b in zip(small_sizes, large_sizes):  # each size drawn in the export, 1.5 times (rounded to a pixel)
+        assert abs(b - 1.5 * a) <= 1, (small_sizes, large_sizes)
+
+
+def test_font_scale_of_the_forest_enters_its_fit_signal_and_geometry():
+    normal = charts.forest(_studies(), meta.pool(YI, VI), "Hope").to_dict()
+    large = charts.forest(_studies(), meta.pool(YI, VI), "Hope", scale=1.5).to_dict()
+    fit = {p["name"]: p["expr"] for p in large["params"]}["fit"]
+    assert fit.endswith(": 1.5")  # 1.5 in exports (no box); in a box, 1.5 times as far as the box's width allows
+    assert large["height"] == pytest.approx(1.5 * normal["height"], abs=1)
+    # in a box too narrow for 1.5 times the natural width, the chart still fits: the scale gives way first
+    for box in (1000, 1400):
+        assert _svg_width(_in_box(normal, box, set_width=False)) <= box + 1
+        assert _svg_width(_in_box(large, box, set_width=False)) <= box + 1
+    assert _svg_width(_in_box(large, 1400, set_width=False)) > _svg_width(_in_box(normal, 1400, set_width=False)) + 200
+
+
+@pytest.mark.parametrize("scale", [0, -1, 0.2, 10, float("nan"), "big", None])
+def test_font_scale_outside_half_to_three_is_refused_in_words(scale):
+    with pytest.raises(ValueError, match="scale"):
+        charts.forest(_studies(), None, "Hope", scale=scale)

@@ -35,9 +35,9 @@ def test_sensitivity_influence_and_what_would_it_take():
     assert m["S-value (publication bias)"] == ("∞" if np.isinf(sv.s_value) else text.fmt(sv.s_value, 1))
     assert m["Worst case (non-significant trials only)"] == text.fmt(sv.worst_case)
     inf = influence(sel.yi, sel.vi, "DL")
-    tables = [d.value for d in at.dataframe if "cook_d" in d.value.columns]
+    tables = [d.value for d in at.dataframe if "Cook's D" in d.value.columns]
     assert len(tables) == 1
-    np.testing.assert_allclose(np.sort(tables[0]["cook_d"].to_numpy()), np.sort(inf["cook_d"].to_numpy()))
+    np.testing.assert_allclose(np.sort(tables[0]["Cook's D"].to_numpy()), np.sort(inf["cook_d"].to_numpy()))
     eff = sel.effects
     weak = eff["quality"].eq("poor").to_numpy().copy()
     for d in [c for c in eff.columns if c.startswith("rob_")]:

@@ -284,3 +284,17 @@ def test_an_outcome_no_trial_reported_says_so_and_is_marked_in_the_selector():
     assert "reported" in info and "whatever the filters" in info and "Widen the filters" not in info
     box = at.selectbox(key="v_outcome")
     assert box.format_func(missing[0]).endswith("(no trial reported it)")
+
+
+@pytest.mark.apptest
+def test_presentation_forest_plot_is_drawn_at_one_and_a_half_times_the_font_size():
+    import json
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    assert spec["config"]["axis"]["labelFontSize"] == 21  # 1.5 x 14
+    assert {p["name"]: p["expr"] for p in spec["params"]}["fit"].endswith(": 1.5")

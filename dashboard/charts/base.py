@@ -90,27 +90,100 @@ def _layer(layers: Sequence[alt.Chart], **props: Any) -> LayerChart:
     return chart
 
 
-def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+def _configure(chart: alt.TopLevelMixin, scale: float = 1.0) -> alt.TopLevelMixin:
     """Apply the shared look: projector-size fonts, no frame around views, left-aligned titles.
+
+    ``scale`` multiplies every font size of the config (axis labels and titles, legends, titles): 1.5 in presentation
+    mode, so a room can read the chart from the back.
 
     Sets ``chart.config`` in place: the ``configure_*`` methods deep-copy the whole chart once each, which costs
     tens of milliseconds per rerun for a composed forest plot.
 
     Autosize is "pad": the plot keeps its width and height and the view grows to hold the table text drawn beside
     it. Under Streamlit's default "fit" the whole chart, text included, would be squeezed into the plot's size; show
-    these charts with ``st.altair_chart(chart, width="content", theme=None)``.
+    these charts with ``st.altair_chart(chart, width="content", theme=None)``. Charts made to take their box's width
+    (:func:`_stretch`) switch to "fit-x" afterwards.
     """
     chart.autosize = alt.AutoSizeParams(type="pad")
     chart.config = alt.Config(
-        axis=alt.AxisConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE + 1, labelColor="#222",
-                            titleColor="#222", grid=False),
-        legend=alt.LegendConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, orient="bottom", labelLimit=400),
-        title=alt.TitleConfig(fontSize=FONT_SIZE + 3, anchor="start", subtitleFontSize=FONT_SIZE,
-                              subtitleColor="#444"),
+        axis=alt.AxisConfig(labelFontSize=_fs(FONT_SIZE, scale), titleFontSize=_fs(FONT_SIZE + 1, scale),
+                            labelColor="#222", titleColor="#222", grid=False),
+        legend=alt.LegendConfig(labelFontSize=_fs(FONT_SIZE, scale), titleFontSize=_fs(FONT_SIZE, scale),
+                                orient="bottom", labelLimit=400),
+        title=alt.TitleConfig(fontSize=_fs(FONT_SIZE + 3, scale), anchor="start",
+                              subtitleFontSize=_fs(FONT_SIZE, scale), subtitleColor="#444"),
         view=alt.ViewConfig(stroke=None),
         concat=alt.CompositionConfig(spacing=6),
     )
     return chart
+
+
+def _fs(size: float, scale: float = 1.0) -> int:
+    """A font size ``size`` (pixels at scale 1) at ``scale``, rounded to whole pixels."""
+    return int(round(float(size) * float(scale)))
+
+
+def _scale(scale: float) -> float:
+    """A builder's ``scale`` argument checked: a finite number from 0.5 to 3 (1 = the normal size)."""
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale must be a number, not {scale!r}") from None
+    if not (math.isfinite(value) and 0.5 <= value <= 3.0):
+        raise ValueError(f"scale must be from 0.5 to 3, not {scale!r}")
+    return value
+
+
+# ------------------------------------------------------------------------------------- charts that take their width
+#: ``containerSize()[0]``: the width of the page element a chart is drawn in (0 in vl-convert exports).
+BOX = "containerSize()[0]"
+
+
+def stretch_param(natural_width: float) -> alt.VariableParameter:
+    """The ``fit`` signal of a chart that takes its box's width (:func:`_stretch`): ``clamp(box / natural_width,
+    MIN_FIT, 1)`` in a box, 1 without one (exports)."""
+    return alt.VariableParameter(
+        name=FIT, expr=f"{BOX} > 0 ? clamp({BOX} / {float(natural_width):g}, {MIN_FIT}, 1) : 1")
+
+
+def _stretch(chart: alt.TopLevelMixin, natural_width: float) -> alt.TopLevelMixin:
+    """Make a configured single or layered chart take its box's width, laid out again for it (not scaled).
+
+    Autosize "fit-x" (padding included): the plot's width is whatever is left of the chart's width once axes,
+    legends and text beside the plot have their room. ``width`` is the natural width (exports, which have no box,
+    keep it); Streamlit sets it to the box's width for charts drawn ``width="stretch"``, which ``components.chart``
+    does for every chart with a ``fit`` signal. ``fit`` (:func:`stretch_param`) shrinks what would not leave the plot
+    room on a narrow box: label limits (:func:`_fit_px`), the legend's columns; fonts keep their size.
+    """
+    chart.params = [stretch_param(natural_width)]
+    chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    # Vega's bounds of rotated text (an upright axis title, angled labels) fall a few pixels short of what a browser
+    # draws: 10 px at the sides keep it inside the box.
+    chart.padding = {"left": 10, "right": 10, "top": 5, "bottom": 5}
+    chart.width = int(round(natural_width))
+    return chart
+
+
+def _fit_px(px: float, floor: float = 0.0) -> dict:
+    """A pixel length (a label limit) multiplied by the ``fit`` signal, never below ``floor``."""
+    return {"expr": f"round(max({float(px):g} * {FIT}, {float(floor):g}))"}
+
+
+def _fit_title(text: str, subtitle: str | None = None, scale: float = 1.0) -> alt.TitleParams:
+    """A title cut with an ellipsis to the box's width (the page's heading says it in full)."""
+    props: dict = dict(limit={"expr": f"{BOX} > 0 ? max(160, {BOX} - 10) : 0"},
+                       fontSize=_fs(FONT_SIZE + 3, scale), subtitleFontSize=_fs(FONT_SIZE, scale))
+    if subtitle:
+        props["subtitle"] = subtitle
+    return alt.TitleParams(text, **props)
+
+
+def _fit_legend(**props: Any) -> alt.Legend:
+    """A legend under the plot whose entries stack in one column in a box narrower than the chart's natural width
+    (side by side otherwise: fit-x gives the plot what the legend leaves, and a row of entries can be wider than
+    the box)."""
+    props.setdefault("orient", "bottom")
+    return alt.Legend(columns={"expr": f"{FIT} < 1 ? 1 : 0"}, labelLimit=_fit_px(400, 150), **props)
 
 
 def _attr(obj: Any, name: str, default: float = math.nan) -> Any:
@@ -172,21 +245,26 @@ MIN_FIT = 0.34
 NARROW_BELOW = 0.8
 
 
-def fit_params(natural_width: float, narrow_width: float | None = None) -> list[alt.VariableParameter]:
+def fit_params(natural_width: float, narrow_width: float | None = None,
+               scale: float = 1.0) -> list[alt.VariableParameter]:
     """The ``narrow`` and ``fit`` signals of a forest-type chart: its layout and geometry scale for its box's width.
 
     With ``w = containerSize()[0]`` (the page element the chart is drawn in; 0 in vl-convert exports, which have no
-    container): ``narrow = 0 < w < NARROW_BELOW * natural_width``; ``fit = clamp(w / (narrow ? narrow_width :
-    natural_width), MIN_FIT, 1)``, 1 without a container. Every pixel position, text limit and the plot's x range
-    are multiplied by ``fit``; the chart is laid out again for the width (text stays text, no image scaling).
+    container) and ``s`` the font ``scale`` (1.5 in presentation mode): ``narrow = 0 < w < NARROW_BELOW * s *
+    natural_width``; ``fit = s * clamp(w / (s * (narrow ? narrow_width : natural_width)), MIN_FIT, 1)``, ``s``
+    without a container. Every pixel position, text limit, font size and the plot's x range are multiplied by
+    ``fit``: the chart is laid out again for the width (text stays text, no image scaling), at ``scale`` times its
+    size where the box has room for it.
     """
     n = float(natural_width)
     m = float(narrow_width or natural_width)
+    s = float(scale)
     return [
-        alt.VariableParameter(name=NARROW, expr=f"containerSize()[0] > 0 && containerSize()[0] < {NARROW_BELOW * n:g}"),
+        alt.VariableParameter(name=NARROW,
+                              expr=f"containerSize()[0] > 0 && containerSize()[0] < {NARROW_BELOW * s * n:g}"),
         alt.VariableParameter(
-            name=FIT, expr=f"containerSize()[0] > 0 ? clamp(containerSize()[0] / ({NARROW} ? {m:g} : {n:g}), "
-                           f"{MIN_FIT}, 1) : 1"),
+            name=FIT, expr=f"containerSize()[0] > 0 ? {s:g} * clamp(containerSize()[0] / ({NARROW} ? {s * m:g} : "
+                           f"{s * n:g}), {MIN_FIT}, 1) : {s:g}"),
     ]
 
 
@@ -195,10 +273,11 @@ def fit_range(width: float | None = None) -> list:
     return [0, {"expr": f"{float(width or _PLOT_WIDTH):g} * {FIT}"}]
 
 
-def _fitted(chart: alt.TopLevelMixin, natural_width: float, narrow_width: float | None = None) -> alt.TopLevelMixin:
+def _fitted(chart: alt.TopLevelMixin, natural_width: float, narrow_width: float | None = None,
+            scale: float = 1.0) -> alt.TopLevelMixin:
     """Declare the ``narrow``/``fit`` signals on a built chart (:func:`fit_params`) and shrink the view's own width
     to the smallest fitted plot, so only the marks (laid out by ``fit``) decide the chart's width (autosize "pad")."""
-    chart.params = fit_params(natural_width, narrow_width)
+    chart.params = fit_params(natural_width, narrow_width, scale)
     chart.width = int(round(_PLOT_WIDTH * MIN_FIT))
     return chart
 
@@ -264,7 +343,7 @@ def _cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = 
 
 
 def _favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height: int,
-                   favours: tuple[str, str], below_px: float = 52.0) -> pd.DataFrame:
+                   favours: tuple[str, str], below_px: float = 52.0, scale: float = 1.0) -> pd.DataFrame:
     """'<- favours A' left of zero and 'favours B ->' right of it, ``below_px`` under the top of the x axis.
 
     Returned as table cells for :func:`_text_layers` (no extra layers): x is the pixel of SMD = 0 on the plot's linear
@@ -273,7 +352,7 @@ def _favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height:
     x0, x1 = float(x_domain[0]), float(x_domain[1])
     zero_px = (0.0 - x0) / (x1 - x0) * _PLOT_WIDTH
     y0, y1 = float(y_domain[0]), float(y_domain[1])
-    row = y0 + (height + below_px) / height * (y1 - y0)  # reversed y scale: y0 at the top, y1 at `height`
+    row = y0 + (height + below_px * scale) / height * (y1 - y0)  # reversed y scale: y0 at the top, y1 at `height`
     left = _cells([row], [f"\u2190 favours {favours[0]}"], zero_px - 6, align="right", colour="#333333")
     right = _cells([row], [f"favours {favours[1]} \u2192"], zero_px + 6, align="left", colour="#333333")
     return pd.concat([left, right], ignore_index=True)

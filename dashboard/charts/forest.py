@@ -38,6 +38,7 @@ from .base import (
     _kind,
     _layer,
     _require,
+    _scale,
     _text_layers,
     _tooltips,
     _x_domain,
@@ -66,6 +67,7 @@ def forest(
     favours: tuple[str, str] = ("control", "peer support"),
     *,
     method_label: str | None = None,
+    scale: float = 1.0,
 ) -> alt.LayerChart:
     """Forest plot of one outcome: studies, the pooled diamond and the prediction interval.
 
@@ -95,6 +97,9 @@ def forest(
         beneficial direction is "lower" (e.g. anxiety) the caller passes ``("peer support", "control")``.
     method_label : str, optional
         Text of the pooled row, default "Pooled (<method>)".
+    scale : float
+        Font scale, 0.5 to 3 (1.5 in presentation mode): every font, row and table column is ``scale`` times its
+        size where the box has room (the ``fit`` signal is ``scale`` in exports; :func:`base.fit_params`).
 
     Returns
     -------
@@ -108,6 +113,7 @@ def forest(
     The diamond is an area whose band is zero wide at ``pooled.ci_low`` and ``pooled.ci_high`` and widest at
     ``pooled.estimate``; the prediction interval is a separate row with a bar from ``pi_low`` to ``pi_high``.
     """
+    scale = _scale(scale)
     _require(studies, ["label", "yi"], "forest")
     k = len(studies)
     d = pd.DataFrame({"label": studies["label"].astype(str).to_numpy(), "yi": studies["yi"].astype(float).to_numpy()})
@@ -140,7 +146,7 @@ def forest(
     pool_row, pi_row = k + 0.6, k + 1.6
     last_row = pi_row if has_pi else (pool_row if has_pool else k - 1)
     y_domain = [-1.3, last_row + 0.8]
-    height = int(_ROW_PX * (y_domain[1] - y_domain[0]))
+    height = int(_ROW_PX * scale * (y_domain[1] - y_domain[0]))
 
     x_domain = _x_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
     x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True, range=fit_range())
@@ -152,7 +158,7 @@ def forest(
     # Under the favours labels, from the chart's left edge (the trial column), so it never widens the chart.
     legend = alt.Legend(symbolType="square", symbolSize=180, symbolStrokeWidth=2, orient="none",
                         legendX={"expr": f"({NARROW} ? {_NARROW_LABEL_PX:g} : {_LABEL_PX:g}) * {FIT}"},
-                        legendY=height + 70, labelFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"},
+                        legendY=height + 70 * scale, labelFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"},
                         titleFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"})
     stroke = alt.Stroke("kind:N", title=kind_title, legend=legend,
                         scale=alt.Scale(domain=_KIND_DOMAIN, range=[PALETTE["blue"], PALETTE["vermillion"]]))
@@ -177,7 +183,7 @@ def forest(
         x=alt.X("yi:Q", scale=x_scale),
         y=y,
         size=alt.Size("weight:Q", scale=alt.Scale(domain=[0, max(float(np.nanmax(d["weight"])) if k else 1.0, 1e-9)],
-                                                  range=[25, 420]), legend=None),
+                                                  range=[25 * scale ** 2, 420 * scale ** 2]), legend=None),
         stroke=stroke,
         fill=fill,
         tooltip=tips,
@@ -242,14 +248,14 @@ def forest(
                 _cells([pi_row], ["95% prediction interval"], _LABEL_PX, colour="#6B3A5B").assign(pxn=_NARROW_LABEL_PX),
                 _cells([pi_row], [f"[{_fmt(pi_lo)}, {_fmt(pi_hi)}]"], _CI_PX, colour="#6B3A5B"),
             ]
-    texts.append(_favours_cells(x_domain, y_domain, height, favours))
+    texts.append(_favours_cells(x_domain, y_domain, height, favours, scale=scale))
     layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
     subtitle = (_pooled_subtitle(pooled, k) if has_pool
                 else "One trial: nothing to pool" if k == 1 else f"k = {k}, not pooled")
     chart = _layer(layers, width=_PLOT_WIDTH, height=height,
                    title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle,
                                          **_FIT_TITLE))
-    return _fitted(_configure(chart), FOREST_NATURAL_WIDTH, FOREST_NARROW_WIDTH)
+    return _fitted(_configure(chart, scale), FOREST_NATURAL_WIDTH, FOREST_NARROW_WIDTH, scale)
 
 
 def _provenance_text(studies: pd.DataFrame, k: int) -> list[str]:
@@ -282,6 +288,7 @@ def subgroup_forest(
     title: str = "Pooled SMD by subgroup",
     favours: tuple[str, str] = ("control", "peer support"),
     group_labels: dict[str, str] | None = None,
+    scale: float = 1.0,
 ) -> alt.LayerChart:
     """Forest plot of per-subgroup pooled effects, one diamond per subgroup plus the overall one.
 
@@ -299,6 +306,8 @@ def subgroup_forest(
         Left and right favours labels, as in :func:`forest`.
     group_labels : dict, optional
         Display names of the group codes (e.g. ``{"hospital_added": "Added to hospital care"}``).
+    scale : float
+        Font scale, as in :func:`forest`.
 
     Returns
     -------
@@ -306,6 +315,7 @@ def subgroup_forest(
         Subgroup label with k | diamonds (a single-study subgroup is drawn as a square with its CI) |
         "SMD [95% CI]" and I2, the overall diamond in black at the bottom.
     """
+    scale = _scale(scale)
     _require(table, ["group", "k", "estimate", "ci_low", "ci_high"], "subgroup_forest")
     names = group_labels or {}
     t = table.reset_index(drop=True)
@@ -313,7 +323,7 @@ def subgroup_forest(
     has_overall = overall is not None and _finite(_attr(overall, "estimate"))
     overall_row = n + 0.6
     y_domain = [-1.3, (overall_row if has_overall else n - 1) + 0.8]
-    height = int(_ROW_PX * 1.25 * (y_domain[1] - y_domain[0]))
+    height = int(_ROW_PX * 1.25 * scale * (y_domain[1] - y_domain[0]))
     finite = t["estimate"].map(_finite).to_numpy(dtype=bool)
     info = pd.DataFrame({
         "row": np.arange(n, dtype=float),
@@ -358,7 +368,7 @@ def subgroup_forest(
             sb.mark_rule(color=PALETTE["blue"], strokeWidth=2).encode(
                 x=alt.X("ci_low:Q", scale=x_scale), x2=alt.X2("ci_high"), y=alt.Y("row:Q", scale=y_scale, axis=None),
                 tooltip=tips),
-            sb.mark_square(color=PALETTE["blue"], size=140, opacity=1).encode(
+            sb.mark_square(color=PALETTE["blue"], size=140 * scale ** 2, opacity=1).encode(
                 x=alt.X("estimate:Q", scale=x_scale), y=alt.Y("row:Q", scale=y_scale, axis=None), tooltip=tips),
         ]
     ci_px, i2_px = _PLOT_WIDTH + 12.0, _PLOT_WIDTH + 205.0
@@ -394,12 +404,12 @@ def subgroup_forest(
             _cells([overall_row], [f"{i2o:.0f}%" if _finite(i2o) else "-"], i2_px, align="right", bold=True,
                    colour="#000000"),
         ]
-    texts.append(_favours_cells(x_domain, y_domain, height, favours))
+    texts.append(_favours_cells(x_domain, y_domain, height, favours, scale=scale))
     layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
     if isinstance(title, str):
         title = alt.TitleParams(title, **_FIT_TITLE)
     chart = _layer(layers, width=_PLOT_WIDTH, height=height, title=title)
-    return _fitted(_configure(chart), SUBGROUP_NATURAL_WIDTH)
+    return _fitted(_configure(chart, scale), SUBGROUP_NATURAL_WIDTH, scale=scale)
 
 
 # --------------------------------------------------------------------------------------------------------------

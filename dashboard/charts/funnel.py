@@ -15,6 +15,11 @@ from .base import (
     TRIAL_DATA_LABEL,
     _configure,
     _finite,
+    _fit_legend,
+    _fit_title,
+    _fs,
+    _scale,
+    _stretch,
     _kind,
     _layer,
     _require,
@@ -23,6 +28,9 @@ from .base import (
 )
 
 __all__ = ['funnel']
+
+#: Natural width of the funnel plot (plot, axes and padding), pixels: its width in exports.
+FUNNEL_WIDTH = 600
 
 
 def funnel(
@@ -33,6 +41,7 @@ def funnel(
     *,
     adjusted_estimate: float | None = None,
     title: str = "Funnel plot",
+    scale: float = 1.0,
 ) -> alt.LayerChart:
     """Funnel plot: effect size against standard error (0 at the top) with pseudo-95% confidence limits.
 
@@ -52,11 +61,16 @@ def funnel(
         The trim-and-fill estimate, drawn as a dashed vertical line.
     title : str
         Chart title.
+    scale : float
+        Font scale (1.5 in presentation mode).
 
     Returns
     -------
     alt.LayerChart
+        Takes its box's width (``fit`` signal, autosize fit-x; :func:`dashboard.charts.base._stretch`), 600 px in
+        exports.
     """
+    scale = _scale(scale)
     _require(studies, ["yi", "vi"], "funnel")
     _require(limits, ["se", "ci_low", "ci_high"], "funnel limits")
     obs = studies.copy()
@@ -82,10 +96,12 @@ def funnel(
     ], ignore_index=True)
     kinds = [TRIAL_DATA_LABEL, RECONSTRUCTED_LABEL, imputed_label]
     colours = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["grey"]]
-    shape = alt.Shape("kind:N", title="Study",
+    legend = _fit_legend()
+    shape = alt.Shape("kind:N", title="Study", legend=legend,
                       scale=alt.Scale(domain=kinds, range=["circle", "diamond", "circle"]))
-    stroke = alt.Stroke("kind:N", title="Study", scale=alt.Scale(domain=kinds, range=colours))
-    fill = alt.Fill("kind:N", title="Study", scale=alt.Scale(domain=kinds, range=[colours[0], "#FFFFFF", "#FFFFFF"]))
+    stroke = alt.Stroke("kind:N", title="Study", legend=legend, scale=alt.Scale(domain=kinds, range=colours))
+    fill = alt.Fill("kind:N", title="Study", legend=legend,
+                    scale=alt.Scale(domain=kinds, range=[colours[0], "#FFFFFF", "#FFFFFF"]))
     x_axis = alt.Axis(title="SMD (Hedges' g)", grid=False, tickCount=6)
     y_axis = alt.Axis(title="Standard error", grid=True, gridColor="#EEEEEE", tickCount=5)
     layers: list[alt.Chart] = [
@@ -112,11 +128,12 @@ def funnel(
         tooltip=tips))
     label = pd.DataFrame({"x": [float(limits["ci_high"].iloc[-1])], "se": [float(limits["se"].iloc[-1])],
                           "text": ["pseudo 95% limits"]})
-    layers.append(alt.Chart(label).mark_text(align="left", dx=4, dy=-6, fontSize=FONT_SIZE - 1,
+    # inside the funnel, ending at its right edge: text past the plot's edge would not be given room by fit-x
+    layers.append(alt.Chart(label).mark_text(align="right", dx=-6, dy=-8, fontSize=_fs(FONT_SIZE - 1, scale),
                                              color=PALETTE["grey"]).encode(
         x=alt.X("x:Q", scale=x_scale), y=alt.Y("se:Q", scale=y_scale), text=alt.Text("text", type="nominal")))
-    chart = _layer(layers, width=520, height=380, title=title)
-    return _configure(chart)
+    chart = _layer(layers, height=380, title=_fit_title(title, scale=scale))
+    return _stretch(_configure(chart, scale), FUNNEL_WIDTH)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -9,15 +9,30 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .base import PALETTE, RECONSTRUCTED_LABEL, TRIAL_DATA_LABEL, _configure, _kind, _layer, _require, _tooltips
+from .base import (
+    PALETTE,
+    RECONSTRUCTED_LABEL,
+    TRIAL_DATA_LABEL,
+    _configure,
+    _fit_legend,
+    _fit_title,
+    _kind,
+    _layer,
+    _require,
+    _scale,
+    _stretch,
+    _tooltips,
+)
 
 __all__ = ["bubble"]
 
 _KINDS = [TRIAL_DATA_LABEL, RECONSTRUCTED_LABEL]
+#: Natural width (plot, axes, padding), pixels: the width in exports.
+BUBBLE_WIDTH = 640
 
 
 def bubble(studies: pd.DataFrame, fit: pd.DataFrame, *, x_title: str, y_title: str = "SMD (peer support − control)",
-           title: str = "") -> alt.LayerChart:
+           title: str = "", scale: float = 1.0) -> alt.LayerChart:
     """Bubble plot of a meta-regression on one continuous moderator.
 
     Parameters
@@ -29,11 +44,15 @@ def bubble(studies: pd.DataFrame, fit: pd.DataFrame, *, x_title: str, y_title: s
         The fitted line on a grid: ``x``, ``pred``, ``ci_low``, ``ci_high`` (``RegressionResult.predict``).
     x_title, y_title, title : str
         Axis titles and chart title.
+    scale : float
+        Font scale (1.5 in presentation mode).
 
     Returns
     -------
     alt.LayerChart
+        Takes its box's width (``fit``; :func:`dashboard.charts.base._stretch`), 640 px in exports.
     """
+    scale = _scale(scale)
     _require(studies, ["x", "yi", "weight"], "bubble")
     _require(fit, ["x", "pred", "ci_low", "ci_high"], "bubble")
     pts = studies.copy()
@@ -50,16 +69,16 @@ def bubble(studies: pd.DataFrame, fit: pd.DataFrame, *, x_title: str, y_title: s
     dots = alt.Chart(pts).mark_point(filled=True, opacity=0.75, strokeWidth=1.5).encode(
         x=x, y=alt.Y("yi:Q"),
         size=alt.Size("weight:Q", title="Weight (%)", scale=alt.Scale(range=[30, 900]), legend=None),
-        color=alt.Color("kind:N", title="Rows", scale=alt.Scale(domain=_KINDS,
+        color=alt.Color("kind:N", title="Rows", legend=_fit_legend(), scale=alt.Scale(domain=_KINDS,
                                                                  range=[PALETTE["blue"], PALETTE["vermillion"]])),
         fill=alt.Fill("kind:N", scale=alt.Scale(domain=_KINDS, range=[PALETTE["blue"], "#FFFFFF"]), legend=None),
         tooltip=_tooltips(pts, [alt.Tooltip("x:Q", title=x_title), alt.Tooltip("yi:Q", title="SMD", format=".2f"),
                                 alt.Tooltip("weight:Q", title="Weight (%)", format=".1f")]),
     )
-    chart = _layer([band, zero, line, dots], width=560, height=340)
+    chart = _layer([band, zero, line, dots], height=340)
     if title:
-        chart.title = alt.TitleParams(title)
-    return _configure(chart)
+        chart.title = _fit_title(title, scale=scale)
+    return _stretch(_configure(chart, scale), BUBBLE_WIDTH)
 
 
 def _integer(values: np.ndarray) -> bool:

@@ -15,14 +15,25 @@ from .base import (
     _ROB_LEVELS,
     _ROB_SYMBOL,
     _ROB_TEXT,
+    FIT,
     FONT_SIZE,
-    HConcatChart,
     _configure,
+    _fit_legend,
+    _fit_px,
+    _fit_title,
+    _fs,
+    _scale,
+    _stretch,
     _layer,
     _require,
 )
 
 __all__ = ['rob_traffic_light', 'rob_summary']
+
+_QUALITY_COLUMN = "Quality (AHRQ)"
+#: Natural widths (labels, plot, padding), pixels: the widths in exports.
+ROB_TRAFFIC_WIDTH = 620
+ROB_SUMMARY_WIDTH = 740
 
 
 def _rob_long(trials: pd.DataFrame, builder: str) -> pd.DataFrame:
@@ -42,14 +53,15 @@ def _ink(levels: pd.Series) -> list[str]:
     return ["#000000" if lv in ("unclear", "not reported") else "#FFFFFF" for lv in levels]
 
 
-def _rob_colour(present: Sequence[str], title: str | None = "Judgement") -> alt.Color:
+def _rob_colour(present: Sequence[str], title: str | None = "Judgement", legend: alt.Legend | None = None) -> alt.Color:
     levels = [v for v in _ROB_LEVELS if v != "not reported" or v in set(present)]
     return alt.Color("judgement:N", title=title,
                      scale=alt.Scale(domain=[_ROB_TEXT[v] for v in levels], range=[_ROB_COLOUR[v] for v in levels]),
-                     legend=alt.Legend(orient="bottom", symbolType="circle", symbolSize=220))
+                     legend=legend or _fit_legend(symbolType="circle", symbolSize=220))
 
 
-def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by trial") -> alt.LayerChart:
+def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by trial",
+                      scale: float = 1.0) -> alt.LayerChart:
     """robvis-style traffic-light grid: trials (rows) x the seven risk-of-bias domains (columns).
 
     Parameters
@@ -57,54 +69,61 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
     trials : DataFrame
         One row per trial, in display order. Columns: ``label`` and the seven ``rob_*`` columns of
         :data:`ROB_DOMAINS` (values low / unclear / high; anything else is drawn as "not reported"). When a
-        ``quality`` column (AHRQ good / fair / poor) is present it is written beside each row.
+        ``quality`` column (AHRQ good / fair / poor) is present it is written in a last column, "Quality (AHRQ)".
     title : str
         Chart title.
+    scale : float
+        Font scale (1.5 in presentation mode).
 
     Returns
     -------
     alt.LayerChart
         A coloured circle per cell (green low, yellow unclear, vermillion high) carrying "+", "?" or "-",
-        so the judgement reads without colour too.
+        so the judgement reads without colour too. One view that takes its box's width (``fit``; 620 px in
+        exports): the grid keeps its column spacing (at most 40 px a column), trial labels are cut shorter on a
+        narrow box (the tooltip names the trial in full) and the domain names turn upright.
     """
+    scale = _scale(scale)
     long = _rob_long(trials, "rob_traffic_light")
     order_y = list(dict.fromkeys(trials["label"].astype(str)))
     long["label"] = long["label"].astype(str)
-    if "quality" in trials.columns:
+    has_quality = "quality" in trials.columns
+    if has_quality:
         qual = dict(zip(trials["label"].astype(str), trials["quality"].astype(str)))
         long["quality"] = long["label"].map(qual)
-    x = alt.X("domain:N", sort=list(ROB_DOMAINS.values()), title=None,
-              axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=220, ticks=False, domain=False,
-                            labelFontSize=FONT_SIZE))
+    columns = list(ROB_DOMAINS.values()) + ([_QUALITY_COLUMN] if has_quality else [])
+    x = alt.X("domain:N", sort=columns, title=None,
+              scale=alt.Scale(domain=columns, range=[0, {"expr": f"min(width, {40 * scale * len(columns):g})"}]),
+              axis=alt.Axis(orient="top", labelAngle={"expr": f"{FIT} < 0.8 ? -90 : -35"},
+                            labelLimit=_fit_px(220, 150), ticks=False, domain=False,
+                            labelFontSize=_fs(FONT_SIZE, scale)))
     y = alt.Y("label:N", sort=order_y, title=None,
-              axis=alt.Axis(labelLimit=260, ticks=False, domain=False, labelFontSize=FONT_SIZE))
+              axis=alt.Axis(labelLimit=_fit_px(260, 100), ticks=False, domain=False,
+                            labelFontSize=_fs(FONT_SIZE, scale)))
     tips = [alt.Tooltip("label:N", title="Trial"), alt.Tooltip("domain:N", title="Domain"),
             alt.Tooltip("judgement:N", title="Judgement")]
-    if "quality" in long:
+    if has_quality:
         tips.append(alt.Tooltip("quality:N", title="Quality (AHRQ)"))
     base = alt.Chart(long)
-    cells = base.mark_circle(size=330, opacity=1, stroke="#555", strokeWidth=0.6).encode(
+    cells = base.mark_circle(size=330 * scale ** 2, opacity=1, stroke="#555", strokeWidth=0.6).encode(
         x=x, y=y, color=_rob_colour(long["level"].unique()), tooltip=tips)
-    text = base.mark_text(fontSize=FONT_SIZE + 2, fontWeight="bold", baseline="middle").encode(
+    text = base.mark_text(fontSize=_fs(FONT_SIZE + 2, scale), fontWeight="bold", baseline="middle").encode(
         x=x, y=y, text=alt.Text("symbol", type="nominal"), tooltip=tips,
         color=alt.Color("ink", type="nominal", scale=None))
     layers: list[alt.Chart] = [cells, text]
-    height = 24 * len(order_y)
-    width = 34 * len(ROB_DOMAINS)
-    if "quality" in trials.columns:
-        grid = alt.layer(*layers).properties(width=width, height=height)
-        q = pd.DataFrame({"label": trials["label"].astype(str), "quality": trials["quality"].astype(str)})
-        qchart = alt.Chart(q).mark_text(align="left", fontSize=FONT_SIZE, color="#333").encode(
-            y=alt.Y("label:N", sort=order_y, axis=None), text=alt.Text("quality", type="nominal"), x=alt.XValue(4),
-        ).properties(width=60, height=height, title=alt.TitleParams("Quality", fontSize=FONT_SIZE, anchor="start",
-                                                                     orient="top"))
-        chart = HConcatChart(hconcat=[grid, qchart], spacing=4)
-        chart.title = title
-        return _configure(chart)
-    return _configure(_layer(layers, width=width, height=height, title=title))
+    if has_quality:
+        q = pd.DataFrame({"label": trials["label"].astype(str), "quality": trials["quality"].astype(str),
+                          "domain": _QUALITY_COLUMN})
+        layers.append(alt.Chart(q).mark_text(fontSize=_fs(FONT_SIZE, scale), color="#333", baseline="middle").encode(
+            x=x, y=y, text=alt.Text("quality", type="nominal"),
+            tooltip=[alt.Tooltip("label:N", title="Trial"), alt.Tooltip("quality:N", title="Quality (AHRQ)")]))
+    height = int(round(24 * scale)) * len(order_y)
+    chart = _layer(layers, height=height, title=_fit_title(title, scale=scale))
+    return _stretch(_configure(chart, scale), ROB_TRAFFIC_WIDTH)
 
 
-def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of trials per judgement") -> alt.LayerChart:
+def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of trials per judgement",
+                scale: float = 1.0) -> alt.LayerChart:
     """robvis-style summary: one horizontal 100% stacked bar per risk-of-bias domain.
 
     Parameters
@@ -113,13 +132,18 @@ def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of tr
         As :func:`rob_traffic_light`: ``label`` and the seven ``rob_*`` columns.
     title : str
         Chart title.
+    scale : float
+        Font scale (1.5 in presentation mode).
 
     Returns
     -------
     alt.LayerChart
         Bars coloured by judgement (legend "Low risk (+)", "Unclear (?)", "High risk (-)"), with the percentage
-        and the symbol written inside each segment wide enough to hold it.
+        and the symbol written inside each segment wide enough to hold it (``text``; on a narrow box, where the
+        bars are shorter, ``text_narrow``: the percentage from 20%, the symbol alone from 8%). Takes its box's
+        width (``fit``; 740 px in exports); domain names are cut shorter on a narrow box (full in the tooltip).
     """
+    scale = _scale(scale)
     long = _rob_long(trials, "rob_summary")
     counts = long.groupby(["domain", "level"], sort=False).size().rename("n").reset_index()
     total = long.groupby("domain").size()
@@ -128,23 +152,28 @@ def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of tr
     counts["order"] = counts["level"].map({v: i for i, v in enumerate(_ROB_LEVELS)})
     counts["text"] = [f"{_ROB_SYMBOL[lv]} {p:.0f}%" if p >= 9 else (_ROB_SYMBOL[lv] if p >= 3.5 else "")
                       for lv, p in zip(counts["level"], counts["percent"])]
+    counts["text_narrow"] = [f"{_ROB_SYMBOL[lv]} {p:.0f}%" if p >= 20 else (_ROB_SYMBOL[lv] if p >= 8 else "")
+                             for lv, p in zip(counts["level"], counts["percent"])]
     counts = counts.sort_values(["domain", "order"]).reset_index(drop=True)
     counts["end"] = counts.groupby("domain")["percent"].cumsum()
     counts["start"] = counts["end"] - counts["percent"]
     counts["mid"] = (counts["start"] + counts["end"]) / 2
     counts["ink"] = _ink(counts["level"])
     y = alt.Y("domain:N", sort=list(ROB_DOMAINS.values()), title=None,
-              axis=alt.Axis(labelLimit=260, ticks=False, domain=False, labelFontSize=FONT_SIZE))
+              axis=alt.Axis(labelLimit=_fit_px(260, 110), ticks=False, domain=False,
+                            labelFontSize=_fs(FONT_SIZE, scale)))
     x = alt.X("start:Q", title="Share of trials (%)", scale=alt.Scale(domain=[0, 100]),
               axis=alt.Axis(values=[0, 25, 50, 75, 100], grid=False))
     tips = [alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("judgement:N", title="Judgement"),
             alt.Tooltip("n:Q", title="Trials"), alt.Tooltip("percent:Q", title="%", format=".0f")]
     base = alt.Chart(counts)
-    bars = base.mark_bar(stroke="#FFFFFF", strokeWidth=1, height=24).encode(
-        x=x, x2=alt.X2("end"), y=y, color=_rob_colour(counts["level"].unique()), tooltip=tips)
-    text = base.mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold", baseline="middle").encode(
-        x=alt.X("mid:Q"), y=y, text=alt.Text("text", type="nominal"), tooltip=tips,
+    bars = base.mark_bar(stroke="#FFFFFF", strokeWidth=1, height=int(round(24 * scale))).encode(
+        x=x, x2=alt.X2("end"), y=y, color=_rob_colour(counts["level"].unique(), legend=_fit_legend(
+            symbolType="circle", symbolSize=220 * scale ** 2)), tooltip=tips)
+    text = base.transform_calculate(shown=f"{FIT} < 0.6 ? datum.text_narrow : datum.text").mark_text(
+        fontSize=_fs(FONT_SIZE - 1, scale), fontWeight="bold", baseline="middle").encode(
+        x=alt.X("mid:Q"), y=y, text=alt.Text("shown", type="nominal"), tooltip=tips,
         color=alt.Color("ink", type="nominal", scale=None))
-    chart = _layer([bars, text], width=460, height=34 * len(ROB_DOMAINS),
-                   title=alt.TitleParams(title, subtitle=f"{len(trials)} trials"))
-    return _configure(chart)
+    chart = _layer([bars, text], height=int(round(34 * scale)) * len(ROB_DOMAINS),
+                   title=_fit_title(title, f"{len(trials)} trials", scale))
+    return _stretch(_configure(chart, scale), ROB_SUMMARY_WIDTH)

@@ -8,7 +8,19 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .base import FONT_SIZE, PALETTE, _configure, _kind, _layer, _require
+from .base import (
+    FONT_SIZE,
+    PALETTE,
+    _configure,
+    _fit_legend,
+    _fit_title,
+    _fs,
+    _kind,
+    _layer,
+    _require,
+    _scale,
+    _stretch,
+)
 
 __all__ = ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve"]
 
@@ -16,9 +28,12 @@ __all__ = ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "cont
 CONTOUR_LEVELS = (("p < 0.01", 0.0, 0.01), ("0.01 ≤ p < 0.05", 0.01, 0.05), ("0.05 ≤ p < 0.10", 0.05, 0.10),
                   ("p ≥ 0.10", 0.10, 1.0))
 _CONTOUR_COLOURS = ["#6e6e6e", "#a3a3a3", "#d4d4d4", "#ffffff"]
+#: Natural widths (plot, axes, padding) of the Baujat plot and the contour funnel, pixels: their widths in exports.
+BAUJAT_WIDTH = 600
+CONTOUR_WIDTH = 620
 
 
-def baujat_plot(frame: pd.DataFrame, *, title: str = "Baujat plot") -> alt.LayerChart:
+def baujat_plot(frame: pd.DataFrame, *, title: str = "Baujat plot", scale: float = 1.0) -> alt.LayerChart:
     """Each trial's contribution to heterogeneity (x) against its influence on the pooled result (y).
 
     Parameters
@@ -27,7 +42,12 @@ def baujat_plot(frame: pd.DataFrame, *, title: str = "Baujat plot") -> alt.Layer
         ``peerstats.baujat`` output with ``label`` added (required columns ``x``, ``y``, ``label``); optional
         ``influential`` (bool, metafor's flag from ``peerstats.influence``) draws those trials as filled orange
         diamonds and labels them; optional ``provenance``.
+    scale : float
+        Font scale (1.5 in presentation mode).
+
+    Takes its box's width (``fit``; :func:`dashboard.charts.base._stretch`), 600 px in exports.
     """
+    scale = _scale(scale)
     _require(frame, ["x", "y", "label"], "baujat_plot")
     d = frame[["x", "y", "label"]].copy()
     d["influential"] = (frame["influential"].astype(bool).to_numpy() if "influential" in frame
@@ -35,26 +55,33 @@ def baujat_plot(frame: pd.DataFrame, *, title: str = "Baujat plot") -> alt.Layer
     d["flag"] = np.where(d["influential"], "influential (metafor's criteria)", "not flagged")
     d["kind"] = _kind(frame.get("provenance"), len(d))
     base = alt.Chart(d)
-    points = base.mark_point(size=90, filled=True).encode(
+    legend = _fit_legend()
+    points = base.mark_point(size=90 * scale ** 2, filled=True).encode(
         x=alt.X("x:Q", title="Contribution to heterogeneity (Q)"),
         y=alt.Y("y:Q", title="Influence on the pooled result"),
-        color=alt.Color("flag:N", title=None,
+        color=alt.Color("flag:N", title=None, legend=legend,
                         scale=alt.Scale(domain=["influential (metafor's criteria)", "not flagged"],
                                         range=[PALETTE["orange"], PALETTE["blue"]])),
-        shape=alt.Shape("flag:N", title=None,
+        shape=alt.Shape("flag:N", title=None, legend=legend,
                         scale=alt.Scale(domain=["influential (metafor's criteria)", "not flagged"],
                                         range=["diamond", "circle"])),
         tooltip=[alt.Tooltip("label:N", title="Trial"), alt.Tooltip("x:Q", title="Contribution to Q", format=".2f"),
                  alt.Tooltip("y:Q", title="Influence", format=".2f"), alt.Tooltip("flag:N", title="Flag"),
                  alt.Tooltip("kind:N", title="Row")],
     )
+    # A flagged trial's name beside it, on the side facing the plot's middle: text past the plot's right edge would
+    # not be given room on a narrow box (autosize fit-x counts axes and legends, not marks).
+    right = d["x"].to_numpy(float) > 0.5 * float(np.nanmax(d["x"])) if len(d) and np.isfinite(d["x"]).any() else []
+    d["align"] = np.where(right, "right", "left")
     labels = base.transform_filter(alt.datum.influential).mark_text(
-        align="left", dx=8, dy=-6, fontSize=FONT_SIZE - 1).encode(x="x:Q", y="y:Q", text="label:N")
-    return _configure(_layer([points, labels], title=title, width=520, height=340))
+        align={"expr": "datum.align"}, dx={"expr": "datum.align == 'left' ? 8 : -8"}, dy=-6,
+        fontSize=_fs(FONT_SIZE - 1, scale)).encode(x="x:Q", y="y:Q", text="label:N")
+    chart = _layer([points, labels], title=_fit_title(title, scale=scale), height=340)
+    return _stretch(_configure(chart, scale), BAUJAT_WIDTH)
 
 
 def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, title: str = "Contour-enhanced funnel",
-                   n: int = 60) -> alt.LayerChart:
+                   n: int = 60, scale: float = 1.0) -> alt.LayerChart:
     """Funnel plot centred on zero with shaded two-sided significance regions (p < .01, .05, .10).
 
     A study at standard error ``se`` is significant at level ``a`` when ``|yi| > z_{1-a/2} se``; the bands between
@@ -67,7 +94,12 @@ def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, titl
         ``yi``, ``vi`` (required), ``label``, ``provenance`` (optional).
     estimate : float, optional
         The pooled estimate, drawn as a vertical line.
+    scale : float
+        Font scale (1.5 in presentation mode).
+
+    Takes its box's width (``fit``; :func:`dashboard.charts.base._stretch`), 620 px in exports.
     """
+    scale = _scale(scale)
     _require(studies, ["yi", "vi"], "contour_funnel")
     d = pd.DataFrame({"yi": studies["yi"].astype(float).to_numpy(),
                       "se": np.sqrt(studies["vi"].astype(float).to_numpy())})
@@ -90,17 +122,17 @@ def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, titl
     area = alt.Chart(region).mark_area(orient="horizontal", opacity=0.9).encode(
         y=y, x=alt.X("x1:Q", title="Effect size (SMD)", scale=alt.Scale(domain=[-x_max, x_max], nice=False)),
         x2="x2:Q", detail="side:N",
-        color=alt.Color("region:N", title="Two-sided p", sort=[c[0] for c in CONTOUR_LEVELS],
+        color=alt.Color("region:N", title="Two-sided p", sort=[c[0] for c in CONTOUR_LEVELS], legend=_fit_legend(),
                         scale=alt.Scale(domain=[c[0] for c in CONTOUR_LEVELS], range=_CONTOUR_COLOURS)))
-    points = alt.Chart(d).mark_point(size=70, filled=True, color="#0072B2", stroke="#000").encode(
-        x="yi:Q", y=y, shape=alt.Shape("kind:N", title=None),
+    points = alt.Chart(d).mark_point(size=70 * scale ** 2, filled=True, color="#0072B2", stroke="#000").encode(
+        x="yi:Q", y=y, shape=alt.Shape("kind:N", title=None, legend=_fit_legend(orient="top")),  # not beside the regions
         tooltip=[alt.Tooltip("label:N", title="Trial"), alt.Tooltip("yi:Q", title="SMD", format=".2f"),
                  alt.Tooltip("se:Q", title="SE", format=".3f"), alt.Tooltip("kind:N", title="Row")])
     layers = [area, points]
     if estimate is not None and np.isfinite(estimate):
         layers.append(alt.Chart(pd.DataFrame({"x": [float(estimate)], "what": ["pooled estimate"]})).mark_rule(
             strokeDash=[6, 3], color="#000").encode(x="x:Q", tooltip=["what:N", alt.Tooltip("x:Q", format=".2f")]))
-    return _configure(_layer(layers, title=title, width=520, height=340))
+    return _stretch(_configure(_layer(layers, title=_fit_title(title, scale=scale), height=340), scale), CONTOUR_WIDTH)
 
 
 #: Name of the specification curve's click selection (a point selection on the field ``spec``: the row label of the
