@@ -62,6 +62,30 @@ def expected_values() -> dict[str, tuple[str, str]]:
     return out
 
 
+def cpu_seconds(ports: list[int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the app processes on ``ports``, by Chromium (all its processes)
+    and by nginx, from /proc: where the machine's two cores go during the benchmark."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"app": 0.0, "chromium": 0.0, "nginx": 0.0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            line = b" ".join(cmd)
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if b"streamlit" in line and any(f"{p}".encode() in cmd for p in ports):
+            out["app"] += used
+        elif b"chromium" in line:
+            out["chromium"] += used
+        elif b"nginx" in line:
+            out["nginx"] += used
+    return out
+
+
 def rss_kib(ports: list[int]) -> int:
     """Summed VmRSS (KiB) of the streamlit processes listening on ``ports`` (found by their command line)."""
     total = 0
@@ -104,7 +128,7 @@ PROBE = """() => {
 
 async def session(browser, url: str, outcome: str, values: tuple[str, str], rounds: int, timeout_ms: int,
                   ready: asyncio.Event, opened: list, latencies: list, errors: list, think: float,
-                  rng: random.Random) -> None:
+                  rng: random.Random, clicked: list, finish: asyncio.Event) -> None:
     ctx = await browser.new_context(viewport={"width": 1024, "height": 768})
     try:
         pg = await ctx.new_page()
@@ -134,6 +158,8 @@ async def session(browser, url: str, outcome: str, values: tuple[str, str], roun
     except Exception as exc:  # noqa: BLE001
         errors.append(f"{outcome}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
     finally:
+        clicked.append(outcome)
+        await finish.wait()  # the pages stay open until the CPU figures are read (closing ends their processes)
         await ctx.close()
 
 
@@ -177,19 +203,25 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout_ms: int, 
     latencies: list[float] = []
     errors: list[str] = []
     opened: list[str] = []
-    ready = asyncio.Event()
+    ready, finish = asyncio.Event(), asyncio.Event()
+    clicked: list[str] = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         t0 = time.perf_counter()
         tasks = [asyncio.create_task(session(browser, url, outcomes[i % len(outcomes)], values[outcomes[i % len(outcomes)]],
                                              rounds, timeout_ms, ready, opened, latencies, errors, think,
-                                             random.Random(i))) for i in range(n)]
+                                             random.Random(i), clicked, finish)) for i in range(n)]
         deadline = time.monotonic() + timeout_ms / 1000 * 4
         while len(opened) + len(errors) < n and time.monotonic() < deadline and not all(t.done() for t in tasks):
             await asyncio.sleep(0.2)
         open_s = time.perf_counter() - t0
         open_rss = rss_kib(ports)
+        cpu0, c0 = cpu_seconds(ports), time.perf_counter()
         ready.set()
+        while len(clicked) < n:
+            await asyncio.sleep(0.1)
+        cpu1, click_s = cpu_seconds(ports), time.perf_counter() - c0
+        finish.set()
         await asyncio.gather(*tasks)
         await browser.close()
     print(f"sessions: {n} concurrent browser contexts (one Chromium), {rounds} filter changes each after 0-{think:g} s "
@@ -200,6 +232,10 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout_ms: int, 
         print(f"click-to-update: n = {len(latencies)}, p50 = {1000 * statistics.median(latencies):.0f} ms, "
               f"p95 = {1000 * pct(latencies, 0.95):.0f} ms, max = {1000 * max(latencies):.0f} ms")
     print(f"errors: {len(errors)}" + "".join(f"\n  - {e}" for e in errors[:20]))
+    used = {k: cpu1[k] - cpu0[k] for k in cpu0}
+    clicks = max(1, len(latencies))
+    print(f"CPU during the {click_s:.1f} s of clicks ({2 * click_s:.0f} core-seconds available on 2 cores): "
+          + ", ".join(f"{k} {v:.1f} s ({1000 * v / clicks:.0f} ms per click)" for k, v in used.items()))
     print(f"server RSS: {base_rss / 1024:.0f} MiB before, {open_rss / 1024:.0f} MiB with {len(opened)} sessions open: "
           f"{(open_rss - base_rss) / 1024 / max(1, len(opened)):.1f} MiB per session")
 
