@@ -12,7 +12,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from dashboard import text
+from dashboard import memo, text
 from peerstats import translate
 from peerstats.benefit import HALF_NORMAL_05, RHODES_MENTAL_HEALTH_NONPHARM, prob_benefit
 
@@ -50,7 +50,7 @@ def what_it_means(ctx) -> None:
         mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, 0.2, 0.05, key="wim_mid")
         prior_name = c[2].selectbox("Prior for heterogeneity", list(PRIORS), key="wim_prior")
         nn = translate.nnt_interval(est, lo, hi, cer)
-        post = prob_benefit(b * sel.yi, sel.vi, mid, tau_prior=PRIORS[prior_name])
+        post = memo.call(prob_benefit, b * sel.yi, sel.vi, mid, tau_prior=PRIORS[prior_name])
         tau2 = res.tau2 if math.isfinite(res.tau2) else 0.0
         m = st.columns(4)
         m[0].metric("Number needed to treat", "∞" if not math.isfinite(nn.nnt) else f"{math.ceil(abs(nn.nnt))}",

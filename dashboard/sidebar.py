@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loader
+from dashboard import loader, memo
 from dashboard import state as S
 from peerstats.select import (
     CATEGORIES,
@@ -99,8 +99,7 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
     if S.OUTCOME_KEY not in st.session_state:
         st.session_state[S.OUTCOME_KEY] = next(iter(outcomes))
 
-    reported = set(evidence.effects.loc[evidence.effects["primary"].astype(bool), "outcome"].astype(str)) \
-        if "primary" in evidence.effects else set(evidence.effects["outcome"].astype(str))
+    reported = memo.call(_reported_outcomes, evidence)
 
     def outcome_name(o: str) -> str:
         domain, label, _ = outcomes.get(o, ("", o, 1))
@@ -164,7 +163,7 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
         from dataclasses import replace
 
         view = replace(view, filters=replace(view.filters, columns=column_filters))
-    n_kept = len(filter_trials(evidence.trials, view.filters))
+    n_kept = memo.call(_n_kept, evidence, view.filters)
     sb.caption(f"{n_kept} of {len(evidence.trials)} trials pass the trial filters.")
     return view
 
@@ -192,3 +191,15 @@ def _upload_filters() -> tuple:
         if chosen:
             out.append((col, chosen))
     return tuple(out)
+
+
+def _reported_outcomes(evidence) -> frozenset:
+    """Outcomes with at least one primary effect row (memoised per evidence: the sidebar asks on every rerun)."""
+    eff = evidence.effects
+    rows = eff.loc[eff["primary"].astype(bool), "outcome"] if "primary" in eff else eff["outcome"]
+    return frozenset(rows.astype(str))
+
+
+def _n_kept(evidence, filters) -> int:
+    """Trials passing the trial-level filters (memoised per evidence and filters)."""
+    return len(filter_trials(evidence.trials, filters))

@@ -50,7 +50,7 @@ st.subheader("Every outcome under these filters")
 st.caption("Click a row to show that outcome above.")
 with ui.guard("the outcome table"):
     tab = memo.outcome_table(ctx.evidence, ctx.view.filters, ctx.view.method, ctx.view.test, outcomes=ctx.outcomes)
-    shown = ui.outcome_display(tab)
+    shown = memo.call(ui.outcome_display, tab)
     options = list(tab["outcome"])
     key = f"explore_outcomes_{ctx.view.outcome}"
     default_row = [options.index(ctx.view.outcome)] if ctx.view.outcome in options else []
