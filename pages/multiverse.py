@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export, text
+from dashboard import charts, export, memo, text
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard.context import current
@@ -65,7 +65,8 @@ with ui.guard("the multiverse"):
             if spec in position:
                 st.session_state["mv_pick"] = position[spec]
 
-        fig = charts.specification_curve(specs, current=cur, title=f"Specification curve: {ctx.outcome_label}")
+        fig = memo.chart(charts.specification_curve, specs, current=cur,
+                         title=f"Specification curve: {ctx.outcome_label}")
         st.caption("Click a point to select that specification below (double-click clears); or choose it in the list.")
         ui.chart(fig, f"specification_curve_{view.outcome}", key="mv_curve", on_select=_clicked)
         st.markdown(f"Median SMD over the specifications {text.fmt(float(np.median(est[finite])))} "
@@ -92,14 +93,19 @@ with ui.guard("the multiverse"):
                                       method=chosen["method"], test=chosen["test"], moderator=view.moderator))
         st.link_button("Open this specification", link,
                        help="Make this specification the current view (the link carries it, so it can be shared).")
-        shown = ranked.drop(columns=["filters"])
+        shown = ranked.drop(columns=["filters"]).assign(
+            method=lambda f: f["method"].map(lambda m: S.METHODS.get(m, m)),
+            test=lambda f: f["test"].map(lambda t: S.TESTS.get(t, t)),
+            pval=lambda f: ui.p_cells(f["pval"]),
+            note=lambda f: f["note"].where(f["note"].astype(str).str.strip() != "", None))
+        shown = ui.readable(shown, {"categories": "Categories", "quality": "AHRQ quality", "control": "Control",
+                                    "leadership": "Leadership", "rows": "Rows", "note": "Note"})
         ui.table(shown, f"multiverse_{view.outcome}", key="mv_table",
-                 column_config={"estimate": st.column_config.NumberColumn("SMD", format="%.3f"),
-                                "ci_low": st.column_config.NumberColumn("CI low", format="%.3f"),
-                                "ci_high": st.column_config.NumberColumn("CI high", format="%.3f"),
-                                "pval": st.column_config.NumberColumn("p", format="%.3g"),
-                                "tau2": st.column_config.NumberColumn("τ²", format="%.4f")})
-        report.append(export.Section("Multiverse", chart=fig, text=[
+                 column_config={"SMD": st.column_config.NumberColumn(format="%.3f"),
+                                "95% CI low": st.column_config.NumberColumn(format="%.3f"),
+                                "95% CI high": st.column_config.NumberColumn(format="%.3f"),
+                                "τ²": st.column_config.NumberColumn(format="%.4f")})
+        report.append(export.Section("Multiverse", chart=fig.chart, text=[
             f"{int(finite.sum())} specifications; {text.fmt_pct(100 * excl.mean())} of the CIs exclude zero; the "
             f"current view is at percentile {pct:.0f}." if np.isfinite(pct) else
             f"{int(finite.sum())} specifications; {text.fmt_pct(100 * excl.mean())} of the CIs exclude zero."]))
@@ -165,7 +171,7 @@ else:
                 **{TITLES.get(c, c): tr[c].map(_words(c)) for c in opts},
                 "In the current view": ["yes" if ok else f"no: {why}" for ok, why in zip(tr["included"], tr["reason"])],
             })
-            st.dataframe(listed, hide_index=True, width="stretch", key="mv_trials_checked",
+            st.dataframe(listed, hide_index=True, width="stretch", key="mv_trials_checked", placeholder=ui.EMPTY,
                          column_config={"Variance": st.column_config.NumberColumn(format="%.4f"),
                                         "Per arm": st.column_config.NumberColumn(format="%d")})
             left_out = int((~tr["included"]).sum())
@@ -185,7 +191,7 @@ else:
                     "–" if not np.isfinite(q) else f"{text.fmt(q)} on {d} df, {text.fmt_p(p)}"
                     for q, d, p in zip(summ["q_between"], summ["q_between_df"], summ["q_between_pval"])],
                 "GRADE certainty": [f"{g.symbols} {g.label}" for g in (res.grade_before, res.grade_after)]})
-            st.dataframe(frame, hide_index=True, width="stretch", key="mv_before_after",
+            st.dataframe(frame, hide_index=True, width="stretch", key="mv_before_after", placeholder=ui.EMPTY,
                          column_config={"SMD": st.column_config.NumberColumn(format="%.3f"),
                                         "Participants": st.column_config.NumberColumn(format="%d"),
                                         "I² (%)": st.column_config.NumberColumn(format="%.0f")})
@@ -207,7 +213,7 @@ else:
                 st.dataframe(changes.rename(columns={"domain": "Domain", "before": "Now", "after": "After",
                                                      "changed": "Changed", "reason_before": "Why (now)",
                                                      "reason_after": "Why (after)"}),
-                             hide_index=True, width="stretch", key="mv_grade_domains")
+                             hide_index=True, width="stretch", key="mv_grade_domains", placeholder=ui.EMPTY)
                 st.caption("After: the hypothetical trials count as reported trials of their AHRQ quality (no "
                            "risk-of-bias domain ratings) with 2 × n participants.")
             notes = [(f"{len(tr)} hypothetical trial(s), {res.k_added} in the current view; GRADE "

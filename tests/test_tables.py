@@ -1,7 +1,7 @@
 """Issue 12, "tables say things in words": every table a page shows, read back from Streamlit's AppTest on the
 bundled data. No header is a raw column name (``ci_low``, ``pval``, ``tau2`` ...), no cell shows "None", "nan" or
 "<NA>" (missing values are drawn as an en dash: the table's placeholder), and every p-value column holds
-:func:`dashboard.text.fmt_p` text. The multiverse page is someone else's and not checked here.
+:func:`dashboard.text.fmt_p` text.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ RAW_NAMES = {
 }
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")  # rob_blinding_assessors, n_randomized, ...
 BAD_CELLS = {"None", "nan", "NaN", "<NA>", "NaT", "none"}
-PAGES = [p for p in PAGE_FILES if p != "multiverse"]
+PAGES = list(PAGE_FILES)
 #: Views with tables the default view does not draw: trim-and-fill imputes 3 rows of overall symptoms (k0 checked in
 #: test_trim_and_fill_table_is_among_the_views), the data page and subgroups of another outcome.
 EXTRA = {"small-study-effects overall_symptoms": ("small-study-effects", {"outcome": "overall_symptoms"}),
@@ -37,7 +37,12 @@ VIEWS = {page: (page, {}) for page in PAGES} | EXTRA
 
 
 def _shown_tables(at: AppTest) -> list:
-    return list(at.dataframe)
+    """The read-only tables (an editable table, st.data_editor, is an input: see test_editors_label_every_column)."""
+    return [df for df in at.dataframe if df.proto.editing_mode == 0]
+
+
+def _editors(at: AppTest) -> list:
+    return [df for df in at.dataframe if df.proto.editing_mode != 0]
 
 
 def _headers(df) -> list[str]:
@@ -111,3 +116,16 @@ def test_p_value_columns_are_fmt_p_text(visited, page):
                 for v in values:
                     assert isinstance(v, str), (page, name, v)
                     assert v == "< 0.001" or re.fullmatch(r"0\.\d{3}|1\.000", v), (page, name, v)
+
+
+@pytest.mark.parametrize("page", list(VIEWS))
+def test_editors_label_every_column(visited, page):
+    """An editable table's frame keeps its internal names (the page reads them back), so each column must have a
+    readable label in its column config (an editor has no CSV download)."""
+    import json
+
+    for df in _editors(visited[page]):
+        config = json.loads(df.proto.columns or "{}")
+        for name in _headers(df):
+            label = (config.get(name) or config.get(f"col:{name}") or {}).get("label")
+            assert label and not SNAKE.match(label), (page, name, label)
