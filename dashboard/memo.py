@@ -105,20 +105,38 @@ def digest(*values: Any) -> str:
 
 
 def token(evidence) -> str:
-    """A content hash of an ``Evidence`` (its frames and source), computed once per object and remembered while the
-    object lives."""
+    """A content hash of an ``Evidence`` (its frames and source: :func:`_frame_bytes`), computed once per object and
+    remembered while the object lives."""
     key = id(evidence)
     with _TOKENS_LOCK:
         hit = _TOKENS.get(key)
         if hit is not None and hit[0]() is evidence:
             return hit[1]
-    value = hashlib.blake2b(pickle.dumps((evidence.trials, evidence.effects, evidence.published, evidence.source),
-                                         protocol=5), digest_size=16).hexdigest()
+    h = hashlib.blake2b(digest_size=16)
+    h.update(str(evidence.source).encode())
+    for frame in (evidence.trials, evidence.effects, evidence.published):
+        h.update(_frame_bytes(frame))
+    value = h.hexdigest()
     with _TOKENS_LOCK:
         for k in [k for k, (ref, _) in _TOKENS.items() if ref() is None]:  # drop dead objects' entries
             del _TOKENS[k]
         _TOKENS[key] = (weakref.ref(evidence), value)
     return value
+
+
+def _frame_bytes(frame) -> bytes:
+    """A frame's content as bytes for a hash: column names, dtypes and ``pandas.util.hash_pandas_object`` of the
+    rows (with the index). Not its pickle: a frame's pickle changes with pandas' internal state (measured: the same
+    freshly loaded evidence pickled differently once other views had been computed in the process), which made the
+    "same" evidence a different token."""
+    import pandas as pd
+
+    head = repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode()
+    try:
+        rows = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    except TypeError:  # an unhashable cell (a list): fall back on the text of the frame
+        rows = frame.to_csv().encode()
+    return head + rows
 
 
 def _freeze(selection):
