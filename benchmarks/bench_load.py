@@ -228,20 +228,32 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout_ms: int, 
           f"of think time, {len(ports)} app processes behind nginx; {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at the end (browser and servers share the machine)")
     print(f"all sessions open and drawn in {open_s:.1f} s ({len(opened)} opened)")
-    if latencies:
-        print(f"click-to-update: n = {len(latencies)}, p50 = {1000 * statistics.median(latencies):.0f} ms, "
-              f"p95 = {1000 * pct(latencies, 0.95):.0f} ms, max = {1000 * max(latencies):.0f} ms")
-    print(f"errors: {len(errors)}" + "".join(f"\n  - {e}" for e in errors[:20]))
+    report(latencies, errors)
     used = {k: cpu1[k] - cpu0[k] for k in cpu0}
     clicks = max(1, len(latencies))
     print(f"CPU during the {click_s:.1f} s of clicks ({2 * click_s:.0f} core-seconds available on 2 cores): "
           + ", ".join(f"{k} {v:.1f} s ({1000 * v / clicks:.0f} ms per click)" for k, v in used.items()))
+    memory(base_rss, open_rss, opened)
+
+
+def report(latencies: list[float], errors: list[str]) -> None:
+    """The lines both load benchmarks print: latency p50/p95/max and the errors."""
+    if latencies:
+        print(f"click-to-update: n = {len(latencies)}, p50 = {1000 * statistics.median(latencies):.0f} ms, "
+              f"p95 = {1000 * pct(latencies, 0.95):.0f} ms, max = {1000 * max(latencies):.0f} ms")
+    print(f"errors: {len(errors)}" + "".join(f"\n  - {e}" for e in errors[:20]))
+
+
+def memory(base_rss: int, open_rss: int, opened: list) -> None:
+    """Server memory: resident set size before, with the sessions open, and per session."""
     print(f"server RSS: {base_rss / 1024:.0f} MiB before, {open_rss / 1024:.0f} MiB with {len(opened)} sessions open: "
           f"{(open_rss - base_rss) / 1024 / max(1, len(opened)):.1f} MiB per session")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def cli(doc: str, run, timeout_unit: float = 1000.0) -> None:
+    """Both load benchmarks' command line: start ``deploy/run.sh`` in a temporary prefix and call
+    ``run(url, ports, sessions, rounds, timeout, think)`` (timeout in seconds x ``timeout_unit``)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=3)
@@ -252,8 +264,12 @@ def main() -> None:
     with deployment(workers=args.workers, prefix=prefix, log=prefix / "run.log") as url:
         conf = (prefix / "nginx.conf").read_text()
         ports = [int(p) for p in re.findall(r"server 127\.0\.0\.1:(\d+)", conf)]
-        asyncio.run(run(url, ports, args.sessions, max(1, min(args.rounds, 50)), int(args.timeout * 1000),
+        asyncio.run(run(url, ports, args.sessions, max(1, min(args.rounds, 50)), args.timeout * timeout_unit,
                         max(0.0, args.think)))
+
+
+def main() -> None:
+    cli(__doc__, lambda url, ports, n, rounds, timeout, think: run(url, ports, n, rounds, int(timeout), think))
 
 
 if __name__ == "__main__":

@@ -21,13 +21,10 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
-import re
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -37,8 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_load import cpu_seconds, expected_values, pct, rss_kib  # noqa: E402
-from live_deploy import deployment  # noqa: E402
+from bench_load import cli, cpu_seconds, expected_values, memory, pct, report, rss_kib  # noqa: E402
 
 CHECKBOX = "Exclude poor-quality trials"
 HEADLINES = ("Pooled SMD", "SMD (one trial)")
@@ -205,33 +201,18 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout: float, t
           f"0-{think:g} s of think time, {len(ports)} app processes behind nginx; {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at the end")
     print(f"all sessions open (first script run finished) in {open_s:.1f} s ({len(opened)} opened)")
-    if latencies:
-        print(f"click-to-update: n = {len(latencies)}, p50 = {1000 * statistics.median(latencies):.0f} ms, "
-              f"p95 = {1000 * pct(latencies, 0.95):.0f} ms, max = {1000 * max(latencies):.0f} ms")
+    report(latencies, errors)
     if len(by_round) > 1:  # the first clicks meet cold per-process memos (dashboard/memo.py); later ones mostly not
         print("  by round: " + "; ".join(f"{r + 1}: p50 {1000 * statistics.median(v):.0f} / p95 {1000 * pct(v, 0.95):.0f}"
                                          " ms" for r, v in sorted(by_round.items())))
-    print(f"errors: {len(errors)}" + "".join(f"\n  - {e}" for e in errors[:20]))
     used = cpu1["app"] - cpu0["app"]
     print(f"app CPU during the {click_s:.1f} s of clicks: {used:.1f} s ({1000 * used / max(1, len(latencies)):.0f} ms "
           "per click)")
-    print(f"server RSS: {base_rss / 1024:.0f} MiB before, {open_rss / 1024:.0f} MiB with {len(opened)} sessions open: "
-          f"{(open_rss - base_rss) / 1024 / max(1, len(opened)):.1f} MiB per session")
+    memory(base_rss, open_rss, opened)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sessions", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--think", type=float, default=2.0, help="max seconds of think time before each click (0: burst)")
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one script run")
-    args = ap.parse_args()
-    prefix = Path(tempfile.mkdtemp(prefix="peerstats-bench-protocol."))
-    with deployment(workers=args.workers, prefix=prefix, log=prefix / "run.log") as url:
-        conf = (prefix / "nginx.conf").read_text()
-        ports = [int(p) for p in re.findall(r"server 127\.0\.0\.1:(\d+)", conf)]
-        asyncio.run(run(url, ports, args.sessions, max(1, min(args.rounds, 50)), args.timeout, max(0.0, args.think)))
+    cli(__doc__, run, timeout_unit=1.0)
 
 
 if __name__ == "__main__":
