@@ -17,10 +17,8 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 
 # Every visible element of the forest plot's SVG: its marks and text, not the invisible frame and background
 # rectangles of Vega's groups (they span the view's width, which Streamlit sets to the page's width).
-VISIBLE_EXTENT = """() => {
-  const box = document.querySelector('[data-testid="stVegaLiteChart"]');
-  const svg = box.querySelector('svg');
-  let right = -1e9, left = 1e9, n = 0, fonts = [];
+#: The extent of one chart's visible marks and text, from its ``svg`` (sets left, right, n, fonts).
+MARKS_EXTENT = """  let right = -1e9, left = 1e9, n = 0, fonts = [];
   for (const el of svg.querySelectorAll('text, path:not(.background), line, rect:not(.background)')) {
     const b = el.getBoundingClientRect();
     if (b.width === 0 && b.height === 0) continue;
@@ -28,7 +26,11 @@ VISIBLE_EXTENT = """() => {
     right = Math.max(right, b.right); left = Math.min(left, b.left); n++;
     if (el.tagName === 'text') fonts.push(parseFloat(getComputedStyle(el).fontSize || el.getAttribute('font-size')));
   }
-  const texts = Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
+"""
+VISIBLE_EXTENT = """() => {
+  const box = document.querySelector('[data-testid="stVegaLiteChart"]');
+  const svg = box.querySelector('svg');
+""" + MARKS_EXTENT + """  const texts = Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
   const b = box.getBoundingClientRect();
   return {left, right, n, boxLeft: b.left, boxRight: b.right, texts, fonts,
           docScroll: document.documentElement.scrollWidth, docClient: document.documentElement.clientWidth,
@@ -142,15 +144,7 @@ def test_presentation_mode_hides_the_sidebar_and_steps_through_the_deck(browser,
 # Every chart on the page: the extent of its visible marks and text (as VISIBLE_EXTENT) and its box.
 ALL_EXTENTS = """() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]')).map(box => {
   const svg = box.querySelector('svg');
-  let right = -1e9, left = 1e9, n = 0, fonts = [];
-  for (const el of svg.querySelectorAll('text, path:not(.background), line, rect:not(.background)')) {
-    const b = el.getBoundingClientRect();
-    if (b.width === 0 && b.height === 0) continue;
-    if (el.tagName === 'text' && !el.textContent.trim()) continue;
-    right = Math.max(right, b.right); left = Math.min(left, b.left); n++;
-    if (el.tagName === 'text') fonts.push(parseFloat(getComputedStyle(el).fontSize || el.getAttribute('font-size')));
-  }
-  const b = box.getBoundingClientRect();
+""" + MARKS_EXTENT + """  const b = box.getBoundingClientRect();
   const title = Array.from(svg.querySelectorAll('text')).map(t => t.textContent).find(t => t.trim()) || '';
   return {title, left, right, n, boxLeft: b.left, boxRight: b.right, minFont: Math.min(...fonts)};
 })"""
