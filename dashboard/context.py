@@ -76,14 +76,19 @@ def safe_pool(selection: Selection, method: str, test: str) -> tuple[PoolResult 
         return None, f"These rows cannot be pooled: {exc}"
 
 
-def build(evidence, view: ViewState, outcomes: dict, source: str) -> Context:
-    """The context of this rerun: the view's selection and pooled result, both memoised across reruns and sessions
-    (:mod:`dashboard.memo`)."""
+def pooled_view(evidence, filters, outcome: str, method: str, test: str):
+    """``(selection, pooled, error)`` of one view: :func:`safe_pool` of its selection, both memoised across reruns
+    and sessions (:mod:`dashboard.memo`)."""
     from dashboard import memo
 
-    selection = memo.select(evidence, view.filters, view.outcome)
-    pooled, error = memo.pool(evidence, view.filters, view.outcome, view.method, view.test,
-                              lambda: safe_pool(selection, view.method, view.test))
+    selection = memo.select(evidence, filters, outcome)
+    pooled, error = memo.pool(evidence, filters, outcome, method, test, lambda: safe_pool(selection, method, test))
+    return selection, pooled, error
+
+
+def build(evidence, view: ViewState, outcomes: dict, source: str) -> Context:
+    """The context of this rerun: the view's selection and pooled result (:func:`pooled_view`)."""
+    selection, pooled, error = pooled_view(evidence, view.filters, view.outcome, view.method, view.test)
     ctx = Context(evidence=evidence, view=view, outcomes=outcomes, selection=selection, pooled=pooled,
                   pool_error=error if selection.k else None, source=source)
     st.session_state[_KEY] = ctx

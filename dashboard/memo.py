@@ -139,18 +139,31 @@ def _frame_bytes(frame) -> bytes:
     return head + rows
 
 
-def _freeze(selection):
+def _cached(cache: LRU, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` through ``cache``, keyed by the function and :func:`digest` of the arguments (an
+    evidence enters as its token)."""
+    key = (fn.__module__, fn.__qualname__, digest(args, sorted(kwargs.items())))
+    return cache.get_or_compute(key, lambda: fn(*args, **kwargs))
+
+
+def _frozen_selection(evidence, filters, outcome: str):
+    from peerstats.select import select as _select
+
+    selection = _select(evidence, filters, outcome)
     for array in (selection.yi, selection.vi):
         array.flags.writeable = False
     return selection
 
 
-def select(evidence, filters, outcome: str):
-    """:func:`peerstats.select.select`, memoised on (evidence, filters, outcome)."""
-    from peerstats.select import select as _select
+def _labels(evidence, *args):
+    from peerstats.select import outcome_labels as _outcome_labels
 
-    return SELECTIONS.get_or_compute((token(evidence), filters, outcome),
-                                     lambda: _freeze(_select(evidence, filters, outcome)))
+    return _outcome_labels(evidence.effects, *args)
+
+
+def select(evidence, filters, outcome: str):
+    """:func:`peerstats.select.select`, memoised on (evidence, filters, outcome); ``yi``/``vi`` read-only."""
+    return _cached(SELECTIONS, _frozen_selection, evidence, filters, outcome)
 
 
 def pool(evidence, filters, outcome: str, method: str, test: str, compute: Callable[[], Any]):
@@ -160,26 +173,21 @@ def pool(evidence, filters, outcome: str, method: str, test: str, compute: Calla
 
 
 def outcome_table(evidence, filters, method: str = "DL", test: str = "z", outcomes: dict | None = None):
-    """:func:`peerstats.select.outcome_table`, memoised (outcomes enter the key by value)."""
+    """:func:`peerstats.select.outcome_table`, memoised."""
     from peerstats.select import outcome_table as _table
 
-    key = (token(evidence), filters, method, test, None if outcomes is None else tuple(sorted(outcomes.items())))
-    return TABLES.get_or_compute(key, lambda: _table(evidence, filters, method, test, outcomes=outcomes))
+    return _cached(TABLES, _table, evidence, filters, method, test, outcomes=outcomes)
 
 
 def outcome_labels(evidence, *args):
     """:func:`peerstats.select.outcome_labels` of ``evidence.effects``, memoised."""
-    from peerstats.select import outcome_labels as _labels
-
-    key = (token(evidence), digest(args) if args else "")
-    return LABELS.get_or_compute(key, lambda: _labels(evidence.effects, *args))
+    return _cached(LABELS, _labels, evidence, *args)
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` memoised on the function and a hash of the arguments: for a page's pure analyses
     (leave-one-out, influence, the reproduction table, ...). The result is shared: treat it as read-only."""
-    key = (fn.__module__, fn.__qualname__, digest(args, sorted(kwargs.items())))
-    return RESULTS.get_or_compute(key, lambda: fn(*args, **kwargs))
+    return _cached(RESULTS, fn, *args, **kwargs)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -239,12 +247,11 @@ def spec_of(chart) -> dict:
     return spec
 
 
+def _built(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Built:
+    ch = builder(*args, **kwargs)
+    return Built(chart=ch, spec=spec_of(ch))
+
+
 def chart(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Built:
     """``builder(*args, **kwargs)`` and its spec, memoised on the builder and a hash of the arguments."""
-    key = (builder.__module__, builder.__qualname__, digest(args, sorted(kwargs.items())))
-
-    def build() -> Built:
-        ch = builder(*args, **kwargs)
-        return Built(chart=ch, spec=spec_of(ch))
-
-    return CHARTS.get_or_compute(key, build)
+    return _cached(CHARTS, _built, builder, *args, **kwargs)

@@ -11,7 +11,7 @@ from dashboard import charts, export, memo, paging
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
-from dashboard.context import current, estimator_table, safe_pool
+from dashboard.context import current, estimator_table, pooled_view
 from peerstats.influence import baujat, influence
 from peerstats.meta import cumulative, leave_one_out
 from peerstats.planning import decisive_trials, s_value, shift_to_null
@@ -32,9 +32,8 @@ if not has_quality:
 compare = has_quality and st.toggle("Compare with poor-quality trials excluded", **ui.kept("sens_compare_poor", True),
                     help="Before: the current filters. After: the same filters without AHRQ poor-quality trials.")
 if compare:
-    after_sel = memo.select(ctx.evidence, exclude_poor(view.filters), view.outcome)
-    after, after_err = memo.pool(ctx.evidence, exclude_poor(view.filters), view.outcome, view.method, view.test,
-                                 lambda: safe_pool(after_sel, view.method, view.test))
+    after_filters = exclude_poor(view.filters)
+    after_sel, after, after_err = pooled_view(ctx.evidence, after_filters, view.outcome, view.method, view.test)
     left, right = st.columns(2)
     with left:
         st.markdown("**Before: current filters**")
@@ -42,7 +41,7 @@ if compare:
     with right:
         st.markdown("**After: poor-quality trials excluded**")
         ui.headline(ctx, after_sel, after, after_err, key="sens_after", compact=True,
-                    filters=exclude_poor(view.filters))
+                    filters=after_filters)
     if ctx.pooled is not None and after is not None:
         diff = after.estimate - ctx.pooled.estimate
         st.metric("Change in pooled SMD (after − before)", text.fmt(diff),
