@@ -69,12 +69,8 @@ def influence(yi, vi, method: str = "DL") -> pd.DataFrame:
     ConvergenceError
         If the full model does not converge.
     """
-    _check_options(method, "z", 0.95)
-    yi, vi = _validate(yi, vi)
+    yi, vi, full = _full_model(yi, vi, method, "influence diagnostics need")
     k = yi.size
-    if k < 2:
-        raise ValueError(f"influence diagnostics need at least 2 studies; got {k}")
-    full = _fit(yi, vi, _ones(k), method, "z", 0.95)
     mu = float(full.beta[0])
     vb = float(full.vb[0, 0])
     hat = full.w / full.w.sum()
@@ -108,15 +104,20 @@ def baujat(yi, vi, method: str = "FE") -> pd.DataFrame:
         :math:`(\\hat\\mu - \\hat\\mu_{(i)})^2 / \\mathrm{Var}(\\hat\\mu_{(i)})` (influence on the pooled
         result). ``nan`` where the model without the study does not converge.
     """
-    _check_options(method, "z", 0.95)
-    yi, vi = _validate(yi, vi)
-    k = yi.size
-    if k < 2:
-        raise ValueError(f"a Baujat plot needs at least 2 studies; got {k}")
-    full = _fit(yi, vi, _ones(k), method, "z", 0.95)
+    yi, vi, full = _full_model(yi, vi, method, "a Baujat plot needs")
     mu = float(full.beta[0])
     mu_del, vb_del, _, _ = _deletion(yi, vi, method)
     return pd.DataFrame({"x": (yi - mu) ** 2 / (vi + full.tau2), "y": (mu - mu_del) ** 2 / vb_del})
+
+
+def _full_model(yi, vi, method: str, what: str):
+    """Validated ``yi``, ``vi`` and the fitted random/fixed-effects model of all studies (z test, 95%), after the
+    checks both diagnostics share; ``what`` starts the k < 2 message ("a Baujat plot needs")."""
+    _check_options(method, "z", 0.95)
+    yi, vi = _validate(yi, vi)
+    if yi.size < 2:
+        raise ValueError(f"{what} at least 2 studies; got {yi.size}")
+    return yi, vi, _fit(yi, vi, _ones(yi.size), method, "z", 0.95)
 
 
 def _deletion(yi: np.ndarray, vi: np.ndarray, method: str):
