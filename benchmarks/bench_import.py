@@ -17,7 +17,6 @@ a 2-core container shared with other jobs.
 from __future__ import annotations
 
 import argparse
-import io
 import logging
 import os
 import statistics
@@ -30,9 +29,11 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # upload_files: the same synthetic files the importer tests use
 os.chdir(ROOT)
 
 from peerstats.importer import import_studies  # noqa: E402
+from upload_files import text_bytes, xlsx_bytes  # noqa: E402
 
 PAGES = [
     ("Explore", "pages/explore.py"), ("Subgroups", "pages/subgroups.py"), ("Sensitivity", "pages/sensitivity.py"),
@@ -55,24 +56,15 @@ def studies(k: int, seed: int = 1) -> pd.DataFrame:
 
 
 def as_csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False).encode()
+    return text_bytes(df)
 
 
 def as_semicolon(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, sep=";", decimal=",").encode("cp1252")
+    return text_bytes(df, sep=";", decimal=",", encoding="cp1252")
 
 
 def as_xlsx(df: pd.DataFrame) -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("studies")
-    ws.append(list(df.columns))
-    for row in df.itertuples(index=False):
-        ws.append([v.item() if hasattr(v, "item") else v for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(df, sheet="studies")
 
 
 def _med(xs):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from live_app import ROOT
+from upload_files import text_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -211,21 +213,11 @@ def byor_table() -> pd.DataFrame:
 
 
 def semicolon_latin1() -> bytes:
-    return byor_table().to_csv(index=False, sep=";", decimal=",").encode("latin-1")
+    return text_bytes(byor_table(), sep=";", decimal=",", encoding="latin-1")
 
 
 def xlsx() -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    df = byor_table()
-    ws.append(list(df.columns))
-    for row in df.itertuples(index=False):
-        ws.append([v.item() if hasattr(v, "item") else v for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(byor_table())
 
 
 @pytest.mark.parametrize("name,make,mime", [

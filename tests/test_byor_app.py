@@ -8,7 +8,6 @@ Expected headlines are computed independently: import_studies on the same bytes,
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,17 +19,9 @@ from peerstats.effects import smd
 from peerstats.importer import guess_mapping, import_studies
 from peerstats.meta import pool
 from peerstats.select import Filters, select
+from test_apptest import APP, PAGE_FILES, assert_clean, metrics
 
 pytestmark = pytest.mark.apptest
-
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-PAGE_FILES = {
-    "explore": "pages/explore.py", "subgroups": "pages/subgroups.py", "sensitivity": "pages/sensitivity.py",
-    "small-study-effects": "pages/small_study_effects.py", "risk-of-bias": "pages/risk_of_bias.py",
-    "reproduce": "pages/reproduce.py", "data": "pages/data.py", "about": "pages/about.py",
-}
-
 
 def studies_csv() -> bytes:
     """Made-up arm data of eight studies (not real trials), a plain file as researchers have them."""
@@ -47,18 +38,6 @@ def studies_csv() -> bytes:
     buf = io.StringIO()
     df.to_csv(buf, index=False, sep=";", decimal=",")
     return buf.getvalue().encode("latin-1")
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for m in at.metric:
-        out.setdefault(m.label, m.value)
-    return out
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def upload(at: AppTest, raw: bytes, name: str) -> AppTest:

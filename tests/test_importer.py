@@ -8,7 +8,6 @@ through unchanged, so the tolerance is a few ulps (``EXACT``), except where a fo
 
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,7 @@ from peerstats import pool
 from peerstats.effects import smd, smd_from_f, smd_from_md_ci, smd_from_smd_ci, smd_from_t
 from peerstats.importer import VI_MIN, guess_mapping, import_studies
 from peerstats.select import Filters, select
+from upload_files import text_bytes, xlsx_bytes
 
 # The importer hands the file's numbers to the same numpy functions: only float parsing can differ (none expected).
 EXACT = 1e-12
@@ -48,26 +48,11 @@ def expected(df: pd.DataFrame):
 
 
 def _xlsx(df: pd.DataFrame, sheet="Sheet1", extra_first=False) -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    if extra_first:
-        ws.title = "notes"
-        ws.append(["this sheet has notes only"])
-        ws = wb.create_sheet(sheet)
-    else:
-        ws.title = sheet
-    ws.append(list(df.columns))
-    for row in df.itertuples(index=False):
-        ws.append([v.item() if hasattr(v, "item") else v for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(df, sheet=sheet, notes_first=extra_first)
 
 
 def _text(df: pd.DataFrame, sep=",", decimal=".", encoding="utf-8") -> bytes:
-    return df.to_csv(index=False, sep=sep, decimal=decimal).encode(encoding)
+    return text_bytes(df, sep=sep, decimal=decimal, encoding=encoding)
 
 
 FORMATS = {
