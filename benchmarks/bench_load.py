@@ -259,9 +259,14 @@ def cli(doc: str, run, timeout_unit: float = 1000.0) -> None:
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--think", type=float, default=2.0, help="max seconds of think time before each click (0: burst)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one page or update")
+    ap.add_argument("--floor", action="store_true",
+                    help="serve benchmarks/floor_app.py (one checkbox, one metric) instead of the dashboard: what "
+                         "Streamlit, nginx and Chromium alone cost for the same clicks on this machine")
     args = ap.parse_args()
     prefix = Path(tempfile.mkdtemp(prefix="peerstats-bench-load."))
-    with deployment(workers=args.workers, prefix=prefix, log=prefix / "run.log") as url:
+    app = "benchmarks/floor_app.py" if args.floor else "app.py"
+    print(f"serving {app}")
+    with deployment(workers=args.workers, prefix=prefix, log=prefix / "run.log", app=app) as url:
         conf = (prefix / "nginx.conf").read_text()
         ports = [int(p) for p in re.findall(r"server 127\.0\.0\.1:(\d+)", conf)]
         asyncio.run(run(url, ports, args.sessions, max(1, min(args.rounds, 50)), args.timeout * timeout_unit,

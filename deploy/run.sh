@@ -2,10 +2,12 @@
 # Start the peerstats dashboard as a small deployment on this machine: N Streamlit processes on loopback ports behind
 # Debian's nginx (sticky sessions by cookie, security headers), all on 127.0.0.1. Stops everything on Ctrl-C / TERM.
 #
-#   bash deploy/run.sh [--workers N] [--port P] [--base-port B] [--prefix DIR]
+#   bash deploy/run.sh [--workers N] [--port P] [--base-port B] [--prefix DIR] [--app FILE]
 #
 #   --workers N    Streamlit processes (default 3)            --port P       nginx listens on 127.0.0.1:P (default 8080)
 #   --base-port B  the processes use B, B+1, ... (default 8601) --prefix DIR  nginx config, logs, temp (default mktemp)
+#   --app FILE     the Streamlit script, relative to the repository (default app.py; the load benchmark's --floor
+#                  serves benchmarks/floor_app.py through the same deployment)
 #
 # Needs /usr/sbin/nginx (apt-get install nginx) and the runtime requirements (pip install -r requirements.txt).
 # Prints "peerstats: serving http://127.0.0.1:P/" once the proxy answers.
@@ -17,18 +19,21 @@ WORKERS=3
 PORT=8080
 BASE=8601
 PREFIX=""
+APP=app.py
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) WORKERS=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
     --base-port) BASE=$2; shift 2 ;;
     --prefix) PREFIX=$2; shift 2 ;;
-    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    --app) APP=$2; shift 2 ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
     *) echo "deploy/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -x "$NGINX" ] || { echo "deploy/run.sh: $NGINX is missing (apt-get install nginx)" >&2; exit 1; }
 case "$WORKERS" in ''|*[!0-9]*|0) echo "deploy/run.sh: --workers must be a positive number" >&2; exit 2 ;; esac
+[ -f "$ROOT/$APP" ] || { echo "deploy/run.sh: --app $APP is not a file in $ROOT" >&2; exit 2; }
 [ -n "$PREFIX" ] || PREFIX=$(mktemp -d /tmp/peerstats-deploy.XXXXXX)
 mkdir -p "$PREFIX"
 PREFIX=$(cd "$PREFIX" && pwd)
@@ -48,7 +53,7 @@ SECRET=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')
 UPSTREAMS=""
 for i in $(seq 0 $((WORKERS - 1))); do
   p=$((BASE + i))
-  (cd "$ROOT" && STREAMLIT_SERVER_COOKIE_SECRET="$SECRET" exec "$PY" -m streamlit run app.py \
+  (cd "$ROOT" && STREAMLIT_SERVER_COOKIE_SECRET="$SECRET" exec "$PY" -m streamlit run "$APP" \
       --server.address 127.0.0.1 --server.port "$p" --server.headless true --browser.gatherUsageStats false \
       >"$PREFIX/streamlit-$p.log" 2>&1) &
   PIDS+=($!)
