@@ -262,11 +262,15 @@ def cli(doc: str, run, timeout_unit: float = 1000.0) -> None:
     ap.add_argument("--floor", action="store_true",
                     help="serve benchmarks/floor_app.py (one checkbox, one metric) instead of the dashboard: what "
                          "Streamlit, nginx and Chromium alone cost for the same clicks on this machine")
+    ap.add_argument("--cold", action="store_true",
+                    help="no warm-up (deploy/run.sh --no-warm): every process meets each view first with a user")
     args = ap.parse_args()
     prefix = Path(tempfile.mkdtemp(prefix="peerstats-bench-load."))
     app = "benchmarks/floor_app.py" if args.floor else "app.py"
-    print(f"serving {app}")
-    with deployment(workers=args.workers, prefix=prefix, log=prefix / "run.log", app=app) as url:
+    print(f"serving {app}" + (", processes not warmed" if args.cold else ", processes warmed (deploy/warm.py)"
+                              if app == "app.py" else ""))
+    with deployment(workers=args.workers, prefix=prefix, log=prefix / "run.log", app=app, warm=not args.cold,
+                    timeout=300.0) as url:
         conf = (prefix / "nginx.conf").read_text()
         ports = [int(p) for p in re.findall(r"server 127\.0\.0\.1:(\d+)", conf)]
         asyncio.run(run(url, ports, args.sessions, max(1, min(args.rounds, 50)), args.timeout * timeout_unit,

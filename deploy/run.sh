@@ -2,12 +2,14 @@
 # Start the peerstats dashboard as a small deployment on this machine: N Streamlit processes on loopback ports behind
 # Debian's nginx (sticky sessions by cookie, security headers), all on 127.0.0.1. Stops everything on Ctrl-C / TERM.
 #
-#   bash deploy/run.sh [--workers N] [--port P] [--base-port B] [--prefix DIR] [--app FILE]
+#   bash deploy/run.sh [--workers N] [--port P] [--base-port B] [--prefix DIR] [--app FILE] [--no-warm]
 #
 #   --workers N    Streamlit processes (default 3)            --port P       nginx listens on 127.0.0.1:P (default 8080)
 #   --base-port B  the processes use B, B+1, ... (default 8601) --prefix DIR  nginx config, logs, temp (default mktemp)
 #   --app FILE     the Streamlit script, relative to the repository (default app.py; the load benchmark's --floor
 #                  serves benchmarks/floor_app.py through the same deployment)
+#   --no-warm      skip the warm-up: by default each process opens every outcome under each preset once
+#                  (deploy/warm.py, ~15 s of CPU per process) before nginx sends it users
 #
 # Needs /usr/sbin/nginx (apt-get install nginx) and the runtime requirements (pip install -r requirements.txt).
 # Prints "peerstats: serving http://127.0.0.1:P/" once the proxy answers.
@@ -20,6 +22,7 @@ PORT=8080
 BASE=8601
 PREFIX=""
 APP=app.py
+WARM=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) WORKERS=$2; shift 2 ;;
@@ -27,7 +30,8 @@ while [ $# -gt 0 ]; do
     --base-port) BASE=$2; shift 2 ;;
     --prefix) PREFIX=$2; shift 2 ;;
     --app) APP=$2; shift 2 ;;
-    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    --no-warm) WARM=0; shift ;;
+    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     *) echo "deploy/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -86,6 +90,14 @@ for i in $(seq 0 $((WORKERS - 1))); do
   done
   curl -fsS "http://127.0.0.1:$p/_stcore/health" >/dev/null || { echo "deploy/run.sh: app on port $p did not start (see $PREFIX/streamlit-$p.log)" >&2; exit 1; }
 done
+
+# Warm every process before the proxy sends it users (see deploy/warm.py): a first view costs a process ~0.25 s of
+# CPU, and twenty users opening their first views at once would queue behind each other. Only for the dashboard.
+if [ "$WARM" = 1 ] && [ "$APP" = app.py ]; then
+  PORTS=()
+  for i in $(seq 0 $((WORKERS - 1))); do PORTS+=($((BASE + i))); done
+  (cd "$ROOT" && "$PY" deploy/warm.py --ports "${PORTS[@]}") || echo "deploy/run.sh: warm-up failed; serving anyway" >&2
+fi
 
 "$NGINX" -t -q -p "$PREFIX" -c "$PREFIX/nginx.conf"
 "$NGINX" -p "$PREFIX" -c "$PREFIX/nginx.conf" &

@@ -20,12 +20,13 @@ NGINX = "/usr/sbin/nginx"
 
 @contextmanager
 def deployment(workers: int = 2, timeout: float = 120.0, log: Path | None = None,
-               prefix: Path | None = None, app: str = "app.py") -> Iterator[str]:
+               prefix: Path | None = None, app: str = "app.py", warm: bool = False) -> Iterator[str]:
     """Run ``bash deploy/run.sh`` with ``workers`` app processes; yield the proxy's base URL; stop it all on exit.
 
     The script's own process group is signalled on exit (TERM, then KILL after 15 s), so no app process outlives
     the block. ``prefix``: nginx's directory (config, ``access.log``); default a fresh temporary one. ``app``: the
-    Streamlit script (``deploy/run.sh --app``), relative to the repository.
+    Streamlit script (``deploy/run.sh --app``), relative to the repository. ``warm``: let the script warm the
+    processes before serving (``deploy/warm.py``, ~15 s of CPU each); off for tests, which need no warm memo.
     Raises RuntimeError if the script exits or does not report "serving" within ``timeout`` seconds.
     """
     port = free_port()
@@ -38,7 +39,7 @@ def deployment(workers: int = 2, timeout: float = 120.0, log: Path | None = None
         log = Path(tempfile.mkdtemp(prefix="peerstats-deploy-log.")) / "run.log"
     out = open(log, "w")
     proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run.sh"), "--workers", str(workers), "--port", str(port),
-                             "--base-port", str(base), "--app", app, *(["--prefix", str(prefix)] if prefix else [])],
+                             "--base-port", str(base), "--app", app, *([] if warm else ["--no-warm"]), *(["--prefix", str(prefix)] if prefix else [])],
                             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + timeout

@@ -24,7 +24,8 @@ def deployed(tmp_path_factory):
         pytest.fail(f"{NGINX} is missing: apt-get install nginx (the deployment test needs Debian's nginx)")
     prefix = tmp_path_factory.mktemp("nginx")
     try:
-        with deployment(workers=2, prefix=prefix, log=prefix / "run.log") as url:
+        # warmed as a real deployment is (deploy/warm.py, checked by test_processes_are_warmed_before_serving)
+        with deployment(workers=2, prefix=prefix, log=prefix / "run.log", warm=True, timeout=300.0) as url:
             yield url, prefix
     except RuntimeError as exc:
         pytest.fail(str(exc))
@@ -59,6 +60,20 @@ def check_headers(headers: dict) -> None:
     assert headers.get("referrer-policy") == "no-referrer"
 
 
+def test_processes_are_warmed_before_serving(deployed):
+    """run.sh opens every outcome under each preset in each process, and only then starts nginx."""
+    from peerstats.data import load_evidence
+
+    _, prefix = deployed
+    log = (prefix / "run.log").read_text()
+    n = 3 * load_evidence().effects["outcome"].nunique()  # three presets x the outcomes with data
+    warmed = re.findall(r"warm-up: port (\d+): (\d+) of (\d+) views", log)
+    ports = re.findall(r"server 127\.0\.0\.1:(\d+)", (prefix / "nginx.conf").read_text())
+    assert sorted(p for p, _, _ in warmed) == sorted(ports), log
+    assert all(int(done) == int(total) == n for _, done, total in warmed), log
+    assert log.index("warm-up: 2 processes warmed") < log.index("peerstats: serving"), log
+
+
 def test_app_works_through_the_proxy_with_security_headers(browser, deployed):
     url, _ = deployed
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -85,21 +100,30 @@ def test_app_works_through_the_proxy_with_security_headers(browser, deployed):
 
 
 def test_each_browser_sticks_to_one_process(browser, deployed):
+    """Every browser's cookie stays on one process, and browsers spread over both. The cookie is random and nginx
+    hashes it, so each new browser lands on either process with probability 1/2: browsers are opened until both
+    processes have taken one (at least 4, at most 12: all 12 on one process has probability 2^-11)."""
     url, prefix = deployed
-    for _ in range(4):
+
+    def served() -> dict:
+        out = defaultdict(set)
+        for line in (prefix / "access.log").read_text().splitlines():
+            m = re.search(r"node=(\S+) upstream=(\S+)", line)
+            if m and m.group(2) != "-":
+                out[m.group(1)].add(m.group(2))
+        return out
+
+    for opened in range(1, 13):
         ctx = browser.new_context(viewport={"width": 1024, "height": 768})
         pg = ctx.new_page()
         pg.set_default_timeout(60_000)
         pg.goto(url + "subgroups")
         wait_idle(pg)
-        assert ctx.cookies()[0]["name"] in {c["name"] for c in ctx.cookies()}
         assert any(c["name"] == "peerstats_node" and c["httpOnly"] for c in ctx.cookies())
         ctx.close()
-    served = defaultdict(set)
-    for line in (prefix / "access.log").read_text().splitlines():
-        m = re.search(r"node=(\S+) upstream=(\S+)", line)
-        if m and m.group(2) != "-":
-            served[m.group(1)].add(m.group(2))
-    assert len(served) >= 4  # one key per browser (plus any test probes)
-    assert all(len(ups) == 1 for ups in served.values()), dict(served)  # every key stayed on one process
-    assert len(set().union(*served.values())) == 2  # and both processes took browsers
+        if opened >= 4 and len(set().union(*served().values())) == 2:
+            break
+    keys = served()
+    assert len(keys) >= 4  # one key per browser (plus any test probes)
+    assert all(len(ups) == 1 for ups in keys.values()), dict(keys)  # every key stayed on one process
+    assert len(set().union(*keys.values())) == 2  # and both processes took browsers

@@ -1,0 +1,136 @@
+"""Warm freshly started app processes before the proxy sends them users: open each common view once per process.
+
+Why: every app process keeps its own memo of selections, pooled results and chart specs (``dashboard/memo.py``). The
+first user to open a view in a process pays for computing it (~0.2-0.3 s of CPU, most of it the forest plot); when a
+workshop's twenty users open their first views at once on a 2-core machine, those first computations queue and the
+first click takes seconds (``benchmarks/bench_protocol.py --cold``: round 1 p95 3.5 s; later rounds 0.2-0.5 s).
+``deploy/run.sh`` therefore runs this script after the processes answer and *before* nginx starts: the warm-up
+competes with nobody. (Warming in a background thread of a process that already takes users was tried and made the
+first round worse.)
+
+What is opened: the home page (Explore) of every outcome with data in the bundled evidence under each workshop preset
+(:data:`dashboard.state.PRESETS`: the paper's main analysis, fair/good quality only, peers online only); the
+"Exclude poor-quality trials" checkbox gives the fair/good view. Each view is a new session speaking Streamlit's
+websocket protocol, as a browser opening the view's link does (``rerun_script`` with the link's query string), read
+until the script run finishes. Other views are computed when first asked for, as before.
+
+Usage::
+
+    python deploy/warm.py --ports 8601 8602 8603 [--timeout 60]
+
+Prints one line per process (views, seconds, problems) and exits 0 even when a view fails (warming is an
+optimisation; the failure is printed and the view is computed on first use instead); exit code 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def views() -> list[str]:
+    """The query strings to open: every outcome with effect rows in the bundled evidence under each preset, Explore
+    page (an outcome no trial reported costs nothing to show).
+
+    Returns
+    -------
+    list of str
+        ``urlencode(dashboard.state.url_params(view))``-style query strings (``""`` is the default view), each
+        decoding back to its view with :func:`dashboard.state.decode` (tested).
+    """
+    from urllib.parse import urlencode
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from dashboard import state as S
+    from peerstats.data import load_evidence
+    from peerstats.select import outcome_labels
+
+    effects = load_evidence().effects
+    reported = set(effects["outcome"])
+    outcomes = [o for o in outcome_labels(effects) if o in reported]
+    out = []
+    for _label, (_key, preset) in S.PRESETS.items():
+        for outcome in outcomes:
+            query = urlencode(S.encode(preset(S.ViewState(outcome=outcome))))
+            if query not in out:
+                out.append(query)
+    return out
+
+
+async def visit(port: int, query: str, timeout: float) -> str | None:
+    """Open ``http://127.0.0.1:port/?query`` as a new session and wait for its first script run to finish.
+
+    Returns
+    -------
+    str or None
+        ``None`` when the run finished without an exception element; otherwise a one-line description.
+    """
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    import websockets  # a dependency of Streamlit itself
+
+    try:
+        conn = await asyncio.wait_for(websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream",
+                                                         subprotocols=["streamlit"], max_size=None), timeout)
+    except Exception as exc:  # noqa: BLE001 - reported in words, the warm-up goes on
+        return f"?{query}: could not connect ({type(exc).__name__})"
+    try:
+        msg = BackMsg()
+        msg.rerun_script.query_string = query
+        msg.rerun_script.context_info.timezone = "UTC"
+        await conn.send(msg.SerializeToString())
+        deadline = time.monotonic() + timeout
+        failed = None
+        while True:
+            raw = await asyncio.wait_for(conn.recv(), max(0.01, deadline - time.monotonic()))
+            fwd = ForwardMsg()
+            fwd.ParseFromString(raw)
+            kind = fwd.WhichOneof("type")
+            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element" and \
+                    fwd.delta.new_element.WhichOneof("type") == "exception":
+                failed = f"?{query}: the page raised {fwd.delta.new_element.exception.type or 'an exception'}"
+            elif kind == "script_finished":
+                return failed
+    except asyncio.TimeoutError:
+        return f"?{query}: no finished run within {timeout:g} s"
+    except websockets.ConnectionClosed:
+        return f"?{query}: the server closed the connection"
+    finally:
+        await conn.close()
+
+
+async def warm_process(port: int, queries: list[str], timeout: float) -> tuple[float, list[str]]:
+    """Open every query on one process, one after another; return (seconds, problems)."""
+    t0 = time.perf_counter()
+    problems = [p for p in [await visit(port, q, timeout) for q in queries] if p]
+    return time.perf_counter() - t0, problems
+
+
+async def warm(ports: list[int], queries: list[str], timeout: float) -> list[tuple[int, float, list[str]]]:
+    """Warm the processes on ``ports`` side by side (each one view at a time); one (port, seconds, problems) each."""
+    done = await asyncio.gather(*(warm_process(p, queries, timeout) for p in ports))
+    return [(p, s, problems) for p, (s, problems) in zip(ports, done)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ports", type=int, nargs="+", required=True, help="the app processes' ports on 127.0.0.1")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one view (default 60)")
+    args = ap.parse_args(argv)
+    queries = views()
+    t0 = time.perf_counter()
+    for port, seconds, problems in asyncio.run(warm(args.ports, queries, args.timeout)):
+        print(f"warm-up: port {port}: {len(queries) - len(problems)} of {len(queries)} views in {seconds:.1f} s"
+              + "".join(f"\n  - {p}" for p in problems[:10]), flush=True)
+    print(f"warm-up: {len(args.ports)} processes warmed in {time.perf_counter() - t0:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""deploy/warm.py: the views a deployment opens in each app process before nginx sends it users (issue 12).
+
+The list is checked against the presets written out here (not read from ``dashboard.state.PRESETS``) and each query
+must decode to its view; ``visit`` is checked against a live app (one success, one refused connection). The whole
+warm-up through ``deploy/run.sh`` is checked in ``test_browser_deploy.py`` (its deployment warms its processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+from live_app import ROOT
+
+from dashboard import state as S
+from peerstats.select import Filters
+
+_spec = importlib.util.spec_from_file_location("warm", ROOT / "deploy" / "warm.py")
+warm = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(warm)
+
+#: The workshop presets' filters, written out: the paper (all trials), fair/good quality only, peers online only.
+PRESET_FILTERS = (Filters(), Filters(quality=("good", "fair")), Filters(categories=("online",)))
+
+
+def bundled_outcomes() -> list[str]:
+    """Outcomes with at least one effect row in the bundled data, read from the CSV itself."""
+    effects = pd.read_csv(ROOT / "data" / "effects.csv")
+    return sorted(effects["outcome"].dropna().unique())
+
+
+def test_views_are_every_outcome_under_every_preset():
+    queries = warm.views()
+    assert len(queries) == len(set(queries)), "a view listed twice"
+    outcomes = bundled_outcomes()
+    seen = set()
+    for q in queries:
+        view = S.decode({k: v[0] for k, v in parse_qs(q).items()}, outcomes=outcomes)
+        assert view.page == "explore" and view.method == "DL" and view.test == "z", q
+        assert S.encode(view) == {k: v[0] for k, v in parse_qs(q).items()}, f"{q}: not the canonical query"
+        seen.add((view.outcome, view.filters))
+    assert seen == {(o, f) for o in outcomes for f in PRESET_FILTERS}
+    assert queries[0] == ""  # the default view (the home page as first opened) first
+    assert "quality=good%2Cfair" in queries  # what "Exclude poor-quality trials" shows on the home page
+
+
+def run(coro):
+    """Run a coroutine in its own thread: Playwright's sync API may hold this thread's event loop (browser tests)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def test_visit_reports_success_and_failure_in_words(app_url):
+    port = urlparse(app_url).port
+    assert run(warm.visit(port, "outcome=hope&quality=good%2Cfair", 120)) is None
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    problem = run(warm.visit(closed, "", 10))
+    assert problem is not None and problem.startswith("?: could not connect"), problem
+
+
+def test_bad_arguments_exit_with_usage():
+    with pytest.raises(SystemExit) as exc:
+        warm.main([])
+    assert exc.value.code == 2
