@@ -13,10 +13,15 @@ its own outcome (so sessions differ), then ``--rounds`` times waits 0 to ``--thi
 
 Target (issue 12): p95 under 1 s on a 2-core machine, no errors. Loopback only; every loop is bounded.
 
+``--floor`` serves ``benchmarks/floor_app.py`` (one checkbox, one metric) instead of the dashboard through the same
+deployment: what Streamlit, nginx and twenty Chromium pages alone cost for the same clicks here. ``--cold`` skips
+the deployment's warm-up (deploy/warm.py).
+
 Usage::
 
     python benchmarks/bench_load.py                       # 20 sessions, 3 rounds, 3 app processes
     python benchmarks/bench_load.py --sessions 30 --rounds 5 --workers 2
+    python benchmarks/bench_load.py --floor               # the same clicks on a one-checkbox Streamlit page
 """
 
 from __future__ import annotations

@@ -13,9 +13,14 @@ Printed: click-to-update latency (rerun sent -> script_finished with the expecte
 errors (a wrong headline would also be a cross-session leak: each session's expected value is its own); CPU seconds
 of the app processes per click; memory per session.
 
+The deployment warms its processes before serving (deploy/warm.py), as ``deploy/run.sh`` does by default; ``--cold``
+skips that, so the first round shows twenty users meeting cold per-process memos at once. ``--floor`` is for
+``bench_load.py`` only (this client looks for the dashboard's widgets).
+
 Usage::
 
     python benchmarks/bench_protocol.py                    # 20 sessions, 3 rounds, 3 app processes
+    python benchmarks/bench_protocol.py --cold             # no warm-up
     python benchmarks/bench_protocol.py --sessions 50 --rounds 5
 """
 
@@ -204,7 +209,7 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout: float, t
           f"{os.getloadavg()[0]:.1f} at the end")
     print(f"all sessions open (first script run finished) in {open_s:.1f} s ({len(opened)} opened)")
     report(latencies, errors)
-    if len(by_round) > 1:  # the first clicks meet cold per-process memos (dashboard/memo.py); later ones mostly not
+    if len(by_round) > 1:  # with --cold the first clicks meet cold per-process memos (dashboard/memo.py)
         print("  by round: " + "; ".join(f"{r + 1}: p50 {1000 * statistics.median(v):.0f} / p95 {1000 * pct(v, 0.95):.0f}"
                                          " ms" for r, v in sorted(by_round.items())))
     used = cpu1["app"] - cpu0["app"]
