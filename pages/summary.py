@@ -83,8 +83,10 @@ with st.expander("How the certainty is suggested"):
     st.markdown(
         "Randomised trials start at **high** certainty; each domain rates down by one level (serious) or two (very "
         "serious):\n\n"
-        "- **Risk of bias**: weight share of poor-quality trials or trials at high risk in sequence generation, "
-        "allocation concealment, assessor blinding or incomplete data: from 50% serious, from 85% very serious.\n"
+        "- **Risk of bias**: weight share of trials that are poor quality (AHRQ), at high risk in sequence "
+        "generation, allocation concealment, assessor blinding or incomplete data, or at high overall risk by RoB 2 "
+        "(Smit et al. 2022, for the trials it rated; each trial counted once): from 50% serious, from 85% very "
+        "serious.\n"
         "- **Inconsistency**: I² from 50% with a prediction interval spanning no effect and an important effect "
         "(serious); I² from 75% with a prediction interval spanning important benefit and important harm (very "
         "serious).\n"

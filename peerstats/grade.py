@@ -10,8 +10,10 @@ Effects are SMDs in the beneficial direction (``beneficial * yi``), MID the mini
 0.2, Cohen's "small"). Weights are the pooled model's (percent).
 
 - **Risk of bias** (Guyatt et al. 2011, GRADE 4): the weight share of trials that are poor quality (the paper's
-  AHRQ rating) or at high risk in a key domain (sequence generation, allocation concealment, blinding of outcome
-  assessors, incomplete outcome data). Share >= 50 %: serious (-1); >= 85 %: very serious (-2).
+  AHRQ rating), at high risk in a key domain (sequence generation, allocation concealment, blinding of outcome
+  assessors, incomplete outcome data) or at high overall risk by Cochrane RoB 2 (``rob2_overall``: Smit et al.
+  2022's second opinion, where a trial has one). A trial counts once whichever ratings put it at high risk; a trial
+  without a rating is not high risk by it. Share >= 50 %: serious (-1); >= 85 %: very serious (-2).
 - **Inconsistency** (GRADE 7): with one trial not assessable (0). Serious (-1) when I2 >= 50 % and the prediction
   interval spans both no effect (<= 0) and an important benefit (>= MID) or harm (<= -MID); very serious (-2) when
   I2 >= 75 % and it spans both an important benefit and an important harm. Heterogeneity that does not move the
@@ -54,8 +56,8 @@ from scipy import special
 
 from .bias import egger_test
 
-__all__ = ["DOMAINS", "LEVELS", "SYMBOLS", "KEY_ROB_DOMAINS", "Domain", "Grade", "optimal_information_size",
-           "grade_outcome", "statement", "encode_overrides", "decode_overrides"]
+__all__ = ["DOMAINS", "LEVELS", "SYMBOLS", "KEY_ROB_DOMAINS", "RISK_OF_BIAS_COLUMNS", "Domain", "Grade",
+           "optimal_information_size", "grade_outcome", "statement", "encode_overrides", "decode_overrides"]
 
 DOMAINS = ("risk_of_bias", "inconsistency", "imprecision", "publication_bias", "indirectness")
 DOMAIN_LABELS = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency", "imprecision": "Imprecision",
@@ -64,6 +66,8 @@ LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
 SYMBOLS = {4: "⊕⊕⊕⊕", 3: "⊕⊕⊕◯", 2: "⊕⊕◯◯", 1: "⊕◯◯◯"}
 KEY_ROB_DOMAINS = ("rob_sequence_generation", "rob_allocation_concealment", "rob_blinding_assessors",
                    "rob_incomplete_data")
+#: The trial ratings the risk-of-bias domain reads (a caller slimming the rows must keep them).
+RISK_OF_BIAS_COLUMNS = ("quality", *KEY_ROB_DOMAINS, "rob2_overall")
 SEVERITY = {0: "not serious", 1: "serious", 2: "very serious"}
 LARGE = 0.5  # SMD from which an effect is not "slight" (Cohen's medium)
 
@@ -140,15 +144,22 @@ def _pct(x: float) -> str:
 
 
 def _risk_of_bias(rows: pd.DataFrame, w: np.ndarray) -> Domain:
-    poor = rows.get("quality", pd.Series([""] * len(rows), index=rows.index)).astype(str).eq("poor").to_numpy()
+    def rated(col: str, level: str) -> np.ndarray:
+        return rows[col].astype(str).eq(level).to_numpy() if col in rows else np.zeros(len(rows), dtype=bool)
+
+    poor = rated("quality", "poor")
     high = np.zeros(len(rows), dtype=bool)
     for col in KEY_ROB_DOMAINS:
-        if col in rows:
-            high |= rows[col].astype(str).eq("high").to_numpy()
-    share = float(w[poor | high].sum())
-    detail = (f"{_pct(share)} of the weight comes from trials that are poor quality or at high risk in a key domain "
-              f"(poor quality {_pct(float(w[poor].sum()))}; high risk in sequence generation, allocation concealment, "
-              f"assessor blinding or incomplete data {_pct(float(w[high].sum()))})")
+        high |= rated(col, "high")
+    rob2 = rated("rob2_overall", "high")
+    share = float(w[poor | high | rob2].sum())
+    has_rob2 = "rob2_overall" in rows and rows["rob2_overall"].astype(str).isin(("low", "some_concerns", "high")).any()
+    detail = (f"{_pct(share)} of the weight comes from trials that are poor quality or at high risk in a key domain"
+              + (" or by RoB 2" if has_rob2 else "")
+              + f" (poor quality {_pct(float(w[poor].sum()))}; high risk in sequence generation, allocation "
+              f"concealment, assessor blinding or incomplete data {_pct(float(w[high].sum()))}"
+              + (f"; high overall risk by RoB 2, Smit et al. 2022, {_pct(float(w[rob2].sum()))}" if has_rob2 else "")
+              + ")")
     if share >= 85:
         return Domain("risk_of_bias", 2, f"Very serious: {detail}.")
     if share >= 50:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConvergenceError, NoStudiesError
-from .grade import KEY_ROB_DOMAINS, grade_outcome
+from .grade import RISK_OF_BIAS_COLUMNS, grade_outcome
 from .rma import pool
 from .select import Filters, outcome_labels, view_rows
 from .translate import nnt_interval
@@ -68,7 +68,7 @@ def summary_of_findings(evidence, filters: Filters, method: str = "DL", test: st
     _trials, wide = view_rows(evidence, filters)
     # only the columns grading needs, as plain numpy-backed columns (slicing the wide, arrow-backed frame 20 times
     # costs more than all the statistics)
-    cols = [c for c in ("outcome", "yi", "vi", "n", "provenance", "quality", *KEY_ROB_DOMAINS) if c in wide]
+    cols = [c for c in ("outcome", "yi", "vi", "n", "provenance", *RISK_OF_BIAS_COLUMNS) if c in wide]
     all_rows = pd.DataFrame({c: (pd.to_numeric(wide[c], errors="coerce").to_numpy(float) if c in ("yi", "vi", "n")
                                  else wide[c].astype(str).to_numpy(object)) for c in cols})
     groups = all_rows.groupby("outcome", sort=False).indices if len(all_rows) else {}

@@ -58,6 +58,31 @@ def test_risk_of_bias(quality, rob, weights, expected, fragment):
     assert fragment in d.reason
 
 
+@pytest.mark.parametrize("quality, rob2, weights, expected, share, rob2_share", [
+    # RoB 2 high alone: 30 + 30 = 60% -> serious
+    (["good"] * 4, ["high", "high", "low", ""], [30, 30, 20, 20], 1, "60%", "60%"),
+    # poor (AHRQ) and RoB 2 high on the same trial count once: 45 (poor, high) + 10 (high) = 55%, not 100%
+    (["poor", "good", "good", "good"], ["high", "high", "some_concerns", ""], [45, 10, 25, 20], 1, "55%", "55%"),
+    # poor 50 + RoB 2 high 40 on other trials = 90% -> very serious (each rating alone would be serious or less)
+    (["poor", "poor", "good", "good"], ["low", "low", "high", "high"], [25, 25, 20, 20], 2, "90%", "40%"),
+    # some concerns is not high risk; unrated trials are not high risk
+    (["good"] * 4, ["some_concerns", "some_concerns", "", ""], None, 0, "0%", "0%"),
+], ids=["rob2-alone", "counted-once", "either-review", "concerns-not-high"])
+def test_risk_of_bias_counts_rob2_high_as_a_second_opinion(quality, rob2, weights, expected, share, rob2_share):
+    r = rows(4, quality=quality, n=400).assign(rob2_overall=rob2)
+    d = domain(grade_outcome(r, pooled(4, weights=weights), outcome="hope", mid=MID), "risk_of_bias")
+    assert d.downgrade == expected
+    assert f": {share} of the weight comes from trials that are poor quality or at high risk" in d.reason, d.reason
+    assert f"high overall risk by RoB 2, Smit et al. 2022, {rob2_share})" in d.reason, d.reason
+
+
+def test_risk_of_bias_says_nothing_of_rob2_without_ratings():
+    """An upload without RoB 2 (no column, or an empty one) reads as before: no RoB 2 clause."""
+    for r in (rows(4, n=400), rows(4, n=400).assign(rob2_overall="")):
+        d = domain(grade_outcome(r, pooled(4), outcome="hope", mid=MID), "risk_of_bias")
+        assert "RoB 2" not in d.reason and d.downgrade == 0
+
+
 # ---- inconsistency: I2 and the prediction interval against 0 and the MID ---------------------------------------------
 @pytest.mark.parametrize("k, i2, pi, expected, fragment", [
     (1, math.nan, (0.1, 0.5), 0, "Not assessable: one trial"),

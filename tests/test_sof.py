@@ -53,3 +53,25 @@ def test_statements_follow_the_ci_rule_under_every_filter():
 def test_reconstructed_majority_is_flagged(sof):
     r = sof.set_index("outcome").loc["personal_recovery"]
     assert (r["reconstructed_share"] > 50) == bool(r["caveat"])
+
+
+@pytest.mark.parametrize("outcome", ["hope", "personal_recovery", "overall_symptoms"])
+def test_risk_of_bias_share_counts_either_review(sof, outcome):
+    """The table grades the full rows, RoB 2 included: the share of weight from trials high risk by either review
+    (AHRQ poor or a key domain high, or RoB 2 overall high), recomputed here from the selection and the DL weights."""
+    import numpy as np
+
+    from peerstats.meta import pool
+    from peerstats.select import select
+
+    sel = select(EV, Filters(), outcome)
+    w = pool(sel.yi, sel.vi, method="DL").weights
+    rows = sel.effects
+    high = rows["quality"].astype(str).eq("poor").to_numpy() | rows["rob2_overall"].astype(str).eq("high").to_numpy()
+    for col in ("rob_sequence_generation", "rob_allocation_concealment", "rob_blinding_assessors",
+                "rob_incomplete_data"):
+        high |= rows[col].astype(str).eq("high").to_numpy()
+    rob2 = float(np.asarray(w)[rows["rob2_overall"].astype(str).eq("high").to_numpy()].sum())
+    reasons = sof.set_index("outcome").loc[outcome, "reasons"]
+    assert f"{float(np.asarray(w)[high].sum()):.0f}% of the weight comes from trials" in reasons, reasons
+    assert f"by RoB 2, Smit et al. 2022, {rob2:.0f}%)" in reasons, reasons
