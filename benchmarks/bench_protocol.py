@@ -213,8 +213,10 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout: float, t
         print("  by round: " + "; ".join(f"{r + 1}: p50 {1000 * statistics.median(v):.0f} / p95 {1000 * pct(v, 0.95):.0f}"
                                          " ms" for r, v in sorted(by_round.items())))
     used = cpu1["app"] - cpu0["app"]
+    stolen = cpu1["stolen"] - cpu0["stolen"]
     print(f"app CPU during the {click_s:.1f} s of clicks: {used:.1f} s ({1000 * used / max(1, len(latencies)):.0f} ms "
-          "per click)")
+          f"per click); CPU time stolen by the hypervisor: {stolen:.1f} s of the "
+          f"{(os.cpu_count() or 1) * click_s:.0f} core-seconds")
     memory(base_rss, open_rss, opened)
 
 
