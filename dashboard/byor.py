@@ -2,15 +2,25 @@
 reload or a shared link finds it again, and the bundled example (the Metapsy peer-support data set).
 
 The store is one in-memory dict per server process (``st.cache_resource``), keyed by the import's fingerprint
-(16 hex digits of SHA-256 over the file's bytes and the column mapping). Nothing is written to disk, nothing to
-``data/``; a session finds an upload only through its fingerprint, i.e. when the user has it in their URL (their own
-tab after a reload, or a link they chose to share). The store keeps the :data:`STORE_SIZE` most recent uploads.
+(16 hex digits of SHA-256 over the file's bytes and the column mapping). Nothing goes to ``data/``; a session finds
+an upload only through its fingerprint, i.e. when the user has it in their URL (their own tab after a reload, or a
+link they chose to share). The store keeps the :data:`STORE_SIZE` most recent uploads.
+
+Several processes (``deploy/run.sh``): nginx keeps each browser on one process, so a shared link opened in another
+browser may land on a process that never saw the upload. When ``PEERSTATS_UPLOAD_DIR`` names a directory (the
+deployment sets a private one in its prefix and deletes it when it stops), :func:`keep` also writes the upload's
+*source* there (the file's bytes and, as JSON, its name, mapping and sheet; no pickle), and :func:`held` on a miss
+re-imports it from there and accepts it only if the import gives the same fingerprint. The directory keeps the
+:data:`STORE_SIZE` newest uploads. Without the variable (``run.sh app``: one process) nothing is written to disk.
 
 The URL side lives in :mod:`dashboard.state` (``data=<fingerprint>``), the only module that touches the URL.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -21,6 +31,8 @@ from dashboard import loader
 from dashboard import state as S
 
 STORE_SIZE = 64
+UPLOAD_DIR_ENV = "PEERSTATS_UPLOAD_DIR"
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "examples" / "metapsy_peer_support.csv"
 #: The example's mapping: Metapsy's own effect sizes (.g, .g_se: already signed so that > 0 favours peer support,
 #: and computed for the change-score and binary rows too), arm sizes for N; the arm means are shown, not re-used.
@@ -37,21 +49,71 @@ def _store() -> tuple[OrderedDict, threading.Lock]:
     return OrderedDict(), threading.Lock()
 
 
-def keep(result) -> None:
-    """Hold an import (an :class:`~peerstats.importer.ImportResult` with evidence) under its fingerprint."""
+def keep(result, source: tuple | None = None) -> None:
+    """Hold an import (an :class:`~peerstats.importer.ImportResult` with evidence) under its fingerprint.
+
+    ``source``: ``(raw bytes, file name, mapping as sorted (role, column) pairs or None, sheet or None)``, the
+    arguments of :func:`read` that gave ``result``; written to the shared upload directory when there is one.
+    """
     store, lock = _store()
     with lock:
         store[result.fingerprint] = result
         store.move_to_end(result.fingerprint)
         while len(store) > STORE_SIZE:
             store.popitem(last=False)
+    folder = upload_dir()
+    if folder is not None and source is not None and _FINGERPRINT.fullmatch(result.fingerprint or ""):
+        _write_source(folder, result.fingerprint, source)
+
+
+def upload_dir() -> Path | None:
+    """The directory the processes of a deployment share uploads through (``PEERSTATS_UPLOAD_DIR``), or ``None``."""
+    value = os.environ.get(UPLOAD_DIR_ENV, "").strip()
+    return Path(value) if value and Path(value).is_dir() else None
+
+
+def _write_source(folder: Path, fp: str, source: tuple) -> None:
+    raw, filename, mapping, sheet = source
+    meta = json.dumps({"filename": str(filename), "mapping": [list(p) for p in mapping] if mapping else None,
+                       "sheet": sheet})
+    try:
+        for suffix, data in ((".bin", bytes(raw)), (".json", meta.encode())):
+            tmp = folder / f".{fp}{suffix}.{os.getpid()}.tmp"
+            tmp.write_bytes(data)
+            os.replace(tmp, folder / f"{fp}{suffix}")  # atomic: another process never reads half a file
+        kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[STORE_SIZE:]:
+            for path in (old, old.with_suffix(".bin")):
+                path.unlink(missing_ok=True)
+    except OSError:  # a full or read-only disk: the upload still works in this process
+        pass
+
+
+def _read_source(fp: str):
+    """The import re-made from the shared directory, if its source is there and gives the same fingerprint."""
+    folder = upload_dir()
+    if folder is None or not _FINGERPRINT.fullmatch(fp):  # only 16 hex digits ever become a file name
+        return None
+    try:
+        raw = (folder / f"{fp}.bin").read_bytes()
+        meta = json.loads((folder / f"{fp}.json").read_text())
+        mapping = tuple(tuple(p) for p in meta["mapping"]) if meta.get("mapping") else None
+        result = read(raw, str(meta["filename"]), mapping, meta.get("sheet"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if result.fingerprint != fp or result.evidence is None:
+        return None
+    keep(result)
+    return result
 
 
 def held(fingerprint: str):
-    """The import held under ``fingerprint``, or ``None``."""
+    """The import held under ``fingerprint`` by this process, else re-made from the shared upload directory (see
+    the module docstring), else ``None``."""
     store, lock = _store()
     with lock:
-        return store.get(fingerprint)
+        found = store.get(fingerprint)
+    return found if found is not None else _read_source(str(fingerprint or ""))
 
 
 @st.cache_data(show_spinner="Reading your file…", max_entries=8)
@@ -62,9 +124,9 @@ def read(raw: bytes, filename: str, mapping: tuple | None, sheet: str | None):
     return import_studies(raw, filename, dict(mapping) if mapping is not None else None, sheet=sheet)
 
 
-def use(result) -> None:
-    """Make an import the data of this session and of its URL."""
-    keep(result)
+def use(result, source: tuple | None = None) -> None:
+    """Make an import the data of this session and of its URL (``source``: as for :func:`keep`)."""
+    keep(result, source)
     loader.store_upload(result.evidence)
     st.session_state[RESULT_KEY] = result
     S.set_data_fingerprint(result.fingerprint)

@@ -58,12 +58,13 @@ def _on_use() -> None:
     key = _file_key(raw, name)
     mapping = _chosen_mapping(key) if f"byor_role_{key}_study" in st.session_state else (preset or None)
     sheet = st.session_state.get("byor_sheet")
-    result = byor.read(raw, name, tuple(sorted(mapping.items())) if mapping is not None else None, sheet)
+    source = (raw, name, tuple(sorted(mapping.items())) if mapping is not None else None, sheet)
+    result = byor.read(*source)
     st.session_state["byor_last"] = result
     if result.evidence is None:
         st.session_state[_MESSAGE] = ("error", "Your file was not used: see the problems below.")
         return
-    byor.use(result)
+    byor.use(result, source)
     ev = result.evidence
     n_err = len(result.errors)
     st.session_state[_MESSAGE] = (

@@ -65,8 +65,9 @@ def _main() -> None:
     missing = byor.restore()
     if missing:  # a link to uploaded data this server does not hold: say so, never show the bundled numbers instead
         st.warning(f"This link shows uploaded data (fingerprint `{missing}`) that this server does not hold: uploads "
-                   "are kept in the server's memory only, and it has restarted or dropped them since. Upload the "
-                   "file again on the Data page, or look at the bundled evidence base.")
+                   "are kept only while the server runs (in its memory, or a deployment's private upload folder), "
+                   "and it has restarted or dropped them since. Upload the file again on the Data page, or look at "
+                   "the bundled evidence base.")
         if st.button("Show the bundled evidence base instead", key="byor_missing_bundled"):
             S.set_data_fingerprint(None)
             st.rerun()

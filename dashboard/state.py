@@ -449,20 +449,31 @@ def presentation_url(view: ViewState) -> str:
 
 def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
     """The ``key=value`` pairs of a link that :func:`decode` did not keep in ``view`` (unknown keys, invalid values,
-    unknown items of a list), in the link's order; ``present`` is not a view setting and is never reported.
+    unknown items of a list), in the link's order. ``present`` is not a view setting and is never reported; ``data``
+    (an upload's fingerprint) is read by ``dashboard.byor.restore``, which says in words when the server does not
+    hold it; ``grade`` (GRADE overrides) is reported only for the parts :func:`peerstats.grade.decode_overrides`
+    drops (the value is compared with its canonical re-encoding).
 
     A value equal to the default (``method=DL``) counts as kept; list values compare as sets of items.
     """
+    from peerstats.grade import decode_overrides, encode_overrides
+
     full = encode(view)
     defaults = {"page": DEFAULT.page, "outcome": DEFAULT.outcome, "method": DEFAULT.method, "test": DEFAULT.test,
                 "moderator": DEFAULT.moderator}
     lists = set(_LIST_PARAMS) | set(ROB_DOMAINS)
     out = []
     for key, raw in params.items():
-        if key == PRESENT_PARAM:
+        if key in (PRESENT_PARAM, DATA_PARAM):
             continue
         value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
-        if key in lists:
+        if key == GRADE_PARAM:
+            given = [part for part in value.split("~") if part]
+            kept = set(encode_overrides(decode_overrides(value)).split("~"))
+            bad = [part for part in given if part not in kept]
+            if bad:
+                out.append(f"{key}={'~'.join(bad)}")
+        elif key in lists:
             kept = set(_split(full.get(key, "")))
             given = _split(value)
             bad = [v for v in given if v not in kept]

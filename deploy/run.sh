@@ -47,9 +47,15 @@ cleanup() {
   trap - EXIT INT TERM
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${UPLOADS:-}" ]; then rm -rf "$UPLOADS"; fi
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
+
+# Users' uploads, shared by the processes so a link to an upload works whichever process a browser lands on
+# (dashboard/byor.py); private to this user, deleted when the deployment stops.
+UPLOADS="$PREFIX/uploads"
+mkdir -p "$UPLOADS" && chmod 700 "$UPLOADS"
 
 # One secret for all processes, so the XSRF cookie one process sets is accepted by the others.
 SECRET=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')
@@ -57,7 +63,7 @@ SECRET=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')
 UPSTREAMS=""
 for i in $(seq 0 $((WORKERS - 1))); do
   p=$((BASE + i))
-  (cd "$ROOT" && STREAMLIT_SERVER_COOKIE_SECRET="$SECRET" exec "$PY" -m streamlit run "$APP" \
+  (cd "$ROOT" && STREAMLIT_SERVER_COOKIE_SECRET="$SECRET" PEERSTATS_UPLOAD_DIR="$UPLOADS" exec "$PY" -m streamlit run "$APP" \
       --server.address 127.0.0.1 --server.port "$p" --server.headless true --browser.gatherUsageStats false \
       >"$PREFIX/streamlit-$p.log" 2>&1) &
   PIDS+=($!)

@@ -127,3 +127,61 @@ def test_each_browser_sticks_to_one_process(browser, deployed):
     assert len(keys) >= 4  # one key per browser (plus any test probes)
     assert all(len(ups) == 1 for ups in keys.values()), dict(keys)  # every key stayed on one process
     assert len(set().union(*keys.values())) == 2  # and both processes took browsers
+
+
+def test_a_link_to_an_upload_opens_on_the_other_process(browser, deployed):
+    """Browser A uses the Data page's example; a second browser opens A's link and lands (by its own cookie) on the
+    other process, which never saw the upload: it re-imports it from the deployment's private upload folder and
+    shows the same pooled SMD. Browsers are opened until one lands on the other process (at most 12)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from dashboard import byor
+    from dashboard.state import DEFAULT_OUTCOME
+    from peerstats.importer import import_studies
+    from peerstats.meta import pool
+    from peerstats.select import Filters, select
+
+    url, prefix = deployed
+    res = import_studies(byor.example_bytes(), byor.EXAMPLE.name, dict(byor.EXAMPLE_MAPPING))
+    outcome = DEFAULT_OUTCOME  # the home page's outcome (the example has personal recovery)
+
+    def upstream(ctx) -> str | None:
+        node = next((c["value"] for c in ctx.cookies() if c["name"] == "peerstats_node"), None)
+        for line in reversed((prefix / "access.log").read_text().splitlines()):
+            m = re.search(r"node=(\S+) upstream=(\S+)", line)
+            if m and m.group(1) == node and m.group(2) != "-":
+                return m.group(2)
+        return None
+
+    a = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = a.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(url + "data")
+    wait_idle(pg)
+    pg.get_by_role("tab", name="Your own studies").click()
+    pg.get_by_role("button", name="Try an example: Metapsy peer-support data (28 trials)").click()
+    wait_idle(pg)
+    pg.get_by_role("button", name="Use these data").click()
+    wait_idle(pg)
+    pg.wait_for_function("() => location.search.includes('data=')", timeout=30_000)
+    fp = parse_qs(urlsplit(pg.url).query)["data"][0]
+    link = f"{url}?data={fp}"  # the upload's link, on the home page (Explore)
+    first = upstream(a)
+    assert first and len(list((prefix / "uploads").glob("*.bin"))) >= 1
+    a.close()
+
+    for _ in range(12):
+        b = browser.new_context(viewport={"width": 1280, "height": 900})
+        pb = b.new_page()
+        pb.set_default_timeout(60_000)
+        pb.goto(link)
+        wait_idle(pb)
+        if upstream(b) != first:
+            shown = pb.inner_text("body")
+            assert "does not hold" not in shown and "not understood" not in shown, shown[:3000]
+            sel = select(res.evidence, Filters(), outcome)
+            assert metric(pb, "Pooled SMD") == f"{pool(sel.yi, sel.vi).estimate:.2f}".replace("-", MINUS)
+            b.close()
+            return
+        b.close()
+    pytest.fail("twelve browsers all landed on the uploading process")

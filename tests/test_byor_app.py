@@ -135,6 +135,7 @@ def test_a_reload_brings_the_upload_back_and_an_unknown_link_says_so():
     again.run()
     assert_clean(again)
     assert metrics(again)["Pooled SMD"] == text.fmt(res.estimate)
+    assert not any("not understood" in w.value for w in again.warning)  # the data link is understood
     gone = AppTest.from_file(APP, default_timeout=90)
     gone.query_params["data"] = "0123456789abcdef"
     gone.run()
@@ -144,6 +145,50 @@ def test_a_reload_brings_the_upload_back_and_an_unknown_link_says_so():
     gone.button(key="byor_missing_bundled").click().run()
     assert_clean(gone)
     assert metrics(gone)["Trials (k)"]                        # the bundled data, on request
+
+
+def _link(fp: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["data"] = fp
+    return at.run()
+
+
+def test_a_link_to_an_upload_works_on_another_process_of_a_deployment(tmp_path, monkeypatch):
+    """deploy/run.sh gives its processes one private upload folder (PEERSTATS_UPLOAD_DIR): a link opened on a process
+    that never saw the upload (here: this process with its in-memory store emptied) re-imports the file from there;
+    a source that no longer gives the link's fingerprint is refused."""
+    from dashboard import byor
+
+    monkeypatch.setenv(byor.UPLOAD_DIR_ENV, str(tmp_path))
+    raw = studies_csv()
+    at = upload(AppTest.from_file(APP, default_timeout=90), raw, "mine.csv")
+    fp = at.query_params["data"]
+    fp = fp[0] if isinstance(fp, list) else fp
+    assert (tmp_path / f"{fp}.bin").read_bytes() == raw  # the file as uploaded, and its name/mapping as JSON
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{fp}.bin", f"{fp}.json"]
+    sel, res = expected(raw, "mine.csv", "main_outcome")
+
+    byor._store.clear()  # "another process": nothing in memory
+    other = _link(fp)
+    assert_clean(other)
+    assert metrics(other)["Pooled SMD"] == text.fmt(res.estimate)
+
+    byor._store.clear()
+    (tmp_path / f"{fp}.bin").write_bytes(raw + b"\n")  # changed on disk: the bytes give another fingerprint
+    changed = _link(fp)
+    assert_clean(changed)
+    assert not changed.metric and any("does not hold" in w.value for w in changed.warning)
+    assert byor.held("../" * 8 + "etc/passwd") is None and byor.held("") is None  # only 16 hex digits name a file
+
+
+def test_without_an_upload_folder_nothing_is_written(tmp_path, monkeypatch):
+    from dashboard import byor
+
+    monkeypatch.delenv(byor.UPLOAD_DIR_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    upload(AppTest.from_file(APP, default_timeout=90), studies_csv(), "mine.csv")
+    assert list(tmp_path.iterdir()) == []
+    assert byor.upload_dir() is None
 
 
 def test_a_long_forest_plot_is_paged_and_says_so():

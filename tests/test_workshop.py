@@ -215,6 +215,18 @@ def test_dropped_params_lists_what_a_link_asked_for_that_was_not_kept():
     assert dropped_params({"outcome": "hope"}, view) == []
 
 
+def test_dropped_params_leaves_uploads_and_valid_grade_overrides_alone():
+    """A shared link to an upload (``data``) or with GRADE overrides (``grade``) is understood: no notice; only the
+    override parts that do not decode are reported."""
+    from dashboard.state import decode, dropped_params
+
+    good = "hope.indirectness.1.US%20only"  # outcome.domain.downgrade.reason (peerstats.grade.encode_overrides)
+    params = {"outcome": "hope", "data": "0123456789abcdef", "grade": good}
+    view = decode(params, outcomes=["personal_recovery", "hope"], trial_ids=[])
+    assert dropped_params(params, view) == []
+    assert dropped_params({"grade": f"{good}~hope.nonsense.9.x"}, view) == ["grade=hope.nonsense.9.x"]
+
+
 @pytest.mark.apptest
 def test_a_link_with_invalid_values_says_so_and_the_url_is_canonical():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
