@@ -307,3 +307,19 @@ def test_click_on_the_specification_curve_selects_and_links_that_specification(p
     got = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
     assert got == expected
     page.screenshot(path=SHOTS / "multiverse_click.png")
+
+
+def test_stale_elements_dim_in_one_step_after_the_same_delay(page, app_url):
+    """dashboard.shell.STALE_WITHOUT_FADE: every element container (main page and sidebar) carries the one-step
+    transition (Streamlit's own is a 1 s fade after 0.5 s), and the style element itself takes no room."""
+    page.goto(app_url)
+    wait_idle(page)
+    got = page.evaluate("""() => {
+        const all = Array.from(document.querySelectorAll('[data-testid="stElementContainer"]'));
+        const styles = new Set(all.map(e => getComputedStyle(e).transition));
+        const holders = all.filter(e => e.querySelector('style') && e.getBoundingClientRect().height > 0);
+        return {n: all.length, styles: Array.from(styles), holders: holders.length};
+    }""")
+    assert got["n"] > 20
+    assert got["styles"] == ["opacity 0s linear 0.5s"], got
+    assert got["holders"] == 0, got
