@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard import charts, downloads, memo
 from dashboard import components as ui
 from dashboard import export
 from dashboard import state as S
@@ -72,6 +73,17 @@ with ui.guard("the summary of findings"):
     st.dataframe(shown, hide_index=True, width="stretch", key="sof_table", placeholder=ui.EMPTY,
                  column_config={"I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f")})
     ui.csv_button(shown, "summary_of_findings", key="sof_csv")
+    # The table as an image for slides and guideline documents (certainty in words: see charts.table_image)
+    picture = shown[["Outcome", "Trials (k)", "Participants", "SMD (95% CI)", "What it means",
+                     f"NNT at {cer:.0%} control rate"]].copy()
+    picture.insert(4, "Certainty", [lab.capitalize() if lab else None for lab in tab["certainty_label"]])
+    image = memo.call(charts.table_image, picture, "Summary of findings: peer support compared with control",
+                      widths={"Outcome": 24, "What it means": 44, "SMD (95% CI)": 20,
+                              f"NNT at {cer:.0%} control rate": 22},
+                      note=f"Trials: {ui.filters_in_words(ctx)}. Model: {ui.method_in_words(view.method, view.test)}. "
+                           f"Certainty: suggested GRADE rating (MID {mid:g} SMD). Made with peerstats.")
+    st.caption("The table as an image, for slides:")
+    downloads.download_buttons(image, "summary_of_findings", key="sof_img")
     if (tab["reconstructed_share"] > 50).any():
         st.warning("For some outcomes most of the weight comes from rows **reconstructed** from the paper's pooled "
                    "results (see *Caveat*): their certainty describes the paper's numbers, not independently checked "

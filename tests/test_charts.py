@@ -474,3 +474,43 @@ def test_font_scale_of_the_forest_enters_its_fit_signal_and_geometry():
 def test_font_scale_outside_half_to_three_is_refused_in_words(scale):
     with pytest.raises(ValueError, match="scale"):
         charts.forest(_studies(), None, "Hope", scale=scale)
+
+
+# ---- the Summary-of-findings table as an image (charts.table_image) ----------------------------------------------
+def _layer_rows(spec: dict, i: int) -> list[dict]:
+    return spec["datasets"][spec["layer"][i]["data"]["name"]]
+
+
+def test_table_image_draws_every_cell_wrapped_within_its_width():
+    long = "The evidence is very uncertain about the effect of peer support on network or social support."
+    frame = pd.DataFrame({"Outcome": ["Hope", "Network or social support"], "Trials (k)": [8, 3],
+                          "What it means": ["Peer support may make little or no difference to hope.", long],
+                          "NNT": [None, "NNTB 20"]})
+    spec = charts.table_image(frame, "Summary of findings", widths={"What it means": 30}, note="All trials.").to_dict(
+        validate=True)
+    header, body = _layer_rows(spec, 0), _layer_rows(spec, 1)
+    assert [" ".join(c["text"]) for c in header] == list(frame.columns)
+    assert spec["layer"][0]["mark"]["fontWeight"] == "bold" and "fontWeight" not in spec["layer"][1]["mark"]
+    # body cells in row-major order: each one's lines put back together give the value ("–" for a missing one)
+    want = ["Hope", "8", "Peer support may make little or no difference to hope.", "–",
+            "Network or social support", "3", long, "NNTB 20"]
+    assert [" ".join(c["text"]) for c in body] == want
+    # columns left to right, rows top to bottom, the second row below every line of the first
+    xs = sorted({c["x"] for c in body})
+    assert len(xs) == 4 and [c["x"] for c in header] == xs
+    wrapped = [c["text"] for c in body if c["x"] == xs[2]]  # the "What it means" cells, 30 characters wide
+    assert all(len(line) <= 30 for lines in wrapped for line in lines) and len(wrapped[1]) == 4  # 93 characters / 30
+    first, second = body[0]["y"], body[4]["y"]
+    assert second - first >= 2 * 18  # the first row's "What it means" takes two lines of 18 px
+    assert _layer_rows(spec, 3)[0]["text"] == "All trials."
+
+
+def test_summary_table_image_exports():
+    from dashboard import export
+
+    frame = pd.DataFrame({"Outcome": ["Anxiety"], "Certainty": ["Moderate"], "What it means": ["Peer support "
+                                                                                                "probably reduces anxiety slightly."]})
+    chart = charts.table_image(frame, "Summary of findings", scale=1.5)
+    png = export.chart_png(chart, scale=1)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert "Peer support" in export.chart_svg(chart)

@@ -43,6 +43,8 @@ def test_summary_page_statements_follow_the_filters():
     assert "What it means" in df.columns and len(df) == 20
     row = df[df["Outcome"] == "Personal recovery"].iloc[0]
     assert row["Certainty"][0] == "⊕"
+    labels = [b.label for b in at.get("download_button")]
+    assert "PNG" in labels and "SVG" in labels  # the table as an image (charts.table_image)
 
 
 def test_subgroups_page_meta_regression_matches_peerstats():

@@ -15,8 +15,8 @@ Conventions shared by all builders
 The peerstats result objects are used by duck typing (attributes ``estimate``, ``ci_low``, ``ci_high``, ``pi_low``,
 ``pi_high``, ``weights``, ``k``, ``i2``, ``tau2``, ``method``), so a builder does not import ``peerstats``.
 
-The package holds one file per family of charts (``forest``, ``funnel``, ``sequential``, ``rob``) and their shared
-pieces (``base``); every public name is re-exported here, so callers write ``from dashboard import charts``.
+The package holds one file per family of charts (``forest``, ``funnel``, ``sequential``, ``rob``, ``table``) and their
+shared pieces (``base``); every public name is re-exported here, so callers write ``from dashboard import charts``.
 """
 
 from peerstats.vocabulary import ROB_DOMAINS
@@ -33,6 +33,7 @@ from .funnel import funnel
 from .regression import bubble
 from .rob import rob_summary, rob_traffic_light
 from .sequential import cumulative_plot, leave_one_out_plot
+from .table import table_image
 
 __all__ = [
     "HConcatChart",
@@ -49,6 +50,7 @@ __all__ = [
     "rob_traffic_light",
     "rob_summary",
     "bubble",
+    "table_image",
 ]
 
 # Robustness lab (issue 11)
