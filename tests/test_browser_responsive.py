@@ -74,11 +74,15 @@ def test_forest_plot_fits_without_sideways_scroll(browser, app_url, width, heigh
     assert ext["n"] > 50  # the plot is drawn
     assert ext["left"] >= ext["boxLeft"] - 1 and ext["right"] <= ext["boxRight"] + 1, ext  # inside its box
     assert ext["right"] <= width, ext  # and inside the viewport
-    # Both table columns right of the plot are there: the CI of the pooled row and a weight.
+    # The CI column right of the plot is there; the weight column too, except on a phone, where there is no room for
+    # it beside the CIs at a readable font (charts.forest.WEIGHT_HIDDEN_BELOW: the squares' sizes give the weights).
     sel = select(load_evidence(), Filters(), "personal_recovery")
-    assert "SMD [95% CI]" in ext["texts"] and "Weight" in ext["texts"]
-    assert "100%" in ext["texts"]
-    assert len([t for t in ext["texts"] if t.endswith("%") and t[0].isdigit()]) >= sel.k
+    assert "SMD [95% CI]" in ext["texts"]
+    weights = [t for t in ext["texts"] if t.endswith("%") and t[0].isdigit()]
+    if width >= 1024:
+        assert "Weight" in ext["texts"] and "100%" in ext["texts"] and len(weights) >= sel.k
+    else:
+        assert "Weight" not in ext["texts"] and weights == []
     # Laid out again for the width: the text is drawn smaller (never below 10 px), not a scaled bitmap.
     assert min(ext["fonts"]) >= 10 and max(ext["fonts"]) < 17
 
@@ -184,3 +188,40 @@ def test_every_chart_of_the_analysis_pages_fits(browser, app_url, width, height,
         assert ext["left"] >= ext["boxLeft"] - 1 and ext["right"] <= ext["boxRight"] + 1, ext  # inside its box
         assert ext["left"] >= 0 and ext["right"] <= width, ext  # and inside the viewport
         assert ext["minFont"] >= 11, ext  # laid out again, not a scaled-down picture
+
+
+#: Texts of the forest plot drawn on one row (centres within 3 px) closer than 4 px apart, touching or overlapping:
+#: pairs of strings ("0.40]3.0%" reads as one token).
+OVERLAPS = """() => {
+  const svg = document.querySelector('[data-testid="stVegaLiteChart"] svg');
+  const cells = [];
+  for (const el of svg.querySelectorAll('text')) {
+    if (!el.textContent.trim()) continue;
+    const b = el.getBoundingClientRect();
+    if (b.width === 0) continue;
+    cells.push({t: el.textContent, l: b.left, r: b.right, y: (b.top + b.bottom) / 2});
+  }
+  const out = [];
+  for (let i = 0; i < cells.length; i++)
+    for (let j = i + 1; j < cells.length; j++) {
+      const a = cells[i], b = cells[j];
+      if (Math.abs(a.y - b.y) < 3 && a.l < b.r + 4 && b.l < a.r + 4) out.push([a.t, b.t]);
+    }
+  return {n: cells.length, out};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 480, 600, 800], ids=["phone", "large-phone", "small-tablet", "tablet"])
+def test_forest_plot_texts_never_overlap(browser, app_url, width):
+    """Laid out for any width, no two texts of the forest plot (trial, CI, weight, pooled row, favours labels) touch
+    or overlap (at least 4 px apart on a row): fonts stop shrinking at a readable size while positions keep shrinking, so a column that
+    would collide is dropped instead."""
+    ctx, pg = open_page(browser, app_url, width, 844)
+    try:
+        pg.locator('[data-testid="stVegaLiteChart"]').first.scroll_into_view_if_needed()
+        pg.wait_for_timeout(300)
+        got = pg.evaluate(OVERLAPS)
+    finally:
+        ctx.close()
+    assert got["n"] > 40, got
+    assert got["out"] == [], got["out"][:10]

@@ -288,7 +288,8 @@ def _text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
     ``texts`` has one row per cell: ``row`` (plot row, data units of ``y_scale``), ``px`` (x in pixels from the
     plot's left edge at full size, negative = left of it), ``align`` (left/right), ``bold`` (bool), ``text``,
     ``text_colour``, optionally ``limit`` (max pixel width, truncated with an ellipsis), ``tip`` (tooltip: the
-    full text of a truncated label) and ``pxn`` (x in the narrow layout; NaN = the cell is not drawn there). Positions and limits are multiplied by the chart's ``fit`` signal, font sizes
+    full text of a truncated label), ``pxn`` (x in the narrow layout; NaN = the cell is not drawn there) and
+    ``hide_below`` (the cell is not drawn while ``fit`` is below it; NaN = always drawn). Positions and limits are multiplied by the chart's ``fit`` signal, font sizes
     by ``max(fit, 0.72)`` (:func:`fit_param`), so the table shrinks with the plot on a narrow screen.
     Drawing the table inside one layer chart, rather than concatenating text charts, keeps the chart a single
     view (cheap to build: Altair deep-copies every sub-chart at every level of composition).
@@ -302,6 +303,8 @@ def _text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
         texts = texts.assign(pxn=texts["px"])
     if "limitn" not in texts.columns:
         texts = texts.assign(limitn=texts["limit"])
+    if "hide_below" not in texts.columns:
+        texts = texts.assign(hide_below=np.nan)
     font = {"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"}
     for (align, bold, limit, limitn), part in texts.groupby(["align", "bold", "limit", "limitn"], sort=True):
         tip = part["tip"].notna().any()
@@ -317,7 +320,8 @@ def _text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
             alt.Chart(part.drop(columns=["align", "bold", "limit", "limitn"] + ([] if tip else ["tip"]))
                       .reset_index(drop=True))
             .transform_calculate(xfit=f"({NARROW} && isValid(datum.pxn) ? datum.pxn : datum.px) * {FIT}",
-                                 text=f"{NARROW} && !isValid(datum.pxn) ? '' : datum.text")
+                                 text=f"({NARROW} && !isValid(datum.pxn)) || "
+                                      f"(isValid(datum.hide_below) && {FIT} < datum.hide_below) ? '' : datum.text")
             .mark_text(align=align, baseline="middle", fontSize=font, fontWeight="bold" if bold else "normal",
                        limit={"expr": f"({NARROW} ? {int(limitn)} : {int(limit)}) * {FIT}"} if limit else 0)
             .encode(**enc)

@@ -53,6 +53,11 @@ FOREST_NATURAL_WIDTH = -_LABEL_PX + _WEIGHT_PX + 24
 # shown in full in the tooltip.
 _NARROW_LABEL_PX = -180.0
 _NARROW_WEIGHT_PX = _PLOT_WIDTH + 245.0  # the CI text keeps its length while the fonts stop shrinking at 72%
+#: Below this ``fit`` (a phone) the weight column is not drawn: fonts stop shrinking at 72% of their size while
+#: positions keep shrinking, and the longest CI text ("−0.08 [−0.56, 0.40]", ~100 px at the 10 px font floor) plus a
+#: weight ("13.5%", ~28 px) no longer fit in the (_NARROW_WEIGHT_PX - _CI_PX) * fit between their columns (233 * fit
+#: px: overlapping text at fit 0.45 on a 390 px phone). The squares' sizes and their tooltips still give the weights.
+WEIGHT_HIDDEN_BELOW = 0.62
 FOREST_NARROW_WIDTH = -_NARROW_LABEL_PX + _NARROW_WEIGHT_PX + 24
 SUBGROUP_NATURAL_WIDTH = 290 + _PLOT_WIDTH + 205 + 24
 # Titles and subtitles shrink with the chart and are cut with an ellipsis (the page's heading says it in full).
@@ -193,14 +198,15 @@ def forest(
         _cells([-1.0, -1.0], ["Trial", "Provenance"], 0, bold=True).assign(px=[_LABEL_PX, _PROV_PX],
                                                                            pxn=[_NARROW_LABEL_PX, math.nan]),
         _cells([-1.0], ["SMD [95% CI]"], _CI_PX, bold=True),
-        _cells([-1.0], ["Weight"], _WEIGHT_PX, align="right", bold=True).assign(pxn=_NARROW_WEIGHT_PX),
+        _cells([-1.0], ["Weight"], _WEIGHT_PX, align="right", bold=True).assign(pxn=_NARROW_WEIGHT_PX,
+                                                                              hide_below=WEIGHT_HIDDEN_BELOW),
         _cells(d["row"], d["label"], _LABEL_PX, colour=colours, limit=int(_PROV_PX - _LABEL_PX) - 8).assign(
             tip=d["label"].to_numpy(), pxn=_NARROW_LABEL_PX, limitn=int(-_NARROW_LABEL_PX) - 8),
         _cells(d["row"], _provenance_text(studies, k), _PROV_PX, colour=colours).assign(pxn=math.nan),
         _cells(d["row"], [_fmt_ci(a, b, c) for a, b, c in zip(d["yi"], d["ci_low"], d["ci_high"])], _CI_PX,
                colour=colours),
         _cells(d["row"], [f"{w:.1f}%" if _finite(w) else "" for w in d["weight"]], _WEIGHT_PX, align="right",
-               colour=colours).assign(pxn=_NARROW_WEIGHT_PX),
+               colour=colours).assign(pxn=_NARROW_WEIGHT_PX, hide_below=WEIGHT_HIDDEN_BELOW),
     ]
     if has_pool:
         dia = _diamond_frame([(pool_row, est, lo, hi)])
@@ -230,7 +236,7 @@ def forest(
                    limit=int(-_LABEL_PX) - 8).assign(pxn=_NARROW_LABEL_PX, limitn=int(-_NARROW_LABEL_PX) - 8),
             _cells([pool_row], [_fmt_ci(est, lo, hi)], _CI_PX, bold=True, colour="#000000"),
             _cells([pool_row], ["100%"], _WEIGHT_PX, align="right", bold=True, colour="#000000").assign(
-                pxn=_NARROW_WEIGHT_PX),
+                pxn=_NARROW_WEIGHT_PX, hide_below=WEIGHT_HIDDEN_BELOW),
         ]
         if has_pi:
             pi = pd.DataFrame({"row": [pi_row], "pi_low": [pi_lo], "pi_high": [pi_hi],
