@@ -314,6 +314,9 @@ def test_stale_elements_dim_in_one_step_after_the_same_delay(page, app_url):
     transition (Streamlit's own is a 1 s fade after 0.5 s), and the style element itself takes no room."""
     page.goto(app_url)
     wait_idle(page)
+    # Streamlit loads an element's code on first use: the style applies once the html element has loaded
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid="stElementContainer"]'))
+        .some(e => getComputedStyle(e).transition.startsWith('opacity 0s'))""", timeout=30_000)
     got = page.evaluate("""() => {
         const all = Array.from(document.querySelectorAll('[data-testid="stElementContainer"]'));
         const styles = new Set(all.map(e => getComputedStyle(e).transition));
