@@ -190,13 +190,13 @@ def test_every_chart_of_the_analysis_pages_fits(browser, app_url, width, height,
         assert ext["minFont"] >= 11, ext  # laid out again, not a scaled-down picture
 
 
-#: Texts of the forest plot drawn on one row (centres within 3 px) closer than 4 px apart, touching or overlapping:
-#: pairs of strings ("0.40]3.0%" reads as one token).
-OVERLAPS = """() => {
-  const svg = document.querySelector('[data-testid="stVegaLiteChart"] svg');
+#: Texts of chart ``i`` drawn on one row (centres within 3 px) closer than 4 px apart, touching or overlapping:
+#: pairs of strings ("0.40]3.0%" reads as one token). Axis labels are left to Vega.
+OVERLAPS = """(i) => {
+  const svg = document.querySelectorAll('[data-testid="stVegaLiteChart"] svg')[i];
   const cells = [];
   for (const el of svg.querySelectorAll('text')) {
-    if (!el.textContent.trim()) continue;
+    if (!el.textContent.trim() || el.closest('.role-axis')) continue;  // axes: Vega lays out (and rotates) their labels
     const b = el.getBoundingClientRect();
     if (b.width === 0) continue;
     cells.push({t: el.textContent, l: b.left, r: b.right, y: (b.top + b.bottom) / 2});
@@ -220,8 +220,24 @@ def test_forest_plot_texts_never_overlap(browser, app_url, width):
     try:
         pg.locator('[data-testid="stVegaLiteChart"]').first.scroll_into_view_if_needed()
         pg.wait_for_timeout(300)
-        got = pg.evaluate(OVERLAPS)
+        got = pg.evaluate(OVERLAPS, 0)
     finally:
         ctx.close()
     assert got["n"] > 40, got
+    assert got["out"] == [], got["out"][:10]
+
+
+@pytest.mark.parametrize("width", [390, 1024], ids=["phone", "projector"])
+def test_traffic_light_quality_words_keep_clear_of_the_circles(browser, app_url, width):
+    """The Risk of bias page's traffic light (its second chart): on each row the symbols of the seven domains and
+    the AHRQ quality word are at least 4 px apart ("?poor" ran together on a phone)."""
+    ctx, pg = open_page(browser, app_url + "risk-of-bias", width, 844)
+    try:
+        pg.wait_for_function("() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg').length >= 2")
+        pg.locator('[data-testid="stVegaLiteChart"]').nth(1).scroll_into_view_if_needed()
+        pg.wait_for_timeout(500)
+        got = pg.evaluate(OVERLAPS, 1)
+    finally:
+        ctx.close()
+    assert got["n"] > 49 * 7, got["n"]  # every trial's symbols and quality word
     assert got["out"] == [], got["out"][:10]

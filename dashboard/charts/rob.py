@@ -93,7 +93,9 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
         long["quality"] = long["label"].map(qual)
     columns = list(ROB_DOMAINS.values()) + ([_QUALITY_COLUMN] if has_quality else [])
     x = alt.X("domain:N", sort=columns, title=None,
-              scale=alt.Scale(domain=columns, range=[0, {"expr": f"min(width, {40 * scale * len(columns):g})"}]),
+              # room on the right for the quality words, which start just left of their column (below)
+              scale=alt.Scale(domain=columns, range=[0, {"expr": f"min(width - {16 * scale if has_quality else 0:g}, "
+                                                                 f"{40 * scale * len(columns):g})"}]),
               axis=alt.Axis(orient="top", labelAngle={"expr": f"{FIT} < 0.8 ? -90 : -35"},
                             labelLimit=_fit_px(220, 150), ticks=False, domain=False,
                             labelFontSize=_fs(FONT_SIZE, scale)))
@@ -114,7 +116,9 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
     if has_quality:
         q = pd.DataFrame({"label": trials["label"].astype(str), "quality": trials["quality"].astype(str),
                           "domain": _QUALITY_COLUMN})
-        layers.append(alt.Chart(q).mark_text(fontSize=_fs(FONT_SIZE, scale), color="#333", baseline="middle").encode(
+        # left-aligned from just left of the column: centred, "poor" ran into the last domain's circle on a phone
+        layers.append(alt.Chart(q).mark_text(fontSize=_fs(FONT_SIZE, scale), color="#333", baseline="middle",
+                                             align="left", dx=-6 * scale).encode(
             x=x, y=y, text=alt.Text("quality", type="nominal"),
             tooltip=[alt.Tooltip("label:N", title="Trial"), alt.Tooltip("quality:N", title="Quality (AHRQ)")]))
     height = int(round(24 * scale)) * len(order_y)
