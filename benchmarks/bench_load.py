@@ -35,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,19 +232,10 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout_ms: int, 
         tasks = [asyncio.create_task(session(browser, url, outcomes[i % len(outcomes)], values[outcomes[i % len(outcomes)]],
                                              rounds, timeout_ms, ready, opened, latencies, errors, think,
                                              random.Random(i), clicked, finish, opening)) for i in range(n)]
-        deadline = time.monotonic() + timeout_ms / 1000 * 4
-        while len(opened) + len(errors) < n and time.monotonic() < deadline and not all(t.done() for t in tasks):
-            await asyncio.sleep(0.2)
-        open_s = time.perf_counter() - t0
-        open_rss = rss_kib(ports)
-        cpu0, c0 = cpu_seconds(ports), time.perf_counter()
-        ready.set()
-        while len(clicked) < n:
-            await asyncio.sleep(0.1)
-        cpu1, click_s = cpu_seconds(ports), time.perf_counter() - c0
-        finish.set()
-        await asyncio.gather(*tasks)
+        ph = await phases(tasks, ports, t0, opened, errors, clicked, ready, finish,
+                          open_deadline=time.monotonic() + timeout_ms / 1000 * 4, click_deadline=None, poll=0.1)
         await browser.close()
+    open_s, open_rss, cpu0, cpu1, click_s = ph.open_s, ph.open_rss, ph.cpu0, ph.cpu1, ph.click_s
     print(f"sessions: {n} concurrent browser contexts (one Chromium), {rounds} filter changes each after 0-{think:g} s "
           f"of think time, {len(ports)} app processes behind nginx; {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at the end (browser and servers share the machine)")
@@ -255,6 +247,39 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout_ms: int, 
     print(f"CPU during the {click_s:.1f} s of clicks ({cores * click_s:.0f} core-seconds available on {cores} cores): "
           + ", ".join(f"{k} {v:.1f} s ({1000 * v / clicks:.0f} ms per click)" for k, v in used.items()))
     memory(base_rss, open_rss, opened)
+
+
+@dataclass(frozen=True)
+class Phases:
+    """What both load benchmarks measure around their sessions: seconds until all were open, server RSS then, CPU
+    seconds (:func:`cpu_seconds`) at the first click and after the last, and the seconds the clicks took."""
+
+    open_s: float
+    open_rss: int
+    cpu0: dict
+    cpu1: dict
+    click_s: float
+
+
+async def phases(tasks: list, ports: list[int], t0: float, opened: list, errors: list, clicked: list,
+                 ready: asyncio.Event, finish: asyncio.Event, *, open_deadline: float,
+                 click_deadline: float | None, poll: float) -> Phases:
+    """Both load benchmarks' driver, once the session tasks (started at ``t0``) run: wait until every session is open
+    (or failed, or ``open_deadline``), note the figures, let them click (``ready``), wait until all have clicked (or
+    ``click_deadline``; ``None``: no limit), note the CPU, then let them close (``finish``) and wait for them."""
+    n = len(tasks)
+    while len(opened) + len(errors) < n and time.monotonic() < open_deadline and not all(t.done() for t in tasks):
+        await asyncio.sleep(poll)
+    open_s = time.perf_counter() - t0
+    open_rss = rss_kib(ports)
+    cpu0, c0 = cpu_seconds(ports), time.perf_counter()
+    ready.set()
+    while len(clicked) < n and (click_deadline is None or time.monotonic() < click_deadline):
+        await asyncio.sleep(poll)
+    cpu1, click_s = cpu_seconds(ports), time.perf_counter() - c0
+    finish.set()
+    await asyncio.gather(*tasks)
+    return Phases(open_s, open_rss, cpu0, cpu1, click_s)
 
 
 def report(latencies: list[float], errors: list[str]) -> None:

@@ -27,6 +27,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_load import cli, cpu_seconds, expected_values, memory, pct, report, rss_kib  # noqa: E402
+from bench_load import cli, expected_values, memory, pct, phases, report, rss_kib  # noqa: E402
 
 CHECKBOX = "Exclude poor-quality trials"
 HEADLINES = ("Pooled SMD", "SMD (one trial)")
@@ -191,18 +192,9 @@ async def run(url: str, ports: list[int], n: int, rounds: int, timeout: float, t
                                       timeout, think, random.Random(i), ready, opened, latencies, errors, clicked,
                                       finish, by_round)) for i in range(n)]
     deadline = time.monotonic() + timeout * 4
-    while len(opened) + len(errors) < n and time.monotonic() < deadline and not all(t.done() for t in tasks):
-        await asyncio.sleep(0.05)
-    open_s = time.perf_counter() - t0
-    open_rss = rss_kib(ports)
-    cpu0, c0 = cpu_seconds(ports), time.perf_counter()
-    ready.set()
-    while len(clicked) < n and time.monotonic() < deadline + timeout * rounds:
-        await asyncio.sleep(0.05)
-    cpu1, click_s = cpu_seconds(ports), time.perf_counter() - c0
-    finish.set()
-    await asyncio.gather(*tasks)
-    import os
+    ph = await phases(tasks, ports, t0, opened, errors, clicked, ready, finish, open_deadline=deadline,
+                      click_deadline=deadline + timeout * rounds, poll=0.05)
+    open_s, open_rss, cpu0, cpu1, click_s = ph.open_s, ph.open_rss, ph.cpu0, ph.cpu1, ph.click_s
 
     print(f"sessions: {n} websocket clients (Streamlit's protocol, no browser), {rounds} checkbox toggles each after "
           f"0-{think:g} s of think time, {len(ports)} app processes behind nginx; {os.cpu_count()} CPUs, load average "
