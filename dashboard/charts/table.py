@@ -66,7 +66,7 @@ def table_image(frame: pd.DataFrame, title: str, *, widths: dict[str, int] | Non
     width = x[-1] + chars[-1] * _CHAR_PX
 
     rows, separators = [], [header_lines * _LINE_PX + 6]
-    for j, name in enumerate(columns):
+    for j in range(len(columns)):
         rows.append({"x": x[j], "y": 0.0, "text": header[j], "bold": True})
     y = separators[0] + 6
     for i, n_lines in enumerate(lines_per_row):
