@@ -12,6 +12,20 @@ shift || true
 
 pip_install() {
   "$PY" -m pip install --quiet --disable-pip-version-check -r "$1"
+  install_peerstats
+}
+
+# The peerstats package from this checkout, editable (the checkout is what runs; benchmarks, deploy/warm.py and
+# data/build import it like any installed package). Its dependencies come from the pinned lock just installed
+# (--no-deps). Skipped when this checkout is already the installed one, so a second run needs no network at all.
+install_peerstats() {
+  local here="$PWD"
+  if (cd / && "$PY" -c 'import pathlib, sys, peerstats
+sys.exit(pathlib.Path(peerstats.__file__).resolve().parents[1] != pathlib.Path(sys.argv[1]).resolve())' "$here") \
+      2>/dev/null; then
+    return
+  fi
+  "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -e .
 }
 
 case "$cmd" in

@@ -10,9 +10,9 @@
 
 Usage::
 
-    python benchmarks/bench_app.py            # everything
-    python benchmarks/bench_app.py --n 30     # more repetitions
-    python benchmarks/bench_app.py --no-browser
+    python -m benchmarks.bench_app            # everything
+    python -m benchmarks.bench_app --n 30     # more repetitions
+    python -m benchmarks.bench_app --no-browser
 
 The machine matters: the figures of the closing note came from a 2-core container shared with other jobs.
 """
@@ -28,11 +28,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # live_app: the one way the project starts the real app for a browser
 os.chdir(ROOT)
 
-from live_app import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402
+from tests.live_app import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402 - the one way the project starts the app
 
 PAGES = [
     ("Explore", "pages/explore.py"),

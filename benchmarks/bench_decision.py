@@ -1,7 +1,7 @@
 """Benchmark of the decision layer (a script, not a test): prints median timings and exits 0.
 
-    python benchmarks/bench_decision.py            # ~1 min
-    python benchmarks/bench_decision.py --quick    # fewer repetitions
+    python -m benchmarks.bench_decision            # ~1 min
+    python -m benchmarks.bench_decision --quick    # fewer repetitions
 
 What is measured (issue 10's target in brackets):
 1. ``summary_of_findings`` on the bundled data, default filters and "exclude poor quality": everything the Summary of
@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from peerstats import meta_regression, pool  # noqa: E402
-from peerstats.benefit import HALF_NORMAL_05, RHODES_MENTAL_HEALTH_NONPHARM, prob_benefit  # noqa: E402
-from peerstats.data import load_evidence  # noqa: E402
-from peerstats.grade import grade_outcome  # noqa: E402
-from peerstats.select import Filters, exclude_poor, select  # noqa: E402
-from peerstats.sof import summary_of_findings  # noqa: E402
+from peerstats import meta_regression, pool
+from peerstats.benefit import HALF_NORMAL_05, RHODES_MENTAL_HEALTH_NONPHARM, prob_benefit
+from peerstats.data import load_evidence
+from peerstats.grade import grade_outcome
+from peerstats.select import Filters, exclude_poor, select
+from peerstats.sof import summary_of_findings
 
 
 def median_ms(fn, reps: int) -> float:

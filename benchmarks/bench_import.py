@@ -7,8 +7,8 @@
 
 Usage::
 
-    python benchmarks/bench_import.py            # everything
-    python benchmarks/bench_import.py --n 3 --sizes 100 1000 5000 --no-pages
+    python -m benchmarks.bench_import            # everything
+    python -m benchmarks.bench_import --n 3 --sizes 100 1000 5000 --no-pages
 
 The generated studies are random numbers, not trials. The machine matters: the figures of the closing note came from
 a 2-core container shared with other jobs.
@@ -20,7 +20,6 @@ import argparse
 import logging
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -28,12 +27,10 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # upload_files: the same synthetic files the importer tests use
 os.chdir(ROOT)
 
 from peerstats.importer import import_studies  # noqa: E402
-from upload_files import text_bytes, xlsx_bytes  # noqa: E402
+from tests.upload_files import text_bytes, xlsx_bytes  # noqa: E402 - the synthetic files the importer tests use
 
 PAGES = [
     ("Explore", "pages/explore.py"), ("Subgroups", "pages/subgroups.py"), ("Sensitivity", "pages/sensitivity.py"),

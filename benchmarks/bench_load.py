@@ -19,9 +19,9 @@ the deployment's warm-up (deploy/warm.py).
 
 Usage::
 
-    python benchmarks/bench_load.py                       # 20 sessions, 3 rounds, 3 app processes
-    python benchmarks/bench_load.py --sessions 30 --rounds 5 --workers 2
-    python benchmarks/bench_load.py --floor               # the same clicks on a one-checkbox Streamlit page
+    python -m benchmarks.bench_load                       # 20 sessions, 3 rounds, 3 app processes
+    python -m benchmarks.bench_load --sessions 30 --rounds 5 --workers 2
+    python -m benchmarks.bench_load --floor               # the same clicks on a one-checkbox Streamlit page
 """
 
 from __future__ import annotations
@@ -32,18 +32,15 @@ import os
 import random
 import re
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from tests.live_app import CHROMIUM, CHROMIUM_ARGS
+from tests.live_deploy import deployment
 
-from live_app import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from live_deploy import deployment  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MINUS = "\u2212"
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'

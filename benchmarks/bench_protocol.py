@@ -19,9 +19,9 @@ skips that, so the first round shows twenty users meeting cold per-process memos
 
 Usage::
 
-    python benchmarks/bench_protocol.py                    # 20 sessions, 3 rounds, 3 app processes
-    python benchmarks/bench_protocol.py --cold             # no warm-up
-    python benchmarks/bench_protocol.py --sessions 50 --rounds 5
+    python -m benchmarks.bench_protocol                    # 20 sessions, 3 rounds, 3 app processes
+    python -m benchmarks.bench_protocol --cold             # no warm-up
+    python -m benchmarks.bench_protocol --sessions 50 --rounds 5
 """
 
 from __future__ import annotations
@@ -30,17 +30,13 @@ import asyncio
 import os
 import random
 import statistics
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.bench_load import cli, expected_values, memory, pct, phases, report, rss_kib
 
-from bench_load import cli, expected_values, memory, pct, phases, report, rss_kib  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CHECKBOX = "Exclude poor-quality trials"
 HEADLINES = ("Pooled SMD", "SMD (one trial)")

@@ -1,6 +1,6 @@
 """Benchmark of the robustness lab (a script, not a test): prints figures and exits 0.
 
-    python benchmarks/bench_robustness.py [--quick]
+    python -m benchmarks.bench_robustness [--quick]
 
 1. The multiverse of personal recovery on the bundled data: ``specifications(evidence, "personal_recovery")``,
    specifications per second, and the cost per specification against one ``select()`` + ``pool()`` call on a sample
@@ -16,11 +16,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 

@@ -1,8 +1,8 @@
 """Benchmark of the statistics engine (a script, not a test): prints a table of median timings and exits 0.
 
-    python benchmarks/bench_stats.py            # full run (~2 min, mostly metafor; R part only when Rscript exists)
-    python benchmarks/bench_stats.py --quick    # fewer repetitions
-    python benchmarks/bench_stats.py --no-r     # skip the R metafor comparison
+    python -m benchmarks.bench_stats            # full run (~2 min, mostly metafor; R part only when Rscript exists)
+    python -m benchmarks.bench_stats --quick    # fewer repetitions
+    python -m benchmarks.bench_stats --no-r     # skip the R metafor comparison
 
 What is measured (issue 2's targets in brackets):
 1. One full analysis of 49 studies: ``pool`` with FE, DL, REML and PM, ``leave_one_out`` (DL), ``egger_test`` and
@@ -36,9 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from peerstats import egger_test, leave_one_out, pool, trim_and_fill  # noqa: E402
+from peerstats import egger_test, leave_one_out, pool, trim_and_fill
 
 SEED = 20231124
 

@@ -11,7 +11,8 @@
 #   --no-warm      skip the warm-up: by default each process opens every outcome under each preset once
 #                  (deploy/warm.py, ~15 s of CPU per process) before nginx sends it users
 #
-# Needs /usr/sbin/nginx (apt-get install nginx) and the runtime requirements (pip install -r requirements.txt).
+# Needs /usr/sbin/nginx (apt-get install nginx), the runtime requirements (pip install -r requirements.txt) and the
+# package (pip install --no-deps -e .; `bash run.sh app` does both).
 # Prints "peerstats: serving http://127.0.0.1:P/" once the proxy answers.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -102,7 +103,7 @@ done
 if [ "$WARM" = 1 ] && [ "$APP" = app.py ]; then
   PORTS=()
   for i in $(seq 0 $((WORKERS - 1))); do PORTS+=($((BASE + i))); done
-  (cd "$ROOT" && "$PY" deploy/warm.py --ports "${PORTS[@]}") || echo "deploy/run.sh: warm-up failed; serving anyway" >&2
+  (cd "$ROOT" && "$PY" -m deploy.warm --ports "${PORTS[@]}") || echo "deploy/run.sh: warm-up failed; serving anyway" >&2
 fi
 
 "$NGINX" -t -q -p "$PREFIX" -c "$PREFIX/nginx.conf"

@@ -16,7 +16,7 @@ until the script run finishes. Other views are computed when first asked for, as
 
 Usage::
 
-    python deploy/warm.py --ports 8601 8602 8603 [--timeout 60]
+    python -m deploy.warm --ports 8601 8602 8603 [--timeout 60]
 
 Prints one line per process (views, seconds, problems) and exits 0 even when a view fails (warming is an
 optimisation; the failure is printed and the view is computed on first use instead); exit code 2 for bad arguments.
@@ -45,8 +45,6 @@ def views() -> list[str]:
     """
     from urllib.parse import urlencode
 
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     from dashboard import state as S
     from peerstats.data import load_evidence
     from peerstats.select import outcome_labels

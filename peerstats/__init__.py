@@ -3,6 +3,8 @@
 Imports only numpy, scipy and pandas. The vocabulary is metafor's (yi, vi, tau2, i2, q, pval, ...).
 """
 
+__version__ = "0.9.0"
+
 from .effects import (EffectSize, align_sign, hedges_j, smd, smd_from_f, smd_from_md_ci, smd_from_smd_ci,
                       smd_from_t)
 from .errors import ConvergenceError, DataValidationError, NoStudiesError

@@ -28,7 +28,10 @@ __all__ = [
     "validate_effects", "validate_published", "parse_trials", "parse_effects", "MAX_UPLOAD_BYTES",
 ]
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+#: The bundled review's folder: the repository's ``data/`` when peerstats runs from a clone (or an editable install),
+#: else the copy an installed package carries as ``peerstats/bundled_data`` (pyproject.toml maps ``data/`` there).
+_HERE = Path(__file__).resolve().parent
+DATA_DIR = _HERE / "bundled_data" if (_HERE / "bundled_data" / "trials.csv").is_file() else _HERE.parent / "data"
 
 #: outcome -> (domain, label, beneficial direction): +1 when more of the construct is better, -1 when less is.
 #: Order: the paper's (personal recovery outcomes first, then clinical).

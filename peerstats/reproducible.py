@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from . import __version__
 from .errors import NoStudiesError
 
 __all__ = ["metafor_script", "python_script", "report_id", "R_CONTROL"]
@@ -167,8 +168,9 @@ def python_script(labels, yi, vi, method: str = "DL", test: str = "z", level: fl
     """A Python script that refits the pooled model with :func:`peerstats.pool` into ``res`` and prints it.
 
     Same data and options as :func:`metafor_script`; the script prints the pooled estimate, CI, p-value,
-    heterogeneity (tau2, I2, Q) and prediction interval, and the per-study table with weights. Run it where
-    ``peerstats`` is importable (from the repository root, or with it on ``PYTHONPATH``).
+    heterogeneity (tau2, I2, Q) and prediction interval, and the per-study table with weights. The script names the
+    peerstats version that wrote it (``pip install "peerstats==<version>"``, or ``pip install`` of the repository at
+    that version) and warns when it runs under another; it then runs from any folder (``python script.py``).
 
     Returns
     -------
@@ -189,11 +191,20 @@ def python_script(labels, yi, vi, method: str = "DL", test: str = "z", level: fl
     if url:
         header.append(f"View: {_comment(url)}".replace('"""', "'''").replace("\\", "/"))
     header += ["", "yi: standardised mean difference (Hedges' g), peer support minus control; vi: its sampling variance.",
-               "Run from the peerstats repository root (or with peerstats on PYTHONPATH).", '"""']
+               "",
+               f"Written by peerstats {__version__}. To rerun it, install that version, then run this file from any",
+               f'folder: pip install "peerstats=={__version__}" (or pip install a clone of the repository at',
+               "that version), then python this_file.py", '"""']
     body = f'''
+import warnings
 from statistics import NormalDist
 
 import peerstats as ps
+
+PEERSTATS_VERSION = {__version__!r}  # the version that wrote this script and computed the app's figures
+if ps.__version__ != PEERSTATS_VERSION:
+    warnings.warn(f"this script was written by peerstats {{PEERSTATS_VERSION}} and runs under {{ps.__version__}}: "
+                  "the figures may differ from the app's", stacklevel=1)
 
 # (label, yi, vi)
 data = [

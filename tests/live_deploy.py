@@ -13,7 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from live_app import ROOT, free_port
+try:
+    from live_app import ROOT, free_port
+except ModuleNotFoundError:  # imported as tests.live_deploy (python -m benchmarks.bench_load from the repository root)
+    from tests.live_app import ROOT, free_port
 
 NGINX = "/usr/sbin/nginx"
 

@@ -9,7 +9,6 @@ every published cell with peerstats.meta.pool -> write the three CSV files and d
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,8 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(HERE))
-
+# peerstats comes from the installed package (pip install -e .); the sibling scripts from this folder, which Python
+# puts first on the path when it runs `python data/build/build.py`.
 from peerstats.data import OUTCOMES  # noqa: E402
 from peerstats.meta import pool  # noqa: E402
 from real_effects import real_rows  # noqa: E402

@@ -27,19 +27,18 @@ SETTINGS = {
     "NPY_DISABLE_CPU_FEATURES=AVX512F,AVX512_SKX,AVX2,FMA3": {"NPY_DISABLE_CPU_FEATURES": "AVX512F,AVX512_SKX,AVX2,FMA3"},
 }
 CHILD = """
-import json, sys
-sys.path.insert(0, {here!r})
+import json
 import build
 e = build.build_all()["effects"]
 r = e[e.provenance == "reconstructed"]
-print(json.dumps({{"id": r.effect_id.tolist(), "yi": r.yi.tolist(), "vi": r.vi.tolist()}}))
+print(json.dumps({"id": r.effect_id.tolist(), "yi": r.yi.tolist(), "vi": r.vi.tolist()}))
 """
 
 
 def run(env_extra: dict[str, str]) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")}
     env.update(env_extra)
-    out = subprocess.run([sys.executable, "-c", CHILD.format(here=str(HERE))], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", CHILD], cwd=HERE, env=env, capture_output=True,
                          text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
