@@ -535,9 +535,11 @@ def pool(yi, vi, method: str = "DL", test: str = "z", level: float = 0.95) -> Po
 
     Examples
     --------
-    >>> r = pool([0.1, 0.3, 0.5], [0.01, 0.02, 0.04])
-    >>> round(r.estimate, 4), r.k
-    (0.2143, 3)
+    >>> r = pool([0.1, 0.3, 0.5], [0.01, 0.02, 0.04])  # DerSimonian-Laird; metafor: rma(yi, vi, method="DL")
+    >>> round(r.estimate, 4), round(r.tau2, 4), r.k
+    (0.2524, 0.0171, 3)
+    >>> round(pool([0.1, 0.3, 0.5], [0.01, 0.02, 0.04], method="FE").estimate, 4)  # sum(w yi) / sum(w), w = 1/vi
+    0.2143
     """
     _check_options(method, test, level)
     yi, vi = _validate(yi, vi)

@@ -52,7 +52,8 @@ def installed(tmp_path_factory):
     venv.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True).create(env_dir)
     python = env_dir / "bin" / "python"
     # The machine's pip installs into the venv (pip --python), which spares ensurepip's copy of pip.
-    cmd = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check", "--no-deps", str(clone)]
+    cmd = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check",
+           "--no-deps", str(clone)]
     if _setuptools_builds_wheels():
         cmd.insert(-1, "--no-build-isolation")  # build with the machine's setuptools: no network at all
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=base)
@@ -69,8 +70,8 @@ def _run(python, cwd, *args):
 
 def test_fresh_venv_install_pools_from_another_folder(installed):
     python, elsewhere = installed
-    run = _run(python, elsewhere, "-c", POOL_LINE + "; print('@@', ps.__file__, ps.__version__, ps.pool([0.1, 0.3], "
-               "[0.01, 0.02]).estimate)")
+    probe = "; print('@@', ps.__file__, ps.__version__, ps.pool([0.1, 0.3], [0.01, 0.02]).estimate)"
+    run = _run(python, elsewhere, "-c", POOL_LINE + probe)
     assert run.returncode == 0, run.stderr
     printed, marker = run.stdout.split("@@", 1)
     assert printed.startswith("PoolResult(")
