@@ -581,11 +581,3 @@ def _read_upload(trials_bytes, effects_bytes, bundled):
     published = bundled.published if bundled is not None else parse_published(
         _read_csv(DATA_DIR / "published.csv", "published")[0])
     return Evidence(parse_trials(tdf), parse_effects(edf), published, "upload"), []
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# bring your own review (peerstats.importer): re-exported here, imported last because it imports this module
-# ----------------------------------------------------------------------------------------------------------------
-from peerstats.importer import ImportResult, guess_mapping, import_studies  # noqa: E402
-
-__all__ += ["ImportResult", "guess_mapping", "import_studies"]

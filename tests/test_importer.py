@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peerstats import data as pdata
 from peerstats import pool
 from peerstats.effects import smd, smd_from_f, smd_from_md_ci, smd_from_smd_ci, smd_from_t
 from peerstats.importer import VI_MIN, guess_mapping, import_studies
@@ -305,7 +304,7 @@ def test_same_bytes_same_fingerprint_and_mapping_changes_it():
 def test_re_exported():
     import peerstats
 
-    assert pdata.import_studies is import_studies is peerstats.import_studies
+    assert import_studies is peerstats.import_studies is peerstats.evidence.import_studies
     assert VI_MIN > 0
 
 
