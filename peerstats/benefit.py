@@ -66,7 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from .rma import _validate
+from .core import validate_yi_vi
 
 __all__ = ["TauPrior", "HALF_NORMAL_05", "RHODES_MENTAL_HEALTH_NONPHARM", "RHODES_MENTAL_HEALTH_NONPHARM_ADDITIVE",
            "RHODES_GENERAL", "BenefitResult", "prob_benefit"]
@@ -227,7 +227,7 @@ def prob_benefit(yi, vi, mid: float = 0.0, *, mu_prior: tuple = (0.0, 1.0), tau_
     ValueError
         Bad ``yi``/``vi`` (index named), a non-finite ``mid``, or a prior SD that is not > 0.
     """
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     m0, s0 = (float(v) for v in mu_prior)
     if not (math.isfinite(m0) and math.isfinite(s0) and s0 > 0):
         raise ValueError(f"mu_prior must be (mean, sd) with sd > 0; got {mu_prior!r}")

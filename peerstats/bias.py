@@ -12,19 +12,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConvergenceError
-from .rma import (
-    _NAN,
-    PoolResult,
-    _check_options,
-    _fit,
-    _ones,
-    _t_crit,
-    _t_pval,
-    _validate,
-    _wls,
-    _z_crit,
-    pool,
+from .core import (
+    NAN, check_options, fit_model, intercept_design, t_crit, t_pval, validate_yi_vi, weighted_least_squares, z_crit,
 )
+from .rma import PoolResult, pool
 
 __all__ = ['EggerResult', 'TrimFillResult', 'egger_test', 'trim_and_fill', 'funnel_limits']
 
@@ -80,23 +71,23 @@ def egger_test(yi, vi, level: float = 0.95) -> EggerResult:
     of freedom) or when all ``vi`` are equal (the regressor is constant; metafor's ``lm`` reports the slope as
     aliased/NA).
     """
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     if k < 3:
-        return EggerResult(_NAN, _NAN, _NAN, max(k - 2, 0), _NAN, _NAN, _NAN, _NAN, k,
+        return EggerResult(NAN, NAN, NAN, max(k - 2, 0), NAN, NAN, NAN, NAN, k,
                            f"Egger's test needs at least 3 studies; got k = {k}")
     if _equal_vi(vi):
-        return EggerResult(_NAN, _NAN, _NAN, k - 2, _NAN, _NAN, _NAN, _NAN, k, _EQUAL_VI)
+        return EggerResult(NAN, NAN, NAN, k - 2, NAN, NAN, NAN, NAN, k, _EQUAL_VI)
     sei = np.sqrt(vi)
     X = np.column_stack([np.ones(k), sei])
-    fit = _wls(yi, X, 1.0 / vi)
+    fit = weighted_least_squares(yi, X, 1.0 / vi)
     df = k - 2
     s2 = fit.q / df
     se = np.sqrt(np.diag(fit.vb) * s2)
     b0, b1 = fit.beta
     t = b1 / se[1]
-    crit = _t_crit(level, df)
-    return EggerResult(float(b1), float(se[1]), float(t), df, _t_pval(t, df), float(b0),
+    crit = t_crit(level, df)
+    return EggerResult(float(b1), float(se[1]), float(t), df, t_pval(t, df), float(b0),
                        float(b0 - crit * se[0]), float(b0 + crit * se[0]), k)
 
 
@@ -131,7 +122,7 @@ class TrimFillResult:
     i2: float
     k: int
     filled: pd.DataFrame = field(repr=False)
-    observed_estimate: float = _NAN
+    observed_estimate: float = NAN
     result: PoolResult | None = field(default=None, repr=False)
 
 
@@ -161,12 +152,12 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
         ``trimfill(fit, test = "knha")`` (extra arguments reach the refit), so a Knapp-Hartung view stays
         Knapp-Hartung after filling.
     """
-    _check_options(method, test, level)
+    check_options(method, test, level)
     if estimator not in ("L0", "R0"):
         raise ValueError(f"estimator must be 'L0' or 'R0'; got {estimator!r}")
     if side not in (None, "left", "right"):
         raise ValueError(f"side must be None, 'left' or 'right'; got {side!r}")
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     if k < 3:
         raise ValueError(f"trim-and-fill needs at least 3 studies; got {k}")
@@ -176,18 +167,18 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
             raise ValueError("all studies have the same sampling variance, so the side where studies are missing "
                              "cannot be estimated from the funnel's asymmetry; pass side='left' or side='right'")
         X = np.column_stack([np.ones(k), np.sqrt(vi)])
-        slope = _fit(yi, vi, X, method, "z", level).beta[1]
+        slope = fit_model(yi, vi, X, method, "z", level).beta[1]
         side = "left" if slope > 0 else "right"
     y = -yi if side == "right" else yi.copy()
     order = np.argsort(y, kind="stable")
     y, v = y[order], vi[order]
 
-    k0, k0_prev, beta = 0, -1, _NAN
+    k0, k0_prev, beta = 0, -1, NAN
     for _ in range(maxiter):
         if k0 == k0_prev:
             break
         k0_prev = k0
-        beta = _fit(y[: k - k0], v[: k - k0], _ones(k - k0), method, "z", level).beta[0]
+        beta = fit_model(y[: k - k0], v[: k - k0], intercept_design(k - k0), method, "z", level).beta[0]
         centred = y - beta
         ranks = np.empty(k)
         ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)  # R's rank(ties='first')
@@ -228,6 +219,6 @@ def funnel_limits(estimate: float, se_max: float, level: float = 0.95, n: int = 
         raise ValueError("estimate must be finite and se_max finite and > 0")
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1); got {level!r}")
-    z = _z_crit(level)
+    z = z_crit(level)
     se = np.linspace(0.0, float(se_max), int(n))
     return pd.DataFrame({"se": se, "ci_low": estimate - z * se, "ci_high": estimate + z * se})

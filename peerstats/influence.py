@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import special
 
 from .errors import ConvergenceError
-from .rma import _check_options, _fit, _ones, _validate
+from .core import check_options, fit_model, intercept_design, validate_yi_vi
 
 __all__ = ["INFLUENCE_COLUMNS", "baujat", "influence"]
 
@@ -113,11 +113,11 @@ def baujat(yi, vi, method: str = "FE") -> pd.DataFrame:
 def _full_model(yi, vi, method: str, what: str):
     """Validated ``yi``, ``vi`` and the fitted random/fixed-effects model of all studies (z test, 95%), after the
     checks both diagnostics share; ``what`` starts the k < 2 message ("a Baujat plot needs")."""
-    _check_options(method, "z", 0.95)
-    yi, vi = _validate(yi, vi)
+    check_options(method, "z", 0.95)
+    yi, vi = validate_yi_vi(yi, vi)
     if yi.size < 2:
         raise ValueError(f"{what} at least 2 studies; got {yi.size}")
-    return yi, vi, _fit(yi, vi, _ones(yi.size), method, "z", 0.95)
+    return yi, vi, fit_model(yi, vi, intercept_design(yi.size), method, "z", 0.95)
 
 
 def _deletion(yi: np.ndarray, vi: np.ndarray, method: str):
@@ -128,7 +128,7 @@ def _deletion(yi: np.ndarray, vi: np.ndarray, method: str):
     for i in range(k):
         keep[i] = False
         try:
-            m = _fit(yi[keep], vi[keep], _ones(k - 1), method, "z", 0.95)
+            m = fit_model(yi[keep], vi[keep], intercept_design(k - 1), method, "z", 0.95)
             out[:, i] = m.beta[0], m.vb[0, 0], m.tau2, m.q
         except ConvergenceError:
             pass

@@ -31,7 +31,8 @@ import pandas as pd
 from scipy import special
 
 from .errors import ConvergenceError
-from .rma import METHODS, TESTS, _ones, _tau2
+from .core import estimate_tau2, intercept_design
+from .rma import METHODS, TESTS
 from .select import Filters, view_rows
 from .vocabulary import CATEGORIES
 
@@ -155,7 +156,7 @@ def _batch(y: np.ndarray, v: np.ndarray, masks: np.ndarray, method: str, test: s
             for i in range(n):
                 sel = masks[i]
                 try:
-                    tau2[i] = _tau2(y[sel], v[sel], _ones(int(k[i])), method)[0]
+                    tau2[i] = estimate_tau2(y[sel], v[sel], intercept_design(int(k[i])), method)[0]
                 except ConvergenceError as exc:
                     tau2[i] = np.nan
                     note[i] = str(exc)

@@ -54,7 +54,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .rma import _NAN, METHODS, PoolResult, _validate, _z_crit, pool
+from .core import NAN, validate_yi_vi, z_crit
+from .rma import METHODS, PoolResult, pool
 
 __all__ = ["DesignResult", "PowerResult", "SValueResult", "add_hypothetical_trials", "design_options",
            "hypothetical_view_check",
@@ -94,24 +95,24 @@ class SValueResult:
 
 def s_value(yi, vi, q: float = 0.0) -> SValueResult:
     """S-value of Mathur & VanderWeele (2020) for the common-effect model (formulas in the module docstring)."""
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     if not np.isfinite(q):
         raise ValueError(f"q must be finite; got {q!r}")
     w = 1.0 / vi
-    aff = yi / np.sqrt(vi) > _z_crit(0.95)
+    aff = yi / np.sqrt(vi) > z_crit(0.95)
     non = ~aff
     est = float(np.dot(w, yi) / w.sum())
     if non.any():
         wn = w[non].sum()
         worst = float(np.dot(w[non], yi[non]) / wn)
-        half = _z_crit(0.95) / math.sqrt(wn)
+        half = z_crit(0.95) / math.sqrt(wn)
         wc_lo, wc_hi = worst - half, worst + half
     else:
-        worst = wc_lo = wc_hi = _NAN
+        worst = wc_lo = wc_hi = NAN
     num = float(np.dot(w[aff], yi[aff] - q))
     den = float(np.dot(w[non], yi[non] - q))
     if est <= q:
-        s, reason = _NAN, f"the estimate ({est:.3g}) is already at or below q = {q:g}"
+        s, reason = NAN, f"the estimate ({est:.3g}) is already at or below q = {q:g}"
     elif not non.any():
         s, reason = math.inf, "every study is affirmative, so no up-weighting of non-affirmative studies can move it"
     elif den >= 0:
@@ -180,7 +181,7 @@ def power_next_trial(yi, vi, n_per_arm, true_smd, method: str = "FE", level: flo
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1); got {level!r}")
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     n = float(n_per_arm)
     if not (np.isfinite(n) and n > 1):
         raise ValueError(f"n_per_arm must be a number > 1; got {n_per_arm!r}")
@@ -188,7 +189,7 @@ def power_next_trial(yi, vi, n_per_arm, true_smd, method: str = "FE", level: flo
     if not np.isfinite(d):
         raise ValueError(f"true_smd must be finite; got {true_smd!r}")
     v_new = float(new_trial_variance(n, d))
-    z = _z_crit(level)
+    z = z_crit(level)
     cur = pool(yi, vi, method, "z", level)
     excl = bool(cur.ci_low > 0 or cur.ci_high < 0)
     if method == "FE":
@@ -207,14 +208,14 @@ def power_next_trial(yi, vi, n_per_arm, true_smd, method: str = "FE", level: flo
         hit = _dl_excludes_zero(yi, vi, y_new, v_new, z)
     else:
         # refit per draw with the engine's core fit (pool() would add Q-profile intervals nobody looks at here)
-        from .rma import _fit, _ones
+        from .core import fit_model, intercept_design
         y_all = np.append(yi, 0.0)
         v_all = np.append(vi, v_new)
-        X = _ones(y_all.size)
+        X = intercept_design(y_all.size)
         hit = np.empty(y_new.size, dtype=bool)
         for j, y in enumerate(y_new):
             y_all[-1] = y
-            m = _fit(y_all, v_all, X, method, "z", level)
+            m = fit_model(y_all, v_all, X, method, "z", level)
             hit[j] = abs(m.beta[0]) > z * math.sqrt(m.vb[0, 0])
     p = float(hit.mean())
     return PowerResult(p, math.sqrt(p * (1 - p) / hit.size), n, d, v_new, method, level, int(hit.size), excl)
@@ -262,12 +263,12 @@ def shift_to_null(yi, vi, mask, method: str = "DL", test: str = "z", level: floa
     """
     from scipy import optimize
 
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     m = np.asarray(mask, dtype=bool)
     if m.shape != yi.shape:
         raise ValueError(f"mask must have one entry per study; got {m.size} for {yi.size} studies")
     if not m.any():
-        return _NAN
+        return NAN
     f = lambda d: pool(yi + d * m, vi, method, test, level).estimate - q  # noqa: E731
     f0 = f(0.0)
     if f0 == 0:
@@ -278,7 +279,7 @@ def shift_to_null(yi, vi, mask, method: str = "DL", test: str = "z", level: floa
         if np.sign(f(hi)) != np.sign(f0):
             return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
         hi *= 2.0
-    return _NAN
+    return NAN
 
 
 def decisive_trials(yi, vi, method: str = "DL", test: str = "z", level: float = 0.95) -> np.ndarray:
@@ -287,7 +288,7 @@ def decisive_trials(yi, vi, method: str = "DL", test: str = "z", level: float = 
     For each study, the model without it (same ``method`` and ``test``; :func:`pool`) is compared with the full
     model: the study is decisive when exactly one of the two intervals excludes zero. Needs k >= 2 (empty otherwise).
     """
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     if k < 2:
         return np.array([], dtype=int)
@@ -379,9 +380,9 @@ class DesignResult:
                                   ("after", self.after, self.subgroups_after, self.grade_after, self.n_after)):
             out.append({"when": when, "k": r.k, "n": n, "estimate": r.estimate, "ci_low": r.ci_low,
                         "ci_high": r.ci_high, "pi_low": r.pi_low, "pi_high": r.pi_high, "i2": r.i2, "tau2": r.tau2,
-                        "q_between": sg.q_between if sg is not None else _NAN,
+                        "q_between": sg.q_between if sg is not None else NAN,
                         "q_between_df": sg.df if sg is not None else 0,
-                        "q_between_pval": sg.pval if sg is not None else _NAN,
+                        "q_between_pval": sg.pval if sg is not None else NAN,
                         "certainty": g.certainty, "certainty_label": g.label})
         return pd.DataFrame(out)
 
@@ -437,19 +438,19 @@ def _design_frame(trials) -> pd.DataFrame:
         try:
             n = float(raw_n)
         except (TypeError, ValueError):
-            n = _NAN
+            n = NAN
         if not (math.isfinite(n) and n >= 2):
             raise ValueError(f"Hypothetical trial {j}: participants per arm must be a number of at least 2; "
                              f"got {raw_n!r}.")
         as_pooled = _truthy(row.get("as_pooled"))
         raw_d = row.get("smd")
         if as_pooled:
-            d = _NAN
+            d = NAN
         else:
             try:
                 d = float(raw_d)
             except (TypeError, ValueError):
-                d = _NAN
+                d = NAN
             if not math.isfinite(d):
                 raise ValueError(f"Hypothetical trial {j}: the expected SMD must be a finite number (or take the "
                                  f"pooled estimate); got {raw_d!r}.")
@@ -532,7 +533,7 @@ def hypothetical_view_check(trials, filters) -> tuple[np.ndarray, list[str]]:
 
 def _participants(rows: pd.DataFrame) -> float:
     if "n" not in rows:
-        return _NAN
+        return NAN
     return float(pd.to_numeric(rows["n"], errors="coerce").sum(skipna=True))
 
 

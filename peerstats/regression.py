@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .rma import _NAN, _check_options, _chi2_sf, _fit, _ratio, _t_crit, _validate, _z_crit
+from .core import NAN, check_options, chi2_sf, fit_model, ratio, t_crit, validate_yi_vi, z_crit
 
 __all__ = ["RegressionResult", "Prediction", "meta_regression", "dummy_columns", "fitted_line"]
 
@@ -113,21 +113,21 @@ class RegressionResult:
     ci_low: np.ndarray
     ci_high: np.ndarray
     vb: np.ndarray = field(repr=False)
-    qm: float = _NAN
+    qm: float = NAN
     qm_df: int = 0
-    qm_pval: float = _NAN
-    qe: float = _NAN
+    qm_pval: float = NAN
+    qe: float = NAN
     qe_df: int = 0
-    qe_pval: float = _NAN
-    tau2: float = _NAN
-    i2: float = _NAN
-    h2: float = _NAN
-    r2: float = _NAN
+    qe_pval: float = NAN
+    tau2: float = NAN
+    i2: float = NAN
+    h2: float = NAN
+    r2: float = NAN
     df: float = math.inf
     iterations: int = 0
 
     def _crit(self, level: float) -> float:
-        return _t_crit(level, self.k - self.p) if self.test == "knha" else _z_crit(level)
+        return t_crit(level, self.k - self.p) if self.test == "knha" else z_crit(level)
 
     def predict(self, newmods, level: float | None = None) -> Prediction:
         """Predicted effect, CI and prediction interval at moderator values ``newmods`` (no intercept column).
@@ -223,23 +223,23 @@ def meta_regression(yi, vi, mods, method: str = "REML", test: str = "z", level: 
     >>> round(float(r.coef[1]), 4)
     0.1209
     """
-    _check_options(method, test, level)
-    yi, vi = _validate(yi, vi)
+    check_options(method, test, level)
+    yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     X = _design(mods, k)
     p = X.shape[1]
     if k <= p:
         raise ValueError(f"meta-regression with {p} coefficients needs more than {p} studies; got k = {k}")
-    m = _fit(yi, vi, X, method, test, level)
+    m = fit_model(yi, vi, X, method, test, level)
     se = np.sqrt(np.diag(m.vb))
-    stat = _ratio(m.beta, se)
+    stat = ratio(m.beta, se)
     crit = m.crit
     pval = np.array([m.pvalue(float(s)) for s in stat])
     qm, qm_pval = m.omnibus()
     return RegressionResult(
         method=method, test=test, level=level, k=k, p=p, coef=m.beta.copy(), se=se, statistic=stat, pval=pval,
         ci_low=m.beta - crit * se, ci_high=m.beta + crit * se, vb=m.vb, qm=qm, qm_df=p - 1, qm_pval=qm_pval,
-        qe=m.q, qe_df=m.q_df, qe_pval=_chi2_sf(m.q, m.q_df), tau2=m.tau2, i2=m.i2, h2=m.h2,
+        qe=m.q, qe_df=m.q_df, qe_pval=chi2_sf(m.q, m.q_df), tau2=m.tau2, i2=m.i2, h2=m.h2,
         r2=_r2(yi, vi, X, m, method, test, level), df=float(k - p) if test == "knha" else math.inf,
         iterations=m.iterations,
     )
@@ -250,12 +250,12 @@ def _r2(yi, vi, X, m, method, test, level) -> float:
     if method == "FE":
         if np.all(yi == yi[0]):
             return 0.0
-        q0 = _fit(yi, vi, X[:, :1], "FE", "z", level).q  # weighted total sum of squares about the weighted mean
+        q0 = fit_model(yi, vi, X[:, :1], "FE", "z", level).q  # weighted total sum of squares about the weighted mean
         if q0 <= 0:
             return 0.0
         r2 = 1.0 - m.q / q0
         return max(0.0, 100.0 * (1.0 - (1.0 - r2) * (k - 1) / (k - p)))
-    tau2_0 = _fit(yi, vi, X[:, :1], method, test, level).tau2
+    tau2_0 = fit_model(yi, vi, X[:, :1], method, test, level).tau2
     if tau2_0 == 0:
         return 0.0
     return max(0.0, 100.0 * (tau2_0 - m.tau2) / tau2_0)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from .rma import _NAN, _t_crit, _t_pval, _validate, _wls, _z_crit
+from .core import NAN, t_crit, t_pval, validate_yi_vi, weighted_least_squares, z_crit
 
 __all__ = ["PetPeeseResult", "SelectionModelResult", "equal_variances", "pet_peese", "selection_model"]
 
@@ -108,12 +108,12 @@ class PetPeeseResult:
 def _limit(yi, vi, predictor, crit, df):
     """Intercept of the weighted regression of yi on predictor: (est, se, ci_low, ci_high, t, p)."""
     X = np.column_stack([np.ones(yi.size), predictor])
-    fit = _wls(yi, X, 1.0 / vi)
+    fit = weighted_least_squares(yi, X, 1.0 / vi)
     s2 = fit.q / df
     b0 = float(fit.beta[0])
     se = math.sqrt(fit.vb[0, 0] * s2)
-    t = b0 / se if se > 0 else math.copysign(math.inf, b0) if b0 != 0 else _NAN
-    return b0, se, b0 - crit * se, b0 + crit * se, t, _t_pval(t, df) if np.isfinite(t) else (0.0 if t else _NAN)
+    t = b0 / se if se > 0 else math.copysign(math.inf, b0) if b0 != 0 else NAN
+    return b0, se, b0 - crit * se, b0 + crit * se, t, t_pval(t, df) if np.isfinite(t) else (0.0 if t else NAN)
 
 
 def pet_peese(yi, vi, level: float = 0.95, alpha: float = 0.05) -> PetPeeseResult:
@@ -138,7 +138,7 @@ def pet_peese(yi, vi, level: float = 0.95, alpha: float = 0.05) -> PetPeeseResul
         raise ValueError(f"level must be in (0, 1); got {level!r}")
     if not (0 < alpha < 1):
         raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     reason = ""
     if k < 3:
@@ -147,10 +147,10 @@ def pet_peese(yi, vi, level: float = 0.95, alpha: float = 0.05) -> PetPeeseResul
         reason = ("all studies have the same sampling variance, so the regression on the standard error (or "
                   "variance) has a constant predictor and no limit estimate")
     if reason:
-        nan6 = (_NAN,) * 6
-        return PetPeeseResult(*nan6, *nan6, max(k - 2, 0), "", _NAN, _NAN, _NAN, k, level, alpha, reason)
+        nan6 = (NAN,) * 6
+        return PetPeeseResult(*nan6, *nan6, max(k - 2, 0), "", NAN, NAN, NAN, k, level, alpha, reason)
     df = k - 2
-    crit = _t_crit(level, df)
+    crit = t_crit(level, df)
     pet = _limit(yi, vi, np.sqrt(vi), crit, df)
     peese = _limit(yi, vi, vi, crit, df)
     choice = "PEESE" if pet[5] < alpha else "PET"
@@ -298,7 +298,7 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
     of the other parameters come from the Hessian with tau2 held at 0 (metafor differentiates numerically across the
     boundary, where its likelihood is flat for tau2 < 0, and reports standard errors that depend on the step size).
     """
-    yi, vi = _validate(yi, vi)
+    yi, vi = validate_yi_vi(yi, vi)
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1); got {level!r}")
     s = np.unique(np.asarray(steps, dtype=float))
@@ -393,14 +393,14 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
         except np.linalg.LinAlgError:
             cov = None
     if cov is None or np.any(np.diag(cov) < 0):
-        se, se_t, se_d = _NAN, _NAN, (_NAN,) * (J - 1)
+        se, se_t, se_d = NAN, NAN, (NAN,) * (J - 1)
     else:
         diag = np.sqrt(np.diag(cov))
         se = float(diag[0])
-        se_t = float(diag[1]) if free_t else _NAN
+        se_t = float(diag[1]) if free_t else NAN
         se_d = tuple(float(v) for v in diag[(2 if free_t else 1):])
-    crit = _z_crit(level)
-    z = mu / se if se > 0 else _NAN
+    crit = z_crit(level)
+    z = mu / se if se > 0 else NAN
     lrt = max(0.0, 2 * (ll - ll0))
     warning = ""
     if np.any(d[1:] <= np.finfo(float).eps ** 0.25) or np.any(d[1:] >= _DELTA_MAX - 100 * np.finfo(float).eps ** 0.25):
@@ -408,8 +408,8 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
                    "(too few studies in an interval)")
     return SelectionModelResult(
         estimate=float(mu), se=se, ci_low=float(mu - crit * se), ci_high=float(mu + crit * se),
-        pval=float(2 * special.ndtr(-abs(z))) if np.isfinite(z) else _NAN, tau2=float(tau2), se_tau2=se_t,
-        delta=tuple(float(v) for v in d), se_delta=(_NAN, *se_d), steps=tuple(float(v) for v in s),
+        pval=float(2 * special.ndtr(-abs(z))) if np.isfinite(z) else NAN, tau2=float(tau2), se_tau2=se_t,
+        delta=tuple(float(v) for v in d), se_delta=(NAN, *se_d), steps=tuple(float(v) for v in s),
         k_per_interval=tuple(int(c) for c in counts), lrt=float(lrt), lrt_df=J - 1,
         lrt_pval=float(special.chdtrc(J - 1, lrt)), ll=float(ll), ll0=float(ll0), unadjusted=float(mu0), k=k,
         warning=warning)

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import NoStudiesError
-from .rma import _check_options, _chi2_sf, _fit, _ones, _ratio, _single, _validate
+from .core import check_options, chi2_sf, fit_model, intercept_design, ratio, validate_yi_vi
+from .rma import single_study
 
 __all__ = ['leave_one_out', 'cumulative']
 
@@ -26,14 +27,14 @@ def _row(y, v, method, test, level) -> dict:
     """The leave1out/cumul row of one model, without the (slower) Q-profile intervals."""
     k = y.size
     if k == 1:
-        r = _single(y, v, method, test, level)
+        r = single_study(y, v, method, test, level)
         return {c: getattr(r, c) for c in _TABLE_COLS}
-    m = _fit(y, v, _ones(k), method, test, level)
+    m = fit_model(y, v, intercept_design(k), method, test, level)
     est = float(m.beta[0])
     se = float(math.sqrt(m.vb[0, 0]))
-    stat = float(_ratio(est, se))
+    stat = float(ratio(est, se))
     return {"estimate": est, "se": se, "statistic": stat, "pval": m.pvalue(stat), "ci_low": est - m.crit * se,
-            "ci_high": est + m.crit * se, "q": m.q, "q_pval": _chi2_sf(m.q, m.q_df), "tau2": m.tau2,
+            "ci_high": est + m.crit * se, "q": m.q, "q_pval": chi2_sf(m.q, m.q_df), "tau2": m.tau2,
             "i2": m.i2, "h2": m.h2}
 
 
@@ -51,8 +52,8 @@ def leave_one_out(yi, vi, method: str = "DL", test: str = "z", level: float = 0.
     NoStudiesError
         If k < 2 (nothing is left when the only study is omitted).
     """
-    _check_options(method, test, level)
-    yi, vi = _validate(yi, vi)
+    check_options(method, test, level)
+    yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     if k < 2:
         raise NoStudiesError("leave-one-out needs at least 2 studies")
@@ -81,8 +82,8 @@ def cumulative(yi, vi, order=None, method: str = "DL", test: str = "z", level: f
         statistic, pval, ci_low, ci_high, q, q_pval, tau2, i2, h2. The first row is the first study alone
         (heterogeneity ``nan``).
     """
-    _check_options(method, test, level)
-    yi, vi = _validate(yi, vi)
+    check_options(method, test, level)
+    yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     if order is None:
         ix = np.arange(k)

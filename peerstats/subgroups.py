@@ -12,15 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .rma import (
-    _NAN,
-    _check_options,
-    _chi2_sf,
-    _fit,
-    _ratio,
-    _validate,
-    pool,
-)
+from .core import NAN, check_options, chi2_sf, fit_model, ratio, validate_yi_vi
+from .rma import pool
 
 __all__ = ['SubgroupResult', 'MixedSubgroupResult', 'subgroup_test', 'mixed_subgroup_test']
 
@@ -89,18 +82,18 @@ def subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z", level: fl
     -------
     SubgroupResult
     """
-    _check_options(method, test, level)
-    yi, vi = _validate(yi, vi)
+    check_options(method, test, level)
+    yi, vi = validate_yi_vi(yi, vi)
     idx = _group_indices(groups, yi.size)
     subgroups = {label: pool(yi[ix], vi[ix], method, test, level) for label, ix in idx.items()}
     if len(subgroups) < 2:
-        return SubgroupResult(_NAN, 0, _NAN, subgroups, method)
+        return SubgroupResult(NAN, 0, NAN, subgroups, method)
     est = np.array([r.estimate for r in subgroups.values()])
     w = 1.0 / np.array([r.se for r in subgroups.values()]) ** 2
     mean = float(np.dot(w, est) / w.sum())
     qb = float(np.dot(w, (est - mean) ** 2))
     df = len(subgroups) - 1
-    return SubgroupResult(qb, df, _chi2_sf(qb, df), subgroups, method)
+    return SubgroupResult(qb, df, chi2_sf(qb, df), subgroups, method)
 
 
 @dataclass(frozen=True)
@@ -143,8 +136,8 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
     The model is :math:`y_i = \\beta_0 + \\sum_{g>1} \\beta_g [G_i = g] + u_i + e_i`, with tau2 estimated by
     ``method`` from the residuals; ``QM = b' V^{-1} b`` over the group coefficients.
     """
-    _check_options(method, test, level)
-    yi, vi = _validate(yi, vi)
+    check_options(method, test, level)
+    yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     idx = _group_indices(groups, k)
     levels = tuple(sorted(idx, key=lambda v: (str(type(v)), v)))
@@ -156,11 +149,11 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
     X[:, 0] = 1.0
     for j, level_ in enumerate(levels[1:], start=1):
         X[idx[level_], j] = 1.0
-    m = _fit(yi, vi, X, method, test, level)
+    m = fit_model(yi, vi, X, method, test, level)
     p = X.shape[1]
     qm, qm_pval = m.omnibus()
     se = np.sqrt(np.diag(m.vb))
-    statistic = _ratio(m.beta, se)
+    statistic = ratio(m.beta, se)
     crit = m.crit
     coefs = pd.DataFrame({
         "term": ["intrcpt", *[f"group{lv}" for lv in levels[1:]]],
@@ -168,5 +161,5 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
         "pval": [m.pvalue(s) for s in statistic],
         "ci_low": m.beta - crit * se, "ci_high": m.beta + crit * se,
     })
-    return MixedSubgroupResult(qm, p - 1, qm_pval, m.tau2, m.q, m.q_df, _chi2_sf(m.q, m.q_df), coefs,
+    return MixedSubgroupResult(qm, p - 1, qm_pval, m.tau2, m.q, m.q_df, chi2_sf(m.q, m.q_df), coefs,
                                levels, method, test)

@@ -424,8 +424,8 @@ def test_reml_oscillating_fisher_scoring_falls_back_to_damped_steps():
 def test_reml_non_convergence_raises_instead_of_returning_junk(monkeypatch):
     # With an iteration budget of 2, Fisher scoring cannot reach the 1e-12 threshold on the bcg-like data above, at
     # any step size: the engine must say so rather than return the last iterate.
-    import peerstats.rma as rma
+    import peerstats.core as core
 
-    monkeypatch.setattr(rma, "_MAXITER", 2)
+    monkeypatch.setattr(core, "MAXITER", 2)
     with pytest.raises(ConvergenceError, match="REML"):
         pool([0, 0, 0, 0, 0, 1], [1, 1, 1, 1, 1, 0.125], method="REML")
