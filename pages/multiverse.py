@@ -12,7 +12,7 @@ from dashboard import state as S
 from dashboard.context import current
 from peerstats import power_curve, power_next_trial, specifications
 from peerstats.grade import decode_overrides
-from peerstats.planning import add_hypothetical_trials, design_options
+from peerstats.designer import add_hypothetical_trials, design_options
 from peerstats.select import MODERATORS, VOCABULARY
 
 TITLES = {"category": "Category", "quality": "AHRQ quality", "control": "Control", "leadership": "Leadership"}

@@ -40,8 +40,9 @@ from .influence import baujat, influence
 from .bias import EggerResult, TrimFillResult, egger_test, funnel_limits, trim_and_fill
 from .selection import PetPeeseResult, SelectionModelResult, pet_peese, selection_model
 # planning
-from .planning import (DesignResult, PowerResult, SValueResult, add_hypothetical_trials, decisive_trials, power_curve,
-                       power_next_trial, s_value, shift_to_null)
+from .planning import (PowerResult, SValueResult, decisive_trials, power_curve, power_next_trial, s_value,
+                       shift_to_null)
+from .designer import DesignResult, add_hypothetical_trials
 # translation and certainty
 from .translate import NNTInterval, cles, nnt, nnt_interval, u3
 from .benefit import BenefitResult, prob_benefit

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from peerstats import pool, power_curve, power_next_trial, s_value, subgroup_test
-from peerstats.planning import add_hypothetical_trials, design_options, hypothetical_view_check
+from peerstats.designer import add_hypothetical_trials, design_options, hypothetical_view_check
 from peerstats.select import Filters, filter_trials
 
 YI = np.array([0.62, 0.10, 0.45, -0.05, 0.80, 0.20])
