@@ -9,7 +9,7 @@ from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
 from peerstats.meta import egger_test, funnel_limits, pool, trim_and_fill
-from peerstats.selection import pet_peese, selection_model
+from peerstats.selmodel import pet_peese, selection_model
 
 ctx = current()
 sel = ctx.selection

@@ -38,7 +38,7 @@ from .sequential import cumulative, leave_one_out
 from .influence import baujat, influence
 # small-study effects and selection
 from .bias import EggerResult, TrimFillResult, egger_test, funnel_limits, trim_and_fill
-from .selection import PetPeeseResult, SelectionModelResult, pet_peese, selection_model
+from .selmodel import PetPeeseResult, SelectionModelResult, pet_peese, selection_model
 # planning
 from .planning import (PowerResult, SValueResult, decisive_trials, power_curve, power_next_trial, s_value,
                        shift_to_null)

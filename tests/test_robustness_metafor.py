@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from peerstats import baujat, influence, pet_peese, selection_model, trim_and_fill
-from peerstats.selection import _StepModel
+from peerstats.selmodel import _StepModel
 
 # Closed forms (FE and DL fits, weighted least squares of regtest): the same formulas in double precision from
 # identical inputs; the reference is rounded to 12 significant digits. 1e-9 relative leaves room for summation order
