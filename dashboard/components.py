@@ -338,10 +338,10 @@ def report_button(ctx, title: str, sections: list, *, key: str, headline_text: s
 
 
 def view_report_id(ctx) -> str:
-    """The report ID of the current view: :func:`peerstats.reproducible.report_id` of the pooled rows (effect id,
+    """The report ID of the current view: :func:`peerstats.scripts.report_id` of the pooled rows (effect id,
     provenance, yi, vi), the data source, and the view's query parameters."""
     from dashboard.state import encode
-    from peerstats.reproducible import report_id
+    from peerstats.scripts import report_id
 
     eff = ctx.selection.effects
     rows = [[str(e), str(p), float(y), float(v)] for e, p, y, v in zip(

@@ -101,11 +101,11 @@ def download_scripts(labels: Sequence[str], yi, vi, key: str, *, method: str = "
                      level: float = 0.95, name: str = "peerstats_analysis", title: str = "", url: str = "") -> None:
     """Render "R script" and "Python script" buttons that reproduce the pooled model outside the app.
 
-    The scripts (:func:`peerstats.reproducible.metafor_script` / :func:`~peerstats.reproducible.python_script`) hold
+    The scripts (:func:`peerstats.scripts.metafor_script` / :func:`~peerstats.scripts.python_script`) hold
     the shown rows' labels, ``yi`` and ``vi`` inline; they are written only when a button is clicked.
     Nothing is drawn when there are no rows.
     """
-    from peerstats import reproducible
+    from peerstats import scripts
 
     labels, yi, vi = [str(x) for x in labels], [float(x) for x in yi], [float(x) for x in vi]
     if not labels:
@@ -113,11 +113,11 @@ def download_scripts(labels: Sequence[str], yi, vi, key: str, *, method: str = "
     stem = _safe_name(name)
     opts = dict(method=method, test=test, level=level, title=title, url=url)
     with st.container(horizontal=True, gap="small"):
-        st.download_button("R script", data=lambda: reproducible.metafor_script(labels, yi, vi, **opts).encode(),
+        st.download_button("R script", data=lambda: scripts.metafor_script(labels, yi, vi, **opts).encode(),
                            file_name=f"{stem}.R", mime="text/plain", key=f"{key}_r", on_click="ignore",
                            icon=":material/code:", help="An R script with these trials' data that refits this model "
                            "with metafor (res <- rma(...)) and draws its forest plot")
-        st.download_button("Python script", data=lambda: reproducible.python_script(labels, yi, vi, **opts).encode(),
+        st.download_button("Python script", data=lambda: scripts.python_script(labels, yi, vi, **opts).encode(),
                            file_name=f"{stem}.py", mime="text/x-python", key=f"{key}_py", on_click="ignore",
                            icon=":material/code:", help="A Python script with these trials' data that refits this "
                            "model with peerstats.pool")

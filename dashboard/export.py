@@ -307,7 +307,7 @@ def html_report(
     headline : str or sequence of str
         Paragraphs shown under the title (the plain-language headline).
     report_id : str, optional
-        The fingerprint of the data and the view (:func:`peerstats.reproducible.report_id`), shown under the title
+        The fingerprint of the data and the view (:func:`peerstats.scripts.report_id`), shown under the title
         and in the footer: two reports with the same ID show the same numbers.
     versions : mapping, optional
         Package name -> version shown in the footer; default :func:`package_versions`.

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from peerstats import __version__, pool
-from peerstats.reproducible import python_script
+from peerstats.scripts import python_script
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL_LINE = "import peerstats as ps; print(ps.pool([0.1, 0.3], [0.01, 0.02]))"

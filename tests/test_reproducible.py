@@ -1,4 +1,4 @@
-"""The exported R and Python scripts (peerstats.reproducible) refit the model the app pooled.
+"""The exported R and Python scripts (peerstats.scripts) refit the model the app pooled.
 
 Each R script is run with ``Rscript`` when R with metafor is on this machine (skipped with a reason when it is not:
 CI does not need R); a few lines appended to the script write metafor's ``res`` as JSON, which is compared with
@@ -20,7 +20,7 @@ import pytest
 
 from peerstats import NoStudiesError, pool
 from peerstats.data import load_evidence
-from peerstats.reproducible import metafor_script, python_script, report_id
+from peerstats.scripts import metafor_script, python_script, report_id
 from peerstats.select import Filters, select
 
 ROOT = Path(__file__).resolve().parent.parent
