@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import text  # noqa: F401 - pages use ui.text too
-from peerstats.errors import ConvergenceError, DataValidationError, NoStudiesError
+from peerstats.errors import ConvergenceError, DataValidationError, NoStudiesError, TooFewStudiesError
 from peerstats.select import PROVENANCE
 
 log = logging.getLogger("peerstats.app")
@@ -85,6 +85,9 @@ def guard(what: str = "this part of the page") -> Iterator[None]:
     """
     try:
         yield
+    except TooFewStudiesError as exc:  # before NoStudiesError, its base class
+        st.info(f"The current filters leave {exc.k} trial{'s' if exc.k != 1 else ''}, and {what} needs at least "
+                f"{exc.needed}. Widen the filters in the sidebar.")
     except NoStudiesError:
         st.info(f"No trials match the current filters, so {what} has nothing to show. Widen the filters in the "
                 "sidebar.")

@@ -52,7 +52,7 @@ from .sof import summary_of_findings
 from .importer import ImportResult, import_studies
 from .multiverse import choice_sets, specifications
 # errors
-from .errors import ConvergenceError, DataValidationError, NoStudiesError
+from .errors import ConvergenceError, DataValidationError, NoStudiesError, TooFewStudiesError
 
 __all__ = [
     "__version__",
@@ -77,7 +77,7 @@ __all__ = [
     # evidence
     "evidence", "import_studies", "ImportResult", "specifications", "choice_sets",
     # errors
-    "ConvergenceError", "DataValidationError", "NoStudiesError",
+    "ConvergenceError", "DataValidationError", "NoStudiesError", "TooFewStudiesError",
 ]
 
 

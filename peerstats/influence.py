@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .errors import ConvergenceError
+from .errors import ConvergenceError, TooFewStudiesError
 from .core import check_options, fit_model, intercept_design, validate_yi_vi
 
 __all__ = ["INFLUENCE_COLUMNS", "baujat", "influence"]
@@ -64,12 +64,14 @@ def influence(yi, vi, method: str = "DL") -> pd.DataFrame:
 
     Raises
     ------
+    TooFewStudiesError
+        If k < 2 (metafor: "Stopped because k = 1"); a ValueError, as before.
     ValueError
-        If k < 2 (metafor: "Stopped because k = 1"), or the input or an option is invalid.
+        If the input or an option is invalid.
     ConvergenceError
         If the full model does not converge.
     """
-    yi, vi, full = _full_model(yi, vi, method, "influence diagnostics need")
+    yi, vi, full = _full_model(yi, vi, method, "influence diagnostics")
     k = yi.size
     mu = float(full.beta[0])
     vb = float(full.vb[0, 0])
@@ -104,7 +106,7 @@ def baujat(yi, vi, method: str = "FE") -> pd.DataFrame:
         :math:`(\\hat\\mu - \\hat\\mu_{(i)})^2 / \\mathrm{Var}(\\hat\\mu_{(i)})` (influence on the pooled
         result). ``nan`` where the model without the study does not converge.
     """
-    yi, vi, full = _full_model(yi, vi, method, "a Baujat plot needs")
+    yi, vi, full = _full_model(yi, vi, method, "a Baujat plot")
     mu = float(full.beta[0])
     mu_del, vb_del, _, _ = _deletion(yi, vi, method)
     return pd.DataFrame({"x": (yi - mu) ** 2 / (vi + full.tau2), "y": (mu - mu_del) ** 2 / vb_del})
@@ -112,11 +114,11 @@ def baujat(yi, vi, method: str = "FE") -> pd.DataFrame:
 
 def _full_model(yi, vi, method: str, what: str):
     """Validated ``yi``, ``vi`` and the fitted random/fixed-effects model of all studies (z test, 95%), after the
-    checks both diagnostics share; ``what`` starts the k < 2 message ("a Baujat plot needs")."""
+    checks both diagnostics share; ``what`` names the analysis in the k < 2 message ("a Baujat plot")."""
     check_options(method, "z", 0.95)
     yi, vi = validate_yi_vi(yi, vi)
     if yi.size < 2:
-        raise ValueError(f"{what} at least 2 studies; got {yi.size}")
+        raise TooFewStudiesError(yi.size, 2, what)
     return yi, vi, fit_model(yi, vi, intercept_design(yi.size), method, "z", 0.95)
 
 

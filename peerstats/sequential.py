@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .errors import NoStudiesError
+from .errors import TooFewStudiesError
 from .core import check_options, chi2_sf, fit_model, intercept_design, ratio, validate_yi_vi
 from .rma import single_study
 
@@ -49,14 +49,14 @@ def leave_one_out(yi, vi, method: str = "DL", test: str = "z", level: float = 0.
 
     Raises
     ------
-    NoStudiesError
-        If k < 2 (nothing is left when the only study is omitted).
+    TooFewStudiesError
+        If k < 2 (nothing is left when the only study is omitted); a :class:`NoStudiesError`, as it was before.
     """
     check_options(method, test, level)
     yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     if k < 2:
-        raise NoStudiesError("leave-one-out needs at least 2 studies")
+        raise TooFewStudiesError(k, 2, "leave-one-out")
     keep = np.ones(k, dtype=bool)
     rows = []
     for i in range(k):

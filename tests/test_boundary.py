@@ -61,3 +61,4 @@ def test_runtime_dependencies_are_numpy_scipy_pandas():
     stdlib = set(sys.stdlib_module_names)
     third_party = set().union(*(_imports(p) for p in PACKAGE.rglob("*.py"))) - stdlib - {"peerstats"}
     assert third_party <= {"numpy", "scipy", "pandas", "openpyxl"}, third_party
+
