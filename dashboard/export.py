@@ -245,11 +245,14 @@ VERSIONED_PACKAGES = ("numpy", "scipy", "pandas", "streamlit", "altair", "vl-con
 
 def package_versions() -> dict[str, str]:
     """Python and the installed versions of the packages the numbers and charts depend on ("not installed" if
-    absent), in a fixed order: what a report was computed with."""
+    absent), in a fixed order: what a report was computed with. peerstats is the version of the code that runs
+    (``peerstats.__version__``: an editable install's metadata can lag behind the checkout)."""
     import platform
     from importlib import metadata
 
-    out = {"python": platform.python_version()}
+    import peerstats
+
+    out = {"python": platform.python_version(), "peerstats": peerstats.__version__}
     for name in VERSIONED_PACKAGES:
         try:
             out[name] = metadata.version(name)

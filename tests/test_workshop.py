@@ -51,6 +51,7 @@ def test_package_versions_are_the_installed_ones():
     v = export.package_versions()
     assert v["numpy"] == metadata.version("numpy") and v["streamlit"] == metadata.version("streamlit")
     assert re.fullmatch(r"3\.\d+\.\d+", v["python"])
+    assert v["peerstats"] == __import__("peerstats").__version__  # the engine that computed the numbers
     page = export.html_report("T", [])
     assert f"pandas {metadata.version('pandas')}" in page
 
