@@ -106,11 +106,17 @@ class PetPeeseResult:
 
 
 def _limit(yi, vi, predictor, crit, df):
-    """Intercept of the weighted regression of yi on predictor: (est, se, ci_low, ci_high, t, p)."""
-    X = np.column_stack([np.ones(yi.size), predictor])
-    fit = _wls(yi, X, 1.0 / vi)
-    s2 = fit.q / df
-    b0 = float(fit.beta[0])
+    """Intercept of the weighted regression of yi on predictor: (est, se, ci_low, ci_high, t, p).
+
+    Solved by :func:`peerstats.regression.meta_regression` (``method="FE"``: weighted least squares on a
+    QR-orthogonalised design, as R's ``lm``; the normal equations lose every digit when the variances are nearly
+    equal). Raises ValueError when the predictor is collinear with the intercept by ``lm``'s rule.
+    """
+    from .regression import meta_regression  # the package's QR-based weighted regression
+
+    fit = meta_regression(yi, vi, predictor, method="FE")
+    s2 = fit.qe / df
+    b0 = float(fit.coef[0])
     se = math.sqrt(fit.vb[0, 0] * s2)
     t = b0 / se if se > 0 else math.copysign(math.inf, b0) if b0 != 0 else _NAN
     return b0, se, b0 - crit * se, b0 + crit * se, t, _t_pval(t, df) if np.isfinite(t) else (0.0 if t else _NAN)
@@ -131,8 +137,9 @@ def pet_peese(yi, vi, level: float = 0.95, alpha: float = 0.05) -> PetPeeseResul
     Returns
     -------
     PetPeeseResult
-        All estimates ``nan`` with a ``reason`` when k < 3 (no residual degrees of freedom) or all ``vi`` are equal
-        (the predictor is constant, so the intercept is not identified; metafor's ``lm`` drops the slope as aliased).
+        All estimates ``nan`` with a ``reason`` when k < 3 (no residual degrees of freedom) or all ``vi`` are equal or
+        nearly so: R's ``lm`` QR rule (a column whose norm, after the intercept is projected out, is below 1e-7 of
+        its own) drops the predictor, the intercept is not identified and metafor's ``regtest`` stops.
     """
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1); got {level!r}")
@@ -143,16 +150,20 @@ def pet_peese(yi, vi, level: float = 0.95, alpha: float = 0.05) -> PetPeeseResul
     reason = ""
     if k < 3:
         reason = f"PET-PEESE needs at least 3 studies (k - 2 residual df); got k = {k}"
-    elif equal_variances(vi):
-        reason = ("all studies have the same sampling variance, so the regression on the standard error (or "
-                  "variance) has a constant predictor and no limit estimate")
+    else:
+        df = k - 2
+        crit = _t_crit(level, df)
+        try:
+            pet = _limit(yi, vi, np.sqrt(vi), crit, df)
+            peese = _limit(yi, vi, vi, crit, df)
+        except ValueError:  # the only ValueError left after _validate and k >= 3: a predictor collinear with 1
+            reason = ("all studies have the same sampling variance (or so nearly the same that the standard errors, "
+                      "once their mean is removed, vary by less than 1e-7 of their size), so the regression on the "
+                      "standard error (or variance) has a constant predictor and no limit estimate (metafor's "
+                      "regtest stops: 'Model matrix no longer of full rank')")
     if reason:
         nan6 = (_NAN,) * 6
         return PetPeeseResult(*nan6, *nan6, max(k - 2, 0), "", _NAN, _NAN, _NAN, k, level, alpha, reason)
-    df = k - 2
-    crit = _t_crit(level, df)
-    pet = _limit(yi, vi, np.sqrt(vi), crit, df)
-    peese = _limit(yi, vi, vi, crit, df)
     choice = "PEESE" if pet[5] < alpha else "PET"
     chosen = peese if choice == "PEESE" else pet
     return PetPeeseResult(*pet, *peese, df, choice, chosen[0], chosen[2], chosen[3], k, level, alpha)
