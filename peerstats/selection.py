@@ -233,6 +233,9 @@ class _StepModel:
         self.group = np.searchsorted(steps, p, side="left")  # index j with s_{j-1} < p <= s_j
         # cut-points on the y scale: p <= s  <=>  y >= sqrt(v) z_{1-s}; inner steps only (s_J = 1 -> -inf)
         self.cut = self.sv[:, None] * special.ndtri(1 - steps[None, :-1])  # (k, J-1)
+        # metafor treats tau2 below 10 machine epsilons as 0; relative to the variances here, so that the rule means
+        # the same on any scale (selection_model fits on the unit scale, where the two agree)
+        self.tau2_zero = _EPS10 * float(np.mean(vi))
 
     def parts(self, mu, tau2, delta):
         s2 = self.v + tau2
@@ -247,7 +250,7 @@ class _StepModel:
         return s2, s, prob, pdf, uu, a
 
     def loglik(self, mu, tau2, delta):
-        tau2 = 0.0 if tau2 < _EPS10 else tau2
+        tau2 = 0.0 if tau2 < self.tau2_zero else tau2
         s2, _, _, _, _, a = self.parts(mu, tau2, delta)
         with np.errstate(divide="ignore"):
             return float(np.sum(np.log(delta[self.group]) - 0.5 * np.log(2 * math.pi * s2)
@@ -308,8 +311,19 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
     tau2 is estimated on [0, inf). When the maximum lies at tau2 = 0, ``se_tau2`` is ``nan`` and the standard errors
     of the other parameters come from the Hessian with tau2 held at 0 (metafor differentiates numerically across the
     boundary, where its likelihood is flat for tau2 < 0, and reports standard errors that depend on the step size).
+
+    The model is scale-equivariant: multiplying every ``yi`` by ``r`` and ``vi`` by ``r^2`` leaves the p-values, the
+    deltas and the LRT unchanged, multiplies the estimate and its se by ``r``, tau2 by ``r^2``, and shifts both
+    log-likelihoods by ``-k log r``. The fit is therefore done on ``yi / r``, ``vi / r^2`` with ``r^2`` a power of 4
+    near the mean ``vi`` (exact in floating point) and mapped back, so that the optimiser's start, steps and
+    tolerances (absolute numbers) suit any scale; on the raw scale (tau2 ~ 1e-9) the fit returned all-``nan``,
+    a delta of 6.4e6 or an LRT of 0. (metafor's ``selmodel`` fails the same way there, so the pinned references
+    for small scales are metafor's fits on the unit scale, mapped back.)
     """
     yi, vi = _validate(yi, vi)
+    e = int(round(math.log(float(np.mean(vi)), 4)))
+    r2, r = 4.0 ** e, 2.0 ** e
+    yi, vi = yi / r, vi / r2
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1); got {level!r}")
     s = np.unique(np.asarray(steps, dtype=float))
@@ -346,7 +360,7 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
 
     def neggrad(theta):
         mu, tau2, d = unpack(theta)
-        tau2e = 0.0 if tau2 < _EPS10 else tau2
+        tau2e = 0.0 if tau2 < model.tau2_zero else tau2
         g = model.grad(mu, tau2e, d)
         dd = d[1:]
         jac = np.concatenate([[1.0, tau2e], dd * (1 - dd / _DELTA_MAX)])
@@ -417,13 +431,18 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
     if np.any(d[1:] <= np.finfo(float).eps ** 0.25) or np.any(d[1:] >= _DELTA_MAX - 100 * np.finfo(float).eps ** 0.25):
         warning = ("a selection weight is (almost) at its bound 0 or 100; treat the adjusted estimate with caution "
                    "(too few studies in an interval)")
+    elif not np.isfinite(se):
+        warning = ("the observed information matrix could not be inverted (the likelihood is flat at its maximum), "
+                   "so the standard errors are unknown")
+    # back to the data's scale (see Notes)
+    log_r = k * math.log(r)
     return SelectionModelResult(
-        estimate=float(mu), se=se, ci_low=float(mu - crit * se), ci_high=float(mu + crit * se),
-        pval=float(2 * special.ndtr(-abs(z))) if np.isfinite(z) else _NAN, tau2=float(tau2), se_tau2=se_t,
-        delta=tuple(float(v) for v in d), se_delta=(_NAN, *se_d), steps=tuple(float(v) for v in s),
-        k_per_interval=tuple(int(c) for c in counts), lrt=float(lrt), lrt_df=J - 1,
-        lrt_pval=float(special.chdtrc(J - 1, lrt)), ll=float(ll), ll0=float(ll0), unadjusted=float(mu0), k=k,
-        warning=warning)
+        estimate=float(mu * r), se=se * r, ci_low=float((mu - crit * se) * r), ci_high=float((mu + crit * se) * r),
+        pval=float(2 * special.ndtr(-abs(z))) if np.isfinite(z) else _NAN, tau2=float(tau2 * r2),
+        se_tau2=se_t * r2, delta=tuple(float(v) for v in d), se_delta=(_NAN, *se_d),
+        steps=tuple(float(v) for v in s), k_per_interval=tuple(int(c) for c in counts), lrt=float(lrt), lrt_df=J - 1,
+        lrt_pval=float(special.chdtrc(J - 1, lrt)), ll=float(ll - log_r), ll0=float(ll0 - log_r),
+        unadjusted=float(mu0 * r), k=k, warning=warning)
 
 
 def _ml_re(yi, vi):

@@ -31,6 +31,11 @@
 # 3. selmodel(rma(yi, vi, method = "ML", control = CTRL), type = "stepfun", steps, control = SELCTRL) on one data set
 #    with publication bias at its own scale and rescaled: yi * c, vi * c^2 for c = 1e-3, 1e-5, 1e-7 (tau2 down to
 #    ~1e-15; the p-values, deltas and LRT do not change), and yi, vi both multiplied by 1e-6 (different p-values).
+#    metafor's selmodel is not scale-free: on these data it stops early (log-likelihoods up to 180 below the ML
+#    random-effects model's, LRT = 0, "Error when trying to invert Hessian"), stored as `expected_direct`. The
+#    likelihood is scale-equivariant (y = a y', v = a^2 v': same p-values, deltas and LRT; mu and its se times a,
+#    tau2 times a^2, log-likelihoods minus k log a), so `expected` is metafor's fit of y / sqrt(fv), v / fv mapped
+#    back.
 # 4. dummy_columns: rma(yi, vi, mods = ~ factor(g)) with numeric group codes (10, 9, 2.5, 100: R's factor() sorts
 #    them numerically, so 2.5 is the reference level), the coefficient names giving the level order.
 suppressPackageStartupMessages({
@@ -215,30 +220,34 @@ vi0 <- vi[keep]
 scalings <- list(`scale1` = c(1, 1), `scale1e-3` = c(1e-3, 1e-6), `scale1e-5` = c(1e-5, 1e-10),
                  `scale1e-7` = c(1e-7, 1e-14), `both1e-6` = c(1e-6, 1e-6))
 sel_steps <- list(`s025` = c(0.025), `s025-50` = c(0.025, 0.5))
+selfit <- function(yi, vi, steps) capture({
+  fit <- rma(yi, vi, method = "ML", control = CTRL)
+  selmodel(fit, type = "stepfun", steps = steps, control = SELCTRL)
+})
+selout <- function(res, fy, fv, k) list(  # mapped to the data's scale: y = fy y', v = fv v'
+  estimate = num(res$beta[1] * fy), se = num(res$se * fy), ci_low = num(res$ci.lb * fy),
+  ci_high = num(res$ci.ub * fy), pval = num(res$pval), tau2 = num(res$tau2 * fv), se_tau2 = num(res$se.tau2 * fv),
+  delta = num(res$delta), se_delta = num(res$se.delta), lrt = num(res$LRT), lrt_df = res$LRTdf,
+  lrt_pval = num(res$LRTp), ll = num(res$ll - k * log(fy)), ll0 = num(res$ll0 - k * log(fy)),
+  k_per_interval = as.integer(res$ptable$k))
 for (sc in names(scalings)) for (sn in names(sel_steps)) {
   f <- scalings[[sc]]
   yi <- yi0 * f[1]
   vi <- vi0 * f[2]
   steps <- sel_steps[[sn]]
-  r <- capture({
-    fit <- rma(yi, vi, method = "ML", control = CTRL)
-    selmodel(fit, type = "stepfun", steps = steps, control = SELCTRL)
-  })
+  # the unit scale: y' = y / sqrt(fv), v' = v / fv (the p-values y / sqrt(v) are unchanged)
+  fy <- sqrt(f[2])
+  unit <- selfit(yi / fy, vi / f[2], steps)
+  direct <- selfit(yi, vi, steps)
   id <- sprintf("selmodel-%s-%s", sn, sc)
   base <- list(id = id, fn = "selection_model", dataset = sc,
                note = sprintf("a selected simulated set (k = %d) with yi * %g, vi * %g", length(yi0), f[1], f[2]),
                args = list(steps = steps, y_factor = f[1], v_factor = f[2]),
-               inputs = list(yi = exact(yi), vi = exact(vi)), warnings = as.list(r$warnings))
-  if (!is.null(r$error)) {
-    add_case(c(base, list(expected = list(error = r$error))))
-    next
-  }
-  res <- r$value
-  add_case(c(base, list(expected = list(
-    estimate = num(res$beta[1]), se = num(res$se), ci_low = num(res$ci.lb), ci_high = num(res$ci.ub),
-    pval = num(res$pval), tau2 = num(res$tau2), se_tau2 = num(res$se.tau2), delta = num(res$delta),
-    se_delta = num(res$se.delta), lrt = num(res$LRT), lrt_df = res$LRTdf, lrt_pval = num(res$LRTp),
-    ll = num(res$ll), ll0 = num(res$ll0), k_per_interval = as.integer(res$ptable$k)))))
+               inputs = list(yi = exact(yi), vi = exact(vi)), unit_scale_warnings = as.list(unit$warnings),
+               direct_warnings = as.list(direct$warnings), direct_error = direct$error)
+  if (!is.null(unit$error)) stop(id, ": ", unit$error)
+  add_case(c(base, list(expected = selout(unit$value, fy, f[2], length(yi)),
+                        expected_direct = if (is.null(direct$error)) selout(direct$value, 1, 1, length(yi)))))
 }
 
 # ---------------------------------------------------------------------------------------------------------------
