@@ -84,7 +84,7 @@ def egger_test(yi, vi, level: float = 0.95) -> EggerResult:
     of freedom) or when the standard errors are equal or nearly so: R's ``lm`` QR rule (a column whose norm, after the
     intercept is projected out, is below 1e-7 of its own) drops the regressor and metafor's ``regtest`` stops.
     """
-    from .regression import meta_regression  # the package's QR-based weighted regression
+    from .regression import meta_regression
 
     yi, vi = _validate(yi, vi)
     k = yi.size
@@ -177,7 +177,7 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
         raise ValueError(f"trim-and-fill needs at least 3 studies; got {k}")
     observed = pool(yi, vi, method, test, level)
     if side is None:
-        from .regression import meta_regression  # the package's QR-based weighted regression
+        from .regression import meta_regression
 
         try:
             slope = meta_regression(yi, vi, np.sqrt(vi), method=method).coef[1]

@@ -221,9 +221,23 @@ def meta_regression(yi, vi, mods, method: str = "REML", test: str = "z", level: 
         If k = 0.
     ValueError
         Bad ``yi``/``vi``/``mods`` (message names the index), collinear moderators, or ``k <= p`` (no residual
-        degrees of freedom: residual heterogeneity cannot be estimated).
+        degrees of freedom: residual heterogeneity cannot be estimated). Collinear means R's ``lm()`` rule, which
+        metafor applies before it fits: in the Householder QR of the unweighted design a column whose norm, after
+        the intercept and the moderators before it are projected out, is below 1e-7 of its own norm (metafor drops
+        such a column with the warning "Redundant predictors dropped from the model."; the engine refuses instead
+        of fitting a model other than the one asked for).
     ConvergenceError
         If REML or PM fails to converge.
+
+    Notes
+    -----
+    The model is fitted on an orthogonalised design (``sqrt(W0) X = Q R``, ``W0 = diag(1/vi)``, ``Xo = X R^-1``)
+    and the coefficients and their covariance are mapped back (``beta = R^-1 beta_o``,
+    ``Var(beta) = R^-1 Var(beta_o) R^-T``); tau2, ``Q_E`` and ``Q_M`` depend only on the design's column space.
+    Ill-conditioned designs (raw year and year^2, a moderator on a large offset, nearly collinear moderators) so
+    lose only what their conditioning implies, as a QR solve does, where inverting ``X'WX`` lost up to 6 digits and
+    REML did not converge. (metafor's own ``rma`` stops on such designs unless ``control = list(evtol = ...)`` is
+    relaxed: it rejects any eigenvalue of the unweighted ``X'X`` below 1e-7, whatever the moderators' units.)
 
     Examples
     --------

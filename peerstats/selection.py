@@ -112,7 +112,7 @@ def _limit(yi, vi, predictor, crit, df):
     QR-orthogonalised design, as R's ``lm``; the normal equations lose every digit when the variances are nearly
     equal). Raises ValueError when the predictor is collinear with the intercept by ``lm``'s rule.
     """
-    from .regression import meta_regression  # the package's QR-based weighted regression
+    from .regression import meta_regression
 
     fit = meta_regression(yi, vi, predictor, method="FE")
     s2 = fit.qe / df
@@ -321,7 +321,7 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
     for small scales are metafor's fits on the unit scale, mapped back.)
     """
     yi, vi = _validate(yi, vi)
-    e = int(round(math.log(float(np.mean(vi)), 4)))
+    e = round(math.log(float(np.mean(vi)), 4))
     r2, r = 4.0 ** e, 2.0 ** e
     yi, vi = yi / r, vi / r2
     if not (0 < level < 1):

@@ -20,7 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from peerstats import egger_test, meta_regression, pet_peese, selection_model, trim_and_fill
+from peerstats import (
+    egger_test,
+    meta_regression,
+    pet_peese,
+    selection_model,
+    trim_and_fill,
+)
 from peerstats.regression import dummy_columns
 from peerstats.selection import _StepModel
 
