@@ -19,6 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_robustness_metafor import (  # the same comparison: |a - e| <= atol + rtol |e|, nan = nan
+    _arr,
+    _close,
+)
 
 from peerstats import (
     egger_test,
@@ -80,23 +84,6 @@ def _cases(fn: str, error: bool | None = None):
 def _exact(strings) -> np.ndarray:
     """Inputs are stored as '%.17g' strings: they read back to the doubles metafor used."""
     return np.array([float(s) for s in np.atleast_1d(strings)], dtype=float)
-
-
-def _arr(x) -> np.ndarray:
-    return np.atleast_1d(np.asarray([np.nan if v is None else float(v) for v in np.atleast_1d(x).tolist()], float))
-
-
-def _close(name, actual, expected, rtol, atol, errors):
-    a, e = np.atleast_1d(np.asarray(actual, dtype=float)), _arr(expected)
-    if a.shape != e.shape:
-        errors.append(f"{name}: shape {a.shape} vs {e.shape}")
-        return
-    with np.errstate(invalid="ignore"):
-        ok = (np.isnan(a) & np.isnan(e)) | (a == e) | (np.abs(a - e) <= atol + rtol * np.abs(e))
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
-        errors.append(f"{name}[{i}]: engine {a[i]!r} vs metafor {e[i]!r} "
-                      f"(rel {abs(a[i] - e[i]) / max(abs(e[i]), 1e-300):.2e}, rtol {rtol:.1e})")
 
 
 def _pval_rtol(rtol: float, stat: float) -> float:
