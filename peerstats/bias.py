@@ -146,9 +146,10 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
 
     Algorithm
     ---------
-    1. Side: unless given, fit ``rma(yi, vi, mods = ~ sqrt(vi), method)``; a positive slope means small studies
-       show larger effects, so studies are missing on the ``"left"``; otherwise on the ``"right"`` (then all
-       ``yi`` are negated so that the missing side is the left one).
+    1. Side: unless given, fit ``rma(yi, vi, mods = ~ sqrt(vi), method)`` (:func:`~peerstats.regression.
+       meta_regression`); a negative slope puts the missing studies on the ``"right"`` (then all ``yi`` are negated
+       so that the missing side is the left one), otherwise on the ``"left"`` (small studies show larger effects),
+       as metafor.
     2. Sort by ``yi``. Repeat until k0 is stable: pool the ``k - k0`` smallest, centre all ``yi`` on that estimate,
        rank the absolute centred values (ties: first), sum the ranks of the positive ones (``S_r``), and set
        :math:`k_0 = \\max(0, \\mathrm{round}((4 S_r - k(k+1)) / (2k - 1)))` (L0).
@@ -159,7 +160,8 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
     estimator : {"L0", "R0"}
         L0 (metafor's default) or R0.
     side : {"left", "right"}, optional
-        Required when all ``vi`` are equal (the side regression is then undefined; metafor stops with an error).
+        Required when all ``vi`` are equal or nearly so (sqrt(vi) collinear with the intercept by R's ``lm()`` rule,
+        see :func:`egger_test`: the side regression is undefined; metafor stops with an error).
     test : {"z", "knha"}
         Test of the observed and of the filled model. metafor's ``trimfill(fit)`` refits the filled data with its
         default ``test = "z"`` whatever the fit's test; the engine uses ``test`` for both, which equals metafor's
