@@ -146,10 +146,10 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
 
     Algorithm
     ---------
-    1. Side: unless given, fit ``rma(yi, vi, mods = ~ sqrt(vi), method)`` (:func:`~peerstats.regression.
-       meta_regression`); a negative slope puts the missing studies on the ``"right"`` (then all ``yi`` are negated
-       so that the missing side is the left one), otherwise on the ``"left"`` (small studies show larger effects),
-       as metafor.
+    1. Side: unless given, fit ``rma(yi, vi, mods = ~ sqrt(vi), method)`` with
+       :func:`~peerstats.regression.meta_regression`; a negative slope puts the missing studies on the ``"right"``
+       (then all ``yi`` are negated so that the missing side is the left one), otherwise on the ``"left"`` (small
+       studies show larger effects), as metafor.
     2. Sort by ``yi``. Repeat until k0 is stable: pool the ``k - k0`` smallest, centre all ``yi`` on that estimate,
        rank the absolute centred values (ties: first), sum the ranks of the positive ones (``S_r``), and set
        :math:`k_0 = \\max(0, \\mathrm{round}((4 S_r - k(k+1)) / (2k - 1)))` (L0).
