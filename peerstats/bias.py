@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConvergenceError
+from .regression import meta_regression
 from .core import (
-    NAN, check_options, fit_model, intercept_design, t_crit, t_pval, validate_yi_vi, weighted_least_squares, z_crit,
+    NAN, check_options, fit_model, intercept_design, t_crit, t_pval, validate_yi_vi, z_crit,
 )
 from .rma import PoolResult, pool
 
@@ -56,36 +57,39 @@ class EggerResult:
     reason: str = ""  # why the fields are nan (k < 3, or all vi equal); empty otherwise
 
 
-_EQUAL_VI = ("all studies have the same sampling variance, so the standard error (the regressor) is constant and "
-             "cannot be separated from the intercept: the test is undefined")
-
-
-def _equal_vi(vi: np.ndarray) -> bool:
-    return bool(np.ptp(vi) <= 1e-10 * np.max(vi))
+_EQUAL_VI = ("all studies have the same sampling variance (or so nearly the same that the standard errors, once their "
+             "mean is removed, vary by less than 1e-7 of their size), so the standard error (the regressor) cannot be "
+             "separated from the intercept: the test is undefined (metafor's regtest stops: 'Model matrix no longer "
+             "of full rank')")
 
 
 def egger_test(yi, vi, level: float = 0.95) -> EggerResult:
     """Egger's regression test for funnel-plot asymmetry.
 
+    The regression is solved by :func:`peerstats.regression.meta_regression` (``method="FE"``: weighted least
+    squares on a QR-orthogonalised design, as R's ``lm``), and its standard errors are multiplied by
+    :math:`\\sqrt{Q_E / (k - 2)}` (``lm``'s multiplicative error variance). Solving the normal equations directly
+    loses about :math:`\\log_{10}` of their condition number in digits, and with nearly equal variances (a regressor
+    that barely varies) that is every digit.
+
     Returns all-``nan`` fields (with the given k) and a ``reason`` when k < 3 (the regression has no residual degrees
-    of freedom) or when all ``vi`` are equal (the regressor is constant; metafor's ``lm`` reports the slope as
-    aliased/NA).
+    of freedom) or when the standard errors are equal or nearly so: R's ``lm`` QR rule (a column whose norm, after the
+    intercept is projected out, is below 1e-7 of its own) drops the regressor and metafor's ``regtest`` stops.
     """
     yi, vi = validate_yi_vi(yi, vi)
     k = yi.size
     if k < 3:
         return EggerResult(NAN, NAN, NAN, max(k - 2, 0), NAN, NAN, NAN, NAN, k,
                            f"Egger's test needs at least 3 studies; got k = {k}")
-    if _equal_vi(vi):
+    try:
+        fit = meta_regression(yi, vi, np.sqrt(vi), method="FE")
+    except ValueError:  # the only ValueError left after _validate and k >= 3: sqrt(vi) collinear with the intercept
         return EggerResult(NAN, NAN, NAN, k - 2, NAN, NAN, NAN, NAN, k, _EQUAL_VI)
-    sei = np.sqrt(vi)
-    X = np.column_stack([np.ones(k), sei])
-    fit = weighted_least_squares(yi, X, 1.0 / vi)
     df = k - 2
-    s2 = fit.q / df
-    se = np.sqrt(np.diag(fit.vb) * s2)
-    b0, b1 = fit.beta
-    t = b1 / se[1]
+    se = fit.se * np.sqrt(fit.qe / df)
+    b0, b1 = fit.coef
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 (a perfect fit): t = +/-inf, as R
+        t = float(np.divide(b1, se[1]))
     crit = t_crit(level, df)
     return EggerResult(float(b1), float(se[1]), float(t), df, t_pval(t, df), float(b0),
                        float(b0 - crit * se[0]), float(b0 + crit * se[0]), k)
@@ -132,9 +136,10 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
 
     Algorithm
     ---------
-    1. Side: unless given, fit ``rma(yi, vi, mods = ~ sqrt(vi), method)``; a positive slope means small studies
-       show larger effects, so studies are missing on the ``"left"``; otherwise on the ``"right"`` (then all
-       ``yi`` are negated so that the missing side is the left one).
+    1. Side: unless given, fit ``rma(yi, vi, mods = ~ sqrt(vi), method)`` with
+       :func:`~peerstats.regression.meta_regression`; a negative slope puts the missing studies on the ``"right"``
+       (then all ``yi`` are negated so that the missing side is the left one), otherwise on the ``"left"`` (small
+       studies show larger effects), as metafor.
     2. Sort by ``yi``. Repeat until k0 is stable: pool the ``k - k0`` smallest, centre all ``yi`` on that estimate,
        rank the absolute centred values (ties: first), sum the ranks of the positive ones (``S_r``), and set
        :math:`k_0 = \\max(0, \\mathrm{round}((4 S_r - k(k+1)) / (2k - 1)))` (L0).
@@ -145,7 +150,8 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
     estimator : {"L0", "R0"}
         L0 (metafor's default) or R0.
     side : {"left", "right"}, optional
-        Required when all ``vi`` are equal (the side regression is then undefined; metafor stops with an error).
+        Required when all ``vi`` are equal or nearly so (sqrt(vi) collinear with the intercept by R's ``lm()`` rule,
+        see :func:`egger_test`: the side regression is undefined; metafor stops with an error).
     test : {"z", "knha"}
         Test of the observed and of the filled model. metafor's ``trimfill(fit)`` refits the filled data with its
         default ``test = "z"`` whatever the fit's test; the engine uses ``test`` for both, which equals metafor's
@@ -163,12 +169,14 @@ def trim_and_fill(yi, vi, method: str = "DL", estimator: str = "L0", side: str |
         raise ValueError(f"trim-and-fill needs at least 3 studies; got {k}")
     observed = pool(yi, vi, method, test, level)
     if side is None:
-        if _equal_vi(vi):
-            raise ValueError("all studies have the same sampling variance, so the side where studies are missing "
-                             "cannot be estimated from the funnel's asymmetry; pass side='left' or side='right'")
-        X = np.column_stack([np.ones(k), np.sqrt(vi)])
-        slope = fit_model(yi, vi, X, method, "z", level).beta[1]
-        side = "left" if slope > 0 else "right"
+        try:
+            slope = meta_regression(yi, vi, np.sqrt(vi), method=method).coef[1]
+        except ValueError:  # sqrt(vi) collinear with the intercept by R's lm() rule (see egger_test)
+            raise ValueError("all studies have the same sampling variance (or so nearly the same that the standard "
+                             "errors vary by less than 1e-7 of their size), so the side where studies are missing "
+                             "cannot be estimated from the funnel's asymmetry (metafor's side regression drops "
+                             "sqrt(vi) and stops); pass side='left' or side='right'") from None
+        side = "right" if slope < 0 else "left"  # metafor: beta[2] < 0 -> "right", else "left"
     y = -yi if side == "right" else yi.copy()
     order = np.argsort(y, kind="stable")
     y, v = y[order], vi[order]

@@ -180,9 +180,17 @@ def _design(mods, k: int) -> np.ndarray:
         i, j = (int(v) for v in np.argwhere(bad)[0])
         raise ValueError(f"mods must be finite; got {m[i, j]!r} in row {i}, column {j}")
     X = np.column_stack([np.ones(k), m])
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise ValueError("the moderators are collinear (or a moderator is constant): the design matrix with the "
-                         "intercept is not of full column rank")
+    # R's lm() (and so metafor's rma(), which drops such columns as "redundant predictors"): Householder QR of the
+    # unweighted X, a column is redundant when its norm after projecting out the columns before it falls below 1e-7
+    # of its own norm. The engine refuses the model instead of dropping the column silently.
+    norms = np.linalg.norm(X, axis=0)
+    ratio = np.abs(np.diag(np.linalg.qr(X, mode="r"))) / np.where(norms > 0, norms, 1.0)
+    if np.any(ratio < 1e-7):
+        j = int(np.flatnonzero(ratio < 1e-7)[0])
+        raise ValueError(f"the moderators are collinear (or a moderator is constant): moderator column {j - 1} is the "
+                         "intercept plus a combination of the columns before it, to within 1e-7 of its size, so the "
+                         "design matrix is not of full column rank (R's lm() and metafor drop it as a redundant "
+                         "predictor)")
     return X
 
 
@@ -213,9 +221,23 @@ def meta_regression(yi, vi, mods, method: str = "REML", test: str = "z", level: 
         If k = 0.
     ValueError
         Bad ``yi``/``vi``/``mods`` (message names the index), collinear moderators, or ``k <= p`` (no residual
-        degrees of freedom: residual heterogeneity cannot be estimated).
+        degrees of freedom: residual heterogeneity cannot be estimated). Collinear means R's ``lm()`` rule, which
+        metafor applies before it fits: in the Householder QR of the unweighted design a column whose norm, after
+        the intercept and the moderators before it are projected out, is below 1e-7 of its own norm (metafor drops
+        such a column with the warning "Redundant predictors dropped from the model."; the engine refuses instead
+        of fitting a model other than the one asked for).
     ConvergenceError
         If REML or PM fails to converge.
+
+    Notes
+    -----
+    The model is fitted on an orthogonalised design (``sqrt(W0) X = Q R``, ``W0 = diag(1/vi)``, ``Xo = X R^-1``)
+    and the coefficients and their covariance are mapped back (``beta = R^-1 beta_o``,
+    ``Var(beta) = R^-1 Var(beta_o) R^-T``); tau2, ``Q_E`` and ``Q_M`` depend only on the design's column space.
+    Ill-conditioned designs (raw year and year^2, a moderator on a large offset, nearly collinear moderators) so
+    lose only what their conditioning implies, as a QR solve does, where inverting ``X'WX`` lost up to 6 digits and
+    REML did not converge. (metafor's own ``rma`` stops on such designs unless ``control = list(evtol = ...)`` is
+    relaxed: it rejects any eigenvalue of the unweighted ``X'X`` below 1e-7, whatever the moderators' units.)
 
     Examples
     --------
@@ -230,15 +252,26 @@ def meta_regression(yi, vi, mods, method: str = "REML", test: str = "z", level: 
     p = X.shape[1]
     if k <= p:
         raise ValueError(f"meta-regression with {p} coefficients needs more than {p} studies; got k = {k}")
-    m = fit_model(yi, vi, X, method, test, level)
-    se = np.sqrt(np.diag(m.vb))
-    stat = ratio(m.beta, se)
+    # Fit on an orthogonalised design, as metafor's QR-based solve: sqrt(W0) X = Q R with W0 = diag(1 / vi), and
+    # Xo = X R^-1 has Xo' W0 Xo = I, so the normal equations are perfectly conditioned for the fixed-effect weights
+    # (and within a factor max(vi + tau2) / min(vi + tau2) of it otherwise); on raw year + year^2 (condition ~1e13)
+    # the inverse of X'WX lost 6 digits. Xo spans the same space with its first column still constant (R is upper
+    # triangular), so tau2, Q_E and the omnibus test of the non-intercept coefficients are those of X; the
+    # coefficients map back as beta = R^-1 beta_o, Var(beta) = R^-1 Var(beta_o) R^-T.
+    sw = 1.0 / np.sqrt(vi)
+    q_, r_ = np.linalg.qr(X * sw[:, None])
+    m = fit_model(yi, vi, q_ / sw[:, None], method, test, level)
+    beta = np.linalg.solve(r_, m.beta)
+    vb = np.linalg.solve(r_, np.linalg.solve(r_, m.vb).T)
+    vb = 0.5 * (vb + vb.T)
+    se = np.sqrt(np.diag(vb))
+    stat = ratio(beta, se)
     crit = m.crit
     pval = np.array([m.pvalue(float(s)) for s in stat])
     qm, qm_pval = m.omnibus()
     return RegressionResult(
-        method=method, test=test, level=level, k=k, p=p, coef=m.beta.copy(), se=se, statistic=stat, pval=pval,
-        ci_low=m.beta - crit * se, ci_high=m.beta + crit * se, vb=m.vb, qm=qm, qm_df=p - 1, qm_pval=qm_pval,
+        method=method, test=test, level=level, k=k, p=p, coef=beta, se=se, statistic=stat, pval=pval,
+        ci_low=beta - crit * se, ci_high=beta + crit * se, vb=vb, qm=qm, qm_df=p - 1, qm_pval=qm_pval,
         qe=m.q, qe_df=m.q_df, qe_pval=chi2_sf(m.q, m.q_df), tau2=m.tau2, i2=m.i2, h2=m.h2,
         r2=_r2(yi, vi, X, m, method, test, level), df=float(k - p) if test == "knha" else math.inf,
         iterations=m.iterations,
@@ -264,15 +297,34 @@ def _r2(yi, vi, X, m, method, test, level) -> float:
 def dummy_columns(groups) -> tuple[np.ndarray, tuple]:
     """Treatment (dummy) coding of a categorical moderator, as R's ``factor`` in a model formula.
 
-    Levels are sorted (R's default); the first is the reference and gets no column.
+    Levels are sorted as R's ``factor()`` sorts them: numerically when every group is a number (so 2.5 < 9 < 10 <
+    100; a text sort would make "10" the reference), as text otherwise. The first level is the reference and gets no
+    column. Numeric levels are labelled as R prints them (``as.character``: 15 significant digits, ``10`` not
+    ``10.0``).
 
     Returns
     -------
     (mods, levels) : (numpy.ndarray, tuple)
-        A k x (L - 1) 0/1 matrix (column j marks ``levels[j + 1]``) and the sorted levels.
+        A k x (L - 1) 0/1 matrix (column j marks ``levels[j + 1]``) and the sorted levels (strings).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two levels, or a missing (NaN) numeric group: an unknown group is not a level.
     """
-    g = [str(v) for v in groups]
-    levels = tuple(sorted(set(g)))
+    values = list(groups)
+    arr = np.asarray(values)
+    if values and arr.ndim == 1 and arr.dtype.kind in "iuf":  # numbers (not bool): R sorts them as numbers
+        num = arr.astype(float)
+        if np.isnan(num).any():
+            raise ValueError(f"group {int(np.flatnonzero(np.isnan(num))[0])} is missing (NaN): give every study a "
+                             "group, or leave it out")
+        label = {float(v): format(float(v), ".15g") for v in num}
+        g = [label[float(v)] for v in num]
+        levels = tuple(label[v] for v in sorted(label))
+    else:
+        g = [str(v) for v in values]
+        levels = tuple(sorted(set(g)))
     if len(levels) < 2:
         raise ValueError("a categorical moderator needs at least two levels")
     mods = np.array([[1.0 if v == lv else 0.0 for lv in levels[1:]] for v in g])

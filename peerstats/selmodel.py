@@ -39,7 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from .core import NAN, t_crit, t_pval, validate_yi_vi, weighted_least_squares, z_crit
+from .regression import meta_regression
+from .core import NAN, t_crit, t_pval, validate_yi_vi, z_crit
 
 __all__ = ["PetPeeseResult", "SelectionModelResult", "equal_variances", "pet_peese", "selection_model"]
 
@@ -106,11 +107,15 @@ class PetPeeseResult:
 
 
 def _limit(yi, vi, predictor, crit, df):
-    """Intercept of the weighted regression of yi on predictor: (est, se, ci_low, ci_high, t, p)."""
-    X = np.column_stack([np.ones(yi.size), predictor])
-    fit = weighted_least_squares(yi, X, 1.0 / vi)
-    s2 = fit.q / df
-    b0 = float(fit.beta[0])
+    """Intercept of the weighted regression of yi on predictor: (est, se, ci_low, ci_high, t, p).
+
+    Solved by :func:`peerstats.regression.meta_regression` (``method="FE"``: weighted least squares on a
+    QR-orthogonalised design, as R's ``lm``; the normal equations lose every digit when the variances are nearly
+    equal). Raises ValueError when the predictor is collinear with the intercept by ``lm``'s rule.
+    """
+    fit = meta_regression(yi, vi, predictor, method="FE")
+    s2 = fit.qe / df
+    b0 = float(fit.coef[0])
     se = math.sqrt(fit.vb[0, 0] * s2)
     t = b0 / se if se > 0 else math.copysign(math.inf, b0) if b0 != 0 else NAN
     return b0, se, b0 - crit * se, b0 + crit * se, t, t_pval(t, df) if np.isfinite(t) else (0.0 if t else NAN)
@@ -131,8 +136,9 @@ def pet_peese(yi, vi, level: float = 0.95, alpha: float = 0.05) -> PetPeeseResul
     Returns
     -------
     PetPeeseResult
-        All estimates ``nan`` with a ``reason`` when k < 3 (no residual degrees of freedom) or all ``vi`` are equal
-        (the predictor is constant, so the intercept is not identified; metafor's ``lm`` drops the slope as aliased).
+        All estimates ``nan`` with a ``reason`` when k < 3 (no residual degrees of freedom) or all ``vi`` are equal or
+        nearly so: R's ``lm`` QR rule (a column whose norm, after the intercept is projected out, is below 1e-7 of
+        its own) drops the predictor, the intercept is not identified and metafor's ``regtest`` stops.
     """
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1); got {level!r}")
@@ -143,16 +149,20 @@ def pet_peese(yi, vi, level: float = 0.95, alpha: float = 0.05) -> PetPeeseResul
     reason = ""
     if k < 3:
         reason = f"PET-PEESE needs at least 3 studies (k - 2 residual df); got k = {k}"
-    elif equal_variances(vi):
-        reason = ("all studies have the same sampling variance, so the regression on the standard error (or "
-                  "variance) has a constant predictor and no limit estimate")
+    else:
+        df = k - 2
+        crit = t_crit(level, df)
+        try:
+            pet = _limit(yi, vi, np.sqrt(vi), crit, df)
+            peese = _limit(yi, vi, vi, crit, df)
+        except ValueError:  # the only ValueError left after _validate and k >= 3: a predictor collinear with 1
+            reason = ("all studies have the same sampling variance (or so nearly the same that the standard errors, "
+                      "once their mean is removed, vary by less than 1e-7 of their size), so the regression on the "
+                      "standard error (or variance) has a constant predictor and no limit estimate (metafor's "
+                      "regtest stops: 'Model matrix no longer of full rank')")
     if reason:
         nan6 = (NAN,) * 6
         return PetPeeseResult(*nan6, *nan6, max(k - 2, 0), "", NAN, NAN, NAN, k, level, alpha, reason)
-    df = k - 2
-    crit = t_crit(level, df)
-    pet = _limit(yi, vi, np.sqrt(vi), crit, df)
-    peese = _limit(yi, vi, vi, crit, df)
     choice = "PEESE" if pet[5] < alpha else "PET"
     chosen = peese if choice == "PEESE" else pet
     return PetPeeseResult(*pet, *peese, df, choice, chosen[0], chosen[2], chosen[3], k, level, alpha)
@@ -222,6 +232,9 @@ class _StepModel:
         self.group = np.searchsorted(steps, p, side="left")  # index j with s_{j-1} < p <= s_j
         # cut-points on the y scale: p <= s  <=>  y >= sqrt(v) z_{1-s}; inner steps only (s_J = 1 -> -inf)
         self.cut = self.sv[:, None] * special.ndtri(1 - steps[None, :-1])  # (k, J-1)
+        # metafor treats tau2 below 10 machine epsilons as 0; relative to the variances here, so that the rule means
+        # the same on any scale (selection_model fits on the unit scale, where the two agree)
+        self.tau2_zero = _EPS10 * float(np.mean(vi))
 
     def parts(self, mu, tau2, delta):
         s2 = self.v + tau2
@@ -236,7 +249,7 @@ class _StepModel:
         return s2, s, prob, pdf, uu, a
 
     def loglik(self, mu, tau2, delta):
-        tau2 = 0.0 if tau2 < _EPS10 else tau2
+        tau2 = 0.0 if tau2 < self.tau2_zero else tau2
         s2, _, _, _, _, a = self.parts(mu, tau2, delta)
         with np.errstate(divide="ignore"):
             return float(np.sum(np.log(delta[self.group]) - 0.5 * np.log(2 * math.pi * s2)
@@ -297,8 +310,19 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
     tau2 is estimated on [0, inf). When the maximum lies at tau2 = 0, ``se_tau2`` is ``nan`` and the standard errors
     of the other parameters come from the Hessian with tau2 held at 0 (metafor differentiates numerically across the
     boundary, where its likelihood is flat for tau2 < 0, and reports standard errors that depend on the step size).
+
+    The model is scale-equivariant: multiplying every ``yi`` by ``r`` and ``vi`` by ``r^2`` leaves the p-values, the
+    deltas and the LRT unchanged, multiplies the estimate and its se by ``r``, tau2 by ``r^2``, and shifts both
+    log-likelihoods by ``-k log r``. The fit is therefore done on ``yi / r``, ``vi / r^2`` with ``r^2`` a power of 4
+    near the mean ``vi`` (exact in floating point) and mapped back, so that the optimiser's start, steps and
+    tolerances (absolute numbers) suit any scale; on the raw scale (tau2 ~ 1e-9) the fit returned all-``nan``,
+    a delta of 6.4e6 or an LRT of 0. (metafor's ``selmodel`` fails the same way there, so the pinned references
+    for small scales are metafor's fits on the unit scale, mapped back.)
     """
     yi, vi = validate_yi_vi(yi, vi)
+    e = round(math.log(float(np.mean(vi)), 4))
+    r2, r = 4.0 ** e, 2.0 ** e
+    yi, vi = yi / r, vi / r2
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1); got {level!r}")
     s = np.unique(np.asarray(steps, dtype=float))
@@ -335,7 +359,7 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
 
     def neggrad(theta):
         mu, tau2, d = unpack(theta)
-        tau2e = 0.0 if tau2 < _EPS10 else tau2
+        tau2e = 0.0 if tau2 < model.tau2_zero else tau2
         g = model.grad(mu, tau2e, d)
         dd = d[1:]
         jac = np.concatenate([[1.0, tau2e], dd * (1 - dd / _DELTA_MAX)])
@@ -406,13 +430,18 @@ def selection_model(yi, vi, steps=(0.025,), level: float = 0.95) -> SelectionMod
     if np.any(d[1:] <= np.finfo(float).eps ** 0.25) or np.any(d[1:] >= _DELTA_MAX - 100 * np.finfo(float).eps ** 0.25):
         warning = ("a selection weight is (almost) at its bound 0 or 100; treat the adjusted estimate with caution "
                    "(too few studies in an interval)")
+    elif not np.isfinite(se):
+        warning = ("the observed information matrix could not be inverted (the likelihood is flat at its maximum), "
+                   "so the standard errors are unknown")
+    # back to the data's scale (see Notes)
+    log_r = k * math.log(r)
     return SelectionModelResult(
-        estimate=float(mu), se=se, ci_low=float(mu - crit * se), ci_high=float(mu + crit * se),
-        pval=float(2 * special.ndtr(-abs(z))) if np.isfinite(z) else NAN, tau2=float(tau2), se_tau2=se_t,
-        delta=tuple(float(v) for v in d), se_delta=(NAN, *se_d), steps=tuple(float(v) for v in s),
-        k_per_interval=tuple(int(c) for c in counts), lrt=float(lrt), lrt_df=J - 1,
-        lrt_pval=float(special.chdtrc(J - 1, lrt)), ll=float(ll), ll0=float(ll0), unadjusted=float(mu0), k=k,
-        warning=warning)
+        estimate=float(mu * r), se=se * r, ci_low=float((mu - crit * se) * r), ci_high=float((mu + crit * se) * r),
+        pval=float(2 * special.ndtr(-abs(z))) if np.isfinite(z) else NAN, tau2=float(tau2 * r2),
+        se_tau2=se_t * r2, delta=tuple(float(v) for v in d), se_delta=(NAN, *se_d),
+        steps=tuple(float(v) for v in s), k_per_interval=tuple(int(c) for c in counts), lrt=float(lrt), lrt_df=J - 1,
+        lrt_pval=float(special.chdtrc(J - 1, lrt)), ll=float(ll - log_r), ll0=float(ll0 - log_r),
+        unadjusted=float(mu0 * r), k=k, warning=warning)
 
 
 def _ml_re(yi, vi):
