@@ -35,7 +35,7 @@ from .rma import METHODS, TESTS, _ones, _tau2
 from .select import Filters, view_rows
 from .vocabulary import CATEGORIES
 
-__all__ = ["MULTIVERSE_COLUMNS", "choice_sets", "specifications"]
+__all__ = ["MULTIVERSE_COLUMNS", "batch_pool", "choice_sets", "specifications"]
 
 MULTIVERSE_COLUMNS = ("filters", "method", "test", "k", "estimate", "ci_low", "ci_high", "pval", "tau2",
                       "categories", "quality", "control", "leadership", "rows", "note")
@@ -138,42 +138,58 @@ def specifications(evidence, outcome: str, methods=METHODS, tests=TESTS, level: 
 def _batch(y: np.ndarray, v: np.ndarray, masks: np.ndarray, method: str, test: str, level: float) -> dict:
     """Pooled statistics for each row of the 0/1 mask matrix (formulas in the module docstring)."""
     n = masks.shape[0]
+    return batch_pool(np.broadcast_to(y, (n, y.size)), np.broadcast_to(v, (n, v.size)), masks, method, test, level)
+
+
+def batch_pool(Y: np.ndarray, V: np.ndarray, masks: np.ndarray, method: str, test: str, level: float) -> dict:
+    """Pool each row of ``Y``/``V`` (effects and variances, one analysis per row) over the studies its row of the
+    0/1 ``masks`` keeps, all rows at once (formulas in the module docstring; as :func:`peerstats.rma.pool`, k >= 2).
+
+    A row with k = 1 gives the study itself with a z-interval (as ``pool``). Returns arrays ``k``, ``estimate``,
+    ``ci_low``, ``ci_high``, ``pval``, ``tau2`` and ``note`` (the error of a REML/PM fit that did not converge,
+    whose statistics are then ``nan``).
+    """
+    Y = np.asarray(Y, dtype=float)
+    V = np.asarray(V, dtype=float)
+    n = masks.shape[0]
     M = masks.astype(float)
     k = masks.sum(axis=1)
     note = np.full(n, "", dtype=object)
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = M / v
+        w = M / V
         sw = w.sum(axis=1)
-        mu_fe = (w @ y) / sw
-        q = np.sum(w * (y[None, :] - mu_fe[:, None]) ** 2, axis=1)
+        mu_fe = (w * Y).sum(axis=1) / sw
+        q = np.sum(w * (Y - mu_fe[:, None]) ** 2, axis=1)
         if method == "FE":
             tau2 = np.zeros(n)
         elif method == "DL":
-            tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - (w * w).sum(axis=1) / sw))
+            tau2 = np.where(k >= 2, np.maximum(0.0, (q - (k - 1)) / (sw - (w * w).sum(axis=1) / sw)), 0.0)
         else:
-            tau2 = np.empty(n)
-            for i in range(n):
+            tau2 = np.zeros(n)
+            for i in np.flatnonzero(k >= 2):
                 sel = masks[i]
                 try:
-                    tau2[i] = _tau2(y[sel], v[sel], _ones(int(k[i])), method)[0]
+                    tau2[i] = _tau2(Y[i, sel], V[i, sel], _ones(int(k[i])), method)[0]
                 except ConvergenceError as exc:
                     tau2[i] = np.nan
                     note[i] = str(exc)
-        wr = M / (v[None, :] + tau2[:, None])
+        wr = M / (V + tau2[:, None])
         swr = wr.sum(axis=1)
-        mu = (wr @ y) / swr
+        mu = (wr * Y).sum(axis=1) / swr
         var = 1.0 / swr
+        z_crit = special.ndtri(0.5 + level / 2)
         if test == "knha":
-            rss = np.sum(wr * (y[None, :] - mu[:, None]) ** 2, axis=1)
+            rss = np.sum(wr * (Y - mu[:, None]) ** 2, axis=1)
             rss = np.where(rss > np.finfo(float).eps, rss, 0.0)
-            var = var * rss / (k - 1)
-            crit = special.stdtrit(k - 1, 0.5 + level / 2)
+            var = np.where(k >= 2, var * rss / (k - 1), var)  # k = 1: the study itself, z-interval (as pool)
+            crit = np.where(k >= 2, special.stdtrit(np.maximum(k - 1, 1), 0.5 + level / 2), z_crit)
         else:
-            crit = np.full(n, special.ndtri(0.5 + level / 2))
+            crit = np.full(n, z_crit)
         se = np.sqrt(var)
         stat = mu / se
         if test == "knha":
-            pval = 2 * special.stdtr(k - 1, -np.abs(stat))
+            pval = np.where(k >= 2, 2 * special.stdtr(np.maximum(k - 1, 1), -np.abs(stat)),
+                            2 * special.ndtr(-np.abs(stat)))
         else:
             pval = 2 * special.ndtr(-np.abs(stat))
     return {"k": k, "estimate": mu, "ci_low": mu - crit * se, "ci_high": mu + crit * se, "pval": pval,
