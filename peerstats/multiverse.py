@@ -165,8 +165,8 @@ def batch_pool(Y: np.ndarray, V: np.ndarray, masks: np.ndarray, method: str, tes
         elif method == "DL":
             tau2 = np.where(k >= 2, np.maximum(0.0, (q - (k - 1)) / (sw - (w * w).sum(axis=1) / sw)), 0.0)
         else:
-            tau2 = np.zeros(n)
-            for i in np.flatnonzero(k >= 2):
+            tau2, todo = _tau2_iterative(Y, V, M, k, method)
+            for i in np.flatnonzero(todo):  # not converged row-wise: the engine's own solver (damped steps, brentq)
                 sel = masks[i]
                 try:
                     tau2[i] = _tau2(Y[i, sel], V[i, sel], _ones(int(k[i])), method)[0]
@@ -194,3 +194,84 @@ def batch_pool(Y: np.ndarray, V: np.ndarray, masks: np.ndarray, method: str, tes
             pval = 2 * special.ndtr(-np.abs(stat))
     return {"k": k, "estimate": mu, "ci_low": mu - crit * se, "ci_high": mu + crit * se, "pval": pval,
             "tau2": tau2, "note": note}
+
+
+def _tau2_iterative(Y: np.ndarray, V: np.ndarray, M: np.ndarray, k: np.ndarray, method: str):
+    """REML or PM :math:`\\tau^2` of every row at once (intercept-only model), as :mod:`peerstats.rma` solves one.
+
+    Each row is put on the unit scale first (``rma._scale``: a power of 4 near its mean variance). REML: Fisher
+    scoring from the DL estimate, :math:`\\tau^2 \\leftarrow \\tau^2 + (y'PPy - tr P)/tr(PP)` with, for
+    :math:`w = 1/(v + \\tau^2)`, :math:`tr P = \\sum w - \\sum w^2/\\sum w` and
+    :math:`tr(PP) = \\sum w^2 - 2\\sum w^3/\\sum w + (\\sum w^2/\\sum w)^2`, steps halved at the boundary, until
+    the change is at most ``1e-12 * max(1, tau2)`` (the engine's rule). PM: bisection of the generalised
+    :math:`Q(\\tau^2) = k - 1` (decreasing in :math:`\\tau^2`; 0 when :math:`Q(0) \\le k - 1`) down to the
+    floating-point resolution. Returns ``(tau2, todo)``: rows with k < 2 get 0; ``todo`` flags rows left to the
+    engine's per-row solver (REML not converged in 200 steps).
+    """
+    n = M.shape[0]
+    tau2 = np.zeros(n)
+    todo = np.zeros(n, bool)
+    rows = np.flatnonzero(k >= 2)
+    if rows.size == 0:
+        return tau2, todo
+    m = M[rows]
+    v_mean = (np.where(m > 0, V[rows], 0.0)).sum(axis=1) / k[rows]
+    e = np.round(np.log(v_mean) / np.log(4.0))
+    c, r = 4.0 ** e, 2.0 ** e
+    y = np.where(m > 0, Y[rows], 0.0) / r[:, None]
+    v = np.where(m > 0, V[rows], 1.0) / c[:, None]
+    kk = k[rows]
+
+    def q_gen(t):
+        w = m / (v + t[:, None])
+        mu = (w * y).sum(axis=1) / w.sum(axis=1)
+        return (w * (y - mu[:, None]) ** 2).sum(axis=1)
+
+    w0 = m / v
+    sw0 = w0.sum(axis=1)
+    t_dl = np.maximum(0.0, (q_gen(np.zeros(len(rows))) - (kk - 1)) / (sw0 - (w0 * w0).sum(axis=1) / sw0))
+    if method == "PM":
+        target = kk - 1.0
+        lo = np.zeros(len(rows))
+        positive = q_gen(lo) > target
+        hi = np.where(positive, 10.0 * np.maximum(np.maximum(t_dl, y.var(axis=1)), 1e-4), 0.0)
+        for _ in range(200):  # bracket: Q(hi) < k - 1
+            grow = positive & (q_gen(hi) >= target)
+            if not grow.any():
+                break
+            hi = np.where(grow, 2.0 * hi, hi)
+        for _ in range(1100):  # bisection to the resolution of floating point (hi / 2^1100 underflows to 0)
+            mid = 0.5 * (lo + hi)
+            if not np.any(positive & (mid > lo) & (mid < hi)):
+                break
+            above = q_gen(mid) > target
+            lo = np.where(positive & above, mid, lo)
+            hi = np.where(positive & ~above, mid, hi)
+        est = np.where(positive, 0.5 * (lo + hi), 0.0)
+        tau2[rows] = est * c
+        return tau2, todo
+    t = t_dl.copy()
+    active = np.ones(len(rows), bool)
+    for _ in range(200):
+        w = m / (v + t[:, None])
+        sw, s2, s3 = w.sum(axis=1), (w * w).sum(axis=1), (w * w * w).sum(axis=1)
+        mu = (w * y).sum(axis=1) / sw
+        py = w * (y - mu[:, None])
+        tr_p = sw - s2 / sw
+        tr_pp = s2 - 2.0 * s3 / sw + (s2 / sw) ** 2
+        adj = ((py * py).sum(axis=1) - tr_p) / tr_pp
+        for _ in range(1100):
+            neg = active & (t + adj < 0.0)
+            if not neg.any():
+                break
+            adj = np.where(neg, adj / 2.0, adj)
+        adj = np.where(active & (t + adj < 0.0), -t, adj)
+        new = np.where(active, t + adj, t)
+        done = active & (np.abs(new - t) <= 1e-12 * np.maximum(1.0, new))
+        t = new
+        active &= ~done
+        if not active.any():
+            break
+    tau2[rows] = np.maximum(t, 0.0) * c
+    todo[rows[active]] = True
+    return tau2, todo
