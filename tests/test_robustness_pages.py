@@ -31,9 +31,12 @@ def test_sensitivity_influence_and_what_would_it_take():
     sel = select(load_evidence(), Filters(), "personal_recovery")
     at = _page("pages/sensitivity.py")
     m = {x.label: x.value for x in at.metric}
-    sv = s_value(sel.yi, sel.vi)
+    real = sel.effects["provenance"].isin(["reported", "derived"]).to_numpy()
+    assert not real.all()
+    sv = s_value(sel.yi[real], sel.vi[real])  # real rows by default (issue 17), as the Small-study page
     assert m["S-value (publication bias)"] == ("∞" if np.isinf(sv.s_value) else text.fmt(sv.s_value, 1))
     assert m["Worst case (non-significant trials only)"] == text.fmt(sv.worst_case)
+    assert any(f"{int((~real).sum())} reconstructed rows are left out" in x.value for x in at.markdown)
     inf = influence(sel.yi, sel.vi, "DL")
     tables = [d.value for d in at.dataframe if "Cook's D" in d.value.columns]
     assert len(tables) == 1
@@ -123,3 +126,30 @@ def test_designer_invalid_table_shows_words_not_a_traceback():
     at = _designer_page([{"n_per_arm": None, "as_pooled": True, "smd": 0.2, "category": "online",
                           "quality": "good", "control": "tau", "leadership": "peer_led"}])
     assert any("participants per arm must be a number of at least 2" in w.value for w in at.warning)
+
+
+def test_sensitivity_s_value_switch_includes_reconstructed_rows():
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    at = _page("pages/sensitivity.py")
+    at.checkbox(key="sens_sv_include_reconstructed").check().run()
+    assert not at.exception and not at.error
+    m = {x.label: x.value for x in at.metric}
+    sv = s_value(sel.yi, sel.vi)
+    assert m["Worst case (non-significant trials only)"] == text.fmt(sv.worst_case)
+
+
+def test_sensitivity_imputation_range():
+    from peerstats.imputation import for_view
+
+    ev = load_evidence()
+    rng = for_view(ev, Filters(), "personal_recovery")
+    after = for_view(ev, Filters(quality=("good", "fair")), "personal_recovery")
+    at = _page("pages/sensitivity.py")
+    m = {x.label: x.value for x in at.metric}
+    assert m["Range over assignments"] == text.fmt_ci(rng.estimate_low, rng.estimate_high)
+    assert m["Assignments pooled"] == f"{rng.n_assignments:,}"
+    words = [x.value for x in at.markdown if x.value.startswith("**Poor-quality trials excluded:**")]
+    assert len(words) == 1 and f"{text.fmt(after.estimate_low)} to {text.fmt(after.estimate_high)}" in words[0]
+    # the "after" headline has its own range line
+    lines = [x.value for x in at.markdown if "imputed rows: the estimate ranges" in x.value]
+    assert any(f"{text.fmt(after.estimate_low)} to {text.fmt(after.estimate_high)}" in x for x in lines)
