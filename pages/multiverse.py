@@ -72,6 +72,12 @@ with ui.guard("the multiverse"):
         st.markdown(f"Median SMD over the specifications {text.fmt(float(np.median(est[finite])))} "
                     f"(range {text.fmt_ci(float(est[finite].min()), float(est[finite].max()))}); "
                     f"{text.fmt_pct(100 * excl.mean())} of the intervals exclude zero.")
+        n_all_rows = int((specs.loc[finite, "rows"] == "all rows").sum())
+        if ctx.imputation is not None and ctx.imputation.varies and n_all_rows:
+            st.caption(f"The {n_all_rows:,} 'all rows' specifications pool reconstructed rows, whose imputed values "
+                       "were dealt to their trials in an arbitrary order: each such point could sit elsewhere. For "
+                       f"the current view, {text.imputation_phrase(ctx.imputation)}; the 'real rows' "
+                       "specifications do not depend on it.")
 
         def _label(i: int) -> str:
             r = ranked.iloc[i]

@@ -69,6 +69,13 @@ def test_multiverse_page_counts_and_next_trial_power():
     m = {x.label: x.value for x in at.metric}
     assert m["Specifications"] == f"{len(specs):,}"
     assert m["CI excludes zero"] == text.fmt_pct(100 * excl)
+    # the 'all rows' points depend on how the imputed values are assigned: said with the current view's range
+    from peerstats.imputation import for_view
+
+    rng = for_view(ev, Filters(), "personal_recovery")
+    n_all = int((specs["rows"] == "all rows").sum())
+    assert any(x.value.startswith(f"The {n_all:,} 'all rows' specifications") and
+               f"{text.fmt(rng.estimate_low)} to {text.fmt(rng.estimate_high)}" in x.value for x in at.caption)
     sel = select(ev, Filters(), "personal_recovery")
     from peerstats import pool
     est = pool(sel.yi, sel.vi).estimate
