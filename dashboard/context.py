@@ -102,8 +102,12 @@ def imputation_for(evidence, filters, outcome: str, method: str = "DL", test: st
     from dashboard import memo
     from peerstats.imputation import for_view
 
+    def compute():
+        return for_view(evidence, filters, outcome, method, test, selection=memo.select(evidence, filters, outcome))
+
     try:
-        return memo.call(for_view, evidence, filters, outcome, method, test)
+        return memo.RESULTS.get_or_compute(("imputation", memo.token(evidence), filters, outcome, method, test),
+                                           compute)
     except Exception:  # noqa: BLE001 - an extra line of the headline must never break it
         logging.getLogger("peerstats.app").exception("imputation range of %s failed", outcome)
         return None

@@ -173,22 +173,26 @@ def _pools(rows: pd.DataFrame, rec: np.ndarray, cell_rows: pd.DataFrame | None):
 
 
 def _tuples(m: int, j: int, values: np.ndarray) -> np.ndarray:
-    """Every distinct ordered ``j``-tuple of ``values`` drawn without replacement (positions, first = identity)."""
-    seen: dict = {}
-    for perm in itertools.permutations(range(m), j):
-        seen.setdefault(tuple(values[list(perm)]), perm)
-    return np.array(list(seen.values()), dtype=int).reshape(len(seen), j)
+    """Every distinct ordered ``j``-tuple of ``values`` drawn without replacement, as positions into ``values``, in
+    :func:`itertools.permutations` order (the first, ``0 .. j-1``, is the data's own assignment); tuples of equal
+    values are kept once."""
+    perms = np.fromiter(itertools.chain.from_iterable(itertools.permutations(range(m), j)), dtype=int)
+    perms = perms.reshape(-1, j) if j else np.zeros((1, 0), dtype=int)
+    first = np.sort(np.unique(values[perms], axis=0, return_index=True)[1]) if j else np.array([0])
+    return perms[first]
 
 
 def _assignments(pools, max_exhaustive: int, n_sample: int, seed: int):
     """Index matrices (assignments x j) per cell into the cell's values, the count examined, and exhaustiveness.
 
     The view's own rows come first among a cell's values, so index ``i`` at view position ``i`` is the data's own
-    assignment; row 0 of every matrix is that identity."""
+    assignment; row 0 of every matrix is that identity. Exhaustive: the product of each cell's distinct tuples (so
+    every row is a distinct assignment of values). Sampled: rows giving the same values are kept once."""
     total = math.prod(math.perm(len(v), len(p)) for _, p, v in pools)
     if total <= max_exhaustive:
         per_cell = [_tuples(len(v), len(p), v) for _, p, v in pools]
-        combos = np.array(list(itertools.product(*[range(len(t)) for t in per_cell])), dtype=int)
+        grids = np.meshgrid(*[np.arange(len(t)) for t in per_cell], indexing="ij")
+        combos = np.stack([g.ravel() for g in grids], axis=1)
         return [t[combos[:, c]] for c, t in enumerate(per_cell)], total, True
     rng = np.random.Generator(np.random.PCG64(seed))
     out = []
@@ -196,7 +200,9 @@ def _assignments(pools, max_exhaustive: int, n_sample: int, seed: int):
         j, m = len(positions), len(values)
         draws = np.argsort(rng.random((n_sample, m)), axis=1, kind="stable")[:, :j]
         out.append(np.vstack([np.arange(j)[None, :], draws]))
-    return out, n_sample, False
+    seen = np.hstack([values[ix] for (_, _, values), ix in zip(pools, out)])
+    first = np.sort(np.unique(seen, axis=0, return_index=True)[1])
+    return [ix[first] for ix in out], n_sample, False
 
 
 def imputation_range(rows: pd.DataFrame, cell_rows: pd.DataFrame | None = None, *, method: str = "DL",
@@ -264,9 +270,6 @@ def imputation_range(rows: pd.DataFrame, cell_rows: pd.DataFrame | None = None, 
         Y[:, positions] = new
         scaled = V[:, positions] * smd_variance(new, n1[positions], n2[positions]) / own[positions]
         V[:, positions] = np.where(sized[positions][None, :], scaled, V[:, positions])
-    if n_rows > 1:  # equal assignments (equal values) are pooled once; the data's own assignment stays first
-        keep = np.sort(np.unique(Y, axis=0, return_index=True)[1])
-        Y, V = Y[keep], V[keep]
     stats = batch_pool(Y, V, np.ones(Y.shape, bool), method, test, level)
     est, lo, hi = stats["estimate"], stats["ci_low"], stats["ci_high"]
     ok = np.isfinite(est)
@@ -286,17 +289,19 @@ def imputation_range(rows: pd.DataFrame, cell_rows: pd.DataFrame | None = None, 
         test=test, level=level)
 
 
-def for_view(evidence, filters, outcome: str, method: str = "DL", test: str = "z", level: float = 0.95,
-             **options) -> ImputationRange | None:
+def for_view(evidence, filters, outcome: str, method: str = "DL", test: str = "z", level: float = 0.95, *,
+             selection=None, **options) -> ImputationRange | None:
     """:func:`imputation_range` of one view of an evidence base: the rows :func:`peerstats.select.select` pools, the
     imputed values of each cell from all of ``evidence.effects`` (trials filtered out included).
 
-    This is the function to call per outcome (e.g. for a Summary-of-findings table); ``options`` go to
+    This is the function to call per outcome (e.g. for a Summary-of-findings table); ``selection`` (optional) is
+    ``select(evidence, filters, outcome)`` when the caller has it already; ``options`` go to
     :func:`imputation_range`. ``None`` when the view pools no reconstructed row.
     """
     from .select import select
 
-    selection = select(evidence, filters, outcome)
+    if selection is None:
+        selection = select(evidence, filters, outcome)
     if selection.k == 0:
         return None
     return imputation_range(selection.effects, evidence.effects, method=method, test=test, level=level, **options)

@@ -171,14 +171,16 @@ def evidence():
     (Filters(), "anxiety"),
     (Filters(categories=("hospital_added",)), "hope"),
 ])
-def test_bundled_range_contains_the_estimate(evidence, filters, outcome):
+@pytest.mark.parametrize("method", ["DL", "REML"])
+def test_bundled_range_contains_the_estimate(evidence, filters, outcome, method):
     sel = select(evidence, filters, outcome)
-    res = for_view(evidence, filters, outcome)
-    expected = pool(sel.yi, sel.vi).estimate
-    assert res.estimate == pytest.approx(expected, abs=1e-12)
-    assert res.estimate_low <= expected <= res.estimate_high
+    res = for_view(evidence, filters, outcome, method=method)
+    expected = pool(sel.yi, sel.vi, method=method).estimate
+    assert res.estimate == pytest.approx(expected, abs=1e-9)
+    assert res.estimate_low - 1e-12 <= expected <= res.estimate_high + 1e-12
     assert res.n_reconstructed == sel.provenance_counts["reconstructed"]
-    assert for_view(evidence, filters, outcome) == res  # deterministic
+    assert for_view(evidence, filters, outcome, method=method) == res  # deterministic
+    assert for_view(evidence, filters, outcome, method=method, selection=sel) == res
 
 
 def test_bundled_no_range_without_reconstructed_rows(evidence):
