@@ -50,10 +50,8 @@ if compare:
                     f"{text.fmt(ctx.pooled.estimate)} to {text.fmt(after.estimate)} (change {text.fmt(diff)}); "
                     f"the {int(round(100 * after.level))}% CI is now {text.fmt_ci(after.ci_low, after.ci_high)}.")
         report.append(export.Section("Without poor-quality trials", text=[
-            "Before: " + text.headline_sentence(ctx.pooled, ctx.outcome_label, ctx.beneficial,
-                                                sel.provenance_counts),
-            "After: " + text.headline_sentence(after, ctx.outcome_label, ctx.beneficial,
-                                               after_sel.provenance_counts),
+            "Before: " + " ".join(ui.headline_paragraphs(ctx)),
+            "After: " + " ".join(ui.headline_paragraphs(ctx, after_sel, after, filters=after_filters)),
             f"Change in pooled SMD: {text.fmt(diff)}."]))
     elif ctx.pooled is not None and after_sel.k == 0:
         st.info("Every trial in the current selection is of poor quality: nothing is left after excluding them.")

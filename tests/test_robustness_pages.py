@@ -120,6 +120,8 @@ def test_designer_before_after_with_a_trial_the_view_leaves_out():
     assert ba["k"].tolist() == [sel.k, sel.k + 1]
     assert ba["95% CI"][1] == text.fmt_ci(after.ci_low, after.ci_high)
     assert ba[""][1] == "with 1 hypothetical trial"
+    n_now = float(sel.effects["n"].sum())
+    assert ba["Participants"].tolist() == [text.fmt_int(n_now), text.fmt_int(n_now + 400)]
     sof = summary_of_findings(ev, f, "DL", "z")
     row = sof[sof["outcome"] == "personal_recovery"].iloc[0]
     assert ba["GRADE certainty"][0] == f"{row['symbols']} {row['certainty_label']}"
