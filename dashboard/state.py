@@ -482,6 +482,9 @@ def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
             bad = [v for v in given if v not in kept]
             if bad:
                 out.append(f"{key}={','.join(bad)}")
+        elif key in _FLAG_PARAMS:  # a switch ("1", "true", "yes") is kept when the view has it on
+            if key not in full:
+                out.append(f"{key}={value}")
         elif key not in defaults or value != full.get(key, defaults[key]):
             out.append(f"{key}={value}")
     return out

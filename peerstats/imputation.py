@@ -125,12 +125,6 @@ def smd_variance(yi, n1, n2):
     return 1.0 / n1 + 1.0 / n2 + yi**2 / (2.0 * (n1 + n2))
 
 
-def _as_bool(s: pd.Series) -> pd.Series:
-    if s.dtype == bool:
-        return s
-    return s.astype(str).str.strip().str.lower().isin({"true", "1", "yes", "y", "t"})
-
-
 def _num(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
         return np.full(len(frame), np.nan)
@@ -150,6 +144,8 @@ def _pools(rows: pd.DataFrame, rec: np.ndarray, cell_rows: pd.DataFrame | None):
 
     The values are the ``yi`` of the cell's reconstructed rows (one per trial, from ``cell_rows`` when given), with the
     view's own rows' values included whatever ``cell_rows`` holds."""
+    from .select import _as_bool
+
     view_cells = _cell_of(rows)
     out = []
     if cell_rows is not None and len(cell_rows):

@@ -506,6 +506,7 @@ def test_paper_preset_keeps_exactly_the_trials_the_paper_pooled(evidence):
     # carried in the link
     again = run_app({"paper": "1"})
     assert metrics(again) == m
+    assert not any("not understood" in w.value for w in again.warning)
 
 
 def test_an_upload_without_arm_sizes_shows_participants_unknown(evidence):
