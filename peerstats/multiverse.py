@@ -16,8 +16,9 @@ Batch computation. The primary rows of the outcome form vectors :math:`y, v`; ev
 0/1 mask matrix :math:`M` (specifications x studies). Many combinations select the same studies, so the statistics
 are computed once per distinct mask. With :math:`W = M / v` (element-wise), the fixed-effect estimate, Cochran's
 :math:`Q` and the DerSimonian-Laird :math:`\\tau^2 = \\max\\{0, (Q - (k-1)) / (\\sum w - \\sum w^2/\\sum w)\\}` are
-row-wise sums; REML and PM :math:`\\tau^2` are solved per distinct mask (the engine's own solvers); then with
-:math:`W^* = M / (v + \\tau^2)` the estimate :math:`\\hat\\mu = W^* y / W^* 1`, its standard error
+row-wise sums; REML and PM :math:`\\tau^2` are solved for all distinct masks at once (:func:`_tau2_iterative`: the
+engine's equations and stopping rule, row-wise; a row that does not converge goes to the engine's own solver);
+then with :math:`W^* = M / (v + \\tau^2)` the estimate :math:`\\hat\\mu = W^* y / W^* 1`, its standard error
 :math:`(W^* 1)^{-1/2}` (times the Knapp-Hartung factor :math:`\\sqrt{\\sum w^*(y - \\hat\\mu)^2/(k-1)}` and with
 :math:`t_{k-1}` quantiles for ``"knha"``) are again row-wise (formulas as :mod:`peerstats.rma`).
 """
