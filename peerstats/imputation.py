@@ -153,19 +153,28 @@ def _pools(rows: pd.DataFrame, rec: np.ndarray, cell_rows: pd.DataFrame | None):
         if "primary" in pool_rows:
             pool_rows = pool_rows[_as_bool(pool_rows["primary"]).to_numpy()]
         pool_cells = _cell_of(pool_rows)
-        pool_trials = pool_rows["trial_id"].astype(str).to_numpy()
+        pool_keys = _row_keys(pool_rows, by_effect := "effect_id" in pool_rows and "effect_id" in rows)
         pool_yi = _num(pool_rows, "yi")
     else:
-        pool_cells = pool_trials = pool_yi = np.array([])
-    view_trials = rows["trial_id"].astype(str).to_numpy()
+        pool_cells = pool_keys = pool_yi = np.array([])
+        by_effect = False
+    view_keys = _row_keys(rows, by_effect)
     yi = _num(rows, "yi")
     for cell in dict.fromkeys(view_cells[rec]):
         positions = np.flatnonzero(rec & (view_cells == cell))
-        values = {view_trials[p]: yi[p] for p in positions}  # trial -> its value
-        for t, y in zip(pool_trials[pool_cells == cell], pool_yi[pool_cells == cell]):
-            values.setdefault(t, y)
+        values = {view_keys[p]: yi[p] for p in positions}  # row -> its value; the view's own rows first
+        if len(values) < len(positions):  # two view rows share a key (an upload's duplicate ids): one value each
+            values = {p: yi[p] for p in positions}
+        for key, y in zip(pool_keys[pool_cells == cell], pool_yi[pool_cells == cell]):
+            values.setdefault(key, y)
         out.append((str(cell), positions, np.array(list(values.values()), dtype=float)))
     return out
+
+
+def _row_keys(frame: pd.DataFrame, by_effect: bool) -> np.ndarray:
+    """What identifies a row across the view and the cell's rows: ``effect_id`` when both have it, else
+    ``trial_id`` (a primary row is one per trial and outcome)."""
+    return frame["effect_id" if by_effect else "trial_id"].astype(str).to_numpy()
 
 
 def _tuples(m: int, j: int, values: np.ndarray) -> np.ndarray:

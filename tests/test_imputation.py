@@ -190,3 +190,13 @@ def test_bundled_no_range_without_reconstructed_rows(evidence):
     recon = set(evidence.effects.loc[evidence.effects["provenance"] == "reconstructed", "outcome"])
     for outcome in sorted(outcomes - recon)[:2]:
         assert for_view(evidence, Filters(), outcome) is None
+
+
+def test_duplicate_trial_rows_each_keep_a_value():
+    """Two view rows of one trial (an upload without effect ids) are two values, not one."""
+    rows = _rows().drop(columns="effect_id")
+    rows.loc[rows["trial_id"] == "b", "trial_id"] = "a"
+    res = imputation_range(rows)
+    ests = [e[0] for e in _expected(PERMS_OF_3, _dl)]
+    assert res.n_assignments == 6
+    assert (res.estimate_low, res.estimate_high) == pytest.approx((min(ests), max(ests)), abs=1e-12)
