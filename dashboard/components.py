@@ -147,6 +147,8 @@ def filters_in_words(ctx, filters=None) -> str:
         parts.append("no trials at high risk by either review")
     if getattr(f, "exclude_doubtful", False):
         parts.append("no doubtful rows")
+    if getattr(f, "paper_analysis", False):
+        parts.append("only the rows the paper pooled")
     return " · ".join(parts) if parts else "all trials"
 
 
@@ -156,16 +158,55 @@ def method_in_words(method: str, test: str) -> str:
     return f"{METHODS.get(method, method)}, {TESTS.get(test, test)}"
 
 
-def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key: str = "headline",
-             compact: bool = False, filters=None) -> None:
-    """Pooled SMD, CI, prediction interval, k, participants, I², and the plain-language sentence.
+def mix_counts(selection) -> dict:
+    """A selection's provenance counts with its doubtful rows counted per provenance (``doubtful_by``), the input
+    of :func:`text.provenance_mix` and :func:`text.headline_sentence`."""
+    return {**selection.provenance_counts, "doubtful_by": text.doubtful_by(selection.effects)}
 
-    Defaults to the context's own selection; pass another ``selection``/``pooled`` to show e.g. the "after" side of a
-    sensitivity comparison. ``compact`` puts the six numbers in three rows of two (for half-width columns).
+
+def view_imputation(ctx, selection, pooled, filters=None):
+    """The imputation range (:func:`dashboard.context.imputation_for`) of a headline's rows: ``None`` when they hold
+    no reconstructed row or were not pooled."""
+    from dashboard.context import imputation_for
+
+    if pooled is None or not selection.provenance_counts.get("reconstructed", 0):
+        return None
+    f = ctx.view.filters if filters is None else filters
+    return imputation_for(ctx.evidence, f, ctx.view.outcome, pooled.method, pooled.test)
+
+
+def headline_paragraphs(ctx, selection=None, pooled=None, *, filters=None, hedge: str = "") -> list[str]:
+    """The headline in words, as paragraphs (the HTML report's headline): the plain-language sentence, then the
+    imputation range when the rows hold reconstructed values that can be re-assigned."""
+    if selection is None:
+        selection, pooled = ctx.selection, ctx.pooled
+    out = [text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge)]
+    line = imputation_line(view_imputation(ctx, selection, pooled, filters), pooled)
+    if line:
+        out.append(line)
+    return out
+
+
+def imputation_line(rng, pooled) -> str:
+    """"SMD 0.21 (0.08 to 0.34); imputed rows: the estimate ranges ... over how they are assigned (...)." or ""."""
+    if not text.imputation_phrase(rng):
+        return ""
+    return f"SMD {text.estimate_with_imputation(pooled, rng)}."
+
+
+def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key: str = "headline",
+             compact: bool = False, filters=None, hedge: str = "") -> None:
+    """Pooled SMD, CI, prediction interval, k, participants, I², the plain-language sentence and, when reconstructed
+    rows are pooled, the range of the estimate over how their imputed values are assigned.
+
+    Defaults to the context's own selection; pass another ``selection``/``pooled`` (and the ``filters`` that gave
+    them) to show e.g. the "after" side of a sensitivity comparison. ``compact`` puts the six numbers in three rows
+    of two (for half-width columns). ``hedge``: a certainty word for the sentence's claim
+    (:func:`text.headline_sentence`), the one place the headline takes one.
     """
     if selection is None:
         selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
-    sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, selection.provenance_counts)
+    sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge)
     if selection.k == 0:
         if not outcome_reported(ctx):
             st.info(f"No trial in {'your upload' if ctx.source == 'upload' else 'the evidence base'} reported "
@@ -192,11 +233,19 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
                         help="Needs at least two trials (heterogeneity)." if one else
                         "Where the true effect of a new, similar trial is expected to lie (95%).")
         cells[3].metric("Trials (k)", str(pooled.k))
-        cells[4].metric("Participants", text.fmt_int(selection.n_participants))
+        n_rows = selection.effects["n"] if "n" in selection.effects else [float("nan")] * selection.k
+        cells[4].metric("Participants", text.fmt_participants(n_rows), help=text.participants_note(n_rows) or None)
         cells[5].metric("I²", text.fmt_pct(pooled.i2),
                         help=f"τ² = {text.fmt(pooled.tau2, 3)}; Q = {text.fmt(pooled.q)} on {pooled.q_df} df, "
                              f"{text.p_phrase(pooled.q_pval)}")
         st.markdown(sentence)
+        line = imputation_line(view_imputation(ctx, selection, pooled, filters), pooled)
+        if line:
+            with st.container(key=f"{key}_imputation"):
+                st.markdown(line, help="Which reconstructed trial received which imputed value is arbitrary. The "
+                            "range pools this view again under every re-assignment of each of the paper's cells' "
+                            "imputed values among that cell's reconstructed trials (a sample of 1,000 when there are "
+                            "more than 5,040), each value taking the receiving trial's variance. See Sensitivity.")
         st.caption(f"{method_in_words(pooled.method, pooled.test)} · {filters_in_words(ctx, filters)} · "
                    f"data: {'your upload' if ctx.source == 'upload' else 'bundled evidence base'}")
     provenance_notice(selection)
@@ -297,7 +346,7 @@ def outcome_display(tab: pd.DataFrame) -> pd.DataFrame:
         "Outcome": tab["label"],
         "Domain": tab["domain"],
         "k": tab["k"].astype(int),
-        "Participants": tab["n"].astype(int),
+        "Participants": [text.fmt_int(n) if n or not k else "unknown" for n, k in zip(tab["n"], tab["k"])],
         "SMD": tab["estimate"],
         "95% CI": [text.fmt_ci(lo, hi) if k else None for lo, hi, k in zip(tab["ci_low"], tab["ci_high"], tab["k"])],
         "p": p_cells(p if k else float("nan") for p, k in zip(tab["pval"], tab["k"])),
@@ -321,8 +370,7 @@ def report_button(ctx, title: str, sections: list, *, key: str, headline_text: s
     from dashboard.state import view_url
 
     sel = ctx.selection
-    sentence = headline_text or text.headline_sentence(ctx.pooled, ctx.outcome_label, ctx.beneficial,
-                                                       sel.provenance_counts)
+    sentence = [headline_text] if headline_text else headline_paragraphs(ctx)
     view = export.Section("This view", text=[
         f"Outcome: {ctx.outcome_label}. Filters: {filters_in_words(ctx)}.",
         f"Model: {method_in_words(ctx.view.method, ctx.view.test)}. Data: "

@@ -59,6 +59,13 @@ class Context:
         return int(self.outcomes.get(self.view.outcome, ("", "", 1))[2])
 
     @property
+    def imputation(self):
+        """:func:`imputation_for` of this view (``None`` when it pools no reconstructed row)."""
+        if self.pooled is None or not self.selection.provenance_counts.get("reconstructed", 0):
+            return None
+        return imputation_for(self.evidence, self.view.filters, self.view.outcome, self.view.method, self.view.test)
+
+    @property
     def favours(self) -> tuple[str, str]:
         """(left, right) of the forest plot's favours strip for this outcome's beneficial direction."""
         return ("control", "peer support") if self.beneficial >= 0 else ("peer support", "control")
@@ -84,6 +91,26 @@ def pooled_view(evidence, filters, outcome: str, method: str, test: str):
     selection = memo.select(evidence, filters, outcome)
     pooled, error = memo.pool(evidence, filters, outcome, method, test, lambda: safe_pool(selection, method, test))
     return selection, pooled, error
+
+
+def imputation_for(evidence, filters, outcome: str, method: str = "DL", test: str = "z"):
+    """:func:`peerstats.imputation.for_view` of one view, memoised across reruns and sessions (:func:`memo.call`):
+    the range of the pooled estimate over re-assignments of the imputed values, or ``None`` when the view pools no
+    reconstructed row. Never raises: a failure is logged and gives ``None`` (the headline then says nothing)."""
+    import logging
+
+    from dashboard import memo
+    from peerstats.imputation import for_view
+
+    def compute():
+        return for_view(evidence, filters, outcome, method, test, selection=memo.select(evidence, filters, outcome))
+
+    try:
+        return memo.RESULTS.get_or_compute(("imputation", memo.token(evidence), filters, outcome, method, test),
+                                           compute)
+    except Exception:  # noqa: BLE001 - an extra line of the headline must never break it
+        logging.getLogger("peerstats.app").exception("imputation range of %s failed", outcome)
+        return None
 
 
 def build(evidence, view: ViewState, outcomes: dict, source: str) -> Context:

@@ -115,6 +115,9 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
                      "same as choosing reported and derived under Data provenance).")
 
     has = set(evidence.trials.columns)  # a filter only for the columns the data have (uploads may lack them)
+    if "paper_cells" in evidence.effects.columns:  # the preset "The paper's main analysis" sets it (issue 17)
+        sb.checkbox("Only the rows the paper pooled", key=S.FLAG_KEYS["paper_analysis"],
+                    help="Exactly the trials Egmose et al. pooled for this outcome (its main analysis).")
     if "doubt" in evidence.effects.columns:  # uploads have no doubt column
         sb.checkbox("Exclude doubtful rows", key=S.FLAG_KEYS["exclude_doubtful"],
                     help="Leave out effect rows whose typed numbers look wrong (the 'doubt' column of the data: e.g. "

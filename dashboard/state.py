@@ -67,7 +67,8 @@ _LIST_PARAMS: dict[str, tuple[str, Mapping[str, str] | None]] = {
 
 
 # query key -> boolean Filters field ("1" when on; evidence base v2, issue 8)
-_FLAG_PARAMS: dict[str, str] = {"nohighrisk": "exclude_high_risk", "nodoubt": "exclude_doubtful"}
+_FLAG_PARAMS: dict[str, str] = {"nohighrisk": "exclude_high_risk", "nodoubt": "exclude_doubtful",
+                                 "paper": "paper_analysis"}
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,8 @@ MODERATOR_MEMORY = "_moderator"   # the moderator of the view, kept outside the 
 EXCLUDE_POOR_KEY = "f_exclude_poor"
 REAL_ONLY_KEY = "f_real_only"
 #: Widget keys of the boolean filters (checkboxes).
-FLAG_KEYS: dict[str, str] = {"exclude_high_risk": "f_exclude_high_risk", "exclude_doubtful": "f_exclude_doubtful"}
+FLAG_KEYS: dict[str, str] = {"exclude_high_risk": "f_exclude_high_risk", "exclude_doubtful": "f_exclude_doubtful",
+                             "paper_analysis": "f_paper_analysis"}
 _VOCAB_OF: dict[str, Mapping[str, str] | None] = {
     "categories": CATEGORIES, "quality": QUALITY, "control": CONTROLS, "leadership": LEADERSHIP,
     "formats": FORMATS, "provenance": PROVENANCE, "excluded_trials": None,
@@ -270,17 +272,18 @@ def from_widgets(values: Mapping[str, object], page: str, moderator: str = DEFAU
 # Presets for workshops
 # --------------------------------------------------------------------------------------------------------------------
 def _paper(view: ViewState) -> ViewState:
-    """The paper's main analysis: every trial and row, DerSimonian-Laird, z-test (page and outcome kept)."""
-    return replace(view, filters=Filters(), method="DL", test="z")
+    """The paper's main analysis: exactly the trials the paper pooled for the outcome (rows whose paper_cells name
+    its all-trials cell), DerSimonian-Laird, z-test (page and outcome kept)."""
+    return replace(view, filters=Filters(paper_analysis=True), method="DL", test="z")
 
 
 def _fair_good(view: ViewState) -> ViewState:
-    """As the paper, but fair- and good-quality trials only."""
+    """Every trial and row, fair- and good-quality trials only (DerSimonian-Laird, z-test)."""
     return replace(_paper(view), filters=Filters(quality=("good", "fair")))
 
 
 def _online(view: ViewState) -> ViewState:
-    """As the paper, but only trials of peers online."""
+    """Every trial and row of peers online only (DerSimonian-Laird, z-test)."""
     return replace(_paper(view), filters=Filters(categories=("online",)))
 
 
@@ -479,6 +482,9 @@ def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
             bad = [v for v in given if v not in kept]
             if bad:
                 out.append(f"{key}={','.join(bad)}")
+        elif key in _FLAG_PARAMS:  # a switch ("1", "true", "yes") is kept when the view has it on
+            if key not in full:
+                out.append(f"{key}={value}")
         elif key not in defaults or value != full.get(key, defaults[key]):
             out.append(f"{key}={value}")
     return out

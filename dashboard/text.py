@@ -128,18 +128,119 @@ def count(n: int, unit: str) -> str:
 
 
 def provenance_mix(counts: dict, unit: str = "trial") -> str:
-    """"10 trials: 3 reported, 1 derived, 6 reconstructed (1 of them doubtful)" (zeros left out; "0 trials" when
-    empty; the doubtful count, rows with a ``doubt``, only when there are any)."""
+    """"10 trials: 3 reported (2 of them doubtful), 1 derived, 6 reconstructed" (zeros left out; "0 trials" when
+    empty).
+
+    Doubtful rows (rows with a ``doubt``) are counted under their own provenance when ``counts["doubtful_by"]``
+    (``{provenance: n}``, :func:`doubtful_by`) is given; with only the total ``counts["doubtful"]`` the sentence says
+    "; 2 doubtful" after the mix (never "(2 of them doubtful)" after the last kind, which reads as belonging to it).
+    """
     order = ("reported", "derived", "reconstructed")
     total = sum(int(counts.get(p, 0)) for p in order)
     head = count(total, unit)
-    parts = [f"{int(counts[p])} {p}" for p in order if int(counts.get(p, 0))]
+    by = counts.get("doubtful_by") or {}
+    parts = []
+    for p in order:
+        n = int(counts.get(p, 0))
+        if n:
+            d = int(by.get(p, 0))
+            parts.append(f"{n} {p}" + (f" ({d} of them doubtful)" if d else ""))
     doubtful = int(counts.get("doubtful", 0))
-    tail = f" ({doubtful} of them doubtful)" if doubtful else ""
+    tail = f"; {doubtful} doubtful" if doubtful and not by else ""
     return f"{head}: {', '.join(parts)}{tail}" if parts else head
 
 
-def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict) -> str:
+def doubtful_by(effects) -> dict:
+    """``{provenance: number of rows with a doubt}`` of an effects frame (rows with a non-empty ``doubt``)."""
+    if effects is None or "doubt" not in effects or "provenance" not in effects:
+        return {}
+    doubt = effects["doubt"].fillna("").astype(str).str.strip().ne("")
+    return {str(p): int(n) for p, n in effects.loc[doubt, "provenance"].astype(str).value_counts().items()}
+
+
+def fmt_participants(n_values) -> str:
+    """Participants of a set of rows whose ``n`` may be unknown (nan): "4,104"; "unknown" when no row's ``n`` is
+    known; "at least 1,234" when some are unknown (the sum over the known ones). Unknown is not zero."""
+    import numpy as np
+
+    n = np.asarray(list(n_values), dtype=float)
+    known = n[np.isfinite(n)]
+    if n.size == 0:
+        return "0"
+    if known.size == 0:
+        return "unknown"
+    total = fmt_int(known.sum())
+    return total if known.size == n.size else f"at least {total}"
+
+
+def participants_note(n_values) -> str:
+    """Why :func:`fmt_participants` says "unknown"/"at least": "" when every row's ``n`` is known."""
+    import numpy as np
+
+    n = np.asarray(list(n_values), dtype=float)
+    missing = int((~np.isfinite(n)).sum())
+    if not missing:
+        return ""
+    return (f"The number of participants is unknown for {missing} of {count(n.size, 'row')} (no arm sizes or "
+            "randomised N in the data).")
+
+
+def imputation_phrase(rng) -> str:
+    """How much the pooled estimate depends on which trial got which imputed value
+    (:class:`peerstats.imputation.ImputationRange`): "imputed rows: the estimate ranges 0.18 to 0.31 over how they
+    are assigned (all 42 assignments)". "" when there is no range (no reconstructed row in the view) or nothing to
+    re-assign (one value per cell, or equal values)."""
+    if rng is None or not getattr(rng, "varies", False) or not _finite(rng.estimate_low):
+        return ""
+    how = (f"all {rng.n_assignments:,} assignments" if rng.exhaustive else
+           f"{rng.n_assignments:,} random assignments, fixed seed")
+    return (f"imputed rows: the estimate ranges {fmt(rng.estimate_low)} to {fmt(rng.estimate_high)} over how they "
+            f"are assigned ({how})")
+
+
+def cell_words(cell: str) -> str:
+    """A paper cell ``"<category>:<outcome>"`` in words: "the paper's cell 'Peers added to hospital services'"
+    ("all trials" for ``all``)."""
+    from peerstats.vocabulary import CATEGORIES
+
+    category = cell.split(":", 1)[0]
+    return f"the paper's cell '{'all trials' if category == 'all' else CATEGORIES.get(category, category)}'"
+
+
+def estimate_with_imputation(result, rng) -> str:
+    """"0.21 (0.08 to 0.34); imputed rows: the estimate ranges 0.18 to 0.31 over how they are assigned (...)"; just
+    the estimate and CI when :func:`imputation_phrase` has nothing to say; "" without a result."""
+    if result is None or not _finite(getattr(result, "estimate", None)):
+        return ""
+    head = f"{fmt(result.estimate)} ({fmt_ci(result.ci_low, result.ci_high)})"
+    phrase = imputation_phrase(rng)
+    return f"{head}; {phrase}" if phrase else head
+
+
+def imputation_detail(rng) -> str:
+    """The longer account of an :class:`~peerstats.imputation.ImputationRange` for the Sensitivity page and the
+    report: how many values per cell, how many of their trials are in view, and the ranges of the CI bounds."""
+    if rng is None:
+        return "No reconstructed row is pooled in this view, so nothing depends on how imputed values are assigned."
+    cells = "; ".join(f"{cell_words(cell)}: {j} of its {m} reconstructed trials in view"
+                      if not cell.startswith("row:") else f"{cell[4:]}: its own value only"
+                      for cell, j, m in rng.cells)
+    if not rng.varies:
+        return (f"{count(rng.n_reconstructed, 'reconstructed row')} in view ({cells}); re-assigning the imputed "
+                "values cannot change this view (one value per cell, or equal values).")
+    how = (f"every one of the {rng.n_assignments:,} ways" if rng.exhaustive else
+           f"{rng.n_assignments:,} random ways (fixed seed, the same on every machine)")
+    level = int(round(100 * rng.level))
+    failed = f" {count(rng.n_failed, 'assignment')} did not converge and are left out." if rng.n_failed else ""
+    return (f"{count(rng.n_reconstructed, 'reconstructed row')} in view ({cells}). Dealing each cell's imputed values "
+            f"to its reconstructed trials in {how} (each value taking the receiving trial's variance) moves the "
+            f"pooled SMD from {fmt(rng.estimate_low)} to {fmt(rng.estimate_high)} (this assignment: "
+            f"{fmt(rng.estimate)}); the {level}% CI's lower bound ranges {fmt_ci(rng.ci_low_low, rng.ci_low_high)} "
+            f"and its upper bound {fmt_ci(rng.ci_high_low, rng.ci_high_high)}.{failed}")
+
+
+def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict, *,
+                      hedge: str = "") -> str:
     """The one sentence under the headline numbers.
 
     Parameters
@@ -151,7 +252,11 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
     beneficial : int
         +1 when more of the outcome is better, -1 when less is better.
     provenance_counts : dict
-        ``Selection.provenance_counts``.
+        ``Selection.provenance_counts`` (with ``doubtful_by``, see :func:`provenance_mix`).
+    hedge : str, optional
+        A certainty word put before the claim's verb (:func:`claim_lead`), e.g. "probably": "Peer support probably
+        had a small effect ...". The one place a certainty hedge enters the headline; empty (the default) says
+        nothing about certainty.
 
     Examples
     --------
@@ -184,6 +289,13 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
     if result.k == 1:
         return (f"{mix}. Only one trial, so nothing is pooled: it shows {effect} ({stats}). "
                 "One trial cannot show heterogeneity.")
-    lead = "Peer support had" if significant else "The trials show"
+    lead = claim_lead(significant, hedge)
     return (f"{mix}. {lead} {effect} ({stats}), with "
             f"{heterogeneity_words(result.i2, result.q_pval)}.")
+
+
+def claim_lead(significant: bool, hedge: str = "") -> str:
+    """The start of the headline's claim: "Peer support had" (CI excludes 0) or "The trials show", with an optional
+    certainty ``hedge`` before the verb ("Peer support probably had")."""
+    h = f"{hedge.strip()} " if hedge and hedge.strip() else ""
+    return f"Peer support {h}had" if significant else f"The trials {h}show"

@@ -52,7 +52,7 @@ def views() -> list[str]:
     effects = load_evidence().effects
     reported = set(effects["outcome"])
     outcomes = [o for o in outcome_labels(effects) if o in reported]
-    out = []
+    out = [""]  # the default view (the home page as first opened), then every preset
     for _label, (_key, preset) in S.PRESETS.items():
         for outcome in outcomes:
             query = urlencode(S.encode(preset(S.ViewState(outcome=outcome))))

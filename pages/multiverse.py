@@ -17,6 +17,12 @@ from peerstats.select import MODERATORS, VOCABULARY
 
 TITLES = {"category": "Category", "quality": "AHRQ quality", "control": "Control", "leadership": "Leadership"}
 
+def _participants(sel, added: float) -> list[str]:
+    """Participants now and with the hypothetical trials (``added``), unknown N said in words, never 0."""
+    now = list(sel.effects["n"]) if "n" in sel.effects else [float("nan")] * sel.k
+    return [text.fmt_participants(now), text.fmt_participants([*now, added])]
+
+
 ctx = current()
 sel = ctx.selection
 view = ctx.view
@@ -72,6 +78,12 @@ with ui.guard("the multiverse"):
         st.markdown(f"Median SMD over the specifications {text.fmt(float(np.median(est[finite])))} "
                     f"(range {text.fmt_ci(float(est[finite].min()), float(est[finite].max()))}); "
                     f"{text.fmt_pct(100 * excl.mean())} of the intervals exclude zero.")
+        n_all_rows = int((specs.loc[finite, "rows"] == "all rows").sum())
+        if ctx.imputation is not None and ctx.imputation.varies and n_all_rows:
+            st.caption(f"The {n_all_rows:,} 'all rows' specifications pool reconstructed rows, whose imputed values "
+                       "were dealt to their trials in an arbitrary order: each such point could sit elsewhere. For "
+                       f"the current view, {text.imputation_phrase(ctx.imputation)}; the 'real rows' "
+                       "specifications do not depend on it.")
 
         def _label(i: int) -> str:
             r = ranked.iloc[i]
@@ -183,7 +195,8 @@ else:
             sg = MODERATORS.get(view.moderator, view.moderator)
             frame = pd.DataFrame({
                 "": ["now", f"with {text.count(res.k_added, 'hypothetical trial')}"],
-                "k": summ["k"], "Participants": summ["n"], "SMD": summ["estimate"],
+                "k": summ["k"], "Participants": _participants(sel, res.n_after - res.n_before),
+                "SMD": summ["estimate"],
                 "95% CI": [text.fmt_ci(a, b) for a, b in zip(summ["ci_low"], summ["ci_high"])],
                 "95% PI": [text.fmt_ci(a, b) for a, b in zip(summ["pi_low"], summ["pi_high"])],
                 "I² (%)": summ["i2"],
@@ -193,7 +206,6 @@ else:
                 "GRADE certainty": [f"{g.symbols} {g.label}" for g in (res.grade_before, res.grade_after)]})
             st.dataframe(frame, hide_index=True, width="stretch", key="mv_before_after", placeholder=ui.EMPTY,
                          column_config={"SMD": st.column_config.NumberColumn(format="%.3f"),
-                                        "Participants": st.column_config.NumberColumn(format="%d"),
                                         "I² (%)": st.column_config.NumberColumn(format="%.0f")})
             if res.subgroup_note:
                 st.caption(res.subgroup_note[:1].upper() + res.subgroup_note[1:] + ".")

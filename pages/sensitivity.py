@@ -14,7 +14,7 @@ from dashboard import text
 from dashboard.context import current, estimator_table, pooled_view
 from peerstats.influence import baujat, influence
 from peerstats.meta import cumulative, leave_one_out
-from peerstats.planning import decisive_trials, s_value, shift_to_null
+from peerstats.planning import decisive_trials, s_value, s_value_rows, shift_to_null
 from peerstats.select import exclude_poor
 
 ctx = current()
@@ -50,13 +50,35 @@ if compare:
                     f"{text.fmt(ctx.pooled.estimate)} to {text.fmt(after.estimate)} (change {text.fmt(diff)}); "
                     f"the {int(round(100 * after.level))}% CI is now {text.fmt_ci(after.ci_low, after.ci_high)}.")
         report.append(export.Section("Without poor-quality trials", text=[
-            "Before: " + text.headline_sentence(ctx.pooled, ctx.outcome_label, ctx.beneficial,
-                                                sel.provenance_counts),
-            "After: " + text.headline_sentence(after, ctx.outcome_label, ctx.beneficial,
-                                               after_sel.provenance_counts),
+            "Before: " + " ".join(ui.headline_paragraphs(ctx)),
+            "After: " + " ".join(ui.headline_paragraphs(ctx, after_sel, after, filters=after_filters)),
             f"Change in pooled SMD: {text.fmt(diff)}."]))
     elif ctx.pooled is not None and after_sel.k == 0:
         st.info("Every trial in the current selection is of poor quality: nothing is left after excluding them.")
+
+# --- 1b. imputed values (issue 17) ----------------------------------------------------------------------------------
+st.subheader("Imputed rows: does it matter which trial got which value?")
+with ui.guard("the imputation range"):
+    rng = ctx.imputation
+    st.caption("Reconstructed rows carry values imputed per cell of the paper; which of the cell's trials received "
+               "which value is arbitrary. Pooling this view again under every re-assignment shows how much that "
+               "choice matters here.")
+    if rng is None:
+        st.info(text.imputation_detail(None))
+    else:
+        c = st.columns(3)
+        c[0].metric("Pooled SMD, this assignment", text.fmt(rng.estimate))
+        c[1].metric("Range over assignments", text.fmt_ci(rng.estimate_low, rng.estimate_high))
+        c[2].metric("Assignments pooled", f"{rng.n_assignments:,}" + ("" if rng.exhaustive else " (sample)"))
+        st.markdown(text.imputation_detail(rng))
+    imputation_lines = [text.imputation_detail(rng)]
+    if compare and after_sel.k and after is not None:
+        after_rng = ui.view_imputation(ctx, after_sel, after, after_filters)
+        after_words = text.imputation_detail(after_rng)
+        st.markdown(f"**Poor-quality trials excluded:** {after_words}")
+        imputation_lines.append(f"Poor-quality trials excluded: {after_words}")
+    report.append(export.Section("Imputed rows: does it matter which trial got which value?",
+                                 text=imputation_lines))
 
 # --- 2. estimators -------------------------------------------------------------------------------------------------
 st.subheader("Every estimator")
@@ -164,17 +186,35 @@ if sel.k < 2 or ctx.pooled is None:
     st.info(f"This needs at least two trials; the current filters leave {sel.k}.")
 else:
     with ui.guard("the 'what would it take' panel"):
-        sv = memo.call(s_value, sel.yi, sel.vi)
+        include_recon = st.checkbox(
+            "S-value and worst case: include reconstructed rows (not recommended)",
+            **ui.kept("sens_sv_include_reconstructed", False, (False, True)),
+            help="A reconstructed value was imputed to reproduce a published pooled result, never published itself: "
+                 "it says nothing about publication bias (as on the Small-study effects page).")
+        use = s_value_rows(sel.effects["provenance"], include_recon)
+        n_out = int((~use).sum())
+        sv = memo.call(s_value, sel.yi[use], sel.vi[use]) if use.any() else None
+        sv_rows = (f"S-value and worst case on the {text.count(int(use.sum()), 'real row')} (reported or derived): "
+                   f"the {text.count(n_out, 'reconstructed row')} {'is' if n_out == 1 else 'are'} left out."
+                   if n_out else "")
         c = st.columns(3)
-        c[0].metric("S-value (publication bias)", "∞" if sv.s_value == float("inf") else text.fmt(sv.s_value, 1),
-                    help="How many times more likely significant positive trials would have to be published than "
-                         "the others to explain the (common-effect) estimate away (Mathur & VanderWeele 2020).")
-        c[1].metric("Worst case (non-significant trials only)", text.fmt(sv.worst_case),
-                    help=f"95% CI {text.fmt_ci(sv.worst_case_ci_low, sv.worst_case_ci_high)}")
+        if sv is None:
+            c[0].metric("S-value (publication bias)", "n/a", help="No real (reported or derived) row in this view.")
+            c[1].metric("Worst case (non-significant trials only)", "n/a")
+        else:
+            c[0].metric("S-value (publication bias)", "∞" if sv.s_value == float("inf") else text.fmt(sv.s_value, 1),
+                        help="How many times more likely significant positive trials would have to be published "
+                             "than the others to explain the (common-effect) estimate away (Mathur & VanderWeele "
+                             "2020).")
+            c[1].metric("Worst case (non-significant trials only)", text.fmt(sv.worst_case),
+                        help=f"95% CI {text.fmt_ci(sv.worst_case_ci_low, sv.worst_case_ci_high)}")
         decisive = memo.call(decisive_trials, sel.yi, sel.vi, method=view.method, test=view.test)
         c[2].metric("Trials whose removal alone changes the conclusion", str(len(decisive)))
-        lines = []
-        if sv.reason:
+        lines = [sv_rows] if sv_rows else []
+        if sv is None:
+            lines.append("S-value: no real (reported or derived) row in this view; tick the box above to compute it "
+                         "on the reconstructed rows.")
+        elif sv.reason:
             lines.append(f"S-value: {sv.reason}.")
         else:
             lines.append(f"Publication bias would have to favour significant positive trials {text.fmt(sv.s_value, 1)}"

@@ -16,8 +16,9 @@ Batch computation. The primary rows of the outcome form vectors :math:`y, v`; ev
 0/1 mask matrix :math:`M` (specifications x studies). Many combinations select the same studies, so the statistics
 are computed once per distinct mask. With :math:`W = M / v` (element-wise), the fixed-effect estimate, Cochran's
 :math:`Q` and the DerSimonian-Laird :math:`\\tau^2 = \\max\\{0, (Q - (k-1)) / (\\sum w - \\sum w^2/\\sum w)\\}` are
-row-wise sums; REML and PM :math:`\\tau^2` are solved per distinct mask (the engine's own solvers); then with
-:math:`W^* = M / (v + \\tau^2)` the estimate :math:`\\hat\\mu = W^* y / W^* 1`, its standard error
+row-wise sums; REML and PM :math:`\\tau^2` are solved for all distinct masks at once (:func:`_tau2_iterative`: the
+engine's equations and stopping rule, row-wise; a row that does not converge goes to the engine's own solver);
+then with :math:`W^* = M / (v + \\tau^2)` the estimate :math:`\\hat\\mu = W^* y / W^* 1`, its standard error
 :math:`(W^* 1)^{-1/2}` (times the Knapp-Hartung factor :math:`\\sqrt{\\sum w^*(y - \\hat\\mu)^2/(k-1)}` and with
 :math:`t_{k-1}` quantiles for ``"knha"``) are again row-wise (formulas as :mod:`peerstats.rma`).
 """
@@ -36,7 +37,7 @@ from .rma import METHODS, TESTS
 from .select import Filters, view_rows
 from .vocabulary import CATEGORIES
 
-__all__ = ["MULTIVERSE_COLUMNS", "choice_sets", "specifications"]
+__all__ = ["MULTIVERSE_COLUMNS", "batch_pool", "choice_sets", "specifications"]
 
 MULTIVERSE_COLUMNS = ("filters", "method", "test", "k", "estimate", "ci_low", "ci_high", "pval", "tau2",
                       "categories", "quality", "control", "leadership", "rows", "note")
@@ -139,43 +140,140 @@ def specifications(evidence, outcome: str, methods=METHODS, tests=TESTS, level: 
 def _batch(y: np.ndarray, v: np.ndarray, masks: np.ndarray, method: str, test: str, level: float) -> dict:
     """Pooled statistics for each row of the 0/1 mask matrix (formulas in the module docstring)."""
     n = masks.shape[0]
+    return batch_pool(np.broadcast_to(y, (n, y.size)), np.broadcast_to(v, (n, v.size)), masks, method, test, level)
+
+
+def batch_pool(Y: np.ndarray, V: np.ndarray, masks: np.ndarray, method: str, test: str, level: float) -> dict:
+    """Pool each row of ``Y``/``V`` (effects and variances, one analysis per row) over the studies its row of the
+    0/1 ``masks`` keeps, all rows at once (formulas in the module docstring; as :func:`peerstats.rma.pool`, k >= 2).
+
+    A row with k = 1 gives the study itself with a z-interval (as ``pool``). Returns arrays ``k``, ``estimate``,
+    ``ci_low``, ``ci_high``, ``pval``, ``tau2`` and ``note`` (the error of a REML/PM fit that did not converge,
+    whose statistics are then ``nan``).
+    """
+    Y = np.asarray(Y, dtype=float)
+    V = np.asarray(V, dtype=float)
+    n = masks.shape[0]
     M = masks.astype(float)
     k = masks.sum(axis=1)
     note = np.full(n, "", dtype=object)
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = M / v
+        w = M / V
         sw = w.sum(axis=1)
-        mu_fe = (w @ y) / sw
-        q = np.sum(w * (y[None, :] - mu_fe[:, None]) ** 2, axis=1)
+        mu_fe = (w * Y).sum(axis=1) / sw
+        q = np.sum(w * (Y - mu_fe[:, None]) ** 2, axis=1)
         if method == "FE":
             tau2 = np.zeros(n)
         elif method == "DL":
-            tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - (w * w).sum(axis=1) / sw))
+            tau2 = np.where(k >= 2, np.maximum(0.0, (q - (k - 1)) / (sw - (w * w).sum(axis=1) / sw)), 0.0)
         else:
-            tau2 = np.empty(n)
-            for i in range(n):
+            tau2, todo = _tau2_iterative(Y, V, M, k, method)
+            for i in np.flatnonzero(todo):  # not converged row-wise: the engine's own solver (damped steps, brentq)
                 sel = masks[i]
                 try:
-                    tau2[i] = estimate_tau2(y[sel], v[sel], intercept_design(int(k[i])), method)[0]
+                    tau2[i] = estimate_tau2(Y[i, sel], V[i, sel], intercept_design(int(k[i])), method)[0]
                 except ConvergenceError as exc:
                     tau2[i] = np.nan
                     note[i] = str(exc)
-        wr = M / (v[None, :] + tau2[:, None])
+        wr = M / (V + tau2[:, None])
         swr = wr.sum(axis=1)
-        mu = (wr @ y) / swr
+        mu = (wr * Y).sum(axis=1) / swr
         var = 1.0 / swr
+        z_crit = special.ndtri(0.5 + level / 2)
         if test == "knha":
-            rss = np.sum(wr * (y[None, :] - mu[:, None]) ** 2, axis=1)
+            rss = np.sum(wr * (Y - mu[:, None]) ** 2, axis=1)
             rss = np.where(rss > np.finfo(float).eps, rss, 0.0)
-            var = var * rss / (k - 1)
-            crit = special.stdtrit(k - 1, 0.5 + level / 2)
+            var = np.where(k >= 2, var * rss / (k - 1), var)  # k = 1: the study itself, z-interval (as pool)
+            crit = np.where(k >= 2, special.stdtrit(np.maximum(k - 1, 1), 0.5 + level / 2), z_crit)
         else:
-            crit = np.full(n, special.ndtri(0.5 + level / 2))
+            crit = np.full(n, z_crit)
         se = np.sqrt(var)
         stat = mu / se
         if test == "knha":
-            pval = 2 * special.stdtr(k - 1, -np.abs(stat))
+            pval = np.where(k >= 2, 2 * special.stdtr(np.maximum(k - 1, 1), -np.abs(stat)),
+                            2 * special.ndtr(-np.abs(stat)))
         else:
             pval = 2 * special.ndtr(-np.abs(stat))
     return {"k": k, "estimate": mu, "ci_low": mu - crit * se, "ci_high": mu + crit * se, "pval": pval,
             "tau2": tau2, "note": note}
+
+
+def _tau2_iterative(Y: np.ndarray, V: np.ndarray, M: np.ndarray, k: np.ndarray, method: str):
+    """REML or PM :math:`\\tau^2` of every row at once (intercept-only model), as :mod:`peerstats.rma` solves one.
+
+    Each row is put on the unit scale first (``rma._scale``: a power of 4 near its mean variance). REML: Fisher
+    scoring from the DL estimate, :math:`\\tau^2 \\leftarrow \\tau^2 + (y'PPy - tr P)/tr(PP)` with, for
+    :math:`w = 1/(v + \\tau^2)`, :math:`tr P = \\sum w - \\sum w^2/\\sum w` and
+    :math:`tr(PP) = \\sum w^2 - 2\\sum w^3/\\sum w + (\\sum w^2/\\sum w)^2`, steps halved at the boundary, until
+    the change is at most ``1e-12 * max(1, tau2)`` (the engine's rule). PM: bisection of the generalised
+    :math:`Q(\\tau^2) = k - 1` (decreasing in :math:`\\tau^2`; 0 when :math:`Q(0) \\le k - 1`) down to the
+    floating-point resolution. Returns ``(tau2, todo)``: rows with k < 2 get 0; ``todo`` flags rows left to the
+    engine's per-row solver (REML not converged in 200 steps).
+    """
+    n = M.shape[0]
+    tau2 = np.zeros(n)
+    todo = np.zeros(n, bool)
+    rows = np.flatnonzero(k >= 2)
+    if rows.size == 0:
+        return tau2, todo
+    m = M[rows]
+    v_mean = (np.where(m > 0, V[rows], 0.0)).sum(axis=1) / k[rows]
+    e = np.round(np.log(v_mean) / np.log(4.0))
+    c, r = 4.0 ** e, 2.0 ** e
+    y = np.where(m > 0, Y[rows], 0.0) / r[:, None]
+    v = np.where(m > 0, V[rows], 1.0) / c[:, None]
+    kk = k[rows]
+
+    def q_gen(t):
+        w = m / (v + t[:, None])
+        mu = (w * y).sum(axis=1) / w.sum(axis=1)
+        return (w * (y - mu[:, None]) ** 2).sum(axis=1)
+
+    w0 = m / v
+    sw0 = w0.sum(axis=1)
+    t_dl = np.maximum(0.0, (q_gen(np.zeros(len(rows))) - (kk - 1)) / (sw0 - (w0 * w0).sum(axis=1) / sw0))
+    if method == "PM":
+        target = kk - 1.0
+        lo = np.zeros(len(rows))
+        positive = q_gen(lo) > target
+        hi = np.where(positive, 10.0 * np.maximum(np.maximum(t_dl, y.var(axis=1)), 1e-4), 0.0)
+        for _ in range(200):  # bracket: Q(hi) < k - 1
+            grow = positive & (q_gen(hi) >= target)
+            if not grow.any():
+                break
+            hi = np.where(grow, 2.0 * hi, hi)
+        for _ in range(1100):  # bisection to the resolution of floating point (hi / 2^1100 underflows to 0)
+            mid = 0.5 * (lo + hi)
+            if not np.any(positive & (mid > lo) & (mid < hi)):
+                break
+            above = q_gen(mid) > target
+            lo = np.where(positive & above, mid, lo)
+            hi = np.where(positive & ~above, mid, hi)
+        est = np.where(positive, 0.5 * (lo + hi), 0.0)
+        tau2[rows] = est * c
+        return tau2, todo
+    t = t_dl.copy()
+    active = np.ones(len(rows), bool)
+    for _ in range(200):
+        w = m / (v + t[:, None])
+        sw, s2, s3 = w.sum(axis=1), (w * w).sum(axis=1), (w * w * w).sum(axis=1)
+        mu = (w * y).sum(axis=1) / sw
+        py = w * (y - mu[:, None])
+        tr_p = sw - s2 / sw
+        tr_pp = s2 - 2.0 * s3 / sw + (s2 / sw) ** 2
+        adj = ((py * py).sum(axis=1) - tr_p) / tr_pp
+        for _ in range(1100):
+            neg = active & (t + adj < 0.0)
+            if not neg.any():
+                break
+            adj = np.where(neg, adj / 2.0, adj)
+        adj = np.where(active & (t + adj < 0.0), -t, adj)
+        new = np.where(active, t + adj, t)
+        done = active & (np.abs(new - t) <= 1e-12 * np.maximum(1.0, new))
+        t = new
+        active &= ~done
+        if not active.any():
+            break
+    tau2[rows] = np.maximum(t, 0.0) * c
+    todo[rows[active]] = True
+    return tau2, todo

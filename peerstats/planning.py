@@ -114,6 +114,28 @@ def s_value(yi, vi, q: float = 0.0) -> SValueResult:
     return SValueResult(s, est, worst, wc_lo, wc_hi, float(q), int(aff.sum()), int(non.sum()), reason)
 
 
+def s_value_rows(provenance, include_reconstructed: bool = False) -> np.ndarray:
+    """Which rows the S-value and its worst case use: real rows (reported or derived) unless
+    ``include_reconstructed``.
+
+    Why: the S-value asks how strongly *publication* would have to favour significant trials; a reconstructed value
+    was imputed to reproduce a published pooled result, never published itself, so it cannot be "affirmative" or
+    "non-affirmative" in that sense (the same rule as the small-study tests).
+
+    Parameters
+    ----------
+    provenance : array_like of str
+        Each row's provenance (reported / derived / reconstructed).
+    include_reconstructed : bool
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    prov = np.asarray(provenance, dtype=object).astype(str)
+    return np.ones(prov.size, bool) if include_reconstructed else prov != "reconstructed"
+
+
 def new_trial_variance(n_per_arm, true_smd):
     """Sampling variance of an SMD from a trial with ``n`` per arm: ``2/n + smd^2 / (4 n)``."""
     n = np.asarray(n_per_arm, dtype=float)

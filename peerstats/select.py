@@ -80,6 +80,9 @@ class Filters:
     columns : tuple of (column, values)
         Filters on any other trial column (an upload's own categorical columns), e.g. ``(("setting", ("online",)),)``;
         values compared as text; a column with no values is ignored.
+    paper_analysis : bool
+        Keep only the rows the paper pooled in its main analysis of their outcome: rows whose ``paper_cells`` name
+        ``all:<outcome>`` (the preset "The paper's main analysis"; ignored by data without ``paper_cells``).
     """
 
     categories: tuple[str, ...] = ()
@@ -93,6 +96,7 @@ class Filters:
     exclude_high_risk: bool = False
     exclude_doubtful: bool = False
     columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    paper_analysis: bool = False
 
     def rob_levels(self, domain: str) -> tuple[str, ...]:
         """Levels kept for one risk-of-bias domain (empty = all)."""
@@ -148,7 +152,7 @@ class Selection:
     outcome: str = ""
 
 
-def _as_bool(s: pd.Series) -> pd.Series:
+def as_bool(s: pd.Series) -> pd.Series:
     if s.dtype == bool:
         return s
     return s.astype(str).str.strip().str.lower().isin({"true", "1", "yes", "y", "t"})
@@ -199,11 +203,14 @@ def view_rows(evidence, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     eff = evidence.effects
     keep = eff["trial_id"].isin(trials["trial_id"])
     if "primary" in eff:
-        keep &= _as_bool(eff["primary"])
+        keep &= as_bool(eff["primary"])
     if filters.provenance:
         keep &= eff["provenance"].isin(filters.provenance)
     if filters.exclude_doubtful and "doubt" in eff:
         keep &= eff["doubt"].fillna("").astype(str).str.strip().eq("")
+    if filters.paper_analysis and "paper_cells" in eff:
+        cells = eff["paper_cells"].fillna("").astype(str).str.split(";")
+        keep &= np.array([f"all:{o}" in c for o, c in zip(eff["outcome"].astype(str), cells)], dtype=bool)
     rows = eff.loc[keep]
     extra = [c for c in TRIAL_COLUMNS if c in trials.columns and c not in rows.columns]
     rows = rows.merge(trials[["trial_id", *extra]], on="trial_id", how="left", validate="many_to_one")

@@ -64,7 +64,13 @@ def expected_headline(evidence, filters: Filters, outcome: str, method: str = "D
     sel = select(evidence, filters, outcome)
     res = pool(sel.yi, sel.vi, method=method, test=test)
     domain, label, beneficial = OUTCOMES[outcome]
-    return sel, res, text.headline_sentence(res, label, beneficial, sel.provenance_counts)
+    return sel, res, text.headline_sentence(res, label, beneficial, counts_with_doubts(sel))
+
+
+def counts_with_doubts(sel) -> dict:
+    """The selection's provenance counts with the doubtful rows counted under their own provenance (issue 17)."""
+    doubtful = sel.effects[sel.effects["doubt"].fillna("").astype(str).str.strip() != ""]
+    return {**sel.provenance_counts, "doubtful_by": doubtful.groupby("provenance").size().to_dict()}
 
 
 def markdown_texts(at: AppTest) -> list[str]:
@@ -88,13 +94,14 @@ def test_home_page_shows_the_papers_main_result(evidence):
     m = metrics(at)
     # Egmose et al. 2023, Results: personal recovery, 17 trials, N = 4,104, SMD = 0.20 (0.11-0.29), I2 = 47%. With
     # the Metapsy rows (issue 8) real rows carry most of this weight: the SMD still rounds to the paper's 0.20 and
-    # the lower bound to its 0.11; the rest moves (Salzer 2016 set aside, Corrigan 2017's RAS added: k 17 again).
+    # the lower bound to its 0.11; the rest moves (the home page pools every row, Corrigan 2017's RAS included: the
+    # paper's own 17 trials are the preset "The paper's main analysis", test_paper_preset_keeps_exactly_...).
     assert (m["Pooled SMD"], m["95% CI"].split(" to ")[0]) == ("0.20", "0.11")
     assert_headline(at, evidence, Filters(), "personal_recovery")
-    sentence = [s for s in markdown_texts(at) if s.startswith("17 trials:")][0]
-    # the provenance mix is in the headline
     sel = select(evidence, Filters(), "personal_recovery")
-    assert sentence.startswith(text.provenance_mix(sel.provenance_counts) + ".")
+    sentence = [s for s in markdown_texts(at) if s.startswith(f"{sel.k} trials:")][0]
+    # the provenance mix is in the headline
+    assert sentence.startswith(text.provenance_mix(counts_with_doubts(sel)) + ".")
     assert at.query_params == {}  # the default view is the bare URL
 
 
@@ -203,8 +210,9 @@ def test_presets(evidence):
     assert_headline(at, evidence, Filters(quality=("good", "fair")), "hope")
     assert at.sidebar.checkbox(key="f_exclude_poor").value is True
     at.sidebar.button(key="preset_paper").click().run()
-    assert at.query_params == {"outcome": "hope"}
-    assert_headline(at, evidence, Filters(), "hope")
+    assert at.query_params == {"outcome": "hope", "paper": "1"}
+    assert at.sidebar.checkbox(key="f_paper_analysis").value is True
+    assert_headline(at, evidence, Filters(paper_analysis=True), "hope")
 
 
 def test_sensitivity_before_after_matches_peerstats(evidence):
@@ -448,3 +456,73 @@ def test_data_page_lists_the_rows_not_pooled(evidence):
     e = evidence.effects
     n_other = int(((e.outcome == "overall_symptoms") & ~e.primary).sum())  # all trials pass the default filters
     assert any("not pooled**" in s and f"({n_other})" in s for s in markdown_texts(at))
+
+
+# ---- Evidence v3 (issue 17): the imputation range, doubtful rows per provenance, unknown N, the paper's rows ---------
+def _imputation_lines(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "imputed rows: the estimate ranges" in m.value]
+
+
+def test_headline_shows_the_imputation_range_only_with_reconstructed_rows(evidence):
+    from peerstats.imputation import for_view
+
+    at = run_app({"quality": "good,fair"})
+    sel, res, _ = expected_headline(evidence, Filters(quality=("good", "fair")), "personal_recovery")
+    rng = for_view(evidence, Filters(quality=("good", "fair")), "personal_recovery")
+    assert rng is not None and rng.estimate_low <= res.estimate <= rng.estimate_high and rng.varies
+    line = f"{text.fmt(rng.estimate_low)} to {text.fmt(rng.estimate_high)} over how they are assigned"
+    shown = _imputation_lines(at)
+    assert len(shown) == 1 and line in shown[0]
+    assert shown[0].startswith(f"SMD {text.fmt(res.estimate)} ({text.fmt_ci(res.ci_low, res.ci_high)}); ")
+    at.sidebar.checkbox(key="f_real_only").check().run()
+    assert_clean(at)
+    assert _imputation_lines(at) == []
+
+
+def test_doubtful_rows_are_counted_under_their_provenance(evidence):
+    at = run_app()
+    sel = select(evidence, Filters(), "personal_recovery")
+    doubtful = sel.effects[sel.effects["doubt"].fillna("").str.strip() != ""]
+    sentence = [s for s in markdown_texts(at) if s.startswith(f"{sel.k} trials:")][0]
+    for prov in ("reported", "derived", "reconstructed"):
+        n, d = sel.provenance_counts[prov], int((doubtful["provenance"] == prov).sum())
+        if d:  # e.g. "7 reported (3 of them doubtful)" when the doubtful rows are reported ones
+            assert f"{n} {prov} ({d} of them doubtful)" in sentence
+        else:
+            assert f"{prov} (" not in sentence
+
+
+def test_paper_preset_keeps_exactly_the_trials_the_paper_pooled(evidence):
+    at = run_app()
+    at.sidebar.button(key="preset_paper").click().run()
+    assert_clean(at)
+    eff = evidence.effects
+    primary = eff[eff["primary"].astype(str).str.lower().eq("true")]
+    named = primary[primary["paper_cells"].fillna("").str.split(";").map(lambda c: "all:personal_recovery" in c)]
+    m = metrics(at)
+    assert m["Trials (k)"] == str(named["trial_id"].nunique())
+    assert m["Participants"] == text.fmt_int((named["n_peer"].astype(float) + named["n_control"].astype(float)).sum())
+    assert at.query_params == {"paper": "1"}
+    # carried in the link
+    again = run_app({"paper": "1"})
+    assert metrics(again) == m
+    assert not any("not understood" in w.value for w in again.warning)
+
+
+def test_an_upload_without_arm_sizes_shows_participants_unknown(evidence):
+    mine = _effects_csv()
+    mine = mine[mine["outcome"] == "hope"].copy()
+    mine[["n_peer", "n_control"]] = ""
+    trials = pd.read_csv(ROOT / "data" / "trials.csv", dtype=str, keep_default_na=False).drop(columns="n_randomized")
+    at = run_app()
+    at.switch_page(PAGE_FILES["data"]).run()
+    at.file_uploader(key="upload_trials").set_value(("t.csv", trials.to_csv(index=False).encode(), "text/csv"))
+    at.file_uploader(key="upload_effects").set_value(("e.csv", mine.to_csv(index=False).encode(), "text/csv"))
+    at.button(key="upload_check").click().run()
+    assert at.sidebar.radio(key="data_source").value == "upload"
+    at.switch_page(PAGE_FILES["explore"]).run()
+    at.sidebar.selectbox(key="v_outcome").set_value("hope").run()
+    assert_clean(at)
+    assert metrics(at)["Participants"] == "unknown"
+    table = [d.value for d in at.dataframe if "Outcome" in d.value.columns][0]
+    assert table.set_index("Outcome").loc["Hope", "Participants"] == "unknown"

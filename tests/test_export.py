@@ -157,3 +157,32 @@ def test_download_buttons_render_nothing_until_clicked(monkeypatch):
     assert downloads.svg_bytes(chart) == b"<svg/>"
     assert calls == ["png", "svg"]  # memoised by the chart's spec: the second PNG click renders nothing
     assert downloads._safe_name("my chart/1") == "my_chart_1"
+
+
+def test_report_headline_carries_the_imputation_range():
+    """The HTML report's headline (components.headline_paragraphs) gives the range over how the imputed values are
+    assigned when the view pools reconstructed rows, and nothing of the kind when it does not (issue 17)."""
+    from dashboard import components as ui
+    from dashboard import text
+    from dashboard.context import Context, safe_pool
+    from dashboard.state import ViewState
+    from peerstats.data import OUTCOMES, load_evidence
+    from peerstats.imputation import for_view
+    from peerstats.select import Filters, select
+
+    ev = load_evidence()
+    for filters, expect in ((Filters(quality=("good", "fair")), True),
+                            (Filters(provenance=("reported", "derived")), False)):
+        sel = select(ev, filters, "personal_recovery")
+        pooled, _ = safe_pool(sel, "DL", "z")
+        ctx = Context(evidence=ev, view=ViewState(filters=filters), outcomes=OUTCOMES, selection=sel, pooled=pooled,
+                      pool_error=None)
+        paragraphs = ui.headline_paragraphs(ctx)
+        page = export.html_report("t", [], headline=paragraphs)
+        if expect:
+            rng = for_view(ev, filters, "personal_recovery")
+            assert len(paragraphs) == 2
+            assert (f"SMD {text.fmt(pooled.estimate)} ({text.fmt_ci(pooled.ci_low, pooled.ci_high)}); imputed rows: "
+                    f"the estimate ranges {text.fmt(rng.estimate_low)} to {text.fmt(rng.estimate_high)}") in page
+        else:
+            assert len(paragraphs) == 1 and "imputed rows" not in page

@@ -13,7 +13,8 @@ from peerstats.multiverse import MULTIVERSE_COLUMNS, choice_sets
 from peerstats.select import Filters, select
 
 # The batch sums the same terms as pool() in another order (matrix products over a 0/1 mask instead of sums over the
-# selected rows); REML/PM tau2 comes from the same solver. Differences are rounding only: 1e-9 relative.
+# selected rows); REML/PM tau2 solve the same equations for all rows at once (Fisher scoring with the engine's
+# stopping rule; PM by bisection to floating-point resolution). Differences are rounding only: 1e-9 relative.
 RTOL = 1e-9
 ATOL = 1e-12
 
@@ -94,3 +95,29 @@ def test_base_filters_are_kept():
     base = Filters(excluded_trials=("t1",))
     df = specifications(ev, "personal_recovery", base=base)
     assert all(f.excluded_trials == ("t1",) for f in df["filters"])
+
+
+@pytest.mark.parametrize("method", ["FE", "DL", "REML", "PM"])
+@pytest.mark.parametrize("test", ["z", "knha"])
+def test_batch_pool_rows_of_different_effects_agree_with_pool(method, test):
+    """batch_pool on a matrix of effects and variances (one analysis per row, as the imputation range uses it),
+    including rows of k = 1 and k = 2 and rows on a tiny variance scale, equals pool row by row."""
+    from peerstats.multiverse import batch_pool
+
+    rng = np.random.default_rng(11)
+    n, k = 40, 9
+    Y = rng.normal(0.2, 0.4, (n, k))
+    V = rng.uniform(0.005, 0.2, (n, k))
+    V[5] *= 1e-8  # rescaled internally, as the engine does
+    Y[5] *= 1e-4
+    masks = rng.random((n, k)) < 0.7
+    masks[0] = False
+    masks[0, 3] = True  # k = 1
+    masks[1] = False
+    masks[1, :2] = True  # k = 2
+    masks[masks.sum(axis=1) == 0, 0] = True
+    got = batch_pool(Y, V, masks, method, test, 0.95)
+    for i in range(n):
+        ref = pool(Y[i, masks[i]], V[i, masks[i]], method=method, test=test)
+        np.testing.assert_allclose([got["estimate"][i], got["ci_low"][i], got["ci_high"][i]],
+                                   [ref.estimate, ref.ci_low, ref.ci_high], rtol=1e-7, atol=1e-10 * abs(ref.se))

@@ -31,9 +31,12 @@ def test_sensitivity_influence_and_what_would_it_take():
     sel = select(load_evidence(), Filters(), "personal_recovery")
     at = _page("pages/sensitivity.py")
     m = {x.label: x.value for x in at.metric}
-    sv = s_value(sel.yi, sel.vi)
+    real = sel.effects["provenance"].isin(["reported", "derived"]).to_numpy()
+    assert not real.all()
+    sv = s_value(sel.yi[real], sel.vi[real])  # real rows by default (issue 17), as the Small-study page
     assert m["S-value (publication bias)"] == ("∞" if np.isinf(sv.s_value) else text.fmt(sv.s_value, 1))
     assert m["Worst case (non-significant trials only)"] == text.fmt(sv.worst_case)
+    assert any(f"{int((~real).sum())} reconstructed rows are left out" in x.value for x in at.markdown)
     inf = influence(sel.yi, sel.vi, "DL")
     tables = [d.value for d in at.dataframe if "Cook's D" in d.value.columns]
     assert len(tables) == 1
@@ -66,6 +69,13 @@ def test_multiverse_page_counts_and_next_trial_power():
     m = {x.label: x.value for x in at.metric}
     assert m["Specifications"] == f"{len(specs):,}"
     assert m["CI excludes zero"] == text.fmt_pct(100 * excl)
+    # the 'all rows' points depend on how the imputed values are assigned: said with the current view's range
+    from peerstats.imputation import for_view
+
+    rng = for_view(ev, Filters(), "personal_recovery")
+    n_all = int((specs["rows"] == "all rows").sum())
+    assert any(x.value.startswith(f"The {n_all:,} 'all rows' specifications") and
+               f"{text.fmt(rng.estimate_low)} to {text.fmt(rng.estimate_high)}" in x.value for x in at.caption)
     sel = select(ev, Filters(), "personal_recovery")
     from peerstats import pool
     est = pool(sel.yi, sel.vi).estimate
@@ -110,6 +120,8 @@ def test_designer_before_after_with_a_trial_the_view_leaves_out():
     assert ba["k"].tolist() == [sel.k, sel.k + 1]
     assert ba["95% CI"][1] == text.fmt_ci(after.ci_low, after.ci_high)
     assert ba[""][1] == "with 1 hypothetical trial"
+    n_now = float(sel.effects["n"].sum())
+    assert ba["Participants"].tolist() == [text.fmt_int(n_now), text.fmt_int(n_now + 400)]
     sof = summary_of_findings(ev, f, "DL", "z")
     row = sof[sof["outcome"] == "personal_recovery"].iloc[0]
     assert ba["GRADE certainty"][0] == f"{row['symbols']} {row['certainty_label']}"
@@ -123,3 +135,30 @@ def test_designer_invalid_table_shows_words_not_a_traceback():
     at = _designer_page([{"n_per_arm": None, "as_pooled": True, "smd": 0.2, "category": "online",
                           "quality": "good", "control": "tau", "leadership": "peer_led"}])
     assert any("participants per arm must be a number of at least 2" in w.value for w in at.warning)
+
+
+def test_sensitivity_s_value_switch_includes_reconstructed_rows():
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    at = _page("pages/sensitivity.py")
+    at.checkbox(key="sens_sv_include_reconstructed").check().run()
+    assert not at.exception and not at.error
+    m = {x.label: x.value for x in at.metric}
+    sv = s_value(sel.yi, sel.vi)
+    assert m["Worst case (non-significant trials only)"] == text.fmt(sv.worst_case)
+
+
+def test_sensitivity_imputation_range():
+    from peerstats.imputation import for_view
+
+    ev = load_evidence()
+    rng = for_view(ev, Filters(), "personal_recovery")
+    after = for_view(ev, Filters(quality=("good", "fair")), "personal_recovery")
+    at = _page("pages/sensitivity.py")
+    m = {x.label: x.value for x in at.metric}
+    assert m["Range over assignments"] == text.fmt_ci(rng.estimate_low, rng.estimate_high)
+    assert m["Assignments pooled"] == f"{rng.n_assignments:,}"
+    words = [x.value for x in at.markdown if x.value.startswith("**Poor-quality trials excluded:**")]
+    assert len(words) == 1 and f"{text.fmt(after.estimate_low)} to {text.fmt(after.estimate_high)}" in words[0]
+    # the "after" headline has its own range line
+    lines = [x.value for x in at.markdown if "imputed rows: the estimate ranges" in x.value]
+    assert any(f"{text.fmt(after.estimate_low)} to {text.fmt(after.estimate_high)}" in x for x in lines)

@@ -75,5 +75,5 @@ def test_rob2_is_a_moderator():
 
 def test_doubtful_count_in_the_provenance_mix():
     assert provenance_mix({"reported": 3, "derived": 1, "reconstructed": 6, "doubtful": 2}) == (
-        "10 trials: 3 reported, 1 derived, 6 reconstructed (2 of them doubtful)")
+        "10 trials: 3 reported, 1 derived, 6 reconstructed; 2 doubtful")  # not "(... of them)": which kind? (issue 17)
     assert provenance_mix({"reported": 3, "derived": 0, "reconstructed": 0, "doubtful": 0}) == "3 trials: 3 reported"

@@ -115,7 +115,14 @@ def test_presets():
     start = ViewState(page="sensitivity", outcome="hope", method="PM", test="knha",
                       filters=Filters(categories=("independent",), excluded_trials=("t1",)))
     paper = PRESETS["The paper's main analysis"][1](start)
-    assert paper == ViewState(page="sensitivity", outcome="hope")
+    assert paper == ViewState(page="sensitivity", outcome="hope", filters=Filters(paper_analysis=True))
+    assert encode(paper) == {"page": "sensitivity", "outcome": "hope", "paper": "1"}
+    assert decode(encode(paper)) == paper
+    from dashboard.state import dropped_params
+
+    for query in ({"paper": "1"}, {"nodoubt": "1", "nohighrisk": "true"}):  # switches a link keeps are not "dropped"
+        assert dropped_params(query, decode(query)) == []
+    assert dropped_params({"paper": "maybe"}, decode({"paper": "maybe"})) == ["paper=maybe"]
     fair = PRESETS["Fair/good quality only"][1](start)
     assert fair.filters == Filters(quality=("good", "fair")) and fair.method == "DL" and fair.outcome == "hope"
     online = PRESETS["Peers online only"][1](start)

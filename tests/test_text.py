@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from dashboard.text import (
-    count, direction, fmt, fmt_ci, fmt_p, headline_sentence, heterogeneity_words, magnitude, provenance_mix,
+    count, direction, doubtful_by, estimate_with_imputation, fmt, fmt_ci, fmt_p, fmt_participants, headline_sentence,
+    heterogeneity_words, imputation_detail, imputation_phrase, magnitude, participants_note, provenance_mix,
 )
 
 NAN = float("nan")
@@ -130,3 +132,51 @@ def test_count_puts_the_noun_in_the_right_number():
     assert count(1, "trial") == "1 trial"
     assert count(0, "trial") == "0 trials"
     assert count(6, "imputed trial") == "6 imputed trials"
+
+
+# ---- issue 17: doubtful rows under their own provenance, unknown N, the imputation range, a hedge ---------------
+def test_doubtful_rows_are_counted_under_their_provenance():
+    counts = {"reported": 7, "derived": 1, "reconstructed": 7, "doubtful": 3, "doubtful_by": {"reported": 3}}
+    assert provenance_mix(counts) == "15 trials: 7 reported (3 of them doubtful), 1 derived, 7 reconstructed"
+    frame = pd.DataFrame({"provenance": ["reported", "reported", "derived", "reconstructed"],
+                          "doubt": ["SDs look like SEs", "", None, "  "]})
+    assert doubtful_by(frame) == {"reported": 1}
+    assert doubtful_by(frame.drop(columns="doubt")) == {}
+
+
+def test_unknown_participants_are_not_zero():
+    assert fmt_participants([33.0, 86.0]) == "119"
+    assert fmt_participants([NAN, NAN]) == "unknown"
+    assert fmt_participants([100.0, NAN]) == "at least 100"
+    assert participants_note([100.0, NAN]).startswith("The number of participants is unknown for 1 of 2 rows")
+    assert participants_note([1.0, 2.0]) == ""
+
+
+def rng(low=0.18, high=0.31, n=5040, exhaustive=True, n_distinct=5040):
+    return SimpleNamespace(estimate_low=low, estimate_high=high, n_assignments=n, exhaustive=exhaustive,
+                           varies=n_distinct > 1, estimate=0.21, ci_low_low=0.05, ci_low_high=0.1, ci_high_low=0.3,
+                           ci_high_high=0.4, level=0.95, n_failed=0, n_reconstructed=7,
+                           cells=(("hospital_added:personal_recovery", 7, 7),))
+
+
+def test_imputation_phrase_in_words():
+    res = result(estimate=0.21, ci_low=0.08, ci_high=0.34)
+    assert estimate_with_imputation(res, rng()) == (
+        "0.21 (0.08 to 0.34); imputed rows: the estimate ranges 0.18 to 0.31 over how they are assigned "
+        "(all 5,040 assignments)")
+    assert imputation_phrase(rng(n=1000, exhaustive=False)).endswith("(1,000 random assignments, fixed seed)")
+    assert imputation_phrase(None) == "" and estimate_with_imputation(res, None) == "0.21 (0.08 to 0.34)"
+    assert imputation_phrase(rng(n_distinct=1)) == ""  # nothing to re-assign: nothing said
+    detail = imputation_detail(rng())
+    assert "Peers added to hospital services" in detail and "7 of its 7 reconstructed trials in view" in detail
+    assert "0.18 to 0.31" in detail
+    assert imputation_detail(None).startswith("No reconstructed row is pooled in this view")
+
+
+def test_one_place_for_a_certainty_hedge():
+    plain = headline_sentence(result(), "Personal recovery", 1, {"reported": 10})
+    hedged = headline_sentence(result(), "Personal recovery", 1, {"reported": 10}, hedge="probably")
+    assert "Peer support had a small effect" in plain
+    assert hedged == plain.replace("Peer support had", "Peer support probably had")
+    unclear = headline_sentence(result(ci_low=-0.05), "Hope", 1, {"reported": 10}, hedge="probably")
+    assert "The trials probably show no clear difference in hope" in unclear

@@ -24,8 +24,9 @@ _spec = importlib.util.spec_from_file_location("warm", ROOT / "deploy" / "warm.p
 warm = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(warm)
 
-#: The workshop presets' filters, written out: the paper (all trials), fair/good quality only, peers online only.
-PRESET_FILTERS = (Filters(), Filters(quality=("good", "fair")), Filters(categories=("online",)))
+#: The workshop presets' filters, written out: the paper (the rows it pooled), fair/good quality only, peers online
+#: only.
+PRESET_FILTERS = (Filters(paper_analysis=True), Filters(quality=("good", "fair")), Filters(categories=("online",)))
 
 
 def bundled_outcomes() -> list[str]:
@@ -44,7 +45,7 @@ def test_views_are_every_outcome_under_every_preset():
         assert view.page == "explore" and view.method == "DL" and view.test == "z", q
         assert S.encode(view) == {k: v[0] for k, v in parse_qs(q).items()}, f"{q}: not the canonical query"
         seen.add((view.outcome, view.filters))
-    assert seen == {(o, f) for o in outcomes for f in PRESET_FILTERS}
+    assert seen == {(o, f) for o in outcomes for f in PRESET_FILTERS} | {(S.DEFAULT.outcome, Filters())}
     assert queries[0] == ""  # the default view (the home page as first opened) first
     assert "quality=good%2Cfair" in queries  # what "Exclude poor-quality trials" shows on the home page
 
