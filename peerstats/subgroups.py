@@ -1,4 +1,5 @@
-"""Subgroup analyses: separate-tau2 Q-between (RevMan / CMA) and the mixed-effects QM (metafor ``rma(mods = ~ factor)``).
+"""Subgroup analyses: separate-tau2 Q-between (RevMan / CMA), the mixed-effects QM (metafor ``rma(mods = ~ factor)``)
+and the pairwise difference of two separately pooled subgroups.
 
 See :mod:`peerstats.rma` for the model, estimators and references.
 """
@@ -12,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scipy import stats
+
 from .rma import (
     _NAN,
     _check_options,
@@ -22,7 +25,8 @@ from .rma import (
     pool,
 )
 
-__all__ = ['SubgroupResult', 'MixedSubgroupResult', 'subgroup_test', 'mixed_subgroup_test']
+__all__ = ['SubgroupResult', 'MixedSubgroupResult', 'PairwiseResult', 'subgroup_test', 'mixed_subgroup_test',
+           'pairwise_difference']
 
 # ----------------------------------------------------------------------------------------------------------------
 # subgroups
@@ -170,3 +174,87 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
     })
     return MixedSubgroupResult(qm, p - 1, qm_pval, m.tau2, m.q, m.q_df, _chi2_sf(m.q, m.q_df), coefs,
                                levels, method, test)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# pairwise comparison of two subgroups
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairwiseResult:
+    """Difference between two separately pooled subgroups (``group1 - group2``).
+
+    Attributes
+    ----------
+    group1, group2 : object
+        The subgroup labels.
+    estimate, se : float
+        ``est1 - est2`` and ``sqrt(se1^2 + se2^2)``.
+    zval, pval : float
+        ``estimate / se`` and its two-sided normal p-value.
+    ci_low, ci_high : float
+        ``estimate -/+ z_{1-(1-level)/2} se``.
+    k1, k2 : int
+        Studies in each subgroup.
+    level : float
+    """
+
+    group1: Any
+    group2: Any
+    estimate: float
+    se: float
+    zval: float
+    pval: float
+    ci_low: float
+    ci_high: float
+    k1: int
+    k2: int
+    level: float = 0.95
+
+
+def pairwise_difference(result: SubgroupResult, group1, group2, level: float = 0.95) -> PairwiseResult:
+    """Compare two levels of a moderator: the difference of their separately pooled estimates.
+
+    .. math:: d = \\hat\\mu_1 - \\hat\\mu_2, \\quad SE_d = \\sqrt{SE_1^2 + SE_2^2}, \\quad
+              z = d / SE_d, \\quad p = 2\\,(1 - \\Phi(|z|)), \\quad d \\pm z_{1-\\alpha/2} SE_d
+
+    The two subgroups are independent (no trial in both), each pooled with its own tau2 as in
+    :func:`subgroup_test`; this equals metafor's ``rma(yi = c(est1, est2), sei = c(se1, se2),
+    mods = ~ factor(c(2, 1)), method = "FE")`` coefficient (``validation/pairwise_reference.R``). With two subgroups
+    ``z^2`` is the Q-between of :func:`subgroup_test`. The test is a z test whatever the subgroups' own ``test``
+    (with Knapp-Hartung subgroups their SEs are the adjusted ones and the normal reference is an approximation).
+
+    Parameters
+    ----------
+    result : SubgroupResult
+        From :func:`subgroup_test`.
+    group1, group2 : object
+        Two different labels of ``result.subgroups``.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    PairwiseResult
+
+    References
+    ----------
+    .. [1] Altman DG, Bland JM. Interaction revisited: the difference between two estimates. BMJ 2003;326:219.
+    .. [2] Cochrane Handbook v6.4, section 10.11.3.1 (comparing subgroups).
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level}")
+    if group1 == group2:
+        raise ValueError("compare two different subgroups")
+    missing = [g for g in (group1, group2) if g not in result.subgroups]
+    if missing:
+        raise ValueError(f"no subgroup {missing[0]!r} (subgroups: {', '.join(map(str, result.subgroups))})")
+    a, b = result.subgroups[group1], result.subgroups[group2]
+    d = float(a.estimate - b.estimate)
+    se = float(math.sqrt(a.se ** 2 + b.se ** 2))
+    z = d / se if se > 0 else _NAN
+    p = float(2.0 * stats.norm.sf(abs(z))) if math.isfinite(z) else _NAN
+    crit = float(stats.norm.ppf(1.0 - (1.0 - level) / 2.0))
+    return PairwiseResult(group1, group2, d, se, float(z), p, d - crit * se, d + crit * se, int(a.k), int(b.k),
+                          level)

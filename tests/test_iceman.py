@@ -1,0 +1,165 @@
+"""ICEMAN for meta-analyses (peerstats.iceman): each item's answer from hand-worked cases, the overall rating rule,
+and the URL text of the user's answers. The expected answers are worked out by hand from the bands and counts in
+docs/iceman.md (written here as literals, not taken from the module's constants)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from peerstats import iceman as ic
+
+
+# --- item 1: within vs between --------------------------------------------------------------------------------------
+
+def test_each_trial_in_one_subgroup_is_between_trials_only():
+    it = ic.comparison_item(["a", "b", "c", "d"], ["online", "online", "hospital", "hospital"])
+    assert it.answer == "definitely no" and it.levels_down == 1 and "4 trials" in it.reason
+
+
+def test_a_trial_in_two_subgroups_is_mixed():
+    it = ic.comparison_item(["a", "a", "b", "c"], ["x", "y", "x", "y"])
+    assert it.answer == "probably no" and it.levels_down == 1 and it.reason.startswith("1 of 3 trials")
+
+
+def test_similarity_is_not_applicable_between_trials():
+    assert ic.similar_item(False).answer == "not applicable"
+    assert ic.similar_item(True).answer == "not answered"
+
+
+# --- number of trials -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("k, answer, down", [
+    ({"a": 10, "b": 12}, "probably yes", 0),      # every subgroup has ten or more
+    ({"a": 9, "b": 12}, "probably no", 0),        # 21 in all, the smaller has 9
+    ({"a": 3, "b": 4}, "definitely no", 1),       # 7 in all
+    ({"a": 5, "b": 5}, "probably no", 0),         # exactly ten in all
+    ({"a": 30}, "not applicable", 0),
+])
+def test_number_of_trials(k, answer, down):
+    it = ic.trials_item(k)
+    assert (it.answer, it.levels_down) == (answer, down)
+
+
+# --- chance: the interaction p in bands -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p, answer, down", [
+    (0.0001, "definitely yes", 0), (0.0049, "definitely yes", 0), (0.005, "probably yes", 0),
+    (0.0099, "probably yes", 0), (0.01, "probably no", 1), (0.049, "probably no", 1), (0.05, "definitely no", 2),
+    (0.09, "definitely no", 2), (0.6, "definitely no", 2), (math.nan, "not answered", 2),
+])
+def test_chance_bands(p, answer, down):
+    it = ic.chance_item(p)
+    assert (it.answer, it.levels_down) == (answer, down)
+
+
+# --- honest multiplicity --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n, p, answer, down", [
+    (1, 0.03, "probably yes", 0), (2, 0.03, "probably yes", 0),
+    (3, 0.03, "probably no", 1),            # 3 x 0.03 = 0.09: does not survive Bonferroni
+    (3, 0.01, "probably yes", 0),           # 3 x 0.01 = 0.03 < 0.05: the number is considered
+    (5, 0.2, "probably no", 1), (6, 0.2, "definitely no", 1), (6, 0.008, "probably yes", 0),  # 0.048
+])
+def test_modifiers(n, p, answer, down):
+    it = ic.modifiers_item(n, p, ["category", "quality"][: min(n, 2)])
+    assert (it.answer, it.levels_down) == (answer, down)
+    assert f"{n} effect modifier" in it.reason
+
+
+# --- cut points, related outcomes, the user's items ----------------------------------------------------------------
+
+def test_cut_points():
+    assert ic.cut_points_item(["online", "hospital_added"]).answer == "not applicable"
+    assert ic.cut_points_item(["1", "2", "3.5"]).answer == "probably yes"
+    assert ic.cut_points_item(["1", "2", "not recorded"]).answer == "probably yes"
+
+
+def test_related_outcomes_order_the_same_subgroups_the_same_way():
+    focus = {"online": 0.50, "hospital": 0.10, "independent": 0.30}       # contrast: online vs hospital
+    agree = {"hope": {"online": 0.4, "hospital": 0.2}, "empowerment": {"online": 0.1, "hospital": 0.0}}
+    assert ic.outcomes_item(focus, agree).answer == "probably yes"
+    half = {**agree, "stigma": {"online": -0.1, "hospital": 0.2}, "x": {"online": 0.0, "hospital": 0.5}}
+    it = ic.outcomes_item(focus, half)                                     # 2 of 4 agree
+    assert (it.answer, it.levels_down) == ("probably no", 0) and "2 of 4" in it.reason
+    worse = {"stigma": {"online": -0.1, "hospital": 0.2}, "x": {"online": 0.0, "hospital": 0.5}, **{
+        "hope": {"online": 0.4, "hospital": 0.2}}}                         # 1 of 3
+    assert ic.outcomes_item(focus, worse).answer == "definitely no"
+    assert ic.outcomes_item(focus, {"hope": {"online": 0.4}}).answer == "not answered"
+
+
+def test_user_items():
+    assert ic.user_item("direction", None).levels_down == 1               # unknown is not yes
+    assert ic.user_item("direction", "py").levels_down == 0
+    assert ic.user_item("direction", "pn").levels_down == 1
+    assert ic.user_item("prior", None).levels_down == 0
+    assert ic.user_item("prior", "dn").levels_down == 1
+    with pytest.raises(ValueError):
+        ic.user_item("chance", "dy")
+
+
+# --- the overall rating ---------------------------------------------------------------------------------------------
+
+def _groups(k_a: int, k_b: int):
+    ids = [f"t{i}" for i in range(k_a + k_b)]
+    return ids, ["a"] * k_a + ["b"] * k_b
+
+
+def test_a_typical_aggregate_subgroup_claim_is_not_credible():
+    ids, g = _groups(4, 5)
+    res = ic.assess(ids, g, pval=0.03, n_examined=4)
+    # between (-1), 9 trials (-1), direction unanswered (-1), p 0.03 (-1), 4 modifiers, 4 x 0.03 = 0.12 (-1)
+    assert res.levels_down == 5 and res.rating == "very low" and not res.credible and res.applicable
+
+
+def test_a_prespecified_between_trial_effect_with_strong_evidence_is_moderate():
+    ids, g = _groups(12, 15)
+    res = ic.assess(ids, g, pval=0.002, n_examined=1, answers={"direction": "dy", "prior": "py"})
+    assert [i.answer for i in res.items] == ["definitely no", "not applicable", "probably yes", "definitely yes",
+                                             "probably yes", "definitely yes", "probably yes", "not applicable",
+                                             "not answered"]
+    assert res.levels_down == 1 and res.rating == "moderate" and res.credible
+
+
+def test_no_suggestion_of_effect_modification_is_never_credible():
+    ids, g = _groups(12, 15)
+    res = ic.assess(ids, g, pval=0.2, n_examined=1, answers={"direction": "dy", "prior": "dy"})
+    assert not res.applicable and not res.credible and res.rating == "very low"    # between -1, p -2
+    assert "p < 0.1" in res.reason
+
+
+def test_one_subgroup_is_not_applicable():
+    res = ic.assess(["a", "b"], ["x", "x"], pval=math.nan, n_examined=1)
+    assert not res.applicable and not res.credible
+
+
+def test_rating_floor_and_words():
+    items = [ic.chance_item(0.5), ic.user_item("direction", None), ic.modifiers_item(9)]
+    res = ic.rate(items)
+    assert res.levels_down == 4 and res.rating == "very low"
+    assert ic.rate([ic.chance_item(0.001)]).rating == "high"
+    assert ic.rate([ic.chance_item(0.02)]).rating == "moderate"
+    assert ic.rate([ic.chance_item(0.02)], applicable=False).credible is False
+
+
+def test_related_outcomes_enter_the_assessment():
+    ids, g = _groups(12, 15)
+    focus = {"a": 0.5, "b": 0.1}
+    res = ic.assess(ids, g, pval=0.002, n_examined=1, answers={"direction": "dy"}, focus=focus,
+                    related={"x": {"a": 0.0, "b": 0.3}, "y": {"a": -0.2, "b": 0.1}})
+    assert res.item("outcomes").answer == "definitely no" and res.rating == "low" and not res.credible
+
+
+# --- the URL text ---------------------------------------------------------------------------------------------------
+
+def test_answers_round_trip_and_junk_is_dropped():
+    answers = {("hope", "category"): {"direction": "py", "prior": "dn"}, ("anxiety", "rob2_overall"): {"prior": "dy"}}
+    text = ic.encode_answers(answers, ["category", "quality", "category"])
+    assert text == ("anxiety.rob2_overall.prior.dy~hope.category.direction.py~hope.category.prior.dn"
+                    "~m.category,quality")
+    assert ic.decode_answers(text) == (answers, ("category", "quality"))
+    got, seen = ic.decode_answers("hope.category.chance.dy~x.y.direction.maybe~<script>~m.a,b c~hope.category."
+                                  "direction.pn")
+    assert got == {("hope", "category"): {"direction": "pn"}} and seen == ("a",)
+    assert ic.decode_answers(None) == ({}, ())
