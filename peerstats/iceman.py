@@ -53,14 +53,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["ANSWERS", "ITEMS", "USER_ITEMS", "CHANCE_BANDS", "APPLIES_BELOW", "FEW_MODIFIERS", "MANY_TRIALS",
+__all__ = ["ANSWERS", "ITEMS", "SHORT", "USER_ITEMS", "CHANCE_BANDS", "APPLIES_BELOW", "FEW_MODIFIERS", "MANY_TRIALS",
            "RATINGS", "IcemanItem", "Iceman", "comparison_item", "similar_item", "trials_item", "chance_item",
-           "modifiers_item", "cut_points_item", "outcomes_item", "user_item", "rate", "assess",
-           "encode_answers", "decode_answers"]
+           "modifiers_item", "cut_points_item", "outcomes_item", "user_item", "rate", "assess", "assess_view",
+           "subgroup_trials", "related_estimates", "encode_answers", "decode_answers"]
 
 #: Answer code -> the instrument's words.
 ANSWERS: dict[str, str] = {"dy": "definitely yes", "py": "probably yes", "pn": "probably no", "dn": "definitely no"}
@@ -85,6 +85,11 @@ ITEMS: dict[str, tuple[str, bool, str]] = {
     "outcomes": ("(Additional consideration) Is the effect modification consistent across related outcomes?", False,
                  "data"),
 }
+#: item key -> the few words the overall reason uses for it.
+SHORT: dict[str, str] = {"comparison": "within vs between trials", "similar": "similar across trials",
+                         "trials": "number of trials", "direction": "direction hypothesised a priori",
+                         "prior": "prior evidence", "chance": "chance", "modifiers": "number of modifiers examined",
+                         "cut_points": "cut points", "outcomes": "related outcomes"}
 #: Items only the user can answer (kept in the URL by the app).
 USER_ITEMS: tuple[str, ...] = tuple(k for k, (_, _, by) in ITEMS.items() if by == "user")
 
@@ -202,7 +207,7 @@ def similar_item(within: bool) -> IcemanItem:
     return _item("similar", NOT_ANSWERED, "the app does not estimate each trial's own effect modification")
 
 
-def trials_item(k_by_group: Mapping) -> IcemanItem:
+def trials_item(k_by_group: Mapping, labels: Mapping | None = None) -> IcemanItem:
     """Item 3: number of trials of a between-trial comparison.
 
     Every subgroup with at least :data:`MANY_TRIALS` trials: *probably yes* (never *definitely*: study-level
@@ -213,7 +218,7 @@ def trials_item(k_by_group: Mapping) -> IcemanItem:
     if len(k) < 2:
         return _item("trials", NOT_APPLICABLE, "fewer than two subgroups")
     total, smallest = sum(k.values()), min(k.values())
-    words = ", ".join(f"{g}: {n}" for g, n in k.items())
+    words = ", ".join(f"{(labels or {}).get(g, g)}: {n}" for g, n in k.items())
     if smallest >= MANY_TRIALS:
         return _item("trials", "py", f"at least {MANY_TRIALS} trials in every subgroup ({words})")
     if total >= MANY_TRIALS:
@@ -267,7 +272,7 @@ def cut_points_item(levels: Iterable) -> IcemanItem:
     return _item("cut_points", "py", "a numeric modifier with each value its own subgroup: no cut point chosen")
 
 
-def outcomes_item(focus: Mapping, related: Mapping) -> IcemanItem:
+def outcomes_item(focus: Mapping, related: Mapping, labels: Mapping | None = None) -> IcemanItem:
     """Additional consideration: the same moderator across related outcomes.
 
     ``focus`` maps subgroup -> estimate for the outcome assessed; ``related`` maps another outcome -> (subgroup ->
@@ -280,6 +285,7 @@ def outcomes_item(focus: Mapping, related: Mapping) -> IcemanItem:
     if len(est) < 2:
         return _item("outcomes", NOT_APPLICABLE, "fewer than two subgroups")
     best, worst = max(est, key=est.get), min(est, key=est.get)
+    name = {g: (labels or {}).get(g, g) for g in (best, worst)}
     same, seen = [], []
     for outcome, by_group in related.items():
         a, b = by_group.get(best), by_group.get(worst)
@@ -290,8 +296,9 @@ def outcomes_item(focus: Mapping, related: Mapping) -> IcemanItem:
             same.append(str(outcome))
     n, c = len(seen), len(same)
     if n == 0:
-        return _item("outcomes", NOT_ANSWERED, f"no related outcome has trials in both '{best}' and '{worst}'")
-    words = f"'{best}' does better than '{worst}' in {c} of {n} related outcome{'s' if n != 1 else ''}"
+        return _item("outcomes", NOT_ANSWERED, f"no related outcome has trials in both '{name[best]}' and "
+                                               f"'{name[worst]}'")
+    words = f"'{name[best]}' does better than '{name[worst]}' in {c} of {n} related outcome{'s' if n != 1 else ''}"
     if c == n:
         return _item("outcomes", "py", words + f" ({', '.join(same)})")
     if 2 * c >= n:
@@ -325,7 +332,7 @@ def rate(items: Iterable[IcemanItem], applicable: bool = True) -> Iceman:
     down = sum(it.levels_down for it in items)
     rating = RATINGS[min(down, len(RATINGS) - 1)]
     credible = bool(applicable) and rating in RATINGS[:2]
-    costs = [f"{it.key} ({it.answer})" for it in items if it.levels_down]
+    costs = [f"{SHORT[it.key]} ({it.answer})" for it in items if it.levels_down]
     reason = f"{rating} credibility" + (f": lowered by {', '.join(costs)}" if costs else "")
     if not applicable:
         reason += (f"; ICEMAN assesses a suggested effect modification (interaction p < {APPLIES_BELOW:g}), which "
@@ -334,7 +341,8 @@ def rate(items: Iterable[IcemanItem], applicable: bool = True) -> Iceman:
 
 
 def assess(trial_ids, groups, pval: float, n_examined: int, *, answers: Mapping | None = None,
-           examined: Iterable[str] = (), focus: Mapping | None = None, related: Mapping | None = None) -> Iceman:
+           examined: Iterable[str] = (), focus: Mapping | None = None, related: Mapping | None = None,
+           labels: Mapping | None = None) -> Iceman:
     """ICEMAN for one outcome and one moderator: every item, prefilled from the data where it can answer.
 
     Parameters
@@ -352,6 +360,8 @@ def assess(trial_ids, groups, pval: float, n_examined: int, *, answers: Mapping 
         Their names, for the reason.
     focus, related : mapping, optional
         For the related-outcomes consideration (:func:`outcomes_item`); left out: not answered.
+    labels : mapping, optional
+        Subgroup -> words, for the reasons.
 
     Returns
     -------
@@ -369,30 +379,118 @@ def assess(trial_ids, groups, pval: float, n_examined: int, *, answers: Mapping 
     items = [
         comparison,
         similar_item(comparison.answer != ANSWERS["dn"]),
-        trials_item(k_by_group),
+        trials_item(k_by_group, labels),
         user_item("direction", answers.get("direction")),
         user_item("prior", answers.get("prior")),
         chance_item(p),
         modifiers_item(max(1, int(n_examined)), p, examined),
         cut_points_item(k_by_group),
-        outcomes_item(focus or {}, related or {}) if focus is not None else
+        outcomes_item(focus or {}, related or {}, labels) if focus is not None else
         _item("outcomes", NOT_ANSWERED, "related outcomes not examined"),
     ]
     applicable = len(k_by_group) >= 2 and math.isfinite(p) and p < APPLIES_BELOW
     return rate(items, applicable)
 
 
+def subgroup_trials(selection, moderator: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(trial_ids, groups)`` of a selection's pooled rows, in :func:`peerstats.select.subgroup_inputs`' order and
+    with its group labels (missing values ``"not recorded"``)."""
+    from peerstats.select import subgroup_inputs
+
+    positions = replace(selection, yi=np.arange(selection.k, dtype=float))
+    order, _, groups = subgroup_inputs(positions, moderator)
+    return selection.effects["trial_id"].to_numpy()[order.astype(int)], groups
+
+
+def related_estimates(evidence, filters, outcome: str, moderator: str, outcomes: Mapping, method: str = "DL",
+                      test: str = "z") -> tuple[dict, dict]:
+    """Subgroup estimates of ``outcome`` and of the other outcomes of its domain, signed so that larger is better.
+
+    Parameters
+    ----------
+    evidence, filters
+        As for :func:`peerstats.select.select`.
+    outcome, moderator : str
+    outcomes : mapping
+        outcome -> (domain, label, beneficial direction), e.g. :func:`peerstats.select.outcome_labels`.
+    method, test : str
+        As for :func:`peerstats.meta.subgroup_test`.
+
+    Returns
+    -------
+    (focus, related)
+        ``focus``: subgroup -> estimate x direction for ``outcome``; ``related``: other outcome of the same domain
+        with at least two trials and the moderator -> the same. The input of :func:`outcomes_item`.
+    """
+    from peerstats.select import select, subgroup_inputs
+    from peerstats.subgroups import subgroup_test
+
+    def estimates(name: str) -> dict:
+        sel = select(evidence, filters, name)
+        if sel.k < 2 or moderator not in sel.effects:
+            return {}
+        yi, vi, groups = subgroup_inputs(sel, moderator)
+        res = subgroup_test(yi, vi, groups, method=method, test=test)
+        sign = outcomes[name][2] if name in outcomes else 1
+        return {g: sign * r.estimate for g, r in res.subgroups.items()}
+
+    domain = outcomes[outcome][0] if outcome in outcomes else None
+    related = {}
+    for name, spec in outcomes.items():
+        if name != outcome and spec[0] == domain:
+            est = estimates(name)
+            if len(est) >= 2:
+                related[name] = est
+    return estimates(outcome), related
+
+
+def assess_view(evidence, filters, outcome: str, moderator: str, outcomes: Mapping, *, method: str = "DL",
+                test: str = "z", examined: Iterable[str] = (), answers: Mapping | None = None,
+                labels: Mapping | None = None) -> Iceman:
+    """ICEMAN for one outcome split by one moderator under the view's filters: the one call for a page or the
+    Summary of findings (split the outcome's row by ``moderator`` only when ``.credible``).
+
+    Parameters
+    ----------
+    evidence, filters, outcome, moderator, outcomes, method, test
+        As for :func:`related_estimates`.
+    examined : iterable of str
+        The moderators examined in the session (``moderator`` is counted whether listed or not).
+    answers : mapping, optional
+        The user's answers for this outcome and moderator, item -> :data:`ANSWERS` code.
+    labels : mapping, optional
+        Subgroup -> words, for the reasons.
+
+    Returns
+    -------
+    Iceman
+    """
+    from peerstats.select import select, subgroup_inputs
+    from peerstats.subgroups import subgroup_test
+
+    sel = select(evidence, filters, outcome)
+    seen = list(dict.fromkeys([*examined, moderator]))
+    if sel.k < 2 or moderator not in sel.effects:
+        return assess([], [], math.nan, len(seen), answers=answers, examined=seen, labels=labels)
+    yi, vi, groups = subgroup_inputs(sel, moderator)
+    res = subgroup_test(yi, vi, groups, method=method, test=test)
+    ids, groups = subgroup_trials(sel, moderator)
+    focus, related = related_estimates(evidence, filters, outcome, moderator, outcomes, method, test)
+    return assess(ids, groups, res.pval, len(seen), answers=answers, examined=seen, focus=focus, related=related,
+                  labels=labels)
+
+
 # ---------------------------------------------------------------------------------------------------------------
-# The user's answers and the examined moderators as URL text: "o.m.item.code~...~m.mod1,mod2"
+# The user's answers as URL text: "outcome.moderator.item.code~..."
 # ---------------------------------------------------------------------------------------------------------------
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
-def encode_answers(answers: Mapping, examined: Iterable[str] = ()) -> str:
-    """``{(outcome, moderator): {item: code}}`` and the examined moderators as one URL-safe text.
+def encode_answers(answers: Mapping) -> str:
+    """``{(outcome, moderator): {item: code}}`` as one URL-safe text (sorted, so equal answers give equal text).
 
-    >>> encode_answers({("hope", "category"): {"direction": "py"}}, ["category", "quality"])
-    'hope.category.direction.py~m.category,quality'
+    >>> encode_answers({("hope", "category"): {"direction": "py"}})
+    'hope.category.direction.py'
     """
     parts = []
     for (outcome, moderator), items in sorted(answers.items()):
@@ -401,24 +499,18 @@ def encode_answers(answers: Mapping, examined: Iterable[str] = ()) -> str:
         for item, code in sorted(items.items()):
             if item in USER_ITEMS and code in ANSWERS:
                 parts.append(f"{outcome}.{moderator}.{item}.{code}")
-    seen = [m for m in dict.fromkeys(str(x) for x in examined) if _TOKEN.match(m)]
-    if seen:
-        parts.append("m." + ",".join(seen))
     return "~".join(parts)
 
 
-def decode_answers(text: str | None) -> tuple[dict, tuple]:
+def decode_answers(text: str | None) -> dict:
     """Inverse of :func:`encode_answers`; never raises, anything not understood is dropped."""
     answers: dict = {}
-    examined: list[str] = []
     for part in str(text or "").split("~"):
         bits = part.split(".")
-        if len(bits) == 2 and bits[0] == "m":
-            examined += [m for m in bits[1].split(",") if _TOKEN.match(m)]
-        elif len(bits) == 4 and all(_TOKEN.match(b) for b in bits[:2]) and bits[2] in USER_ITEMS \
+        if len(bits) == 4 and all(_TOKEN.match(b) for b in bits[:2]) and bits[2] in USER_ITEMS \
                 and bits[3] in ANSWERS:
             answers.setdefault((bits[0], bits[1]), {})[bits[2]] = bits[3]
-    return answers, tuple(dict.fromkeys(examined))
+    return answers
 
 
 def _p(p: float) -> str:

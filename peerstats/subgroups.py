@@ -26,7 +26,7 @@ from .rma import (
 )
 
 __all__ = ['SubgroupResult', 'MixedSubgroupResult', 'PairwiseResult', 'subgroup_test', 'mixed_subgroup_test',
-           'pairwise_difference']
+           'pairwise_difference', 'published_beside']
 
 # ----------------------------------------------------------------------------------------------------------------
 # subgroups
@@ -258,3 +258,59 @@ def pairwise_difference(result: SubgroupResult, group1, group2, level: float = 0
     crit = float(stats.norm.ppf(1.0 - (1.0 - level) / 2.0))
     return PairwiseResult(group1, group2, d, se, float(z), p, d - crit * se, d + crit * se, int(a.k), int(b.k),
                           level)
+
+
+def published_beside(table: pd.DataFrame, published: pd.DataFrame, outcome: str,
+                     tolerance: float = 0.005) -> pd.DataFrame:
+    """The paper's subgroup result beside each recomputed subgroup, and whether they differ at the paper's rounding.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :meth:`SubgroupResult.table` of ``outcome`` split by the paper's organisational ``category``.
+    published : DataFrame
+        ``data/published.csv`` (``Evidence.published``): ``category, outcome, status, k, smd, ci_low, ci_high``.
+    outcome : str
+    tolerance : float
+        Half a unit of the paper's last digit (SMD and CI to two decimals).
+
+    Returns
+    -------
+    DataFrame
+        One row per row of ``table``: ``group, status`` (the paper's: reported, not_significant, ... or ``""``
+        when the paper has no cell), ``k_published, smd_published, ci_low_published, ci_high_published``,
+        ``differs`` (a reported cell whose SMD or a CI bound is off by more than ``tolerance`` or whose k differs;
+        a "not significant" cell whose recomputed CI excludes 0; a "no studies" cell with trials) and ``what`` (the
+        parts that differ, in words).
+    """
+    pub = published[published["outcome"].astype(str) == outcome] if len(published) else published
+    if len(pub):
+        pub = pub.set_index(pub["category"].astype(str))
+    rows = []
+    for _, r in table.iterrows():
+        g = str(r["group"])
+        row = {"group": r["group"], "status": "", "k_published": np.nan, "smd_published": np.nan,
+               "ci_low_published": np.nan, "ci_high_published": np.nan, "differs": False, "what": ""}
+        if len(pub) and g in pub.index:
+            c = pub.loc[g]
+            c = c.iloc[0] if isinstance(c, pd.DataFrame) else c
+            status = str(c["status"])
+            row["status"] = status
+            if status == "reported":
+                num = {f: pd.to_numeric(c[f], errors="coerce") for f in ("k", "smd", "ci_low", "ci_high")}
+                row.update(k_published=num["k"], smd_published=num["smd"], ci_low_published=num["ci_low"],
+                           ci_high_published=num["ci_high"])
+                parts = [w for w, a, b in (("SMD", r["estimate"], num["smd"]), ("lower limit", r["ci_low"],
+                                                                                num["ci_low"]),
+                                           ("upper limit", r["ci_high"], num["ci_high"]))
+                         if np.isfinite(b) and not abs(float(a) - float(b)) <= tolerance + 1e-9]
+                if np.isfinite(num["k"]) and int(r["k"]) != int(num["k"]):
+                    parts.append("k")
+                row.update(differs=bool(parts), what=", ".join(parts))
+            elif status == "not_significant" and (r["ci_low"] > 0 or r["ci_high"] < 0):
+                row.update(differs=True, what="significance (the paper: not significant)")
+            elif status == "no_studies" and int(r["k"]) > 0:
+                row.update(differs=True, what="k (the paper: no studies)")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["group", "status", "k_published", "smd_published", "ci_low_published",
+                                       "ci_high_published", "differs", "what"])

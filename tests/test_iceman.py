@@ -155,11 +155,133 @@ def test_related_outcomes_enter_the_assessment():
 
 def test_answers_round_trip_and_junk_is_dropped():
     answers = {("hope", "category"): {"direction": "py", "prior": "dn"}, ("anxiety", "rob2_overall"): {"prior": "dy"}}
-    text = ic.encode_answers(answers, ["category", "quality", "category"])
-    assert text == ("anxiety.rob2_overall.prior.dy~hope.category.direction.py~hope.category.prior.dn"
-                    "~m.category,quality")
-    assert ic.decode_answers(text) == (answers, ("category", "quality"))
-    got, seen = ic.decode_answers("hope.category.chance.dy~x.y.direction.maybe~<script>~m.a,b c~hope.category."
-                                  "direction.pn")
-    assert got == {("hope", "category"): {"direction": "pn"}} and seen == ("a",)
-    assert ic.decode_answers(None) == ({}, ())
+    text = ic.encode_answers(answers)
+    assert text == "anxiety.rob2_overall.prior.dy~hope.category.direction.py~hope.category.prior.dn"
+    assert ic.decode_answers(text) == answers
+    got = ic.decode_answers("hope.category.chance.dy~x.y.direction.maybe~<script>~a b.c.prior.py~hope.category."
+                            "direction.pn")
+    assert got == {("hope", "category"): {"direction": "pn"}}
+    assert ic.decode_answers(None) == {}
+
+
+# --- on the bundled data: the view's assessment, related outcomes, the paper beside each subgroup --------------------
+
+@pytest.fixture(scope="module")
+def bundled():
+    from peerstats.data import load_evidence
+
+    return load_evidence()
+
+
+def test_related_estimates_are_the_subgroup_pools_signed_by_benefit(bundled):
+    from peerstats.data import OUTCOMES
+    from peerstats.meta import pool
+    from peerstats.select import Filters, select
+
+    focus, related = ic.related_estimates(bundled, Filters(), "depression", "category", OUTCOMES)
+    # independently: select each outcome, pool each category's rows, multiply by the outcome's direction
+    for outcome, got in [("depression", focus), *related.items()]:
+        assert OUTCOMES[outcome][0] == "clinical"
+        rows = select(bundled, Filters(), outcome).effects
+        for g, est in got.items():
+            part = rows[rows["category"] == g]
+            assert est == pytest.approx(OUTCOMES[outcome][2] * pool(part["yi"], part["vi"]).estimate, rel=1e-12)
+    clinical = [o for o, (d, _, _) in OUTCOMES.items() if d == "clinical" and o != "depression"]
+    assert set(related) <= set(clinical) and "hope" not in related
+
+
+def test_subgroup_trials_pairs_each_trial_with_its_category(bundled):
+    from peerstats.select import Filters, select
+
+    sel = select(bundled, Filters(), "personal_recovery")
+    ids, groups = ic.subgroup_trials(sel, "category")
+    truth = dict(zip(bundled.trials["trial_id"], bundled.trials["category"]))
+    assert sorted(ids) == sorted(sel.effects["trial_id"]) and all(truth[t] == g for t, g in zip(ids, groups))
+
+
+def test_assess_view_on_the_paper_main_analysis(bundled):
+    from peerstats.data import OUTCOMES
+    from peerstats.meta import subgroup_test
+    from peerstats.select import Filters, select, subgroup_inputs
+
+    res = ic.assess_view(bundled, Filters(), "personal_recovery", "category", OUTCOMES, examined=["quality"])
+    p = subgroup_test(*subgroup_inputs(select(bundled, Filters(), "personal_recovery"), "category")).pval
+    assert p > 0.1                                          # the paper: no subgroup difference for personal recovery
+    assert not res.applicable and not res.credible
+    assert res.item("chance").answer == "definitely no"
+    assert res.item("modifiers").reason.startswith("2 effect modifiers")   # quality, then category
+
+
+def test_published_beside_flags_only_cells_off_by_more_than_rounding(bundled):
+    import pandas as pd
+
+    from peerstats.subgroups import published_beside
+
+    pub = pd.DataFrame({"category": ["a", "b", "c", "d"], "outcome": "x",
+                        "status": ["reported", "reported", "not_significant", "no_studies"],
+                        "k": [3, 4, None, None], "smd": [0.20, 0.31, None, None], "ci_low": [0.05, 0.1, None, None],
+                        "ci_high": [0.35, 0.52, None, None]})
+    table = pd.DataFrame({"group": ["a", "b", "c", "d", "e"], "k": [3, 5, 2, 1, 2],
+                          "estimate": [0.2049, 0.31, 0.3, 0.1, 0.0], "ci_low": [0.0451, 0.1, 0.05, -0.2, -1],
+                          "ci_high": [0.3549, 0.52, 0.6, 0.4, 1]})
+    got = published_beside(table, pub, "x")
+    assert got["differs"].tolist() == [False, True, True, True, False]
+    assert got["what"].tolist() == ["", "k", "significance (the paper: not significant)", "k (the paper: no studies)",
+                                    ""]
+    assert got["status"].tolist() == ["reported", "reported", "not_significant", "no_studies", ""]
+
+
+# --- the Subgroups page (AppTest) -----------------------------------------------------------------------------------
+
+@pytest.mark.apptest
+def test_subgroups_page_iceman_answers_live_in_the_link(bundled):
+    from test_apptest import assert_clean, run_app
+
+    at = run_app({"page": "subgroups", "outcome": "hope", "moderator": "category",
+                  "iceman": "hope.category.direction.dy~hope.category.prior.nonsense"})
+    assert at.radio(key="iceman_hope_category_direction").value == "dy"
+    assert at.radio(key="iceman_hope_category_prior").value == ""
+    table = next(d.value for d in at.dataframe if "Question" in d.value.columns)
+    row = table[table["Question"].str.startswith("Was the direction")].iloc[0]
+    assert (row["Answer"], row["Answered by"]) == ("definitely yes", "you")
+    at.radio(key="iceman_hope_category_prior").set_value("pn").run()
+    assert_clean(at)
+    assert at.query_params["iceman"] == "hope.category.direction.dy~hope.category.prior.pn"
+    at.radio(key="iceman_hope_category_direction").set_value("").run()
+    assert at.query_params["iceman"] == "hope.category.prior.pn"
+
+
+@pytest.mark.apptest
+def test_subgroups_page_pairwise_paper_and_multiplicity(bundled):
+    import pandas as pd
+
+    from dashboard import text
+    from peerstats.meta import pool
+    from peerstats.select import Filters, select
+    from test_apptest import assert_clean, run_app
+
+    at = run_app({"page": "subgroups", "outcome": "personal_recovery", "moderator": "category"})
+    at.selectbox(key="v_pair_a_category").set_value("online").run()
+    at.selectbox(key="v_pair_b_category").set_value("hospital_added").run()
+    assert_clean(at)
+    rows = select(bundled, Filters(), "personal_recovery").effects
+    a, b = (pool(rows.loc[rows["category"] == g, "yi"], rows.loc[rows["category"] == g, "vi"])
+            for g in ("online", "hospital_added"))
+    d, se = a.estimate - b.estimate, math.hypot(a.se, b.se)
+    sentence = next(m.value for m in at.markdown if "difference in SMD" in m.value)
+    assert f"difference in SMD {text.fmt(d)} ({text.fmt_ci(d - 1.959963984540054 * se, d + 1.959963984540054 * se)})" \
+        in sentence
+    # the paper's online cell (data/published.csv) is shown beside the recomputed one where they differ
+    pub = pd.read_csv("data/published.csv")
+    cell = pub[(pub["category"] == "online") & (pub["outcome"] == "personal_recovery")].iloc[0]
+    shown = next(d.value for d in at.dataframe if "The paper (where it differs)" in d.value.columns)
+    online = shown.loc[shown["Subgroup"] == "Peers online", "The paper (where it differs)"].item()
+    assert online.startswith(f"SMD {text.fmt(cell['smd'])} ({text.fmt_ci(cell['ci_low'], cell['ci_high'])}), "
+                             f"k = {int(cell['k'])}")
+    # honest multiplicity: three moderators looked at in this session
+    at.selectbox(key="v_moderator").set_value("quality").run()
+    at.selectbox(key="v_moderator").set_value("control").run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "Question" in d.value.columns)
+    why = table.loc[table["Question"].str.startswith("Did the analysis test"), "Why"].item()
+    assert why.startswith("3 effect modifiers examined in this session")
