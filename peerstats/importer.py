@@ -299,21 +299,27 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def guess_mapping(columns) -> dict[str, str]:
-    """role -> column recognised from the column names (each column plays at most one role)."""
+def _match_names(columns, synonyms: dict, exclude=()) -> dict[str, str]:
+    """key -> the first column whose normalised name is one of the key's names (each column used at most once)."""
     by_norm: dict[str, str] = {}
     for c in columns:
-        by_norm.setdefault(_norm(c), c)
+        if c not in exclude:
+            by_norm.setdefault(_norm(c), c)
     used: set[str] = set()
     out: dict[str, str] = {}
-    for role, names in _SYNONYMS.items():
+    for key, names in synonyms.items():
         for n in names:
             col = by_norm.get(n)
             if col is not None and col not in used:
-                out[role] = col
+                out[key] = col
                 used.add(col)
                 break
     return out
+
+
+def guess_mapping(columns) -> dict[str, str]:
+    """role -> column recognised from the column names (each column plays at most one role)."""
+    return _match_names(columns, _SYNONYMS)
 
 
 def guess_rob_columns(columns, exclude=()) -> dict[str, str]:
@@ -321,20 +327,7 @@ def guess_rob_columns(columns, exclude=()) -> dict[str, str]:
 
     Columns in ``exclude`` (those playing a role) are not considered; each file column maps to one codebook column.
     """
-    by_norm: dict[str, str] = {}
-    for c in columns:
-        if c not in exclude:
-            by_norm.setdefault(_norm(c), c)
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for code, (_, names) in ROB_COLUMNS.items():
-        for n in names:
-            col = by_norm.get(n)
-            if col is not None and col not in used:
-                out[code] = col
-                used.add(col)
-                break
-    return out
+    return _match_names(columns, {code: names for code, (_, names) in ROB_COLUMNS.items()}, exclude)
 
 
 def _slug(text: str, prefix: str) -> str:
