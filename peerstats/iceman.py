@@ -422,11 +422,13 @@ def related_estimates(evidence, filters, outcome: str, moderator: str, outcomes:
         ``focus``: subgroup -> estimate x direction for ``outcome``; ``related``: other outcome of the same domain
         with at least two trials and the moderator -> the same. The input of :func:`outcomes_item`.
     """
-    from peerstats.select import select, subgroup_inputs
+    from peerstats.select import _selection, subgroup_inputs, view_rows
     from peerstats.subgroups import subgroup_test
 
+    trials, rows = view_rows(evidence, filters)  # once for every outcome (as outcome_table)
+
     def estimates(name: str) -> dict:
-        sel = select(evidence, filters, name)
+        sel = _selection(trials, rows, name)
         if sel.k < 2 or moderator not in sel.effects:
             return {}
         yi, vi, groups = subgroup_inputs(sel, moderator)
