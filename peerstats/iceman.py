@@ -1,50 +1,68 @@
 """Credibility of a subgroup effect: the ICEMAN items for meta-analyses, answered from the data where the data can.
 
 ICEMAN (Instrument to assess the Credibility of Effect Modification ANalyses; Schandelmaier et al. 2020 [1]_) asks,
-for one outcome and one potential effect modifier, a set of core questions answered *definitely yes*, *probably
-yes*, *probably no* or *definitely no*, then an overall credibility from *very low* to *high*. Core GRADE 3 [2]_
-names the critical ones (within- vs between-trial comparison, the interaction test's p, a small number of a priori
-hypotheses with a stated direction) and the rule this package follows: only a credible subgroup effect splits the
-Summary of findings into one row per subgroup; otherwise one row, with inconsistency judged.
+for one outcome and one potential effect modifier, 8 core questions for meta-analyses (5 for RCTs) with 4 response
+options, 1 optional item for additional considerations, and an overall credibility the assessor marks on a scale
+from *very low* to *high* [1]_ [3]_. The response options are *definitely yes*, *probably yes*, *probably no or
+unclear* and *definitely no* (the manual's words [2]_). Core GRADE 3 [4]_ names the critical criteria (within- vs
+between-trial comparison, the interaction test's p, a small number of a priori hypotheses with a stated direction)
+and what follows: only a credible subgroup effect splits the Summary of findings into one row per subgroup;
+otherwise one row, with inconsistency judged.
 
-Items (:data:`ITEMS`; ``docs/iceman.md`` gives each item's source and the rule below in a table)
-------------------------------------------------------------------------------------------------
-========== ===================================================================== ======== ==================
-key        question                                                              critical answered by
-========== ===================================================================== ======== ==================
-comparison Is the analysis based on comparison within rather than between trials yes      data: who is where
-similar    For within-trial comparisons, is the modification similar trial to     no       data (n/a between)
-           trial?
-trials     For between-trial comparisons, is the number of trials large?         no       data: k per subgroup
-direction  Was the direction of effect modification correctly hypothesised a      yes      the user
-           priori?
-prior      Is the effect modification supported by prior evidence?               no       the user
-chance     Does a test for interaction suggest chance is an unlikely explanation? yes      data: p in bands
-modifiers  Only a small number of effect modifiers tested, or the number          yes      data: moderators
-           considered in the analysis?                                                    examined this session
-cut_points If the modifier is continuous, were arbitrary cut points avoided?     no       data: the levels
-outcomes   (additional) Is the modification consistent across related outcomes? no       data: same moderator,
-                                                                                          same domain
-========== ===================================================================== ======== ==================
+Items (:data:`ITEMS`, in the form's order as far as it could be checked; ``docs/iceman.md`` gives each item's
+source, what could and could not be re-read, and the rule below)
+------------------------------------------------------------------------------------------------------------------
+=== ========== ===================================================================== ======== ====================
+#   key        question (only item 1 re-read verbatim, see :data:`ITEM_SOURCES`)    critical answered by
+=== ========== ===================================================================== ======== ====================
+1   comparison Is the analysis of effect modification based on comparison within    yes      data: who is where
+               rather than between trials?
+2   similar    For within-trial comparisons, is the effect modification similar      no       data (n/a between)
+               from trial to trial?
+3   trials     For between-trial comparisons, is the number of trials large?         no       data: k per subgroup
+4   direction  Was the direction of effect modification correctly hypothesized a      yes      the user
+               priori?
+5   chance     Does a test for interaction suggest that chance is an unlikely        yes      data: p in bands
+               explanation of the apparent effect modification?
+6-7 prior      Is the effect modification supported by prior evidence?               no       the user
+6-7 modifiers  Did the analysis test only a small number of effect modifiers, or     yes      data: moderators
+               consider the number in its statistical analysis?                               examined this session
+8   cut_points If the effect modifier is a continuous variable, were arbitrary cut    no       data: the levels
+               points avoided?
+opt outcomes   (optional item, additional considerations) Is the effect modification no       data: same moderator,
+               consistent across related outcomes?                                            same domain
+=== ========== ===================================================================== ======== ====================
 
-Overall rating (ICEMAN leaves it to judgement; this is the package's written rule, so that it can be tested)
--------------------------------------------------------------------------------------------------------------
-Start at *high* and go down one level for each of: a between-trial (or mixed) comparison; an interaction p of
-0.01 or more (two levels at 0.05 or more); a direction not hypothesised a priori, *or not answered* (unknown is not
-yes); more effect modifiers examined than :data:`FEW_MODIFIERS` without a Bonferroni-surviving p; and each other item
-answered *definitely no*. Floor *very low*. ``credible`` is a rating of *moderate* or *high* when ICEMAN applies:
-at least two subgroups and an interaction p below :data:`APPLIES_BELOW` (0.1; the instrument's scope [3]_).
+Overall rating: this tool's rule, not ICEMAN's
+----------------------------------------------
+ICEMAN does not compute an overall rating: the assessor rates it ("Click scale to rate manually", very low to high
+[3]_) and justifies a moderate or high rating with the items [5]_. So that the app can show and test one, this
+package applies its own written rule (:func:`rate`): start at *high* and go down one level for each of: a
+between-trial (or mixed) comparison; an interaction p of 0.01 or more (two levels at 0.05 or more); a direction
+not hypothesized a priori, *or not answered* (unknown is not yes; the manual's option is "probably no or unclear");
+more effect modifiers examined than :data:`FEW_MODIFIERS` without a Bonferroni-surviving p; a very small number of
+trials; and each other item answered *definitely no*. Floor *very low*. ``credible`` is a rating of *moderate* or
+*high* when ICEMAN applies: at least two subgroups and an interaction p below :data:`APPLIES_BELOW` (0.1; the
+instrument's scope [3]_).
 
 References
 ----------
 .. [1] Schandelmaier S, Briel M, Varadhan R, et al. Development of the Instrument to assess the Credibility of Effect
    Modification Analyses (ICEMAN) in randomized controlled trials and meta-analyses. CMAJ 2020;192(32):E901-E906.
-   doi:10.1503/cmaj.200077. Items and manual: https://iceman.help/manual/meta.html
-.. [2] Guyatt G, Eachempati P, et al. Core GRADE 3: rating certainty of evidence - assessing inconsistency.
-   BMJ 2025;389:e081905.
+   doi:10.1503/cmaj.200077 (abstract: "core questions (5 for RCTs, 8 for meta-analyses) with 4 response options,
+   1 optional item for additional considerations and a rating of credibility on a visual analogue scale ranging
+   from very low to high").
+.. [2] ICEMAN manual: for meta-analyses https://iceman.help/manual/meta.html (item 1); for RCTs
+   https://iceman.help/manual/rct.html (response options of the a priori direction item); reporting legend
+   https://iceman.help/manual/index.html ("(-) probably reduces credibility or uncl[ear]").
 .. [3] ICEMAN assessment tool v1.1, https://www.iceman.help/tool.html ("developed to assess the credibility of a
-   suggested effect modification (interaction or meta-regression p < 0.1)").
-.. [4] Higgins JPT, Thomas J, et al. (eds). Cochrane Handbook for Systematic Reviews of Interventions v6.4,
+   suggested effect modification (interaction or meta-regression p < 0.1)"; overall rating "Click scale to rate
+   manually").
+.. [4] Guyatt G, Eachempati P. Core GRADE 3: rating certainty of evidence - assessing inconsistency.
+   BMJ 2025;389:e081905.
+.. [5] ICEMAN FAQ, https://www.iceman.help/manual/faq.html ("Justify ratings of moderate-to-high credibility with
+   reference to the individual items").
+.. [6] Higgins JPT, Thomas J, et al. (eds). Cochrane Handbook for Systematic Reviews of Interventions v6.4,
    section 10.11.5.1 (subgroup analyses and meta-regression: generally not with fewer than ten studies).
 """
 
@@ -57,45 +75,81 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["ANSWERS", "ITEMS", "SHORT", "USER_ITEMS", "CHANCE_BANDS", "APPLIES_BELOW", "FEW_MODIFIERS", "MANY_TRIALS",
-           "RATINGS", "IcemanItem", "Iceman", "comparison_item", "similar_item", "trials_item", "chance_item",
-           "modifiers_item", "cut_points_item", "outcomes_item", "user_item", "rate", "assess", "assess_view",
-           "subgroup_trials", "related_estimates", "encode_answers", "decode_answers"]
+__all__ = ["ANSWERS", "ITEMS", "ITEM_SOURCES", "FORM_WORDS", "SHORT", "USER_ITEMS", "CHANCE_BANDS", "APPLIES_BELOW",
+           "FEW_MODIFIERS", "MANY_TRIALS", "RATINGS", "IcemanItem", "Iceman", "comparison_item", "similar_item",
+           "trials_item", "chance_item", "modifiers_item", "cut_points_item", "outcomes_item", "user_item", "rate",
+           "assess", "assess_view", "subgroup_trials", "related_estimates", "encode_answers", "decode_answers"]
 
-#: Answer code -> the instrument's words.
-ANSWERS: dict[str, str] = {"dy": "definitely yes", "py": "probably yes", "pn": "probably no", "dn": "definitely no"}
+#: Answer code -> the instrument's words. The third option is "probably no or unclear" in the manual (its response
+#: options table, https://iceman.help/manual/rct.html, and the reporting legend "(-) probably reduces credibility or
+#: uncl[ear]", https://iceman.help/manual/index.html): an unclear answer counts as a probable no.
+ANSWERS: dict[str, str] = {"dy": "definitely yes", "py": "probably yes", "pn": "probably no or unclear",
+                           "dn": "definitely no"}
 NOT_APPLICABLE = "not applicable"
 NOT_ANSWERED = "not answered"
 
-#: item key -> (question, critical for Core GRADE 3, answered by "data" or "user").
+#: item key -> (question, critical for Core GRADE 3, answered by "data" or "user"), in the order of the ICEMAN form
+#: for meta-analyses as far as it could be checked (:data:`ITEM_SOURCES`): items 1-5 and 8 placed as a published
+#: application of the form numbers them; the order of ``prior`` and ``modifiers`` (6 and 7) is not confirmed.
 ITEMS: dict[str, tuple[str, bool, str]] = {
     "comparison": ("Is the analysis of effect modification based on comparison within rather than between trials?",
                    True, "data"),
     "similar": ("For within-trial comparisons, is the effect modification similar from trial to trial?", False,
                 "data"),
     "trials": ("For between-trial comparisons, is the number of trials large?", False, "data"),
-    "direction": ("Was the direction of effect modification correctly hypothesised a priori?", True, "user"),
-    "prior": ("Is the effect modification supported by prior evidence?", False, "user"),
+    "direction": ("Was the direction of effect modification correctly hypothesized a priori?", True, "user"),
     "chance": ("Does a test for interaction suggest that chance is an unlikely explanation of the apparent effect "
                "modification?", True, "data"),
+    "prior": ("Is the effect modification supported by prior evidence?", False, "user"),
     "modifiers": ("Did the analysis test only a small number of effect modifiers, or consider the number in its "
                   "statistical analysis?", True, "data"),
     "cut_points": ("If the effect modifier is a continuous variable, were arbitrary cut points avoided?", False,
                    "data"),
-    "outcomes": ("(Additional consideration) Is the effect modification consistent across related outcomes?", False,
-                 "data"),
+    "outcomes": ("(Optional item, additional considerations) Is the effect modification consistent across related "
+                 "outcomes?", False, "data"),
+}
+#: item key -> (what of it was checked against a source, where). "verbatim": the wording was read in the manual;
+#: "title": the manual's short title was read (wording of the full question not); "position": only the item's
+#: place in the form (a published application numbering the form's items and giving its answers); "not re-read":
+#: this package's wording, from the CMAJ paper as remembered, not checked. docs/iceman.md quotes each source.
+_APPLIED = "Stem Cell Res Ther 2022 (doi:10.1186/s13287-022-02883-3), Table 2"
+ITEM_SOURCES: dict[str, tuple[str, str]] = {
+    "comparison": ("verbatim", "https://iceman.help/manual/meta.html, item 1"),
+    "similar": ("position", f"{_APPLIED}, Q2 (not applicable when completely between)"),
+    "trials": ("position", f"{_APPLIED}, Q3 (its four answers)"),
+    "direction": ("title", "https://iceman.help/manual/rct.html, item 1 'Direction of effect modification "
+                           f"hypothesized a priori?'; {_APPLIED}, Q4"),
+    "chance": ("position", f"{_APPLIED}, Q5 (answers given with the interaction p)"),
+    "prior": ("not re-read", "https://iceman.help/manual/index.html names 'lack of prior evidence' as a source of "
+                             "uncertainty; its place in the meta-analysis form was not found"),
+    "modifiers": ("not re-read", "place in the form (6 or 7) not confirmed"),
+    "cut_points": ("position", f"{_APPLIED}, Q8 (not applicable to a categorical modifier)"),
+    "outcomes": ("not re-read", "CMAJ 2020 abstract: '1 optional item for additional considerations'; the "
+                                "related-outcomes question under it is this package's choice"),
+}
+#: Item -> answer code -> the form's own words for that answer where they were seen (the published application of
+#: the form, :data:`ITEM_SOURCES`): put before the reason of a data item.
+FORM_WORDS: dict[str, dict[str, str]] = {
+    "comparison": {"dn": "completely between"},
+    "trials": {"dy": "large", "py": "rather large", "pn": "rather small or unclear", "dn": "very small"},
+    "chance": {"dn": "chance a very likely explanation", "py": "chance may not explain"},
 }
 #: item key -> the few words the overall reason uses for it.
 SHORT: dict[str, str] = {"comparison": "within vs between trials", "similar": "similar across trials",
-                         "trials": "number of trials", "direction": "direction hypothesised a priori",
-                         "prior": "prior evidence", "chance": "chance", "modifiers": "number of modifiers examined",
+                         "trials": "number of trials", "direction": "direction hypothesized a priori",
+                         "chance": "chance", "prior": "prior evidence", "modifiers": "number of modifiers examined",
                          "cut_points": "cut points", "outcomes": "related outcomes"}
 #: Items only the user can answer (kept in the URL by the app).
 USER_ITEMS: tuple[str, ...] = tuple(k for k, (_, _, by) in ITEMS.items() if by == "user")
 
 #: Interaction p bands: (upper bound, answer), first match wins; p at or above the last bound: definitely no.
+#: Not re-read in the manual. Consistent with the published application of the form (p = 0.06, 0.1: "chance a very
+#: likely explanation", i.e. definitely no; p = 0.007: "chance may not explain", i.e. probably yes); the 0.005 and
+#: 0.01 bounds themselves are unconfirmed.
 CHANCE_BANDS: tuple[tuple[float, str], ...] = ((0.005, "dy"), (0.01, "py"), (0.05, "pn"))
-#: ICEMAN assesses a *suggested* effect modification: interaction p below this.
+#: ICEMAN assesses a *suggested* effect modification: interaction p below this (the tool's note: "interaction or
+#: meta-regression p < 0.1"; the FAQ says "p-value <= 0.1" and "skip ICEMAN when the interaction p-value exceeds
+#: 0.1": the two differ only at p = 0.1 exactly, where this package follows the tool).
 APPLIES_BELOW = 0.1
 #: Up to this many effect modifiers examined counts as "a small number".
 FEW_MODIFIERS = 2
@@ -141,7 +195,8 @@ class Iceman:
     items : tuple of IcemanItem
         In :data:`ITEMS` order.
     rating : str
-        Overall credibility: ``"high"``, ``"moderate"``, ``"low"`` or ``"very low"``.
+        Overall credibility by this package's rule (:func:`rate`; ICEMAN itself leaves it to judgement):
+        ``"high"``, ``"moderate"``, ``"low"`` or ``"very low"``.
     credible : bool
         ``applicable`` and a rating of moderate or high: the Summary of findings may split by this moderator.
     applicable : bool
@@ -166,7 +221,9 @@ class Iceman:
 
 def _item(key: str, answer: str, reason: str, levels_down: int = 0) -> IcemanItem:
     question, _, by = ITEMS[key]
-    return IcemanItem(key, question, ANSWERS.get(answer, answer), by, reason, levels_down)
+    words = FORM_WORDS.get(key, {}).get(answer)
+    return IcemanItem(key, question, ANSWERS.get(answer, answer), by, f"{words}: {reason}" if words else reason,
+                      levels_down)
 
 
 def _other_cost(answer: str) -> int:
@@ -178,9 +235,9 @@ def comparison_item(trial_ids, groups) -> IcemanItem:
     """Item 1: within- or between-trial comparison, from which subgroups each trial's rows sit in.
 
     Aggregate data pooled per subgroup compare trials with other trials (between) unless a trial contributes rows
-    to more than one subgroup. Every trial in one subgroup: *definitely no*. Some trials in several: *probably no*
-    (within- and between-trial information combined by comparing pooled subgroup estimates: the manual's approach
-    (3), still open to study-level confounding). Costs one level either way.
+    to more than one subgroup. Every trial in one subgroup: *definitely no* ("completely between"). Some trials in
+    several: *probably no or unclear* (within- and between-trial information combined by comparing pooled subgroup
+    estimates: the manual's approach (3), still open to study-level confounding). Costs one level either way.
     """
     ids = np.asarray(list(trial_ids), dtype=object)
     g = np.asarray(list(groups), dtype=object)
@@ -191,7 +248,7 @@ def comparison_item(trial_ids, groups) -> IcemanItem:
         levels.setdefault(t, set()).add(v)
     both = sum(1 for s in levels.values() if len(s) > 1)
     if both == 0:
-        return _item("comparison", "dn", f"between trials only: each of the {len(levels)} trials sits in one "
+        return _item("comparison", "dn", f"each of the {len(levels)} trials sits in one "
                                          "subgroup, so a difference may come from anything else that differs "
                                          "between the trials (study-level confounding)", 1)
     return _item("comparison", "pn", f"{both} of {len(levels)} trials contribute to more than one subgroup, but the "
@@ -211,8 +268,9 @@ def trials_item(k_by_group: Mapping, labels: Mapping | None = None) -> IcemanIte
     """Item 3: number of trials of a between-trial comparison.
 
     Every subgroup with at least :data:`MANY_TRIALS` trials: *probably yes* (never *definitely*: study-level
-    confounding does not shrink with k); at least that many in all but not in every subgroup: *probably no*; fewer
-    in all: *definitely no* (costs a level).
+    confounding does not shrink with k); at least that many in all but not in every subgroup: *probably no or
+    unclear*; fewer in all: *definitely no* (costs a level). The form's words for the four answers, as a published
+    application of it gives them: large, rather large, rather small or unclear, very small (:data:`FORM_WORDS`).
     """
     k = {g: int(n) for g, n in k_by_group.items()}
     if len(k) < 2:
@@ -228,10 +286,12 @@ def trials_item(k_by_group: Mapping, labels: Mapping | None = None) -> IcemanIte
 
 
 def chance_item(pval: float) -> IcemanItem:
-    """Item: the interaction test's p in :data:`CHANCE_BANDS`.
+    """Item 5: the interaction test's p in :data:`CHANCE_BANDS`.
 
-    p < 0.005 *definitely yes*; 0.005 to < 0.01 *probably yes*; 0.01 to < 0.05 *probably no* (one level);
-    0.05 or more *definitely no* (two levels). Not a number: not answered (two levels: no test, no evidence).
+    p < 0.005 *definitely yes*; 0.005 to < 0.01 *probably yes*; 0.01 to < 0.05 *probably no or unclear* (one
+    level); 0.05 or more *definitely no* (two levels). Not a number: not answered (two levels: no test, no
+    evidence). The bands are not re-read in the manual (see :data:`CHANCE_BANDS`); the levels are this package's
+    rule.
     """
     if pval is None or not math.isfinite(float(pval)):
         return _item("chance", NOT_ANSWERED, "no test for subgroup differences (fewer than two subgroups)", 2)
@@ -240,15 +300,15 @@ def chance_item(pval: float) -> IcemanItem:
         if p < bound:
             return _item("chance", answer, f"p = {_p(p)} for the subgroup difference (below {bound:g})",
                          0 if answer in ("dy", "py") else 1)
-    return _item("chance", "dn", f"p = {_p(p)} for the subgroup difference: chance explains it easily", 2)
+    return _item("chance", "dn", f"p = {_p(p)} for the subgroup difference (0.05 or more)", 2)
 
 
 def modifiers_item(n_examined: int, pval: float = math.nan, names: Iterable[str] = ()) -> IcemanItem:
-    """Item: how many effect modifiers were examined (honest multiplicity: the count of moderators looked at).
+    """Item 6 or 7: how many effect modifiers were examined (honest multiplicity: the moderators looked at).
 
-    Up to :data:`FEW_MODIFIERS`: *probably yes* (what was examined elsewhere cannot be seen). More: *probably no*
-    (up to 5) or *definitely no*, costing a level, unless the interaction p survives a Bonferroni correction for
-    the number (``p * n < 0.05``): *probably yes*, "the number considered".
+    Up to :data:`FEW_MODIFIERS`: *probably yes* (what was examined elsewhere cannot be seen). More: *probably no or
+    unclear* (up to 5) or *definitely no*, costing a level, unless the interaction p survives a Bonferroni
+    correction for the number (``p * n < 0.05``): *probably yes*, "the number considered".
     """
     n = int(n_examined)
     listed = ", ".join(str(x) for x in names)
@@ -263,7 +323,7 @@ def modifiers_item(n_examined: int, pval: float = math.nan, names: Iterable[str]
 
 
 def cut_points_item(levels: Iterable) -> IcemanItem:
-    """Item: arbitrary cut points. Categories (text levels): not applicable. Numeric levels, each value its own
+    """Item 8: arbitrary cut points. Categories (text levels): not applicable. Numeric levels, each value its own
     subgroup: *probably yes* (no cut point was chosen)."""
     labels = [str(v) for v in levels]
     numeric = bool(labels) and all(_is_number(v) for v in labels if v != "not recorded")
@@ -273,12 +333,14 @@ def cut_points_item(levels: Iterable) -> IcemanItem:
 
 
 def outcomes_item(focus: Mapping, related: Mapping, labels: Mapping | None = None) -> IcemanItem:
-    """Additional consideration: the same moderator across related outcomes.
+    """The optional item (additional considerations), as this package fills it: the same moderator across related
+    outcomes.
 
     ``focus`` maps subgroup -> estimate for the outcome assessed; ``related`` maps another outcome -> (subgroup ->
     estimate). Estimates must be signed so that larger is better (multiply by the outcome's beneficial direction).
     The claimed contrast is the best vs the worst subgroup of ``focus``; a related outcome is consistent when it
-    has both subgroups and orders them the same way. All consistent: *probably yes*; at least half: *probably no*;
+    has both subgroups and orders them the same way. All consistent: *probably yes*; at least half: *probably no or
+    unclear*;
     fewer: *definitely no* (a level); no related outcome with both: not answered.
     """
     est = {g: float(v) for g, v in focus.items() if v is not None and math.isfinite(float(v))}
@@ -323,8 +385,10 @@ def user_item(key: str, answer: str | None) -> IcemanItem:
 
 
 def rate(items: Iterable[IcemanItem], applicable: bool = True) -> Iceman:
-    """Combine answered items into the overall rating (the module's rule): ``high`` lowered one level per
-    ``levels_down``, floor ``very low``; credible when ``applicable`` and moderate or high."""
+    """Combine answered items into an overall rating by this package's written rule, not ICEMAN's (ICEMAN leaves
+    the overall rating to the assessor's judgement on a scale from very low to high, to be justified with the
+    items): ``high`` lowered one level per ``levels_down``, floor ``very low``; credible when ``applicable`` and
+    moderate or high."""
     items = tuple(items)
     for it in items:
         if it.key not in ITEMS or it.levels_down < 0:
@@ -381,8 +445,8 @@ def assess(trial_ids, groups, pval: float, n_examined: int, *, answers: Mapping 
         similar_item(comparison.answer != ANSWERS["dn"]),
         trials_item(k_by_group, labels),
         user_item("direction", answers.get("direction")),
-        user_item("prior", answers.get("prior")),
         chance_item(p),
+        user_item("prior", answers.get("prior")),
         modifiers_item(max(1, int(n_examined)), p, examined),
         cut_points_item(k_by_group),
         outcomes_item(focus or {}, related or {}, labels) if focus is not None else

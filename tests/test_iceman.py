@@ -16,11 +16,12 @@ from peerstats import iceman as ic
 def test_each_trial_in_one_subgroup_is_between_trials_only():
     it = ic.comparison_item(["a", "b", "c", "d"], ["online", "online", "hospital", "hospital"])
     assert it.answer == "definitely no" and it.levels_down == 1 and "4 trials" in it.reason
+    assert it.reason.startswith("completely between: ")             # the form's words for this answer
 
 
 def test_a_trial_in_two_subgroups_is_mixed():
     it = ic.comparison_item(["a", "a", "b", "c"], ["x", "y", "x", "y"])
-    assert it.answer == "probably no" and it.levels_down == 1 and it.reason.startswith("1 of 3 trials")
+    assert it.answer == "probably no or unclear" and it.levels_down == 1 and it.reason.startswith("1 of 3 trials")
 
 
 def test_similarity_is_not_applicable_between_trials():
@@ -32,9 +33,9 @@ def test_similarity_is_not_applicable_between_trials():
 
 @pytest.mark.parametrize("k, answer, down", [
     ({"a": 10, "b": 12}, "probably yes", 0),      # every subgroup has ten or more
-    ({"a": 9, "b": 12}, "probably no", 0),        # 21 in all, the smaller has 9
+    ({"a": 9, "b": 12}, "probably no or unclear", 0),        # 21 in all, the smaller has 9
     ({"a": 3, "b": 4}, "definitely no", 1),       # 7 in all
-    ({"a": 5, "b": 5}, "probably no", 0),         # exactly ten in all
+    ({"a": 5, "b": 5}, "probably no or unclear", 0),         # exactly ten in all
     ({"a": 30}, "not applicable", 0),
 ])
 def test_number_of_trials(k, answer, down):
@@ -42,12 +43,58 @@ def test_number_of_trials(k, answer, down):
     assert (it.answer, it.levels_down) == (answer, down)
 
 
+# --- the instrument's words and order (docs/iceman.md, Sources) -----------------------------------------------------
+
+def test_response_options_are_the_manuals():
+    # https://iceman.help/manual/rct.html, response options: "Definitely no | Probably no or unclear | Probably yes |
+    # Definitely yes"
+    assert sorted(ic.ANSWERS.values()) == sorted(["definitely no", "probably no or unclear", "probably yes",
+                                                  "definitely yes"])
+
+
+def test_item_one_is_the_manuals_wording_and_the_order_follows_the_form():
+    # https://iceman.help/manual/meta.html: "1 — Is the analysis of effect modification based on comparison within
+    # rather than between trials?"
+    keys = list(ic.ITEMS)
+    assert ic.ITEMS["comparison"][0] == ("Is the analysis of effect modification based on comparison within rather "
+                                         "than between trials?")
+    # positions as the published application of the form numbers them (Stem Cell Res Ther 2022, Table 2: Q2 not
+    # applicable when completely between, Q3 number of trials, Q5 the interaction p, Q8 not applicable to categories)
+    assert keys[:5] == ["comparison", "similar", "trials", "direction", "chance"]
+    assert keys[7] == "cut_points" and keys[8] == "outcomes" and set(keys[5:7]) == {"prior", "modifiers"}
+    assert set(ic.ITEM_SOURCES) == set(ic.ITEMS)
+    assert [k for k, (status, _) in ic.ITEM_SOURCES.items() if status == "verbatim"] == ["comparison"]
+
+
+@pytest.mark.parametrize("k, words", [
+    ({"a": 10, "b": 12}, "rather large"), ({"a": 9, "b": 12}, "rather small or unclear"),
+    ({"a": 3, "b": 4}, "very small"),
+])
+def test_number_of_trials_in_the_forms_words(k, words):
+    assert ic.trials_item(k).reason.startswith(words + ": ")
+
+
 # --- chance: the interaction p in bands -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p, words, answer", [
+    # the answers a published application of the form gives with their interaction p (Stem Cell Res Ther 2022,
+    # doi:10.1186/s13287-022-02883-3, Table 2)
+    # ("chance a very likely explanation" is the least credible answer, "chance may not explain" the second best)
+    (0.1, "chance a very likely explanation", "definitely no"), (0.06, "chance a very likely explanation",
+                                                                 "definitely no"),
+    (0.15, "chance a very likely explanation", "definitely no"), (0.92, "chance a very likely explanation",
+                                                                  "definitely no"),
+    (0.84, "chance a very likely explanation", "definitely no"), (0.007, "chance may not explain", "probably yes"),
+])
+def test_chance_bands_agree_with_a_published_application_of_the_form(p, words, answer):
+    it = ic.chance_item(p)
+    assert it.reason.startswith(words + ": ") and it.answer == answer
+
 
 @pytest.mark.parametrize("p, answer, down", [
     (0.0001, "definitely yes", 0), (0.0049, "definitely yes", 0), (0.005, "probably yes", 0),
-    (0.0099, "probably yes", 0), (0.01, "probably no", 1), (0.049, "probably no", 1), (0.05, "definitely no", 2),
-    (0.09, "definitely no", 2), (0.6, "definitely no", 2), (math.nan, "not answered", 2),
+    (0.0099, "probably yes", 0), (0.01, "probably no or unclear", 1), (0.049, "probably no or unclear", 1),
+    (0.05, "definitely no", 2), (0.09, "definitely no", 2), (0.6, "definitely no", 2), (math.nan, "not answered", 2),
 ])
 def test_chance_bands(p, answer, down):
     it = ic.chance_item(p)
@@ -58,9 +105,9 @@ def test_chance_bands(p, answer, down):
 
 @pytest.mark.parametrize("n, p, answer, down", [
     (1, 0.03, "probably yes", 0), (2, 0.03, "probably yes", 0),
-    (3, 0.03, "probably no", 1),            # 3 x 0.03 = 0.09: does not survive Bonferroni
+    (3, 0.03, "probably no or unclear", 1),            # 3 x 0.03 = 0.09: does not survive Bonferroni
     (3, 0.01, "probably yes", 0),           # 3 x 0.01 = 0.03 < 0.05: the number is considered
-    (5, 0.2, "probably no", 1), (6, 0.2, "definitely no", 1), (6, 0.008, "probably yes", 0),  # 0.048
+    (5, 0.2, "probably no or unclear", 1), (6, 0.2, "definitely no", 1), (6, 0.008, "probably yes", 0),  # 0.048
 ])
 def test_modifiers(n, p, answer, down):
     it = ic.modifiers_item(n, p, ["category", "quality"][: min(n, 2)])
@@ -82,7 +129,7 @@ def test_related_outcomes_order_the_same_subgroups_the_same_way():
     assert ic.outcomes_item(focus, agree).answer == "probably yes"
     half = {**agree, "stigma": {"online": -0.1, "hospital": 0.2}, "x": {"online": 0.0, "hospital": 0.5}}
     it = ic.outcomes_item(focus, half)                                     # 2 of 4 agree
-    assert (it.answer, it.levels_down) == ("probably no", 0) and "2 of 4" in it.reason
+    assert (it.answer, it.levels_down) == ("probably no or unclear", 0) and "2 of 4" in it.reason
     worse = {"stigma": {"online": -0.1, "hospital": 0.2}, "x": {"online": 0.0, "hospital": 0.5}, **{
         "hope": {"online": 0.4, "hospital": 0.2}}}                         # 1 of 3
     assert ic.outcomes_item(focus, worse).answer == "definitely no"
@@ -116,8 +163,9 @@ def test_a_typical_aggregate_subgroup_claim_is_not_credible():
 def test_a_prespecified_between_trial_effect_with_strong_evidence_is_moderate():
     ids, g = _groups(12, 15)
     res = ic.assess(ids, g, pval=0.002, n_examined=1, answers={"direction": "dy", "prior": "py"})
+    # the form's order: 1 comparison, 2 similar, 3 trials, 4 direction, 5 chance, then prior, modifiers, 8 cut points
     assert [i.answer for i in res.items] == ["definitely no", "not applicable", "probably yes", "definitely yes",
-                                             "probably yes", "definitely yes", "probably yes", "not applicable",
+                                             "definitely yes", "probably yes", "probably yes", "not applicable",
                                              "not answered"]
     assert res.levels_down == 1 and res.rating == "moderate" and res.credible
 
