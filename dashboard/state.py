@@ -358,6 +358,8 @@ def url_params(view: ViewState) -> dict[str, str]:
         wanted[PRESENT_PARAM] = "1"
     if grade_overrides():  # the user's GRADE overrides (issue 10), on every page so a link keeps them
         wanted[GRADE_PARAM] = grade_overrides()
+    if iceman_text():  # the user's ICEMAN answers (issue 18)
+        wanted[ICEMAN_PARAM] = iceman_text()
     return wanted
 
 
@@ -470,7 +472,14 @@ def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
         if key in (PRESENT_PARAM, DATA_PARAM):
             continue
         value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
-        if key == GRADE_PARAM:
+        if key == ICEMAN_PARAM:
+            from peerstats.iceman import decode_answers, encode_answers
+
+            kept = set(encode_answers(decode_answers(value)).split("~"))
+            bad = [part for part in value.split("~") if part and part not in kept]
+            if bad:
+                out.append(f"{key}={'~'.join(bad)}")
+        elif key == GRADE_PARAM:
             given = [part for part in value.split("~") if part]
             kept = set(encode_overrides(decode_overrides(value)).split("~"))
             bad = [part for part in given if part not in kept]
@@ -518,3 +527,41 @@ def set_grade_overrides(overrides: dict) -> None:
     from peerstats.grade import encode_overrides
 
     st.session_state[GRADE_KEY] = encode_overrides(overrides)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# ICEMAN (issue 18): ``iceman=<outcome.moderator.item.code~...>`` (peerstats.iceman.encode_answers): the user's answers
+# to the items only they can answer
+# --------------------------------------------------------------------------------------------------------------------
+ICEMAN_PARAM = "iceman"
+ICEMAN_KEY = "iceman_answers"
+
+
+def iceman_text() -> str:
+    """The ICEMAN answers, encoded: from the URL on the session's first call (decoded and encoded again, so junk is
+    dropped), then whatever :func:`set_iceman_answers` said. ``""`` for none."""
+    import streamlit as st
+
+    from peerstats.iceman import decode_answers, encode_answers
+
+    if ICEMAN_KEY not in st.session_state:
+        value = st.query_params.get(ICEMAN_PARAM)
+        value = value[0] if isinstance(value, list) and value else value
+        st.session_state[ICEMAN_KEY] = encode_answers(decode_answers(value if isinstance(value, str) else ""))
+    return st.session_state[ICEMAN_KEY]
+
+
+def iceman_answers() -> dict:
+    """``{(outcome, moderator): {item: code}}``: the user's ICEMAN answers in this session."""
+    from peerstats.iceman import decode_answers
+
+    return decode_answers(iceman_text())
+
+
+def set_iceman_answers(answers: dict) -> None:
+    """Keep the answers for this session; :func:`write_url` puts them in the URL."""
+    import streamlit as st
+
+    from peerstats.iceman import encode_answers
+
+    st.session_state[ICEMAN_KEY] = encode_answers(answers)

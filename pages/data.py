@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import text
-from dashboard import byor_ui, loader
+from dashboard import byor, byor_ui, loader
 from dashboard.context import current
 from dashboard.safety import http_links
 from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED, read_upload
@@ -38,9 +38,38 @@ EFFECT_COLUMNS = {ui.COLUMN_LABELS["source_url"]: link(display_text="open source
 tab_eff, tab_trials, tab_byor, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
                                                      "Your own studies", "Upload in the bundled schema"])
 
+def _rob_mapped(result) -> None:
+    """What the import made of the file's risk-of-bias columns (``ImportResult.rob``), in a table and words."""
+    if result is None or result.evidence is None:
+        return
+    st.markdown("**Risk of bias read from your file**")
+    n = len(result.evidence.trials)
+    if not result.rob:
+        st.info(f"No risk-of-bias column was recognised, so the risk of bias of all {n} studies is **unknown** (not "
+                "low). Name columns like RoB 2's `RoB_D1` .. `RoB_D5` and `overall_RoB`, Cochrane's "
+                "`Random sequence generation` .. `Selective reporting`, or one `risk_of_bias` column, with "
+                "judgements low / some concerns / high (or low / unclear / high).")
+        return
+    levels = {"low": "low", "some_concerns": "some concerns", "unclear": "unclear", "high": "high"}
+    frame = pd.DataFrame([{
+        "Your column": m.column, "Became": f"{ui.COLUMN_LABELS.get(m.codebook, m.codebook)} (`{m.codebook}`)",
+        "Judgements": m.scale, "Studies rated": f"{m.n_rated} of {m.n_trials}",
+        "Ratings": ", ".join(f"{levels.get(k, k)} {c}" for k, c in m.counts) or "none",
+        "Rows disagreeing (most severe used)": m.n_conflicting, "Cells not understood": m.n_unrecognised,
+        "Note": m.note} for m in result.rob])
+    ui.table(frame, "risk_of_bias_mapping", key="byor_rob_mapping")
+    unrated = max(m.n_trials - m.n_rated for m in result.rob)
+    st.caption("Where a study's rows carry different judgements, the most severe is the study's (risk of bias is "
+               "judged per result); each case is a warning in the problems list with its rows. "
+               + (f"Up to {unrated} stud{'ies' if unrated != 1 else 'y'} per column have no judgement: their risk of "
+                  "bias is unknown, never counted as low." if unrated else "Every study is rated."))
+
+
 with tab_byor:
     with ui.guard("the import of your studies"):
         byor_ui.render()
+    with ui.guard("the risk-of-bias mapping"):
+        _rob_mapped(byor.current_result())
 
 with tab_eff:
     if sel.k == 0:

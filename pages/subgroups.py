@@ -3,6 +3,7 @@ overlap (a subgroup difference can be another moderator in disguise)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import byor, charts, decision, export, memo
@@ -10,8 +11,10 @@ from dashboard import components as ui
 from dashboard import state as S
 from dashboard import text
 from dashboard.context import current
+from peerstats import iceman
 from peerstats.meta import mixed_subgroup_test, subgroup_test
 from peerstats.select import MODERATORS, VOCABULARY, crosstab, provenance_by, subgroup_inputs
+from peerstats.subgroups import pairwise_difference, published_beside
 
 ctx = current()
 sel = ctx.selection
@@ -74,16 +77,97 @@ else:
                            f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
                            f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
         mix = provenance_by(sel, moderator)
+        paper = None
+        if ctx.source != "upload" and moderator == "category" and len(ctx.evidence.published):
+            paper = published_beside(table, ctx.evidence.published, view.outcome)
         shown = ui.readable(table.assign(
             group=[labels.get(g, g) for g in table["group"]],
             pval=ui.p_cells(table["pval"]),
             q_pval=ui.p_cells(table["q_pval"]) if "q_pval" in table else None,
             rows=[text.provenance_mix(mix.get(g, {}), unit="row") for g in table["group"]]))
+        if paper is not None:
+            shown["The paper (where it differs)"] = [
+                (f"SMD {text.fmt(r.smd_published)} ({text.fmt_ci(r.ci_low_published, r.ci_high_published)}), "
+                 f"k = {int(r.k_published)}; differs in {r.what}" if r.status == "reported" else
+                 f"{r.status.replace('_', ' ')}; differs in {r.what}") if r.differs else ""
+                for r in paper.itertuples()]
         report.append(export.Section("Subgroups", table=shown))
         ui.table(shown, f"subgroups_{view.outcome}_{moderator}", key="subgroups_table",
                  column_config={ui.COLUMN_LABELS[c]: st.column_config.NumberColumn(format="%.3f")
                                 for c in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q")}
                  | {ui.COLUMN_LABELS["i2"]: st.column_config.NumberColumn(format="%.0f")})
+        if paper is not None:
+            n_diff = int(paper["differs"].sum())
+            st.caption(("The paper's own subgroup result is shown beside each cell the recomputation does not reproduce "
+                        f"at the paper's rounding ({n_diff} of {len(paper)} here). " if n_diff else
+                        "Every subgroup reproduces the paper's published cell at its rounding (or the paper gives "
+                        "none). ") + "Under filters other than the paper's these are different analyses; see "
+                       "*Reproduce the paper* for why cells differ.")
+
+        if len(res.subgroups) >= 2:
+            st.subheader("Compare two subgroups")
+            options = list(res.subgroups)
+            c = st.columns(2)
+            first = c[0].selectbox("Subgroup", options, format_func=lambda g: labels.get(g, g),
+                                   **ui.kept(f"v_pair_a_{moderator}", options[0], options))
+            rest = [g for g in options if g != first]
+            second = c[1].selectbox("compared with", rest, format_func=lambda g: labels.get(g, g),
+                                    **ui.kept(f"v_pair_b_{moderator}", rest[0], rest))
+            pair = pairwise_difference(res, first, second)
+            words = (f"{labels.get(first, first)} minus {labels.get(second, second)}: difference in SMD "
+                     f"{text.fmt(pair.estimate)} ({text.fmt_ci(pair.ci_low, pair.ci_high)}), z = {text.fmt(pair.zval)}, "
+                     f"{text.p_phrase(pair.pval)} (k = {pair.k1} and {pair.k2}).")
+            st.markdown(words)
+            st.caption("The difference of the two separately pooled estimates, its standard error "
+                       "sqrt(SE1² + SE2²) and a z test (Altman & Bland 2003); metafor gives the same numbers "
+                       "(validation/pairwise_reference.R). A difference between subgroups of trials compares trials "
+                       "with other trials: see its credibility below.")
+            report.append(export.Section("Compare two subgroups", text=words))
+
+        st.subheader("Is a subgroup difference credible? (ICEMAN)")
+        # honest multiplicity: every moderator looked at in this session counts (kept for the session, not the link)
+        examined = tuple(dict.fromkeys([*st.session_state.get("_iceman_examined", ()), moderator]))
+        st.session_state["_iceman_examined"] = examined
+        answers_all = S.iceman_answers()
+        pair_key = (view.outcome, moderator)
+
+        def _answer(item: str, widget: str) -> None:
+            answers = S.iceman_answers()
+            chosen = st.session_state.get(widget) or ""
+            mine = {k: v for k, v in answers.get(pair_key, {}).items() if k != item}
+            if chosen:
+                mine[item] = chosen
+            answers = {k: v for k, v in answers.items() if k != pair_key}
+            if mine:
+                answers[pair_key] = mine
+            S.set_iceman_answers(answers)
+
+        mine = answers_all.get(pair_key, {})
+        c = st.columns(len(iceman.USER_ITEMS))
+        choices = ["", *iceman.ANSWERS]
+        for col, item in zip(c, iceman.USER_ITEMS):
+            widget = f"iceman_{view.outcome}_{moderator}_{item}"
+            st.session_state[widget] = mine.get(item, "")
+            col.radio(iceman.ITEMS[item][0], choices, key=widget, horizontal=True,
+                      format_func=lambda a: iceman.ANSWERS.get(a, "not answered"), on_change=_answer,
+                      args=(item, widget), help="Only you can answer this (from the review's protocol and the "
+                      "literature); your answer is kept in the link.")
+        with ui.guard("the ICEMAN assessment"):
+            assessment = memo.call(iceman.assess_view, ctx.evidence, view.filters, view.outcome, moderator,
+                                   ctx.outcomes, method=view.method, test=view.test, examined=examined,
+                                   answers=mine, labels=dict(labels))
+            verdict = (f"**{assessment.rating.capitalize()} credibility** that {mod_words} modifies the effect on "
+                       f"{text.lower_first(ctx.outcome_label)}"
+                       + (": credible enough to report one result per subgroup." if assessment.credible else
+                          ": report one pooled result and judge its inconsistency (Core GRADE 3)."))
+            st.markdown(verdict)
+            st.caption(assessment.reason[0].upper() + assessment.reason[1:] + ". The overall rating follows the rule "
+                       "in docs/iceman.md (ICEMAN itself leaves it to judgement).")
+            items = ui.readable(pd.DataFrame([{"Question": it.question, "Answer": it.answer,
+                                               "Answered by": "the data" if it.by == "data" else "you",
+                                               "Why": it.reason} for it in assessment.items]))
+            ui.table(items, f"iceman_{view.outcome}_{moderator}", key="subgroups_iceman")
+            report.append(export.Section(f"ICEMAN: {mod_words}", text=verdict.replace("**", ""), table=items))
 
 with ui.guard("the meta-regression"):
     report += decision.regression_section(ctx)

@@ -25,6 +25,22 @@ Effect of a row, first complete source wins
 5. ``t`` and arm sizes: :func:`~peerstats.effects.smd_from_t`; ``f``, ``sign`` and arm sizes:
    :func:`~peerstats.effects.smd_from_f`.
 
+Risk of bias (:data:`ROB_COLUMNS`)
+----------------------------------
+Columns not used by a role whose name says they hold risk-of-bias judgements are mapped onto the codebook's trial
+columns (``data/README.md``), whatever the roles' mapping: Cochrane RoB 2 domains and overall judgement (the Metapsy
+standard's ``RoB_D1`` .. ``RoB_D5`` and ``overall_RoB``, Cochrane's "low / some concerns / high" columns, or the
+codebook's own ``rob2_*`` names) onto ``rob2_d1_randomisation`` .. ``rob2_d5_selection`` and ``rob2_overall``
+(``low`` / ``some_concerns`` / ``high``); the Cochrane risk-of-bias tool's domains ("low / unclear / high":
+sequence generation, allocation concealment, blinding of outcome assessment, incomplete outcome data, selective
+reporting, and the codebook's power calculation and intention to treat) onto the seven ``rob_*`` columns; a single
+``risk_of_bias`` column onto ``rob2_overall`` (where it says "unclear", RoB 1's middle level, it is read as "some
+concerns", and said). Where a trial's rows carry different judgements the most severe is the trial's (RoB 2 judges
+each result; ``data/build/rob2.py`` does the same), with a warning naming the rows. A cell that is not a judgement
+is a warning on its row and the trial's rating comes from its other rows or stays empty (unknown, never low); the
+file's column then also stays an ordinary column, so nothing is lost. :attr:`ImportResult.rob` says which column
+became which codebook column and how many trials are rated.
+
 Variances must lie in [:data:`VI_MIN`, :data:`VI_MAX`]: outside it the inverse-variance weights ``1 / vi`` (and
 their sums) lose all precision or overflow, so such rows are refused with words. ``|yi| > 5`` is kept with a warning
 (implausible for a standardised effect).
@@ -47,12 +63,12 @@ import pandas as pd
 
 from peerstats import effects as fx
 from peerstats.data import OUTCOMES, Evidence, Problem
-from peerstats.readers import Table, parse_number, read_table
+from peerstats.readers import Table, parse_judgement, parse_number, read_table
 from peerstats.rma import VI_SPREAD
 from peerstats.vocabulary import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, QUALITY, ROB_DOMAINS, ROB_LEVELS
 
-__all__ = ["ImportResult", "import_studies", "guess_mapping", "ROLES", "VI_MIN", "VI_MAX", "G_WARN",
-           "TEMPLATE_METAFOR", "TEMPLATE_METAPSY"]
+__all__ = ["ImportResult", "RobMapping", "import_studies", "guess_mapping", "guess_rob_columns", "ROLES",
+           "ROB_COLUMNS", "VI_MIN", "VI_MAX", "G_WARN", "TEMPLATE_METAFOR", "TEMPLATE_METAPSY"]
 
 #: role -> what it means (the words the mapping form shows).
 ROLES: dict[str, str] = {
@@ -108,6 +124,53 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "source_url": ("sourceurl", "url", "link", "source"),
 }
 
+#: Codebook risk-of-bias column -> (scale, normalised column names that mean it, most specific first). Scales:
+#: ``"rob2"`` (low / some_concerns / high), ``"rob1"`` (low / unclear / high); see :data:`peerstats.readers.JUDGEMENTS`.
+ROB_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rob2_d1_randomisation": ("rob2", (
+        "rob2d1randomisation", "robd1", "rob2d1", "d1", "d1randomisation", "d1randomization", "randomisationprocess",
+        "randomizationprocess", "biasarisingfromtherandomisationprocess", "biasarisingfromtherandomizationprocess")),
+    "rob2_d2_deviations": ("rob2", (
+        "rob2d2deviations", "robd2", "rob2d2", "d2", "d2deviations", "deviationsfromintendedinterventions",
+        "deviationsfromtheintendedinterventions", "biasduetodeviationsfromintendedinterventions")),
+    "rob2_d3_missing_data": ("rob2", (
+        "rob2d3missingdata", "robd3", "rob2d3", "d3", "d3missingdata", "d3missingoutcomedata", "missingoutcomedata",
+        "biasduetomissingoutcomedata")),
+    "rob2_d4_measurement": ("rob2", (
+        "rob2d4measurement", "robd4", "rob2d4", "d4", "d4measurement", "measurementoftheoutcome",
+        "biasinmeasurementoftheoutcome")),
+    "rob2_d5_selection": ("rob2", (
+        "rob2d5selection", "robd5", "rob2d5", "d5", "d5selection", "selectionofthereportedresult",
+        "biasinselectionofthereportedresult")),
+    "rob2_overall": ("rob2", (
+        "rob2overall", "overallrob", "roboverall", "overallrob2", "rob2", "overallriskofbias", "riskofbiasoverall",
+        "overallbias", "riskofbias", "riskofbiasjudgement", "robjudgement")),
+    "rob_sequence_generation": ("rob1", (
+        "robsequencegeneration", "sequencegeneration", "randomsequencegeneration",
+        "randomsequencegenerationselectionbias", "selectionbiasrandomsequencegeneration")),
+    "rob_allocation_concealment": ("rob1", (
+        "roballocationconcealment", "allocationconcealment", "allocationconcealmentselectionbias",
+        "selectionbiasallocationconcealment")),
+    "rob_blinding_assessors": ("rob1", (
+        "robblindingassessors", "blindingofoutcomeassessment", "blindingofoutcomeassessmentdetectionbias",
+        "detectionbiasblindingofoutcomeassessment", "blindingoutcomeassessment", "blindingofassessors",
+        "blindingassessors", "detectionbias")),
+    "rob_incomplete_data": ("rob1", (
+        "robincompletedata", "incompleteoutcomedata", "incompleteoutcomedataattritionbias",
+        "attritionbiasincompleteoutcomedata", "incompletedata", "attritionbias")),
+    "rob_selective_reporting": ("rob1", (
+        "robselectivereporting", "selectivereporting", "selectivereportingreportingbias",
+        "reportingbiasselectivereporting", "selectiveoutcomereporting", "reportingbias")),
+    "rob_power_calculation": ("rob1", ("robpowercalculation", "powercalculation", "samplesizecalculation")),
+    "rob_intent_to_treat": ("rob1", ("robintenttotreat", "intenttotreat", "intentiontotreat", "ittanalysis")),
+}
+_SEVERITY = {"low": 0, "some_concerns": 1, "unclear": 1, "high": 2}
+_LEVEL_WORDS = {"low": "low", "some_concerns": "some concerns", "unclear": "unclear", "high": "high"}
+_SCALE_WORDS = {"rob2": "low / some concerns / high", "rob1": "low / unclear / high"}
+#: Column names of a single overall judgement that may be written on RoB 1's scale (unclear read as some concerns).
+_SINGLE_OVERALL = ("riskofbias", "overallriskofbias", "riskofbiasoverall", "overallbias", "riskofbiasjudgement",
+                   "robjudgement")
+
 #: Smallest and largest sampling variance accepted per row (an SMD's vi is about 4 / N: 1e-8 is a trial of 400
 #: million people). The engine refuses vi outside ``peerstats.rma.VI_RANGE`` and variances more than
 #: ``VI_SPREAD`` apart in one analysis (their weights overflow or swamp each other); a file whose rows span more
@@ -140,6 +203,43 @@ TEMPLATE_METAPSY = ("study,outcome,instrument,time,mean_arm1,sd_arm1,n_arm1,mean
 
 
 @dataclass(frozen=True)
+class RobMapping:
+    """One risk-of-bias column of a file mapped onto the codebook.
+
+    Attributes
+    ----------
+    codebook : str
+        The codebook's trials column (``rob2_overall``, ``rob_sequence_generation``, ...).
+    column : str
+        The file's column.
+    scale : str
+        The judgements read, in words (``"low / some concerns / high"``).
+    n_trials : int
+        Studies in the imported evidence.
+    n_rated : int
+        Studies with a judgement (the rest are unknown: empty, never low).
+    counts : tuple of (code, int)
+        Studies per judgement, in severity order.
+    n_conflicting : int
+        Studies whose rows carry different judgements (the most severe was taken).
+    n_unrecognised : int
+        Cells that are not a judgement (each a warning on its row).
+    note : str
+        What else was assumed, in words (e.g. RoB 1's "unclear" read as RoB 2's "some concerns").
+    """
+
+    codebook: str
+    column: str
+    scale: str
+    n_trials: int
+    n_rated: int
+    counts: tuple = ()
+    n_conflicting: int = 0
+    n_unrecognised: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class ImportResult:
     """What :func:`import_studies` made of a file.
 
@@ -169,6 +269,8 @@ class ImportResult:
         16 hex digits of SHA-256 over the file's bytes and the mapping: the same data give the same fingerprint.
     detected : dict
         ``kind``, ``encoding``, ``delimiter``, ``decimal_comma``, ``sheets``.
+    rob : tuple of RobMapping
+        The risk-of-bias columns mapped onto the codebook (empty when the file has none: risk of bias unknown).
     """
 
     evidence: Evidence | None
@@ -182,6 +284,7 @@ class ImportResult:
     n_rows: int = 0
     fingerprint: str = ""
     detected: dict = field(default_factory=dict)
+    rob: tuple = ()
 
     @property
     def errors(self) -> list:
@@ -196,21 +299,35 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def guess_mapping(columns) -> dict[str, str]:
-    """role -> column recognised from the column names (each column plays at most one role)."""
+def _match_names(columns, synonyms: dict, exclude=()) -> dict[str, str]:
+    """key -> the first column whose normalised name is one of the key's names (each column used at most once)."""
     by_norm: dict[str, str] = {}
     for c in columns:
-        by_norm.setdefault(_norm(c), c)
+        if c not in exclude:
+            by_norm.setdefault(_norm(c), c)
     used: set[str] = set()
     out: dict[str, str] = {}
-    for role, names in _SYNONYMS.items():
+    for key, names in synonyms.items():
         for n in names:
             col = by_norm.get(n)
             if col is not None and col not in used:
-                out[role] = col
+                out[key] = col
                 used.add(col)
                 break
     return out
+
+
+def guess_mapping(columns) -> dict[str, str]:
+    """role -> column recognised from the column names (each column plays at most one role)."""
+    return _match_names(columns, _SYNONYMS)
+
+
+def guess_rob_columns(columns, exclude=()) -> dict[str, str]:
+    """codebook risk-of-bias column -> the file column recognised by its name (:data:`ROB_COLUMNS`).
+
+    Columns in ``exclude`` (those playing a role) are not considered; each file column maps to one codebook column.
+    """
+    return _match_names(columns, {code: names for code, (_, names) in ROB_COLUMNS.items()}, exclude)
 
 
 def _slug(text: str, prefix: str) -> str:
@@ -504,12 +621,13 @@ def _check_effects(file, used, text, values, path, good, yi, vi, more, problems)
 
 def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, more, good, problems, base):
     idx = np.flatnonzero(good)
-    mods, kinds, names = _moderators(table, used, idx)
+    studies = [text["study"][i] for i in idx]
+    rob_values, rob_maps, rob_drop = _rob_columns(table, file, used, idx, studies, problems)
+    mods, kinds, names = _moderators(table, used, idx, skip=rob_drop)
     problems += _url_problems(file, used, text)
     if idx.size == 0:
         problems.append(Problem(file, None, None, "no row could be used (see the problems above)"))
         return ImportResult(None, _sorted(problems), used, moderators=kinds, moderator_names=names, **base)
-    studies = [text["study"][i] for i in idx]
     ids: dict[str, str] = {}
     taken: set[str] = set()
     for s in studies:
@@ -578,9 +696,82 @@ def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, m
     trials.insert(2, "year", pd.array([years[j] for j in first_rows], dtype="Int64"))
     trials["n_randomized"] = pd.array([pd.NA] * len(trials), dtype="Int64")
     trials = trials.reset_index(drop=True)
+    for code, values in rob_values.items():
+        trials[code] = pd.Series(values, dtype=object)
     ev = Evidence(trials=trials, effects=eff, published=_empty_published(), source="upload")
     return ImportResult(ev, _sorted(problems), used, moderators=kinds, moderator_names=names, outcomes=outcomes,
-                        **base)
+                        rob=rob_maps, **base)
+
+
+def _rob_columns(table: Table, file: str, used: dict, idx: np.ndarray, studies: list, problems: list):
+    """Map the file's risk-of-bias columns onto the codebook (see the module docstring).
+
+    Returns (codebook column -> one code or "" per study in order of first appearance, tuple of
+    :class:`RobMapping`, file columns that became codebook columns exactly and need no moderator copy).
+    """
+    found = guess_rob_columns(table.columns, exclude=set(used.values()))
+    order = list(dict.fromkeys(studies))
+    values_by_code: dict[str, list] = {}
+    maps: list[RobMapping] = []
+    drop: set[str] = set()
+    for code, col in found.items():
+        scale = ROB_COLUMNS[code][0]
+        j = table.columns.index(col)
+        cells = [table.rows[i][j] for i in idx]
+        single = code == "rob2_overall" and _norm(col) in _SINGLE_OVERALL
+        parsed, n_unclear = [], 0
+        for c in cells:
+            v = parse_judgement(c, scale)
+            if v is None and single and parse_judgement(c, "rob1") == "unclear":
+                v, n_unclear = "some_concerns", n_unclear + 1
+            parsed.append(v)
+        if any(cells) and all(v is None for v in parsed):
+            problems.append(Problem(file, None, col, f"column '{col}' is named like a risk-of-bias column but none of "
+                                    f"its values is a judgement ({_SCALE_WORDS[scale]}): kept as an ordinary column, "
+                                    "risk of bias unknown", "warning"))
+            continue
+        n_unrecognised = 0
+        per_study: dict[str, list[tuple[int, str]]] = {}
+        for i, study, c, v in zip(idx, studies, cells, parsed):
+            if v is None:
+                if c:
+                    n_unrecognised += 1
+                    problems.append(Problem(file, int(i) + 1, col, f"'{c}' is not a risk-of-bias judgement "
+                                            f"({_SCALE_WORDS[scale]}): not used for {code}; the study's rating comes "
+                                            "from its other rows or stays unknown", "warning"))
+                continue
+            per_study.setdefault(study, []).append((int(i) + 1, v))
+        values, n_conflicting = [], 0
+        for study in order:
+            rated = per_study.get(study, [])
+            if not rated:
+                values.append("")
+                continue
+            worst = max((v for _, v in rated), key=_SEVERITY.__getitem__)
+            if len({v for _, v in rated}) > 1:
+                n_conflicting += 1
+                rows: dict[str, list[int]] = {}
+                for r, v in rated:
+                    rows.setdefault(v, []).append(r)
+                detail = "; ".join(f"{_LEVEL_WORDS[v]} on row{'s' if len(rs) > 1 else ''} {', '.join(map(str, rs))}"
+                                   for v, rs in sorted(rows.items(), key=lambda kv: _SEVERITY[kv[0]]))
+                problems.append(Problem(file, rated[0][0], col, f"study '{study}': {col} differs between its rows "
+                                        f"({detail}); the most severe, {_LEVEL_WORDS[worst]}, is the study's {code} "
+                                        "(risk of bias is judged per result: the study is rated by its weakest)",
+                                        "warning"))
+            values.append(worst)
+        note = ""
+        if n_unclear:
+            note = (f"'unclear' (the Cochrane RoB 1 tool's middle level, {n_unclear} row{'s' if n_unclear != 1 else ''})"
+                    " read as RoB 2's 'some concerns'")
+            problems.append(Problem(file, None, col, f"column '{col}': {note}", "warning"))
+        levels = sorted({v for v in values if v}, key=_SEVERITY.__getitem__)
+        maps.append(RobMapping(code, col, _SCALE_WORDS[scale], len(order), sum(1 for v in values if v),
+                               tuple((lv, values.count(lv)) for lv in levels), n_conflicting, n_unrecognised, note))
+        values_by_code[code] = values
+        if n_unrecognised == 0 and _slug(col, "column") == code:
+            drop.add(col)
+    return values_by_code, tuple(maps), drop
 
 
 def _years(file, used, text, idx, problems) -> list:
@@ -604,13 +795,17 @@ def _url_problems(file, used, text) -> list:
             for i, u in enumerate(text["source_url"]) if u and not re.match(r"^https?://\S+$", u, re.I)]
 
 
-def _moderators(table: Table, used: dict, idx: np.ndarray) -> tuple[dict, dict, dict]:
-    """(frame column -> Series over the used rows, frame column -> kind, frame column -> file column)."""
+def _moderators(table: Table, used: dict, idx: np.ndarray, skip=frozenset()) -> tuple[dict, dict, dict]:
+    """(frame column -> Series over the used rows, frame column -> kind, frame column -> file column).
+
+    Columns in ``skip`` (risk-of-bias columns already in the codebook's own name and codes) are left out; other
+    columns never take a codebook risk-of-bias name (those are the trial-level columns :func:`_rob_columns` fills).
+    """
     mods, kinds, names = {}, {}, {}
     mapped = set(used.values())
-    taken = set(_RESERVED)
+    taken = set(_RESERVED) | set(ROB_COLUMNS)
     for col in table.columns:
-        if col in mapped:
+        if col in mapped or col in skip:
             continue
         cells = [table.rows[i][table.columns.index(col)] for i in idx]
         filled = [c for c in cells if c != ""]

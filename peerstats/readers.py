@@ -24,7 +24,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Table", "read_table", "sheet_names", "parse_number", "MAX_BYTES", "MAX_ROWS", "BLANKS"]
+__all__ = ["Table", "read_table", "sheet_names", "parse_number", "parse_judgement", "JUDGEMENTS", "MAX_BYTES",
+           "MAX_ROWS", "BLANKS"]
 
 MAX_BYTES = 25_000_000
 MAX_ROWS = 20_000
@@ -89,6 +90,38 @@ def parse_number(text: str, decimal_comma: bool = False) -> float | None:
     if s.lower().lstrip("+-") in ("inf", "infinity", "nan"):
         return float(s.lower().replace("infinity", "inf"))
     return None
+
+
+#: Risk-of-bias judgements as written in review files -> codebook codes, per scale. ``"rob2"``: Cochrane RoB 2
+#: (Sterne et al. 2019, BMJ 366:l4898: low / some concerns / high); ``"rob1"``: the Cochrane risk-of-bias tool
+#: (Higgins et al. 2011, BMJ 343:d5928: low / unclear / high). Keys are normalised by :func:`_judgement_key`
+#: (lower case, ``_``/``-`` as spaces, a trailing "risk" / "risk of bias" dropped): "Low risk", "low_risk",
+#: "LOW", "Low risk of bias" are one key.
+JUDGEMENTS: dict[str, dict[str, str]] = {
+    "rob2": {"low": "low", "l": "low", "+": "low",
+             "some concerns": "some_concerns", "some concern": "some_concerns", "some": "some_concerns",
+             "sc": "some_concerns", "high": "high", "h": "high"},
+    "rob1": {"low": "low", "l": "low", "+": "low", "unclear": "unclear", "?": "unclear", "u": "unclear",
+             "high": "high", "h": "high"},
+}
+
+
+def _judgement_key(text: str) -> str:
+    s = re.sub(r"[\s_\-]+", " ", str(text).strip().lower()).strip()
+    s = re.sub(r"\s*risk( of bias)?$", "", s).strip()
+    return s or str(text).strip()
+
+
+def parse_judgement(text: str, scale: str) -> str | None:
+    """A risk-of-bias cell as a codebook code of ``scale`` (``"rob2"`` or ``"rob1"``), or ``None``.
+
+    ``"Low risk"`` -> ``"low"``, ``"Some concerns"`` -> ``"some_concerns"``, ``"High risk of bias"`` -> ``"high"``,
+    ``"?"`` -> ``"unclear"`` (rob1). The codebook codes themselves are accepted. A blank cell and anything that is
+    not a judgement of that scale give ``None`` (the caller tells blank from unrecognised).
+    """
+    if not str(text).strip():
+        return None
+    return JUDGEMENTS.get(scale, {}).get(_judgement_key(text))
 
 
 def _decode(raw: bytes) -> tuple[str | None, str, list[str]]:

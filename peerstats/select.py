@@ -227,7 +227,7 @@ def view_rows(evidence, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     return trials, rows.reset_index(drop=True)
 
 
-def _selection(trials: pd.DataFrame, rows: pd.DataFrame, outcome: str, index=None) -> Selection:
+def outcome_selection(trials: pd.DataFrame, rows: pd.DataFrame, outcome: str, index=None) -> Selection:
     """The :class:`Selection` of one outcome from :func:`view_rows` output (``index``: its row positions)."""
     if index is None:
         index = np.flatnonzero(rows["outcome"].to_numpy() == outcome)
@@ -261,7 +261,7 @@ def select(evidence, filters: Filters, outcome: str) -> Selection:
     Selection
     """
     trials, rows = view_rows(evidence, filters)
-    return _selection(trials, rows, outcome)
+    return outcome_selection(trials, rows, outcome)
 
 
 def outcome_labels(effects: pd.DataFrame | None = None,

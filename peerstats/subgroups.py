@@ -1,4 +1,5 @@
-"""Subgroup analyses: separate-tau2 Q-between (RevMan / CMA) and the mixed-effects QM (metafor ``rma(mods = ~ factor)``).
+"""Subgroup analyses: separate-tau2 Q-between (RevMan / CMA), the mixed-effects QM (metafor ``rma(mods = ~ factor)``)
+and the pairwise difference of two separately pooled subgroups.
 
 See :mod:`peerstats.rma` for the model, estimators and references.
 """
@@ -12,10 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scipy import stats
+
 from .core import NAN, check_options, chi2_sf, fit_model, ratio, validate_yi_vi
 from .rma import pool
 
-__all__ = ['SubgroupResult', 'MixedSubgroupResult', 'subgroup_test', 'mixed_subgroup_test']
+__all__ = ['SubgroupResult', 'MixedSubgroupResult', 'PairwiseResult', 'subgroup_test', 'mixed_subgroup_test',
+           'pairwise_difference', 'published_beside']
 
 # ----------------------------------------------------------------------------------------------------------------
 # subgroups
@@ -163,3 +167,143 @@ def mixed_subgroup_test(yi, vi, groups, method: str = "DL", test: str = "z",
     })
     return MixedSubgroupResult(qm, p - 1, qm_pval, m.tau2, m.q, m.q_df, chi2_sf(m.q, m.q_df), coefs,
                                levels, method, test)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# pairwise comparison of two subgroups
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairwiseResult:
+    """Difference between two separately pooled subgroups (``group1 - group2``).
+
+    Attributes
+    ----------
+    group1, group2 : object
+        The subgroup labels.
+    estimate, se : float
+        ``est1 - est2`` and ``sqrt(se1^2 + se2^2)``.
+    zval, pval : float
+        ``estimate / se`` and its two-sided normal p-value.
+    ci_low, ci_high : float
+        ``estimate -/+ z_{1-(1-level)/2} se``.
+    k1, k2 : int
+        Studies in each subgroup.
+    level : float
+    """
+
+    group1: Any
+    group2: Any
+    estimate: float
+    se: float
+    zval: float
+    pval: float
+    ci_low: float
+    ci_high: float
+    k1: int
+    k2: int
+    level: float = 0.95
+
+
+def pairwise_difference(result: SubgroupResult, group1, group2, level: float = 0.95) -> PairwiseResult:
+    """Compare two levels of a moderator: the difference of their separately pooled estimates.
+
+    .. math:: d = \\hat\\mu_1 - \\hat\\mu_2, \\quad SE_d = \\sqrt{SE_1^2 + SE_2^2}, \\quad
+              z = d / SE_d, \\quad p = 2\\,(1 - \\Phi(|z|)), \\quad d \\pm z_{1-\\alpha/2} SE_d
+
+    The two subgroups are independent (no trial in both), each pooled with its own tau2 as in
+    :func:`subgroup_test`; this equals metafor's ``rma(yi = c(est1, est2), sei = c(se1, se2),
+    mods = ~ factor(c(2, 1)), method = "FE")`` coefficient (``validation/pairwise_reference.R``). With two subgroups
+    ``z^2`` is the Q-between of :func:`subgroup_test`. The test is a z test whatever the subgroups' own ``test``
+    (with Knapp-Hartung subgroups their SEs are the adjusted ones and the normal reference is an approximation).
+
+    Parameters
+    ----------
+    result : SubgroupResult
+        From :func:`subgroup_test`.
+    group1, group2 : object
+        Two different labels of ``result.subgroups``.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    PairwiseResult
+
+    References
+    ----------
+    .. [1] Altman DG, Bland JM. Interaction revisited: the difference between two estimates. BMJ 2003;326:219.
+    .. [2] Cochrane Handbook v6.4, section 10.11.3.1 (comparing subgroups).
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level}")
+    if group1 == group2:
+        raise ValueError("compare two different subgroups")
+    missing = [g for g in (group1, group2) if g not in result.subgroups]
+    if missing:
+        raise ValueError(f"no subgroup {missing[0]!r} (subgroups: {', '.join(map(str, result.subgroups))})")
+    a, b = result.subgroups[group1], result.subgroups[group2]
+    d = float(a.estimate - b.estimate)
+    se = float(math.sqrt(a.se ** 2 + b.se ** 2))
+    z = d / se if se > 0 else NAN
+    p = float(2.0 * stats.norm.sf(abs(z))) if math.isfinite(z) else NAN
+    crit = float(stats.norm.ppf(1.0 - (1.0 - level) / 2.0))
+    return PairwiseResult(group1, group2, d, se, float(z), p, d - crit * se, d + crit * se, int(a.k), int(b.k),
+                          level)
+
+
+def published_beside(table: pd.DataFrame, published: pd.DataFrame, outcome: str,
+                     tolerance: float = 0.005) -> pd.DataFrame:
+    """The paper's subgroup result beside each recomputed subgroup, and whether they differ at the paper's rounding.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :meth:`SubgroupResult.table` of ``outcome`` split by the paper's organisational ``category``.
+    published : DataFrame
+        ``data/published.csv`` (``Evidence.published``): ``category, outcome, status, k, smd, ci_low, ci_high``.
+    outcome : str
+    tolerance : float
+        Half a unit of the paper's last digit (SMD and CI to two decimals).
+
+    Returns
+    -------
+    DataFrame
+        One row per row of ``table``: ``group, status`` (the paper's: reported, not_significant, ... or ``""``
+        when the paper has no cell), ``k_published, smd_published, ci_low_published, ci_high_published``,
+        ``differs`` (a reported cell whose SMD or a CI bound is off by more than ``tolerance`` or whose k differs;
+        a "not significant" cell whose recomputed CI excludes 0; a "no studies" cell with trials) and ``what`` (the
+        parts that differ, in words).
+    """
+    pub = published[published["outcome"].astype(str) == outcome] if len(published) else published
+    if len(pub):
+        pub = pub.set_index(pub["category"].astype(str))
+    rows = []
+    for _, r in table.iterrows():
+        g = str(r["group"])
+        row = {"group": r["group"], "status": "", "k_published": np.nan, "smd_published": np.nan,
+               "ci_low_published": np.nan, "ci_high_published": np.nan, "differs": False, "what": ""}
+        if len(pub) and g in pub.index:
+            c = pub.loc[g]
+            c = c.iloc[0] if isinstance(c, pd.DataFrame) else c
+            status = str(c["status"])
+            row["status"] = status
+            if status == "reported":
+                num = {f: pd.to_numeric(c[f], errors="coerce") for f in ("k", "smd", "ci_low", "ci_high")}
+                row.update(k_published=num["k"], smd_published=num["smd"], ci_low_published=num["ci_low"],
+                           ci_high_published=num["ci_high"])
+                parts = [w for w, a, b in (("SMD", r["estimate"], num["smd"]), ("lower limit", r["ci_low"],
+                                                                                num["ci_low"]),
+                                           ("upper limit", r["ci_high"], num["ci_high"]))
+                         if np.isfinite(b) and not abs(float(a) - float(b)) <= tolerance + 1e-9]
+                if np.isfinite(num["k"]) and int(r["k"]) != int(num["k"]):
+                    parts.append("k")
+                row.update(differs=bool(parts), what=", ".join(parts))
+            elif status == "not_significant" and (r["ci_low"] > 0 or r["ci_high"] < 0):
+                row.update(differs=True, what="significance (the paper: not significant)")
+            elif status == "no_studies" and int(r["k"]) > 0:
+                row.update(differs=True, what="k (the paper: no studies)")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["group", "status", "k_published", "smd_published", "ci_low_published",
+                                       "ci_high_published", "differs", "what"])

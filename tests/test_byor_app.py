@@ -124,6 +124,30 @@ def test_the_example_loads_the_metapsy_data():
     assert metrics(at)["Trials (k)"] == str(sel.k)
 
 
+def _rob_table(at: AppTest):
+    return next((d.value for d in at.dataframe if "Your column" in d.value.columns), None)
+
+
+def test_the_data_page_shows_the_risk_of_bias_mapping():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/data.py").run()
+    at.button(key="byor_example").click().run()
+    assert_clean(at)
+    shown = _rob_table(at)
+    assert shown is not None
+    # the Metapsy example's RoB 2 columns, each onto its codebook column, all 28 studies rated
+    assert shown["Your column"].tolist() == ["RoB_D1", "RoB_D2", "RoB_D3", "RoB_D4", "RoB_D5", "overall_RoB"]
+    assert [b.split("`")[1] for b in shown["Became"]] == [
+        "rob2_d1_randomisation", "rob2_d2_deviations", "rob2_d3_missing_data", "rob2_d4_measurement",
+        "rob2_d5_selection", "rob2_overall"]
+    assert set(shown["Studies rated"]) == {"28 of 28"}
+    assert shown.loc[shown["Your column"] == "RoB_D4", "Rows disagreeing (most severe used)"].item() == 2
+    # a plain file without risk-of-bias columns: said to be unknown, not low
+    upload(at, studies_csv(), "studies.csv")
+    assert _rob_table(at) is None
+    assert any("unknown" in i.value and "not low" in i.value for i in at.info)
+
+
 def test_a_reload_brings_the_upload_back_and_an_unknown_link_says_so():
     raw = studies_csv()
     at = upload(AppTest.from_file(APP, default_timeout=90), raw, "mine.csv")

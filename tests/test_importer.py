@@ -9,6 +9,8 @@ through unchanged, so the tolerance is a few ulps (``EXACT``), except where a fo
 from __future__ import annotations
 
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -338,3 +340,135 @@ def test_csv_like_text_never_raises(cols, rows, sep):
     text = "\n".join(sep.join(r) for r in [cols, *rows])
     for enc in ("utf-8", "utf-16"):
         _contract(import_studies(text.encode(enc, errors="replace"), "x.csv"))
+
+
+# --- risk of bias: the file's judgements become the codebook's trial columns --------------------------------------
+
+METAPSY = Path(__file__).resolve().parents[1] / "data" / "examples" / "metapsy_peer_support.csv"
+RANK = {"low": 0, "some_concerns": 1, "unclear": 1, "high": 2}
+
+
+def _undo_mojibake(s: str) -> str:
+    try:
+        return s.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return s
+
+
+def _metapsy():
+    from peerstats.importer import import_studies as imp
+
+    mapping = {"study": "study", "outcome": "outcome_category", "instrument": "instrument", "timepoint": "time",
+               "year": "year", "yi": ".g", "sei": ".g_se", "n1i": "n_arm1", "n2i": "n_arm2"}
+    return imp(METAPSY.read_bytes(), METAPSY.name, mapping)
+
+
+def test_metapsy_example_rob2_columns_are_mapped_most_severe_per_trial():
+    res = _metapsy()
+    # independently: pandas reads the file, the RoB 2 words are translated by hand, each study takes its worst
+    raw = pd.read_csv(METAPSY, sep=";", decimal=",")
+    raw["study"] = raw["study"].map(_undo_mojibake)   # the file spells Rüsch 'RÃ¼sch' (UTF-8 encoded twice)
+    words = {"Low risk": "low", "Some concerns": "some_concerns", "High risk": "high"}
+    pairs = {"RoB_D1": "rob2_d1_randomisation", "RoB_D2": "rob2_d2_deviations", "RoB_D3": "rob2_d3_missing_data",
+             "RoB_D4": "rob2_d4_measurement", "RoB_D5": "rob2_d5_selection", "overall_RoB": "rob2_overall"}
+    trials = res.evidence.trials.set_index("label")
+    assert len(trials) == raw["study"].nunique() == 28
+    for src, code in pairs.items():
+        worst = raw.groupby("study")[src].agg(lambda s: max((words[v] for v in s), key=RANK.get))
+        assert trials[code].to_dict() == worst.to_dict(), code
+    # the mapping says what became what, and that all 28 are rated
+    assert {(m.column, m.codebook, m.n_rated, m.n_trials) for m in res.rob} == {
+        (src, code, 28, 28) for src, code in pairs.items()}
+    # two hand-checked cells: Johnson 2018 and Mahlke 2017 rate D4 "low" on one line and "some concerns" on others
+    # (data/README.md); the overall judgement of Dennis 2003 is "Low risk" on its line
+    assert trials.loc["Johnson, 2018", "rob2_d4_measurement"] == "some_concerns"
+    assert trials.loc["Dennis, 2003", "rob2_overall"] == "low"
+    d4 = next(m for m in res.rob if m.codebook == "rob2_d4_measurement")
+    assert d4.n_conflicting == 2
+    said = [p.message for p in res.warnings if p.column == "RoB_D4"]
+    assert any("Johnson, 2018" in m and "most severe" in m for m in said)
+    assert any("Mahlke, 2017" in m for m in said)
+
+
+def test_metapsy_example_rob2_reaches_the_filters():
+    from peerstats.second_opinion import high_risk_either
+
+    ev = _metapsy().evidence
+    high = high_risk_either(ev.trials)
+    assert int(high.sum()) == int((ev.trials["rob2_overall"] == "high").sum()) == 19
+
+
+def test_cochrane_rob1_columns_map_onto_the_seven_domains():
+    rows = [{"study": "A", "yi": 0.3, "vi": 0.04, "Random sequence generation (selection bias)": "Low risk",
+             "Allocation concealment (selection bias)": "Unclear risk",
+             "Blinding of outcome assessment (detection bias)": "High risk",
+             "Incomplete outcome data (attrition bias)": "low", "Selective reporting (reporting bias)": "?"},
+            {"study": "B", "yi": 0.1, "vi": 0.04, "Random sequence generation (selection bias)": "unclear",
+             "Allocation concealment (selection bias)": "Low risk",
+             "Blinding of outcome assessment (detection bias)": "", "Incomplete outcome data (attrition bias)": "High",
+             "Selective reporting (reporting bias)": "Low risk of bias"}]
+    res = import_studies(_csv(rows), "s.csv")
+    t = res.evidence.trials.set_index("label")
+    assert t.loc["A", ["rob_sequence_generation", "rob_allocation_concealment", "rob_blinding_assessors",
+                       "rob_incomplete_data", "rob_selective_reporting"]].tolist() == [
+        "low", "unclear", "high", "low", "unclear"]
+    assert t.loc["B", "rob_blinding_assessors"] == ""            # blank: unknown, not low
+    blinding = next(m for m in res.rob if m.codebook == "rob_blinding_assessors")
+    assert (blinding.n_rated, blinding.n_trials) == (1, 2)
+    assert not [p for p in res.problems if "risk-of-bias" in p.message]
+
+
+def test_rob2_words_in_cochrane_spelling():
+    rows = [{"study": s, "yi": 0.1, "vi": 0.04, "Randomisation process": d1, "Overall risk of bias": o}
+            for s, d1, o in (("A", "Low", "Some concerns"), ("B", "Some concerns", "High"), ("C", "High", "Low"))]
+    t = import_studies(_csv(rows), "s.csv").evidence.trials
+    assert t["rob2_d1_randomisation"].tolist() == ["low", "some_concerns", "high"]
+    assert t["rob2_overall"].tolist() == ["some_concerns", "high", "low"]
+
+
+def test_single_risk_of_bias_column_and_rob1_unclear_said():
+    rows = [{"study": s, "yi": 0.1, "vi": 0.04, "risk_of_bias": r}
+            for s, r in (("A", "low"), ("B", "unclear"), ("C", "high"), ("D", ""))]
+    res = import_studies(_csv(rows), "s.csv")
+    assert res.evidence.trials["rob2_overall"].tolist() == ["low", "some_concerns", "high", ""]
+    (m,) = res.rob
+    assert (m.column, m.codebook, m.n_rated, m.n_trials) == ("risk_of_bias", "rob2_overall", 3, 4)
+    assert "some concerns" in m.note
+    assert any("'unclear'" in p.message for p in res.warnings if p.column == "risk_of_bias")
+
+
+def test_unrecognised_judgements_are_row_messages_and_nothing_is_lost():
+    rows = [{"study": "A", "yi": 0.3, "vi": 0.04, "overall_RoB": "Low risk"},
+            {"study": "A", "outcome": "anxiety", "yi": 0.2, "vi": 0.04, "overall_RoB": "probably fine"},
+            {"study": "B", "yi": 0.1, "vi": 0.04, "overall_RoB": "serious"}]
+    res = import_studies(_csv(rows), "s.csv")
+    assert res.evidence.trials["rob2_overall"].tolist() == ["low", ""]    # A from its other row; B unknown
+    rows_said = sorted(p.row for p in res.warnings if p.column == "overall_RoB")
+    assert rows_said == [2, 3]
+    assert "'serious' is not a risk-of-bias judgement" in next(p.message for p in res.warnings if p.row == 3)
+    # the file's column stays an ordinary column with every cell as written
+    assert res.moderator_names["overall_rob"] == "overall_RoB"
+    assert res.evidence.effects["overall_rob"].tolist() == ["Low risk", "probably fine", "serious"]
+    assert next(m for m in res.rob).n_unrecognised == 2
+
+
+def test_codebook_named_rob_column_is_not_duplicated_as_a_moderator():
+    rows = [{"study": "A", "yi": 0.3, "vi": 0.04, "rob2_overall": "high", "rob_sequence_generation": "low"},
+            {"study": "B", "yi": 0.1, "vi": 0.04, "rob2_overall": "some_concerns", "rob_sequence_generation": "high"}]
+    res = import_studies(_csv(rows), "s.csv")
+    assert res.moderators == {}
+    assert res.evidence.trials["rob2_overall"].tolist() == ["high", "some_concerns"]
+    assert res.evidence.trials["rob_sequence_generation"].tolist() == ["low", "high"]
+
+
+def test_rob_named_column_without_judgements_is_left_alone():
+    rows = [{"study": s, "yi": 0.1, "vi": 0.04, "risk_of_bias": v} for s, v in (("A", "3"), ("B", "0"))]
+    res = import_studies(_csv(rows), "s.csv")
+    assert res.rob == () and "rob2_overall" not in res.evidence.trials
+    assert any("none of its values is a judgement" in p.message for p in res.warnings)
+
+
+def test_no_rob_columns_no_ratings():
+    res = import_studies(_text(arm_table()), "s.csv")
+    assert res.rob == ()
+    assert not any(c.startswith("rob") for c in res.evidence.trials.columns)

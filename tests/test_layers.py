@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "peerstats"
 ENGINE = {"errors", "core", "effects", "rma", "subgroups", "sequential", "influence", "bias", "selmodel", "regression",
           "translate", "planning", "meta"}
 EVIDENCE = {"vocabulary", "data", "readers", "importer", "select", "second_opinion", "reproduce", "evidence"}
-DECISIONS = {"grade", "sof", "designer", "benefit", "multiverse", "scripts", "imputation"}
+DECISIONS = {"grade", "sof", "designer", "benefit", "multiverse", "scripts", "imputation", "iceman"}
 LAYERS = {**{m: 0 for m in ENGINE}, **{m: 1 for m in EVIDENCE}, **{m: 2 for m in DECISIONS}}
 NAMES = ("engine", "evidence", "decisions")
 
