@@ -47,7 +47,21 @@ READINGS = {
         "30 45 48 51 58 63 64 72 73 74 miller",
         "As listed (the hospital list is read to agree with it, see hospital_added:hope).",
     ),
-    ("all", "anxiety"): ("73 80 81 78 79", "Refs 80 and 81 are one trial (Hensel 2019)."),
+    ("all", "anxiety"): (
+        "64 80 81 78 79",
+        "Reading: ref 73 read as 64, the Cook 2012 WRAP trial (refs 63, 64, 72), not BRIDGES (73, 74). The list "
+        "gives 73 (Cook et al., Schizophr Res 2012, BRIDGES), but no BRIDGES report measured anxiety: its abstract "
+        "names the RAS (primary), the State Hope Scale (secondary) and depressive symptoms (exploratory) "
+        "(https://read.qxmd.com/read/22130108, abstract, Method), and Cochrane CD010880's characteristics table for "
+        "it (Cook 2012a) lists hope and recovery, with 'depression - BSI, personal empowerment, self-advocacy and "
+        "coping style' unusable (https://pmc.ncbi.nlm.nih.gov/articles/PMC6448529/table/CD010880-tblf-0021). Ref 64 "
+        "is the WRAP paper 'A randomized controlled trial of effects of Wellness Recovery Action Planning on "
+        "depression, anxiety, and recovery' (Psychiatr Serv 2012;63:541-547), whose abstract reports 'significantly "
+        "greater reduction over time in Brief Symptom Inventory depression and anxiety subscales' "
+        "(https://psychiatryonline.org/doi/abs/10.1176/appi.ps.201100125). Both Cook trials are fair in Figure 1, "
+        "so the text's 'two trials of fair quality (73, 80, 81)' does not tell them apart, nor does the cell's N. "
+        "Refs 80 and 81 are one trial (Hensel 2019).",
+    ),
     ("hospital_added", "overall_symptoms"): (
         "52 41",
         "As listed; the text swaps the qualities ('poor (52) or fair (41)'): Figure 1 rates 52 (Castelein/Stant) "
@@ -307,6 +321,11 @@ def build_all() -> dict[str, pd.DataFrame]:
     published = build_published(trials)
     eff, fits = build_effects(trials, published)
     table = check(eff, published).merge(fits[["cell", "bounds_bind", "set_aside"]], on="cell", how="left")
+    # Notes that quote a cell's recomputed result (Salzer 2016's RAS read as standard errors): filled in from the
+    # final pooling, so the note says what the committed rows give.
+    pr = table.set_index("cell").loc["all:personal_recovery"]
+    eff["note"] = eff["note"].map(lambda t: t.replace(
+        "{cell}", f"{pr.smd:.3f} ({pr.lo:.3f}, {pr.hi:.3f}), I2 {pr.i2:.0f}%") if isinstance(t, str) else t)
     return {"trials": trials, "effects": eff, "published": published, "fit": table}
 
 
