@@ -128,7 +128,7 @@ def test_effect_rows_reference_known_trials_and_outcomes(ev):
 
 
 def _set_aside(e):
-    """Pairs whose every row carries a doubt decided "NOT POOLED" (none since Salzer 2016's SE reading)."""
+    """Pairs whose every row carries a doubt decided "NOT POOLED" (see data/README.md, "Doubts")."""
     not_pooled = e.doubt.fillna("").str.contains("NOT POOLED")
     pairs = e.groupby(["trial_id", "outcome"])
     return {k for k, g in pairs if not_pooled[g.index].all()}
@@ -139,12 +139,24 @@ def test_one_primary_row_per_trial_and_outcome(ev):
     assert not prim.duplicated(["trial_id", "outcome"]).any()
     # every trial x outcome with rows has a primary one, except pairs whose only rows are set aside for a doubt
     set_aside = _set_aside(ev.effects)
-    # Salzer 2016's as-typed rows are set aside, but its rows read as standard errors are pooled: no pair is left
-    # without a primary row.
-    assert set_aside == set()
+    # Salzer 2016's as-typed rows are set aside, but its rows read as standard errors are pooled. Four pairs have no
+    # pooled row because the paper's own "no studies" statements exclude their mapping (see the next test).
+    assert set_aside == {("kaplan2011", "overall_symptoms"), ("corrigan2017", "self_reported_health"),
+                         ("craig2004", "functioning"), ("oconnell2018", "functioning")}
     assert set(map(tuple, ev.effects[["trial_id", "outcome"]].drop_duplicates().values)) - set_aside == set(
         map(tuple, prim[["trial_id", "outcome"]].values))
     assert not prim.doubt.fillna("").str.contains("NOT POOLED").any()
+
+
+def test_no_pooled_row_where_the_paper_says_no_studies(ev):
+    # The paper's "No studies reported ..." statements (published.csv status no_studies) are definitions: a primary
+    # (pooled) row of a trial in such a category x outcome, or in an "all" cell that had no studies, contradicts them.
+    status = {(c, o): s for c, o, s in zip(ev.published.category, ev.published.outcome, ev.published.status)}
+    category = dict(zip(ev.trials.trial_id, ev.trials.category))
+    assert sum(v == "no_studies" for v in status.values()) == 44
+    wrong = [(r.effect_id, cat) for r in ev.effects[ev.effects.primary].itertuples()
+             for cat in (category[r.trial_id], "all") if status[(cat, r.outcome)] == "no_studies"]
+    assert wrong == []
 
 
 def test_reconstructed_only_for_pairs_the_paper_pooled_without_real_data(ev):

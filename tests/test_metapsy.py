@@ -127,7 +127,14 @@ def test_doubts_are_present_and_decided(rows):
     g_only = rows[rows.mean_peer.isna() & (rows.provenance == "reported")
                   & ~rows.doubt.fillna("").str.startswith("As typed")]
     assert len(g_only) == 7 and g_only.doubt.str.contains("g only").all()
-    clean = rows[~rows.trial_id.isin(["salzer2016", "davidson2004", "kaplan2011"]) & rows.mean_peer.notna()]
+    # Outcome mappings the paper's "no studies" statements exclude: shown, not pooled.
+    for tid, o in (("kaplan2011", "overall_symptoms"), ("corrigan2017", "self_reported_health"),
+                   ("craig2004", "functioning"), ("oconnell2018", "functioning")):
+        r = d.loc[(tid, o)]
+        assert "NOT POOLED: the paper's definitions exclude it" in r.doubt and "No studies" in r.doubt
+        assert not r.primary
+    clean = rows[~rows.trial_id.isin(["salzer2016", "davidson2004", "kaplan2011", "craig2004", "oconnell2018"])
+                 & rows.mean_peer.notna()]
     assert (clean.doubt.fillna("") == "").all()
 
 

@@ -82,6 +82,33 @@ DOUBT_G_ONLY = (
     "with arm data."
 )
 
+NOT_POOLED_MAPPING = (
+    "NOT POOLED: the paper's definitions exclude it. {why} The row is shown (Data page) but pooled nowhere, so no "
+    "analysis puts a trial in a category x outcome the paper says had no studies."
+)
+MAPPING = {
+    "kaplan2011": (
+        "The paper: online peer services had 'No studies reported on the effects of online peer services on overall "
+        "psychiatric symptoms' (Results, online paragraph). The HSCL-25 total mixes anxiety (10) and depression (15) "
+        "items, and the paper pooled Kaplan in neither online cell (depression: refs 80, 81, 87; anxiety: 'not "
+        "applicable because of insufficient data'), so it treated this scale as no comparable construct."),
+    "corrigan2017": (
+        "The paper: peers independent of hospital services: 'No studies reported on outcomes related to suicidal "
+        "ideation, BASIS-24 score, self-reported health, or satisfaction with services' (Results, independent "
+        "paragraph); Corrigan 2017 is an independent trial, so the paper did not count its SF-36 as self-reported "
+        "health (and the data set's 'POOLED' SF-36 g mixes the subscales)."),
+    "craig2004": (
+        "The paper: adding peers to hospital services: 'No studies reported outcomes related to anxiety, BASIS-24 "
+        "score, and level of function' (Results, hospital paragraph); Craig 2004 is a hospital trial, so the paper "
+        "did not count the Life Skills Profile as level of functioning (and 'all: functioning' was 'not applicable "
+        "because of insufficient data')."),
+    "oconnell2018": (
+        "The paper: adding peers to hospital services: 'No studies reported outcomes related to anxiety, BASIS-24 "
+        "score, and level of function' (Results, hospital paragraph); O'Connell 2018 is a hospital trial, so the "
+        "paper did not count two SF-36 social-functioning items as level of functioning; nor are they the SF-36/SF-12 "
+        "summary scores this project maps to self-reported health."),
+}
+
 # line (in the peer-support data.csv unless a repo is given) ->
 # (trial_id, outcome, instrument, higher_score_means_more, candidate for primary, doubt, note)
 PEER = "metapsy-project/data-peer-support-interventions"
@@ -105,11 +132,12 @@ ROWS = {
                  "The data set's time is 3.5 (months), not obviously the immediate post-course interview."),
     (PEER, 11): ("corrigan2017", "overall_symptoms",
                  "Texas Christian University Health Form (TCU-HF), psychological distress", True, True, "", ""),
-    (PEER, 12): ("corrigan2017", "self_reported_health", "SF-36 (pooled by the data set)", True, True, DOUBT_G_ONLY,
-                 ""),
+    (PEER, 12): ("corrigan2017", "self_reported_health", "SF-36 (pooled by the data set)", True, False,
+                 DOUBT_G_ONLY + " " + NOT_POOLED_MAPPING.format(why=MAPPING["corrigan2017"]), ""),
     (PEER, 13): ("corrigan2017", "personal_recovery", "Recovery Assessment Scale (RAS) total", True, True,
                  DOUBT_G_ONLY, ""),
-    (PEER, 16): ("craig2004", "functioning", "Life Skills Profile (total)", True, True, "", ""),
+    (PEER, 16): ("craig2004", "functioning", "Life Skills Profile (total)", True, False,
+                 NOT_POOLED_MAPPING.format(why=MAPPING["craig2004"]), ""),
     (PEER, 17): ("davidson2004", "overall_symptoms", "Brief Psychiatric Rating Scale (BPRS)", True, True,
                  "", DAVIDSON_COMPARATOR + DAVIDSON_SIGN),
     (PEER, 18): ("davidson2004", "functioning", "Global Assessment of Functioning (GAF)", True, True,
@@ -122,8 +150,9 @@ ROWS = {
                  "Fewer participants (173/171) than the trial's other outcomes."),
     (PEER, 32): ("johnson2018", "personal_recovery", "Questionnaire about the Process of Recovery (QPR)", True, True,
                  "", "Opposite sign to the earlier reconstruction (-0.13), which was fitted, not data."),
-    (PEER, 33): ("kaplan2011", "overall_symptoms", "Hopkins Symptom Checklist-25 (HSCL-25)", True, True,
-                 DOUBT_KAPLAN.format(n1=99, sd=""), ""),
+    (PEER, 33): ("kaplan2011", "overall_symptoms", "Hopkins Symptom Checklist-25 (HSCL-25)", True, False,
+                 DOUBT_KAPLAN.format(n1=99, sd="").replace(" Decision: pooled (flagged).", "") + " "
+                 + NOT_POOLED_MAPPING.format(why=MAPPING["kaplan2011"]), ""),
     (PEER, 34): ("kaplan2011", "quality_of_life", "Lehman Quality of Life (as typed)", True, True,
                  DOUBT_KAPLAN.format(n1=90, sd=" Its arm-1 SD 0.696491205974634 is a computed value (from an SE or "
                                      "CI), not a typed SD."), ""),
@@ -139,7 +168,8 @@ ROWS = {
     (PEER, 41): ("mahlke2017", "self_efficacy", "General Self-Efficacy Scale (GSE)", True, True, "", ""),
     (PEER, 42): ("oconnell2018", "overall_symptoms", "Brief Psychiatric Rating Scale (BPRS)", True, True,
                  DOUBT_G_ONLY, ""),
-    (PEER, 43): ("oconnell2018", "functioning", "SF-36 social functioning (mean of two items)", True, True, "", ""),
+    (PEER, 43): ("oconnell2018", "functioning", "SF-36 social functioning (mean of two items)", True, False,
+                 NOT_POOLED_MAPPING.format(why=MAPPING["oconnell2018"]), ""),
     (PEER, 44): ("pfeiffer2018", "suicidal_ideation", "Beck Scale for Suicidal Ideation (BSS)", True, True, "",
                  "Corroborated by Metapsy data-suicide-psyctr data.csv line 139 (.g -0.1237, n 34/36)."),
     (PEER, 45): ("pfeiffer2018", "social_support", "NIH Toolbox social relationships (pooled by the data set)", True,
