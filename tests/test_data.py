@@ -277,3 +277,19 @@ def test_trials_validation_problems():
     assert (1, "category") in msgs
     assert (3, "trial_id") in msgs  # the duplicate is reported on the later row
     assert (4, "n_randomized") in msgs
+
+
+def test_paper_cells_select_exactly_the_papers_trials(ev):
+    # "The paper's main analysis" of a cell = the primary rows whose paper_cells name it: exactly the paper's k trials,
+    # one row each, and never more participants than the paper's N. all: personal recovery is the paper's 17 trials
+    # with Salzer 2016 (ref 39) and without Corrigan 2017 (ref 76, not in the paper's list).
+    prim = ev.effects[ev.effects.primary]
+    for _, c in ev.published[ev.published.status == "reported"].iterrows():
+        name = f"{c['category']}:{c['outcome']}"
+        rows = prim[prim.paper_cells.fillna("").str.split(";").map(lambda xs: name in xs)]
+        assert len(rows) == rows.trial_id.nunique() == int(c["k"]), name
+        assert set(rows.trial_id) == set(c["trial_ids"].split()), name
+        assert (rows.outcome == c["outcome"]).all(), name
+        assert (rows.n_peer + rows.n_control).sum() <= int(c["n"]), name
+    pr = prim[prim.paper_cells.fillna("").str.contains("all:personal_recovery")]
+    assert len(pr) == 17 and "salzer2016" in set(pr.trial_id) and "corrigan2017" not in set(pr.trial_id)
