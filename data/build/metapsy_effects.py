@@ -54,11 +54,11 @@ DAVIDSON_COMPARATOR = (
     "psychiatric disability (N = 95), or (c) matched with a volunteer partner with no history of psychiatric "
     "disability (N = 95)' (Davidson et al. 2004, J Community Psychol 32:453-477, abstract, "
     "https://www.rand.org/pubs/external_publications/EP20040714.html); the data set's arm 1 (n 95) is (b), its arm 2 "
-    "('Other', n 70) is (a), the only arm of 70. All three participants received the $28 monthly stipend."
+    "('Other', n 70) is (a), the only arm of 70. Participants of all three arms received the $28 monthly stipend."
 )
 DAVIDSON_SIGN = (
-    " Resolved: the arms are not swapped. Computed from the arm columns as typed, all three outcomes of this line "
-    "set point the same way (the peer-partner arm slightly worse: BPRS higher, GAF lower, well-being lower), in "
+    " Resolved: the arms are not swapped. Computed from the arm columns as typed, the trial's three lines all "
+    "point the same way (the peer-partner arm slightly worse: BPRS higher, GAF lower, well-being lower), in "
     "line with the abstract ('those who were assigned to consumer partners only improved when they did not [meet "
     "with their partners]'), and the well-being line's own .g agrees with its arms. The data set's .g of BPRS and GAF "
     "both say 'favours peer support', which no reading of the arms gives for both (BPRS: higher = worse; GAF: higher "
