@@ -10,6 +10,7 @@ from dashboard import components as ui
 from dashboard import export, memo
 from dashboard import text
 from dashboard.context import current
+from peerstats.data import DATA_DIR
 from peerstats.reproduce import TOLERANCE, reproduction_table
 from peerstats.select import CATEGORIES
 
@@ -71,6 +72,22 @@ with ui.guard("the reproduction table"):
             "Verdict": tab["basis"],
             "Note": tab["note"],
         })
+        # The build's own account of each cell (data/build/reconstruction_fit.csv): what the reconstruction, which
+        # imputes effects but never precision, could not meet, and which values sit at their plausible-range bound.
+        fit_file = DATA_DIR / "build" / "reconstruction_fit.csv"
+        if ctx.source != "upload" and fit_file.exists():
+            fit = pd.read_csv(fit_file, dtype=str, keep_default_na=False).set_index("cell")
+
+            def gap(name: str) -> str:
+                if name not in fit.index:
+                    return ui.EMPTY
+                r = fit.loc[name]
+                text = r["gap"] or "met within the paper's rounding"
+                if r["bounds_bind"]:
+                    text += f"; at a plausible-range bound: {r['bounds_bind']}"
+                return text + f" (reconstructed weight {float(r['reconstructed_weight']):.0f}%)"
+
+            shown.insert(shown.columns.get_loc("Note"), "Reconstruction gap (build, DL)", [gap(c) for c in tab["cell"]])
         limits = {"Δ SMD": TOLERANCE["smd"], "Δ CI low": TOLERANCE["ci"], "Δ CI high": TOLERANCE["ci"],
                   "Δ I²": TOLERANCE["i2"]}
 
@@ -91,7 +108,9 @@ with ui.guard("the reproduction table"):
         st.caption("Differences beyond the paper's rounding are shaded and bold; *Agrees* says it in words. "
                    "*Real rows only*: the cell pooled from its reported and derived rows alone. Real weight: the "
                    "share of the pooled weight carried by reported or derived rows. Verdict: **evidence** when real "
-                   "rows carry at least half the weight, **by construction** otherwise.")
+                   "rows carry at least half the weight, **by construction** otherwise. *Reconstruction gap*: what "
+                   "the build could not meet with reconstructed rows that carry only their trials' own participants "
+                   "(precision is never imputed), from `data/build/reconstruction_fit.csv`.")
         ui.csv_button(shown, f"reproduction_{view.method}", key="reproduce_csv")  # what the table shows
         ui.csv_button(tab, f"reproduction_{view.method}_all_columns", key="reproduce_full_csv",
                       label="Download CSV (all columns)")

@@ -151,6 +151,13 @@ def _explain(row: dict) -> str:
                  "for a doubt)")
     if row["agrees"]:
         return base + "."
+    if row["n_published"] is not None and row["n"] != row["n_published"]:
+        base += f"; the rows count N {row['n']:,}, the paper {row['n_published']:,}"
+    width = row["ci_high"] - row["ci_low"]
+    width_pub = row["ci_high_published"] - row["ci_low_published"]
+    if row["reconstructed"] and row["i2"] == 0 and width > width_pub + 2 * TOLERANCE["ci"]:
+        return (base + "; reconstructed rows count only their trials' own participants (precision is never "
+                "imputed), so the CI comes out wider than the paper's: a gap remains (see the codebook).")
     if row["reconstructed"] == 0:
         return (base + "; the real rows do not give the paper's numbers: the gap is the difference between the "
                 "paper's inputs and these sources (see the codebook).")

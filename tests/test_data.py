@@ -128,7 +128,7 @@ def test_effect_rows_reference_known_trials_and_outcomes(ev):
 
 
 def _set_aside(e):
-    """Pairs whose every row carries a doubt decided "NOT POOLED" (Salzer 2016, see data/README.md)."""
+    """Pairs whose every row carries a doubt decided "NOT POOLED" (see data/README.md, "Doubts")."""
     not_pooled = e.doubt.fillna("").str.contains("NOT POOLED")
     pairs = e.groupby(["trial_id", "outcome"])
     return {k for k, g in pairs if not_pooled[g.index].all()}
@@ -139,10 +139,24 @@ def test_one_primary_row_per_trial_and_outcome(ev):
     assert not prim.duplicated(["trial_id", "outcome"]).any()
     # every trial x outcome with rows has a primary one, except pairs whose only rows are set aside for a doubt
     set_aside = _set_aside(ev.effects)
-    assert set_aside == {("salzer2016", "personal_recovery"), ("salzer2016", "quality_of_life")}
+    # Salzer 2016's as-typed rows are set aside, but its rows read as standard errors are pooled. Four pairs have no
+    # pooled row because the paper's own "no studies" statements exclude their mapping (see the next test).
+    assert set_aside == {("kaplan2011", "overall_symptoms"), ("corrigan2017", "self_reported_health"),
+                         ("craig2004", "functioning"), ("oconnell2018", "functioning")}
     assert set(map(tuple, ev.effects[["trial_id", "outcome"]].drop_duplicates().values)) - set_aside == set(
         map(tuple, prim[["trial_id", "outcome"]].values))
     assert not prim.doubt.fillna("").str.contains("NOT POOLED").any()
+
+
+def test_no_pooled_row_where_the_paper_says_no_studies(ev):
+    # The paper's "No studies reported ..." statements (published.csv status no_studies) are definitions: a primary
+    # (pooled) row of a trial in such a category x outcome, or in an "all" cell that had no studies, contradicts them.
+    status = {(c, o): s for c, o, s in zip(ev.published.category, ev.published.outcome, ev.published.status)}
+    category = dict(zip(ev.trials.trial_id, ev.trials.category))
+    assert sum(v == "no_studies" for v in status.values()) == 44
+    wrong = [(r.effect_id, cat) for r in ev.effects[ev.effects.primary].itertuples()
+             for cat in (category[r.trial_id], "all") if status[(cat, r.outcome)] == "no_studies"]
+    assert wrong == []
 
 
 def test_reconstructed_only_for_pairs_the_paper_pooled_without_real_data(ev):
@@ -161,7 +175,7 @@ def test_paper_cells_match_published_trial_lists(ev):
     for _, c in ev.published[ev.published.status == "reported"].iterrows():
         name = f"{c['category']}:{c['outcome']}"
         members = prim[prim.paper_cells.str.split(";").map(lambda xs: name in xs)]
-        # the paper's list minus trials whose only real rows are set aside for a doubt (Salzer 2016: a gap, reported)
+        # the paper's list minus trials whose only real rows are set aside for a doubt (none now)
         listed = [t for t in c["trial_ids"].split() if (t, c["outcome"]) not in _set_aside(ev.effects)]
         assert sorted(members.trial_id) == sorted(listed), name
         assert len(members) == len(listed), name
@@ -263,3 +277,19 @@ def test_trials_validation_problems():
     assert (1, "category") in msgs
     assert (3, "trial_id") in msgs  # the duplicate is reported on the later row
     assert (4, "n_randomized") in msgs
+
+
+def test_paper_cells_select_exactly_the_papers_trials(ev):
+    # "The paper's main analysis" of a cell = the primary rows whose paper_cells name it: exactly the paper's k trials,
+    # one row each, and never more participants than the paper's N. all: personal recovery is the paper's 17 trials
+    # with Salzer 2016 (ref 39) and without Corrigan 2017 (ref 76, not in the paper's list).
+    prim = ev.effects[ev.effects.primary]
+    for _, c in ev.published[ev.published.status == "reported"].iterrows():
+        name = f"{c['category']}:{c['outcome']}"
+        rows = prim[prim.paper_cells.fillna("").str.split(";").map(lambda xs: name in xs)]
+        assert len(rows) == rows.trial_id.nunique() == int(c["k"]), name
+        assert set(rows.trial_id) == set(c["trial_ids"].split()), name
+        assert (rows.outcome == c["outcome"]).all(), name
+        assert (rows.n_peer + rows.n_control).sum() <= int(c["n"]), name
+    pr = prim[prim.paper_cells.fillna("").str.contains("all:personal_recovery")]
+    assert len(pr) == 17 and "salzer2016" in set(pr.trial_id) and "corrigan2017" not in set(pr.trial_id)

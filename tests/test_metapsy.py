@@ -70,8 +70,13 @@ def test_every_excerpt_line_of_a_used_trial_is_a_row():
 
 
 def test_rows_equal_the_committed_excerpt(rows):
-    assert len(rows) == 41
-    for _, r in rows.iterrows():
+    # 41 lines, one row each, plus the rows that resolve doubts: Salzer 2016's two lines read as standard errors,
+    # Davidson 2004's two as-typed .g, Ludman 2007's counts (tested below).
+    assert len(rows) == 46
+    assert len(rows[rows.provenance == "derived"]) == 3
+    as_typed_g = rows.doubt.fillna("").str.startswith("As typed: the data set's .g")
+    assert as_typed_g.sum() == 2
+    for _, r in rows[(rows.provenance == "reported") & ~as_typed_g].iterrows():
         repo, line, commit = _key(r.source_url)
         src = EX[(repo, line)]
         assert commit == src["_commit"]
@@ -97,11 +102,11 @@ def test_sign_convention_of_the_data_sets_g(rows):
     # Checked, not assumed: on every arm-data row (Davidson's BPRS and GAF lines excepted, see their doubt)
     # the data set's .g equals g in the direction that favours peer support.
     checked = 0
-    for _, r in rows[rows.mean_peer.notna()].iterrows():
+    for _, r in rows[rows.mean_peer.notna() & (rows.provenance == "reported")].iterrows():
         repo, line, _ = _key(r.source_url)
         if r.trial_id == "davidson2004" and line in (17, 18):
             assert _num(EX[(repo, line)][".g"]) == pytest.approx(-OUTCOMES[r.outcome][2] * r.yi, abs=1e-5)
-            assert "direction flags" in r.doubt
+            assert "direction coding" in r.note and r.primary
             continue
         assert _num(EX[(repo, line)][".g"]) == pytest.approx(OUTCOMES[r.outcome][2] * r.yi, abs=0.006), r.effect_id
         checked += 1
@@ -109,18 +114,73 @@ def test_sign_convention_of_the_data_sets_g(rows):
 
 
 def test_doubts_are_present_and_decided(rows):
-    d = rows.set_index(["trial_id", "outcome"])
+    d = rows[rows.provenance == "reported"].set_index(["trial_id", "outcome"])
     for o in ("personal_recovery", "quality_of_life"):
         r = d.loc[("salzer2016", o)]
         assert "standard errors" in r.doubt and "NOT POOLED" in r.doubt and not r.primary
     for o in ("overall_symptoms", "functioning", "personal_recovery"):
-        assert "comparator" in d.loc[("davidson2004", o)].doubt
+        prim = rows[(rows.trial_id == "davidson2004") & (rows.outcome == o) & rows.primary]
+        assert len(prim) == 1 and prim.iloc[0].doubt == "" and "no partner" in prim.iloc[0].note
+        assert prim.iloc[0].comparison.startswith("tau:no-partner arm") and "n 70" in prim.iloc[0].comparison
     for o in ("overall_symptoms", "quality_of_life", "personal_recovery"):
         assert "which online arm" in d.loc[("kaplan2011", o)].doubt
-    g_only = rows[rows.mean_peer.isna()]
+    g_only = rows[rows.mean_peer.isna() & (rows.provenance == "reported")
+                  & ~rows.doubt.fillna("").str.startswith("As typed")]
     assert len(g_only) == 7 and g_only.doubt.str.contains("g only").all()
-    clean = rows[~rows.trial_id.isin(["salzer2016", "davidson2004", "kaplan2011"]) & rows.mean_peer.notna()]
+    # Outcome mappings the paper's "no studies" statements exclude: shown, not pooled.
+    for tid, o in (("kaplan2011", "overall_symptoms"), ("corrigan2017", "self_reported_health"),
+                   ("craig2004", "functioning"), ("oconnell2018", "functioning")):
+        r = d.loc[(tid, o)]
+        assert "NOT POOLED: the paper's definitions exclude it" in r.doubt and "No studies" in r.doubt
+        assert not r.primary
+    clean = rows[~rows.trial_id.isin(["salzer2016", "davidson2004", "kaplan2011", "craig2004", "oconnell2018"])
+                 & rows.mean_peer.notna()]
     assert (clean.doubt.fillna("") == "").all()
+
+
+def test_salzer_read_as_standard_errors():
+    # Closed form, independent of the build: SD = SE x sqrt(n) on line 61 (RAS) and 60 (Lehman QoL), then Hedges' g.
+    # RAS: SDs 1.49 sqrt(50) = 10.536, 1.54 sqrt(49) = 10.78; g = J(97) x 1.44 / 10.66 = 0.134.
+    e = load_evidence().effects
+    for line, o in ((61, "personal_recovery"), (60, "quality_of_life")):
+        src = EX[("metapsy-project/data-peer-support-interventions", line)]
+        m1, se1, n1, m2, se2, n2 = (_num(src[c]) for c in ("mean_arm1", "sd_arm1", "n_arm1", "mean_arm2", "sd_arm2",
+                                                          "n_arm2"))
+        g, v = _hedges(m1, se1 * math.sqrt(n1), n1, m2, se2 * math.sqrt(n2), n2)
+        rs = e[(e.trial_id == "salzer2016") & (e.outcome == o)]
+        r = rs[rs.provenance == "derived"].iloc[0]
+        assert r.primary and r.doubt.startswith("ASSUMPTION") and "SE x sqrt(n)" in r.formula
+        assert r.yi == pytest.approx(g, abs=1e-9) and r.vi == pytest.approx(v, rel=1e-9)
+        assert not rs[rs.provenance == "reported"].iloc[0].primary  # the as-typed row stays, not pooled
+    ras = e[(e.trial_id == "salzer2016") & (e.outcome == "personal_recovery") & e.primary].iloc[0]
+    assert ras.yi == pytest.approx(0.134, abs=0.001)
+    assert "all:personal_recovery" in ras.paper_cells.split(";")
+    assert "I2" in ras.note and "{cell}" not in ras.note  # the agreement figures are filled in
+
+
+def test_ludman_counts_reproduce_the_data_sets_g():
+    # Line 13's dichotomous columns (5 of 21 vs 7 of 20 MDD diagnoses) give Ludman 2007's line-38 .g and SE exactly:
+    # ln OR = ln((5/16) / (7/13)) = -0.54411; d = ln OR sqrt(3)/pi = -0.29998; J(39) ~ 0.9806 -> g = -0.2942;
+    # SE = sqrt(1/5 + 1/16 + 1/7 + 1/13) sqrt(3)/pi J = 0.3755.
+    src = EX[("metapsy-project/data-peer-support-interventions", 13)]
+    assert (src["event_arm1"], src["totaln_arm1"], src["event_arm2"], src["totaln_arm2"]) == ("5", "21", "7", "20")
+    # The data set uses the approximate J = 1 - 3/(4 df - 1) and reproduces to 1e-9 with it; the project's rows use
+    # the exact J (as metafor), 6e-6 away.
+    lor = math.log((5 / 16) / (7 / 13))
+    k = math.sqrt(3) / math.pi
+    se_lor = math.sqrt(1 / 5 + 1 / 16 + 1 / 7 + 1 / 13)
+    j_approx = 1 - 3 / (4 * 39 - 1)
+    line38 = EX[("metapsy-project/data-peer-support-interventions", 38)]
+    assert -j_approx * lor * k == pytest.approx(_num(line38[".g"]), abs=1e-9)  # positive .g favours peer support
+    assert j_approx * se_lor * k == pytest.approx(_num(line38[".g_se"]), abs=1e-9)
+    j = math.exp(math.lgamma(39 / 2) - 0.5 * math.log(39 / 2) - math.lgamma(38 / 2))
+    g, se = j * lor * k, j * se_lor * k
+    e = load_evidence().effects
+    rs = e[(e.trial_id == "ludman2007") & (e.outcome == "depression")]
+    d = rs[rs.primary].iloc[0]
+    assert d.provenance == "derived" and (d.n_peer, d.n_control) == (21, 20) and d.doubt == ""
+    assert d.yi == pytest.approx(g, abs=1e-9) and d.vi == pytest.approx(se**2, rel=1e-9)
+    assert len(rs) == 2 and "g only" in rs[~rs.primary].iloc[0].doubt
 
 
 def test_one_rule_for_several_sources():

@@ -21,7 +21,7 @@ ROOT = HERE.parents[1]
 from peerstats.data import OUTCOMES  # noqa: E402
 from peerstats.meta import pool  # noqa: E402
 from real_effects import real_rows  # noqa: E402
-from reconstruct import Cell, Problem, assign_sizes, solve  # noqa: E402
+from reconstruct import Cell, Problem, assign_sizes, own_arms, solve, target_cells  # noqa: E402
 from trials import build_trials  # noqa: E402
 
 DATA = ROOT / "data"
@@ -45,7 +45,21 @@ READINGS = {
         "30 45 48 51 58 63 64 72 73 74 miller",
         "As listed (the hospital list is read to agree with it, see hospital_added:hope).",
     ),
-    ("all", "anxiety"): ("73 80 81 78 79", "Refs 80 and 81 are one trial (Hensel 2019)."),
+    ("all", "anxiety"): (
+        "64 80 81 78 79",
+        "Reading: ref 73 read as 64, the Cook 2012 WRAP trial (refs 63, 64, 72), not BRIDGES (73, 74). The list "
+        "gives 73 (Cook et al., Schizophr Res 2012, BRIDGES), but no BRIDGES report measured anxiety: its abstract "
+        "names the RAS (primary), the State Hope Scale (secondary) and depressive symptoms (exploratory) "
+        "(https://read.qxmd.com/read/22130108, abstract, Method), and Cochrane CD010880's characteristics table for "
+        "it (Cook 2012a) lists hope and recovery, with 'depression - BSI, personal empowerment, self-advocacy and "
+        "coping style' unusable (https://pmc.ncbi.nlm.nih.gov/articles/PMC6448529/table/CD010880-tblf-0021). Ref 64 "
+        "is the WRAP paper 'A randomized controlled trial of effects of Wellness Recovery Action Planning on "
+        "depression, anxiety, and recovery' (Psychiatr Serv 2012;63:541-547), whose abstract reports 'significantly "
+        "greater reduction over time in Brief Symptom Inventory depression and anxiety subscales' "
+        "(https://psychiatryonline.org/doi/abs/10.1176/appi.ps.201100125). Both Cook trials are fair in Figure 1, "
+        "so the text's 'two trials of fair quality (73, 80, 81)' does not tell them apart, nor does the cell's N. "
+        "Refs 80 and 81 are one trial (Hensel 2019).",
+    ),
     ("hospital_added", "overall_symptoms"): (
         "52 41",
         "As listed; the text swaps the qualities ('poor (52) or fair (41)'): Figure 1 rates 52 (Castelein/Stant) "
@@ -165,6 +179,15 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
             m = (real.trial_id == tid) & (real.outcome == c["outcome"]) & real.primary
             real.loc[m, "paper_cells"] = real.loc[m, "paper_cells"].map(lambda s: f"{s};{name}" if s else name)
 
+    # The arms of each trial's own reported/derived rows (primary rows; the pair with the largest total, the first
+    # such row on a tie): the sizes a reconstructed row of that trial gets (see reconstruct.own_arms).
+    real_arms: dict[str, tuple[int, int]] = {}
+    for r in real[real.primary].itertuples():
+        n1, n2 = float(r.n_peer), float(r.n_control)
+        if np.isfinite(n1) and np.isfinite(n2) and (r.trial_id not in real_arms
+                                                    or n1 + n2 > sum(real_arms[r.trial_id])):
+            real_arms[r.trial_id] = (int(n1), int(n2))
+
     recon_rows = []
     fits = []
     for outcome, grp in cells_pub.groupby("outcome", sort=False):
@@ -185,11 +208,11 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
         set_aside = {t: _row_n(real[(real.trial_id == t) & (real.outcome == outcome)].iloc[0], randomised)
                      for t in members if t in has_real and t not in fixed}
         recon_trials = [t for t in members if t not in has_real]
+        own = {t: own_arms(t, real_arms, randomised) for t in recon_trials}
         sizes, warnings = assign_sizes(cells, {**{t: v[2] for t, v in fixed.items()}, **set_aside}, recon_trials,
-                                       randomised)
+                                       own)
         for w in warnings:
-            print("WARNING", w)
-        from reconstruct import target_cells
+            print("NOTE", w)
 
         listed = {c.name: list(c.members) for c in cells}
         cells = [Cell(name=c.name, members=[t for t in c.members if t not in set_aside], target=c.target, n=c.n)
@@ -198,8 +221,8 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
         problem = Problem(outcome=outcome, cells=cells, fixed=fixed)
         cell_bounds = plausible_bounds(real, outcome, cells, fixed)
         for t in recon_trials:
-            n = sizes[t]
-            problem.recon[t] = {"n1": (n + 1) // 2, "n2": n // 2, "cell": tcell[t],
+            n1, n2, how = sizes[t]
+            problem.recon[t] = {"n1": n1, "n2": n2, "how": how, "cell": tcell[t],
                                 "bounds": cell_bounds[tcell[t]][:2]}
         sol = solve(problem)
         for t in recon_trials:
@@ -218,8 +241,9 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
                       f"published result for {r['cell']}"
                       + (f" (also pooled in {', '.join(c for c in in_cells if c != r['cell'])})"
                          if len(in_cells) > 1 else "")
-                      + f". n_peer/n_control are the cell-scaled sizes behind vi (variance scale "
-                        f"{sol['scale'][r['cell']]:.4g}), not the trial's arm sizes. Plausible range "
+                      + f". Only yi is imputed: n_peer/n_control are the trial's own sizes ({r['how']}) and vi "
+                        "is the SMD variance they give (1/n1 + 1/n2 + yi^2/(2(n1 + n2)), as for real rows). "
+                        "Plausible range "
                         f"[{r['bounds'][0]:.3f}, {r['bounds'][1]:.3f}] ({cell_bounds[r['cell']][2]})"
                       + (f"; the value sits at its {_binds(sol['yi'][t], r['bounds'])} bound, so the cell is not "
                          "forced to the paper's numbers (gap reported)." if _binds(sol["yi"][t], r["bounds"])
@@ -253,18 +277,39 @@ def build_effects(trials: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.Dat
 
 
 def check(eff: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
-    """Pool every published cell from the rows as written, with the engine's pool()."""
+    """Pool every published cell from the rows as written, with the engine's pool().
+
+    Besides the recomputed and published numbers: ``d_*`` (recomputed minus published), ``reconstructed_weight``
+    (percent of the DL weight on reconstructed rows) and ``gap``, the misses beyond the paper's rounding in words
+    (empty when the cell agrees).
+    """
     out = []
     for _, c in published[published.status == "reported"].iterrows():
         name = f"{c['category']}:{c['outcome']}"
         rows = eff[eff.primary & eff.paper_cells.fillna("").str.split(";").map(lambda xs: name in xs)]
         res = pool(rows.yi.to_numpy(float), rows.vi.to_numpy(float), method="DL")
         n = int((rows.n_peer.astype(float) + rows.n_control.astype(float)).sum())
+        rec_w = float(np.sum(np.asarray(res.weights)[(rows.provenance == "reconstructed").to_numpy()]))
+        i2 = res.i2 if np.isfinite(res.i2) else 0.0
+        d = dict(d_smd=res.estimate - c["smd"], d_lo=res.ci_low - c["ci_low"], d_hi=res.ci_high - c["ci_high"],
+                 d_i2=i2 - c["i2"])
+        ok = bool(max(abs(d["d_smd"]), abs(d["d_lo"]), abs(d["d_hi"])) <= 0.005 and abs(d["d_i2"]) <= 0.5)
+        misses = [f"{lab} {d[key]:+.3f}" for lab, key in (("SMD", "d_smd"), ("CI low", "d_lo"), ("CI high", "d_hi"))
+                  if abs(d[key]) > 0.005]
+        if abs(d["d_i2"]) > 0.5:
+            misses.append(f"I2 {d['d_i2']:+.1f} points")
+        gap = ""
+        if not ok:
+            width, width_pub = res.ci_high - res.ci_low, c["ci_high"] - c["ci_low"]
+            gap = "missed beyond the paper's rounding: " + ", ".join(misses)
+            gap += (f"; CI width {width:.3f} vs the paper's {width_pub:.3f}"
+                    if abs(width - width_pub) > 0.01 else "")
+        if n != c["n"]:
+            gap = (gap + "; " if gap else "") + f"N of the rows {n} vs the paper's {c['n']}"
         out.append(dict(cell=name, k=res.k, k_pub=c["k"], n=n, n_pub=c["n"], smd=round(res.estimate, 4),
                         smd_pub=c["smd"], lo=round(res.ci_low, 4), lo_pub=c["ci_low"], hi=round(res.ci_high, 4),
-                        hi_pub=c["ci_high"], i2=round(res.i2, 2), i2_pub=c["i2"],
-                        ok=bool(abs(res.estimate - c["smd"]) <= 0.005 and abs(res.ci_low - c["ci_low"]) <= 0.005
-                                and abs(res.ci_high - c["ci_high"]) <= 0.005 and abs(res.i2 - c["i2"]) <= 0.5)))
+                        hi_pub=c["ci_high"], i2=round(i2, 2), i2_pub=c["i2"], ok=ok,
+                        **{k: round(v, 4) for k, v in d.items()}, reconstructed_weight=round(rec_w, 1), gap=gap))
     return pd.DataFrame(out)
 
 
@@ -274,6 +319,11 @@ def build_all() -> dict[str, pd.DataFrame]:
     published = build_published(trials)
     eff, fits = build_effects(trials, published)
     table = check(eff, published).merge(fits[["cell", "bounds_bind", "set_aside"]], on="cell", how="left")
+    # Notes that quote a cell's recomputed result (Salzer 2016's RAS read as standard errors): filled in from the
+    # final pooling, so the note says what the committed rows give.
+    pr = table.set_index("cell").loc["all:personal_recovery"]
+    eff["note"] = eff["note"].map(lambda t: t.replace(
+        "{cell}", f"{pr.smd:.3f} ({pr.lo:.3f}, {pr.hi:.3f}), I2 {pr.i2:.0f}%") if isinstance(t, str) else t)
     return {"trials": trials, "effects": eff, "published": published, "fit": table}
 
 

@@ -107,6 +107,18 @@ GB_AUTHORS = {  # gb_dat.rds columns authors and year
     "vangestel2012": ("Gestel-Timmermans et al.", 2012),
 }
 
+HENSEL_ADJUSTED = (
+    "CAUTION, an adjusted difference: this row starts from the abstract's 'adjusted' between-group difference (a "
+    "model-based difference; the adjustment set is not given in the abstract), not from end-point means and SDs. The "
+    "SD behind g is backed out of that difference's CI, so where the adjustment (e.g. for baseline) explains "
+    "variance the SD is smaller than the raw end-point SD and g comes out larger than an end-point SMD: likely "
+    "inflated, and a plausible cause of the online personal-recovery gap (0.317 recomputed vs the paper's 0.27). "
+    "Unadjusted numbers were looked for and not reached: the journal's full text (J Med Internet Res "
+    "2019;21(6):e10838, https://jmir.org/2019/6/e10838) is stored only up to its abstract, and no other stored "
+    "source (registry, reviews, the BMC Psychiatry 2019 extension study, which re-randomised completers) gives the "
+    "main trial's 3-month arm means and SDs."
+)
+
 # Extraction rows (index in effects_from_abstracts_and_tables.csv) used, with our decisions.
 # kind: "arms" (extracted arm data -> reported), "md_ci" (derived), "smd_ci" (reported SMD from a review).
 EXTRACTION_ROWS = {
@@ -132,13 +144,13 @@ EXTRACTION_ROWS = {
     157: dict(kind="md_ci", n=(260, 186), primary=True, timepoint="3 months (end of the 3-month access)",
               months=3.0, note="Adjusted mean difference, immediate vs delayed access; n are the participants "
               "with 3-month data (260 of 542 and 186 of 270). 260 + 186 + 300 (Kaplan) = 746, the N the paper "
-              "gives for its online personal-recovery cell, so these are the ns the paper used."),
+              "gives for its online personal-recovery cell, so these are the ns the paper used. " + HENSEL_ADJUSTED),
     158: dict(kind="md_ci", n=(260, 186), primary=True, timepoint="3 months (end of the 3-month access)",
               months=3.0, note="Adjusted mean difference (PHQ-9; higher = more depression), immediate vs delayed "
-              "access; n as for the personal-recovery row."),
+              "access; n as for the personal-recovery row. " + HENSEL_ADJUSTED),
     159: dict(kind="md_ci", n=(260, 186), primary=True, timepoint="3 months (end of the 3-month access)",
               months=3.0, note="Adjusted mean difference (GAD-7; higher = more anxiety), immediate vs delayed "
-              "access; n as for the personal-recovery row."),
+              "access; n as for the personal-recovery row. " + HENSEL_ADJUSTED),
     193: dict(kind="smd_ci", primary=False, timepoint="8 months (6 months after the 8-week course)", months=8.0,
               note="SMD as reported by Lloyd-Evans 2014 Table 3 for its reference [45], attributed to the WRAP "
               "trial (single trial, N = 448, 6 months post-treatment; not verified against the review's "
