@@ -300,7 +300,7 @@ def chart(ch, name: str, *, key: str, on_select=None):
     the selection state is then returned (and kept in ``st.session_state[key]``)."""
     from dashboard.memo import Built
 
-    # theme=None: the charts set their own projector-size fonts (see dashboard.charts.base._configure). Forest-type
+    # theme=None: the charts set their own projector-size fonts (see dashboard.charts.base.configure_chart). Forest-type
     # charts carry a "fit" signal that lays them out for their box's width (dashboard.charts.base.fit_param): they
     # get the full width ("stretch"); the others keep their own size ("content").
     params = getattr(ch, "params", None)

@@ -110,3 +110,15 @@ def test_too_few_studies_is_caught_by_the_old_except_clauses():
     with pytest.raises(NoStudiesError) as info:
         leave_one_out([], [])
     assert not isinstance(info.value, TooFewStudiesError)  # k = 0 stays "no studies"
+
+
+def test_no_private_name_crosses_a_dashboard_module():
+    """The chart kit (dashboard/charts/base.py) is public: no dashboard module imports another's underscore name."""
+    root = PACKAGE.parent / "dashboard"
+    crossing = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                crossing += [f"{path.relative_to(root.parent)}:{node.lineno} imports {a.name} from {node.module}"
+                             for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+    assert crossing == []

@@ -1,6 +1,23 @@
-"""Shared pieces of the chart builders: the palette, provenance labels, fonts, table-text cells, formatting.
+"""The chart kit: the shared pieces every chart builder (``dashboard/charts/*.py``) imports, all public.
 
-See the package docstring (``dashboard.charts``) for the conventions every builder follows.
+See the package docstring (``dashboard.charts``) for the conventions every builder follows. The kit, by use:
+
+- **Colours and labels**: :data:`PALETTE` (Okabe-Ito), :data:`TRIAL_DATA_LABEL` / :data:`RECONSTRUCTED_LABEL` and
+  :data:`KIND_DOMAIN` (the provenance legend), :func:`provenance_kinds`; risk of bias: :data:`ROB_LEVEL_ORDER`,
+  :data:`ROB_TEXT`, :data:`ROB_SYMBOL`, :data:`ROB_COLOUR`.
+- **Composing and configuring**: :func:`layer_charts` (layers without Altair's deep copy), :class:`LayerChart`,
+  :class:`HConcatChart`, :func:`configure_chart` (projector-size fonts), :func:`font_px`, :func:`check_scale`.
+- **Fitting the box**: the ``fit`` signal (:data:`FIT`, :data:`NARROW`, :data:`MIN_FIT`, :data:`NARROW_BELOW`,
+  :func:`fit_params`, :func:`fit_range`, :func:`fitted_chart` for forest-type charts; :func:`stretch_param`,
+  :func:`stretch_chart` for the others), :func:`fit_px`, :func:`fit_title`, :func:`fit_legend`.
+- **Table text beside a plot**: :func:`text_cells` -> :func:`text_layers`, :func:`favours_cells`,
+  :func:`diamond_frame`; geometry of the forest table: :data:`ROW_PX`, :data:`PLOT_WIDTH`, :data:`LABEL_PX`,
+  :data:`PROV_PX`, :data:`CI_PX`, :data:`WEIGHT_PX`.
+- **Data and numbers**: :func:`require_columns` (a builder's input check), :func:`tooltip_fields` over
+  :data:`TOOLTIP_COLUMNS`, :func:`padded_domain`, :func:`fmt_number`, :func:`fmt_estimate_ci`, :func:`is_finite`,
+  :func:`result_attr`, :data:`Z95`, :data:`FONT_SIZE`.
+
+Names starting with an underscore are private to this file.
 """
 
 from __future__ import annotations
@@ -12,6 +29,16 @@ from typing import Any
 import altair as alt
 import numpy as np
 import pandas as pd
+
+__all__ = [
+    "PALETTE", "TRIAL_DATA_LABEL", "RECONSTRUCTED_LABEL", "KIND_DOMAIN", "ROB_LEVEL_ORDER", "ROB_TEXT", "ROB_SYMBOL",
+    "ROB_COLOUR", "FONT_SIZE", "ROW_PX", "PLOT_WIDTH", "Z95", "TOOLTIP_COLUMNS", "LayerChart", "HConcatChart",
+    "layer_charts", "configure_chart", "font_px", "check_scale", "BOX", "stretch_param", "stretch_chart", "fit_px",
+    "fit_title", "fit_legend", "result_attr", "is_finite", "fmt_number", "fmt_estimate_ci", "require_columns",
+    "provenance_kinds", "tooltip_fields", "padded_domain", "FIT", "NARROW", "MIN_FIT", "NARROW_BELOW", "fit_params",
+    "fit_range", "fitted_chart", "text_layers", "text_cells", "favours_cells", "diamond_frame", "LABEL_PX", "PROV_PX",
+    "CI_PX", "WEIGHT_PX",
+]
 
 PALETTE = {
     "black": "#000000",
@@ -28,12 +55,12 @@ PALETTE = {
 
 TRIAL_DATA_LABEL = "trial data (reported or derived)"
 RECONSTRUCTED_LABEL = "reconstructed (not trial data)"
-_KIND_DOMAIN = [TRIAL_DATA_LABEL, RECONSTRUCTED_LABEL]
+KIND_DOMAIN = [TRIAL_DATA_LABEL, RECONSTRUCTED_LABEL]
 
-_ROB_LEVELS = ["low", "unclear", "high", "not reported"]
-_ROB_TEXT = {"low": "Low risk (+)", "unclear": "Unclear (?)", "high": "High risk (-)", "not reported": "Not reported"}
-_ROB_SYMBOL = {"low": "+", "unclear": "?", "high": "-", "not reported": " "}
-_ROB_COLOUR = {
+ROB_LEVEL_ORDER = ["low", "unclear", "high", "not reported"]
+ROB_TEXT = {"low": "Low risk (+)", "unclear": "Unclear (?)", "high": "High risk (-)", "not reported": "Not reported"}
+ROB_SYMBOL = {"low": "+", "unclear": "?", "high": "-", "not reported": " "}
+ROB_COLOUR = {
     "low": PALETTE["green"],
     "unclear": PALETTE["yellow"],
     "high": PALETTE["vermillion"],
@@ -41,11 +68,11 @@ _ROB_COLOUR = {
 }
 
 FONT_SIZE = 14
-_ROW_PX = 24  # height of one forest-plot row, pixels at scale 1
-_PLOT_WIDTH = 330  # forest-type plots: with their table text the chart is ~890 px, Streamlit's page width
-_Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
+ROW_PX = 24  # height of one forest-plot row, pixels at scale 1
+PLOT_WIDTH = 330  # forest-type plots: with their table text the chart is ~890 px, Streamlit's page width
+Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
 
-_TOOLTIP_COLUMNS = [  # (column, title) shown when present in a study frame
+TOOLTIP_COLUMNS = [  # (column, title) shown when present in a study frame
     ("label", "Trial"),
     ("category", "Category"),
     ("quality", "Quality (AHRQ)"),
@@ -82,7 +109,7 @@ class HConcatChart(_Unvalidated, alt.HConcatChart):
     """An :class:`altair.HConcatChart` that skips schema re-validation on ``to_dict()`` by default."""
 
 
-def _layer(layers: Sequence[alt.Chart], **props: Any) -> LayerChart:
+def layer_charts(layers: Sequence[alt.Chart], **props: Any) -> LayerChart:
     """Layer charts and set top-level properties without the deep copy ``.properties()`` makes."""
     chart = LayerChart(layer=list(layers))
     for name, value in props.items():
@@ -90,7 +117,7 @@ def _layer(layers: Sequence[alt.Chart], **props: Any) -> LayerChart:
     return chart
 
 
-def _configure(chart: alt.TopLevelMixin, scale: float = 1.0) -> alt.TopLevelMixin:
+def configure_chart(chart: alt.TopLevelMixin, scale: float = 1.0) -> alt.TopLevelMixin:
     """Apply the shared look: projector-size fonts, no frame around views, left-aligned titles.
 
     ``scale`` multiplies every font size of the config (axis labels and titles, legends, titles): 1.5 in presentation
@@ -102,28 +129,28 @@ def _configure(chart: alt.TopLevelMixin, scale: float = 1.0) -> alt.TopLevelMixi
     Autosize is "pad": the plot keeps its width and height and the view grows to hold the table text drawn beside
     it. Under Streamlit's default "fit" the whole chart, text included, would be squeezed into the plot's size; show
     these charts with ``st.altair_chart(chart, width="content", theme=None)``. Charts made to take their box's width
-    (:func:`_stretch`) switch to "fit-x" afterwards.
+    (:func:`stretch_chart`) switch to "fit-x" afterwards.
     """
     chart.autosize = alt.AutoSizeParams(type="pad")
     chart.config = alt.Config(
-        axis=alt.AxisConfig(labelFontSize=_fs(FONT_SIZE, scale), titleFontSize=_fs(FONT_SIZE + 1, scale),
+        axis=alt.AxisConfig(labelFontSize=font_px(FONT_SIZE, scale), titleFontSize=font_px(FONT_SIZE + 1, scale),
                             labelColor="#222", titleColor="#222", grid=False),
-        legend=alt.LegendConfig(labelFontSize=_fs(FONT_SIZE, scale), titleFontSize=_fs(FONT_SIZE, scale),
+        legend=alt.LegendConfig(labelFontSize=font_px(FONT_SIZE, scale), titleFontSize=font_px(FONT_SIZE, scale),
                                 orient="bottom", labelLimit=400),
-        title=alt.TitleConfig(fontSize=_fs(FONT_SIZE + 3, scale), anchor="start",
-                              subtitleFontSize=_fs(FONT_SIZE, scale), subtitleColor="#444"),
+        title=alt.TitleConfig(fontSize=font_px(FONT_SIZE + 3, scale), anchor="start",
+                              subtitleFontSize=font_px(FONT_SIZE, scale), subtitleColor="#444"),
         view=alt.ViewConfig(stroke=None),
         concat=alt.CompositionConfig(spacing=6),
     )
     return chart
 
 
-def _fs(size: float, scale: float = 1.0) -> int:
+def font_px(size: float, scale: float = 1.0) -> int:
     """A font size ``size`` (pixels at scale 1) at ``scale``, rounded to whole pixels."""
     return int(round(float(size) * float(scale)))
 
 
-def _scale(scale: float) -> float:
+def check_scale(scale: float) -> float:
     """A builder's ``scale`` argument checked: a finite number from 0.5 to 3 (1 = the normal size)."""
     try:
         value = float(scale)
@@ -140,20 +167,20 @@ BOX = "containerSize()[0]"
 
 
 def stretch_param(natural_width: float) -> alt.VariableParameter:
-    """The ``fit`` signal of a chart that takes its box's width (:func:`_stretch`): ``clamp(box / natural_width,
+    """The ``fit`` signal of a chart that takes its box's width (:func:`stretch_chart`): ``clamp(box / natural_width,
     MIN_FIT, 1)`` in a box, 1 without one (exports)."""
     return alt.VariableParameter(
         name=FIT, expr=f"{BOX} > 0 ? clamp({BOX} / {float(natural_width):g}, {MIN_FIT}, 1) : 1")
 
 
-def _stretch(chart: alt.TopLevelMixin, natural_width: float) -> alt.TopLevelMixin:
+def stretch_chart(chart: alt.TopLevelMixin, natural_width: float) -> alt.TopLevelMixin:
     """Make a configured single or layered chart take its box's width, laid out again for it (not scaled).
 
     Autosize "fit-x" (padding included): the plot's width is whatever is left of the chart's width once axes,
     legends and text beside the plot have their room. ``width`` is the natural width (exports, which have no box,
     keep it); Streamlit sets it to the box's width for charts drawn ``width="stretch"``, which ``components.chart``
     does for every chart with a ``fit`` signal. ``fit`` (:func:`stretch_param`) shrinks what would not leave the plot
-    room on a narrow box: label limits (:func:`_fit_px`), the legend's columns; fonts keep their size.
+    room on a narrow box: label limits (:func:`fit_px`), the legend's columns; fonts keep their size.
     """
     chart.params = [stretch_param(natural_width)]
     chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
@@ -164,71 +191,78 @@ def _stretch(chart: alt.TopLevelMixin, natural_width: float) -> alt.TopLevelMixi
     return chart
 
 
-def _fit_px(px: float, floor: float = 0.0) -> dict:
+def fit_px(px: float, floor: float = 0.0) -> dict:
     """A pixel length (a label limit) multiplied by the ``fit`` signal, never below ``floor``."""
     return {"expr": f"round(max({float(px):g} * {FIT}, {float(floor):g}))"}
 
 
-def _fit_title(text: str, subtitle: str | None = None, scale: float = 1.0) -> alt.TitleParams:
+def fit_title(text: str, subtitle: str | None = None, scale: float = 1.0) -> alt.TitleParams:
     """A title cut with an ellipsis to the box's width (the page's heading says it in full)."""
     props: dict = dict(limit={"expr": f"{BOX} > 0 ? max(160, {BOX} - 10) : 0"},
-                       fontSize=_fs(FONT_SIZE + 3, scale), subtitleFontSize=_fs(FONT_SIZE, scale))
+                       fontSize=font_px(FONT_SIZE + 3, scale), subtitleFontSize=font_px(FONT_SIZE, scale))
     if subtitle:
         props["subtitle"] = subtitle
     return alt.TitleParams(text, **props)
 
 
-def _fit_legend(**props: Any) -> alt.Legend:
+def fit_legend(**props: Any) -> alt.Legend:
     """A legend under the plot whose entries stack in one column in a box narrower than the chart's natural width
     (side by side otherwise: fit-x gives the plot what the legend leaves, and a row of entries can be wider than
     the box)."""
     props.setdefault("orient", "bottom")
-    return alt.Legend(columns={"expr": f"{FIT} < 1 ? 1 : 0"}, labelLimit=_fit_px(400, 150), **props)
+    return alt.Legend(columns={"expr": f"{FIT} < 1 ? 1 : 0"}, labelLimit=fit_px(400, 150), **props)
 
 
-def _attr(obj: Any, name: str, default: float = math.nan) -> Any:
+def result_attr(obj: Any, name: str, default: float = math.nan) -> Any:
+    """``obj.name``, or ``default`` when the result has no such field or it is None (optional result fields)."""
     value = getattr(obj, name, default)
     return default if value is None else value
 
 
-def _finite(x: Any) -> bool:
+def is_finite(x: Any) -> bool:
+    """True for a finite number; False for nan, inf, None or anything that is not a number."""
     try:
         return bool(np.isfinite(float(x)))
     except (TypeError, ValueError):
         return False
 
 
-def _fmt(x: Any, digits: int = 2) -> str:
+def fmt_number(x: Any, digits: int = 2) -> str:
     """Format a number for a chart label; '-' for missing. Uses a true minus sign."""
-    if not _finite(x):
+    if not is_finite(x):
         return "-"
     return f"{float(x):.{digits}f}".replace("-", "\u2212")
 
 
-def _fmt_ci(est: Any, lo: Any, hi: Any) -> str:
-    return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]"
+def fmt_estimate_ci(est: Any, lo: Any, hi: Any) -> str:
+    """``"0.21 [0.08, 0.34]"``: an estimate and its interval as chart text (:func:`fmt_number`)."""
+    return f"{fmt_number(est)} [{fmt_number(lo)}, {fmt_number(hi)}]"
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], builder: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], builder: str) -> None:
+    """Raise ``ValueError`` naming the builder and the missing columns unless ``frame`` has all of ``columns``."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{builder}: the frame lacks column(s) {', '.join(missing)}")
 
 
-def _kind(provenance: pd.Series | None, n: int) -> list[str]:
+def provenance_kinds(provenance: pd.Series | None, n: int) -> list[str]:
+    """The legend label of each row: :data:`RECONSTRUCTED_LABEL` for reconstructed rows, else
+    :data:`TRIAL_DATA_LABEL` (all of the ``n`` rows when there is no provenance column)."""
     if provenance is None:
         return [TRIAL_DATA_LABEL] * n
     return [RECONSTRUCTED_LABEL if str(p) == "reconstructed" else TRIAL_DATA_LABEL for p in provenance]
 
 
-def _tooltips(frame: pd.DataFrame, extra: Sequence[alt.Tooltip] = ()) -> list[alt.Tooltip]:
-    tips = [alt.Tooltip(f"{c}:N", title=t) for c, t in _TOOLTIP_COLUMNS if c in frame.columns and c != "n"]
+def tooltip_fields(frame: pd.DataFrame, extra: Sequence[alt.Tooltip] = ()) -> list[alt.Tooltip]:
+    """Tooltips for the :data:`TOOLTIP_COLUMNS` present in ``frame`` (``n`` as a whole number), then ``extra``."""
+    tips = [alt.Tooltip(f"{c}:N", title=t) for c, t in TOOLTIP_COLUMNS if c in frame.columns and c != "n"]
     if "n" in frame.columns:
         tips.insert(min(len(tips), 5), alt.Tooltip("n:Q", title="N", format="d"))
     return tips + list(extra)
 
 
-def _x_domain(*values: Any, pad: float = 0.08) -> list[float]:
+def padded_domain(*values: Any, pad: float = 0.08) -> list[float]:
     """A symmetric-enough x domain that always contains 0 and every finite value given."""
     flat = np.concatenate([np.atleast_1d(np.asarray(v, dtype=float)).ravel() for v in values] + [np.zeros(1)])
     flat = flat[np.isfinite(flat)]
@@ -270,19 +304,19 @@ def fit_params(natural_width: float, narrow_width: float | None = None,
 
 def fit_range(width: float | None = None) -> list:
     """x-scale range ``[0, width * fit]`` (pixels) for a fitted chart; ``width`` defaults to the plot width."""
-    return [0, {"expr": f"{float(width or _PLOT_WIDTH):g} * {FIT}"}]
+    return [0, {"expr": f"{float(width or PLOT_WIDTH):g} * {FIT}"}]
 
 
-def _fitted(chart: alt.TopLevelMixin, natural_width: float, narrow_width: float | None = None,
+def fitted_chart(chart: alt.TopLevelMixin, natural_width: float, narrow_width: float | None = None,
             scale: float = 1.0) -> alt.TopLevelMixin:
     """Declare the ``narrow``/``fit`` signals on a built chart (:func:`fit_params`) and shrink the view's own width
     to the smallest fitted plot, so only the marks (laid out by ``fit``) decide the chart's width (autosize "pad")."""
     chart.params = fit_params(natural_width, narrow_width, scale)
-    chart.width = int(round(_PLOT_WIDTH * MIN_FIT))
+    chart.width = int(round(PLOT_WIDTH * MIN_FIT))
     return chart
 
 
-def _text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
+def text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
     """Table text beside a forest-type plot, as layers of the plot itself.
 
     ``texts`` has one row per cell: ``row`` (plot row, data units of ``y_scale``), ``px`` (x in pixels from the
@@ -329,9 +363,9 @@ def _text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
     return layers
 
 
-def _cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = "left", bold: bool = False,
+def text_cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = "left", bold: bool = False,
            colour: str | Sequence[str] = "#222222", limit: int = 0) -> pd.DataFrame:
-    """Cells of one table column for :func:`_text_layers` (``limit``: max pixel width, 0 = none)."""
+    """Cells of one table column for :func:`text_layers` (``limit``: max pixel width, 0 = none)."""
     n = len(rows)
     return pd.DataFrame({
         "limit": int(limit),
@@ -346,23 +380,23 @@ def _cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = 
     })
 
 
-def _favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height: int,
+def favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height: int,
                    favours: tuple[str, str], below_px: float = 52.0, scale: float = 1.0) -> pd.DataFrame:
     """'<- favours A' left of zero and 'favours B ->' right of it, ``below_px`` under the top of the x axis.
 
-    Returned as table cells for :func:`_text_layers` (no extra layers): x is the pixel of SMD = 0 on the plot's linear
+    Returned as table cells for :func:`text_layers` (no extra layers): x is the pixel of SMD = 0 on the plot's linear
     x scale (``nice=False``, so the domain is exact), and the row is the y-scale value that maps to that pixel.
     """
     x0, x1 = float(x_domain[0]), float(x_domain[1])
-    zero_px = (0.0 - x0) / (x1 - x0) * _PLOT_WIDTH
+    zero_px = (0.0 - x0) / (x1 - x0) * PLOT_WIDTH
     y0, y1 = float(y_domain[0]), float(y_domain[1])
     row = y0 + (height + below_px * scale) / height * (y1 - y0)  # reversed y scale: y0 at the top, y1 at `height`
-    left = _cells([row], [f"\u2190 favours {favours[0]}"], zero_px - 6, align="right", colour="#333333")
-    right = _cells([row], [f"favours {favours[1]} \u2192"], zero_px + 6, align="left", colour="#333333")
+    left = text_cells([row], [f"\u2190 favours {favours[0]}"], zero_px - 6, align="right", colour="#333333")
+    right = text_cells([row], [f"favours {favours[1]} \u2192"], zero_px + 6, align="left", colour="#333333")
     return pd.concat([left, right], ignore_index=True)
 
 
-def _diamond_frame(rows: Sequence[tuple[float, float, float, float]], half_height: float = 0.38) -> pd.DataFrame:
+def diamond_frame(rows: Sequence[tuple[float, float, float, float]], half_height: float = 0.38) -> pd.DataFrame:
     """Vertices of pooled-effect diamonds for an area mark.
 
     Each (row, estimate, ci_low, ci_high) becomes three points along x -- ci_low, estimate, ci_high -- whose band
@@ -380,5 +414,5 @@ def _diamond_frame(rows: Sequence[tuple[float, float, float, float]], half_heigh
 # forest plot
 # --------------------------------------------------------------------------------------------------------------
 # Column positions of the forest table, pixels from the plot's left edge.
-_LABEL_PX, _PROV_PX = -350.0, -102.0
-_CI_PX, _WEIGHT_PX = _PLOT_WIDTH + 12.0, _PLOT_WIDTH + 212.0
+LABEL_PX, PROV_PX = -350.0, -102.0
+CI_PX, WEIGHT_PX = PLOT_WIDTH + 12.0, PLOT_WIDTH + 212.0

@@ -11,55 +11,55 @@ import numpy as np
 import pandas as pd
 
 from .base import (
-    _CI_PX,
-    _KIND_DOMAIN,
-    _LABEL_PX,
-    _PLOT_WIDTH,
-    _PROV_PX,
-    _ROW_PX,
-    _TOOLTIP_COLUMNS,
-    _WEIGHT_PX,
-    _Z95,
+    CI_PX,
+    KIND_DOMAIN,
+    LABEL_PX,
+    PLOT_WIDTH,
+    PROV_PX,
+    ROW_PX,
+    TOOLTIP_COLUMNS,
+    WEIGHT_PX,
+    Z95,
     PALETTE,
     RECONSTRUCTED_LABEL,
-    _attr,
-    _cells,
-    _configure,
-    _diamond_frame,
+    result_attr,
+    text_cells,
+    configure_chart,
+    diamond_frame,
     FIT,
     FONT_SIZE,
     NARROW,
-    _favours_cells,
-    _fitted,
+    favours_cells,
+    fitted_chart,
     fit_range,
-    _finite,
-    _fmt,
-    _fmt_ci,
-    _kind,
-    _layer,
-    _require,
-    _scale,
-    _text_layers,
-    _tooltips,
-    _x_domain,
+    is_finite,
+    fmt_number,
+    fmt_estimate_ci,
+    provenance_kinds,
+    layer_charts,
+    require_columns,
+    check_scale,
+    text_layers,
+    tooltip_fields,
+    padded_domain,
 )
 
 __all__ = ['forest', 'subgroup_forest']
 
 #: Width of the whole chart at full size (table text + plot), pixels: below it the chart is laid out smaller.
-FOREST_NATURAL_WIDTH = -_LABEL_PX + _WEIGHT_PX + 24
+FOREST_NATURAL_WIDTH = -LABEL_PX + WEIGHT_PX + 24
 # Narrow layout (a projector with the sidebar open, a phone): no provenance column (reconstructed rows keep their
 # hollow, dashed, vermillion marks and the legend), a narrower trial column whose labels are cut with an ellipsis and
 # shown in full in the tooltip.
 _NARROW_LABEL_PX = -180.0
-_NARROW_WEIGHT_PX = _PLOT_WIDTH + 245.0  # the CI text keeps its length while the fonts stop shrinking at 72%
+_NARROW_WEIGHT_PX = PLOT_WIDTH + 245.0  # the CI text keeps its length while the fonts stop shrinking at 72%
 #: Below this ``fit`` (a phone) the weight column is not drawn: fonts stop shrinking at 72% of their size while
 #: positions keep shrinking, and the longest CI text ("−0.08 [−0.56, 0.40]", ~100 px at the 10 px font floor) plus a
-#: weight ("13.5%", ~28 px) no longer fit in the (_NARROW_WEIGHT_PX - _CI_PX) * fit between their columns (233 * fit
+#: weight ("13.5%", ~28 px) no longer fit in the (_NARROW_WEIGHT_PX - CI_PX) * fit between their columns (233 * fit
 #: px: overlapping text at fit 0.45 on a 390 px phone). The squares' sizes and their tooltips still give the weights.
 WEIGHT_HIDDEN_BELOW = 0.62
 FOREST_NARROW_WIDTH = -_NARROW_LABEL_PX + _NARROW_WEIGHT_PX + 24
-SUBGROUP_NATURAL_WIDTH = 290 + _PLOT_WIDTH + 205 + 24
+SUBGROUP_NATURAL_WIDTH = 290 + PLOT_WIDTH + 205 + 24
 # Titles and subtitles shrink with the chart and are cut with an ellipsis (the page's heading says it in full).
 _FIT_TITLE = dict(fontSize={"expr": "round(17 * max(fit, 0.72))"}, subtitleFontSize={"expr": "round(14 * max(fit, 0.72))"},
                   limit={"expr": "containerSize()[0] > 0 ? max(160, containerSize()[0] - 10) : 0"})
@@ -118,18 +118,18 @@ def forest(
     The diamond is an area whose band is zero wide at ``pooled.ci_low`` and ``pooled.ci_high`` and widest at
     ``pooled.estimate``; the prediction interval is a separate row with a bar from ``pi_low`` to ``pi_high``.
     """
-    scale = _scale(scale)
-    _require(studies, ["label", "yi"], "forest")
+    scale = check_scale(scale)
+    require_columns(studies, ["label", "yi"], "forest")
     k = len(studies)
     d = pd.DataFrame({"label": studies["label"].astype(str).to_numpy(), "yi": studies["yi"].astype(float).to_numpy()})
     if "ci_low" in studies.columns and "ci_high" in studies.columns:
         d["ci_low"] = studies["ci_low"].astype(float).to_numpy()
         d["ci_high"] = studies["ci_high"].astype(float).to_numpy()
     else:
-        _require(studies, ["vi"], "forest")
+        require_columns(studies, ["vi"], "forest")
         se = np.sqrt(studies["vi"].astype(float).to_numpy())
-        d["ci_low"], d["ci_high"] = d["yi"] - _Z95 * se, d["yi"] + _Z95 * se
-    for col, _ in _TOOLTIP_COLUMNS:
+        d["ci_low"], d["ci_high"] = d["yi"] - Z95 * se, d["yi"] + Z95 * se
+    for col, _ in TOOLTIP_COLUMNS:
         if col in studies.columns and col not in d.columns:
             d[col] = studies[col].to_numpy()
     if "weight" in studies.columns:
@@ -137,23 +137,23 @@ def forest(
     else:
         w = None if pooled is None else getattr(pooled, "weights", None)
         d["weight"] = np.asarray(w, dtype=float) if w is not None and len(w) == k else np.full(k, 100.0 / max(k, 1))
-    d["kind"] = _kind(studies["provenance"] if "provenance" in studies.columns else None, k)
+    d["kind"] = provenance_kinds(studies["provenance"] if "provenance" in studies.columns else None, k)
     d["row"] = np.arange(k, dtype=float)
     recon = (d["kind"] == RECONSTRUCTED_LABEL).to_numpy()
     colours = np.where(recon, PALETTE["vermillion"], "#222222").tolist()
 
     # One study is not a pooled result: no diamond, no prediction interval (the study row says it all).
-    has_pool = pooled is not None and _finite(_attr(pooled, "estimate")) and k >= 2
-    est, lo, hi = (_attr(pooled, a) for a in ("estimate", "ci_low", "ci_high")) if has_pool else (math.nan,) * 3
-    pi_lo, pi_hi = (_attr(pooled, "pi_low"), _attr(pooled, "pi_high")) if has_pool else (math.nan, math.nan)
-    has_pi = has_pool and _finite(pi_lo) and _finite(pi_hi)
-    method = method_label or (f"Pooled ({_attr(pooled, 'method', 'random effects')})" if has_pool else "")
+    has_pool = pooled is not None and is_finite(result_attr(pooled, "estimate")) and k >= 2
+    est, lo, hi = (result_attr(pooled, a) for a in ("estimate", "ci_low", "ci_high")) if has_pool else (math.nan,) * 3
+    pi_lo, pi_hi = (result_attr(pooled, "pi_low"), result_attr(pooled, "pi_high")) if has_pool else (math.nan, math.nan)
+    has_pi = has_pool and is_finite(pi_lo) and is_finite(pi_hi)
+    method = method_label or (f"Pooled ({result_attr(pooled, 'method', 'random effects')})" if has_pool else "")
     pool_row, pi_row = k + 0.6, k + 1.6
     last_row = pi_row if has_pi else (pool_row if has_pool else k - 1)
     y_domain = [-1.3, last_row + 0.8]
-    height = int(_ROW_PX * scale * (y_domain[1] - y_domain[0]))
+    height = int(ROW_PX * scale * (y_domain[1] - y_domain[0]))
 
-    x_domain = _x_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
+    x_domain = padded_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
     x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True, range=fit_range())
     y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
     y = alt.Y("row:Q", scale=y_scale, axis=None)
@@ -162,16 +162,16 @@ def forest(
     kind_title = "Effect sizes"
     # Under the favours labels, from the chart's left edge (the trial column), so it never widens the chart.
     legend = alt.Legend(symbolType="square", symbolSize=180, symbolStrokeWidth=2, orient="none",
-                        legendX={"expr": f"({NARROW} ? {_NARROW_LABEL_PX:g} : {_LABEL_PX:g}) * {FIT}"},
+                        legendX={"expr": f"({NARROW} ? {_NARROW_LABEL_PX:g} : {LABEL_PX:g}) * {FIT}"},
                         legendY=height + 70 * scale, labelFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"},
                         titleFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"})
     stroke = alt.Stroke("kind:N", title=kind_title, legend=legend,
-                        scale=alt.Scale(domain=_KIND_DOMAIN, range=[PALETTE["blue"], PALETTE["vermillion"]]))
+                        scale=alt.Scale(domain=KIND_DOMAIN, range=[PALETTE["blue"], PALETTE["vermillion"]]))
     fill = alt.Fill("kind:N", title=kind_title, legend=legend,
-                    scale=alt.Scale(domain=_KIND_DOMAIN, range=[PALETTE["blue"], "#FFFFFF"]))
+                    scale=alt.Scale(domain=KIND_DOMAIN, range=[PALETTE["blue"], "#FFFFFF"]))
     dash = alt.StrokeDash("kind:N", title=kind_title, legend=legend,
-                          scale=alt.Scale(domain=_KIND_DOMAIN, range=[[1, 0], [4, 2]]))
-    tips = _tooltips(d, [
+                          scale=alt.Scale(domain=KIND_DOMAIN, range=[[1, 0], [4, 2]]))
+    tips = tooltip_fields(d, [
         alt.Tooltip("yi:Q", title="SMD (g)", format=".2f"),
         alt.Tooltip("ci_low:Q", title="95% CI low", format=".2f"),
         alt.Tooltip("ci_high:Q", title="95% CI high", format=".2f"),
@@ -195,21 +195,21 @@ def forest(
     )
     layers: list[alt.Chart] = [zero, ci, squares]
     texts = [
-        _cells([-1.0, -1.0], ["Trial", "Provenance"], 0, bold=True).assign(px=[_LABEL_PX, _PROV_PX],
+        text_cells([-1.0, -1.0], ["Trial", "Provenance"], 0, bold=True).assign(px=[LABEL_PX, PROV_PX],
                                                                            pxn=[_NARROW_LABEL_PX, math.nan]),
-        _cells([-1.0], ["SMD [95% CI]"], _CI_PX, bold=True),
-        _cells([-1.0], ["Weight"], _WEIGHT_PX, align="right", bold=True).assign(pxn=_NARROW_WEIGHT_PX,
+        text_cells([-1.0], ["SMD [95% CI]"], CI_PX, bold=True),
+        text_cells([-1.0], ["Weight"], WEIGHT_PX, align="right", bold=True).assign(pxn=_NARROW_WEIGHT_PX,
                                                                               hide_below=WEIGHT_HIDDEN_BELOW),
-        _cells(d["row"], d["label"], _LABEL_PX, colour=colours, limit=int(_PROV_PX - _LABEL_PX) - 8).assign(
+        text_cells(d["row"], d["label"], LABEL_PX, colour=colours, limit=int(PROV_PX - LABEL_PX) - 8).assign(
             tip=d["label"].to_numpy(), pxn=_NARROW_LABEL_PX, limitn=int(-_NARROW_LABEL_PX) - 8),
-        _cells(d["row"], _provenance_text(studies, k), _PROV_PX, colour=colours).assign(pxn=math.nan),
-        _cells(d["row"], [_fmt_ci(a, b, c) for a, b, c in zip(d["yi"], d["ci_low"], d["ci_high"])], _CI_PX,
+        text_cells(d["row"], _provenance_text(studies, k), PROV_PX, colour=colours).assign(pxn=math.nan),
+        text_cells(d["row"], [fmt_estimate_ci(a, b, c) for a, b, c in zip(d["yi"], d["ci_low"], d["ci_high"])], CI_PX,
                colour=colours),
-        _cells(d["row"], [f"{w:.1f}%" if _finite(w) else "" for w in d["weight"]], _WEIGHT_PX, align="right",
+        text_cells(d["row"], [f"{w:.1f}%" if is_finite(w) else "" for w in d["weight"]], WEIGHT_PX, align="right",
                colour=colours).assign(pxn=_NARROW_WEIGHT_PX, hide_below=WEIGHT_HIDDEN_BELOW),
     ]
     if has_pool:
-        dia = _diamond_frame([(pool_row, est, lo, hi)])
+        dia = diamond_frame([(pool_row, est, lo, hi)])
         dia["label"] = method
         dia["estimate"], dia["ci_low"], dia["ci_high"] = est, lo, hi
         dia_tips = [
@@ -229,13 +229,13 @@ def forest(
             .mark_rule(color=PALETTE["grey"], strokeDash=[3, 3])
             .encode(x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"))
         )
-        i2 = _attr(pooled, "i2")
-        k_text = f"k = {k}" + (f", I\u00b2 = {i2:.0f}%" if _finite(i2) else "")
+        i2 = result_attr(pooled, "i2")
+        k_text = f"k = {k}" + (f", I\u00b2 = {i2:.0f}%" if is_finite(i2) else "")
         texts += [
-            _cells([pool_row], [f"{method}  ({k_text})"], _LABEL_PX, bold=True, colour="#000000",
-                   limit=int(-_LABEL_PX) - 8).assign(pxn=_NARROW_LABEL_PX, limitn=int(-_NARROW_LABEL_PX) - 8),
-            _cells([pool_row], [_fmt_ci(est, lo, hi)], _CI_PX, bold=True, colour="#000000"),
-            _cells([pool_row], ["100%"], _WEIGHT_PX, align="right", bold=True, colour="#000000").assign(
+            text_cells([pool_row], [f"{method}  ({k_text})"], LABEL_PX, bold=True, colour="#000000",
+                   limit=int(-LABEL_PX) - 8).assign(pxn=_NARROW_LABEL_PX, limitn=int(-_NARROW_LABEL_PX) - 8),
+            text_cells([pool_row], [fmt_estimate_ci(est, lo, hi)], CI_PX, bold=True, colour="#000000"),
+            text_cells([pool_row], ["100%"], WEIGHT_PX, align="right", bold=True, colour="#000000").assign(
                 pxn=_NARROW_WEIGHT_PX, hide_below=WEIGHT_HIDDEN_BELOW),
         ]
         if has_pi:
@@ -251,17 +251,17 @@ def forest(
                     x=alt.X("x:Q", scale=x_scale), y=y),
             ]
             texts += [
-                _cells([pi_row], ["95% prediction interval"], _LABEL_PX, colour="#6B3A5B").assign(pxn=_NARROW_LABEL_PX),
-                _cells([pi_row], [f"[{_fmt(pi_lo)}, {_fmt(pi_hi)}]"], _CI_PX, colour="#6B3A5B"),
+                text_cells([pi_row], ["95% prediction interval"], LABEL_PX, colour="#6B3A5B").assign(pxn=_NARROW_LABEL_PX),
+                text_cells([pi_row], [f"[{fmt_number(pi_lo)}, {fmt_number(pi_hi)}]"], CI_PX, colour="#6B3A5B"),
             ]
-    texts.append(_favours_cells(x_domain, y_domain, height, favours, scale=scale))
-    layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
+    texts.append(favours_cells(x_domain, y_domain, height, favours, scale=scale))
+    layers += text_layers(pd.concat(texts, ignore_index=True), y_scale)
     subtitle = (_pooled_subtitle(pooled, k) if has_pool
                 else "One trial: nothing to pool" if k == 1 else f"k = {k}, not pooled")
-    chart = _layer(layers, width=_PLOT_WIDTH, height=height,
+    chart = layer_charts(layers, width=PLOT_WIDTH, height=height,
                    title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle,
                                          **_FIT_TITLE))
-    return _fitted(_configure(chart, scale), FOREST_NATURAL_WIDTH, FOREST_NARROW_WIDTH, scale)
+    return fitted_chart(configure_chart(chart, scale), FOREST_NATURAL_WIDTH, FOREST_NARROW_WIDTH, scale)
 
 
 def _provenance_text(studies: pd.DataFrame, k: int) -> list[str]:
@@ -274,13 +274,13 @@ def _provenance_text(studies: pd.DataFrame, k: int) -> list[str]:
 
 
 def _pooled_subtitle(pooled: Any, k: int) -> str:
-    parts = [f"Pooled SMD {_fmt_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}", f"k = {k}"]
-    if _finite(_attr(pooled, "i2")):
-        parts.append(f"I\u00b2 = {_attr(pooled, 'i2'):.0f}%")
-    if _finite(_attr(pooled, "tau2")):
-        parts.append(f"\u03c4\u00b2 = {_attr(pooled, 'tau2'):.3f}")
-    if _finite(_attr(pooled, "pi_low")) and _finite(_attr(pooled, "pi_high")):
-        parts.append(f"95% PI [{_fmt(pooled.pi_low)}, {_fmt(pooled.pi_high)}]")
+    parts = [f"Pooled SMD {fmt_estimate_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}", f"k = {k}"]
+    if is_finite(result_attr(pooled, "i2")):
+        parts.append(f"I\u00b2 = {result_attr(pooled, 'i2'):.0f}%")
+    if is_finite(result_attr(pooled, "tau2")):
+        parts.append(f"\u03c4\u00b2 = {result_attr(pooled, 'tau2'):.3f}")
+    if is_finite(result_attr(pooled, "pi_low")) and is_finite(result_attr(pooled, "pi_high")):
+        parts.append(f"95% PI [{fmt_number(pooled.pi_low)}, {fmt_number(pooled.pi_high)}]")
     return "   \u00b7   ".join(parts)
 
 
@@ -321,16 +321,16 @@ def subgroup_forest(
         Subgroup label with k | diamonds (a single-study subgroup is drawn as a square with its CI) |
         "SMD [95% CI]" and I2, the overall diamond in black at the bottom.
     """
-    scale = _scale(scale)
-    _require(table, ["group", "k", "estimate", "ci_low", "ci_high"], "subgroup_forest")
+    scale = check_scale(scale)
+    require_columns(table, ["group", "k", "estimate", "ci_low", "ci_high"], "subgroup_forest")
     names = group_labels or {}
     t = table.reset_index(drop=True)
     n = len(t)
-    has_overall = overall is not None and _finite(_attr(overall, "estimate"))
+    has_overall = overall is not None and is_finite(result_attr(overall, "estimate"))
     overall_row = n + 0.6
     y_domain = [-1.3, (overall_row if has_overall else n - 1) + 0.8]
-    height = int(_ROW_PX * 1.25 * scale * (y_domain[1] - y_domain[0]))
-    finite = t["estimate"].map(_finite).to_numpy(dtype=bool)
+    height = int(ROW_PX * 1.25 * scale * (y_domain[1] - y_domain[0]))
+    finite = t["estimate"].map(is_finite).to_numpy(dtype=bool)
     info = pd.DataFrame({
         "row": np.arange(n, dtype=float),
         "group": [names.get(str(g), str(g)) for g in t["group"]],
@@ -342,8 +342,8 @@ def subgroup_forest(
     for col in ("i2", "pval", "tau2"):
         if col in t.columns:
             info[col] = t[col].astype(float).to_numpy()
-    ov = (_attr(overall, "estimate"), _attr(overall, "ci_low"), _attr(overall, "ci_high")) if has_overall else ()
-    x_domain = _x_domain(info.loc[finite, "ci_low"], info.loc[finite, "ci_high"], list(ov))
+    ov = (result_attr(overall, "estimate"), result_attr(overall, "ci_low"), result_attr(overall, "ci_high")) if has_overall else ()
+    x_domain = padded_domain(info.loc[finite, "ci_low"], info.loc[finite, "ci_high"], list(ov))
     x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True, range=fit_range())
     y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
     x_axis = alt.Axis(title="SMD (Hedges' g)", tickCount=6, grid=False)
@@ -361,7 +361,7 @@ def subgroup_forest(
             x=alt.X("x:Q", scale=x_scale, axis=x_axis))
     ]
     if len(multi):
-        dia = _diamond_frame([(r.row, r.estimate, r.ci_low, r.ci_high) for r in multi.itertuples()],
+        dia = diamond_frame([(r.row, r.estimate, r.ci_low, r.ci_high) for r in multi.itertuples()],
                              half_height=0.34)
         dia = dia.merge(multi.drop(columns=["row"]).assign(diamond=np.arange(len(multi))), on="diamond")
         layers.append(alt.Chart(dia).mark_area(color=PALETTE["blue"], opacity=0.9, stroke="#00467A",
@@ -377,21 +377,21 @@ def subgroup_forest(
             sb.mark_square(color=PALETTE["blue"], size=140 * scale ** 2, opacity=1).encode(
                 x=alt.X("estimate:Q", scale=x_scale), y=alt.Y("row:Q", scale=y_scale, axis=None), tooltip=tips),
         ]
-    ci_px, i2_px = _PLOT_WIDTH + 12.0, _PLOT_WIDTH + 205.0
+    ci_px, i2_px = PLOT_WIDTH + 12.0, PLOT_WIDTH + 205.0
     i2_values = info["i2"] if "i2" in info else pd.Series([math.nan] * n)
     texts = [
-        _cells([-1.0], ["Subgroup"], -290, bold=True),
-        _cells([-1.0], ["SMD [95% CI]"], ci_px, bold=True),
-        _cells([-1.0], ["I\u00b2"], i2_px, align="right", bold=True),
-        _cells(info["row"], [f"{g}  (k = {kk})" for g, kk in zip(info["group"], info["k"])], -290, limit=280),
-        _cells(info["row"], [_fmt_ci(e, lo, hi) if ok else "not estimable"
+        text_cells([-1.0], ["Subgroup"], -290, bold=True),
+        text_cells([-1.0], ["SMD [95% CI]"], ci_px, bold=True),
+        text_cells([-1.0], ["I\u00b2"], i2_px, align="right", bold=True),
+        text_cells(info["row"], [f"{g}  (k = {kk})" for g, kk in zip(info["group"], info["k"])], -290, limit=280),
+        text_cells(info["row"], [fmt_estimate_ci(e, lo, hi) if ok else "not estimable"
                              for e, lo, hi, ok in zip(info["estimate"], info["ci_low"], info["ci_high"], finite)],
                ci_px),
-        _cells(info["row"], [f"{v:.0f}%" if _finite(v) else "-" for v in i2_values], i2_px, align="right"),
+        text_cells(info["row"], [f"{v:.0f}%" if is_finite(v) else "-" for v in i2_values], i2_px, align="right"),
     ]
     if has_overall:
         ov_est, ov_lo, ov_hi = ov
-        odia = _diamond_frame([(overall_row, ov_est, ov_lo, ov_hi)], half_height=0.38)
+        odia = diamond_frame([(overall_row, ov_est, ov_lo, ov_hi)], half_height=0.38)
         odia["estimate"], odia["ci_low"], odia["ci_high"], odia["group"] = ov_est, ov_lo, ov_hi, "Overall"
         layers.append(alt.Chart(odia).mark_area(color=PALETTE["black"], opacity=0.9, stroke="black",
                                                 strokeWidth=1).encode(
@@ -403,19 +403,19 @@ def subgroup_forest(
         layers.append(alt.Chart(pd.DataFrame({"x": [ov_est], "y": [-0.6], "y2": [overall_row]})).mark_rule(
             color=PALETTE["grey"], strokeDash=[3, 3]).encode(
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2")))
-        i2o = _attr(overall, "i2")
+        i2o = result_attr(overall, "i2")
         texts += [
-            _cells([overall_row], [f"Overall  (k = {_attr(overall, 'k', '?')})"], -290, bold=True, colour="#000000"),
-            _cells([overall_row], [_fmt_ci(ov_est, ov_lo, ov_hi)], ci_px, bold=True, colour="#000000"),
-            _cells([overall_row], [f"{i2o:.0f}%" if _finite(i2o) else "-"], i2_px, align="right", bold=True,
+            text_cells([overall_row], [f"Overall  (k = {result_attr(overall, 'k', '?')})"], -290, bold=True, colour="#000000"),
+            text_cells([overall_row], [fmt_estimate_ci(ov_est, ov_lo, ov_hi)], ci_px, bold=True, colour="#000000"),
+            text_cells([overall_row], [f"{i2o:.0f}%" if is_finite(i2o) else "-"], i2_px, align="right", bold=True,
                    colour="#000000"),
         ]
-    texts.append(_favours_cells(x_domain, y_domain, height, favours, scale=scale))
-    layers += _text_layers(pd.concat(texts, ignore_index=True), y_scale)
+    texts.append(favours_cells(x_domain, y_domain, height, favours, scale=scale))
+    layers += text_layers(pd.concat(texts, ignore_index=True), y_scale)
     if isinstance(title, str):
         title = alt.TitleParams(title, **_FIT_TITLE)
-    chart = _layer(layers, width=_PLOT_WIDTH, height=height, title=title)
-    return _fitted(_configure(chart, scale), SUBGROUP_NATURAL_WIDTH, scale=scale)
+    chart = layer_charts(layers, width=PLOT_WIDTH, height=height, title=title)
+    return fitted_chart(configure_chart(chart, scale), SUBGROUP_NATURAL_WIDTH, scale=scale)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -8,23 +8,23 @@ import numpy as np
 import pandas as pd
 
 from .base import (
-    _TOOLTIP_COLUMNS,
+    TOOLTIP_COLUMNS,
     FONT_SIZE,
     PALETTE,
     RECONSTRUCTED_LABEL,
     TRIAL_DATA_LABEL,
-    _configure,
-    _finite,
-    _fit_legend,
-    _fit_title,
-    _fs,
-    _scale,
-    _stretch,
-    _kind,
-    _layer,
-    _require,
-    _tooltips,
-    _x_domain,
+    configure_chart,
+    is_finite,
+    fit_legend,
+    fit_title,
+    font_px,
+    check_scale,
+    stretch_chart,
+    provenance_kinds,
+    layer_charts,
+    require_columns,
+    tooltip_fields,
+    padded_domain,
 )
 
 __all__ = ['funnel']
@@ -67,19 +67,19 @@ def funnel(
     Returns
     -------
     alt.LayerChart
-        Takes its box's width (``fit`` signal, autosize fit-x; :func:`dashboard.charts.base._stretch`), 600 px in
+        Takes its box's width (``fit`` signal, autosize fit-x; :func:`dashboard.charts.base.stretch_chart`), 600 px in
         exports.
     """
-    scale = _scale(scale)
-    _require(studies, ["yi", "vi"], "funnel")
-    _require(limits, ["se", "ci_low", "ci_high"], "funnel limits")
+    scale = check_scale(scale)
+    require_columns(studies, ["yi", "vi"], "funnel")
+    require_columns(limits, ["se", "ci_low", "ci_high"], "funnel limits")
     obs = studies.copy()
     obs["se"] = np.sqrt(obs["vi"].astype(float))
-    obs["kind"] = _kind(obs["provenance"] if "provenance" in obs.columns else None, len(obs))
+    obs["kind"] = provenance_kinds(obs["provenance"] if "provenance" in obs.columns else None, len(obs))
     if "label" not in obs.columns:
         obs["label"] = [f"study {i + 1}" for i in range(len(obs))]
     imputed_label = "imputed (trim-and-fill)"
-    pts = obs[["label", "yi", "se", "kind"] + [c for c, _ in _TOOLTIP_COLUMNS if c in obs and c != "label"]]
+    pts = obs[["label", "yi", "se", "kind"] + [c for c, _ in TOOLTIP_COLUMNS if c in obs and c != "label"]]
     if filled is not None and len(filled):
         f = pd.DataFrame({"yi": filled["yi"].astype(float).to_numpy(),
                           "se": np.sqrt(filled["vi"].astype(float).to_numpy())})
@@ -88,7 +88,7 @@ def funnel(
         pts = pd.concat([pts, f], ignore_index=True)
     se_max = float(max(np.nanmax(limits["se"]), np.nanmax(pts["se"]) if len(pts) else 0.0))
     y_scale = alt.Scale(domain=[0, se_max * 1.04], reverse=True, nice=False, zero=True)
-    x_domain = _x_domain(pts["yi"], limits["ci_low"], limits["ci_high"], [estimate], pad=0.04)
+    x_domain = padded_domain(pts["yi"], limits["ci_low"], limits["ci_high"], [estimate], pad=0.04)
     x_scale = alt.Scale(domain=x_domain, nice=False, zero=False)
     lim = pd.concat([
         pd.DataFrame({"x": limits["ci_low"].astype(float), "se": limits["se"].astype(float), "side": "lower"}),
@@ -96,7 +96,7 @@ def funnel(
     ], ignore_index=True)
     kinds = [TRIAL_DATA_LABEL, RECONSTRUCTED_LABEL, imputed_label]
     colours = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["grey"]]
-    legend = _fit_legend()
+    legend = fit_legend()
     shape = alt.Shape("kind:N", title="Study", legend=legend,
                       scale=alt.Scale(domain=kinds, range=["circle", "diamond", "circle"]))
     stroke = alt.Stroke("kind:N", title="Study", legend=legend, scale=alt.Scale(domain=kinds, range=colours))
@@ -115,13 +115,13 @@ def funnel(
             x=alt.X("x:Q", scale=x_scale), tooltip=[alt.Tooltip("what:N", title=" "),
                                                    alt.Tooltip("x:Q", title="SMD", format=".3f")]),
     ]
-    if adjusted_estimate is not None and _finite(adjusted_estimate):
+    if adjusted_estimate is not None and is_finite(adjusted_estimate):
         layers.append(alt.Chart(pd.DataFrame({"x": [float(adjusted_estimate)], "what": ["trim-and-fill estimate"]}))
                       .mark_rule(color=PALETTE["grey"], strokeDash=[4, 3], strokeWidth=1.5)
                       .encode(x=alt.X("x:Q", scale=x_scale),
                               tooltip=[alt.Tooltip("what:N", title=" "),
                                        alt.Tooltip("x:Q", title="SMD", format=".3f")]))
-    tips = _tooltips(pts, [alt.Tooltip("yi:Q", title="SMD (g)", format=".2f"),
+    tips = tooltip_fields(pts, [alt.Tooltip("yi:Q", title="SMD (g)", format=".2f"),
                            alt.Tooltip("se:Q", title="SE", format=".3f"), alt.Tooltip("kind:N", title="Kind")])
     layers.append(alt.Chart(pts).mark_point(size=110, strokeWidth=2, opacity=1).encode(
         x=alt.X("yi:Q", scale=x_scale), y=alt.Y("se:Q", scale=y_scale), shape=shape, stroke=stroke, fill=fill,
@@ -129,11 +129,11 @@ def funnel(
     label = pd.DataFrame({"x": [float(limits["ci_high"].iloc[-1])], "se": [float(limits["se"].iloc[-1])],
                           "text": ["pseudo 95% limits"]})
     # inside the funnel, ending at its right edge: text past the plot's edge would not be given room by fit-x
-    layers.append(alt.Chart(label).mark_text(align="right", dx=-6, dy=-8, fontSize=_fs(FONT_SIZE - 1, scale),
+    layers.append(alt.Chart(label).mark_text(align="right", dx=-6, dy=-8, fontSize=font_px(FONT_SIZE - 1, scale),
                                              color=PALETTE["grey"]).encode(
         x=alt.X("x:Q", scale=x_scale), y=alt.Y("se:Q", scale=y_scale), text=alt.Text("text", type="nominal")))
-    chart = _layer(layers, height=380, title=_fit_title(title, scale=scale))
-    return _stretch(_configure(chart, scale), FUNNEL_WIDTH)
+    chart = layer_charts(layers, height=380, title=fit_title(title, scale=scale))
+    return stretch_chart(configure_chart(chart, scale), FUNNEL_WIDTH)
 
 
 # --------------------------------------------------------------------------------------------------------------

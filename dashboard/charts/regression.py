@@ -13,15 +13,15 @@ from .base import (
     PALETTE,
     RECONSTRUCTED_LABEL,
     TRIAL_DATA_LABEL,
-    _configure,
-    _fit_legend,
-    _fit_title,
-    _kind,
-    _layer,
-    _require,
-    _scale,
-    _stretch,
-    _tooltips,
+    configure_chart,
+    fit_legend,
+    fit_title,
+    provenance_kinds,
+    layer_charts,
+    require_columns,
+    check_scale,
+    stretch_chart,
+    tooltip_fields,
 )
 
 __all__ = ["bubble"]
@@ -50,13 +50,13 @@ def bubble(studies: pd.DataFrame, fit: pd.DataFrame, *, x_title: str, y_title: s
     Returns
     -------
     alt.LayerChart
-        Takes its box's width (``fit``; :func:`dashboard.charts.base._stretch`), 640 px in exports.
+        Takes its box's width (``fit``; :func:`dashboard.charts.base.stretch_chart`), 640 px in exports.
     """
-    scale = _scale(scale)
-    _require(studies, ["x", "yi", "weight"], "bubble")
-    _require(fit, ["x", "pred", "ci_low", "ci_high"], "bubble")
+    scale = check_scale(scale)
+    require_columns(studies, ["x", "yi", "weight"], "bubble")
+    require_columns(fit, ["x", "pred", "ci_low", "ci_high"], "bubble")
     pts = studies.copy()
-    pts["kind"] = _kind(pts["provenance"] if "provenance" in pts else None, len(pts))
+    pts["kind"] = provenance_kinds(pts["provenance"] if "provenance" in pts else None, len(pts))
     xs = np.concatenate([pts["x"].to_numpy(float), fit["x"].to_numpy(float)])
     ys = np.concatenate([pts["yi"].to_numpy(float), fit["ci_low"].to_numpy(float), fit["ci_high"].to_numpy(float)])
     x_scale = alt.Scale(domain=[float(np.nanmin(xs)), float(np.nanmax(xs))], nice=True, zero=False)
@@ -69,16 +69,16 @@ def bubble(studies: pd.DataFrame, fit: pd.DataFrame, *, x_title: str, y_title: s
     dots = alt.Chart(pts).mark_point(filled=True, opacity=0.75, strokeWidth=1.5).encode(
         x=x, y=alt.Y("yi:Q"),
         size=alt.Size("weight:Q", title="Weight (%)", scale=alt.Scale(range=[30, 900]), legend=None),
-        color=alt.Color("kind:N", title="Rows", legend=_fit_legend(), scale=alt.Scale(domain=_KINDS,
+        color=alt.Color("kind:N", title="Rows", legend=fit_legend(), scale=alt.Scale(domain=_KINDS,
                                                                  range=[PALETTE["blue"], PALETTE["vermillion"]])),
         fill=alt.Fill("kind:N", scale=alt.Scale(domain=_KINDS, range=[PALETTE["blue"], "#FFFFFF"]), legend=None),
-        tooltip=_tooltips(pts, [alt.Tooltip("x:Q", title=x_title), alt.Tooltip("yi:Q", title="SMD", format=".2f"),
+        tooltip=tooltip_fields(pts, [alt.Tooltip("x:Q", title=x_title), alt.Tooltip("yi:Q", title="SMD", format=".2f"),
                                 alt.Tooltip("weight:Q", title="Weight (%)", format=".1f")]),
     )
-    chart = _layer([band, zero, line, dots], height=340)
+    chart = layer_charts([band, zero, line, dots], height=340)
     if title:
-        chart.title = _fit_title(title, scale=scale)
-    return _stretch(_configure(chart, scale), BUBBLE_WIDTH)
+        chart.title = fit_title(title, scale=scale)
+    return stretch_chart(configure_chart(chart, scale), BUBBLE_WIDTH)
 
 
 def _integer(values: np.ndarray) -> bool:

@@ -11,21 +11,21 @@ import pandas as pd
 from peerstats.vocabulary import ROB_DOMAINS
 
 from .base import (
-    _ROB_COLOUR,
-    _ROB_LEVELS,
-    _ROB_SYMBOL,
-    _ROB_TEXT,
+    ROB_COLOUR,
+    ROB_LEVEL_ORDER,
+    ROB_SYMBOL,
+    ROB_TEXT,
     FIT,
     FONT_SIZE,
-    _configure,
-    _fit_legend,
-    _fit_px,
-    _fit_title,
-    _fs,
-    _scale,
-    _stretch,
-    _layer,
-    _require,
+    configure_chart,
+    fit_legend,
+    fit_px,
+    fit_title,
+    font_px,
+    check_scale,
+    stretch_chart,
+    layer_charts,
+    require_columns,
 )
 
 __all__ = ['rob_traffic_light', 'rob_summary']
@@ -37,13 +37,13 @@ ROB_SUMMARY_WIDTH = 740
 
 
 def _rob_long(trials: pd.DataFrame, builder: str) -> pd.DataFrame:
-    _require(trials, ["label", *ROB_DOMAINS], builder)
+    require_columns(trials, ["label", *ROB_DOMAINS], builder)
     long = trials[["label", *ROB_DOMAINS]].melt(id_vars="label", var_name="column", value_name="level")
     level = long["level"].astype("string").str.strip().str.lower()
     long["level"] = level.where(level.isin(["low", "unclear", "high"]), "not reported").astype(str)
     long["domain"] = long["column"].map(ROB_DOMAINS)
-    long["judgement"] = long["level"].map(_ROB_TEXT)
-    long["symbol"] = long["level"].map(_ROB_SYMBOL)
+    long["judgement"] = long["level"].map(ROB_TEXT)
+    long["symbol"] = long["level"].map(ROB_SYMBOL)
     long["ink"] = _ink(long["level"])
     return long
 
@@ -54,10 +54,10 @@ def _ink(levels: pd.Series) -> list[str]:
 
 
 def _rob_colour(present: Sequence[str], title: str | None = "Judgement", legend: alt.Legend | None = None) -> alt.Color:
-    levels = [v for v in _ROB_LEVELS if v != "not reported" or v in set(present)]
+    levels = [v for v in ROB_LEVEL_ORDER if v != "not reported" or v in set(present)]
     return alt.Color("judgement:N", title=title,
-                     scale=alt.Scale(domain=[_ROB_TEXT[v] for v in levels], range=[_ROB_COLOUR[v] for v in levels]),
-                     legend=legend or _fit_legend(symbolType="circle", symbolSize=220))
+                     scale=alt.Scale(domain=[ROB_TEXT[v] for v in levels], range=[ROB_COLOUR[v] for v in levels]),
+                     legend=legend or fit_legend(symbolType="circle", symbolSize=220))
 
 
 def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by trial",
@@ -83,7 +83,7 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
         exports): the grid keeps its column spacing (at most 40 px a column), trial labels are cut shorter on a
         narrow box (the tooltip names the trial in full) and the domain names turn upright.
     """
-    scale = _scale(scale)
+    scale = check_scale(scale)
     long = _rob_long(trials, "rob_traffic_light")
     order_y = list(dict.fromkeys(trials["label"].astype(str)))
     long["label"] = long["label"].astype(str)
@@ -97,11 +97,11 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
               scale=alt.Scale(domain=columns, range=[0, {"expr": f"min(width - {16 * scale if has_quality else 0:g}, "
                                                                  f"{40 * scale * len(columns):g})"}]),
               axis=alt.Axis(orient="top", labelAngle={"expr": f"{FIT} < 0.8 ? -90 : -35"},
-                            labelLimit=_fit_px(220, 150), ticks=False, domain=False,
-                            labelFontSize=_fs(FONT_SIZE, scale)))
+                            labelLimit=fit_px(220, 150), ticks=False, domain=False,
+                            labelFontSize=font_px(FONT_SIZE, scale)))
     y = alt.Y("label:N", sort=order_y, title=None,
-              axis=alt.Axis(labelLimit=_fit_px(260, 100), ticks=False, domain=False,
-                            labelFontSize=_fs(FONT_SIZE, scale)))
+              axis=alt.Axis(labelLimit=fit_px(260, 100), ticks=False, domain=False,
+                            labelFontSize=font_px(FONT_SIZE, scale)))
     tips = [alt.Tooltip("label:N", title="Trial"), alt.Tooltip("domain:N", title="Domain"),
             alt.Tooltip("judgement:N", title="Judgement")]
     if has_quality:
@@ -109,7 +109,7 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
     base = alt.Chart(long)
     cells = base.mark_circle(size=330 * scale ** 2, opacity=1, stroke="#555", strokeWidth=0.6).encode(
         x=x, y=y, color=_rob_colour(long["level"].unique()), tooltip=tips)
-    text = base.mark_text(fontSize=_fs(FONT_SIZE + 2, scale), fontWeight="bold", baseline="middle").encode(
+    text = base.mark_text(fontSize=font_px(FONT_SIZE + 2, scale), fontWeight="bold", baseline="middle").encode(
         x=x, y=y, text=alt.Text("symbol", type="nominal"), tooltip=tips,
         color=alt.Color("ink", type="nominal", scale=None))
     layers: list[alt.Chart] = [cells, text]
@@ -117,13 +117,13 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
         q = pd.DataFrame({"label": trials["label"].astype(str), "quality": trials["quality"].astype(str),
                           "domain": _QUALITY_COLUMN})
         # left-aligned from just left of the column: centred, "poor" ran into the last domain's circle on a phone
-        layers.append(alt.Chart(q).mark_text(fontSize=_fs(FONT_SIZE, scale), color="#333", baseline="middle",
+        layers.append(alt.Chart(q).mark_text(fontSize=font_px(FONT_SIZE, scale), color="#333", baseline="middle",
                                              align="left", dx=-6 * scale).encode(
             x=x, y=y, text=alt.Text("quality", type="nominal"),
             tooltip=[alt.Tooltip("label:N", title="Trial"), alt.Tooltip("quality:N", title="Quality (AHRQ)")]))
     height = int(round(24 * scale)) * len(order_y)
-    chart = _layer(layers, height=height, title=_fit_title(title, scale=scale))
-    return _stretch(_configure(chart, scale), ROB_TRAFFIC_WIDTH)
+    chart = layer_charts(layers, height=height, title=fit_title(title, scale=scale))
+    return stretch_chart(configure_chart(chart, scale), ROB_TRAFFIC_WIDTH)
 
 
 def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of trials per judgement",
@@ -147,16 +147,16 @@ def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of tr
         bars are shorter, ``text_narrow``: the percentage from 20%, the symbol alone from 8%). Takes its box's
         width (``fit``; 740 px in exports); domain names are cut shorter on a narrow box (full in the tooltip).
     """
-    scale = _scale(scale)
+    scale = check_scale(scale)
     long = _rob_long(trials, "rob_summary")
     counts = long.groupby(["domain", "level"], sort=False).size().rename("n").reset_index()
     total = long.groupby("domain").size()
     counts["percent"] = 100.0 * counts["n"] / counts["domain"].map(total)
-    counts["judgement"] = counts["level"].map(_ROB_TEXT)
-    counts["order"] = counts["level"].map({v: i for i, v in enumerate(_ROB_LEVELS)})
-    counts["text"] = [f"{_ROB_SYMBOL[lv]} {p:.0f}%" if p >= 9 else (_ROB_SYMBOL[lv] if p >= 3.5 else "")
+    counts["judgement"] = counts["level"].map(ROB_TEXT)
+    counts["order"] = counts["level"].map({v: i for i, v in enumerate(ROB_LEVEL_ORDER)})
+    counts["text"] = [f"{ROB_SYMBOL[lv]} {p:.0f}%" if p >= 9 else (ROB_SYMBOL[lv] if p >= 3.5 else "")
                       for lv, p in zip(counts["level"], counts["percent"])]
-    counts["text_narrow"] = [f"{_ROB_SYMBOL[lv]} {p:.0f}%" if p >= 20 else (_ROB_SYMBOL[lv] if p >= 8 else "")
+    counts["text_narrow"] = [f"{ROB_SYMBOL[lv]} {p:.0f}%" if p >= 20 else (ROB_SYMBOL[lv] if p >= 8 else "")
                              for lv, p in zip(counts["level"], counts["percent"])]
     counts = counts.sort_values(["domain", "order"]).reset_index(drop=True)
     counts["end"] = counts.groupby("domain")["percent"].cumsum()
@@ -164,20 +164,20 @@ def rob_summary(trials: pd.DataFrame, *, title: str = "Risk of bias: share of tr
     counts["mid"] = (counts["start"] + counts["end"]) / 2
     counts["ink"] = _ink(counts["level"])
     y = alt.Y("domain:N", sort=list(ROB_DOMAINS.values()), title=None,
-              axis=alt.Axis(labelLimit=_fit_px(260, 110), ticks=False, domain=False,
-                            labelFontSize=_fs(FONT_SIZE, scale)))
+              axis=alt.Axis(labelLimit=fit_px(260, 110), ticks=False, domain=False,
+                            labelFontSize=font_px(FONT_SIZE, scale)))
     x = alt.X("start:Q", title="Share of trials (%)", scale=alt.Scale(domain=[0, 100]),
               axis=alt.Axis(values=[0, 25, 50, 75, 100], grid=False))
     tips = [alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("judgement:N", title="Judgement"),
             alt.Tooltip("n:Q", title="Trials"), alt.Tooltip("percent:Q", title="%", format=".0f")]
     base = alt.Chart(counts)
     bars = base.mark_bar(stroke="#FFFFFF", strokeWidth=1, height=int(round(24 * scale))).encode(
-        x=x, x2=alt.X2("end"), y=y, color=_rob_colour(counts["level"].unique(), legend=_fit_legend(
+        x=x, x2=alt.X2("end"), y=y, color=_rob_colour(counts["level"].unique(), legend=fit_legend(
             symbolType="circle", symbolSize=220 * scale ** 2)), tooltip=tips)
     text = base.transform_calculate(shown=f"{FIT} < 0.6 ? datum.text_narrow : datum.text").mark_text(
-        fontSize=_fs(FONT_SIZE - 1, scale), fontWeight="bold", baseline="middle").encode(
+        fontSize=font_px(FONT_SIZE - 1, scale), fontWeight="bold", baseline="middle").encode(
         x=alt.X("mid:Q"), y=y, text=alt.Text("shown", type="nominal"), tooltip=tips,
         color=alt.Color("ink", type="nominal", scale=None))
-    chart = _layer([bars, text], height=int(round(34 * scale)) * len(ROB_DOMAINS),
-                   title=_fit_title(title, f"{len(trials)} trials", scale))
-    return _stretch(_configure(chart, scale), ROB_SUMMARY_WIDTH)
+    chart = layer_charts([bars, text], height=int(round(34 * scale)) * len(ROB_DOMAINS),
+                   title=fit_title(title, f"{len(trials)} trials", scale))
+    return stretch_chart(configure_chart(chart, scale), ROB_SUMMARY_WIDTH)

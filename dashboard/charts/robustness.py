@@ -11,15 +11,15 @@ from scipy import special
 from .base import (
     FONT_SIZE,
     PALETTE,
-    _configure,
-    _fit_legend,
-    _fit_title,
-    _fs,
-    _kind,
-    _layer,
-    _require,
-    _scale,
-    _stretch,
+    configure_chart,
+    fit_legend,
+    fit_title,
+    font_px,
+    provenance_kinds,
+    layer_charts,
+    require_columns,
+    check_scale,
+    stretch_chart,
 )
 
 __all__ = ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve"]
@@ -45,17 +45,17 @@ def baujat_plot(frame: pd.DataFrame, *, title: str = "Baujat plot", scale: float
     scale : float
         Font scale (1.5 in presentation mode).
 
-    Takes its box's width (``fit``; :func:`dashboard.charts.base._stretch`), 600 px in exports.
+    Takes its box's width (``fit``; :func:`dashboard.charts.base.stretch_chart`), 600 px in exports.
     """
-    scale = _scale(scale)
-    _require(frame, ["x", "y", "label"], "baujat_plot")
+    scale = check_scale(scale)
+    require_columns(frame, ["x", "y", "label"], "baujat_plot")
     d = frame[["x", "y", "label"]].copy()
     d["influential"] = (frame["influential"].astype(bool).to_numpy() if "influential" in frame
                         else np.zeros(len(d), bool))
     d["flag"] = np.where(d["influential"], "influential (metafor's criteria)", "not flagged")
-    d["kind"] = _kind(frame.get("provenance"), len(d))
+    d["kind"] = provenance_kinds(frame.get("provenance"), len(d))
     base = alt.Chart(d)
-    legend = _fit_legend()
+    legend = fit_legend()
     points = base.mark_point(size=90 * scale ** 2, filled=True).encode(
         x=alt.X("x:Q", title="Contribution to heterogeneity (Q)"),
         y=alt.Y("y:Q", title="Influence on the pooled result"),
@@ -75,9 +75,9 @@ def baujat_plot(frame: pd.DataFrame, *, title: str = "Baujat plot", scale: float
     d["align"] = np.where(right, "right", "left")
     labels = base.transform_filter(alt.datum.influential).mark_text(
         align={"expr": "datum.align"}, dx={"expr": "datum.align == 'left' ? 8 : -8"}, dy=-6,
-        fontSize=_fs(FONT_SIZE - 1, scale)).encode(x="x:Q", y="y:Q", text="label:N")
-    chart = _layer([points, labels], title=_fit_title(title, scale=scale), height=340)
-    return _stretch(_configure(chart, scale), BAUJAT_WIDTH)
+        fontSize=font_px(FONT_SIZE - 1, scale)).encode(x="x:Q", y="y:Q", text="label:N")
+    chart = layer_charts([points, labels], title=fit_title(title, scale=scale), height=340)
+    return stretch_chart(configure_chart(chart, scale), BAUJAT_WIDTH)
 
 
 def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, title: str = "Contour-enhanced funnel",
@@ -97,14 +97,14 @@ def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, titl
     scale : float
         Font scale (1.5 in presentation mode).
 
-    Takes its box's width (``fit``; :func:`dashboard.charts.base._stretch`), 620 px in exports.
+    Takes its box's width (``fit``; :func:`dashboard.charts.base.stretch_chart`), 620 px in exports.
     """
-    scale = _scale(scale)
-    _require(studies, ["yi", "vi"], "contour_funnel")
+    scale = check_scale(scale)
+    require_columns(studies, ["yi", "vi"], "contour_funnel")
     d = pd.DataFrame({"yi": studies["yi"].astype(float).to_numpy(),
                       "se": np.sqrt(studies["vi"].astype(float).to_numpy())})
     d["label"] = studies["label"].astype(str).to_numpy() if "label" in studies else [f"#{i + 1}" for i in range(len(d))]
-    d["kind"] = _kind(studies.get("provenance"), len(d))
+    d["kind"] = provenance_kinds(studies.get("provenance"), len(d))
     se_max = float(d["se"].max()) * 1.05 if len(d) else 1.0
     x_max = max(float(np.abs(d["yi"]).max()) if len(d) else 1.0, special.ndtri(0.995) * se_max) * 1.05
     se = np.linspace(0.0, se_max, n)
@@ -122,17 +122,17 @@ def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, titl
     area = alt.Chart(region).mark_area(orient="horizontal", opacity=0.9).encode(
         y=y, x=alt.X("x1:Q", title="Effect size (SMD)", scale=alt.Scale(domain=[-x_max, x_max], nice=False)),
         x2="x2:Q", detail="side:N",
-        color=alt.Color("region:N", title="Two-sided p", sort=[c[0] for c in CONTOUR_LEVELS], legend=_fit_legend(),
+        color=alt.Color("region:N", title="Two-sided p", sort=[c[0] for c in CONTOUR_LEVELS], legend=fit_legend(),
                         scale=alt.Scale(domain=[c[0] for c in CONTOUR_LEVELS], range=_CONTOUR_COLOURS)))
     points = alt.Chart(d).mark_point(size=70 * scale ** 2, filled=True, color="#0072B2", stroke="#000").encode(
-        x="yi:Q", y=y, shape=alt.Shape("kind:N", title=None, legend=_fit_legend(orient="top")),  # not beside the regions
+        x="yi:Q", y=y, shape=alt.Shape("kind:N", title=None, legend=fit_legend(orient="top")),  # not beside the regions
         tooltip=[alt.Tooltip("label:N", title="Trial"), alt.Tooltip("yi:Q", title="SMD", format=".2f"),
                  alt.Tooltip("se:Q", title="SE", format=".3f"), alt.Tooltip("kind:N", title="Row")])
     layers = [area, points]
     if estimate is not None and np.isfinite(estimate):
         layers.append(alt.Chart(pd.DataFrame({"x": [float(estimate)], "what": ["pooled estimate"]})).mark_rule(
             strokeDash=[6, 3], color="#000").encode(x="x:Q", tooltip=["what:N", alt.Tooltip("x:Q", format=".2f")]))
-    return _stretch(_configure(_layer(layers, title=_fit_title(title, scale=scale), height=340), scale), CONTOUR_WIDTH)
+    return stretch_chart(configure_chart(layer_charts(layers, title=fit_title(title, scale=scale), height=340), scale), CONTOUR_WIDTH)
 
 
 #: Name of the specification curve's click selection (a point selection on the field ``spec``: the row label of the
@@ -160,7 +160,7 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     layer only, so it lives in one view of the concatenation) on the field ``spec``, the specification's row label
     in ``specs``. The selected point is drawn larger; nothing is selected at first.
     """
-    _require(specs, ["estimate", "ci_low", "ci_high", "k"], "specification_curve")
+    require_columns(specs, ["estimate", "ci_low", "ci_high", "k"], "specification_curve")
     d = specs[np.isfinite(specs["estimate"].to_numpy(dtype=float))].sort_values("estimate", kind="stable")
     d = d.drop(columns=[c for c in ("filters", "note") if c in d])
     d.insert(0, "spec", d.index.to_numpy())
@@ -187,7 +187,7 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     if current is not None and np.isfinite(current):
         layers.append(alt.Chart(pd.DataFrame({"y": [float(current)], "what": ["current view"]})).mark_rule(
             strokeDash=[6, 3], color=PALETTE["vermillion"], size=2).encode(y="y:Q", tooltip=["what:N"]))
-    top = _layer(layers, width=760, height=260)
+    top = layer_charts(layers, width=760, height=260)
     long = []
     for col, name in CHOICE_COLUMNS:
         if col in d:
@@ -200,4 +200,4 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     bottom.width = 760
     bottom.height = 10 * max(1, len(order))
     chart = alt.VConcatChart(vconcat=[top, bottom], title=title)
-    return _configure(chart)
+    return configure_chart(chart)

@@ -7,22 +7,22 @@ import altair as alt
 import pandas as pd
 
 from .base import (
-    _ROW_PX,
+    ROW_PX,
     FIT,
     FONT_SIZE,
     PALETTE,
-    _configure,
-    _finite,
-    _fit_px,
-    _fit_title,
-    _fs,
-    _scale,
-    _stretch,
-    _fmt,
-    _fmt_ci,
-    _layer,
-    _require,
-    _x_domain,
+    configure_chart,
+    is_finite,
+    fit_px,
+    fit_title,
+    font_px,
+    check_scale,
+    stretch_chart,
+    fmt_number,
+    fmt_estimate_ci,
+    layer_charts,
+    require_columns,
+    padded_domain,
 )
 
 __all__ = ['leave_one_out_plot', 'cumulative_plot']
@@ -37,7 +37,7 @@ _NARROW_FIT = 0.6
 
 def _interval_rows(frame: pd.DataFrame, labels: list[str], reference: float | None, title: str,
                    y_title: str, tooltip_extra: list[alt.Tooltip], scale: float = 1.0) -> alt.LayerChart:
-    scale = _scale(scale)
+    scale = check_scale(scale)
     room = f"({FIT} < {_NARROW_FIT} ? 0 : {_TEXT_ROOM * scale:g})"  # the estimate text's room right of the plot
     d = frame.copy()
     seen: dict[str, int] = {}
@@ -47,12 +47,12 @@ def _interval_rows(frame: pd.DataFrame, labels: list[str], reference: float | No
         unique.append(lab if seen[lab] == 1 else f"{lab} ({seen[lab]})")
     labels = unique
     d["row_label"] = labels
-    d["ci_text"] = [_fmt_ci(e, lo, hi) for e, lo, hi in zip(d["estimate"], d["ci_low"], d["ci_high"])]
+    d["ci_text"] = [fmt_estimate_ci(e, lo, hi) for e, lo, hi in zip(d["estimate"], d["ci_low"], d["ci_high"])]
     order = list(dict.fromkeys(labels))
-    x_domain = _x_domain(d["ci_low"], d["ci_high"], [reference] if reference is not None else [])
+    x_domain = padded_domain(d["ci_low"], d["ci_high"], [reference] if reference is not None else [])
     x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, range=[0, {"expr": f"width - {room}"}])
     y = alt.Y("row_label:N", sort=order, title=None,
-              axis=alt.Axis(labelLimit=_fit_px(_LABEL_LIMIT, 110), labelFontSize=_fs(FONT_SIZE, scale), ticks=False,
+              axis=alt.Axis(labelLimit=fit_px(_LABEL_LIMIT, 110), labelFontSize=font_px(FONT_SIZE, scale), ticks=False,
                             domain=False))
     x_axis = alt.Axis(title="SMD (Hedges' g)", grid=False, tickCount={"expr": f"{FIT} < {_NARROW_FIT} ? 4 : 6"})
     tips = [alt.Tooltip("row_label:N", title=y_title), alt.Tooltip("estimate:Q", title="SMD (g)", format=".3f"),
@@ -63,7 +63,7 @@ def _interval_rows(frame: pd.DataFrame, labels: list[str], reference: float | No
         alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#444", strokeWidth=1.2).encode(
             x=alt.X("x:Q", scale=x_scale, axis=x_axis)),
     ]
-    if reference is not None and _finite(reference):
+    if reference is not None and is_finite(reference):
         layers.append(alt.Chart(pd.DataFrame({"x": [float(reference)], "what": ["all studies"]})).mark_rule(
             color=PALETTE["orange"], strokeWidth=2, strokeDash=[6, 4]).encode(
             x=alt.X("x:Q", scale=x_scale), tooltip=[alt.Tooltip("what:N", title="Pooled over"),
@@ -74,14 +74,14 @@ def _interval_rows(frame: pd.DataFrame, labels: list[str], reference: float | No
         base.mark_point(shape="diamond", filled=True, size=110, color=PALETTE["blue"], opacity=1).encode(
             x=alt.X("estimate:Q", scale=x_scale), y=y, tooltip=tips),
         base.transform_calculate(shown=f"{FIT} < {_NARROW_FIT} ? '' : datum.ci_text")
-        .mark_text(align="left", baseline="middle", dx=6, fontSize=_fs(FONT_SIZE - 1, scale), color="#333")
+        .mark_text(align="left", baseline="middle", dx=6, fontSize=font_px(FONT_SIZE - 1, scale), color="#333")
         .encode(x=alt.XValue({"expr": f"width - {room}"}), y=y, text=alt.Text("shown", type="nominal")),
     ]
-    height = max(int(round(_ROW_PX * scale)) * len(d), 60)
-    subtitle = (f"Dashed orange line: all studies pooled, SMD {_fmt(reference)}"
-                if reference is not None and _finite(reference) else "Each row: pooled SMD with its 95% CI")
-    chart = _layer(layers, height=height, title=_fit_title(title, subtitle, scale))
-    return _stretch(_configure(chart, scale), SEQUENTIAL_WIDTH)
+    height = max(int(round(ROW_PX * scale)) * len(d), 60)
+    subtitle = (f"Dashed orange line: all studies pooled, SMD {fmt_number(reference)}"
+                if reference is not None and is_finite(reference) else "Each row: pooled SMD with its 95% CI")
+    chart = layer_charts(layers, height=height, title=fit_title(title, subtitle, scale))
+    return stretch_chart(configure_chart(chart, scale), SEQUENTIAL_WIDTH)
 
 
 def leave_one_out_plot(frame: pd.DataFrame, *, overall: float | None = None,
@@ -107,7 +107,7 @@ def leave_one_out_plot(frame: pd.DataFrame, *, overall: float | None = None,
     alt.LayerChart
         Takes its box's width (``fit``; 800 px in exports). One row per omission ("without <label>"), a diamond at the estimate, its CI, the estimate as text.
     """
-    _require(frame, ["label", "estimate", "ci_low", "ci_high"], "leave_one_out_plot")
+    require_columns(frame, ["label", "estimate", "ci_low", "ci_high"], "leave_one_out_plot")
     labels = [f"without {lab}" for lab in frame["label"].astype(str)]
     extra = [alt.Tooltip(f"{c}:Q", title=t, format=f) for c, t, f in
              (("i2", "I\u00b2 (%)", ".0f"), ("tau2", "\u03c4\u00b2", ".3f"), ("pval", "p", ".3g")) if c in frame]
@@ -135,7 +135,7 @@ def cumulative_plot(frame: pd.DataFrame, *, title: str = "Cumulative meta-analys
     alt.LayerChart
         Takes its box's width (``fit``; 800 px in exports). One row per step ("+ <label>"), a diamond at the estimate, its CI, the estimate as text.
     """
-    _require(frame, ["label", "k", "estimate", "ci_low", "ci_high"], "cumulative_plot")
+    require_columns(frame, ["label", "k", "estimate", "ci_low", "ci_high"], "cumulative_plot")
     labels = [f"+ {lab}  (k = {int(kk)})" for lab, kk in zip(frame["label"].astype(str), frame["k"])]
     extra = [alt.Tooltip("k:Q", title="k")]
     extra += [alt.Tooltip(f"{c}:Q", title=t, format=f) for c, t, f in

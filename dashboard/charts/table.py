@@ -11,7 +11,7 @@ import textwrap
 import altair as alt
 import pandas as pd
 
-from .base import FONT_SIZE, _configure, _fs, _layer, _scale
+from .base import FONT_SIZE, configure_chart, font_px, layer_charts, check_scale
 
 __all__ = ["table_image"]
 
@@ -47,7 +47,7 @@ def table_image(frame: pd.DataFrame, title: str, *, widths: dict[str, int] | Non
         One view of text marks (header, cells: a wrapped cell is a list of lines) and rules (row separators); width
         and height follow from the text.
     """
-    scale = _scale(scale)
+    scale = check_scale(scale)
     widths = dict(widths or {})
     columns = [str(c) for c in frame.columns]
     cells = [["–" if _missing(v) else str(v) for v in frame[c]] for c in frame.columns]
@@ -76,7 +76,7 @@ def table_image(frame: pd.DataFrame, title: str, *, widths: dict[str, int] | Non
         separators.append(y - 4)
     height = y + (_LINE_PX * 1.5 if note else 0)
     data = pd.DataFrame(rows)
-    font = _fs(FONT_SIZE, scale)
+    font = font_px(FONT_SIZE, scale)
     x_scale = alt.Scale(domain=[0, width], range=[0, width * scale], nice=False, zero=False)
     y_scale = alt.Scale(domain=[0, height], range=[0, height * scale], nice=False, zero=False)
     text = dict(x=alt.X("x:Q", scale=x_scale, axis=None), y=alt.Y("y:Q", scale=y_scale, axis=None), text="text:N")
@@ -91,10 +91,10 @@ def table_image(frame: pd.DataFrame, title: str, *, widths: dict[str, int] | Non
     ]
     if note:
         layers.append(alt.Chart(pd.DataFrame({"x": [0.0], "y": [y + 4], "text": [note]})).mark_text(
-            align="left", baseline="top", fontSize=_fs(FONT_SIZE - 2, scale), color="#444444").encode(
+            align="left", baseline="top", fontSize=font_px(FONT_SIZE - 2, scale), color="#444444").encode(
             x=alt.X("x:Q", scale=x_scale, axis=None), y=alt.Y("y:Q", scale=y_scale, axis=None), text="text"))
-    chart = _layer(layers, width=width * scale, height=height * scale, title=alt.TitleParams(title, offset=10))
-    return _configure(chart, scale)
+    chart = layer_charts(layers, width=width * scale, height=height * scale, title=alt.TitleParams(title, offset=10))
+    return configure_chart(chart, scale)
 
 
 def _missing(value) -> bool:
