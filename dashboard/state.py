@@ -355,6 +355,8 @@ def url_params(view: ViewState) -> dict[str, str]:
         wanted[PRESENT_PARAM] = "1"
     if grade_overrides():  # the user's GRADE overrides (issue 10), on every page so a link keeps them
         wanted[GRADE_PARAM] = grade_overrides()
+    if _threshold_text():  # the GRADE threshold (issue 18): MID or any effect, left out at the default
+        wanted[THRESHOLD_PARAM] = _threshold_text()
     return wanted
 
 
@@ -466,6 +468,13 @@ def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
     for key, raw in params.items():
         if key in (PRESENT_PARAM, DATA_PARAM):
             continue
+        if key == THRESHOLD_PARAM:
+            from peerstats.grade import decode_threshold, encode_threshold
+
+            value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
+            if encode_threshold(*decode_threshold(value)) != value.strip().lower():
+                out.append(f"{key}={value}")
+            continue
         value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
         if key == GRADE_PARAM:
             given = [part for part in value.split("~") if part]
@@ -512,3 +521,39 @@ def set_grade_overrides(overrides: dict) -> None:
     from peerstats.grade import encode_overrides
 
     st.session_state[GRADE_KEY] = encode_overrides(overrides)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The GRADE threshold (issue 18): ``threshold=any`` (any effect), ``threshold=0.3`` (an MID), ``any:0.3``; default
+# MID 0.2 (left out). One threshold for the certainty and the statement (peerstats.grade.encode_threshold)
+# --------------------------------------------------------------------------------------------------------------------
+THRESHOLD_PARAM = "threshold"
+THRESHOLD_KEY = "sof_threshold_text"
+
+
+def _threshold_text() -> str:
+    import streamlit as st
+
+    from peerstats.grade import decode_threshold, encode_threshold
+
+    if THRESHOLD_KEY not in st.session_state:
+        value = st.query_params.get(THRESHOLD_PARAM)
+        value = value[0] if isinstance(value, list) and value else value
+        st.session_state[THRESHOLD_KEY] = encode_threshold(*decode_threshold(value if isinstance(value, str) else ""))
+    return st.session_state[THRESHOLD_KEY]
+
+
+def grade_threshold() -> tuple[str, float]:
+    """``(threshold, mid)``: from the URL on the session's first call, then what :func:`set_grade_threshold` said."""
+    from peerstats.grade import decode_threshold
+
+    return decode_threshold(_threshold_text())
+
+
+def set_grade_threshold(threshold: str, mid: float) -> None:
+    """Keep the GRADE threshold (``"mid"`` or ``"any"``) and MID; :func:`write_url` puts it in the URL."""
+    import streamlit as st
+
+    from peerstats.grade import encode_threshold
+
+    st.session_state[THRESHOLD_KEY] = encode_threshold(threshold, mid)
