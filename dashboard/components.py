@@ -154,7 +154,7 @@ def method_in_words(method: str, test: str) -> str:
 
 
 def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key: str = "headline",
-             compact: bool = False, filters=None) -> None:
+             compact: bool = False, filters=None, certainty=None) -> None:
     """Pooled SMD, CI, prediction interval, k, participants, I², and the plain-language sentence.
 
     Defaults to the context's own selection; pass another ``selection``/``pooled`` to show e.g. the "after" side of a
@@ -162,7 +162,9 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
     """
     if selection is None:
         selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
-    sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, selection.provenance_counts)
+    sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, selection.provenance_counts,
+                                      certainty=getattr(certainty, "certainty", None),
+                                      certainty_label=getattr(certainty, "label", ""))  # a peerstats.grade.Grade
     if selection.k == 0:
         if not outcome_reported(ctx):
             st.info(f"No trial in {'your upload' if ctx.source == 'upload' else 'the evidence base'} reported "

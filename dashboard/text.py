@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+from peerstats.grade import hedge
+
 MINUS = "\u2212"
 
 
@@ -139,7 +141,8 @@ def provenance_mix(counts: dict, unit: str = "trial") -> str:
     return f"{head}: {', '.join(parts)}{tail}" if parts else head
 
 
-def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict) -> str:
+def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict, *,
+                      certainty: int | None = None, certainty_label: str = "") -> str:
     """The one sentence under the headline numbers.
 
     Parameters
@@ -152,6 +155,10 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
         +1 when more of the outcome is better, -1 when less is better.
     provenance_counts : dict
         ``Selection.provenance_counts``.
+    certainty, certainty_label : int or None, str
+        The Summary page's GRADE certainty of this outcome (same filters, threshold and overrides) and its words.
+        When a certainty exists, an effect claim carries its hedge, the Summary's words (:func:`peerstats.grade.hedge`:
+        "probably" for moderate, "may" for low and very low), and the sentence ends with the certainty.
 
     Examples
     --------
@@ -183,7 +190,14 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
         stats += f"; the {level}% CI includes no effect"
     if result.k == 1:
         return (f"{mix}. Only one trial, so nothing is pooled: it shows {effect} ({stats}). "
-                "One trial cannot show heterogeneity.")
-    lead = "Peer support had" if significant else "The trials show"
+                "One trial cannot show heterogeneity."
+                + (f" Certainty of the evidence (GRADE, Summary of findings): {certainty_label}."
+                   if certainty_label else ""))
+    word = hedge(certainty)
+    lead = ("Peer support " + {"": "had", "probably": "probably had", "may": "may have had"}[word] if significant
+            else "The trials show")
+    tail = f" Certainty of the evidence (GRADE, Summary of findings): {certainty_label}." if certainty_label else ""
+    if certainty == 1:
+        tail = " The evidence is very uncertain." + tail
     return (f"{mix}. {lead} {effect} ({stats}), with "
-            f"{heterogeneity_words(result.i2, result.q_pval)}.")
+            f"{heterogeneity_words(result.i2, result.q_pval)}.{tail}")

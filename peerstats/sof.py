@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConvergenceError, NoStudiesError
-from .grade import RISK_OF_BIAS_COLUMNS, grade_outcome
+from .grade import NOT_ASSESSABLE_IMPUTED, NOT_ASSESSABLE_ROB, RISK_OF_BIAS_COLUMNS, THRESHOLDS, grade_outcome
 from .rma import pool
 from .select import Filters, outcome_labels, view_rows
 from .translate import nnt_interval
 
-__all__ = ["SOF_COLUMNS", "summary_of_findings"]
+__all__ = ["SOF_COLUMNS", "summary_of_findings", "sof_caveats"]
 
 SOF_COLUMNS = ("outcome", "label", "domain", "subgroup", "k", "n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2",
                "certainty", "certainty_label", "symbols", "statement", "nnt", "nnt_text", "reconstructed_share",
@@ -132,3 +132,35 @@ def _row(rows: pd.DataFrame, *, outcome, label, domain, beneficial, method, test
                reasons=g.reasons, assessable=g.assessable, not_assessable=g.not_assessable,
                note="one trial: its own estimate" if len(rows) == 1 else "")
     return row
+
+
+def sof_caveats(table: pd.DataFrame, threshold: str = "mid", mid: float = 0.2) -> list[str]:
+    """The caveats every export of a Summary-of-findings table carries (the page, the CSV's rows, the image's note,
+    the HTML report), as sentences: the outcomes without a certainty and why, and the partly imputed ones.
+
+    ``table`` is :func:`summary_of_findings`'s frame (its ``label``, ``subgroup``, ``not_assessable`` and
+    ``reconstructed_share`` columns). Empty list: nothing to say.
+    """
+    def names(mask) -> str:
+        sub = table.loc[mask]
+        return ", ".join(f"{lab} ({sg})" if sg else str(lab) for lab, sg in zip(sub["label"], sub["subgroup"]))
+
+    out = []
+    imputed = table["not_assessable"].eq(NOT_ASSESSABLE_IMPUTED)
+    if imputed.any():
+        out.append(f"Not assessable, mostly imputed values: {names(imputed)}. More than half of the weight is on rows "
+                   "reconstructed from the paper's pooled results (not trial data): the numbers are shown, marked, "
+                   "with no certainty.")
+    partly = (table["reconstructed_share"] > 0) & ~imputed & table["k"].gt(0)
+    if partly.any():
+        sub = table.loc[partly]
+        shares = ", ".join(f"{lab} {share:.0f}%" for lab, share in zip(sub["label"], sub["reconstructed_share"]))
+        out.append(f"Partly imputed (weight on reconstructed rows): {shares}.")
+    unrated = table["not_assessable"].eq(NOT_ASSESSABLE_ROB)
+    if unrated.any():
+        out.append(f"Not assessable, risk of bias not assessed: {names(unrated)}. No trial has a risk-of-bias "
+                   "rating, and unknown is not low risk.")
+    if out:
+        out.append(f"Certainty judged about {THRESHOLDS[threshold]}" + (f" (MID {mid:g} SMD)." if threshold == "mid"
+                                                                        else "."))
+    return out
