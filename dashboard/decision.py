@@ -8,13 +8,17 @@ outcome's beneficial direction.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import memo, text
 from peerstats import translate
 from peerstats.benefit import HALF_NORMAL_05, RHODES_MENTAL_HEALTH_NONPHARM, prob_benefit
+from peerstats.grade import NOT_ASSESSABLE_IMPUTED, THRESHOLDS
+from peerstats.sof import sof_caveats
 
 PRIORS = {"Half-normal(0.5) on tau (weakly informative)": HALF_NORMAL_05,
           "Rhodes et al. 2015, mental health, non-drug vs control": RHODES_MENTAL_HEALTH_NONPHARM}
@@ -109,3 +113,64 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
         words += " The CI of the slope includes 0: no clear trend."
     st.markdown(words)
     return [export.Section(f"{ctx.outcome_label} by {CONTINUOUS[mod].lower()}", chart=fig.chart, text=words)]
+
+
+@dataclass(frozen=True)
+class SofExports:
+    """Everything the Summary of findings exports, built once so that each carries the caveats.
+
+    Attributes
+    ----------
+    shown : DataFrame
+        The page's table and the CSV: per row the certainty in words ("Not assessable: mostly imputed values"), the
+        SMD marked "(mostly imputed)" where it is, the reasons and the row's caveat.
+    picture : DataFrame
+        The columns of the image for slides (certainty in words).
+    widths : dict
+        Column widths of the image (characters).
+    note : str
+        The image's note: filters, model, threshold, then every caveat.
+    caveats : list of str
+        :func:`peerstats.sof.sof_caveats`: shown on the page (and its presentation slide) and in the HTML report.
+    """
+
+    shown: pd.DataFrame
+    picture: pd.DataFrame
+    widths: dict
+    note: str
+    caveats: list
+
+
+def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, filters_words: str,
+                model_words: str) -> SofExports:
+    """The Summary-of-findings exports of ``tab`` (:func:`peerstats.sof.summary_of_findings`)."""
+    imputed = tab["not_assessable"].eq(NOT_ASSESSABLE_IMPUTED)
+    marked = [" (mostly imputed)" if m else "" for m in imputed]
+    nnt = f"NNT at {cer:.0%} control rate"
+    in_words = [(na[:1].upper() + na[1:] if na else lab.capitalize()) if lab else None
+                for lab, na in zip(tab["certainty_label"], tab["not_assessable"])]
+    shown = pd.DataFrame({
+        "Outcome": tab["label"],
+        **({"Subgroup": tab["subgroup"]} if tab["subgroup"].astype(bool).any() else {}),
+        "Trials (k)": tab["k"].astype(int),
+        "Participants": tab["n"].astype(int),
+        "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)}){m}" if k else None for e, lo, hi, k, m in
+                         zip(tab["estimate"], tab["ci_low"], tab["ci_high"], tab["k"], marked)],
+        "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else None for lo, hi, k in
+                                zip(tab["pi_low"], tab["pi_high"], tab["k"])],
+        "I² (%)": tab["i2"],
+        "Certainty": [f"{s} {lab}" if s else w for s, lab, w in zip(tab["symbols"], tab["certainty_label"], in_words)],
+        "What it means": tab["statement"],
+        nnt: tab["nnt_text"],
+        "Why rated down": tab["reasons"],
+        "Caveat": tab["caveat"],
+        "Note": tab["note"],
+    })
+    picture = shown[[c for c in ("Outcome", "Subgroup", "Trials (k)", "Participants", "SMD (95% CI)",
+                                 "What it means", nnt) if c in shown]].copy()
+    picture.insert(picture.columns.get_loc("SMD (95% CI)") + 1, "Certainty", in_words)
+    caveats = sof_caveats(tab, threshold, mid)
+    note = " ".join([f"Trials: {filters_words}. Model: {model_words}. Certainty: suggested GRADE rating about "
+                     f"{THRESHOLDS[threshold]} (MID {mid:g} SMD).", *caveats, "Made with peerstats."])
+    widths = {"Outcome": 24, "What it means": 44, "SMD (95% CI)": 20, "Certainty": 22, nnt: 22}
+    return SofExports(shown=shown, picture=picture, widths=widths, note=note, caveats=caveats)

@@ -3,19 +3,16 @@ informative statement and the NNT at a chosen control response rate (issue 10)."
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import charts, downloads, memo
+from dashboard import charts, decision, downloads, memo
 from dashboard import components as ui
 from dashboard import export
 from dashboard import state as S
-from dashboard import text
 from dashboard.context import current
 from peerstats.grade import (DOMAIN_LABELS, DOMAINS, SEVERITY, THRESHOLDS, decode_overrides,
                              optimal_information_size)
-from peerstats.grade import NOT_ASSESSABLE_IMPUTED
-from peerstats.sof import sof_caveats, summary_of_findings
+from peerstats.sof import summary_of_findings
 
 ctx = current()
 view = ctx.view
@@ -65,42 +62,16 @@ with st.expander(f"Override a GRADE domain ({sum(len(v) for v in overrides.value
 with ui.guard("the summary of findings"):
     tab = summary_of_findings(ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
                               outcomes=ctx.outcomes, overrides=overrides, threshold=target)
-    imputed = tab["not_assessable"].eq(NOT_ASSESSABLE_IMPUTED)
-    marked = ["  (mostly imputed)" if m else "" for m in imputed]
-    shown = pd.DataFrame({
-        "Outcome": tab["label"],
-        "Trials (k)": tab["k"].astype(int),
-        "Participants": tab["n"].astype(int),
-        "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)}){m}" if k else None for e, lo, hi, k, m in
-                         zip(tab["estimate"], tab["ci_low"], tab["ci_high"], tab["k"], marked)],
-        "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else None for lo, hi, k in
-                                zip(tab["pi_low"], tab["pi_high"], tab["k"])],
-        "I² (%)": tab["i2"],
-        "Certainty": [(f"{s} {lab}" if s else na.capitalize() if na else None) if lab else None
-                      for s, lab, na in zip(tab["symbols"], tab["certainty_label"], tab["not_assessable"])],
-        "What it means": tab["statement"],
-        f"NNT at {cer:.0%} control rate": tab["nnt_text"],
-        "Why rated down": tab["reasons"],
-        "Caveat": tab["caveat"],
-        "Note": tab["note"],
-    })
+    out = decision.sof_exports(tab, cer=cer, threshold=target, mid=mid, filters_words=ui.filters_in_words(ctx),
+                               model_words=ui.method_in_words(view.method, view.test))
+    shown, caveats = out.shown, out.caveats
     st.dataframe(shown, hide_index=True, width="stretch", key="sof_table", placeholder=ui.EMPTY,
                  column_config={"I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f")})
-    caveats = sof_caveats(tab, target, mid)
     ui.csv_button(shown, "summary_of_findings", key="sof_csv")  # every row carries its own caveat column
     # The table as an image for slides and guideline documents (certainty in words: see charts.table_image); the
     # caveats travel in its note
-    picture = shown[["Outcome", "Trials (k)", "Participants", "SMD (95% CI)", "What it means",
-                     f"NNT at {cer:.0%} control rate"]].copy()
-    picture.insert(4, "Certainty", [(lab.capitalize() if not na else na.capitalize()) if lab else None
-                                    for lab, na in zip(tab["certainty_label"], tab["not_assessable"])])
-    image = memo.call(charts.table_image, picture, "Summary of findings: peer support compared with control",
-                      widths={"Outcome": 24, "What it means": 44, "SMD (95% CI)": 20, "Certainty": 22,
-                              f"NNT at {cer:.0%} control rate": 22},
-                      note=" ".join([f"Trials: {ui.filters_in_words(ctx)}. Model: "
-                                     f"{ui.method_in_words(view.method, view.test)}. Certainty: suggested GRADE "
-                                     f"rating about {THRESHOLDS[target]} (MID {mid:g} SMD).", *caveats,
-                                     "Made with peerstats."]))
+    image = memo.call(charts.table_image, out.picture, "Summary of findings: peer support compared with control",
+                      widths=out.widths, note=out.note)
     st.caption("The table as an image, for slides (its note carries the caveats):")
     downloads.download_buttons(image, "summary_of_findings", key="sof_img")
     for line in caveats:

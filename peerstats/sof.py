@@ -20,7 +20,8 @@ from .translate import nnt_interval
 
 __all__ = ["SOF_COLUMNS", "summary_of_findings", "sof_caveats"]
 
-SOF_COLUMNS = ("outcome", "label", "domain", "subgroup", "k", "n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2",
+SOF_COLUMNS = ("outcome", "label", "domain", "subgroup", "k", "n", "estimate", "ci_low", "ci_high", "pi_low",
+               "pi_high", "i2",
                "certainty", "certainty_label", "symbols", "statement", "nnt", "nnt_text", "reconstructed_share",
                "caveat", "reasons", "note", "assessable", "not_assessable", "threshold")
 

@@ -54,7 +54,8 @@ def _rob_frame(**cols):
 
 @pytest.mark.parametrize("frame, weights, expected, fragments", [
     # all rated low: not serious
-    (dict(quality=["good"] * 4), None, 0, ["Not serious: 0% of the weight is from trials at high risk", "0% not rated"]),
+    (dict(quality=["good"] * 4), None, 0,
+     ["Not serious: 0% of the weight is from trials at high risk", "0% not rated"]),
     # 40% poor: 60% low -> not serious
     (dict(quality=["poor", "good", "good", "good"]), [40, 20, 20, 20], 0, ["Not serious: 40%"]),
     # 50% poor: no more than half low -> serious (the boundary rates down)
@@ -211,7 +212,7 @@ def test_mostly_imputed_is_not_assessable_and_no_override_lifts_it():
     assert g3.caveat == ""
 
 
-# ---- publication bias: real rows only, >= 10 of them ------------------------------------------------------------------
+# ---- publication bias: real rows only, >= 10 of them ---------------------------------------------------------------
 def _symmetric(k):
     # pairs at the same variance with effects 0.3 -/+ 0.1: Egger's slope on sei is exactly 0 (p = 1)
     vi = np.repeat(np.linspace(0.01, 0.1, k // 2), 2)

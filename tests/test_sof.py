@@ -150,3 +150,28 @@ def test_risk_of_bias_share_counts_either_review(sof, outcome):
     reasons = sof.set_index("outcome").loc[outcome, "reasons"]
     assert f"{float(np.asarray(w)[high].sum()):.0f}% of the weight is from trials at high risk" in reasons, reasons
     assert f"high risk by RoB 2 {rob2:.0f}%" in reasons, reasons
+
+
+def test_the_caveats_travel_with_every_export():
+    # the exports the Summary page offers (dashboard.decision.sof_exports): the CSV rows, the PNG/SVG image's note and
+    # the HTML report all say which outcomes are mostly imputed, in words, and carry no certainty for them
+    from dashboard import charts, export
+    from dashboard.decision import sof_exports
+
+    tab = summary_of_findings(EV, Filters())
+    out = sof_exports(tab, cer=0.3, threshold="mid", mid=0.2, filters_words="all trials", model_words="DL")
+    imputed = tab.loc[tab["reconstructed_share"] > 50, "label"].tolist()
+    assert imputed and out.caveats[0].startswith("Not assessable, mostly imputed values: " + ", ".join(imputed))
+    csv = export.frame_csv(out.shown).decode("utf-8")
+    for label in imputed:
+        line = next(x for x in csv.splitlines() if x.startswith(label + ","))
+        assert "(mostly imputed)" in line and "Not assessable: mostly imputed values" in line and "⊕" not in line
+    assert out.picture.set_index("Outcome").loc[imputed, "Certainty"].eq(
+        "Not assessable: mostly imputed values").all()
+    image = charts.table_image(out.picture, "Summary of findings", widths=out.widths, note=out.note)
+    svg = export.chart_svg(image)
+    assert "mostly imputed" in svg and "Not assessable" in svg
+    assert export.chart_png(image, scale=1).startswith(b"\x89PNG")
+    html = export.html_report("Summary of findings", [export.Section("Summary of findings", table=out.shown,
+                                                                     text=out.caveats)])
+    assert "Not assessable, mostly imputed values" in html and "(mostly imputed)" in html

@@ -92,7 +92,8 @@ def table_image(frame: pd.DataFrame, title: str, *, widths: dict[str, int] | Non
             x=alt.X("x:Q", scale=x_scale, axis=None), x2="x2", y=alt.Y("y:Q", scale=y_scale, axis=None)),
     ]
     if note:
-        layers.append(alt.Chart(pd.DataFrame({"x": [0.0], "y": [y + 4], "text": [note_lines]})).mark_text(
+        note_text = note_lines if len(note_lines) > 1 else note  # one line stays a plain string
+        layers.append(alt.Chart(pd.DataFrame({"x": [0.0], "y": [y + 4], "text": [note_text]})).mark_text(
             align="left", baseline="top", fontSize=_fs(FONT_SIZE - 2, scale), lineHeight=_LINE_PX * scale,
             color="#444444").encode(
             x=alt.X("x:Q", scale=x_scale, axis=None), y=alt.Y("y:Q", scale=y_scale, axis=None), text="text"))
