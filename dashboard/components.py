@@ -164,7 +164,8 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
         selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
     sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, selection.provenance_counts,
                                       certainty=getattr(certainty, "certainty", None),
-                                      certainty_label=getattr(certainty, "label", ""))  # a peerstats.grade.Grade
+                                      certainty_label=(getattr(certainty, "not_assessable", "")
+                                                       or getattr(certainty, "label", "")))  # a peerstats.grade.Grade
     if selection.k == 0:
         if not outcome_reported(ctx):
             st.info(f"No trial in {'your upload' if ctx.source == 'upload' else 'the evidence base'} reported "

@@ -174,3 +174,22 @@ def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, fi
                      f"{THRESHOLDS[threshold]} (MID {mid:g} SMD).", *caveats, "Made with peerstats."])
     widths = {"Outcome": 24, "What it means": 44, "SMD (95% CI)": 20, "Certainty": 22, nnt: 22}
     return SofExports(shown=shown, picture=picture, widths=widths, note=note, caveats=caveats)
+
+
+def certainty(ctx):
+    """The Summary page's suggested GRADE certainty of ``ctx``'s outcome under the same filters, threshold and
+    overrides (a :class:`peerstats.grade.Grade`), for the sentence under the headline (Explore, the presentation
+    slide); ``None`` when nothing is pooled."""
+    from dashboard import state as S
+    from peerstats.grade import decode_overrides, grade_outcome
+
+    sel, res = ctx.selection, ctx.pooled
+    if res is None or not sel.k:
+        return None
+    threshold, mid = S.grade_threshold()
+    try:
+        return grade_outcome(sel.effects, res, outcome=text.lower_first(ctx.outcome_label), beneficial=ctx.beneficial,
+                             mid=mid, threshold=threshold,
+                             overrides=decode_overrides(S.grade_overrides()).get(ctx.view.outcome))
+    except ValueError:
+        return None

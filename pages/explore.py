@@ -10,9 +10,7 @@ import streamlit as st
 from dashboard import charts, decision, export, memo, paging
 from dashboard import components as ui
 from dashboard import state as S
-from dashboard import text
 from dashboard.context import current
-from peerstats.grade import decode_overrides, grade_outcome
 
 ctx = current()
 sel = ctx.selection
@@ -23,16 +21,7 @@ source = (f"Your uploaded data: {len(ctx.evidence.trials)} trials" if ctx.source
 st.caption(f"{source}. Change the outcome and filters in the sidebar; every number and plot below is recomputed at "
            "once.")
 
-grade = None  # the Summary page's certainty of this outcome (same filters, threshold, overrides): the sentence's hedge
-if ctx.pooled is not None and sel.k:
-    try:
-        threshold, mid = S.grade_threshold()
-        grade = grade_outcome(sel.effects, ctx.pooled, outcome=text.lower_first(ctx.outcome_label),
-                              beneficial=ctx.beneficial, mid=mid, threshold=threshold,
-                              overrides=decode_overrides(S.grade_overrides()).get(ctx.view.outcome))
-    except ValueError:
-        grade = None
-ui.headline(ctx, certainty=grade)
+ui.headline(ctx, certainty=decision.certainty(ctx))  # the sentence carries the certainty's hedge
 with ui.guard("the 'what it means' card"):
     decision.what_it_means(ctx)
 report: list = []

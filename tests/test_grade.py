@@ -384,3 +384,27 @@ def test_designer_grade_after_uses_the_same_rules_with_no_i2_cliff():
         assert res.grade_after.certainty == again.certainty
         inc_before, inc_after = (domain(g, "inconsistency").downgrade for g in (res.grade_before, res.grade_after))
         assert inc_after == inc_before, (threshold, res.grade_before.reasons, res.grade_after.reasons)
+
+
+# ---- Explore's sentence: the Summary's hedge words ------------------------------------------------------------------
+@pytest.mark.parametrize("certainty, lead", [(4, "Peer support had a small effect"),
+                                             (3, "Peer support probably had a small effect"),
+                                             (2, "Peer support may have had a small effect"),
+                                             (1, "Peer support may have had a small effect")])
+def test_explore_sentence_carries_the_certaintys_hedge(certainty, lead):
+    from dashboard.text import headline_sentence
+    from peerstats.grade import LEVELS
+
+    res = SimpleNamespace(k=10, estimate=0.3, ci_low=0.1, ci_high=0.5, pval=0.003, level=0.95, i2=30.0, q_pval=0.2)
+    s = headline_sentence(res, "Hope", 1, {"reported": 10}, certainty=certainty, certainty_label=LEVELS[certainty])
+    assert lead in s and s.endswith(f"Certainty of the evidence (GRADE, Summary of findings): {LEVELS[certainty]}.")
+    # the same words as the Summary's statement at that certainty
+    word = {4: "", 3: "probably", 2: "may", 1: "may"}[certainty]
+    said = statement(certainty, 0.3, 0.1, 0.5, "hope")
+    if certainty > 1:
+        assert (f" {word} " in said) if word else not any(f" {w} " in said for w in ("probably", "may"))
+    else:
+        assert "The evidence is very uncertain." in s
+    # no certainty, no hedge and no certainty words
+    plain = headline_sentence(res, "Hope", 1, {"reported": 10})
+    assert "Peer support had a small effect" in plain and "Certainty" not in plain

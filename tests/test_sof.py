@@ -175,3 +175,30 @@ def test_the_caveats_travel_with_every_export():
     html = export.html_report("Summary of findings", [export.Section("Summary of findings", table=out.shown,
                                                                      text=out.caveats)])
     assert "Not assessable, mostly imputed values" in html and "(mostly imputed)" in html
+
+
+def test_summary_page_threshold_travels_in_the_url():
+    # the Summary page's threshold (issue 18) goes into the URL, a fresh session opened with it shows the same
+    # choice, and the page's table is summary_of_findings under that threshold
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+    at = AppTest.from_file(app, default_timeout=60).run()
+    at.switch_page("pages/summary.py").run()
+    assert at.radio(key="sof_threshold").value == "mid" and "threshold" not in at.query_params
+    at.radio(key="sof_threshold").set_value("any").run()
+    assert not at.exception
+    carried = at.query_params["threshold"]
+    assert (carried[0] if isinstance(carried, list) else carried) == "any"
+
+    fresh = AppTest.from_file(app, default_timeout=60)
+    fresh.query_params["threshold"] = "any"
+    fresh.run()
+    fresh.switch_page("pages/summary.py").run()
+    assert not fresh.exception and fresh.radio(key="sof_threshold").value == "any"
+    df = next(d.value for d in fresh.dataframe if "What it means" in d.value.columns)
+    want = summary_of_findings(EV, Filters(), threshold="any")
+    assert df["What it means"].tolist() == want["statement"].tolist()
+    assert any("Not assessable, mostly imputed values" in w.value for w in fresh.warning)
