@@ -202,3 +202,20 @@ def test_summary_page_threshold_travels_in_the_url():
     want = summary_of_findings(EV, Filters(), threshold="any")
     assert df["What it means"].tolist() == want["statement"].tolist()
     assert any("Not assessable, mostly imputed values" in w.value for w in fresh.warning)
+
+
+def test_rob2_domain_ratings_reach_the_rule_without_an_overall_judgement():
+    # ratings in the codebook's RoB 2 domain columns only (as the importer maps an upload's): the domain is assessed
+    # (RoB 2's algorithm: high in any domain is high overall); with every rating removed it is not assessed
+    from dataclasses import replace
+
+    from peerstats.risk_of_bias import RATING_COLUMNS
+
+    bare = EV.trials.drop(columns=[c for c in RATING_COLUMNS if c in EV.trials])
+    ev_none = replace(EV, trials=bare)
+    ev_d1 = replace(EV, trials=bare.assign(rob2_d1_randomisation="high", rob2_d2_deviations="low"))
+    no = summary_of_findings(ev_none, Filters()).set_index("outcome").loc["depression"]
+    d1 = summary_of_findings(ev_d1, Filters()).set_index("outcome").loc["depression"]
+    assert not no["assessable"] and no["not_assessable"] == "not assessable: risk of bias not assessed"
+    assert d1["assessable"] and "Risk of bias: Very serious: 100% of the weight is from trials at high risk" in \
+        d1["reasons"]
