@@ -68,7 +68,8 @@ def expected_headline(evidence, filters: Filters, outcome: str, method: str = "D
 
     g = grade_outcome(sel.effects, res, outcome=text.lower_first(label), beneficial=beneficial) if sel.k else None
     return sel, res, text.headline_sentence(res, label, beneficial, sel.provenance_counts,
-                                            certainty=g.certainty if g else None, certainty_label=g.label if g else "")
+                                            certainty=g.certainty if g else None,
+                                            certainty_label=(g.not_assessable or g.label) if g else "")
 
 
 def markdown_texts(at: AppTest) -> list[str]:
