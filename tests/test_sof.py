@@ -219,3 +219,20 @@ def test_rob2_domain_ratings_reach_the_rule_without_an_overall_judgement():
     assert not no["assessable"] and no["not_assessable"] == "not assessable: risk of bias not assessed"
     assert d1["assessable"] and "Risk of bias: Very serious: 100% of the weight is from trials at high risk" in \
         d1["reasons"]
+
+
+def test_the_metapsy_example_never_shows_high():
+    # "Try an example" (Metapsy) through the importer with the app's mapping: whatever the importer maps of its RoB 2
+    # columns, no outcome reads "high" unless its trials are rated, and no certainty rests on unrated trials alone
+    from dashboard.byor import EXAMPLE, EXAMPLE_MAPPING
+    from peerstats.importer import import_studies
+
+    res = import_studies(EXAMPLE.read_bytes(), EXAMPLE.name, EXAMPLE_MAPPING)
+    assert res.evidence is not None
+    tab = summary_of_findings(res.evidence, Filters(), outcomes=res.outcomes or None)
+    pooled = tab[tab["k"] > 0]
+    assert len(pooled) and not pooled["certainty_label"].eq("high").any()
+    from peerstats.risk_of_bias import rated
+
+    if not rated(res.evidence.trials).any():  # the importer maps no rating: not assessable everywhere
+        assert (pooled["not_assessable"] == "not assessable: risk of bias not assessed").all()
