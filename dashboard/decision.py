@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import memo, text
 from peerstats import translate
 from peerstats.benefit import HALF_NORMAL_05, RHODES_MENTAL_HEALTH_NONPHARM, prob_benefit
-from peerstats.grade import NOT_ASSESSABLE_IMPUTED, THRESHOLDS
+from peerstats.grade import NOT_ASSESSABLE_IMPUTED, threshold_words
 from peerstats.sof import sof_caveats
 
 PRIORS = {"Half-normal(0.5) on tau (weakly informative)": HALF_NORMAL_05,
@@ -131,7 +131,9 @@ class SofExports:
     note : str
         The image's note: filters, model, threshold, then every caveat.
     caveats : list of str
-        :func:`peerstats.sof.sof_caveats`: shown on the page (and its presentation slide) and in the HTML report.
+        :func:`peerstats.sof.sof_caveats`: shown on the page and in the HTML report.
+    report_text : list of str
+        The HTML report's paragraphs: the threshold, then the caveats.
     """
 
     shown: pd.DataFrame
@@ -139,6 +141,7 @@ class SofExports:
     widths: dict
     note: str
     caveats: list
+    report_text: list
 
 
 def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, filters_words: str,
@@ -169,11 +172,13 @@ def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, fi
     picture = shown[[c for c in ("Outcome", "Subgroup", "Trials (k)", "Participants", "SMD (95% CI)",
                                  "What it means", nnt) if c in shown]].copy()
     picture.insert(picture.columns.get_loc("SMD (95% CI)") + 1, "Certainty", in_words)
-    caveats = sof_caveats(tab, threshold, mid)
+    caveats = sof_caveats(tab)
     note = " ".join([f"Trials: {filters_words}. Model: {model_words}. Certainty: suggested GRADE rating about "
-                     f"{THRESHOLDS[threshold]} (MID {mid:g} SMD).", *caveats, "Made with peerstats."])
+                     f"{threshold_words(threshold, mid)}.", *caveats, "Made with peerstats."])
     widths = {"Outcome": 24, "What it means": 44, "SMD (95% CI)": 20, "Certainty": 22, nnt: 22}
-    return SofExports(shown=shown, picture=picture, widths=widths, note=note, caveats=caveats)
+    report_text = [f"Certainty: suggested GRADE rating about {threshold_words(threshold, mid)}.", *caveats]
+    return SofExports(shown=shown, picture=picture, widths=widths, note=note, caveats=caveats,
+                      report_text=report_text)
 
 
 def certainty(ctx):

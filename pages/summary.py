@@ -11,7 +11,7 @@ from dashboard import export
 from dashboard import state as S
 from dashboard.context import current
 from peerstats.grade import (DOMAIN_LABELS, DOMAINS, SEVERITY, THRESHOLDS, decode_overrides,
-                             optimal_information_size)
+                             optimal_information_size, threshold_words)
 from peerstats.sof import summary_of_findings
 
 ctx = current()
@@ -77,7 +77,7 @@ with ui.guard("the summary of findings"):
     for line in caveats:
         st.warning(line, icon="⚠️")
     ui.report_button(ctx, "Summary of findings", [export.Section("Summary of findings", table=shown,
-                                                                 text=caveats)],
+                                                                 text=out.report_text)],
                      key="sof_report")
 
 with st.expander("How the certainty is suggested"):
@@ -85,7 +85,7 @@ with st.expander("How the certainty is suggested"):
         "Core GRADE (Guyatt et al., BMJ 2025, parts 1-4; the rules and references are in `docs/grade.md`). "
         "Randomised trials start at **high** certainty; each domain rates down by one level (serious) or two (very "
         "serious). The certainty is about the threshold chosen above, "
-        f"**{THRESHOLDS[target]}**{f' (MID {mid:g})' if target == 'mid' else ''}, for every domain and the "
+        f"**{threshold_words(target, mid)}**, for every domain and the "
         "statement alike.\n\n"
         "- **Risk of bias**: trials at high risk (AHRQ poor, high risk in a key domain, or RoB 2 high) or without "
         "any rating carry 50% of the weight or more: serious; trials known to be at high risk carry 85% or more: "

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConvergenceError, NoStudiesError
-from .grade import NOT_ASSESSABLE_IMPUTED, NOT_ASSESSABLE_ROB, RISK_OF_BIAS_COLUMNS, THRESHOLDS, grade_outcome
+from .grade import NOT_ASSESSABLE_IMPUTED, NOT_ASSESSABLE_ROB, RISK_OF_BIAS_COLUMNS, grade_outcome
 from .rma import pool
 from .select import Filters, outcome_labels, view_rows
 from .translate import nnt_interval
@@ -135,7 +135,7 @@ def _row(rows: pd.DataFrame, *, outcome, label, domain, beneficial, method, test
     return row
 
 
-def sof_caveats(table: pd.DataFrame, threshold: str = "mid", mid: float = 0.2) -> list[str]:
+def sof_caveats(table: pd.DataFrame) -> list[str]:
     """The caveats every export of a Summary-of-findings table carries (the page, the CSV's rows, the image's note,
     the HTML report), as sentences: the outcomes without a certainty and why, and the partly imputed ones.
 
@@ -161,7 +161,4 @@ def sof_caveats(table: pd.DataFrame, threshold: str = "mid", mid: float = 0.2) -
     if unrated.any():
         out.append(f"Not assessable, risk of bias not assessed: {names(unrated)}. No trial has a risk-of-bias "
                    "rating, and unknown is not low risk.")
-    if out:
-        out.append(f"Certainty judged about {THRESHOLDS[threshold]}" + (f" (MID {mid:g} SMD)." if threshold == "mid"
-                                                                        else "."))
     return out

@@ -173,7 +173,7 @@ def test_the_caveats_travel_with_every_export():
     assert "mostly imputed" in svg and "Not assessable" in svg
     assert export.chart_png(image, scale=1).startswith(b"\x89PNG")
     html = export.html_report("Summary of findings", [export.Section("Summary of findings", table=out.shown,
-                                                                     text=out.caveats)])
+                                                                     text=out.report_text)])
     assert "Not assessable, mostly imputed values" in html and "(mostly imputed)" in html
 
 

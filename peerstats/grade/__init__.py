@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..risk_of_bias import RATING_COLUMNS
-from ._base import DOMAIN_LABELS, DOMAINS, SEVERITY, THRESHOLDS, Domain, check_threshold
+from ._base import DOMAIN_LABELS, DOMAINS, SEVERITY, THRESHOLDS, Domain, check_threshold, threshold_words
 from .imprecision import imprecision, optimal_information_size
 from .imputed import MOSTLY_IMPUTED, NOT_ASSESSABLE_IMPUTED, imputed_caveat, reconstructed_share
 from .inconsistency import inconsistency, inconsistency_two_trials, prediction_interval
@@ -50,7 +50,8 @@ from .statement import ADVERBS, LARGE, LEVELS, SYMBOLS, hedge, statement
 __all__ = ["DOMAINS", "DOMAIN_LABELS", "SEVERITY", "LEVELS", "SYMBOLS", "ADVERBS", "THRESHOLDS",
            "RISK_OF_BIAS_COLUMNS", "NOT_ASSESSABLE_IMPUTED", "NOT_ASSESSABLE_ROB", "Domain", "Grade",
            "optimal_information_size", "prediction_interval", "grade_outcome", "statement", "hedge",
-           "encode_overrides", "decode_overrides", "encode_threshold", "decode_threshold", "LARGE"]
+           "encode_overrides", "decode_overrides", "encode_threshold", "decode_threshold", "LARGE",
+           "threshold_words"]
 
 #: The trial ratings the risk-of-bias domain reads (a caller slimming the rows must keep those present).
 RISK_OF_BIAS_COLUMNS = RATING_COLUMNS

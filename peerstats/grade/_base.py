@@ -37,6 +37,11 @@ class Domain:
         return SEVERITY[self.downgrade] if self.assessed else "not assessed"
 
 
+def threshold_words(threshold: str, mid: float = 0.2) -> str:
+    """The target in words: "an important effect (MID 0.2 SMD)" or "any effect (no effect, 0)"."""
+    return f"an important effect (MID {mid:g} SMD)" if check_threshold(threshold) == "mid" else THRESHOLDS["any"]
+
+
 def check_threshold(threshold: str) -> str:
     if threshold not in THRESHOLDS:
         raise ValueError(f"threshold must be one of {tuple(THRESHOLDS)}; got {threshold!r}")
