@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import memo, text
+from dashboard import state as S
 from peerstats import translate
 from peerstats.benefit import HALF_NORMAL_05, RHODES_MENTAL_HEALTH_NONPHARM, prob_benefit
 from peerstats.grade import NOT_ASSESSABLE_IMPUTED, threshold_words
@@ -51,7 +52,8 @@ def what_it_means(ctx) -> None:
         c = st.columns(3)
         cer = c[0].slider("Control response rate", 0.05, 0.95, 0.30, 0.05, key="wim_cer",
                           help="Share of people who improve without peer support (for the NNT).")
-        mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, 0.2, 0.05, key="wim_mid")
+        mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, S.grade_threshold()[1], 0.05,
+                          key="wim_mid", help="Starts at the Summary page's MID (the certainty's threshold).")
         prior_name = c[2].selectbox("Prior for heterogeneity", list(PRIORS), key="wim_prior")
         nn = translate.nnt_interval(est, lo, hi, cer)
         post = memo.call(prob_benefit, b * sel.yi, sel.vi, mid, tau_prior=PRIORS[prior_name])
@@ -185,7 +187,6 @@ def certainty(ctx):
     """The Summary page's suggested GRADE certainty of ``ctx``'s outcome under the same filters, threshold and
     overrides (a :class:`peerstats.grade.Grade`), for the sentence under the headline (Explore, the presentation
     slide); ``None`` when nothing is pooled."""
-    from dashboard import state as S
     from peerstats.grade import decode_overrides, grade_outcome
 
     sel, res = ctx.selection, ctx.pooled

@@ -175,8 +175,12 @@ def grade_outcome(rows: pd.DataFrame, pooled, *, outcome: str, beneficial: int =
     lo, hi = sorted((sign * pooled.ci_low, sign * pooled.ci_high))
     ois = optimal_information_size(mid)
     if k >= 3:
-        inc = inconsistency(k, est, float(pooled.se), float(pooled.tau2), lo, hi, mid=mid, threshold=threshold,
-                            i2=float(pooled.i2))
+        se = float(getattr(pooled, "se", math.nan))
+        if not math.isfinite(se):  # a result without its SE: the z-based CI's half-width / 1.96
+            se = (hi - lo) / (2 * 1.959963984540054)
+        tau2 = float(getattr(pooled, "tau2", 0.0))
+        inc = inconsistency(k, est, se, tau2, lo, hi, mid=mid, threshold=threshold,
+                            i2=float(getattr(pooled, "i2", math.nan)))
     elif k == 2:
         inc = inconsistency_two_trials(sign * pd.to_numeric(rows["yi"]).to_numpy(float),
                                        pd.to_numeric(rows["vi"]).to_numpy(float), mid=mid, threshold=threshold)
