@@ -195,18 +195,22 @@ def imputation_line(rng, pooled) -> str:
 
 
 def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key: str = "headline",
-             compact: bool = False, filters=None, hedge: str = "") -> None:
+             compact: bool = False, filters=None, hedge: str = "", certainty=None) -> None:
     """Pooled SMD, CI, prediction interval, k, participants, I², the plain-language sentence and, when reconstructed
     rows are pooled, the range of the estimate over how their imputed values are assigned.
 
     Defaults to the context's own selection; pass another ``selection``/``pooled`` (and the ``filters`` that gave
     them) to show e.g. the "after" side of a sensitivity comparison. ``compact`` puts the six numbers in three rows
     of two (for half-width columns). ``hedge``: a certainty word for the sentence's claim
-    (:func:`text.headline_sentence`), the one place the headline takes one.
+    (:func:`text.headline_sentence`), used when no ``certainty`` (a :class:`peerstats.grade.Grade`, the Summary's
+    certainty of this view) is given; with one, the sentence takes the Grade's hedge and ends with the certainty.
     """
     if selection is None:
         selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
-    sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge)
+    g = certainty  # a peerstats.grade.Grade or None
+    sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge,
+                                      certainty=getattr(g, "certainty", None),
+                                      certainty_label=(getattr(g, "not_assessable", "") or getattr(g, "label", "")))
     if selection.k == 0:
         if not outcome_reported(ctx):
             st.info(f"No trial in {'your upload' if ctx.source == 'upload' else 'the evidence base'} reported "

@@ -8,13 +8,18 @@ outcome's beneficial direction.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import memo, text
+from dashboard import state as S
 from peerstats import translate
 from peerstats.benefit import HALF_NORMAL_05, RHODES_MENTAL_HEALTH_NONPHARM, prob_benefit
+from peerstats.grade import NOT_ASSESSABLE_IMPUTED, threshold_words
+from peerstats.sof import sof_caveats
 
 PRIORS = {"Half-normal(0.5) on tau (weakly informative)": HALF_NORMAL_05,
           "Rhodes et al. 2015, mental health, non-drug vs control": RHODES_MENTAL_HEALTH_NONPHARM}
@@ -47,7 +52,8 @@ def what_it_means(ctx) -> None:
         c = st.columns(3)
         cer = c[0].slider("Control response rate", 0.05, 0.95, 0.30, 0.05, key="wim_cer",
                           help="Share of people who improve without peer support (for the NNT).")
-        mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, 0.2, 0.05, key="wim_mid")
+        mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, S.grade_threshold()[1], 0.05,
+                          key="wim_mid", help="Starts at the Summary page's MID (the certainty's threshold).")
         prior_name = c[2].selectbox("Prior for heterogeneity", list(PRIORS), key="wim_prior")
         nn = translate.nnt_interval(est, lo, hi, cer)
         post = memo.call(prob_benefit, b * sel.yi, sel.vi, mid, tau_prior=PRIORS[prior_name])
@@ -109,3 +115,87 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
         words += " The CI of the slope includes 0: no clear trend."
     st.markdown(words)
     return [export.Section(f"{ctx.outcome_label} by {CONTINUOUS[mod].lower()}", chart=fig.chart, text=words)]
+
+
+@dataclass(frozen=True)
+class SofExports:
+    """Everything the Summary of findings exports, built once so that each carries the caveats.
+
+    Attributes
+    ----------
+    shown : DataFrame
+        The page's table and the CSV: per row the certainty in words ("Not assessable: mostly imputed values"), the
+        SMD marked "(mostly imputed)" where it is, the reasons and the row's caveat.
+    picture : DataFrame
+        The columns of the image for slides (certainty in words).
+    widths : dict
+        Column widths of the image (characters).
+    note : str
+        The image's note: filters, model, threshold, then every caveat.
+    caveats : list of str
+        :func:`peerstats.sof.sof_caveats`: shown on the page and in the HTML report.
+    report_text : list of str
+        The HTML report's paragraphs: the threshold, then the caveats.
+    """
+
+    shown: pd.DataFrame
+    picture: pd.DataFrame
+    widths: dict
+    note: str
+    caveats: list
+    report_text: list
+
+
+def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, filters_words: str,
+                model_words: str) -> SofExports:
+    """The Summary-of-findings exports of ``tab`` (:func:`peerstats.sof.summary_of_findings`)."""
+    imputed = tab["not_assessable"].eq(NOT_ASSESSABLE_IMPUTED)
+    marked = [" (mostly imputed)" if m else "" for m in imputed]
+    nnt = f"NNT at {cer:.0%} control rate"
+    in_words = [(na[:1].upper() + na[1:] if na else lab.capitalize()) if lab else None
+                for lab, na in zip(tab["certainty_label"], tab["not_assessable"])]
+    shown = pd.DataFrame({
+        "Outcome": tab["label"],
+        **({"Subgroup": tab["subgroup"]} if tab["subgroup"].astype(bool).any() else {}),
+        "Trials (k)": tab["k"].astype(int),
+        "Participants": tab["n"].astype(int),
+        "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)}){m}" if k else None for e, lo, hi, k, m in
+                         zip(tab["estimate"], tab["ci_low"], tab["ci_high"], tab["k"], marked)],
+        "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else None for lo, hi, k in
+                                zip(tab["pi_low"], tab["pi_high"], tab["k"])],
+        "I² (%)": tab["i2"],
+        "Certainty": [f"{s} {lab}" if s else w for s, lab, w in zip(tab["symbols"], tab["certainty_label"], in_words)],
+        "What it means": tab["statement"],
+        nnt: tab["nnt_text"],
+        "Why rated down": tab["reasons"],
+        "Caveat": tab["caveat"],
+        "Note": tab["note"],
+    })
+    picture = shown[[c for c in ("Outcome", "Subgroup", "Trials (k)", "Participants", "SMD (95% CI)",
+                                 "What it means", nnt) if c in shown]].copy()
+    picture.insert(picture.columns.get_loc("SMD (95% CI)") + 1, "Certainty", in_words)
+    caveats = sof_caveats(tab)
+    note = " ".join([f"Trials: {filters_words}. Model: {model_words}. Certainty: suggested GRADE rating about "
+                     f"{threshold_words(threshold, mid)}.", *caveats, "Made with peerstats."])
+    widths = {"Outcome": 24, "What it means": 44, "SMD (95% CI)": 20, "Certainty": 22, nnt: 22}
+    report_text = [f"Certainty: suggested GRADE rating about {threshold_words(threshold, mid)}.", *caveats]
+    return SofExports(shown=shown, picture=picture, widths=widths, note=note, caveats=caveats,
+                      report_text=report_text)
+
+
+def certainty(ctx):
+    """The Summary page's suggested GRADE certainty of ``ctx``'s outcome under the same filters, threshold and
+    overrides (a :class:`peerstats.grade.Grade`), for the sentence under the headline (Explore, the presentation
+    slide); ``None`` when nothing is pooled."""
+    from peerstats.grade import decode_overrides, grade_outcome
+
+    sel, res = ctx.selection, ctx.pooled
+    if res is None or not sel.k:
+        return None
+    threshold, mid = S.grade_threshold()
+    try:
+        return grade_outcome(sel.effects, res, outcome=text.lower_first(ctx.outcome_label), beneficial=ctx.beneficial,
+                             mid=mid, threshold=threshold,
+                             overrides=decode_overrides(S.grade_overrides()).get(ctx.view.outcome))
+    except ValueError:
+        return None

@@ -77,7 +77,7 @@ def _save(view: S.ViewState, name: str) -> None:
 
 def render(ctx) -> None:
     """One slide of the current view (see the module docstring)."""
-    from dashboard import charts, memo
+    from dashboard import charts, decision, memo
     from dashboard import components as ui
 
     sel = ctx.selection
@@ -117,7 +117,7 @@ def render(ctx) -> None:
                          method_label=f"Pooled ({ctx.view.method})", scale=PRESENT_SCALE)
         st.vega_lite_chart(dict(fig.spec), width="stretch", theme=None, key="present_forest")
     if shown == k:
-        ui.headline(ctx, key="present_headline")
+        ui.headline(ctx, key="present_headline", certainty=decision.certainty(ctx))  # with its caveat
     with st.container(horizontal=True, gap="small"):
         label = f"{ctx.outcome_label} · {ui.filters_in_words(ctx)}"
         st.button("Add this view to the deck", icon=":material/playlist_add:", on_click=_save,

@@ -360,6 +360,8 @@ def url_params(view: ViewState) -> dict[str, str]:
         wanted[GRADE_PARAM] = grade_overrides()
     if iceman_text():  # the user's ICEMAN answers (issue 18)
         wanted[ICEMAN_PARAM] = iceman_text()
+    if _threshold_text():  # the GRADE threshold (issue 18): MID or any effect, left out at the default
+        wanted[THRESHOLD_PARAM] = _threshold_text()
     return wanted
 
 
@@ -471,6 +473,13 @@ def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
     for key, raw in params.items():
         if key in (PRESENT_PARAM, DATA_PARAM):
             continue
+        if key == THRESHOLD_PARAM:
+            from peerstats.grade import decode_threshold, encode_threshold
+
+            value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
+            if encode_threshold(*decode_threshold(value)) != value.strip().lower():
+                out.append(f"{key}={value}")
+            continue
         value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
         if key == ICEMAN_PARAM:
             from peerstats.iceman import decode_answers, encode_answers
@@ -565,3 +574,39 @@ def set_iceman_answers(answers: dict) -> None:
     from peerstats.iceman import encode_answers
 
     st.session_state[ICEMAN_KEY] = encode_answers(answers)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The GRADE threshold (issue 18): ``threshold=any`` (any effect), ``threshold=0.3`` (an MID), ``any:0.3``; default
+# MID 0.2 (left out). One threshold for the certainty and the statement (peerstats.grade.encode_threshold)
+# --------------------------------------------------------------------------------------------------------------------
+THRESHOLD_PARAM = "threshold"
+THRESHOLD_KEY = "sof_threshold_text"
+
+
+def _threshold_text() -> str:
+    import streamlit as st
+
+    from peerstats.grade import decode_threshold, encode_threshold
+
+    if THRESHOLD_KEY not in st.session_state:
+        value = st.query_params.get(THRESHOLD_PARAM)
+        value = value[0] if isinstance(value, list) and value else value
+        st.session_state[THRESHOLD_KEY] = encode_threshold(*decode_threshold(value if isinstance(value, str) else ""))
+    return st.session_state[THRESHOLD_KEY]
+
+
+def grade_threshold() -> tuple[str, float]:
+    """``(threshold, mid)``: from the URL on the session's first call, then what :func:`set_grade_threshold` said."""
+    from peerstats.grade import decode_threshold
+
+    return decode_threshold(_threshold_text())
+
+
+def set_grade_threshold(threshold: str, mid: float) -> None:
+    """Keep the GRADE threshold (``"mid"`` or ``"any"``) and MID; :func:`write_url` puts it in the URL."""
+    import streamlit as st
+
+    from peerstats.grade import encode_threshold
+
+    st.session_state[THRESHOLD_KEY] = encode_threshold(threshold, mid)

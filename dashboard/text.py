@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+from peerstats.grade import hedge as grade_hedge
+
 MINUS = "\u2212"
 
 
@@ -240,7 +242,7 @@ def imputation_detail(rng) -> str:
 
 
 def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict, *,
-                      hedge: str = "") -> str:
+                      certainty: int | None = None, certainty_label: str = "", hedge: str = "") -> str:
     """The one sentence under the headline numbers.
 
     Parameters
@@ -253,10 +255,12 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
         +1 when more of the outcome is better, -1 when less is better.
     provenance_counts : dict
         ``Selection.provenance_counts`` (with ``doubtful_by``, see :func:`provenance_mix`).
+    certainty, certainty_label : int or None, str
+        The Summary page's GRADE certainty of this outcome (same filters, threshold and overrides) and its words.
+        When a certainty exists, an effect claim carries its hedge, the Summary's words (:func:`peerstats.grade.hedge`:
+        "probably" for moderate, "may" for low and very low), and the sentence ends with the certainty.
     hedge : str, optional
-        A certainty word put before the claim's verb (:func:`claim_lead`), e.g. "probably": "Peer support probably
-        had a small effect ...". The one place a certainty hedge enters the headline; empty (the default) says
-        nothing about certainty.
+        A hedge word used when no ``certainty`` is given (:func:`claim_lead`); the one other place a hedge enters.
 
     Examples
     --------
@@ -288,14 +292,22 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
         stats += f"; the {level}% CI includes no effect"
     if result.k == 1:
         return (f"{mix}. Only one trial, so nothing is pooled: it shows {effect} ({stats}). "
-                "One trial cannot show heterogeneity.")
-    lead = claim_lead(significant, hedge)
+                "One trial cannot show heterogeneity."
+                + (f" Certainty of the evidence (GRADE, Summary of findings): {certainty_label}."
+                   if certainty_label else ""))
+    word = grade_hedge(certainty) if certainty is not None else (hedge or "").strip()
+    lead = claim_lead(significant, word)
+    tail = f" Certainty of the evidence (GRADE, Summary of findings): {certainty_label}." if certainty_label else ""
+    if certainty == 1:
+        tail = " The evidence is very uncertain." + tail
     return (f"{mix}. {lead} {effect} ({stats}), with "
-            f"{heterogeneity_words(result.i2, result.q_pval)}.")
+            f"{heterogeneity_words(result.i2, result.q_pval)}.{tail}")
 
 
 def claim_lead(significant: bool, hedge: str = "") -> str:
-    """The start of the headline's claim: "Peer support had" (CI excludes 0) or "The trials show", with an optional
-    certainty ``hedge`` before the verb ("Peer support probably had")."""
-    h = f"{hedge.strip()} " if hedge and hedge.strip() else ""
-    return f"Peer support {h}had" if significant else f"The trials {h}show"
+    """The start of the headline's claim: "Peer support had" (CI excludes 0) or "The trials show" (no claim, so no
+    hedge), with a certainty ``hedge`` before the verb: "Peer support probably had", "Peer support may have had"."""
+    h = (hedge or "").strip()
+    if not significant:
+        return "The trials show"
+    return "Peer support " + {"": "had", "may": "may have had"}.get(h, f"{h} had")

@@ -21,7 +21,7 @@ source = (f"Your uploaded data: {len(ctx.evidence.trials)} trials" if ctx.source
 st.caption(f"{source}. Change the outcome and filters in the sidebar; every number and plot below is recomputed at "
            "once.")
 
-ui.headline(ctx)
+ui.headline(ctx, certainty=decision.certainty(ctx))  # the sentence carries the certainty's hedge
 with ui.guard("the 'what it means' card"):
     decision.what_it_means(ctx)
 report: list = []

@@ -164,12 +164,13 @@ else:
                                 key="mv_method", format_func=lambda m: S.METHODS.get(m, m))
         c[1].caption(f"Subgroup test by {MODERATORS.get(view.moderator, view.moderator).lower()} (the Subgroups "
                      f"page's moderator); {S.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
-                     "(MID 0.2, your overrides).")
+                     "(its threshold, your overrides).")
         try:
             res = add_hypothetical_trials(
                 sel.effects, edited, view.filters, method, view.test, view.moderator,
                 outcome=text.lower_first(ctx.outcome_label), beneficial=ctx.beneficial,
-                overrides=decode_overrides(S.grade_overrides()).get(view.outcome))
+                overrides=decode_overrides(S.grade_overrides()).get(view.outcome),
+                **dict(zip(("threshold", "mid"), S.grade_threshold())))
         except ValueError as exc:
             st.warning(f"{exc} Fix the table above to see the comparison.")
             res = None

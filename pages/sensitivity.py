@@ -15,6 +15,7 @@ from dashboard.context import current, estimator_table, pooled_view
 from peerstats.influence import baujat, influence
 from peerstats.meta import cumulative, leave_one_out
 from peerstats.planning import decisive_trials, s_value, s_value_rows, shift_to_null
+from peerstats.risk_of_bias import high_risk
 from peerstats.select import exclude_poor
 
 ctx = current()
@@ -225,10 +226,7 @@ else:
         else:
             lines.append("No single trial's removal changes whether the 95% CI excludes zero.")
         eff = sel.effects
-        weak = np.zeros(sel.k, dtype=bool)  # poor AHRQ quality, or high risk of bias in any domain
-        for col, bad in [("quality", "poor")] + [(d, "high") for d in eff.columns if d.startswith("rob_")]:
-            if col in eff:
-                weak |= eff[col].astype(str).eq(bad).to_numpy()
+        weak = high_risk(eff).to_numpy()  # the one definition of high risk (peerstats.risk_of_bias)
         if weak.any():
             shift = memo.call(shift_to_null, sel.yi, sel.vi, weak, method=view.method, test=view.test)
             lines.append(f"If the {text.count(int(weak.sum()), 'poor-quality or high-risk trial')} had effects "

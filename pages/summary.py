@@ -3,16 +3,15 @@ informative statement and the NNT at a chosen control response rate (issue 10)."
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import charts, downloads, memo
+from dashboard import charts, decision, downloads, memo
 from dashboard import components as ui
 from dashboard import export
 from dashboard import state as S
-from dashboard import text
 from dashboard.context import current
-from peerstats.grade import DOMAIN_LABELS, DOMAINS, SEVERITY, decode_overrides, optimal_information_size
+from peerstats.grade import (DOMAIN_LABELS, DOMAINS, SEVERITY, THRESHOLDS, decode_overrides,
+                             optimal_information_size, threshold_words)
 from peerstats.sof import summary_of_findings
 
 ctx = current()
@@ -23,11 +22,20 @@ st.caption("One row per outcome under the filters in the sidebar: every number, 
            "recomputed when a filter changes. The certainty is a *suggestion* from explicit rules (below), for a "
            "guideline panel to check, not a verdict.")
 
-c = st.columns(2)
-mid = c[0].slider("Minimal important difference (SMD)", 0.05, 0.5, 0.2, 0.05, key="sof_mid",
+threshold0, mid0 = S.grade_threshold()  # from the URL on a shared link, then the session
+c = st.columns(3)
+target = c[0].radio("Certainty about", list(THRESHOLDS), index=list(THRESHOLDS).index(threshold0),
+                    format_func=lambda t: {"mid": "an important effect (MID)", "any": "any effect (0)"}[t],
+                    key="sof_threshold",
+                    help="Core GRADE 2: the threshold the certainty is rated against. The statement and the "
+                         "certainty use the same one.")
+mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, mid0, 0.05, key="sof_mid",
                   help="The smallest effect that matters to patients. 0.2 is Cohen's 'small' effect.")
-cer = c[1].slider("Control response rate for the NNT", 0.05, 0.95, 0.3, 0.05, key="sof_cer",
+cer = c[2].slider("Control response rate for the NNT", 0.05, 0.95, 0.3, 0.05, key="sof_cer",
                   help="The share of people who improve without peer support (Furukawa & Leucht 2011).")
+if (target, round(mid, 2)) != (threshold0, mid0):
+    S.set_grade_threshold(target, mid)
+    S.write_url(view)  # the link now carries the threshold
 
 overrides = decode_overrides(S.grade_overrides())  # from the URL on a shared link, then the session
 with st.expander(f"Override a GRADE domain ({sum(len(v) for v in overrides.values())} set)"):
@@ -53,59 +61,46 @@ with st.expander(f"Override a GRADE domain ({sum(len(v) for v in overrides.value
 
 with ui.guard("the summary of findings"):
     tab = summary_of_findings(ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
-                              outcomes=ctx.outcomes, overrides=overrides)
-    shown = pd.DataFrame({
-        "Outcome": tab["label"],
-        "Trials (k)": tab["k"].astype(int),
-        "Participants": tab["n"].astype(int),
-        "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)})" if k else None for e, lo, hi, k in
-                         zip(tab["estimate"], tab["ci_low"], tab["ci_high"], tab["k"])],
-        "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else None for lo, hi, k in
-                                zip(tab["pi_low"], tab["pi_high"], tab["k"])],
-        "I² (%)": tab["i2"],
-        "Certainty": [f"{s} {lab}" if lab else None for s, lab in zip(tab["symbols"], tab["certainty_label"])],
-        "What it means": tab["statement"],
-        f"NNT at {cer:.0%} control rate": tab["nnt_text"],
-        "Why rated down": tab["reasons"],
-        "Caveat": tab["caveat"],
-        "Note": tab["note"],
-    })
+                              outcomes=ctx.outcomes, overrides=overrides, threshold=target)
+    out = decision.sof_exports(tab, cer=cer, threshold=target, mid=mid, filters_words=ui.filters_in_words(ctx),
+                               model_words=ui.method_in_words(view.method, view.test))
+    shown, caveats = out.shown, out.caveats
     st.dataframe(shown, hide_index=True, width="stretch", key="sof_table", placeholder=ui.EMPTY,
                  column_config={"I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f")})
-    ui.csv_button(shown, "summary_of_findings", key="sof_csv")
-    # The table as an image for slides and guideline documents (certainty in words: see charts.table_image)
-    picture = shown[["Outcome", "Trials (k)", "Participants", "SMD (95% CI)", "What it means",
-                     f"NNT at {cer:.0%} control rate"]].copy()
-    picture.insert(4, "Certainty", [lab.capitalize() if lab else None for lab in tab["certainty_label"]])
-    image = memo.call(charts.table_image, picture, "Summary of findings: peer support compared with control",
-                      widths={"Outcome": 24, "What it means": 44, "SMD (95% CI)": 20,
-                              f"NNT at {cer:.0%} control rate": 22},
-                      note=f"Trials: {ui.filters_in_words(ctx)}. Model: {ui.method_in_words(view.method, view.test)}. "
-                           f"Certainty: suggested GRADE rating (MID {mid:g} SMD). Made with peerstats.")
-    st.caption("The table as an image, for slides:")
+    ui.csv_button(shown, "summary_of_findings", key="sof_csv")  # every row carries its own caveat column
+    # The table as an image for slides and guideline documents (certainty in words: see charts.table_image); the
+    # caveats travel in its note
+    image = memo.call(charts.table_image, out.picture, "Summary of findings: peer support compared with control",
+                      widths=out.widths, note=out.note)
+    st.caption("The table as an image, for slides (its note carries the caveats):")
     downloads.download_buttons(image, "summary_of_findings", key="sof_img")
-    if (tab["reconstructed_share"] > 50).any():
-        st.warning("For some outcomes most of the weight comes from rows **reconstructed** from the paper's pooled "
-                   "results (see *Caveat*): their certainty describes the paper's numbers, not independently checked "
-                   "trial data.", icon="⚠️")
-    ui.report_button(ctx, "Summary of findings", [export.Section("Summary of findings", table=shown)],
+    for line in caveats:
+        st.warning(line, icon="⚠️")
+    ui.report_button(ctx, "Summary of findings", [export.Section("Summary of findings", table=shown,
+                                                                 text=out.report_text)],
                      key="sof_report")
 
 with st.expander("How the certainty is suggested"):
     st.markdown(
+        "Core GRADE (Guyatt et al., BMJ 2025, parts 1-4; the rules and references are in `docs/grade.md`). "
         "Randomised trials start at **high** certainty; each domain rates down by one level (serious) or two (very "
-        "serious):\n\n"
-        "- **Risk of bias**: weight share of trials that are poor quality (AHRQ), at high risk in sequence "
-        "generation, allocation concealment, assessor blinding or incomplete data, or at high overall risk by RoB 2 "
-        "(Smit et al. 2022, for the trials it rated; each trial counted once): from 50% serious, from 85% very "
-        "serious.\n"
-        "- **Inconsistency**: I² from 50% with a prediction interval spanning no effect and an important effect "
-        "(serious); I² from 75% with a prediction interval spanning important benefit and important harm (very "
-        "serious).\n"
-        "- **Imprecision**: CI spanning no effect and an important effect, or fewer participants than the optimal "
-        f"information size ({optimal_information_size(mid):.0f} for an MID of {mid:g}): serious; CI spanning "
-        "important benefit and harm: very serious.\n"
+        "serious). The certainty is about the threshold chosen above, "
+        f"**{threshold_words(target, mid)}**, for every domain and the "
+        "statement alike.\n\n"
+        "- **Risk of bias**: trials at high risk (AHRQ poor, high risk in a key domain, or RoB 2 high) or without "
+        "any rating carry 50% of the weight or more: serious; trials known to be at high risk carry 85% or more: "
+        "very serious. Unknown is not low; when no trial is rated the domain is *not assessed* and the certainty "
+        "*not assessable*.\n"
+        "- **Inconsistency**: the prediction interval with t(k − 2) (Cochrane Handbook 10.10.4.3), against the "
+        "threshold: serious when between-trial variation takes it across a threshold that the interval without that "
+        "variation does not cross; very serious when it then spans important benefit and important harm. No I² "
+        "cut-off; a threshold the CI already crosses is imprecision's (not counted twice).\n"
+        "- **Imprecision**: the 95% CI crosses the threshold: serious; it spans important benefit and important "
+        "harm: very serious; otherwise serious only below the optimal information size "
+        f"({optimal_information_size(mid):.0f} participants for an MID of {mid:g}).\n"
         "- **Publication bias**: Egger's test p < 0.10, only on reported or derived rows and only with at least 10.\n"
-        "- **Indirectness**: not assessed from the data.\n\n"
-        "Statements follow Santesso et al. (2020): *probably* for moderate, *may* for low certainty; a confidence "
-        "interval that includes no effect is never described as an effect.")
+        "- **Indirectness**: not assessed from the data (set it with an override).\n"
+        "- **Imputed values**: more than half of the weight on reconstructed rows: *not assessable* (the number "
+        "stays, marked); a smaller share is in the caveat.\n\n"
+        "Statements follow Santesso et al. (2020): *probably* for moderate, *may* for low certainty; an effect is "
+        "claimed when the point estimate is beyond the threshold.")

@@ -289,7 +289,7 @@ def _subgroups(rows: pd.DataFrame, yi, vi, moderator: str, method: str, test: st
 def add_hypothetical_trials(rows: pd.DataFrame, trials, filters=None, method: str = "DL", test: str = "z",
                             moderator: str = "category", *, level: float = 0.95, outcome: str = "the outcome",
                             beneficial: int = 1, mid: float = 0.2, overrides: dict | None = None,
-                            indirectness: tuple[int, str] | None = None) -> DesignResult:
+                            indirectness: tuple[int, str] | None = None, threshold: str = "mid") -> DesignResult:
     """The current view's meta-analysis, subgroup test and GRADE certainty before and after hypothetical trials.
 
     Each hypothetical trial ``j`` (``n_j`` per arm, expected SMD :math:`d_j`, or the current pooled estimate
@@ -324,8 +324,9 @@ def add_hypothetical_trials(rows: pd.DataFrame, trials, filters=None, method: st
         As in :func:`pool`, for before and after alike.
     moderator : str
         Trial column of the subgroup test (the Subgroups page's moderator).
-    outcome, beneficial, mid, overrides, indirectness
-        Passed to :func:`peerstats.grade.grade_outcome` (``overrides``: this outcome's ``{domain: (downgrade,
+    outcome, beneficial, mid, overrides, indirectness, threshold
+        Passed to :func:`peerstats.grade.grade_outcome` (the same Core GRADE rules as the Summary page: no I² cut-off;
+        ``overrides``: this outcome's ``{domain: (downgrade,
         reason)}``).
 
     Returns
@@ -381,7 +382,7 @@ def add_hypothetical_trials(rows: pd.DataFrame, trials, filters=None, method: st
     n_before = _participants(base)
     n_after = n_before + float(new_rows["n"].sum())
     g_kw = {"outcome": outcome, "beneficial": beneficial, "mid": mid, "indirectness": indirectness,
-            "overrides": overrides}
+            "overrides": overrides, "threshold": threshold}
     grade_before = grade_outcome(base, before, n_participants=n_before, **g_kw)
     grade_after = (grade_outcome(rows_after, after, n_participants=n_after, **g_kw) if len(new_rows)
                    else grade_before)

@@ -4,25 +4,27 @@ Egmose et al. rate each trial with seven Cochrane-style domains (Figure 1) summa
 (``quality``: good / fair / poor). Smit et al. rate 18 of the same trials with the Cochrane RoB 2 tool
 (``rob2_overall``: low / some_concerns / high; Sterne et al. 2019, BMJ 366:l4898), carried in ``trials.csv``.
 
-What "high risk" means for each review, used by the filter "exclude trials at high risk by either review":
+What "high risk" means for each review is defined once, in :mod:`peerstats.risk_of_bias`, and used by the filter
+"exclude trials at high risk by either review", the GRADE risk-of-bias domain and this comparison:
 
-* **Egmose et al.**: AHRQ ``quality == "poor"``. The AHRQ standard (Viswanathan et al., AHRQ Methods Guide, 2012)
-  defines poor quality as "significant risk of bias"; the paper has no overall risk-of-bias judgement besides it.
-* **Smit et al.**: ``rob2_overall == "high"``.
+* **Egmose et al.** (:func:`peerstats.risk_of_bias.high_by_paper`): AHRQ ``quality == "poor"`` (AHRQ: "significant
+  risk of bias"; Viswanathan et al., AHRQ Methods Guide, 2012) or high risk in a key domain (Cochrane Handbook 5.1,
+  Table 8.7.a).
+* **Smit et al.** (:func:`peerstats.risk_of_bias.high_by_rob2`): ``rob2_overall == "high"``.
 
-A trial not rated by a review is not "high" by that review.
+A trial not rated by a review is not "high" by that review (nor known to be at low risk: see
+:func:`peerstats.risk_of_bias.judgement`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from . import risk_of_bias as rob
+from .risk_of_bias import ROB2_LEVELS, ROB2_OVERALL
+
 __all__ = ["ROB2_LEVELS", "ROB2_OVERALL", "high_risk_either", "rob_comparison"]
 
-#: RoB 2 judgement levels (codebook values -> words).
-ROB2_LEVELS: dict[str, str] = {"low": "Low risk", "some_concerns": "Some concerns", "high": "High risk"}
-#: The trials.csv column with Smit et al.'s overall RoB 2 judgement.
-ROB2_OVERALL = "rob2_overall"
 
 
 def _col(trials: pd.DataFrame, name: str) -> pd.Series:
@@ -32,11 +34,12 @@ def _col(trials: pd.DataFrame, name: str) -> pd.Series:
 
 
 def high_risk_either(trials: pd.DataFrame) -> pd.Series:
-    """Boolean Series: the trial is at high risk by Egmose et al. (AHRQ poor) or by Smit et al. (RoB 2 high).
+    """Boolean Series: the trial is at high risk by Egmose et al. or by Smit et al.
+    (:func:`peerstats.risk_of_bias.high_risk`).
 
-    A trials frame without the ``rob2_overall`` column (e.g. an upload) is judged by the paper's rating alone.
+    A trials frame without the RoB 2 columns (e.g. an upload) is judged by the ratings it has.
     """
-    return _col(trials, "quality").eq("poor") | _col(trials, ROB2_OVERALL).eq("high")
+    return rob.high_risk(trials)
 
 
 def rob_comparison(trials: pd.DataFrame) -> pd.DataFrame:
@@ -52,8 +55,8 @@ def rob_comparison(trials: pd.DataFrame) -> pd.DataFrame:
     """
     rated = trials[_col(trials, ROB2_OVERALL) != ""].copy()
     rob_cols = [c for c in rated.columns if c.startswith("rob_")]
-    by_paper = _col(rated, "quality").eq("poor")
-    by_smit = _col(rated, ROB2_OVERALL).eq("high")
+    by_paper = rob.high_by_paper(rated)
+    by_smit = rob.high_by_rob2(rated)
     agreement = pd.Series("neither high", index=rated.index)
     agreement[by_paper & by_smit] = "both high"
     agreement[by_paper & ~by_smit] = "only Egmose: high"

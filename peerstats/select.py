@@ -23,6 +23,7 @@ import pandas as pd
 
 from peerstats.errors import ConvergenceError, NoStudiesError
 from peerstats.meta import pool
+from peerstats.risk_of_bias import ROB2_DOMAINS
 from peerstats.second_opinion import ROB2_LEVELS, high_risk_either
 from peerstats.vocabulary import (  # re-exported: the app imports the vocabulary from here
     CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_DOMAINS, ROB_LEVELS,
@@ -54,7 +55,7 @@ VOCABULARY: dict[str, dict[str, str]] = {
 #: Trial columns merged onto every selected effect row (when the trials frame has them).
 TRIAL_COLUMNS: tuple[str, ...] = (
     "label", "year", "category", "quality", "control", "leadership", "format", "n_randomized", "country",
-    *ROB_DOMAINS, "rob2_overall",
+    *ROB_DOMAINS, *ROB2_DOMAINS, "rob2_overall",  # every rating the risk-of-bias rules read (peerstats.risk_of_bias)
 )
 
 

@@ -13,16 +13,17 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConvergenceError, NoStudiesError
-from .grade import RISK_OF_BIAS_COLUMNS, grade_outcome
+from .grade import NOT_ASSESSABLE_IMPUTED, NOT_ASSESSABLE_ROB, RISK_OF_BIAS_COLUMNS, grade_outcome
 from .rma import pool
 from .select import Filters, outcome_labels, view_rows
 from .translate import nnt_interval
 
-__all__ = ["SOF_COLUMNS", "summary_of_findings"]
+__all__ = ["SOF_COLUMNS", "summary_of_findings", "sof_caveats"]
 
-SOF_COLUMNS = ("outcome", "label", "domain", "k", "n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2",
+SOF_COLUMNS = ("outcome", "label", "domain", "subgroup", "k", "n", "estimate", "ci_low", "ci_high", "pi_low",
+               "pi_high", "i2",
                "certainty", "certainty_label", "symbols", "statement", "nnt", "nnt_text", "reconstructed_share",
-               "caveat", "reasons", "note")
+               "caveat", "reasons", "note", "assessable", "not_assessable", "threshold")
 
 
 def _nnt_text(r) -> str:
@@ -43,7 +44,8 @@ def _nnt_text(r) -> str:
 
 def summary_of_findings(evidence, filters: Filters, method: str = "DL", test: str = "z", *, mid: float = 0.2,
                         cer: float = 0.3, outcomes: dict | None = None, overrides: dict | None = None,
-                        indirectness: dict | None = None) -> pd.DataFrame:
+                        indirectness: dict | None = None, threshold: str = "mid",
+                        split_by: str | None = None) -> pd.DataFrame:
     """One row per outcome (personal first) for the Summary of findings page.
 
     Parameters
@@ -52,55 +54,111 @@ def summary_of_findings(evidence, filters: Filters, method: str = "DL", test: st
         As :func:`peerstats.select.outcome_table`.
     mid : float
         Minimal important difference (SMD) for GRADE and the statements.
+    threshold : {"mid", "any"}
+        The target of the certainty rating and of the statement (:func:`peerstats.grade.grade_outcome`): one
+        threshold for both.
     cer : float
         Control response rate for the NNT (Furukawa & Leucht 2011).
     overrides, indirectness : dict, optional
         ``{outcome: {domain: (downgrade, reason)}}`` and ``{outcome: (downgrade, reason)}``, passed to
         :func:`peerstats.grade.grade_outcome`.
 
+    split_by : str, optional
+        A trial column (moderator): one row per level of it within each outcome (``subgroup``; blank values form
+        "not recorded"), each pooled and graded on its own. Core GRADE 3: only a *credible* subgroup effect splits
+        the summary; credibility (ICEMAN) is decided elsewhere. Default: one row per outcome (``subgroup`` "").
+
     Returns
     -------
     DataFrame
-        Columns :data:`SOF_COLUMNS`. SMD columns are in the raw direction (peer minus control, more of the
+        Columns :data:`SOF_COLUMNS`. ``certainty`` is nan and ``certainty_label`` "not assessable" where
+        ``assessable`` is False (``not_assessable`` says why: mostly imputed values, or risk of bias not assessed);
+        the numbers stay. SMD columns are in the raw direction (peer minus control, more of the
         construct); the NNT and statement use the outcome's beneficial direction. ``k = 0`` rows carry nan and
         ``note = "no trials"``; a failed estimator gives its message in ``note``.
     """
     _trials, wide = view_rows(evidence, filters)
     # only the columns grading needs, as plain numpy-backed columns (slicing the wide, arrow-backed frame 20 times
     # costs more than all the statistics)
-    cols = [c for c in ("outcome", "yi", "vi", "n", "provenance", *RISK_OF_BIAS_COLUMNS) if c in wide]
+    extra = (split_by,) if split_by else ()
+    cols = [c for c in dict.fromkeys(("outcome", "yi", "vi", "n", "provenance", *RISK_OF_BIAS_COLUMNS, *extra))
+            if c in wide]
+    if split_by and split_by not in wide:
+        raise ValueError(f"cannot split the summary by {split_by!r}: the trials have no such column")
     all_rows = pd.DataFrame({c: (pd.to_numeric(wide[c], errors="coerce").to_numpy(float) if c in ("yi", "vi", "n")
-                                 else wide[c].astype(str).to_numpy(object)) for c in cols})
+                                 else wide[c].astype(object).where(wide[c].notna(), "").astype(str).to_numpy(object))
+                             for c in cols})
     groups = all_rows.groupby("outcome", sort=False).indices if len(all_rows) else {}
     out = []
     for outcome, (domain, label, beneficial) in outcome_labels(evidence.effects, outcomes).items():
-        ix = groups.get(outcome, np.array([], dtype=int))
-        rows = all_rows.iloc[ix]
-        n = pd.to_numeric(rows["n"], errors="coerce") if "n" in rows else pd.Series(dtype=float)
-        row = dict.fromkeys(SOF_COLUMNS, np.nan)
-        row.update(outcome=outcome, label=label, domain=domain, k=len(ix), n=int(n.sum(skipna=True)),
-                   statement="", nnt_text="", caveat="", reasons="", note="", symbols="", certainty_label="")
-        try:
-            res = pool(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), method=method, test=test)
-        except NoStudiesError:
-            row["note"] = "no trials"
-            out.append(row)
+        rows = all_rows.iloc[groups.get(outcome, np.array([], dtype=int))]
+        kw = dict(outcome=outcome, label=label, domain=domain, beneficial=beneficial, method=method, test=test,
+                  mid=mid, cer=cer, threshold=threshold, indirectness=(indirectness or {}).get(outcome),
+                  overrides=(overrides or {}).get(outcome))
+        if not split_by or not len(rows):
+            out.append(_row(rows, subgroup="", **kw))
             continue
-        except (ConvergenceError, ValueError) as exc:
-            row["note"] = str(exc)
-            out.append(row)
-            continue
-        g = grade_outcome(rows, res, outcome=label[:1].lower() + label[1:] if label[1:2].islower() else label,
-                          beneficial=beneficial, mid=mid, n_participants=float(n.sum(skipna=True)),
-                          indirectness=(indirectness or {}).get(outcome), overrides=(overrides or {}).get(outcome))
-        sign = 1 if beneficial >= 0 else -1
-        lo, hi = sorted((sign * res.ci_low, sign * res.ci_high))
-        nn = nnt_interval(sign * res.estimate, lo, hi, cer)
-        row.update(estimate=res.estimate, ci_low=res.ci_low, ci_high=res.ci_high, pi_low=res.pi_low,
-                   pi_high=res.pi_high, i2=res.i2, certainty=g.certainty, certainty_label=g.label,
-                   symbols=g.symbols, statement=g.statement, nnt=nn.nnt, nnt_text=_nnt_text(nn),
-                   reconstructed_share=g.reconstructed_share, caveat=g.caveat,
-                   reasons=" ".join(f"{d.label}: {d.reason}" for d in g.domains if d.downgrade or d.overridden),
-                   note="one trial: its own estimate" if len(ix) == 1 else "")
-        out.append(row)
+        levels = rows[split_by].replace("", "not recorded")
+        for level in dict.fromkeys(sorted(levels)):
+            out.append(_row(rows[(levels == level).to_numpy()], subgroup=level, **kw))
     return pd.DataFrame(out, columns=list(SOF_COLUMNS))
+
+
+def _row(rows: pd.DataFrame, *, outcome, label, domain, beneficial, method, test, mid, cer, threshold, indirectness,
+         overrides, subgroup) -> dict:
+    """One Summary-of-findings row for ``rows`` (one outcome, or one subgroup of it)."""
+    n = pd.to_numeric(rows["n"], errors="coerce") if "n" in rows else pd.Series(dtype=float)
+    row = dict.fromkeys(SOF_COLUMNS, np.nan)
+    row.update(outcome=outcome, label=label, domain=domain, subgroup=subgroup, k=len(rows), n=int(n.sum(skipna=True)),
+               statement="", nnt_text="", caveat="", reasons="", note="", symbols="", certainty_label="",
+               assessable=False, not_assessable="", threshold=threshold)
+    try:
+        res = pool(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), method=method, test=test)
+    except NoStudiesError:
+        row["note"] = "no trials"
+        return row
+    except (ConvergenceError, ValueError) as exc:
+        row["note"] = str(exc)
+        return row
+    g = grade_outcome(rows, res, outcome=label[:1].lower() + label[1:] if label[1:2].islower() else label,
+                      beneficial=beneficial, mid=mid, n_participants=float(n.sum(skipna=True)),
+                      indirectness=indirectness, overrides=overrides, threshold=threshold)
+    sign = 1 if beneficial >= 0 else -1
+    lo, hi = sorted((sign * res.ci_low, sign * res.ci_high))
+    nn = nnt_interval(sign * res.estimate, lo, hi, cer)
+    row.update(estimate=res.estimate, ci_low=res.ci_low, ci_high=res.ci_high, pi_low=res.pi_low,
+               pi_high=res.pi_high, i2=res.i2, certainty=g.certainty if g.certainty else np.nan,
+               certainty_label=g.label, symbols=g.symbols, statement=g.statement, nnt=nn.nnt,
+               nnt_text=_nnt_text(nn), reconstructed_share=g.reconstructed_share, caveat=g.caveat,
+               reasons=g.reasons, assessable=g.assessable, not_assessable=g.not_assessable,
+               note="one trial: its own estimate" if len(rows) == 1 else "")
+    return row
+
+
+def sof_caveats(table: pd.DataFrame) -> list[str]:
+    """The caveats every export of a Summary-of-findings table carries (the page, the CSV's rows, the image's note,
+    the HTML report), as sentences: the outcomes without a certainty and why, and the partly imputed ones.
+
+    ``table`` is :func:`summary_of_findings`'s frame (its ``label``, ``subgroup``, ``not_assessable`` and
+    ``reconstructed_share`` columns). Empty list: nothing to say.
+    """
+    def names(mask) -> str:
+        sub = table.loc[mask]
+        return ", ".join(f"{lab} ({sg})" if sg else str(lab) for lab, sg in zip(sub["label"], sub["subgroup"]))
+
+    out = []
+    imputed = table["not_assessable"].eq(NOT_ASSESSABLE_IMPUTED)
+    if imputed.any():
+        out.append(f"Not assessable, mostly imputed values: {names(imputed)}. More than half of the weight is on rows "
+                   "reconstructed from the paper's pooled results (not trial data): the numbers are shown, marked, "
+                   "with no certainty.")
+    partly = (table["reconstructed_share"] > 0) & ~imputed & table["k"].gt(0)
+    if partly.any():
+        sub = table.loc[partly]
+        shares = ", ".join(f"{lab} {share:.0f}%" for lab, share in zip(sub["label"], sub["reconstructed_share"]))
+        out.append(f"Partly imputed (weight on reconstructed rows): {shares}.")
+    unrated = table["not_assessable"].eq(NOT_ASSESSABLE_ROB)
+    if unrated.any():
+        out.append(f"Not assessable, risk of bias not assessed: {names(unrated)}. No trial has a risk-of-bias "
+                   "rating, and unknown is not low risk.")
+    return out

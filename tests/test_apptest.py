@@ -64,7 +64,12 @@ def expected_headline(evidence, filters: Filters, outcome: str, method: str = "D
     sel = select(evidence, filters, outcome)
     res = pool(sel.yi, sel.vi, method=method, test=test)
     domain, label, beneficial = OUTCOMES[outcome]
-    return sel, res, text.headline_sentence(res, label, beneficial, counts_with_doubts(sel))
+    from peerstats.grade import grade_outcome  # Explore's sentence carries the Summary's certainty (issue 18)
+
+    g = grade_outcome(sel.effects, res, outcome=text.lower_first(label), beneficial=beneficial) if sel.k else None
+    return sel, res, text.headline_sentence(res, label, beneficial, counts_with_doubts(sel),
+                                            certainty=g.certainty if g else None,
+                                            certainty_label=(g.not_assessable or g.label) if g else "")
 
 
 def counts_with_doubts(sel) -> dict:

@@ -1,5 +1,6 @@
-"""peerstats.grade: the GRADE rules as a table of synthetic cases, each with the expected rating and reason, and the
-informative statements for every certainty x size combination (Santesso et al. 2020)."""
+"""peerstats.grade: Core GRADE (BMJ 2025) rules, one pure function per domain, as tables of hand-worked cases (one test
+per row of docs/grade.md), the prediction interval against closed forms, and the statements for every certainty x size
+combination (Santesso et al. 2020) under one threshold."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from peerstats.grade import grade_outcome, optimal_information_size, statement
+from peerstats.grade import (NOT_ASSESSABLE_IMPUTED, NOT_ASSESSABLE_ROB, decode_threshold, encode_threshold,
+                             grade_outcome, optimal_information_size, prediction_interval, statement)
+from peerstats.grade.imprecision import imprecision
+from peerstats.grade.inconsistency import inconsistency, inconsistency_two_trials
+from peerstats.grade.risk_of_bias import risk_of_bias
 
 MID = 0.2
 
@@ -26,11 +31,10 @@ def rows(k, *, quality="good", rob="low", provenance="reported", yi=None, vi=Non
     })
 
 
-def pooled(k, estimate=0.3, ci=(0.2, 0.4), pi=None, i2=10.0, weights=None):
-    pi = ci if pi is None else pi
+def pooled(k, estimate=0.3, ci=(0.25, 0.35), se=0.025, tau2=0.0, i2=0.0, weights=None):
     w = np.full(k, 100.0 / k) if weights is None else np.asarray(weights, float)
-    return SimpleNamespace(k=k, estimate=estimate, ci_low=ci[0], ci_high=ci[1], pi_low=pi[0], pi_high=pi[1], i2=i2,
-                           weights=w)
+    return SimpleNamespace(k=k, estimate=estimate, ci_low=ci[0], ci_high=ci[1], se=se, tau2=tau2, i2=i2,
+                           pi_low=ci[0], pi_high=ci[1], weights=w)
 
 
 def domain(g, name):
@@ -43,79 +47,172 @@ def test_optimal_information_size_by_hand():
     assert round(optimal_information_size(0.2)) == 785
 
 
-# ---- risk of bias: weight share of poor-quality / high-risk trials -------------------------------------------------
-@pytest.mark.parametrize("quality, rob, weights, expected, fragment", [
-    (["good"] * 4, ["low"] * 4, None, 0, "Not serious: 0% of the weight"),
-    (["poor", "good", "good", "good"], ["low"] * 4, [40, 20, 20, 20], 0, "Not serious: 40%"),       # 40 < 50
-    (["poor", "poor", "good", "good"], ["low"] * 4, [30, 20, 25, 25], 1, "Serious: 50%"),           # = 50
-    (["good", "good", "good", "poor"], ["high", "high", "low", "low"], [40, 40, 10, 10], 2, "Very serious: 90%"),
-    (["fair"] * 4, ["high"] * 4, None, 2, "high risk in sequence generation"),
-], ids=["none", "40pct-poor", "50pct-poor", "90pct-mixed", "all-high-risk"])
-def test_risk_of_bias(quality, rob, weights, expected, fragment):
-    g = grade_outcome(rows(4, quality=quality, rob=rob, n=400), pooled(4, weights=weights), outcome="hope", mid=MID)
+# ---- risk of bias (Core GRADE 4): weight not known to be at low risk; unknown is not low ----------------------------
+def _rob_frame(**cols):
+    return pd.DataFrame(cols)
+
+
+@pytest.mark.parametrize("frame, weights, expected, fragments", [
+    # all rated low: not serious
+    (dict(quality=["good"] * 4), None, 0,
+     ["Not serious: 0% of the weight is from trials at high risk", "0% not rated"]),
+    # 40% poor: 60% low -> not serious
+    (dict(quality=["poor", "good", "good", "good"]), [40, 20, 20, 20], 0, ["Not serious: 40%"]),
+    # 50% poor: no more than half low -> serious (the boundary rates down)
+    (dict(quality=["poor", "poor", "good", "good"]), [30, 20, 25, 25], 1, ["Serious: 50%"]),
+    # 90% high (poor or a key domain): very serious
+    (dict(quality=["good", "good", "good", "poor"], rob_sequence_generation=["high", "high", "low", "low"]),
+     [40, 40, 10, 10], 2, ["Very serious: 90%", "high risk in a key domain 80%"]),
+    # partial ratings: 25% high + 30% unrated = 55% not known low -> serious, the unrated share in words
+    (dict(quality=["poor", "good", None, "good"]), [25, 25, 30, 20], 1,
+     ["25% of the weight is from trials at high risk", "45% at low risk, 30% not rated",
+      "unrated trials are not counted as low risk"]),
+    # unknown alone cannot make it very serious: 90% unrated, 10% low -> serious, not very serious
+    (dict(quality=[None, None, None, "good"]), [30, 30, 30, 10], 1, ["90% not rated"]),
+    # RoB 2 with no overall judgement: high in a domain is high overall (Sterne et al. 2019)
+    (dict(rob2_d1_randomisation=["high", "low", "low", "low"], rob2_overall=[None, "low", "low", "low"]),
+     [60, 20, 10, 10], 1, ["high risk by RoB 2 60%"]),
+    # RoB 2 words as a reviewer types them ("Some concerns") are ratings, not unknowns
+    (dict(rob2_overall=["Some concerns", "Low", "low", "low"]), None, 0, ["0% not rated"]),
+], ids=["all-low", "40pct-poor", "50pct-poor", "90pct-high", "partial", "mostly-unrated", "rob2-domain", "rob2-words"])
+def test_risk_of_bias_rule(frame, weights, expected, fragments):
+    f = _rob_frame(**frame)
+    d = risk_of_bias(f, np.full(len(f), 25.0) if weights is None else weights)
+    assert d.assessed and d.downgrade == expected
+    for fragment in fragments:
+        assert fragment in d.reason, d.reason
+
+
+def test_no_ratings_at_all_is_not_assessed_and_the_certainty_not_assessable():
+    plain = pd.DataFrame({"yi": [0.3] * 4, "vi": [0.02] * 4, "n": [400] * 4})
+    g = grade_outcome(plain, pooled(4), outcome="hope")
     d = domain(g, "risk_of_bias")
+    assert not d.assessed and d.severity == "not assessed" and d.reason.startswith("Not assessed: no trial")
+    assert (g.certainty, g.label, g.symbols, g.assessable) == (None, "not assessable", "", False)
+    assert g.not_assessable == NOT_ASSESSABLE_ROB
+    assert g.statement.startswith("No statement on the effect of peer support on hope")
+    assert "Risk of bias: Not assessed" in g.reasons
+    # ratings blank or junk are no ratings either
+    g2 = grade_outcome(plain.assign(quality=["", "nan", None, "n/a"]), pooled(4), outcome="hope")
+    assert g2.certainty is None
+    # a panel that has rated the trials may set the domain: then there is a certainty
+    g3 = grade_outcome(plain, pooled(4), outcome="hope", overrides={"risk_of_bias": (1, "rated by the panel")})
+    assert g3.assessable and g3.certainty == 3 and domain(g3, "risk_of_bias").suggested is None
+
+
+# ---- imprecision (Core GRADE 2): the CI against the threshold, then the OIS ----------------------------------------
+@pytest.mark.parametrize("threshold, ci, n_total, expected, fragment", [
+    ("mid", (0.25, 0.45), 1000, 0, "Not serious: the 95% CI 0.25 to 0.45 crosses no threshold"),
+    ("mid", (0.11, 0.29), 4000, 1, "crosses an important benefit (+0.2)"),        # personal recovery's case
+    ("mid", (0.00, 0.45), 658, 1, "crosses an important benefit (+0.2)"),         # depression: the MID, as stated
+    ("mid", (0.02, 0.18), 4000, 0, "crosses no threshold"),                       # precise "little or no difference"
+    ("mid", (-0.3, 0.3), 4000, 2, "Very serious: the 95% CI -0.30 to 0.30 includes both"),
+    ("mid", (0.20, 0.40), 1000, 0, "crosses no threshold"),                       # ends on the MID: no crossing
+    ("mid", (0.25, 0.45), 300, 1, "300 participants against an optimal information size of 785"),
+    ("mid", (0.25, 0.45), math.nan, 1, "participants not known"),
+    ("any", (0.11, 0.29), 4000, 0, "target (any effect (0))"),
+    ("any", (-0.05, 0.30), 4000, 1, "crosses no effect (0)"),
+    ("any", (0.10, 0.30), 300, 1, "fewer than one adequately powered trial"),
+    ("any", (-0.3, 0.3), 4000, 2, "includes both an important benefit and an important harm"),
+], ids=["mid-clear", "mid-crosses", "mid-depression", "mid-precise-null", "mid-both", "mid-on-boundary",
+        "mid-below-ois", "mid-n-unknown", "any-clear", "any-crosses-0", "any-below-ois", "any-both"])
+def test_imprecision_rule(threshold, ci, n_total, expected, fragment):
+    d = imprecision(*ci, n_total, mid=MID, threshold=threshold)
     assert d.downgrade == expected
-    assert fragment in d.reason
+    assert fragment in d.reason, d.reason
 
 
-@pytest.mark.parametrize("quality, rob2, weights, expected, share, rob2_share", [
-    # RoB 2 high alone: 30 + 30 = 60% -> serious
-    (["good"] * 4, ["high", "high", "low", ""], [30, 30, 20, 20], 1, "60%", "60%"),
-    # poor (AHRQ) and RoB 2 high on the same trial count once: 45 (poor, high) + 10 (high) = 55%, not 100%
-    (["poor", "good", "good", "good"], ["high", "high", "some_concerns", ""], [45, 10, 25, 20], 1, "55%", "55%"),
-    # poor 50 + RoB 2 high 40 on other trials = 90% -> very serious (each rating alone would be serious or less)
-    (["poor", "poor", "good", "good"], ["low", "low", "high", "high"], [25, 25, 20, 20], 2, "90%", "40%"),
-    # some concerns is not high risk; unrated trials are not high risk
-    (["good"] * 4, ["some_concerns", "some_concerns", "", ""], None, 0, "0%", "0%"),
-], ids=["rob2-alone", "counted-once", "either-review", "concerns-not-high"])
-def test_risk_of_bias_counts_rob2_high_as_a_second_opinion(quality, rob2, weights, expected, share, rob2_share):
-    r = rows(4, quality=quality, n=400).assign(rob2_overall=rob2)
-    d = domain(grade_outcome(r, pooled(4, weights=weights), outcome="hope", mid=MID), "risk_of_bias")
-    assert d.downgrade == expected
-    assert f": {share} of the weight comes from trials that are poor quality or at high risk" in d.reason, d.reason
-    assert f"high overall risk by RoB 2, Smit et al. 2022, {rob2_share})" in d.reason, d.reason
+# ---- inconsistency (Core GRADE 3): prediction interval with t(k-2) against the thresholds ---------------------------
+def test_prediction_interval_t_closed_forms():
+    # k = 3: t with 1 df is the Cauchy quantile tan(pi (p - 1/2)); k = 4: t with 2 df is (2p - 1) / sqrt(2 p (1 - p))
+    p = 0.975
+    t1 = math.tan(math.pi * (p - 0.5))
+    t2 = (2 * p - 1) / math.sqrt(2 * p * (1 - p))
+    lo, hi = prediction_interval(0.3, 0.1, 0.04, 3)
+    assert (lo, hi) == pytest.approx((0.3 - t1 * math.sqrt(0.05), 0.3 + t1 * math.sqrt(0.05)), rel=1e-12)
+    lo, hi = prediction_interval(-0.25, 0.0666, 0.012, 4)
+    half = t2 * math.sqrt(0.012 + 0.0666 ** 2)
+    assert (lo, hi) == pytest.approx((-0.25 - half, -0.25 + half), rel=1e-12)
+    assert t2 == pytest.approx(4.302652729749464, rel=1e-12)
+    assert all(map(math.isnan, prediction_interval(0.3, 0.1, 0.04, 2)))
 
 
-def test_risk_of_bias_says_nothing_of_rob2_without_ratings():
-    """An upload without RoB 2 (no column, or an empty one) reads as before: no RoB 2 clause."""
-    for r in (rows(4, n=400), rows(4, n=400).assign(rob2_overall="")):
-        d = domain(grade_outcome(r, pooled(4), outcome="hope", mid=MID), "risk_of_bias")
-        assert "RoB 2" not in d.reason and d.downgrade == 0
+def _inc(k, est, se, tau2, threshold="mid", z_ci=True):
+    ci = (est - 1.959963984540054 * se, est + 1.959963984540054 * se)
+    return inconsistency(k, est, se, tau2, *ci, mid=MID, threshold=threshold)
 
 
-# ---- inconsistency: I2 and the prediction interval against 0 and the MID ---------------------------------------------
-@pytest.mark.parametrize("k, i2, pi, expected, fragment", [
-    (1, math.nan, (0.1, 0.5), 0, "Not assessable: one trial"),
-    (5, 30.0, (-0.1, 0.7), 0, "Not serious: I² = 30%"),                       # low I2: no rating down
-    (5, 60.0, (0.05, 0.55), 0, "does not move the prediction interval"),      # PI above 0
-    (5, 60.0, (-0.1, 0.7), 1, "Serious: I² = 60%"),                           # PI spans 0 and the MID
-    (5, 80.0, (-0.3, 0.9), 2, "important benefit or an important harm"),       # spans -MID and +MID
-    (5, 60.0, (-0.3, 0.9), 1, "Serious"),                                     # same PI, I2 < 75: serious only
-], ids=["k1", "i2-30", "i2-60-pi-positive", "i2-60-pi-spans", "i2-80-both", "i2-60-both"])
-def test_inconsistency(k, i2, pi, expected, fragment):
-    g = grade_outcome(rows(k, n=1000), pooled(k, pi=pi, i2=i2), outcome="hope", mid=MID)
-    d = domain(g, "inconsistency")
-    assert d.downgrade == expected
-    assert fragment in d.reason
+@pytest.mark.parametrize("k, est, se, tau2, threshold, expected, fragment", [
+    # tau2 = 0: between-trial variation moves nothing, whatever the I2 (no cliff)
+    (10, 0.30, 0.05, 0.0, "mid", 0, "Not serious"),
+    # personal recovery (k = 17, 0.20 (0.11 to 0.30), tau2 0.018): the PI crosses only the MID the CI crosses
+    (17, 0.202, 0.0485, 0.018, "mid", 0, "not counted twice"),
+    # the same under "any effect": the PI (-0.09 to 0.49) crosses 0, the interval without tau2 does not: serious
+    (17, 0.202, 0.0485, 0.018, "any", 1, "Serious: prediction interval -0.10 to 0.51"),
+    # large effect, wide spread: the PI reaches below +0.2 while the mean is far above: serious
+    (10, 0.60, 0.05, 0.06, "mid", 1, "across an important benefit (+0.2)"),
+    # spread across both important benefit and important harm, the CI within (-0.2, 0.2)... and beyond: very serious
+    (12, 0.05, 0.04, 0.20, "mid", 2, "Very serious"),
+    # anxiety (k = 4, benefit 0.255, se 0.0666, tau2 0.012): the z PI missed 0 by 0.004; with t(2) it crosses 0, but
+    # so does the same interval without tau2 (0.255 +- 4.30 * 0.0666): the mean's uncertainty, not inconsistency
+    (4, 0.255, 0.0666, 0.012, "any", 0, "also without between-trial variation"),
+], ids=["tau2-zero", "pr-mid-shared", "pr-any", "large-effect", "both-sides", "anxiety-any"])
+def test_inconsistency_rule(k, est, se, tau2, threshold, expected, fragment):
+    d = _inc(k, est, se, tau2, threshold)
+    assert d.downgrade == expected, d.reason
+    assert fragment in d.reason, d.reason
 
 
-# ---- imprecision: CI against the MID, optimal information size (785 for MID 0.2) ------------------------------------
-@pytest.mark.parametrize("ci, n_total, expected, fragment", [
-    ((0.2, 0.4), 1000, 0, "Not serious"),
-    ((0.2, 0.4), 400, 1, "400 participants against an optimal information size of 785"),
-    ((-0.04, 0.32), 2000, 1, "includes no effect and an important effect"),   # the issue's example
-    ((-0.3, 0.5), 2000, 2, "both an important benefit and an important harm"),
-    ((-0.1, 0.1), 2000, 0, "does not cross"),                                # precise null: not serious
-    ((-0.1, 0.1), 300, 1, "fewer than needed"),
-], ids=["precise", "below-ois", "crosses-0-and-mid", "crosses-both", "precise-null", "null-small"])
-def test_imprecision(ci, n_total, expected, fragment):
-    g = grade_outcome(rows(4, n=n_total / 4), pooled(4, estimate=sum(ci) / 2, ci=ci), outcome="hope", mid=MID)
-    d = domain(g, "imprecision")
-    assert d.downgrade == expected
-    assert fragment in d.reason
+def test_inconsistency_has_no_i2_cliff():
+    # tau2 rising from 0: the rating never falls and never jumps at I2 = 50% (it changes only where the PI reaches a
+    # threshold): evaluate on a fine grid and check each change happens where the PI edge crosses +0.2
+    se, est, k = 0.05, 0.45, 10
+    q = 2.306004135204166  # t(8) 0.975 quantile (scipy-independent constant: qt(0.975, 8) in R)
+    last = 0
+    for tau2 in np.linspace(0, 0.08, 401):
+        d = _inc(k, est, se, tau2)
+        low_edge = est - q * math.sqrt(tau2 + se * se)
+        assert d.downgrade >= last
+        assert d.downgrade == (1 if low_edge < MID and est - q * se > MID else 0) or low_edge < -MID
+        last = d.downgrade
 
 
-# ---- publication bias: real rows only, >= 10 of them ------------------------------------------------------------------
+@pytest.mark.parametrize("yi, vi, expected, fragment", [
+    ([0.6, -0.3], [0.01, 0.01], 1, "opposite sides of an important harm (-0.2) and an important benefit (+0.2)"),
+    ([0.6, 0.1], [0.01, 0.01], 1, "opposite sides of an important benefit (+0.2)"),   # CIs 0.40-0.80, -0.10-0.30
+    ([0.6, 0.1], [0.04, 0.04], 0, "their CIs overlap"),
+    ([0.6, 0.5], [0.0001, 0.0001], 0, "same side of every threshold"),
+], ids=["apart-both", "apart-mid", "overlap", "same-side"])
+def test_inconsistency_two_trials(yi, vi, expected, fragment):
+    d = inconsistency_two_trials(yi, vi, mid=MID)
+    assert d.downgrade == expected and fragment in d.reason, d.reason
+
+
+def test_one_trial_inconsistency_not_assessable():
+    g = grade_outcome(rows(1, n=1000), pooled(1, ci=(0.25, 0.35)), outcome="hope")
+    assert domain(g, "inconsistency").reason == "Not assessable: one trial."
+
+
+# ---- imputed rows never carry a certainty -------------------------------------------------------------------------
+def test_mostly_imputed_is_not_assessable_and_no_override_lifts_it():
+    prov = ["reconstructed", "reconstructed", "reported", "reported"]
+    g = grade_outcome(rows(4, provenance=prov, n=1000), pooled(4, weights=[35, 30, 20, 15]), outcome="hope")
+    assert g.reconstructed_share == pytest.approx(65.0)
+    assert (g.certainty, g.label, g.symbols) == (None, "not assessable", "")
+    assert g.not_assessable == NOT_ASSESSABLE_IMPUTED == "not assessable: mostly imputed values"
+    assert g.caveat.startswith("Certainty not assessable: 65% of the weight is on rows reconstructed")
+    assert "mostly imputed values" in g.statement
+    g_ov = grade_outcome(rows(4, provenance=prov, n=1000), pooled(4, weights=[35, 30, 20, 15]), outcome="hope",
+                         overrides={d: (0, "panel") for d in ("risk_of_bias", "imprecision")})
+    assert g_ov.certainty is None
+    # below half: rated, and the share is said
+    g2 = grade_outcome(rows(4, provenance=prov, n=1000), pooled(4, weights=[20, 20, 30, 30]), outcome="hope")
+    assert g2.certainty == 4 and g2.caveat.startswith("40% of the weight is on rows reconstructed")
+    g3 = grade_outcome(rows(4, n=1000), pooled(4), outcome="hope")
+    assert g3.caveat == ""
+
+
+# ---- publication bias: real rows only, >= 10 of them ---------------------------------------------------------------
 def _symmetric(k):
     # pairs at the same variance with effects 0.3 -/+ 0.1: Egger's slope on sei is exactly 0 (p = 1)
     vi = np.repeat(np.linspace(0.01, 0.1, k // 2), 2)
@@ -147,22 +244,22 @@ def test_publication_bias_asymmetric_funnel_serious():
     assert d.downgrade == 1 and d.reason.startswith("Serious: Egger's test on the 12 real rows, p = 0.000")
 
 
-# ---- overall certainty, overrides, reconstructed caveat --------------------------------------------------------------
+# ---- overall certainty, overrides ---------------------------------------------------------------------------------
 def test_overall_certainty_and_statement():
-    # poor-quality majority (-1), CI crossing 0 and the MID (-1): low; CI includes 0 -> no effect claimed
+    # poor-quality majority (-1); CI 0.16 to 0.44 crosses the MID (-1): low, and the point estimate 0.30 above the MID
+    # is claimed with "may"
     g = grade_outcome(rows(4, quality=["poor", "poor", "good", "good"], n=500),
-                      pooled(4, estimate=0.14, ci=(-0.04, 0.32), pi=(-0.04, 0.32), i2=0.0), outcome="personal recovery",
-                      mid=MID)
+                      pooled(4, estimate=0.30, ci=(0.16, 0.44), se=0.0714), outcome="personal recovery", mid=MID)
     assert [d.downgrade for d in g.domains] == [1, 0, 1, 0, 0]
     assert (g.certainty, g.label, g.symbols) == (2, "low", "⊕⊕◯◯")
-    assert g.statement == "Peer support may make little or no difference to personal recovery."
+    assert g.statement == "Peer support may improve personal recovery slightly."
     assert g.table()["rating"].tolist() == ["serious", "not serious", "serious", "not serious", "not serious"]
 
 
 def test_certainty_floors_at_very_low():
-    g = grade_outcome(rows(4, quality="poor", n=10), pooled(4, estimate=0.1, ci=(-0.5, 0.7), pi=(-0.9, 1.1), i2=90),
+    g = grade_outcome(rows(4, quality="poor", n=10), pooled(4, estimate=0.1, ci=(-0.5, 0.7), se=0.3, tau2=0.5),
                       outcome="hope", mid=MID, indirectness=(1, "mostly US veterans"))
-    assert sum(d.downgrade for d in g.domains) == 2 + 2 + 2 + 0 + 1
+    assert sum(d.downgrade for d in g.domains) >= 4
     assert g.certainty == 1 and g.label == "very low"
     assert g.statement == "The evidence is very uncertain about the effect of peer support on hope."
     assert domain(g, "indirectness").reason == "Serious: mostly US veterans"
@@ -179,19 +276,36 @@ def test_overrides_replace_a_domain_with_the_reason_kept():
         grade_outcome(rows(4), pooled(4), outcome="hope", overrides={"imprecision": (1, " ")})
     with pytest.raises(ValueError, match="unknown GRADE domain"):
         grade_outcome(rows(4), pooled(4), outcome="hope", overrides={"bias": (1, "x")})
+    with pytest.raises(ValueError, match="threshold must be one of"):
+        grade_outcome(rows(4), pooled(4), outcome="hope", threshold="mcid")
 
 
-def test_reconstructed_rows_carrying_most_weight_get_a_caveat():
-    prov = ["reconstructed", "reconstructed", "reported", "reported"]
-    g = grade_outcome(rows(4, provenance=prov, n=1000), pooled(4, weights=[35, 30, 20, 15]), outcome="hope")
-    assert g.reconstructed_share == pytest.approx(65.0)
-    assert g.caveat.startswith("65% of the weight comes from rows reconstructed")
-    g2 = grade_outcome(rows(4, provenance=prov, n=1000), pooled(4, weights=[20, 20, 30, 30]), outcome="hope")
-    assert g2.caveat == ""
+def test_one_threshold_for_statement_and_certainty():
+    # On a grid of estimates and CIs, under each threshold: an unhedged claim ("improves", high certainty) never comes
+    # with a CI that crosses the threshold, and the statement claims an effect exactly when the point estimate is
+    # beyond the threshold (Core GRADE 2: the point estimate sets the target)
+    for threshold, t in (("mid", MID), ("any", 0.0)):
+        for est in np.linspace(-0.6, 0.6, 25):
+            for half in (0.05, 0.12, 0.3):
+                lo, hi = est - half, est + half
+                g = grade_outcome(rows(4, n=4000), pooled(4, estimate=est, ci=(lo, hi), se=half / 1.96),
+                                  outcome="hope", threshold=threshold)
+                claims = not ("little or no difference" in g.statement or "very uncertain" in g.statement)
+                assert claims == (abs(est) >= t and est != 0) or g.certainty == 1, (threshold, est, g.statement)
+                if g.certainty == 4:
+                    assert not (lo < t < hi or lo < -t < hi), (threshold, est, half)
+
+
+def test_threshold_codec_round_trips_and_drops_junk():
+    for value in ("mid", 0.2), ("mid", 0.35), ("any", 0.2), ("any", 0.3):
+        assert decode_threshold(encode_threshold(*value)) == value
+    assert encode_threshold("mid", 0.2) == "" and encode_threshold("any", 0.2) == "any"
+    assert decode_threshold("garbage") == ("mid", 0.2) and decode_threshold("7") == ("mid", 0.2)
+    assert decode_threshold(None) == ("mid", 0.2)
 
 
 # ---- statements for every certainty x size combination ---------------------------------------------------------------
-# (certainty, SMD, CI): size from the point estimate against MID 0.2 and 0.5; any CI including 0 -> no claim
+# (certainty, SMD, CI): size from the point estimate against the MID 0.2 and 0.5
 SIZES = {
     "large": (0.6, (0.4, 0.8)), "small": (0.3, (0.1, 0.5)), "trivial": (0.1, (0.02, 0.18)),
     "ci-includes-0": (0.3, (-0.05, 0.65)), "harm-small": (-0.3, (-0.5, -0.1)),
@@ -200,17 +314,17 @@ EXPECTED = {
     (4, "large"): "Peer support improves hope.",
     (4, "small"): "Peer support improves hope slightly.",
     (4, "trivial"): "Peer support makes little or no difference to hope.",
-    (4, "ci-includes-0"): "Peer support makes little or no difference to hope.",
+    (4, "ci-includes-0"): "Peer support improves hope slightly.",  # statement() alone; grade_outcome rates it down
     (4, "harm-small"): "Peer support worsens hope slightly.",
     (3, "large"): "Peer support probably improves hope.",
     (3, "small"): "Peer support probably improves hope slightly.",
     (3, "trivial"): "Peer support probably makes little or no difference to hope.",
-    (3, "ci-includes-0"): "Peer support probably makes little or no difference to hope.",
+    (3, "ci-includes-0"): "Peer support probably improves hope slightly.",
     (3, "harm-small"): "Peer support probably worsens hope slightly.",
     (2, "large"): "Peer support may improve hope.",
     (2, "small"): "Peer support may improve hope slightly.",
     (2, "trivial"): "Peer support may make little or no difference to hope.",
-    (2, "ci-includes-0"): "Peer support may make little or no difference to hope.",
+    (2, "ci-includes-0"): "Peer support may improve hope slightly.",
     (2, "harm-small"): "Peer support may worsen hope slightly.",
     **{(1, s): "The evidence is very uncertain about the effect of peer support on hope." for s in SIZES},
 }
@@ -222,19 +336,17 @@ def test_statement_table(certainty, size):
     assert statement(certainty, est, *ci, "hope", mid=MID) == EXPECTED[(certainty, size)]
 
 
+def test_statement_with_any_effect_as_threshold():
+    # "any effect": a trivial point estimate is still an effect (hedged by the certainty that the CI has rated down)
+    assert statement(2, 0.1, 0.02, 0.18, "hope", threshold="any") == "Peer support may improve hope slightly."
+    assert statement(3, 0.0, -0.1, 0.1, "hope", threshold="any") == \
+        "Peer support probably makes little or no difference to hope."
+
+
 def test_statement_lower_is_better():
     # anxiety: a negative SMD (less anxiety) is the benefit
     assert statement(3, -0.3, -0.5, -0.1, "anxiety", beneficial=-1) == "Peer support probably reduces anxiety slightly."
     assert statement(2, 0.6, 0.3, 0.9, "anxiety", beneficial=-1) == "Peer support may increase anxiety."
-
-
-@pytest.mark.parametrize("certainty", [2, 3, 4])
-@pytest.mark.parametrize("est, lo, hi", [(0.14, -0.04, 0.32), (0.9, -0.01, 1.8), (-0.6, -1.2, 0.0)])
-def test_statement_never_claims_an_effect_whose_ci_includes_no_effect(certainty, est, lo, hi):
-    s = statement(certainty, est, lo, hi, "hope")
-    assert "little or no difference" in s
-    for claim in ("improve", "worsen", "reduce", "increase"):
-        assert claim not in s
 
 
 def test_override_codec_round_trips_and_drops_junk():
@@ -247,3 +359,56 @@ def test_override_codec_round_trips_and_drops_junk():
     assert decode_overrides(enc) == ov
     assert decode_overrides("hope.bogus.1.x~hope.imprecision.3.x~hope.imprecision.1.~garbage~") == {}
     assert decode_overrides("") == {}
+
+
+# ---- the next-trial designer uses the same rules -------------------------------------------------------------------
+def test_designer_grade_after_uses_the_same_rules_with_no_i2_cliff():
+    # Issue 18: one hypothetical trial at the pooled estimate moved personal recovery from low to moderate because I2
+    # fell from 50.2% to 47% (the old I2 >= 50% cut-off). With Core GRADE's rules the designer's "after" is
+    # grade_outcome on the appended rows, and that trial (which adds no spread) does not lift inconsistency.
+    from peerstats.data import load_evidence
+    from peerstats.designer import add_hypothetical_trials
+    from peerstats.rma import pool
+    from peerstats.select import Filters, select
+
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    # Put the view just above the old cliff whatever the data: scaling every vi by c scales Q by 1/c, and
+    # I2 = 1 - df/Q, so c = Q (1 - 0.505) / df gives I2 = 50.5% with the same estimates and weights' proportions.
+    q, df = pool(sel.yi, sel.vi, method="DL").q, sel.k - 1
+    rows = sel.effects.assign(vi=sel.effects["vi"].astype(float) * q * (1 - 0.505) / df)
+    trial = {"label": "New", "n_per_arm": 40, "smd": float("nan"), "as_pooled": True, "quality": "fair"}
+    for threshold in ("mid", "any"):
+        res = add_hypothetical_trials(rows, [trial], Filters(), "DL", "z", outcome="personal recovery",
+                                      threshold=threshold)
+        assert res.before.i2 > 50 > res.after.i2  # the old cliff is crossed
+        again = grade_outcome(res.rows_after, pool(res.rows_after["yi"].to_numpy(float),
+                                                   res.rows_after["vi"].to_numpy(float), method="DL"),
+                              outcome="personal recovery", n_participants=res.n_after, threshold=threshold)
+        assert [d.downgrade for d in res.grade_after.domains] == [d.downgrade for d in again.domains]
+        assert res.grade_after.certainty == again.certainty
+        inc_before, inc_after = (domain(g, "inconsistency").downgrade for g in (res.grade_before, res.grade_after))
+        assert inc_after == inc_before, (threshold, res.grade_before.reasons, res.grade_after.reasons)
+
+
+# ---- Explore's sentence: the Summary's hedge words ------------------------------------------------------------------
+@pytest.mark.parametrize("certainty, lead", [(4, "Peer support had a small effect"),
+                                             (3, "Peer support probably had a small effect"),
+                                             (2, "Peer support may have had a small effect"),
+                                             (1, "Peer support may have had a small effect")])
+def test_explore_sentence_carries_the_certaintys_hedge(certainty, lead):
+    from dashboard.text import headline_sentence
+    from peerstats.grade import LEVELS
+
+    res = SimpleNamespace(k=10, estimate=0.3, ci_low=0.1, ci_high=0.5, pval=0.003, level=0.95, i2=30.0, q_pval=0.2)
+    s = headline_sentence(res, "Hope", 1, {"reported": 10}, certainty=certainty, certainty_label=LEVELS[certainty])
+    assert lead in s and s.endswith(f"Certainty of the evidence (GRADE, Summary of findings): {LEVELS[certainty]}.")
+    # the same words as the Summary's statement at that certainty
+    word = {4: "", 3: "probably", 2: "may", 1: "may"}[certainty]
+    said = statement(certainty, 0.3, 0.1, 0.5, "hope")
+    if certainty > 1:
+        assert (f" {word} " in said) if word else not any(f" {w} " in said for w in ("probably", "may"))
+    else:
+        assert "The evidence is very uncertain." in s
+    # no certainty, no hedge and no certainty words
+    plain = headline_sentence(res, "Hope", 1, {"reported": 10})
+    assert "Peer support had a small effect" in plain and "Certainty" not in plain

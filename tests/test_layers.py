@@ -22,28 +22,48 @@ PACKAGE = Path(__file__).resolve().parents[1] / "peerstats"
 
 ENGINE = {"errors", "core", "effects", "rma", "subgroups", "sequential", "influence", "bias", "selmodel", "regression",
           "translate", "planning", "meta"}
-EVIDENCE = {"vocabulary", "data", "readers", "importer", "select", "second_opinion", "reproduce", "evidence"}
+EVIDENCE = {"vocabulary", "data", "readers", "importer", "select", "second_opinion", "reproduce", "evidence",
+            "risk_of_bias"}
 DECISIONS = {"grade", "sof", "designer", "benefit", "multiverse", "scripts", "imputation", "iceman"}
 LAYERS = {**{m: 0 for m in ENGINE}, **{m: 1 for m in EVIDENCE}, **{m: 2 for m in DECISIONS}}
 NAMES = ("engine", "evidence", "decisions")
 
 
 def _modules() -> list[str]:
-    return sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
+    """Every module of the package: its files and its subpackages (a subpackage, e.g. ``grade``, is one module)."""
+    files = [p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"]
+    packages = [p.parent.name for p in PACKAGE.glob("*/__init__.py")]
+    return sorted(files + packages)
+
+
+def _sources(module: str) -> list[tuple[Path, int]]:
+    """(file, relative-import level that reaches the package's top) of a module or of every file of a subpackage."""
+    if (PACKAGE / module).is_dir():
+        return [(p, 2) for p in sorted((PACKAGE / module).glob("*.py"))]
+    return [(PACKAGE / f"{module}.py", 1)]
 
 
 def _imports(module: str) -> list[tuple[str, list[str], int]]:
-    """(imported peerstats module, names imported from it, line) for every import in ``module``'s source."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    """(imported peerstats module, names imported from it, line) for every import in ``module``'s source (a
+    subpackage's imports of its own files are internal and left out)."""
+    out = []
+    for path, top in _sources(module):
+        out += _file_imports(ast.parse(path.read_text(encoding="utf-8")), top)
+    return out
+
+
+def _file_imports(tree, top: int) -> list[tuple[str, list[str], int]]:
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             names = [a.name for a in node.names]
-            if node.level == 1 and node.module:
+            if 0 < node.level < top:
+                continue  # inside the subpackage
+            if node.level == top and node.module:
                 target = node.module.split(".")[0]
             elif node.level == 0 and node.module and node.module.startswith("peerstats."):
                 target = node.module.split(".")[1]
-            elif (node.level == 1 and node.module is None) or node.module == "peerstats":
+            elif (node.level == top and node.module is None) or node.module == "peerstats":
                 # `from . import x` / `from peerstats import x`: x is a module, or __version__ of the package
                 for name in names:
                     if name != "__version__":

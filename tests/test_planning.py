@@ -260,8 +260,9 @@ def test_certainty_rises_when_the_new_trial_removes_serious_imprecision():
     assert 300 < ois <= 800
     after = pool([0.3] * 4, [0.04] * 3 + [2 / 250 + 0.09 / 1000], "FE")
     assert after.ci_low > 0
+    # threshold "any": the target is any effect (0), the CI's threshold this case is about (Core GRADE 2)
     res = add_hypothetical_trials(rows, [_trial(n_per_arm=250, as_pooled=True)], Filters(), method="FE",
-                                  outcome="hope")
+                                  outcome="hope", threshold="any")
     assert (res.grade_before.certainty, res.grade_after.certainty) == (3, 4)
     ch = res.grade_changes()
     assert ch.loc[ch["changed"], "domain"].tolist() == ["Imprecision"]

@@ -42,8 +42,9 @@ def test_sensitivity_influence_and_what_would_it_take():
     assert len(tables) == 1
     np.testing.assert_allclose(np.sort(tables[0]["Cook's D"].to_numpy()), np.sort(inf["cook_d"].to_numpy()))
     eff = sel.effects
-    weak = eff["quality"].eq("poor").to_numpy().copy()
-    for d in [c for c in eff.columns if c.startswith("rob_")]:
+    # high risk as peerstats.risk_of_bias defines it (issue 18): AHRQ poor, a key domain high, or RoB 2 overall high
+    weak = eff["quality"].eq("poor").to_numpy() | eff["rob2_overall"].astype(str).eq("high").to_numpy()
+    for d in ("rob_sequence_generation", "rob_allocation_concealment", "rob_blinding_assessors", "rob_incomplete_data"):
         weak |= eff[d].astype(str).eq("high").to_numpy()
     shift = shift_to_null(sel.yi, sel.vi, weak, method="DL")
     assert any(f"effects {text.fmt(abs(shift))} SMD lower" in x.value for x in at.markdown)

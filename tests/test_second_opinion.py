@@ -77,3 +77,18 @@ def test_doubtful_count_in_the_provenance_mix():
     assert provenance_mix({"reported": 3, "derived": 1, "reconstructed": 6, "doubtful": 2}) == (
         "10 trials: 3 reported, 1 derived, 6 reconstructed; 2 doubtful")  # not "(... of them)": which kind? (issue 17)
     assert provenance_mix({"reported": 3, "derived": 0, "reconstructed": 0, "doubtful": 0}) == "3 trials: 3 reported"
+
+
+def test_one_definition_of_high_risk():
+    # the filter, the comparison and GRADE's risk-of-bias domain all ask peerstats.risk_of_bias: AHRQ poor, a key
+    # domain high, RoB 2 overall high, or (overall missing) a RoB 2 domain high; a trial without ratings is not high
+    from peerstats.risk_of_bias import high_risk, judgement
+
+    t = pd.DataFrame({"quality": ["poor", "fair", "good", "fair", None, "good"],
+                      "rob_allocation_concealment": ["low", "high", "low", "low", None, "low"],
+                      "rob_power_calculation": ["low", "low", "high", "low", None, "low"],   # not a key domain
+                      "rob2_d3_missing_data": [None, None, None, "high", None, None],
+                      "rob2_overall": [None, None, None, None, None, "some_concerns"]})
+    assert high_risk(t).tolist() == [True, True, False, True, False, False]
+    assert high_risk_either(t).tolist() == high_risk(t).tolist()
+    assert judgement(t).tolist() == ["high", "high", "low", "high", "not rated", "low"]

@@ -41,18 +41,93 @@ def test_nnt_by_hand(sof, outcome):
     assert row["nnt_text"].startswith(f"NNTB {math.ceil(expected)}")
 
 
-def test_statements_follow_the_ci_rule_under_every_filter():
-    for filters in (Filters(), exclude_poor(Filters())):
-        tab = summary_of_findings(EV, filters)
-        for _, r in tab[tab["k"] > 0].iterrows():
-            if r["ci_low"] <= 0 <= r["ci_high"]:
-                assert ("little or no difference" in r["statement"] or "very uncertain" in r["statement"]), r["label"]
-            assert r["symbols"].count("⊕") == r["certainty"]
+def test_one_threshold_and_no_rating_on_imputed_numbers_under_every_filter():
+    # every row with a certainty: symbols match it; an unhedged claim never has a CI crossing the threshold; rows with
+    # more than half of the weight reconstructed carry no certainty (the number stays)
+    for threshold in ("mid", "any"):
+        for filters in (Filters(), exclude_poor(Filters())):
+            tab = summary_of_findings(EV, filters, threshold=threshold)
+            t = 0.2 if threshold == "mid" else 0.0
+            for _, r in tab[tab["k"] > 0].iterrows():
+                assert math.isfinite(r["estimate"])
+                if r["reconstructed_share"] > 50:
+                    assert not r["assessable"] and math.isnan(r["certainty"]) and r["symbols"] == ""
+                    assert r["certainty_label"] == "not assessable"
+                    assert r["not_assessable"] == "not assessable: mostly imputed values"
+                    assert r["caveat"].startswith("Certainty not assessable")
+                    continue
+                assert r["assessable"] and r["symbols"].count("⊕") == r["certainty"]
+                b = OUTCOMES[r["outcome"]][2]
+                lo, hi = sorted((b * r["ci_low"], b * r["ci_high"]))
+                if r["certainty"] == 4:
+                    assert not (lo < t < hi or lo < -t < hi), r["label"]
+                if 0 < r["reconstructed_share"] <= 50:
+                    assert f"{r['reconstructed_share']:.0f}% of the weight is on rows reconstructed" in r["caveat"]
 
 
-def test_reconstructed_majority_is_flagged(sof):
-    r = sof.set_index("outcome").loc["personal_recovery"]
-    assert (r["reconstructed_share"] > 50) == bool(r["caveat"])
+def test_excluding_poor_quality_never_worsens_the_risk_of_bias_domain():
+    from peerstats.grade import grade_outcome
+    from peerstats.rma import pool
+    from peerstats.select import select
+
+    for outcome in OUTCOMES:
+        downs = []
+        for filters in (Filters(), exclude_poor(Filters())):
+            sel = select(EV, filters, outcome)
+            if sel.k == 0:
+                downs.append(None)
+                continue
+            res = pool(sel.yi, sel.vi, method="DL")
+            d = grade_outcome(sel.effects, res, outcome=outcome).domains[0]
+            assert d.name == "risk_of_bias" and d.assessed
+            downs.append(d.downgrade)
+        if None not in downs:
+            assert downs[1] <= downs[0], outcome
+
+
+def test_a_plain_upload_never_shows_high():
+    # a synthetic upload (arm-level means, SDs, Ns; no risk-of-bias column) through the importer: no outcome gets a
+    # certainty, and none says "high"; the numbers are there
+    import numpy as np
+    import pandas as pd
+
+    from peerstats.importer import import_studies
+    from tests.upload_files import text_bytes
+
+    rng = np.random.default_rng(18)
+    k = 8
+    df = pd.DataFrame({"study": [f"Trial {i} {2010 + i}" for i in range(k)], "year": 2010 + np.arange(k),
+                       "m1i": np.round(rng.normal(21, 2, k), 2), "sd1i": np.round(rng.uniform(3, 6, k), 2),
+                       "n1i": rng.integers(100, 300, k), "m2i": np.round(rng.normal(18, 2, k), 2),
+                       "sd2i": np.round(rng.uniform(3, 6, k), 2), "n2i": rng.integers(100, 300, k)})
+    res = import_studies(text_bytes(df), "plain.csv")
+    assert res.errors == [] and res.evidence is not None
+    tab = summary_of_findings(res.evidence, Filters(), outcomes=res.outcomes or None)
+    pooled = tab[tab["k"] > 0]
+    assert len(pooled) >= 1 and pooled["estimate"].notna().all()
+    assert (~pooled["assessable"]).all()
+    assert (pooled["certainty_label"] == "not assessable").all() and (pooled["symbols"] == "").all()
+    assert not pooled["certainty_label"].str.contains("high").any()
+    assert pooled["reasons"].str.contains("Risk of bias: Not assessed").all()
+
+
+def test_split_by_gives_one_row_per_subgroup_each_graded():
+    from peerstats.rma import pool
+    from peerstats.select import select
+
+    tab = summary_of_findings(EV, Filters(), split_by="category")
+    pr = tab[tab["outcome"] == "personal_recovery"]
+    sel = select(EV, Filters(), "personal_recovery")
+    levels = sorted(sel.effects["category"].astype(str).unique())
+    assert pr["subgroup"].tolist() == levels
+    for _, r in pr.iterrows():
+        part = sel.effects["category"].astype(str).eq(r["subgroup"]).to_numpy()
+        assert r["k"] == int(part.sum())
+        if r["k"]:
+            assert r["estimate"] == pytest.approx(pool(sel.yi[part], sel.vi[part], method="DL").estimate, rel=1e-12)
+    assert (summary_of_findings(EV, Filters())["subgroup"] == "").all()
+    with pytest.raises(ValueError, match="no such column"):
+        summary_of_findings(EV, Filters(), split_by="shoe_size")
 
 
 @pytest.mark.parametrize("outcome", ["hope", "personal_recovery", "overall_symptoms"])
@@ -73,5 +148,91 @@ def test_risk_of_bias_share_counts_either_review(sof, outcome):
         high |= rows[col].astype(str).eq("high").to_numpy()
     rob2 = float(np.asarray(w)[rows["rob2_overall"].astype(str).eq("high").to_numpy()].sum())
     reasons = sof.set_index("outcome").loc[outcome, "reasons"]
-    assert f"{float(np.asarray(w)[high].sum()):.0f}% of the weight comes from trials" in reasons, reasons
-    assert f"by RoB 2, Smit et al. 2022, {rob2:.0f}%)" in reasons, reasons
+    assert f"{float(np.asarray(w)[high].sum()):.0f}% of the weight is from trials at high risk" in reasons, reasons
+    assert f"high risk by RoB 2 {rob2:.0f}%" in reasons, reasons
+
+
+def test_the_caveats_travel_with_every_export():
+    # the exports the Summary page offers (dashboard.decision.sof_exports): the CSV rows, the PNG/SVG image's note and
+    # the HTML report all say which outcomes are mostly imputed, in words, and carry no certainty for them
+    from dashboard import charts, export
+    from dashboard.decision import sof_exports
+
+    tab = summary_of_findings(EV, Filters())
+    out = sof_exports(tab, cer=0.3, threshold="mid", mid=0.2, filters_words="all trials", model_words="DL")
+    imputed = tab.loc[tab["reconstructed_share"] > 50, "label"].tolist()
+    assert imputed and out.caveats[0].startswith("Not assessable, mostly imputed values: " + ", ".join(imputed))
+    csv = export.frame_csv(out.shown).decode("utf-8")
+    for label in imputed:
+        line = next(x for x in csv.splitlines() if x.startswith(label + ","))
+        assert "(mostly imputed)" in line and "Not assessable: mostly imputed values" in line and "⊕" not in line
+    assert out.picture.set_index("Outcome").loc[imputed, "Certainty"].eq(
+        "Not assessable: mostly imputed values").all()
+    image = charts.table_image(out.picture, "Summary of findings", widths=out.widths, note=out.note)
+    svg = export.chart_svg(image)
+    assert "mostly imputed" in svg and "Not assessable" in svg
+    assert export.chart_png(image, scale=1).startswith(b"\x89PNG")
+    html = export.html_report("Summary of findings", [export.Section("Summary of findings", table=out.shown,
+                                                                     text=out.report_text)])
+    assert "Not assessable, mostly imputed values" in html and "(mostly imputed)" in html
+
+
+def test_summary_page_threshold_travels_in_the_url():
+    # the Summary page's threshold (issue 18) goes into the URL, a fresh session opened with it shows the same
+    # choice, and the page's table is summary_of_findings under that threshold
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+    at = AppTest.from_file(app, default_timeout=60).run()
+    at.switch_page("pages/summary.py").run()
+    assert at.radio(key="sof_threshold").value == "mid" and "threshold" not in at.query_params
+    at.radio(key="sof_threshold").set_value("any").run()
+    assert not at.exception
+    carried = at.query_params["threshold"]
+    assert (carried[0] if isinstance(carried, list) else carried) == "any"
+
+    fresh = AppTest.from_file(app, default_timeout=60)
+    fresh.query_params["threshold"] = "any"
+    fresh.run()
+    fresh.switch_page("pages/summary.py").run()
+    assert not fresh.exception and fresh.radio(key="sof_threshold").value == "any"
+    df = next(d.value for d in fresh.dataframe if "What it means" in d.value.columns)
+    want = summary_of_findings(EV, Filters(), threshold="any")
+    assert df["What it means"].tolist() == want["statement"].tolist()
+    assert any("Not assessable, mostly imputed values" in w.value for w in fresh.warning)
+
+
+def test_rob2_domain_ratings_reach_the_rule_without_an_overall_judgement():
+    # ratings in the codebook's RoB 2 domain columns only (as the importer maps an upload's): the domain is assessed
+    # (RoB 2's algorithm: high in any domain is high overall); with every rating removed it is not assessed
+    from dataclasses import replace
+
+    from peerstats.risk_of_bias import RATING_COLUMNS
+
+    bare = EV.trials.drop(columns=[c for c in RATING_COLUMNS if c in EV.trials])
+    ev_none = replace(EV, trials=bare)
+    ev_d1 = replace(EV, trials=bare.assign(rob2_d1_randomisation="high", rob2_d2_deviations="low"))
+    no = summary_of_findings(ev_none, Filters()).set_index("outcome").loc["depression"]
+    d1 = summary_of_findings(ev_d1, Filters()).set_index("outcome").loc["depression"]
+    assert not no["assessable"] and no["not_assessable"] == "not assessable: risk of bias not assessed"
+    assert d1["assessable"] and "Risk of bias: Very serious: 100% of the weight is from trials at high risk" in \
+        d1["reasons"]
+
+
+def test_the_metapsy_example_never_shows_high():
+    # "Try an example" (Metapsy) through the importer with the app's mapping: whatever the importer maps of its RoB 2
+    # columns, no outcome reads "high" unless its trials are rated, and no certainty rests on unrated trials alone
+    from dashboard.byor import EXAMPLE, EXAMPLE_MAPPING
+    from peerstats.importer import import_studies
+
+    res = import_studies(EXAMPLE.read_bytes(), EXAMPLE.name, EXAMPLE_MAPPING)
+    assert res.evidence is not None
+    tab = summary_of_findings(res.evidence, Filters(), outcomes=res.outcomes or None)
+    pooled = tab[tab["k"] > 0]
+    assert len(pooled) and not pooled["certainty_label"].eq("high").any()
+    from peerstats.risk_of_bias import rated
+
+    if not rated(res.evidence.trials).any():  # the importer maps no rating: not assessable everywhere
+        assert (pooled["not_assessable"] == "not assessable: risk of bias not assessed").all()

@@ -37,7 +37,7 @@ def table_image(frame: pd.DataFrame, title: str, *, widths: dict[str, int] | Non
         Column -> width in characters; text longer than its column wraps onto more lines (words kept whole). Columns
         not named are as wide as their longest value or header, up to 40 characters.
     note : str
-        A line under the table (e.g. what the symbols mean, the filters of the view).
+        Text under the table (the filters of the view, the caveats), wrapped to the table's width.
     scale : float
         Font scale (0.5 to 3), as for every chart.
 
@@ -74,7 +74,9 @@ def table_image(frame: pd.DataFrame, title: str, *, widths: dict[str, int] | Non
             rows.append({"x": x[j], "y": y, "text": wrapped[j][i], "bold": False})
         y += n_lines * _LINE_PX + 8
         separators.append(y - 4)
-    height = y + (_LINE_PX * 1.5 if note else 0)
+    # the note (filters, model, caveats) wraps to the table's width: a caveat must be readable on the slide
+    note_lines = textwrap.wrap(note, width=max(40, int(width / (_CHAR_PX * 0.9)))) if note else []
+    height = y + (_LINE_PX * (len(note_lines) + 0.5) if note else 0)
     data = pd.DataFrame(rows)
     font = font_px(FONT_SIZE, scale)
     x_scale = alt.Scale(domain=[0, width], range=[0, width * scale], nice=False, zero=False)
@@ -90,8 +92,10 @@ def table_image(frame: pd.DataFrame, title: str, *, widths: dict[str, int] | Non
             x=alt.X("x:Q", scale=x_scale, axis=None), x2="x2", y=alt.Y("y:Q", scale=y_scale, axis=None)),
     ]
     if note:
-        layers.append(alt.Chart(pd.DataFrame({"x": [0.0], "y": [y + 4], "text": [note]})).mark_text(
-            align="left", baseline="top", fontSize=font_px(FONT_SIZE - 2, scale), color="#444444").encode(
+        note_text = note_lines if len(note_lines) > 1 else note  # one line stays a plain string
+        layers.append(alt.Chart(pd.DataFrame({"x": [0.0], "y": [y + 4], "text": [note_text]})).mark_text(
+            align="left", baseline="top", fontSize=font_px(FONT_SIZE - 2, scale), lineHeight=_LINE_PX * scale,
+            color="#444444").encode(
             x=alt.X("x:Q", scale=x_scale, axis=None), y=alt.Y("y:Q", scale=y_scale, axis=None), text="text"))
     chart = layer_charts(layers, width=width * scale, height=height * scale, title=alt.TitleParams(title, offset=10))
     return configure_chart(chart, scale)
