@@ -146,6 +146,21 @@ class SofExports:
     report_text: list
 
 
+def _participants(tab: pd.DataFrame) -> list:
+    """Participants per row in words: "4,084"; "at least 1,200" when some trials' sizes are unknown; "unknown" when
+    none is known (unknown is not zero)."""
+    unknown = tab["n_unknown"].fillna(0).astype(int) if "n_unknown" in tab else pd.Series(0, index=tab.index)
+    out = []
+    for n, nu, k in zip(tab["n"], unknown, tab["k"]):
+        if not k:
+            out.append(None)
+        elif nu >= k:
+            out.append("unknown")
+        else:
+            out.append(f"at least {text.fmt_int(n)}" if nu else text.fmt_int(n))
+    return out
+
+
 def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, filters_words: str,
                 model_words: str) -> SofExports:
     """The Summary-of-findings exports of ``tab`` (:func:`peerstats.sof.summary_of_findings`)."""
@@ -158,9 +173,13 @@ def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, fi
         "Outcome": tab["label"],
         **({"Subgroup": tab["subgroup"]} if tab["subgroup"].astype(bool).any() else {}),
         "Trials (k)": tab["k"].astype(int),
-        "Participants": tab["n"].astype(int),
+        "Participants": _participants(tab),
         "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)}){m}" if k else None for e, lo, hi, k, m in
                          zip(tab["estimate"], tab["ci_low"], tab["ci_high"], tab["k"], marked)],
+        **({"If imputed values were assigned otherwise": [
+            f"{text.fmt(lo)} to {text.fmt(hi)}" if np.isfinite(lo) and np.isfinite(hi) else None
+            for lo, hi in zip(tab["imputation_low"].astype(float), tab["imputation_high"].astype(float))]}
+           if "imputation_low" in tab and tab["imputation_low"].notna().any() else {}),
         "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else None for lo, hi, k in
                                 zip(tab["pi_low"], tab["pi_high"], tab["k"])],
         "I² (%)": tab["i2"],

@@ -12,7 +12,8 @@ from dashboard import state as S
 from dashboard.context import current
 from peerstats.grade import (DOMAIN_LABELS, DOMAINS, SEVERITY, THRESHOLDS, decode_overrides,
                              optimal_information_size, threshold_words)
-from peerstats.sof import summary_of_findings
+from peerstats.select import MODERATORS
+from peerstats.sof import credible_splits, summary_of_findings
 
 ctx = current()
 view = ctx.view
@@ -60,8 +61,27 @@ with st.expander(f"Override a GRADE domain ({sum(len(v) for v in overrides.value
             st.caption(f"{ctx.outcomes.get(oc, (None, oc))[1]} · {DOMAIN_LABELS[dom]}: {SEVERITY[down]} ({reason})")
 
 with ui.guard("the summary of findings"):
-    tab = summary_of_findings(ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
-                              outcomes=ctx.outcomes, overrides=overrides, threshold=target)
+    # Core GRADE 3: an outcome's row is split by the Subgroups page's moderator only where ICEMAN finds the subgroup
+    # effect credible (peerstats.sof.credible_splits); the others keep one row with inconsistency judged
+    moderator = view.moderator
+    examined = tuple(dict.fromkeys([*st.session_state.get("_iceman_examined", ()), moderator]))
+    with st.spinner("Checking subgroup credibility (ICEMAN) and how much imputed values matter..."):
+        splits = memo.call(credible_splits, ctx.evidence, view.filters, moderator, ctx.outcomes, view.method,
+                           view.test, examined=examined, answers=S.iceman_answers())
+        credible = [o for o, a in splits.items() if a.credible]
+        tab = memo.call(summary_of_findings, ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
+                        outcomes=ctx.outcomes, overrides=overrides, threshold=target,
+                        split_by=moderator if credible else None, split_outcomes=credible, imputation=True)
+    mod_words = MODERATORS.get(moderator, moderator)
+    if splits:
+        st.caption(f"Subgroups by {str(mod_words).lower()} (the Subgroups page's moderator): "
+                   + "; ".join(f"{ctx.outcomes[o][1]}: {a.rating} credibility"
+                               + (" (row split by subgroup)" if a.credible else " (one row)")
+                               for o, a in splits.items())
+                   + ". ICEMAN (Schandelmaier et al. 2020); answer its questions on the Subgroups page.")
+    else:
+        st.caption(f"No outcome suggests a subgroup effect by {str(mod_words).lower()} (interaction p < 0.1), so no "
+                   "row is split (Core GRADE 3: only a credible subgroup effect splits the summary).")
     out = decision.sof_exports(tab, cer=cer, threshold=target, mid=mid, filters_words=ui.filters_in_words(ctx),
                                model_words=ui.method_in_words(view.method, view.test))
     shown, caveats = out.shown, out.caveats

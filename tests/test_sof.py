@@ -236,3 +236,102 @@ def test_the_metapsy_example_never_shows_high():
 
     if not rated(res.evidence.trials).any():  # the importer maps no rating: not assessable everywhere
         assert (pooled["not_assessable"] == "not assessable: risk of bias not assessed").all()
+
+
+# ---- Core GRADE 3 x ICEMAN: only a credible subgroup effect splits a row; imputation ranges; unknown N ----------
+def test_split_outcomes_splits_only_the_named_outcomes():
+    tab = summary_of_findings(EV, Filters(), split_by="category", split_outcomes=["personal_recovery"])
+    for outcome, rows in tab.groupby("outcome", sort=False):
+        k_view = int(EV.effects.query("outcome == @outcome")["primary"].astype(bool).sum())
+        if outcome == "personal_recovery":
+            # one row per category present, their k adding up to the outcome's primary rows
+            cats = EV.trials.set_index("trial_id").loc[
+                EV.effects.query("outcome == @outcome and primary")["trial_id"], "category"]
+            assert sorted(rows["subgroup"]) == sorted(set(cats))
+            assert rows["k"].sum() == k_view
+        else:
+            assert rows["subgroup"].tolist() == [""] and rows["k"].iloc[0] == k_view
+
+
+@pytest.mark.parametrize("moderator", ["category", "control"])  # control: personal recovery and anxiety p < 0.1
+def test_credible_splits_assesses_only_suggested_subgroup_effects(moderator):
+    """ICEMAN applies only to a suggested effect modification (interaction p < 0.1, iceman.help): every outcome it
+    returns has that p, computed here independently as the Q-between of separately pooled DL subgroups."""
+    import numpy as np
+
+    from peerstats.select import select, subgroup_inputs
+    from peerstats.sof import ICEMAN_APPLIES_BELOW, credible_splits
+    from scipy.stats import chi2
+
+    def q_between_p(yi, vi, groups):
+        est, var = [], []
+        for g in sorted(set(groups)):
+            m = np.asarray(groups) == g
+            y, v = yi[m], vi[m]
+            w = 1 / v
+            fe = (w * y).sum() / w.sum()
+            q = (w * (y - fe) ** 2).sum()
+            c = w.sum() - (w * w).sum() / w.sum()
+            tau2 = max(0.0, (q - (m.sum() - 1)) / c) if m.sum() > 1 else 0.0
+            ws = 1 / (v + tau2)
+            est.append((ws * y).sum() / ws.sum())
+            var.append(1 / ws.sum())
+        est, var = np.array(est), np.array(var)
+        w = 1 / var
+        qb = (w * (est - (w * est).sum() / w.sum()) ** 2).sum()
+        return chi2.sf(qb, len(est) - 1)
+
+    found = credible_splits(EV, Filters(), moderator)
+    for outcome in OUTCOMES:
+        sel = select(EV, Filters(), outcome)
+        if sel.k < 2:
+            assert outcome not in found
+            continue
+        yi, vi, groups = subgroup_inputs(sel, moderator)
+        if len(set(groups)) < 2:
+            assert outcome not in found
+            continue
+        p = q_between_p(np.asarray(yi, float), np.asarray(vi, float), list(groups))
+        assert (outcome in found) == (p < ICEMAN_APPLIES_BELOW), (outcome, p)
+        if outcome in found:
+            assert found[outcome].rating and isinstance(found[outcome].credible, bool)
+
+
+def test_imputation_range_columns_bracket_the_estimate():
+    tab = summary_of_findings(EV, Filters(), imputation=True)
+    has = tab["imputation_low"].notna()
+    assert has.any()  # the bundled data pool reconstructed rows
+    for _, r in tab[has].iterrows():
+        assert r["reconstructed_share"] > 0
+        assert r["imputation_low"] - 1e-12 <= r["estimate"] <= r["imputation_high"] + 1e-12
+    assert tab.loc[tab["reconstructed_share"].fillna(0) == 0, "imputation_low"].isna().all()
+    assert "imputed value is arbitrary" in " ".join(__import__("peerstats.sof").sof.sof_caveats(tab))
+
+
+def test_unknown_participants_are_not_zero():
+    import numpy as np
+
+    from dashboard.decision import sof_exports
+
+    import dataclasses
+
+    ev = load_evidence()
+    eff, trials = ev.effects.copy(), ev.trials.copy()
+    # every hope trial's size unknown (no arm sizes, no randomised N); one personal-recovery trial's too
+    hope_ids = set(eff.loc[(eff["outcome"] == "hope") & eff["primary"].astype(bool), "trial_id"])
+    pr_rows = eff[(eff["outcome"] == "personal_recovery") & eff["primary"].astype(bool)]
+    one = pr_rows.loc[~pr_rows["trial_id"].isin(hope_ids), "trial_id"].iloc[0]
+    blank = eff["trial_id"].isin(hope_ids | {one})
+    eff.loc[blank, ["n_peer", "n_control"]] = np.nan
+    trials["n_randomized"] = trials["n_randomized"].astype("Float64")
+    trials.loc[trials["trial_id"].isin(hope_ids | {one}), "n_randomized"] = np.nan
+    ev2 = dataclasses.replace(ev, effects=eff, trials=trials)
+    tab = summary_of_findings(ev2, Filters())
+    hope = tab.set_index("outcome").loc["hope"]
+    assert hope["n_unknown"] == hope["k"]
+    out = sof_exports(tab, cer=0.3, threshold="mid", mid=0.2, filters_words="all", model_words="DL")
+    shown = out.shown.set_index("Outcome")
+    assert shown.loc[hope["label"], "Participants"] == "unknown"
+    pr_label = tab.set_index("outcome").loc["personal_recovery", "label"]
+    assert shown.loc[pr_label, "Participants"].startswith("at least ")
+    assert any("Participants unknown" in c for c in out.caveats)
