@@ -38,13 +38,20 @@ def qr_png(url: str, scale: int = 5) -> bytes:
 
 
 def share(view: S.ViewState) -> None:
-    """The "Share this view" popover: the link (``st.code`` gives it a copy button) and its QR code."""
+    """The "Share this view" popover: the link (``st.code`` gives it a copy button) and its QR code, both from
+    :func:`dashboard.state.view_url` (the one link writer), with a warning when the link works on this computer only
+    (and the LAN link instead, when the server listens on the network)."""
     url = S.view_url(view)
+    warning, lan_url = S.share_notice(url)
     with st.popover("Share this view", icon=":material/share:", help="Copy link or QR code of exactly this view"):
+        if warning:
+            st.warning(warning, icon=":material/wifi_off:")
+        shown = lan_url or url
         st.caption("Copy link (the button at the right of the box copies it):")
-        st.code(url, language=None, wrap_lines=True)
-        if url.startswith(("http://", "https://")):
-            st.image(qr_png(url), caption="Scan to open this view", width=220)
+        st.code(shown, language=None, wrap_lines=True)
+        if shown.startswith(("http://", "https://")):
+            st.image(qr_png(shown), caption="Scan to open this view" + (" (this computer only)" if shown == url
+                                                                        and warning else ""), width=220)
         st.link_button("Present this view", S.presentation_url(view), icon=":material/slideshow:")
 
 
@@ -122,4 +129,4 @@ def render(ctx) -> None:
         label = f"{ctx.outcome_label} · {ui.filters_in_words(ctx)}"
         st.button("Add this view to the deck", icon=":material/playlist_add:", on_click=_save,
                   args=(ctx.view, label), key="present_save")
-        st.link_button("Leave presentation mode", S.view_url(ctx.view), icon=":material/close:")
+        st.link_button("Leave presentation mode", S.view_url(ctx.view, present=False), icon=":material/close:")
