@@ -1,5 +1,5 @@
 """Issue 21, "Links": every link the app writes (address bar, page links, Share and its QR code, the presentation
-link) decodes back to the view on screen, GRADE overrides and flags included; an upload's own filters and moderator
+link, the report's and the scripts' URL) decodes back to the view on screen, GRADE overrides and flags included; an upload's own filters and moderator
 travel in the link; a damaged ``data=`` fingerprint and repeated keys are said in words (AppTest).
 
 The expected views are written out here from the link's parameters, independently of the codec; expected numbers come
@@ -34,14 +34,27 @@ def _bar(at: AppTest) -> dict[str, str]:
     return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
 
 
-def test_every_link_the_app_writes_decodes_to_the_view_on_screen():
+def test_every_link_the_app_writes_decodes_to_the_view_on_screen(monkeypatch):
+    from dashboard import downloads, export
+
+    written: dict[str, str] = {}  # the URL handed to the HTML report and to the R/Python scripts
+
+    def record(name, original):
+        def wrapper(*args, **kwargs):
+            written[name] = kwargs["url"]
+            return original(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(export, "report_download", record("report", export.report_download))
+    monkeypatch.setattr(downloads, "download_scripts", record("scripts", downloads.download_scripts))
     ev = load_evidence()
     trial = str(ev.trials["trial_id"].iloc[0])
-    link = {"outcome": "hope", "method": "REML", "test": "knha", "moderator": "quality", "quality": "good,fair",
+    link = {"outcome": "quality_of_life", "method": "REML", "test": "knha", "moderator": "quality",
+            "quality": "good,fair",
             "rob_blinding_assessors": "low,unclear", "exclude": trial, "nohighrisk": "1", "nodoubt": "1",
             "grade": GRADE}
     on_screen = ViewState(
-        outcome="hope", method="REML", test="knha", moderator="quality",
+        outcome="quality_of_life", method="REML", test="knha", moderator="quality",
         filters=Filters(quality=("good", "fair"), rob=(("rob_blinding_assessors", ("low", "unclear")),),
                         excluded_trials=(trial,), exclude_high_risk=True, exclude_doubtful=True),
     ).with_settings(grade=GRADE)
@@ -52,14 +65,17 @@ def test_every_link_the_app_writes_decodes_to_the_view_on_screen():
     assert not any("not understood" in w.value for w in at.warning), [w.value for w in at.warning]
 
     def back(params):
-        return decode(params, outcomes=list(ev.effects["outcome"].astype(str).unique()) + ["hope"],
+        return decode(params, outcomes=list(ev.effects["outcome"].astype(str).unique()),
                       trial_ids=ev.trials["trial_id"].astype(str))
 
     assert back(_bar(at)) == on_screen                                        # the address bar
-    share = [c.value for c in at.get("code") if "outcome=hope" in c.value]
+    share = [c.value for c in at.get("code") if "outcome=quality_of_life" in c.value]
     assert len(share) == 1 and back(_params(share[0])) == on_screen          # Share this view (and its QR code)
     present = next(b.proto.url for b in at.get("link_button") if b.proto.label == "Present this view")
     assert back(_params(present)) == on_screen.with_settings(present="1")    # the presentation link
+    assert set(written) == {"report", "scripts"}  # (the scripts' button needs a trial in the view: k = 1 here)
+    for name, url in written.items():                                        # the report's and the scripts' URL
+        assert back(_params(url)) == on_screen, name
     pages = {p.proto.page: p.proto.query_string for p in at.get("page_link")}
     assert len(pages) >= 9
     for page, query in pages.items():                                         # every page link in the sidebar
