@@ -393,8 +393,8 @@ def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
             param = SESSION_PARAMS[key]
             kept_text = view.setting(key)
             if param.sep:
-                kept_items = set(kept_text.split(param.sep))
-                bad = [p for p in value.split(param.sep) if p and p not in kept_items]
+                kept_items = set(kept_text.split(param.sep))  # an item is kept when its canonical form is
+                bad = [p for p in value.split(param.sep) if p and param.clean(p) not in kept_items - {""}]
                 if bad:
                     out.append(f"{key}={param.sep.join(bad)}")
             elif value.strip() and not kept_text:

@@ -257,3 +257,11 @@ def test_lan_address_is_a_non_loopback_address_or_none():
 
     found = lan_address()
     assert found is None or not ipaddress.ip_address(found).is_loopback
+
+
+def test_a_grade_override_typed_with_its_percent_escapes_decoded_is_understood():
+    # A browser decodes "%20" in a hand-typed link: the server gets a space; the override is applied, not reported.
+    params = {"grade": "hope.indirectness.1.inpatients only~hope.nonsense.9.x"}
+    view = decode(params)
+    assert view.setting("grade") == "hope.indirectness.1.inpatients%20only"
+    assert dropped_params(params, view) == ["grade=hope.nonsense.9.x"]
