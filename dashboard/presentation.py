@@ -46,6 +46,10 @@ def share(view: S.ViewState) -> None:
     with st.popover("Share this view", icon=":material/share:", help="Copy link or QR code of exactly this view"):
         if warning:
             st.warning(warning, icon=":material/wifi_off:")
+        if _bundled_format_upload():
+            st.warning("This view shows your upload in the bundled data's format, which a link cannot carry: whoever "
+                       "opens this link (you too, after a reload) sees the bundled evidence base instead. Import the "
+                       "file as your own studies on the Data page to share it.", icon=":material/link_off:")
         shown = lan_url or url
         st.caption("Copy link (the button at the right of the box copies it):")
         st.code(shown, language=None, wrap_lines=True)
@@ -53,6 +57,13 @@ def share(view: S.ViewState) -> None:
             st.image(qr_png(shown), caption="Scan to open this view" + (" (this computer only)" if shown == url
                                                                         and warning else ""), width=220)
         st.link_button("Present this view", S.presentation_url(view), icon=":material/slideshow:")
+
+
+def _bundled_format_upload() -> bool:
+    """True when the data in use are an upload in the bundled schema (held by this session only, not in the link)."""
+    from dashboard import byor, loader
+
+    return loader.using_upload() and byor.current_result() is None
 
 
 # ---------------------------------------------------------------------------------------------------- the deck

@@ -124,6 +124,7 @@ def _main() -> None:
     moderators, columns = byor.link_vocabulary(result)  # an upload's own moderators and column filters
     S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str), moderators=moderators,
                    columns=columns)
+    S.keep_moderator_within(moderators)
     S.follow_link(pages, page)
 
     links = None if S.presenting() else st.sidebar.container(key="page_links")  # filled once the view is known

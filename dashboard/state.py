@@ -667,6 +667,15 @@ def moderator() -> str:
     return st.session_state.get(MODERATOR_MEMORY, st.session_state.get("_view", DEFAULT).moderator)
 
 
+def keep_moderator_within(moderators: Iterable[str]) -> None:
+    """Forget a remembered moderator the data in use do not offer (an upload's column, after switching back to the
+    bundled data), so the link never names a moderator the page does not show."""
+    import streamlit as st
+
+    if moderator() not in set(MODERATORS) | set(moderators):
+        st.session_state[MODERATOR_MEMORY] = DEFAULT.moderator
+
+
 def requested_page() -> str | None:
     """The page a freshly opened link asked for, once (then ``None``)."""
     import streamlit as st

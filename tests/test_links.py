@@ -131,6 +131,24 @@ def test_an_uploads_own_filter_and_moderator_come_back_from_its_link():
     assert "col.setting=Mars" in said and "col.colour=red" in said and "upload's own columns" in said
     assert metrics(odd)["Trials (k)"] == "4"
 
+    at.sidebar.radio(key="data_source").set_value("bundled").run()  # back to the bundled data: nothing of the upload
+    assert_clean(at)
+    assert not {"data", "moderator", "col.setting"} & set(_bar(at)), _bar(at)
+
+
+def test_a_bundled_format_upload_is_not_in_the_link_and_the_share_dialog_says_so():
+    from pathlib import Path
+
+    raw = (Path(APP).parent / "data" / "trials.csv").read_bytes()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="upload_trials").set_value(("trials.csv", raw, "text/csv")).run()
+    at.button(key="upload_check").click().run()
+    assert_clean(at)
+    assert at.sidebar.radio(key="data_source").value == "upload"
+    assert "data" not in _bar(at)
+    assert any("a link cannot carry" in w.value for w in at.warning)
+
 
 def test_a_damaged_fingerprint_says_so_instead_of_showing_the_bundled_data():
     at = AppTest.from_file(APP, default_timeout=90)
