@@ -265,3 +265,15 @@ def test_a_grade_override_typed_with_its_percent_escapes_decoded_is_understood()
     view = decode(params)
     assert view.setting("grade") == "hope.indirectness.1.inpatients%20only"
     assert dropped_params(params, view) == ["grade=hope.nonsense.9.x"]
+
+
+def test_a_public_base_url_is_the_address_of_every_link(monkeypatch):
+    from dashboard.state import base_url
+
+    monkeypatch.setenv("PEERSTATS_PUBLIC_URL", "https://workshop.example.org/peer")
+    assert base_url() == "https://workshop.example.org/peer"
+    url = link(ViewState(page="summary", outcome="hope").with_settings(grade=GRADES[0]), base_url())
+    assert url == f"https://workshop.example.org/peer/summary?page=summary&outcome=hope&grade={GRADES[0].replace('%', '%25')}"
+    assert not is_loopback(url)
+    monkeypatch.setenv("PEERSTATS_PUBLIC_URL", "javascript:alert(1)")  # only an http(s) address is taken
+    assert not base_url().startswith("javascript")
