@@ -166,6 +166,17 @@ def restore() -> str | None:
     return None
 
 
+def link_vocabulary(result) -> tuple[list[str], dict[str, list[str]]]:
+    """What a link to an import may name beyond the codebook: its categorical columns as moderators, and those
+    columns with their values as filters (``col.<column>=<value>,...``; the sidebar's ``f_col_<column>``). Empty for
+    ``None`` (the bundled data)."""
+    if result is None or result.evidence is None:
+        return [], {}
+    trials = result.evidence.trials
+    cols = [c for c, kind in result.moderators.items() if kind == "categorical" and c in trials]
+    return cols, {c: sorted({str(v) for v in trials[c] if str(v).strip()}) for c in cols}
+
+
 def example_bytes() -> bytes:
     return EXAMPLE.read_bytes()
 

@@ -38,14 +38,32 @@ def qr_png(url: str, scale: int = 5) -> bytes:
 
 
 def share(view: S.ViewState) -> None:
-    """The "Share this view" popover: the link (``st.code`` gives it a copy button) and its QR code."""
+    """The "Share this view" popover: the link (``st.code`` gives it a copy button) and its QR code, both from
+    :func:`dashboard.state.view_url` (the one link writer), with a warning when the link works on this computer only
+    (and the LAN link instead, when the server listens on the network)."""
     url = S.view_url(view)
+    warning, lan_url = S.share_notice(url)
     with st.popover("Share this view", icon=":material/share:", help="Copy link or QR code of exactly this view"):
+        if warning:
+            st.warning(warning, icon=":material/wifi_off:")
+        if _bundled_format_upload():
+            st.warning("This view shows your upload in the bundled data's format, which a link cannot carry: whoever "
+                       "opens this link (you too, after a reload) sees the bundled evidence base instead. Import the "
+                       "file as your own studies on the Data page to share it.", icon=":material/link_off:")
+        shown = lan_url or url
         st.caption("Copy link (the button at the right of the box copies it):")
-        st.code(url, language=None, wrap_lines=True)
-        if url.startswith(("http://", "https://")):
-            st.image(qr_png(url), caption="Scan to open this view", width=220)
+        st.code(shown, language=None, wrap_lines=True)
+        if shown.startswith(("http://", "https://")):
+            st.image(qr_png(shown), caption="Scan to open this view" + (" (this computer only)" if shown == url
+                                                                        and warning else ""), width=220)
         st.link_button("Present this view", S.presentation_url(view), icon=":material/slideshow:")
+
+
+def _bundled_format_upload() -> bool:
+    """True when the data in use are an upload in the bundled schema (held by this session only, not in the link)."""
+    from dashboard import byor, loader
+
+    return loader.using_upload() and byor.current_result() is None
 
 
 # ---------------------------------------------------------------------------------------------------- the deck
@@ -122,4 +140,4 @@ def render(ctx) -> None:
         label = f"{ctx.outcome_label} · {ui.filters_in_words(ctx)}"
         st.button("Add this view to the deck", icon=":material/playlist_add:", on_click=_save,
                   args=(ctx.view, label), key="present_save")
-        st.link_button("Leave presentation mode", S.view_url(ctx.view), icon=":material/close:")
+        st.link_button("Leave presentation mode", S.view_url(ctx.view, present=False), icon=":material/close:")

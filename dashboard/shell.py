@@ -73,6 +73,18 @@ def _main() -> None:
 
     from dashboard import byor
 
+    damaged = S.damaged_fingerprint()
+    if damaged:  # a data= value that is no fingerprint: say so, never show the bundled numbers instead
+        st.warning(f"This link names uploaded data, but its fingerprint `{damaged[:40]}` is damaged: a fingerprint is "
+                   f"16 characters, digits and the letters a to f, and this one is {len(damaged)} characters"
+                   + ("" if len(damaged) != 16 else " with others among them")
+                   + ". The link was probably cut or changed when it was copied: ask for it again, or look at the "
+                   "bundled evidence base.", icon=":material/link_off:")
+        if st.button("Show the bundled evidence base instead", key="byor_damaged_bundled"):
+            S.forget_damaged_fingerprint()
+            S.set_data_fingerprint(None)
+            st.rerun()
+        st.stop()
     missing = byor.restore()
     if missing:  # a link to uploaded data this server does not hold: say so, never show the bundled numbers instead
         st.warning(f"This link shows uploaded data (fingerprint `{missing}`) that this server does not hold: uploads "
@@ -109,7 +121,10 @@ def _main() -> None:
     else:
         S.set_data_fingerprint(None)
         outcomes = memo.outcome_labels(evidence)
-    S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str))
+    moderators, columns = byor.link_vocabulary(result)  # an upload's own moderators and column filters
+    S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str), moderators=moderators,
+                   columns=columns)
+    S.keep_moderator_within(moderators)
     S.follow_link(pages, page)
 
     links = None if S.presenting() else st.sidebar.container(key="page_links")  # filled once the view is known
@@ -118,10 +133,16 @@ def _main() -> None:
     if links is not None:
         _page_links(links, pages, view)
     dropped = st.session_state.pop(S.URL_DROPPED, None)
-    if dropped:
-        st.warning("Some settings in the link were not understood and were left out: "
-                   f"{', '.join(f'`{d}`' for d in dropped)}. The address bar now shows the view as it is.",
-                   icon=":material/link_off:")
+    repeated = st.session_state.pop(S.URL_REPEATED, None)
+    if dropped or repeated:
+        said = []
+        if dropped:
+            said.append("Some settings in the link were not understood and were left out: "
+                        f"{', '.join(f'`{d}`' for d in dropped)}."
+                        + (" (Filters on an upload's own columns need that upload, with those columns and values.)"
+                           if any(d.startswith(S.COLUMN_PREFIX) for d in dropped) else ""))
+        said.extend(repeated or [])
+        st.warning(" ".join(said) + " The address bar now shows the view as it is.", icon=":material/link_off:")
     ctx = context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
 
     try:

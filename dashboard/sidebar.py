@@ -174,8 +174,8 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
 def _upload_filters() -> tuple:
     """Multiselects for an imported file's own categorical columns (issue 9); returns ``Filters.columns``.
 
-    Drawn inside the "Trial filters" expander; keys ``f_col_<column>``. Not part of the link (the URL carries the
-    codebook's filters and the data's fingerprint only)."""
+    Drawn inside the "Trial filters" expander; keys ``f_col_<column>``. In the link as ``col.<column>=...``
+    (:mod:`dashboard.state`), values in the widget's (sorted) order."""
     from dashboard import byor
 
     result = byor.current_result()
@@ -190,7 +190,7 @@ def _upload_filters() -> tuple:
         key = f"f_col_{col}"
         vocab = {v: v for v in values}
         _multi(result.moderator_names.get(col, col), key, vocab)
-        chosen = tuple(v for v in (st.session_state.get(key) or []) if v in vocab)
+        chosen = tuple(v for v in values if v in set(st.session_state.get(key) or []))  # canonical: as the link
         if chosen:
             out.append((col, chosen))
     return tuple(out)

@@ -1,23 +1,47 @@
-"""The view state and the URL: the only module that touches ``st.query_params``.
+"""The view and its link: the only module that touches ``st.query_params``.
 
-A :class:`ViewState` is everything a copied link must reproduce: the page, the filters, the outcome, the estimator
-(``method``), the test (``test``: "z" or "knha") and the Subgroups page's moderator. It is encoded as a short query
-string (defaults left out, lists comma-separated), e.g. ``?page=subgroups&outcome=hope&quality=fair,good&method=REML``.
+A :class:`ViewState` is everything a link reproduces: the page, the filters (the codebook's and an upload's own
+columns), the outcome, the estimator (``method``), the test (``test``: "z" or "knha"), the Subgroups page's moderator
+(a codebook moderator or an upload's column), and the *session settings* that ride along in every link (the upload's
+fingerprint ``data``, the GRADE overrides ``grade``, presentation mode ``present``, ...: :data:`SESSION_PARAMS`).
+It is encoded as a short query string (defaults left out, lists comma-separated), e.g.
+``?page=subgroups&outcome=hope&quality=fair,good&method=REML&grade=hope.indirectness.1.US%20only``.
+
+One writer: every link the app shows (the address bar and the sidebar's page links: :func:`url_params`; "Share this
+view", its QR code, the presentation link, "Leave presentation mode", the report's and scripts' URL, "open this
+specification": :func:`view_url`) is :func:`link` of :func:`complete` (the view plus the session's settings), so no
+link drops a setting another keeps.
 
 Pure functions (testable without Streamlit):
 
-* :func:`encode` / :func:`decode`: ViewState <-> ``dict[str, str]``. ``decode`` never raises: unknown keys are ignored,
-  invalid values dropped or replaced by the default, lists put in canonical (vocabulary) order.
+* :func:`encode` / :func:`decode` / :func:`link`: ViewState <-> ``dict[str, str]`` <-> URL. ``decode`` never raises:
+  unknown keys are ignored, invalid values dropped or replaced by the default, lists put in canonical order;
+  :func:`dropped_params` and :func:`repeated_params` say in words what a link asked for that was not used.
 * :func:`to_widgets` / :func:`from_widgets`: ViewState <-> the session-state values of the sidebar's widget keys.
 * :data:`PRESETS`: the workshop presets as functions ``ViewState -> ViewState``.
+* :func:`is_loopback`, :func:`share_advice`: whether a link can be opened from another device, and what to do.
 
-Streamlit glue (called by ``app.py`` and the sidebar): :func:`init_session`, :func:`write_url`.
+Streamlit glue (called by the shell, the sidebar and the pages): :func:`init_session`, :func:`write_url`,
+:func:`view_url`, :func:`session_value` / :func:`set_session_value`.
+
+Adding a link parameter
+-----------------------
+A setting kept by the session (not a sidebar widget): one line in :data:`SESSION_PARAMS`,
+``"mid": SessionParam("_grade_mid", _number(0, 5)),`` (query key -> session-state key and the function that turns a
+raw query value into its canonical text, ``""`` meaning absent or not understood). Read it with
+``session_value("mid")``, set it with ``set_session_value("mid", text)``; every link then carries it, decodes it,
+and reports a value it could not understand. Ready cleaners: :func:`_flag`, :func:`_pattern`, :func:`_number`.
+A sidebar setting is a field of :class:`ViewState` or :class:`~peerstats.select.Filters`: a list filter is one line in
+``_LIST_PARAMS`` (plus its widget key in ``FILTER_KEYS``), a boolean filter one line in ``_FLAG_PARAMS`` (plus
+``FLAG_KEYS``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 from peerstats.select import (
     CATEGORIES,
@@ -70,10 +94,107 @@ _LIST_PARAMS: dict[str, tuple[str, Mapping[str, str] | None]] = {
 _FLAG_PARAMS: dict[str, str] = {"nohighrisk": "exclude_high_risk", "nodoubt": "exclude_doubtful",
                                  "paper": "paper_analysis"}
 
+#: An upload's own column filter: ``col.<column>=<value>,<value>`` (values with "%" and "," percent-escaped).
+COLUMN_PREFIX = "col."
+
+
+# ---------------------------------------------------------------------------------------------- session settings
+def _flag(value: str) -> str:
+    """``"1"`` for 1/true/yes, else ``""``."""
+    return "1" if value.strip().lower() in ("1", "true", "yes") else ""
+
+
+def _pattern(regex: str) -> Callable[[str], str]:
+    """A cleaner keeping a value that matches ``regex`` in full (else ``""``)."""
+    compiled = re.compile(regex)
+    return lambda value: value if compiled.fullmatch(value) else ""
+
+
+def _number(low: float, high: float) -> Callable[[str], str]:
+    """A cleaner keeping a finite number in [low, high], written as ``repr(float)`` trimmed (else ``""``)."""
+    def clean(value: str) -> str:
+        try:
+            x = float(value)
+        except ValueError:
+            return ""
+        return f"{x:g}" if low <= x <= high else ""
+    return clean
+
+
+def _grade(value: str) -> str:
+    """GRADE overrides, decoded and encoded again (junk dropped, canonical order; :mod:`peerstats.grade`)."""
+    from peerstats.grade import decode_overrides, encode_overrides
+
+    return encode_overrides(decode_overrides(value))
+
+
+def _iceman(value: str) -> str:
+    """ICEMAN answers ``outcome.moderator.item.code~...``, decoded and encoded again (junk dropped)."""
+    from peerstats.iceman import decode_answers, encode_answers
+
+    return encode_answers(decode_answers(value))
+
+
+def _threshold(value: str) -> str:
+    """The GRADE threshold: ``any``, ``0.3``, ``any:0.3``; canonical text, ``""`` for the default MID 0.2 or junk."""
+    from peerstats.grade import decode_threshold, encode_threshold
+
+    return encode_threshold(*decode_threshold(value))
+
+
+@dataclass(frozen=True)
+class SessionParam:
+    """A setting the session keeps (not a sidebar widget) that every link carries.
+
+    Attributes
+    ----------
+    session_key : str
+        Where ``st.session_state`` keeps its canonical text (``""``: not set).
+    clean : callable
+        Raw query value -> canonical text, ``""`` when absent or not understood. Never raises.
+    sep : str or None
+        Separator of the value's items, so :func:`dropped_params` names only the items it could not understand.
+    default : frozenset of str
+        Lower-case spellings of the default value (cleaned to ``""``, left out of links), not reported as dropped.
+    """
+
+    session_key: str
+    clean: Callable[[str], str]
+    sep: str | None = None
+    default: frozenset = frozenset()  # spellings of the default value, which cleans to "" but is understood
+
+
+DATA_PARAM = "data"
+DATA_KEY = "_data_fp"
+GRADE_PARAM = "grade"
+GRADE_KEY = "sof_overrides"
+PRESENT_PARAM = "present"
+PRESENT_KEY = "_present"
+ICEMAN_PARAM = "iceman"
+ICEMAN_KEY = "iceman_answers"
+THRESHOLD_PARAM = "threshold"
+THRESHOLD_KEY = "sof_threshold_text"
+#: Spellings of the default threshold (MID 0.2), which is left out of links: understood, not reported as dropped.
+_THRESHOLD_DEFAULTS = frozenset({"mid", "0.2", "mid:0.2"})
+FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+
+#: Query key -> session setting, in link order. ONE LINE PER PARAMETER (see "Adding a link parameter" above).
+SESSION_PARAMS: dict[str, SessionParam] = {
+    DATA_PARAM: SessionParam(DATA_KEY, _pattern(FINGERPRINT.pattern)),  # the upload in use (issue 9)
+    GRADE_PARAM: SessionParam(GRADE_KEY, _grade, sep="~"),               # GRADE overrides (issue 10)
+    PRESENT_PARAM: SessionParam(PRESENT_KEY, _flag),                     # presentation mode (issue 12)
+    ICEMAN_PARAM: SessionParam(ICEMAN_KEY, _iceman, sep="~"),            # the user's ICEMAN answers (issue 18)
+    THRESHOLD_PARAM: SessionParam(THRESHOLD_KEY, _threshold, default=_THRESHOLD_DEFAULTS),  # GRADE threshold (18)
+}
+
 
 @dataclass(frozen=True)
 class ViewState:
-    """Everything a link reproduces. Defaults = the paper's main analysis of personal recovery on the home page."""
+    """Everything a link reproduces. Defaults = the paper's main analysis of personal recovery on the home page.
+
+    ``session``: the :data:`SESSION_PARAMS` settings that are set, as ``(query key, canonical text)`` pairs in table
+    order (the sidebar's views have none; :func:`complete` adds the session's).
+    """
 
     page: str = "explore"
     filters: Filters = field(default_factory=Filters)
@@ -81,6 +202,16 @@ class ViewState:
     method: str = "DL"
     test: str = "z"
     moderator: str = "category"
+    session: tuple[tuple[str, str], ...] = ()
+
+    def setting(self, key: str) -> str:
+        """The canonical text of a session setting (``""`` when not set)."""
+        return dict(self.session).get(key, "")
+
+    def with_settings(self, **values: str) -> ViewState:
+        """A copy with session settings changed (``""`` removes one), kept in table order."""
+        merged = {**dict(self.session), **values}
+        return replace(self, session=tuple((k, merged[k]) for k in SESSION_PARAMS if merged.get(k)))
 
 
 DEFAULT = ViewState()
@@ -97,6 +228,13 @@ def _split(value) -> list[str]:
     return out
 
 
+def _last(value) -> str | None:
+    """The value of a single-valued key: the last one given (a repeated key is reported by :func:`repeated_params`)."""
+    if isinstance(value, (list, tuple)):
+        return str(value[-1]) if value else None
+    return None if value is None else str(value)
+
+
 def _canonical(values: Iterable[str], vocabulary: Iterable[str] | None) -> tuple[str, ...]:
     """Known values only, no duplicates, in vocabulary order (or first-seen order for free ids)."""
     values = list(dict.fromkeys(values))
@@ -104,6 +242,16 @@ def _canonical(values: Iterable[str], vocabulary: Iterable[str] | None) -> tuple
         return tuple(values)
     vocab = list(vocabulary)
     return tuple(v for v in vocab if v in values)
+
+
+def _escape(value: str) -> str:
+    """An upload's column value as a list item: "%" and "," percent-escaped (any text round-trips)."""
+    return value.replace("%", "%25").replace(",", "%2C")
+
+
+def _column_values(value) -> list[str]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [unquote(v) for item in items if item is not None for v in str(item).split(",") if v != ""]
 
 
 def encode(view: ViewState) -> dict[str, str]:
@@ -115,16 +263,9 @@ def encode(view: ViewState) -> dict[str, str]:
     {'outcome': 'hope', 'quality': 'good,fair'}
     """
     out: dict[str, str] = {}
-    if view.page != DEFAULT.page:
-        out["page"] = view.page
-    if view.outcome != DEFAULT.outcome:
-        out["outcome"] = view.outcome
-    if view.method != DEFAULT.method:
-        out["method"] = view.method
-    if view.test != DEFAULT.test:
-        out["test"] = view.test
-    if view.moderator != DEFAULT.moderator:
-        out["moderator"] = view.moderator
+    for key in _SCALARS:
+        if getattr(view, key) != getattr(DEFAULT, key):
+            out[key] = getattr(view, key)
     f = view.filters
     for key, (attr, _vocab) in _LIST_PARAMS.items():
         values = getattr(f, attr)
@@ -136,25 +277,42 @@ def encode(view: ViewState) -> dict[str, str]:
     for key, attr in _FLAG_PARAMS.items():
         if getattr(f, attr):
             out[key] = "1"
+    for column, values in f.columns:
+        if values:
+            out[COLUMN_PREFIX + column] = ",".join(_escape(str(v)) for v in values)
+    for key, value in view.session:
+        if key in SESSION_PARAMS and value:
+            out[key] = value
     return out
 
 
+_SCALARS = ("page", "outcome", "method", "test", "moderator")
+
+
 def decode(params: Mapping[str, object], outcomes: Iterable[str] | None = None,
-           trial_ids: Iterable[str] | None = None) -> ViewState:
+           trial_ids: Iterable[str] | None = None, moderators: Iterable[str] | None = None,
+           columns: Mapping[str, Iterable[str]] | None = None) -> ViewState:
     """Query parameters -> ViewState, validating every value; never raises.
 
     Parameters
     ----------
     params : mapping
-        ``st.query_params.to_dict()`` (values ``str``) or AppTest's dict (``str`` or ``list[str]``).
+        ``st.query_params.to_dict()`` (values ``str``) or key -> list of values (repeated keys; AppTest's dict).
+        A single-valued key given several times takes its last value; list keys combine them.
     outcomes : iterable of str, optional
         Known outcome names; an unknown ``outcome`` falls back to the default. ``None`` accepts any non-empty name.
     trial_ids : iterable of str, optional
         Known trial ids; unknown ids in ``exclude`` are dropped. ``None`` keeps them all.
+    moderators : iterable of str, optional
+        Moderators the data offer besides the codebook's (an upload's categorical columns). The codebook's
+        (:data:`~peerstats.select.MODERATORS`) are always accepted.
+    columns : mapping, optional
+        An upload's filterable columns -> their values (``col.<column>`` keys); ``None`` accepts any column and value
+        (a pure round trip), ``{}`` none (the bundled data).
     """
     def one(key: str) -> str | None:
-        vals = _split(params.get(key))
-        return vals[-1] if vals else None
+        value = _last(params.get(key))
+        return value.strip() if value is not None else None
 
     page = one("page")
     page = page if page in PAGES else DEFAULT.page
@@ -167,7 +325,8 @@ def decode(params: Mapping[str, object], outcomes: Iterable[str] | None = None,
     test = (one("test") or "").lower()
     test = test if test in TESTS else DEFAULT.test
     moderator = one("moderator")
-    moderator = moderator if moderator in MODERATORS else DEFAULT.moderator
+    known_moderators = set(MODERATORS) | set(moderators or ())
+    moderator = moderator if moderator in known_moderators else DEFAULT.moderator
 
     kwargs: dict[str, tuple] = {}
     for key, (attr, vocab) in _LIST_PARAMS.items():
@@ -182,9 +341,184 @@ def decode(params: Mapping[str, object], outcomes: Iterable[str] | None = None,
         if levels:
             rob.append((domain, levels))
     for key, attr in _FLAG_PARAMS.items():
-        kwargs[attr] = one(key) in ("1", "true", "yes")
-    return ViewState(page=page, filters=Filters(**kwargs, rob=tuple(rob)), outcome=outcome, method=method, test=test,
-                     moderator=moderator)
+        kwargs[attr] = _flag(one(key) or "") == "1"
+    cols = []
+    given = [str(k)[len(COLUMN_PREFIX):] for k in params if str(k).startswith(COLUMN_PREFIX)]
+    order = given if columns is None else [c for c in map(str, columns) if c in given]
+    for column in order:
+        values = _column_values(params.get(COLUMN_PREFIX + column))
+        kept = _canonical(values, None if columns is None else [str(v) for v in columns[column]])
+        if kept:
+            cols.append((column, kept))
+    session = []
+    for key, param in SESSION_PARAMS.items():
+        raw = one(key)
+        value = param.clean(raw) if raw else ""
+        if value:
+            session.append((key, value))
+    return ViewState(page=page, filters=Filters(**kwargs, rob=tuple(rob), columns=tuple(cols)), outcome=outcome,
+                     method=method, test=test, moderator=moderator, session=tuple(session))
+
+
+def link(view: ViewState, base: str = "") -> str:
+    """THE link writer: the URL that reproduces ``view`` (session settings included) on the app at ``base``.
+
+    ``base``: the app's address (scheme, host, port and any path prefix, e.g. ``https://host/peerstats``; a page
+    path at its end is replaced). Without a base (tests, no browser context) just the query string ``"?..."``.
+    The path names the page (the home page is the app's root), and the query says everything (``page`` included).
+
+    Examples
+    --------
+    >>> link(ViewState(page="subgroups", outcome="hope"), "http://10.0.0.5:8501/explore")
+    'http://10.0.0.5:8501/subgroups?page=subgroups&outcome=hope'
+    """
+    query = urlencode(encode(view), safe=",")
+    if not base:
+        return f"?{query}" if query else "?"
+    parts = urlsplit(base)
+    segments = [s for s in parts.path.split("/") if s]
+    if segments and segments[-1] in PAGES:
+        segments.pop()
+    if view.page != DEFAULT.page:
+        segments.append(view.page)
+    path = "/" + "/".join(segments) + ("/" if segments and view.page == DEFAULT.page else "")  # root: "/prefix/"
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
+    """The ``key=value`` pairs of a link that :func:`decode` did not keep in ``view`` (unknown keys, invalid values,
+    unknown items of a list), in the link's order. ``data`` (an upload's fingerprint) is never reported here (the
+    shell says in words when it is damaged or the server does not hold it); a session setting with items
+    (``grade``) is reported only for the items its cleaner drops.
+
+    A value equal to the default (``method=DL``) counts as kept; list values compare as sets of items; a repeated
+    single-valued key counts by its last value (:func:`repeated_params` says so).
+    """
+    full = encode(view)
+    lists = set(_LIST_PARAMS) | set(ROB_DOMAINS)
+    out = []
+    for key, raw in params.items():
+        key = str(key)
+        if key == DATA_PARAM:
+            continue
+        if key in lists:
+            value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
+            kept = set(_split(full.get(key, "")))
+            bad = [v for v in _split(value) if v not in kept]
+            if bad:
+                out.append(f"{key}={','.join(bad)}")
+            continue
+        if key.startswith(COLUMN_PREFIX):
+            kept = set(_column_values(full.get(key, "")))
+            bad = [v for v in _column_values(raw) if v not in kept]
+            if bad:
+                out.append(f"{key}={','.join(bad)}")
+            continue
+        value = _last(raw) or ""
+        if key in SESSION_PARAMS:
+            param = SESSION_PARAMS[key]
+            kept_text = view.setting(key)
+            if param.sep:
+                kept_items = set(kept_text.split(param.sep))  # an item is kept when its canonical form is
+                bad = [p for p in value.split(param.sep) if p and param.clean(p) not in kept_items - {""}]
+                if bad:
+                    out.append(f"{key}={param.sep.join(bad)}")
+            elif value.strip() and not kept_text and value.strip().lower() not in param.default:
+                out.append(f"{key}={value}")
+        elif key in _FLAG_PARAMS:  # 1/true/yes: on; 0/false/no: off; anything else is not understood
+            understood = _flag(value) == "1" or value.strip().lower() in ("0", "false", "no", "")
+            if not understood or (_flag(value) == "1") != (full.get(key) == "1"):
+                out.append(f"{key}={value}")
+        elif key in _SCALARS:
+            if value.strip().lower() != str(full.get(key, getattr(DEFAULT, key))).lower():
+                out.append(f"{key}={value}")
+        else:
+            out.append(f"{key}={value}")
+    return out
+
+
+def repeated_params(params: Mapping[str, object]) -> list[str]:
+    """Sentences for the keys a link gives more than once (``?outcome=a&outcome=b``): which value was used."""
+    lists = set(_LIST_PARAMS) | set(ROB_DOMAINS)
+    out = []
+    for key, raw in params.items():
+        if not isinstance(raw, (list, tuple)) or len(raw) < 2:
+            continue
+        shown = ", ".join(f"`{v}`" for v in raw)
+        if key in lists or str(key).startswith(COLUMN_PREFIX):
+            out.append(f"`{key}` is given {len(raw)} times ({shown}): their values were combined.")
+        else:
+            out.append(f"`{key}` is given {len(raw)} times ({shown}): the last one, `{raw[-1]}`, was used.")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- sharing advice
+LAN_PROBE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): a UDP "connect" to it picks a route and sends nothing
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url``'s host is this machine only (localhost, 127.0.0.0/8, ::1): another device cannot open it."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def lan_address() -> str | None:
+    """This machine's address on its local network, found without sending anything: a UDP socket "connected" to a
+    documentation address (:data:`LAN_PROBE`) makes the kernel choose the outgoing interface; no packet leaves.
+    ``None`` when there is no route (offline) or only a loopback address."""
+    import ipaddress
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((LAN_PROBE, 9))
+            address = s.getsockname()[0]
+        ip = ipaddress.ip_address(address)
+    except (OSError, ValueError):
+        return None
+    return None if ip.is_loopback or ip.is_unspecified else str(ip)
+
+
+def on_host(url: str, host: str) -> str:
+    """``url`` with its host replaced (port, path and query kept)."""
+    parts = urlsplit(url)
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def share_advice(url: str, server_address: str | None, lan: str | None) -> tuple[str | None, str | None]:
+    """What the share dialog says about a link's reach: ``(warning or None, a LAN link phones can open or None)``.
+
+    Parameters
+    ----------
+    url : str
+        The link as written (from the browser's address or ``PEERSTATS_PUBLIC_URL``).
+    server_address : str or None
+        The address the server listens on (Streamlit's ``server.address``; empty or ``None``: every interface).
+    lan : str or None
+        This machine's LAN address (:func:`lan_address`).
+    """
+    if not url.startswith(("http://", "https://")) or not is_loopback(url):
+        return None, None
+    listens_everywhere = not server_address or server_address in ("0.0.0.0", "::")
+    warning = ("This link points at this computer only (" + (urlsplit(url).hostname or "") + "): phones and other "
+               "computers in the room cannot open it, nor its QR code.")
+    if listens_everywhere and lan:
+        return warning + " The app also listens on the network: share the address below instead.", on_host(url, lan)
+    how = (" To share it, serve the app on the network: stop it and start it again with "
+           "`PEERSTATS_ADDRESS=0.0.0.0 bash run.sh app` (anyone on the network can then open it), or put it behind "
+           "the proxy in `deploy/` (`bash deploy/run.sh`), or set `PEERSTATS_PUBLIC_URL` to the address people "
+           "should use.")
+    if lan:
+        how += f" This computer's address on the network is {lan}."
+    return warning + how, None
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -206,6 +540,7 @@ METHOD_KEY = "v_method"
 KNHA_KEY = "v_knha"
 MODERATOR_KEY = "v_moderator"
 MODERATOR_MEMORY = "_moderator"   # the moderator of the view, kept outside the page widget (see remember_moderator)
+COLUMN_KEY_PREFIX = "f_col_"  # widget key of an upload's own column filter: f_col_<column>
 EXCLUDE_POOR_KEY = "f_exclude_poor"
 REAL_ONLY_KEY = "f_real_only"
 #: Widget keys of the boolean filters (checkboxes).
@@ -239,6 +574,8 @@ def to_widgets(view: ViewState) -> dict[str, object]:
     out[REAL_ONLY_KEY] = real_rows_only(f.provenance)
     for attr, key in FLAG_KEYS.items():
         out[key] = bool(getattr(f, attr))
+    for column, values in f.columns:  # an upload's own columns (drawn by the sidebar when the upload has them)
+        out[COLUMN_KEY_PREFIX + column] = list(values)
     out[OUTCOME_KEY] = view.outcome
     out[METHOD_KEY] = view.method
     out[KNHA_KEY] = view.test == "knha"
@@ -264,7 +601,7 @@ def from_widgets(values: Mapping[str, object], page: str, moderator: str = DEFAU
         outcome=str(values.get(OUTCOME_KEY) or DEFAULT.outcome),
         method=str(method) if method in METHODS else DEFAULT.method,
         test="knha" if values.get(KNHA_KEY) else "z",
-        moderator=moderator if moderator in MODERATORS else DEFAULT.moderator,
+        moderator=str(moderator) if moderator else DEFAULT.moderator,  # a codebook moderator or an upload's column
     )
 
 
@@ -300,27 +637,46 @@ PRESETS: dict[str, tuple[str, Callable[[ViewState], ViewState]]] = {
 # --------------------------------------------------------------------------------------------------------------------
 _URL_READ = "_url_read"
 _URL_PAGE = "_url_page"
-_LAST_QUERY = "_last_query"
 URL_DROPPED = "_url_dropped"  # what the opened link asked for that was not understood (shown once by the shell)
+URL_REPEATED = "_url_repeated"  # sentences on the keys the opened link repeats (shown once by the shell)
+DATA_DAMAGED = "_data_damaged"  # a data= value that is no fingerprint (the shell says so and stops)
+PUBLIC_URL_ENV = "PEERSTATS_PUBLIC_URL"
 
 
-def init_session(outcomes: Iterable[str], trial_ids: Iterable[str]) -> None:
+def _query() -> dict[str, list[str]]:
+    """The URL's query as key -> every value given (a repeated key keeps them all)."""
+    import streamlit as st
+
+    return {key: list(st.query_params.get_all(key)) for key in st.query_params}
+
+
+def _plain(query: Mapping[str, list[str]]) -> dict[str, object]:
+    """One value per key (a string), except the keys given several times (a list)."""
+    return {k: (v[0] if len(v) == 1 else list(v)) for k, v in query.items()}
+
+
+def init_session(outcomes: Iterable[str], trial_ids: Iterable[str], moderators: Iterable[str] = (),
+                 columns: Mapping[str, Iterable[str]] | None = None) -> None:
     """First run of a browser session: decode the URL and seed the widget keys from it. Later runs: do nothing.
 
+    ``moderators`` and ``columns``: an upload's categorical columns (moderators) and its filterable columns with their
+    values, so a link to an upload keeps its own filters and moderator (``None``/empty for the bundled data).
     The page named in the URL (if any) is kept under ``st.session_state["_url_page"]`` for ``app.py`` to switch to.
     """
     import streamlit as st
 
     if st.session_state.get(_URL_READ):
         return
-    params = st.query_params.to_dict()
-    view = decode(params, outcomes=outcomes, trial_ids=trial_ids)
+    params = _plain(_query())
+    view = decode(params, outcomes=outcomes, trial_ids=trial_ids, moderators=moderators,
+                  columns=columns if columns is not None else {})
     for key, value in to_widgets(view).items():
         st.session_state[key] = value
     st.session_state[MODERATOR_MEMORY] = view.moderator
     st.session_state["_view"] = view
     st.session_state[_URL_PAGE] = view.page if "page" in params else None
     st.session_state[URL_DROPPED] = dropped_params(params, view)
+    st.session_state[URL_REPEATED] = repeated_params(params)
     st.session_state[_URL_READ] = True
 
 
@@ -339,6 +695,15 @@ def moderator() -> str:
     return st.session_state.get(MODERATOR_MEMORY, st.session_state.get("_view", DEFAULT).moderator)
 
 
+def keep_moderator_within(moderators: Iterable[str]) -> None:
+    """Forget a remembered moderator the data in use do not offer (an upload's column, after switching back to the
+    bundled data), so the link never names a moderator the page does not show."""
+    import streamlit as st
+
+    if moderator() not in set(MODERATORS) | set(moderators):
+        st.session_state[MODERATOR_MEMORY] = DEFAULT.moderator
+
+
 def requested_page() -> str | None:
     """The page a freshly opened link asked for, once (then ``None``)."""
     import streamlit as st
@@ -346,23 +711,37 @@ def requested_page() -> str | None:
     return st.session_state.pop(_URL_PAGE, None)
 
 
-def url_params(view: ViewState) -> dict[str, str]:
-    """The query of ``view`` as the address bar shows it: :func:`encode` plus the session's upload fingerprint,
-    presentation mode and GRADE overrides (so a link, or a page link in the sidebar, keeps them all)."""
+def session_value(key: str) -> str:
+    """A session setting (:data:`SESSION_PARAMS`) as canonical text, ``""`` when not set: from the URL on the
+    session's first call (the last value given, cleaned), then whatever :func:`set_session_value` said."""
     import streamlit as st
 
-    wanted = encode(view)
-    if st.session_state.get(DATA_KEY):
-        wanted[DATA_PARAM] = st.session_state[DATA_KEY]
-    if presenting():  # presentation mode stays on across reruns (issue 12)
-        wanted[PRESENT_PARAM] = "1"
-    if grade_overrides():  # the user's GRADE overrides (issue 10), on every page so a link keeps them
-        wanted[GRADE_PARAM] = grade_overrides()
-    if iceman_text():  # the user's ICEMAN answers (issue 18)
-        wanted[ICEMAN_PARAM] = iceman_text()
-    if _threshold_text():  # the GRADE threshold (issue 18): MID or any effect, left out at the default
-        wanted[THRESHOLD_PARAM] = _threshold_text()
-    return wanted
+    param = SESSION_PARAMS[key]
+    if param.session_key not in st.session_state:
+        values = st.query_params.get_all(key)
+        raw = values[-1] if values else ""
+        st.session_state[param.session_key] = param.clean(raw) if raw else ""
+        if key == DATA_PARAM and raw.strip() and not st.session_state[param.session_key]:
+            st.session_state[DATA_DAMAGED] = raw
+    return st.session_state[param.session_key]
+
+
+def set_session_value(key: str, value: str) -> None:
+    """Set a session setting (``""``: unset); every link written afterwards carries it."""
+    import streamlit as st
+
+    st.session_state[SESSION_PARAMS[key].session_key] = value or ""
+
+
+def complete(view: ViewState) -> ViewState:
+    """``view`` with this session's settings (:data:`SESSION_PARAMS`): the view on screen, as a link reproduces it."""
+    return view.with_settings(**{key: session_value(key) for key in SESSION_PARAMS})
+
+
+def url_params(view: ViewState) -> dict[str, str]:
+    """The query of ``view`` as the address bar and the sidebar's page links carry it: :func:`encode` of
+    :func:`complete` (filters, outcome, model, moderator, upload, GRADE overrides, presentation, ...)."""
+    return encode(complete(view))
 
 
 def write_url(view: ViewState) -> None:
@@ -370,7 +749,7 @@ def write_url(view: ViewState) -> None:
     import streamlit as st
 
     wanted = url_params(view)
-    if st.query_params.to_dict() != wanted:
+    if st.query_params.to_dict() != wanted or any(len(v) > 1 for v in _query().values()):
         st.query_params.from_dict(wanted)
     st.session_state["_view"] = view
 
@@ -384,180 +763,113 @@ def follow_link(pages: Mapping[str, object], current: str) -> None:
         st.switch_page(pages[wanted], query_params=st.query_params.to_dict())
 
 
-def view_url(view: ViewState) -> str:
-    """The full link that reproduces ``view`` (server address from ``st.context.url``; the query from :func:`encode`).
-
-    Returns just the query string ("?..."), when the server address is unknown (e.g. in tests).
-    """
-    from urllib.parse import urlencode, urlsplit, urlunsplit
+def base_url() -> str:
+    """The app's address for the links it writes: ``PEERSTATS_PUBLIC_URL`` when set (the address people should use,
+    e.g. the deployment's public name), else the address the browser used (``st.context.url``), else ``""``."""
+    import os
 
     import streamlit as st
 
-    params = encode(view)
-    if st.session_state.get(DATA_KEY):
-        params[DATA_PARAM] = st.session_state[DATA_KEY]
-    query = urlencode(params, safe=",")
+    public = os.environ.get(PUBLIC_URL_ENV, "").strip()
+    if public.startswith(("http://", "https://")):
+        return public
     try:
-        base = st.context.url or ""
+        return st.context.url or ""
     except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)
-        base = ""
-    if not base:
-        return f"?{query}" if query else "?"
-    parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
+        return ""
+
+
+def view_url(view: ViewState, *, present: bool | None = None) -> str:
+    """The full link that reproduces ``view`` with this session's settings (:func:`link` of :func:`complete`):
+    "Share this view" and its QR code, the report's and the scripts' URL, "open this specification".
+    ``present``: True for the presentation link, False to leave presentation mode, ``None`` as the session is.
+
+    Returns just the query string ("?..."), when the server address is unknown (e.g. in tests).
+    """
+    full = complete(view)
+    if present is not None:
+        full = full.with_settings(**{PRESENT_PARAM: "1" if present else ""})
+    return link(full, base_url())
+
+
+def presentation_url(view: ViewState) -> str:
+    """The link to ``view`` in presentation mode (:func:`view_url` with ``present=1``)."""
+    return view_url(view, present=True)
+
+
+def share_notice(url: str) -> tuple[str | None, str | None]:
+    """:func:`share_advice` for ``url`` on this server (its ``server.address``, this machine's LAN address)."""
+    import streamlit as st
+
+    if not is_loopback(url):
+        return None, None
+    try:
+        address = st.get_option("server.address")
+    except Exception:  # noqa: BLE001 - option unknown: assume the documented loopback default of run.sh
+        address = "127.0.0.1"
+    return share_advice(url, address, lan_address())
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # The data in use (issue 9): ``data=<fingerprint>`` names an upload held by the server (dashboard.byor)
 # --------------------------------------------------------------------------------------------------------------------
-DATA_PARAM = "data"
-DATA_KEY = "_data_fp"
-
-
 def data_fingerprint() -> str | None:
     """The fingerprint of the uploaded data this session shows: from the URL on the session's first call (16 hex
-    digits, anything else ignored), then whatever :func:`set_data_fingerprint` said. ``None`` for the bundled data."""
-    import re
+    digits; anything else is remembered as damaged: :func:`damaged_fingerprint`), then whatever
+    :func:`set_data_fingerprint` said. ``None`` for the bundled data."""
+    return session_value(DATA_PARAM) or None
 
+
+def damaged_fingerprint() -> str | None:
+    """The ``data=`` value of the opened link when it is not a fingerprint (cut or edited), else ``None``."""
     import streamlit as st
 
-    if DATA_KEY not in st.session_state:
-        value = st.query_params.get(DATA_PARAM)
-        value = value[0] if isinstance(value, list) and value else value
-        st.session_state[DATA_KEY] = value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{16}", value) else ""
-    return st.session_state[DATA_KEY] or None
+    session_value(DATA_PARAM)
+    return st.session_state.get(DATA_DAMAGED) or None
+
+
+def forget_damaged_fingerprint() -> None:
+    """The user chose the bundled data instead of a damaged link's upload."""
+    import streamlit as st
+
+    st.session_state.pop(DATA_DAMAGED, None)
 
 
 def set_data_fingerprint(fingerprint: str | None) -> None:
     """Say which upload is in use (``None``: the bundled data); :func:`write_url` puts it in the URL."""
-    import streamlit as st
-
-    st.session_state[DATA_KEY] = fingerprint or ""
+    set_session_value(DATA_PARAM, fingerprint or "")
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # Presentation mode (issue 12): ?present=1
 # --------------------------------------------------------------------------------------------------------------------
-PRESENT_PARAM = "present"
-
-
 def presenting() -> bool:
-    """True when the URL asks for presentation mode (``?present=1``); :func:`write_url` keeps the flag."""
-    import streamlit as st
-
-    return st.query_params.get(PRESENT_PARAM) == "1"
-
-
-def presentation_url(view: ViewState) -> str:
-    """The link to ``view`` in presentation mode (``view_url`` plus ``present=1``)."""
-    url = view_url(view)
-    return url + ("&" if "?" in url else "?") + f"{PRESENT_PARAM}=1"
-
-
-def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
-    """The ``key=value`` pairs of a link that :func:`decode` did not keep in ``view`` (unknown keys, invalid values,
-    unknown items of a list), in the link's order. ``present`` is not a view setting and is never reported; ``data``
-    (an upload's fingerprint) is read by ``dashboard.byor.restore``, which says in words when the server does not
-    hold it; ``grade`` (GRADE overrides) is reported only for the parts :func:`peerstats.grade.decode_overrides`
-    drops (the value is compared with its canonical re-encoding).
-
-    A value equal to the default (``method=DL``) counts as kept; list values compare as sets of items.
-    """
-    from peerstats.grade import decode_overrides, encode_overrides
-
-    full = encode(view)
-    defaults = {"page": DEFAULT.page, "outcome": DEFAULT.outcome, "method": DEFAULT.method, "test": DEFAULT.test,
-                "moderator": DEFAULT.moderator}
-    lists = set(_LIST_PARAMS) | set(ROB_DOMAINS)
-    out = []
-    for key, raw in params.items():
-        if key in (PRESENT_PARAM, DATA_PARAM):
-            continue
-        if key == THRESHOLD_PARAM:
-            from peerstats.grade import decode_threshold, encode_threshold
-
-            value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
-            if encode_threshold(*decode_threshold(value)) != value.strip().lower():
-                out.append(f"{key}={value}")
-            continue
-        value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
-        if key == ICEMAN_PARAM:
-            from peerstats.iceman import decode_answers, encode_answers
-
-            kept = set(encode_answers(decode_answers(value)).split("~"))
-            bad = [part for part in value.split("~") if part and part not in kept]
-            if bad:
-                out.append(f"{key}={'~'.join(bad)}")
-        elif key == GRADE_PARAM:
-            given = [part for part in value.split("~") if part]
-            kept = set(encode_overrides(decode_overrides(value)).split("~"))
-            bad = [part for part in given if part not in kept]
-            if bad:
-                out.append(f"{key}={'~'.join(bad)}")
-        elif key in lists:
-            kept = set(_split(full.get(key, "")))
-            given = _split(value)
-            bad = [v for v in given if v not in kept]
-            if bad:
-                out.append(f"{key}={','.join(bad)}")
-        elif key in _FLAG_PARAMS:  # a switch ("1", "true", "yes") is kept when the view has it on
-            if key not in full:
-                out.append(f"{key}={value}")
-        elif key not in defaults or value != full.get(key, defaults[key]):
-            out.append(f"{key}={value}")
-    return out
+    """True when the session is in presentation mode (the link said ``present=1``); every link keeps the flag."""
+    return session_value(PRESENT_PARAM) == "1"
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # GRADE overrides (issue 10): ``grade=<outcome.domain.downgrade.reason~...>`` (peerstats.grade.encode_overrides)
 # --------------------------------------------------------------------------------------------------------------------
-GRADE_PARAM = "grade"
-GRADE_KEY = "sof_overrides"
-
-
 def grade_overrides() -> str:
     """The user's GRADE overrides, encoded: from the URL on the session's first call (decoded and encoded again, so
     junk is dropped and the text is canonical), then whatever :func:`set_grade_overrides` said. ``""`` for none."""
-    import streamlit as st
-
-    from peerstats.grade import decode_overrides, encode_overrides
-
-    if GRADE_KEY not in st.session_state:
-        value = st.query_params.get(GRADE_PARAM)
-        value = value[0] if isinstance(value, list) and value else value
-        st.session_state[GRADE_KEY] = encode_overrides(decode_overrides(value if isinstance(value, str) else ""))
-    return st.session_state[GRADE_KEY]
+    return session_value(GRADE_PARAM)
 
 
 def set_grade_overrides(overrides: dict) -> None:
     """Keep ``{outcome: {domain: (downgrade, reason)}}`` for this session; :func:`write_url` puts it in the URL."""
-    import streamlit as st
-
     from peerstats.grade import encode_overrides
 
-    st.session_state[GRADE_KEY] = encode_overrides(overrides)
+    set_session_value(GRADE_PARAM, encode_overrides(overrides))
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# ICEMAN (issue 18): ``iceman=<outcome.moderator.item.code~...>`` (peerstats.iceman.encode_answers): the user's answers
-# to the items only they can answer
+# ICEMAN answers (issue 18) and the GRADE threshold (issue 18): session settings (SESSION_PARAMS), read and set here
 # --------------------------------------------------------------------------------------------------------------------
-ICEMAN_PARAM = "iceman"
-ICEMAN_KEY = "iceman_answers"
-
-
 def iceman_text() -> str:
-    """The ICEMAN answers, encoded: from the URL on the session's first call (decoded and encoded again, so junk is
-    dropped), then whatever :func:`set_iceman_answers` said. ``""`` for none."""
-    import streamlit as st
-
-    from peerstats.iceman import decode_answers, encode_answers
-
-    if ICEMAN_KEY not in st.session_state:
-        value = st.query_params.get(ICEMAN_PARAM)
-        value = value[0] if isinstance(value, list) and value else value
-        st.session_state[ICEMAN_KEY] = encode_answers(decode_answers(value if isinstance(value, str) else ""))
-    return st.session_state[ICEMAN_KEY]
+    """The ICEMAN answers, encoded (``peerstats.iceman.encode_answers``); ``""`` for none."""
+    return session_value(ICEMAN_PARAM)
 
 
 def iceman_answers() -> dict:
@@ -568,45 +880,22 @@ def iceman_answers() -> dict:
 
 
 def set_iceman_answers(answers: dict) -> None:
-    """Keep the answers for this session; :func:`write_url` puts them in the URL."""
-    import streamlit as st
-
+    """Keep the answers for this session; every link written afterwards carries them."""
     from peerstats.iceman import encode_answers
 
-    st.session_state[ICEMAN_KEY] = encode_answers(answers)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# The GRADE threshold (issue 18): ``threshold=any`` (any effect), ``threshold=0.3`` (an MID), ``any:0.3``; default
-# MID 0.2 (left out). One threshold for the certainty and the statement (peerstats.grade.encode_threshold)
-# --------------------------------------------------------------------------------------------------------------------
-THRESHOLD_PARAM = "threshold"
-THRESHOLD_KEY = "sof_threshold_text"
-
-
-def _threshold_text() -> str:
-    import streamlit as st
-
-    from peerstats.grade import decode_threshold, encode_threshold
-
-    if THRESHOLD_KEY not in st.session_state:
-        value = st.query_params.get(THRESHOLD_PARAM)
-        value = value[0] if isinstance(value, list) and value else value
-        st.session_state[THRESHOLD_KEY] = encode_threshold(*decode_threshold(value if isinstance(value, str) else ""))
-    return st.session_state[THRESHOLD_KEY]
+    set_session_value(ICEMAN_PARAM, encode_answers(answers))
 
 
 def grade_threshold() -> tuple[str, float]:
-    """``(threshold, mid)``: from the URL on the session's first call, then what :func:`set_grade_threshold` said."""
+    """``(threshold, mid)``: the Summary's certainty threshold (``"mid"`` or ``"any"``) and MID, from the link on
+    the session's first call, then what :func:`set_grade_threshold` said."""
     from peerstats.grade import decode_threshold
 
-    return decode_threshold(_threshold_text())
+    return decode_threshold(session_value(THRESHOLD_PARAM))
 
 
 def set_grade_threshold(threshold: str, mid: float) -> None:
-    """Keep the GRADE threshold (``"mid"`` or ``"any"``) and MID; :func:`write_url` puts it in the URL."""
-    import streamlit as st
-
+    """Keep the GRADE threshold and MID; every link written afterwards carries it (left out at the default)."""
     from peerstats.grade import encode_threshold
 
-    st.session_state[THRESHOLD_KEY] = encode_threshold(threshold, mid)
+    set_session_value(THRESHOLD_PARAM, encode_threshold(threshold, mid))

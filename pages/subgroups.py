@@ -13,7 +13,7 @@ from dashboard import text
 from dashboard.context import current
 from peerstats import iceman
 from peerstats.meta import mixed_subgroup_test, subgroup_test
-from peerstats.select import MODERATORS, VOCABULARY, crosstab, provenance_by, subgroup_inputs
+from peerstats.select import VOCABULARY, crosstab, provenance_by, subgroup_inputs
 from peerstats.subgroups import pairwise_difference, published_beside
 
 ctx = current()
@@ -25,13 +25,10 @@ ui.headline(ctx, key="subgroups_headline")
 report: list = []
 
 names = byor.moderator_choices(ctx)  # codebook moderators the data have, then an upload's categorical columns
-if set(names) == {m for m in MODERATORS if m in names} and view.moderator in names:
-    st.session_state[S.MODERATOR_KEY] = view.moderator  # from the URL or the last choice (see dashboard.state)
+if names:  # the view's moderator (the link's, or the last choice: see dashboard.state), else the first offered
+    st.session_state[S.MODERATOR_KEY] = view.moderator if view.moderator in names else next(iter(names))
     moderator = st.selectbox("Split by (moderator)", list(names), key=S.MODERATOR_KEY,
                              format_func=lambda m: names[m], on_change=S.remember_moderator)
-elif names:  # an upload's own columns: not part of the link (the URL knows the codebook's moderators only)
-    moderator = st.selectbox("Split by (moderator)", list(names), format_func=lambda m: names[m],
-                             **ui.kept("v_upload_moderator", next(iter(names)), list(names)))
 else:
     st.info("These data have no column to split by: add columns with a few distinct values (e.g. setting, format) "
             "to your file.")

@@ -127,3 +127,160 @@ def test_presets():
     assert fair.filters == Filters(quality=("good", "fair")) and fair.method == "DL" and fair.outcome == "hope"
     online = PRESETS["Peers online only"][1](start)
     assert online.filters == Filters(categories=("online",)) and online.test == "z"
+
+
+# ------------------------------------------------------------------------------------------ the link (issue 21)
+from urllib.parse import parse_qs, urlsplit  # noqa: E402
+
+from dashboard.state import (  # noqa: E402
+    SESSION_PARAMS, dropped_params, is_loopback, link, on_host, repeated_params, share_advice,
+)
+
+UPLOAD_COLUMNS = {"setting": ["clinic", "online", "a,b 50% ~x"], "Region name": ["Nord", "Süd"]}
+GRADES = ["hope.indirectness.1.US%20only", "anxiety.imprecision.2.one%20trial~hope.inconsistency.1.I2%3D80%25"]
+
+
+@st.composite
+def full_views(draw):
+    """A view with every kind of parameter: codebook filters, flags, an upload's own columns (values with commas,
+    percent signs, spaces and non-ASCII letters), an upload's moderator, and the session settings."""
+    view = draw(views())
+    cols = []
+    for column, levels in UPLOAD_COLUMNS.items():
+        chosen = draw(_ordered_subset(levels))
+        if chosen:
+            cols.append((column, chosen))
+    from dataclasses import replace
+
+    filters = replace(view.filters, exclude_high_risk=draw(st.booleans()), exclude_doubtful=draw(st.booleans()),
+                      columns=tuple(cols))
+    moderator = draw(st.sampled_from([*MODERATORS, *UPLOAD_COLUMNS]))
+    settings_ = {"data": draw(st.sampled_from(["", "0123456789abcdef"])), "grade": draw(st.sampled_from(["", *GRADES])),
+                 "present": draw(st.sampled_from(["", "1"]))}
+    return replace(view, filters=filters, moderator=moderator).with_settings(**settings_)
+
+
+def _query_of(url: str) -> dict[str, str]:
+    """What the server reads from a link: the query decoded as a browser and Streamlit do (last value of a key)."""
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(full_views(), st.sampled_from(["", "http://127.0.0.1:8501/", "https://host.example/prefix/subgroups"]))
+def test_every_link_decodes_to_the_view_it_was_written_for(view, base):
+    url = link(view, base)
+    params = _query_of(url)
+    back = decode(params, outcomes=OUTCOMES, trial_ids=TRIALS, moderators=list(UPLOAD_COLUMNS),
+                  columns=UPLOAD_COLUMNS)
+    assert back == view
+    assert dropped_params(params, back) == [] and repeated_params(params) == []
+    if base:  # the path names the page, under the deployment's prefix
+        path = urlsplit(url).path
+        prefix = "/prefix" if "prefix" in base else ""
+        assert path == prefix + ("/" if view.page == "explore" else f"/{view.page}")  # the root ends with "/"
+
+
+def test_the_session_settings_are_in_table_order_and_every_one_round_trips():
+    view = ViewState().with_settings(present="1", grade=GRADES[0], data="0123456789abcdef")
+    assert [k for k, _ in view.session] == [k for k in SESSION_PARAMS if k in ("data", "grade", "present")]
+    assert encode(view) == {"data": "0123456789abcdef", "grade": GRADES[0], "present": "1"}
+    assert view.with_settings(present="").setting("present") == ""
+
+
+def test_flags_written_by_the_app_are_not_reported_as_not_understood():
+    # issue 21: links with nohighrisk=1 or nodoubt=1 opened with "some settings were not understood"
+    params = {"nohighrisk": "1", "nodoubt": "1", "outcome": "hope"}
+    view = decode(params, outcomes=OUTCOMES)
+    assert view.filters.exclude_high_risk and view.filters.exclude_doubtful
+    assert dropped_params(params, view) == []
+    assert dropped_params({"nodoubt": "maybe"}, decode({"nodoubt": "maybe"})) == ["nodoubt=maybe"]
+
+
+def test_an_upload_column_the_data_do_not_have_is_reported():
+    params = {"col.setting": "online,Mars", "col.colour": "red", "moderator": "setting"}
+    on_upload = decode(params, columns=UPLOAD_COLUMNS, moderators=["setting"])
+    assert on_upload.filters.columns == (("setting", ("online",)),) and on_upload.moderator == "setting"
+    assert dropped_params(params, on_upload) == ["col.setting=Mars", "col.colour=red"]
+    bundled = decode(params, columns={})  # the same link on the bundled data: nothing of the upload is kept
+    assert bundled.filters.columns == () and bundled.moderator == "category"
+    assert dropped_params(params, bundled) == ["col.setting=online,Mars", "col.colour=red", "moderator=setting"]
+
+
+def test_repeated_keys_say_which_value_was_used():
+    params = {"outcome": ["hope", "anxiety"], "quality": ["good", "fair"], "method": "REML"}
+    view = decode(params, outcomes=OUTCOMES)
+    assert view.outcome == "anxiety" and view.filters.quality == ("good", "fair")
+    said = repeated_params(params)
+    assert said == ["`outcome` is given 2 times (`hope`, `anxiety`): the last one, `anxiety`, was used.",
+                    "`quality` is given 2 times (`good`, `fair`): their values were combined."]
+    assert dropped_params(params, view) == []  # used, so not "not understood"
+
+
+def test_a_damaged_fingerprint_is_not_kept():
+    for damaged in ("0123456789abcde", "0123456789ABCDEF", "../../etc/passwd", "0123456789abcdef0"):
+        assert decode({"data": damaged}).setting("data") == ""
+    assert decode({"data": "0123456789abcdef"}).setting("data") == "0123456789abcdef"
+
+
+def test_the_link_path_keeps_the_prefix_and_names_the_page():
+    v = ViewState(page="summary", outcome="hope")
+    assert link(v, "http://h:8501/") == "http://h:8501/summary?page=summary&outcome=hope"
+    assert link(v, "http://h:8501/explore?outcome=x") == "http://h:8501/summary?page=summary&outcome=hope"
+    assert link(ViewState(), "https://h/peer/stats/risk-of-bias") == "https://h/peer/stats/"
+    assert link(ViewState(), "") == "?"
+
+
+def test_loopback_hosts():
+    for url in ("http://127.0.0.1:8501/", "http://localhost:8501/x", "http://[::1]:8501/", "http://127.8.0.1/",
+                "http://app.localhost/"):
+        assert is_loopback(url), url
+    for url in ("http://192.168.1.20:8501/", "https://peerstats.example.org/", "http://[fe80::1]/", "?a=1"):
+        assert not is_loopback(url), url
+
+
+def test_share_advice_warns_for_loopback_and_offers_the_lan_link_only_when_it_can_work():
+    url = "http://127.0.0.1:8501/subgroups?page=subgroups&grade=hope.indirectness.1.x"
+    # run.sh app: listening on loopback only -> warning with the way to serve on the network, and the LAN address
+    warning, lan = share_advice(url, "127.0.0.1", "192.168.1.20")
+    assert lan is None
+    assert "cannot open it" in warning and "PEERSTATS_ADDRESS=0.0.0.0" in warning and "deploy/" in warning
+    assert "192.168.1.20" in warning
+    # listening on every interface: the same link on the LAN address, path and query kept
+    warning, lan = share_advice(url, "0.0.0.0", "192.168.1.20")
+    assert lan == "http://192.168.1.20:8501/subgroups?page=subgroups&grade=hope.indirectness.1.x"
+    assert "cannot open it" in warning
+    # no LAN address (offline): the warning still says how, without an address
+    warning, lan = share_advice(url, "", None)
+    assert lan is None and "PEERSTATS_ADDRESS=0.0.0.0" in warning
+    # a public address: nothing to say
+    assert share_advice("https://peerstats.example.org/?outcome=hope", "127.0.0.1", "10.0.0.2") == (None, None)
+    assert on_host("http://localhost/x?a=1", "10.1.2.3") == "http://10.1.2.3/x?a=1"
+
+
+def test_lan_address_is_a_non_loopback_address_or_none():
+    import ipaddress
+
+    from dashboard.state import lan_address
+
+    found = lan_address()
+    assert found is None or not ipaddress.ip_address(found).is_loopback
+
+
+def test_a_grade_override_typed_with_its_percent_escapes_decoded_is_understood():
+    # A browser decodes "%20" in a hand-typed link: the server gets a space; the override is applied, not reported.
+    params = {"grade": "hope.indirectness.1.inpatients only~hope.nonsense.9.x"}
+    view = decode(params)
+    assert view.setting("grade") == "hope.indirectness.1.inpatients%20only"
+    assert dropped_params(params, view) == ["grade=hope.nonsense.9.x"]
+
+
+def test_a_public_base_url_is_the_address_of_every_link(monkeypatch):
+    from dashboard.state import base_url
+
+    monkeypatch.setenv("PEERSTATS_PUBLIC_URL", "https://workshop.example.org/peer")
+    assert base_url() == "https://workshop.example.org/peer"
+    url = link(ViewState(page="summary", outcome="hope").with_settings(grade=GRADES[0]), base_url())
+    assert url == f"https://workshop.example.org/peer/summary?page=summary&outcome=hope&grade={GRADES[0].replace('%', '%25')}"
+    assert not is_loopback(url)
+    monkeypatch.setenv("PEERSTATS_PUBLIC_URL", "javascript:alert(1)")  # only an http(s) address is taken
+    assert not base_url().startswith("javascript")
