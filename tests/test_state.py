@@ -137,6 +137,9 @@ from dashboard.state import (  # noqa: E402
 )
 
 UPLOAD_COLUMNS = {"setting": ["clinic", "online", "a,b 50% ~x"], "Region name": ["Nord", "Süd"]}
+#: ICEMAN answers and GRADE thresholds in their canonical link form (peerstats.iceman / peerstats.grade encoders).
+ICEMANS = ["personal_recovery.category.direction.py", "anxiety.control.direction.dn~anxiety.control.prior.pn"]
+THRESHOLDS = ["any", "0.3", "any:0.3"]
 GRADES = ["hope.indirectness.1.US%20only", "anxiety.imprecision.2.one%20trial~hope.inconsistency.1.I2%3D80%25"]
 
 
@@ -156,7 +159,9 @@ def full_views(draw):
                       columns=tuple(cols))
     moderator = draw(st.sampled_from([*MODERATORS, *UPLOAD_COLUMNS]))
     settings_ = {"data": draw(st.sampled_from(["", "0123456789abcdef"])), "grade": draw(st.sampled_from(["", *GRADES])),
-                 "present": draw(st.sampled_from(["", "1"]))}
+                 "present": draw(st.sampled_from(["", "1"])),
+                 "iceman": draw(st.sampled_from(["", *ICEMANS])), "threshold": draw(st.sampled_from(["", *THRESHOLDS]))}
+    filters = replace(filters, paper_analysis=draw(st.booleans()))
     return replace(view, filters=filters, moderator=moderator).with_settings(**settings_)
 
 
@@ -284,3 +289,11 @@ def test_a_public_base_url_is_the_address_of_every_link(monkeypatch):
     assert not is_loopback(url)
     monkeypatch.setenv("PEERSTATS_PUBLIC_URL", "javascript:alert(1)")  # only an http(s) address is taken
     assert not base_url().startswith("javascript")
+
+
+def test_the_default_threshold_spelled_out_is_understood_and_junk_is_reported():
+    for spelled in ("0.2", "mid", "MID:0.2"):
+        params = {"threshold": spelled}
+        assert dropped_params(params, decode(params, outcomes=OUTCOMES)) == []
+    params = {"threshold": "sometimes"}
+    assert dropped_params(params, decode(params, outcomes=OUTCOMES)) == ["threshold=sometimes"]
