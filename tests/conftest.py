@@ -27,9 +27,9 @@ import os
 from collections import defaultdict
 from urllib.parse import urlsplit
 
+import live_app as live
 import pytest
-from live_app import (CHROMIUM, CHROMIUM_ARGS, LOOPBACK, PAGES, ROOT, SHOTS, Facts, download, download_button, metric,
-                      streamlit_app, wait_idle)
+from live_app import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
 
 #: Test modules of the data tier: the bundled evidence, its reconstruction, and importing other people's data.
 DATA_MODULES = frozenset({"test_data", "test_reconstruct", "test_metapsy", "test_importer", "test_importer_metafor",
@@ -144,15 +144,15 @@ def site_tour(browser, app_url, tmp_path_factory):
     page's CSV, PNG and HTML report), ``toolbar`` (the Data page's table toolbar buttons, hovered), ``icons`` (the
     favicon links) and ``requests`` (every URL asked for, and those not addressed to loopback).
     """
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    facts = Facts()
+    live.SHOTS.mkdir(parents=True, exist_ok=True)
+    facts = live.Facts()
     seen: list[str] = []
     outside: list[str] = []
 
     def handle(route):
         url = route.request.url
         seen.append(url)
-        if url.startswith(("data:", "blob:")) or (urlsplit(url).hostname or "") in LOOPBACK:
+        if url.startswith(("data:", "blob:")) or (urlsplit(url).hostname or "") in live.LOOPBACK:
             route.continue_()
         else:
             outside.append(url)
@@ -160,21 +160,21 @@ def site_tour(browser, app_url, tmp_path_factory):
 
     def open_page(pg, path: str) -> dict:
         pg.goto(app_url + path)
-        wait_idle(pg, timeout=60.0, settle_ms=800)
+        live.wait_idle(pg, timeout=60.0, settle_ms=800)
         pg.wait_for_timeout(700)  # lazy chunks, fonts and the favicon load after the script run
-        h1 = pg.locator("h1").filter(has_text=PAGES[path]).first
+        h1 = pg.locator("h1").filter(has_text=live.PAGES[path]).first
         h1.wait_for()
         shown = {"h1": h1.inner_text(), "exceptions": pg.locator('[data-testid="stException"]').count(),
                  "main": pg.locator('[data-testid="stMain"]').inner_text()}
-        pg.screenshot(path=SHOTS / f"page_{path or 'explore'}.png")
+        pg.screenshot(path=live.SHOTS / f"page_{path or 'explore'}.png")
         return shown
 
     def home(pg) -> dict:
         pg.get_by_text("peer support compared with control").first.wait_for()
         forest = pg.locator('[data-testid="stVegaLiteChart"]').first  # the forest plot, drawn by Vega in the page
         forest.locator("svg").first.wait_for()
-        pg.screenshot(path=SHOTS / "explore.png")
-        return {"headline": metric(pg, "Pooled SMD"), "drawn": forest.inner_html()}
+        pg.screenshot(path=live.SHOTS / "explore.png")
+        return {"headline": live.metric(pg, "Pooled SMD"), "drawn": forest.inner_html()}
 
     def stale(pg) -> dict:
         # Streamlit loads an element's code on first use: the style applies once the html element has loaded
@@ -184,9 +184,9 @@ def site_tour(browser, app_url, tmp_path_factory):
 
     def downloads(pg) -> dict:
         tmp = tmp_path_factory.mktemp("downloads")
-        return {"csv": download(pg, download_button(pg, "Download CSV"), tmp / "outcomes.csv"),
-                "png": download(pg, download_button(pg, "PNG"), tmp / "forest.png"),
-                "html": download(pg, download_button(pg, "Download HTML report"), tmp / "report.html")}
+        return {"csv": live.download(pg, live.download_button(pg, "Download CSV"), tmp / "outcomes.csv"),
+                "png": live.download(pg, live.download_button(pg, "PNG"), tmp / "forest.png"),
+                "html": live.download(pg, live.download_button(pg, "Download HTML report"), tmp / "report.html")}
 
     def toolbar(pg) -> list[str]:
         frame = pg.locator('[data-testid="stDataFrame"]').first
@@ -203,7 +203,7 @@ def site_tour(browser, app_url, tmp_path_factory):
     try:
         pg = ctx.new_page()
         pg.set_default_timeout(30_000)
-        for path in PAGES:
+        for path in live.PAGES:
             facts.step(f"page:{path}", lambda: open_page(pg, path))  # noqa: B023 - called at once, in this loop
             if path == "":
                 facts.step("home", lambda: home(pg))
