@@ -149,6 +149,12 @@ class Facts:
             self._errors[name] = f"{type(exc).__name__}: {exc}"
         return self._facts.get(name)
 
+    def once(self, name: str, fn):
+        """The step ``name``, run by ``fn`` the first time it is asked for (as :meth:`__getitem__`)."""
+        if name not in self._facts and name not in self._errors:
+            self.step(name, fn)
+        return self[name]
+
     def __getitem__(self, name: str):
         if name in self._errors:
             import pytest
