@@ -4,8 +4,12 @@ Issue 20 (the browser tier on a budget): a layout check that needs only where Ve
 text is moves here from the real-browser tests. Where Vega puts every mark is the same in vl-convert as in the
 browser (the spec's ``containerSize()`` is answered with the box's width, as Streamlit's container does); the width
 of a text is measured with the font Chromium draws Vega's ``sans-serif`` in (Liberation Sans, Debian's
-``fonts-liberation``, which the ``chromium`` package depends on). Checked against Chromium at 390, 480, 600, 800 and
-1024 px screens: every table cell's left edge agrees to 0.3 px and its right edge to 1 px.
+``fonts-liberation``, which the ``chromium`` package depends on). Checked against Chromium for the home page's forest
+plot at 390, 480, 600, 800 and 1024 px screens: every table cell's left edge agrees to 0.3 px and its right edge to
+1 px (3 px for a label Vega cut short: vl-convert measures text for truncation in its own font and may cut one
+character earlier); legend labels come out up to 6 px narrower than Chromium draws them. Where the plot's place
+depends on how wide Vega measures axis labels (the traffic light's trial names in a wide box), vl-convert lays the
+chart out a few pixels differently from the browser; in a phone's box they agree to 1 px.
 
 The browser keeps what needs a page: no sideways scroll, the sidebar, and one spacing check per chart at a phone's
 width in its own fonts (``test_browser_responsive.py``); the sweep over widths is here.
