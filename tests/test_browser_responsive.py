@@ -166,14 +166,13 @@ def test_presentation_mode_hides_the_sidebar_and_steps_through_the_deck(browser,
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)
-    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
     try:
         pg.goto(app_url + "?present=1")
-        pg.wait_for_selector(idle)
+        pg.wait_for_selector(IDLE)
         pg.get_by_text("Trial 1 of", exact=False).first.wait_for()
         assert not sidebar_expanded(pg)  # no sidebar on screen
         assert pg.locator('[data-testid="stSidebarNav"]').count() == 0  # and no page links
-        pg.wait_for_selector(idle)
+        pg.wait_for_selector(IDLE)
         # the next trial, by keyboard. Streamlit binds a button's shortcut once the button has rendered; on a loaded
         # machine the first press can come before that, so the key is pressed again (at most three times): a
         # keyboard that never works still fails.
@@ -183,13 +182,13 @@ def test_presentation_mode_hides_the_sidebar_and_steps_through_the_deck(browser,
                 pg.get_by_text("Trial 2 of", exact=False).first.wait_for(timeout=15_000)
                 break
             except Exception:  # noqa: BLE001 - retried, then the final wait below fails loudly
-                pg.wait_for_selector(idle)
+                pg.wait_for_selector(IDLE)
         pg.get_by_text("Trial 2 of", exact=False).first.wait_for()
         pg.get_by_role("button", name="Next view").click()
         pg.get_by_text("The paper's main analysis · slide 1 of 3").wait_for()
         pg.keyboard.press("ArrowDown")  # the next slide, by keyboard
         pg.get_by_text("Fair/good quality only · slide 2 of 3").wait_for()
-        pg.wait_for_selector(idle)
+        pg.wait_for_selector(IDLE)
         assert "present=1" in pg.url
         pg.screenshot(path=SHOTS / "presentation.png")
     finally:
