@@ -4,6 +4,12 @@ What a user does: open the home page, tick "Exclude poor-quality trials" and see
 peerstats computes for that selection, open every page, download a CSV and a PNG, and reload a copied link to see the
 same view. Screenshots go to ``artifacts/screenshots/`` (gitignored; CI keeps them as artifacts).
 
+The tier has a budget (issue 20: under 5 minutes, printed in the run's summary by ``conftest.py``): every page is
+loaded once, by the ``site_tour`` fixture, and the smoke, home page, download, stale-style and offline tests assert
+on what that visit recorded; a test that needs its own session (a click, an upload, a second browser) loads as few
+documents as it can. Geometry that needs no browser text metrics is checked on vl-convert SVG
+(``test_chart_geometry.py``).
+
 Chromium is Debian's ``/usr/bin/chromium`` (``apt-get install chromium``; ``bash run.sh test`` installs it when run as
 root). When it is missing these tests fail with that message: they are part of the suite, not optional.
 """
@@ -12,29 +18,16 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from live_app import ROOT
+from live_app import MINUS, PAGES, SHOTS, expected_headline, metric, no_exception, wait_idle
 from upload_files import text_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "artifacts" / "screenshots"
-PAGES = {  # url path -> text of the page's title (h1)
-    "": "peer support compared with control",
-    "subgroups": "Subgroups",
-    "sensitivity": "Sensitivity",
-    "small-study-effects": "Small-study effects",
-    "risk-of-bias": "Risk of bias",
-    "reproduce": "Reproduc",
-    "data": "Data",
-    "about": "About",
-}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-MINUS = "\u2212"
 
 
 @pytest.fixture
@@ -47,68 +40,62 @@ def page(browser):
     ctx.close()
 
 
-# -------------------------------------------------------------------------------------------------------- helpers
-def wait_idle(pg, timeout: float = 45.0) -> None:
-    """Wait until the Streamlit script run is over (the app root says notRunning) and the page has settled."""
-    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
-    pg.wait_for_timeout(300)
-    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
-
-
-def no_exception(pg) -> None:
-    assert pg.locator('[data-testid="stException"]').count() == 0, "the page shows a traceback"
-    assert "Traceback" not in pg.locator('[data-testid="stMain"]').inner_text()
-
-
-def metric(pg, label: str) -> str:
-    box = pg.locator('[data-testid="stMetric"]').filter(has=pg.get_by_text(label, exact=True)).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
-
-
 def open_app(pg, url: str) -> None:
     pg.goto(url)
     wait_idle(pg)
     no_exception(pg)
 
 
-def expected_headline(quality: tuple[str, ...] = ()) -> str:
-    """The pooled SMD peerstats computes for personal recovery (the default outcome) with the paper's DL, as shown."""
-    from peerstats.data import load_evidence
-    from peerstats.meta import pool
-    from peerstats.select import Filters, select
-
-    sel = select(load_evidence(), Filters(quality=quality), "personal_recovery")
-    return f"{pool(sel.yi, sel.vi, method='DL').estimate:.2f}".replace("-", MINUS)
-
-
-def download_button(pg, label: str):
-    """The first st.download_button whose label is ``label`` (not the chart toolbar's "Download as PNG")."""
-    return pg.get_by_role("button", name=label, exact=True).first
+# ------------------------------------------------------------------------- one visit of every page (site_tour)
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_without_error(site_tour, path):
+    shown = site_tour[f"page:{path}"]
+    assert PAGES[path] in shown["h1"]
+    assert shown["exceptions"] == 0, "the page shows a traceback"
+    assert "Traceback" not in shown["main"]
 
 
-def download(pg, button, path: Path) -> bytes:
-    with pg.expect_download(timeout=60_000) as info:
-        button.click()
-    dl = info.value
-    dl.save_as(path)
-    return path.read_bytes()
-
-
-# ---------------------------------------------------------------------------------------------------------- tests
-def test_home_page_shows_the_papers_headline(page, app_url):
-    open_app(page, app_url)
-    page.get_by_text("peer support compared with control").first.wait_for()
-    assert metric(page, "Pooled SMD") == expected_headline()  # 0.20 in the paper for personal recovery
-    forest = page.locator('[data-testid="stVegaLiteChart"]').first  # the forest plot, drawn by Vega in the page
-    forest.locator("svg").first.wait_for()
-    drawn = forest.inner_html()
+def test_home_page_shows_the_papers_headline(site_tour):
+    home = site_tour["home"]
+    assert home["headline"] == expected_headline()  # 0.20 in the paper for personal recovery
+    drawn = home["drawn"]  # the forest plot's SVG as Vega drew it in the page
     assert "reconstructed (not trial data)" in drawn and "favours peer support" in drawn
     assert "SMD (Hedges' g)" in drawn or "SMD (Hedges&#39; g)" in drawn or "SMD (Hedges&apos; g)" in drawn
-    page.screenshot(path=SHOTS / "explore.png")
 
 
-def test_exclude_poor_quality_changes_the_headline(page, app_url):
-    open_app(page, app_url)
+def test_download_csv_png_and_html_report(site_tour):
+    got = site_tour["downloads"]
+    rows = list(csv.reader(io.StringIO(got["csv"].decode("utf-8"))))
+    assert rows[0][:3] == ["Outcome", "Domain", "k"]  # the outcome table as shown
+    assert any(r[0] == "Personal recovery" for r in rows[1:])
+    png = got["png"]
+    assert png[:8] == PNG_MAGIC and png[12:16] == b"IHDR"
+    width = int.from_bytes(png[16:20], "big")
+    assert width > 1000  # rendered at scale 2, not a thumbnail
+    page_html = got["html"].decode()
+    assert page_html.startswith("<!DOCTYPE html>") and "<script" not in page_html.lower()
+    assert "data:image/svg+xml;base64," in page_html  # the forest plot, embedded
+    assert "Personal recovery" in page_html and "Provenance" in page_html
+
+
+def test_stale_elements_dim_in_one_step_after_the_same_delay(site_tour):
+    """dashboard.shell.STALE_WITHOUT_FADE: every element container (main page and sidebar) carries the one-step
+    transition (Streamlit's own is a 1 s fade after 0.5 s), and the style element itself takes no room."""
+    got = site_tour["stale"]
+    assert got["n"] > 20
+    assert got["styles"] == ["opacity 0s linear 0.5s"], got
+    assert got["holders"] == 0, got
+
+
+# ------------------------------------------------------------------------------------------- a view's link
+def test_a_view_travels_by_its_link_and_its_page_links(page, browser, app_url):
+    """Tick "Exclude poor-quality trials" and the headline changes to the number peerstats computes for that
+    selection, and the view goes into the URL; a colleague opening the copied link sees the same view; a reload keeps
+    it; and a sidebar page link opened in a new tab (its href, issue 12) shows the same view on that page.
+
+    One session and one colleague for all of it (the Hope outcome, so the link carries a non-default outcome too);
+    the home page's outcome with the box ticked is checked through the proxy (test_browser_deploy)."""
+    open_app(page, app_url + "?outcome=hope")
     before = metric(page, "Pooled SMD")
     page.get_by_text("Exclude poor-quality trials", exact=True).click()
     page.wait_for_function(
@@ -119,45 +106,15 @@ def test_exclude_poor_quality_changes_the_headline(page, app_url):
         }""", arg=before, timeout=30_000)
     wait_idle(page)
     no_exception(page)
-    after = metric(page, "Pooled SMD")
-    assert after != before
-    assert after == expected_headline(("good", "fair"))
+    shown = metric(page, "Pooled SMD")
+    assert shown != before
+    assert shown == expected_headline(("good", "fair"), "hope")
     page.wait_for_function("() => location.search.includes('quality=')", timeout=10_000)  # the view is in the URL
     page.screenshot(path=SHOTS / "explore_fair_good_only.png")
-
-
-@pytest.mark.parametrize("path", list(PAGES))
-def test_every_page_opens_without_error(page, app_url, path):
-    open_app(page, app_url + path)
-    page.locator("h1").filter(has_text=PAGES[path]).first.wait_for()
-    no_exception(page)
-    page.screenshot(path=SHOTS / f"page_{path or 'explore'}.png")
-
-
-def test_download_csv_png_and_html_report(page, app_url, tmp_path):
-    open_app(page, app_url)
-    raw = download(page, download_button(page, "Download CSV"), tmp_path / "outcomes.csv")
-    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"))))
-    assert rows[0][:3] == ["Outcome", "Domain", "k"]  # the outcome table as shown
-    assert any(r[0] == "Personal recovery" for r in rows[1:])
-    png = download(page, download_button(page, "PNG"), tmp_path / "forest.png")
-    assert png[:8] == PNG_MAGIC and png[12:16] == b"IHDR"
-    width = int.from_bytes(png[16:20], "big")
-    assert width > 1000  # rendered at scale 2, not a thumbnail
-    page_html = download(page, download_button(page, "Download HTML report"), tmp_path / "report.html").decode()
-    assert page_html.startswith("<!DOCTYPE html>") and "<script" not in page_html.lower()
-    assert "data:image/svg+xml;base64," in page_html  # the forest plot, embedded
-    assert "Personal recovery" in page_html and "Provenance" in page_html
-
-
-def test_a_copied_link_reproduces_the_view(page, browser, app_url):
-    open_app(page, app_url)
-    page.get_by_text("Exclude poor-quality trials", exact=True).click()
-    page.wait_for_function("() => location.search.includes('quality=')", timeout=30_000)
-    wait_idle(page)
     link = page.url
-    shown = metric(page, "Pooled SMD")
     trials = metric(page, "Trials (k)")
+    href = page.locator('[data-testid="stSidebar"] a[href*="sensitivity"]').first.get_attribute("href")
+    assert "outcome=hope" in href and "quality=" in href, href
 
     other = browser.new_context(viewport={"width": 1400, "height": 2200})  # a colleague opening the link
     try:
@@ -167,32 +124,15 @@ def test_a_copied_link_reproduces_the_view(page, browser, app_url):
         assert metric(pg2, "Trials (k)") == trials
         assert pg2.get_by_role("checkbox", name="Exclude poor-quality trials").is_checked()
         pg2.screenshot(path=SHOTS / "copied_link.png")
-    finally:
-        other.close()
-    page.reload()
-    wait_idle(page)
-    assert metric(page, "Pooled SMD") == shown  # and a reload keeps it too
-
-
-def test_sidebar_page_links_carry_the_view(page, browser, app_url):
-    """Issue 12: a page link opened in a new tab (its href) shows the same view on that page."""
-    open_app(page, app_url + "?outcome=hope")
-    page.get_by_text("Exclude poor-quality trials", exact=True).click()
-    page.wait_for_function("() => location.search.includes('quality=')", timeout=30_000)
-    wait_idle(page)
-    shown = metric(page, "Pooled SMD")
-    link = page.locator('[data-testid="stSidebar"] a[href*="sensitivity"]').first
-    href = link.get_attribute("href")
-    assert "outcome=hope" in href and "quality=" in href, href
-    other = browser.new_context(viewport={"width": 1400, "height": 2200})  # "open in a new tab"
-    try:
-        pg2 = other.new_page()
-        open_app(pg2, app_url.rstrip("/") + "/" + href.lstrip("/"))
+        open_app(pg2, app_url.rstrip("/") + "/" + href.lstrip("/"))  # the page link, "opened in a new tab"
         assert pg2.locator("h1").first.inner_text() == "Sensitivity: Hope"
         assert pg2.get_by_role("checkbox", name="Exclude poor-quality trials").is_checked()
         assert metric(pg2, "Pooled SMD") == shown
     finally:
         other.close()
+    page.reload()
+    wait_idle(page)
+    assert metric(page, "Pooled SMD") == shown  # and a reload keeps it too
 
 
 # ------------------------------------------------------------------------------- bring your own review (issue 9)
@@ -307,22 +247,3 @@ def test_click_on_the_specification_curve_selects_and_links_that_specification(p
     got = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
     assert got == expected
     page.screenshot(path=SHOTS / "multiverse_click.png")
-
-
-def test_stale_elements_dim_in_one_step_after_the_same_delay(page, app_url):
-    """dashboard.shell.STALE_WITHOUT_FADE: every element container (main page and sidebar) carries the one-step
-    transition (Streamlit's own is a 1 s fade after 0.5 s), and the style element itself takes no room."""
-    page.goto(app_url)
-    wait_idle(page)
-    # Streamlit loads an element's code on first use: the style applies once the html element has loaded
-    page.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid="stElementContainer"]'))
-        .some(e => getComputedStyle(e).transition.startsWith('opacity 0s'))""", timeout=30_000)
-    got = page.evaluate("""() => {
-        const all = Array.from(document.querySelectorAll('[data-testid="stElementContainer"]'));
-        const styles = new Set(all.map(e => getComputedStyle(e).transition));
-        const holders = all.filter(e => e.querySelector('style') && e.getBoundingClientRect().height > 0);
-        return {n: all.length, styles: Array.from(styles), holders: holders.length};
-    }""")
-    assert got["n"] > 20
-    assert got["styles"] == ["opacity 0s linear 0.5s"], got
-    assert got["holders"] == 0, got

@@ -1,0 +1,178 @@
+"""Chart geometry without a browser: the app's charts drawn by vl-convert for the box a screen gives them, as SVG.
+
+Issue 20 (the browser tier on a budget): a layout check that needs only where Vega places each text and how wide the
+text is moves here from the real-browser tests. Where Vega puts every mark is the same in vl-convert as in the
+browser (the spec's ``containerSize()`` is answered with the box's width, as Streamlit's container does); the width
+of a text is measured with the font Chromium draws Vega's ``sans-serif`` in (Liberation Sans, Debian's
+``fonts-liberation``, which the ``chromium`` package depends on). Checked against Chromium for the home page's forest
+plot at 390, 480, 600, 800 and 1024 px screens: every table cell's left edge agrees to 0.3 px and its right edge to
+1 px (3 px for a label Vega cut short: vl-convert measures text for truncation in its own font and may cut one
+character earlier); legend labels come out up to 6 px narrower than Chromium draws them. Where the plot's place
+depends on how wide Vega measures axis labels (the traffic light's trial names in a wide box), vl-convert lays the
+chart out a few pixels differently from the browser; in a phone's box they agree to 1 px.
+
+The browser keeps what needs a page: no sideways scroll, the sidebar, and one spacing check per chart at a phone's
+width in its own fonts (``test_browser_responsive.py``); the sweep over widths is here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from functools import cache, lru_cache
+
+import pytest
+
+#: Widths (px) of the box the app gives a full-width chart on a screen, measured in Chromium (the chart element's
+#: bounding box): 17 px of padding each side, and from 800 px the sidebar open beside it. "360" is a small phone,
+#: "800-no-sidebar" a tablet whose user closed the sidebar (the same padding as a phone).
+BOXES = {"360": 326, "390": 356, "480": 446, "600": 566, "800": 447, "800-no-sidebar": 766, "1024": 535}
+#: Two texts on one row (centres less than ROW_PX apart) must be at least GAP_PX apart (as the browser check).
+ROW_PX, GAP_PX = 3.0, 4.0
+SVG_NS = "{http://www.w3.org/2000/svg}"
+TRANSLATE = re.compile(r"translate\(([-\d.e]+),\s*([-\d.e]+)\)")
+
+
+@cache
+def _font(size: float, bold: bool):
+    from PIL import ImageFont
+
+    name = "LiberationSans-Bold.ttf" if bold else "LiberationSans-Regular.ttf"
+    try:
+        return ImageFont.truetype(name, size)
+    except OSError:
+        pytest.fail(f"{name} is missing: the chart geometry tests measure text in the font Chromium draws Vega's "
+                    "sans-serif in (apt-get install fonts-liberation; Debian's chromium depends on it)")
+
+
+def text_boxes(svg: str) -> list[dict]:
+    """Every non-blank text of a vl-convert SVG outside its axes (Vega lays out, and may rotate, axis labels and
+    titles itself): ``t`` (as drawn, truncated), ``l``/``r`` (left and right edge, px, from the text's anchor and its
+    width in Liberation Sans) and ``y`` (vertical centre of its glyph box). Group translations are accumulated; any
+    other transform (a rotation) is refused rather than measured wrong."""
+    out: list[dict] = []
+
+    def walk(el, dx: float, dy: float) -> None:
+        if "role-axis" in (el.get("class") or ""):
+            return  # Vega lays out (and rotates) axis labels and titles itself
+        transform = el.get("transform")
+        if transform:
+            m = TRANSLATE.fullmatch(transform.strip())
+            if m is None:
+                raise AssertionError(f"transform {transform!r} is not a translation: measure it in a browser")
+            dx, dy = dx + float(m.group(1)), dy + float(m.group(2))
+        if el.tag == SVG_NS + "text":
+            text = "".join(el.itertext())
+            if text.strip():
+                font = _font(float(el.get("font-size", "10px").removesuffix("px")), el.get("font-weight") == "bold")
+                width = font.getlength(text)
+                anchor = el.get("text-anchor", "start")
+                left = dx - (width if anchor == "end" else width / 2 if anchor == "middle" else 0.0)
+                ascent, descent = font.getmetrics()
+                out.append({"t": text, "l": left, "r": left + width, "y": dy - (ascent - descent) / 2})
+            return
+        for child in el:
+            walk(child, dx, dy)
+
+    walk(ET.fromstring(svg), 0.0, 0.0)
+    return out
+
+
+def crowded(svg: str) -> tuple[int, list[tuple[str, str]]]:
+    """The number of texts outside axes, and the pairs of them on one row closer than GAP_PX (touching or
+    overlapping): the browser check of test_browser_responsive (OVERLAPS) on SVG."""
+    cells = text_boxes(svg)
+    out = []
+    for i, a in enumerate(cells):
+        for b in cells[i + 1:]:
+            if abs(a["y"] - b["y"]) < ROW_PX and a["l"] < b["r"] + GAP_PX and b["l"] < a["r"] + GAP_PX:
+                out.append((a["t"], b["t"]))
+    return len(cells), out
+
+
+def in_box(spec: dict, width: float, set_width: bool) -> str:
+    """The SVG of ``spec`` as Streamlit draws a ``width="stretch"`` chart in a box ``width`` px wide: the container
+    size answered with the box's width, and (``set_width``) the spec's width set to it, as Streamlit does for a
+    chart without a ``fit`` signal of its own."""
+    import vl_convert as vlc
+
+    boxed = json.loads(json.dumps(spec).replace("containerSize()[0]", repr(float(width))))
+    if set_width:
+        boxed["width"] = width
+    return vlc.vegalite_to_svg(boxed)
+
+
+@lru_cache(maxsize=1)
+def home_forest() -> dict:
+    """The home page's forest plot with the bundled data, built as ``pages/explore.py`` builds it: personal recovery,
+    the paper's main analysis (DL, z), favours by the outcome's beneficial direction."""
+    from dashboard import charts
+    from dashboard.components import chart_frame
+    from peerstats.data import load_evidence
+    from peerstats.meta import pool
+    from peerstats.select import Filters, outcome_labels, select
+
+    evidence = load_evidence()
+    sel = select(evidence, Filters(), "personal_recovery")
+    _, label, beneficial = outcome_labels(evidence.effects)["personal_recovery"]
+    favours = ("control", "peer support") if beneficial >= 0 else ("peer support", "control")
+    return charts.forest(chart_frame(sel.effects), pool(sel.yi, sel.vi, method="DL", test="z"), label,
+                         favours=favours, method_label="Pooled (DL)").to_dict()
+
+
+@lru_cache(maxsize=1)
+def rob_traffic_light() -> dict:
+    """The Risk of bias page's traffic light with the bundled data: every trial passing the default filters, by
+    label (one page: 49 trials)."""
+    from dashboard import charts
+    from peerstats.data import load_evidence
+    from peerstats.select import Filters, select
+
+    trials = select(load_evidence(), Filters(), "personal_recovery").trials.sort_values("label", kind="stable")
+    return charts.rob_traffic_light(trials).to_dict()
+
+
+@pytest.mark.parametrize("screen", list(BOXES))
+def test_forest_plot_texts_never_overlap(screen):
+    """Laid out for any width, no two texts of the forest plot (trial, CI, weight, pooled row, favours labels) touch
+    or overlap (at least 4 px apart on a row): fonts stop shrinking at a readable size while positions keep
+    shrinking, so a column that would collide is dropped instead (charts.forest.WEIGHT_HIDDEN_BELOW). On the layout
+    before it, this fails at the 390 px screen ('−0.08 [−0.56, 0.40]' ran into '3.0%'), as the browser check did."""
+    n, out = crowded(in_box(home_forest(), BOXES[screen], set_width=False))
+    assert n > 40, n
+    assert out == [], out[:10]
+
+
+@pytest.mark.parametrize("screen", ["360", "390", "480", "1024"])
+def test_traffic_light_quality_words_keep_clear_of_the_circles(screen):
+    """On each row of the traffic light the symbols of the seven domains and the AHRQ quality word are at least 4 px
+    apart. On the layout before the quality word was left-aligned, this fails at the 390 px screen ('+' ran into
+    'good'; in the browser '?' into 'poor')."""
+    n, out = crowded(in_box(rob_traffic_light(), BOXES[screen], set_width=True))
+    assert n > 49 * 7, n  # every trial's symbols and quality word
+    assert out == [], out[:10]
+
+
+def test_long_trial_labels_are_cut_with_the_full_name_in_a_tooltip():
+    """The builder side of it (no browser): the trial column has a pixel limit that shrinks with the layout, and its
+    tooltip field is the untruncated label."""
+    import pandas as pd
+
+    from dashboard import charts
+
+    long = "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa et al., 2020"
+    studies = pd.DataFrame({"label": [long, "B, 2001"], "yi": [0.1, 0.3], "vi": [0.02, 0.03]})
+    spec = charts.forest(studies, None, "Hope").to_dict()
+
+    def tip_field(lay):
+        tip = lay.get("encoding", {}).get("tooltip", {})
+        return tip.get("field") if isinstance(tip, dict) else None
+
+    label_layers = [lay for lay in spec["layer"] if tip_field(lay) == "tip"]
+    assert label_layers, "no text layer carries the full label as its tooltip"
+    lay = label_layers[0]
+    assert "narrow" in lay["mark"]["limit"]["expr"] and "fit" in lay["mark"]["limit"]["expr"]
+    rows = spec["datasets"][lay["data"]["name"]]
+    assert {r["tip"] for r in rows} == {long, "B, 2001"}
+    assert {p["name"] for p in spec["params"]} == {"fit", "narrow"}
