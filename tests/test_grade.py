@@ -412,3 +412,47 @@ def test_explore_sentence_carries_the_certaintys_hedge(certainty, lead):
     # no certainty, no hedge and no certainty words
     plain = headline_sentence(res, "Hope", 1, {"reported": 10})
     assert "Peer support had a small effect" in plain and "Certainty" not in plain
+
+
+# ---- Core GRADE 4's second question: do high- and low-risk trials differ? ----------------------------------------
+def _two_trials(y_high, v_high, y_low, v_low):
+    from peerstats.rma import pool
+
+    frame = rows(2, quality=["poor", "good"], yi=[y_high, y_low], vi=[v_high, v_low])
+    res = pool(frame["yi"].to_numpy(), frame["vi"].to_numpy(), method="DL")
+    return frame, res
+
+
+def test_substantial_high_risk_weight_whose_removal_changes_the_conclusion_is_serious():
+    # high-risk trial 0.6 (vi 0.03), low-risk trial 0.1 (vi 0.02): the pooled SMD is above the MID 0.2, the low-risk
+    # trial alone (its own estimate, 0.1) below it. Under DL, tau2 = max(0, (Q - 1) / (sum w - sum w^2 / sum w)) with
+    # Q = 0.5^2 / 0.05 = 5, so the high-risk trial's weight stays between 25% and 50% (checked here).
+    frame, res = _two_trials(0.6, 0.03, 0.1, 0.02)
+    w = 1 / np.array([0.03, 0.02])
+    tau2 = max(0.0, (5.0 - 1) / (w.sum() - (w * w).sum() / w.sum()))
+    ws = 1 / (np.array([0.03, 0.02]) + tau2)
+    assert 25 <= 100 * ws[0] / ws.sum() < 50
+    assert res.estimate > MID
+    d = risk_of_bias(frame, res.weights, pooled=res, sign=1, threshold="mid", mid=MID)
+    assert d.downgrade == 1
+    assert "other side of an important benefit (+0.2)" in d.reason and "0.10" in d.reason
+
+
+def test_substantial_high_risk_weight_with_the_same_conclusion_is_not_serious():
+    frame, res = _two_trials(0.35, 0.03, 0.3, 0.02)  # both well above the MID, CIs alike
+    d = risk_of_bias(frame, res.weights, pooled=res, sign=1, threshold="any", mid=MID)
+    assert d.downgrade == 0 and "the same conclusion" in d.reason
+
+
+def test_small_high_risk_weight_is_not_compared():
+    frame, res = _two_trials(0.6, 0.3, 0.1, 0.01)  # the high-risk trial carries a few percent of the weight
+    assert 100 * res.weights[0] / res.weights.sum() < 25
+    d = risk_of_bias(frame, res.weights, pooled=res, sign=1, threshold="mid", mid=MID)
+    assert d.downgrade == 0 and "alone give" not in d.reason
+
+
+def test_the_comparison_works_in_the_benefit_direction():
+    # less is better (anxiety): the same numbers negated give the same judgement
+    frame, res = _two_trials(-0.6, 0.03, -0.1, 0.02)
+    d = risk_of_bias(frame, res.weights, pooled=res, sign=-1, threshold="mid", mid=MID)
+    assert d.downgrade == 1

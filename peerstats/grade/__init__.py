@@ -188,7 +188,7 @@ def grade_outcome(rows: pd.DataFrame, pooled, *, outcome: str, beneficial: int =
         inc = Domain("inconsistency", 0, "Not assessable: one trial.")
     ind = indirectness or (0, "")
     domains = _override({
-        "risk_of_bias": risk_of_bias(rows, w),
+        "risk_of_bias": risk_of_bias(rows, w, pooled=pooled, sign=sign, threshold=threshold, mid=mid),
         "inconsistency": inc,
         "imprecision": imprecision(lo, hi, n_participants, mid=mid, threshold=threshold, ois=ois),
         "publication_bias": publication_bias(rows),

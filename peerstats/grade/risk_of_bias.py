@@ -11,19 +11,31 @@ Rule (percent of the pooled weight; :func:`peerstats.risk_of_bias.weight_shares`
   can keep the evidence from being "mostly low risk", but cannot make it very serious).
 * The unrated share is always in the reason.
 
-Core GRADE 4 also asks whether high- and low-risk trials give different results; that comparison (the Sensitivity
-page's "without poor-quality trials") is the panel's, through an override.
+* Core GRADE 4's second question, whether high- and low-risk trials give different results: where the weight at
+  known high risk is *substantial* (:data:`SUBSTANTIAL`, 25% or more) but not most of it, the trials at low risk are
+  pooled on their own (same estimator); when that changes the conclusion about the threshold (the point estimate lands
+  on the other side of a decision threshold, or its CI crosses a threshold the full CI does not), serious (-1), with
+  both results in the reason. Two trials where the high-risk one carries 48% of the weight are the case this catches.
 """
 
 from __future__ import annotations
 
-from .. import risk_of_bias as rob
-from ._base import Domain, pct
+import math
 
-__all__ = ["SERIOUS", "VERY_SERIOUS", "risk_of_bias", "risk_of_bias_from_shares"]
+import numpy as np
+
+from .. import risk_of_bias as rob
+from ..errors import ConvergenceError
+from ..rma import pool
+from ._base import Domain, crossed, decision_thresholds, fmt_threshold, pct
+
+__all__ = ["SERIOUS", "SUBSTANTIAL", "VERY_SERIOUS", "risk_of_bias", "risk_of_bias_from_shares",
+           "low_risk_changes_conclusion"]
 
 SERIOUS = 50.0
 VERY_SERIOUS = 85.0
+#: Weight at known high risk from which Core GRADE 4's comparison of high- and low-risk trials is made (percent).
+SUBSTANTIAL = 25.0
 
 
 def risk_of_bias_from_shares(s: rob.RobShares) -> Domain:
@@ -47,7 +59,53 @@ def risk_of_bias_from_shares(s: rob.RobShares) -> Domain:
     return Domain("risk_of_bias", 0, f"Not serious: {detail}: most of the weight is from trials at low risk.")
 
 
-def risk_of_bias(rows, weights) -> Domain:
+def low_risk_changes_conclusion(est: float, lo: float, hi: float, low_est: float, low_lo: float, low_hi: float,
+                                thresholds) -> str:
+    """Why the trials at low risk alone lead elsewhere than all trials ("" when they do not), all in the benefit
+    direction: the point estimate on the other side of a decision threshold, or a CI crossing a threshold the full CI
+    does not cross."""
+    for t in thresholds:
+        if (est - t) * (low_est - t) < 0:
+            return f"the point estimate of the low-risk trials is on the other side of {fmt_threshold(t)}"
+    extra = [t for t in crossed(low_lo, low_hi, thresholds) if t not in crossed(lo, hi, thresholds)]
+    if extra:
+        return f"the CI of the low-risk trials crosses {fmt_threshold(extra[0])}, which the full CI does not"
+    return ""
+
+
+def risk_of_bias(rows, weights, *, pooled=None, sign: int = 1, threshold: str = "mid", mid: float = 0.2) -> Domain:
     """The domain for the pooled ``rows`` (rating columns of :data:`peerstats.risk_of_bias.RATING_COLUMNS`) and their
-    weights."""
-    return risk_of_bias_from_shares(rob.weight_shares(rows, weights))
+    weights.
+
+    With ``pooled`` (the view's :class:`~peerstats.rma.PoolResult`, its ``yi``/``vi`` in ``rows``), ``sign`` (+1
+    when more is better) and the threshold, the rule's comparison step is made: see the module docstring.
+    """
+    shares = rob.weight_shares(rows, weights)
+    dom = risk_of_bias_from_shares(shares)
+    if pooled is None or dom.downgrade or not dom.assessed or shares.high < SUBSTANTIAL:
+        return dom
+    low = (rob.judgement(rows) == "low").to_numpy()
+    if low.sum() < 1 or low.all():
+        return dom
+    yi = np.asarray(rows["yi"], dtype=float)[low]
+    vi = np.asarray(rows["vi"], dtype=float)[low]
+    try:
+        sub = pool(yi, vi, method=getattr(pooled, "method", "DL"), test=getattr(pooled, "test", "z"),
+                   level=getattr(pooled, "level", 0.95))
+    except (ConvergenceError, ValueError):
+        return dom
+    est = sign * pooled.estimate
+    lo, hi = sorted((sign * pooled.ci_low, sign * pooled.ci_high))
+    s_est = sign * sub.estimate
+    s_lo, s_hi = sorted((sign * sub.ci_low, sign * sub.ci_high))
+    if not all(map(math.isfinite, (s_est, s_lo, s_hi))):
+        return dom
+    why = low_risk_changes_conclusion(est, lo, hi, s_est, s_lo, s_hi, decision_thresholds(threshold, mid))
+    if not why:
+        return Domain("risk_of_bias", 0, dom.reason.rstrip(".") + f"; the {int(low.sum())} trial(s) at low risk alone "
+                      f"give {sub.estimate:.2f} ({sub.ci_low:.2f} to {sub.ci_high:.2f}), the same conclusion.")
+    detail = dom.reason.split(": ", 1)[-1].rstrip(".")
+    return Domain("risk_of_bias", 1, f"Serious: {detail}; trials at high risk carry substantial weight and the "
+                  f"{int(low.sum())} trial(s) at low risk alone give {sub.estimate:.2f} ({sub.ci_low:.2f} to "
+                  f"{sub.ci_high:.2f}) against {pooled.estimate:.2f} ({pooled.ci_low:.2f} to {pooled.ci_high:.2f}) for "
+                  f"all: {why} (Core GRADE 4: results of high- and low-risk trials differ).")
