@@ -81,7 +81,7 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
     from peerstats.regression import fitted_line, meta_regression
 
     sel, view = ctx.selection, ctx.view
-    st.subheader("Meta-regression on a continuous moderator")
+    st.header("Meta-regression on a continuous moderator")
     mod = st.radio("Moderator", list(CONTINUOUS), format_func=CONTINUOUS.get, horizontal=True, key="v_regmod")
     eff = sel.effects
     x = eff[mod].astype(float).to_numpy() if mod in eff else np.full(sel.k, np.nan)

@@ -26,7 +26,7 @@ ui.headline(ctx, key="mv_headline")
 report: list = []
 
 # --- 1. the multiverse -----------------------------------------------------------------------------------------------
-st.subheader("The multiverse of analysis choices")
+st.header("The multiverse of analysis choices")
 st.caption("Every combination of category subset, quality set, control condition, leadership, all or real rows only, "
            "estimator and test that leaves at least two trials; each point is one complete meta-analysis.")
 with ui.guard("the multiverse"):
@@ -111,7 +111,7 @@ with ui.guard("the multiverse"):
             f"{int(finite.sum())} specifications; {text.fmt_pct(100 * excl.mean())} of the CIs exclude zero."]))
 
 # --- 2. the next trial ----------------------------------------------------------------------------------------------
-st.subheader("Designing the next trial")
+st.header("Designing the next trial")
 st.caption("Add one or more **hypothetical** trials: planned, not run. They are never trial data: they appear only in "
            "this section, each labelled *Hypothetical trial n*, and a trial that the current view's filters would "
            "leave out is left out here too. SMDs are peer support minus control in the outcome's own direction.")

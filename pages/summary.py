@@ -58,12 +58,13 @@ with ui.guard("the summary of findings"):
         "Outcome": tab["label"],
         "Trials (k)": tab["k"].astype(int),
         "Participants": tab["n"].astype(int),
+        # certainty beside the outcome (GRADE SoF order), on screen at 1024 px with the sidebar open (issue 21)
+        "Certainty": [f"{s} {lab}" if lab else None for s, lab in zip(tab["symbols"], tab["certainty_label"])],
         "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)})" if k else None for e, lo, hi, k in
                          zip(tab["estimate"], tab["ci_low"], tab["ci_high"], tab["k"])],
         "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else None for lo, hi, k in
                                 zip(tab["pi_low"], tab["pi_high"], tab["k"])],
         "I² (%)": tab["i2"],
-        "Certainty": [f"{s} {lab}" if lab else None for s, lab in zip(tab["symbols"], tab["certainty_label"])],
         "What it means": tab["statement"],
         f"NNT at {cer:.0%} control rate": tab["nnt_text"],
         "Why rated down": tab["reasons"],
