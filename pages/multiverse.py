@@ -234,7 +234,10 @@ else:
                             f"{'already excludes' if pw.current_excludes_zero else 'includes'} zero.")
                 grid = np.unique(np.round(np.geomspace(10, max(20, 20 * n), 12)).astype(int))
                 curve = power_curve(sel.yi, sel.vi, grid, smd, method=method, n_sim=500)
-                st.line_chart(curve.set_index("n_per_arm")["power"], x_label="Participants per arm", y_label="Power")
+                ui.chart(charts.line_chart(curve, "n_per_arm", "power", x_title="Participants per arm",
+                                           y_title="Power", title=f"Power by trial size (true SMD {text.fmt(smd)})"),
+                         f"power_curve_{view.outcome}", key="mv_power_curve")
+                ui.csv_button(curve, f"power_curve_{view.outcome}", key="mv_power_csv")
                 notes.append(f"{tr['label'].iloc[first]}: n = {n:,.0f} per arm, SMD {text.fmt(smd)}, {method}: "
                              f"power {text.fmt(pw.power, 3)}{err}.")
             report.append(export.Section("Next trial (hypothetical trials, not trial data)", table=frame, text=notes))

@@ -98,6 +98,7 @@ else:
         loo.insert(0, "label", labels[loo["omitted"].to_numpy()])
         fig = memo.chart(charts.leave_one_out_plot, loo, overall=ctx.pooled.estimate if ctx.pooled else None)
         ui.chart(fig, f"leave_one_out_{view.outcome}", key="sens_loo")
+        ui.csv_button(ui.readable(loo), f"leave_one_out_{view.outcome}", key="sens_loo_csv")  # the plot as numbers
         report.append(export.Section("Leave one out", chart=fig.chart))
         swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
         st.markdown(f"The most influential row is **{text.md_escape(swing['label'])}**: without it the pooled SMD is "
@@ -124,6 +125,7 @@ else:
         cum.insert(1, "year", years[idx])
         cum_fig = memo.chart(charts.cumulative_plot, cum)
         ui.chart(cum_fig, f"cumulative_{view.outcome}", key="sens_cumulative")
+        ui.csv_button(ui.readable(cum), f"cumulative_{view.outcome}", key="sens_cumulative_csv")  # the plot as numbers
         report.append(export.Section("Cumulative by year", chart=cum_fig.chart))
 
 # --- 5. influential trials (issue 11) --------------------------------------------------------------------------------
