@@ -62,7 +62,8 @@ def _sel(containers: str, inner: str) -> str:
 #:   that steps down with the box's width, so "−0.08 to 0.48" stays on one line in a third of a 540 px box.
 #: - Block quotes (the About page's citation) are drawn at full opacity: Streamlit's 0.6 made their links 2.5:1.
 #: - Display formulas (KaTeX) break at their top-level relations and shrink a little on a phone, instead of being a
-#:   sideways-scrolling box that a keyboard cannot reach (axe: scrollable-region-focusable).
+#:   scrolling box that a keyboard cannot reach (axe: scrollable-region-focusable; overflow-x: auto made the
+#:   few pixels of a tall glyph below the box a vertical scroll region too).
 #: - Section headings are ``h2`` (after the page's ``h1``: axe heading-order), drawn at the former ``h3`` size.
 #: - A keyboard focus ring on every link, button and widget that Streamlit leaves without one.
 A11Y_CSS = ("<style>"
@@ -77,7 +78,7 @@ A11Y_CSS = ("<style>"
                       for w, size in ((760, "1.9rem"), (600, "1.55rem"), (440, "1.35rem")))
             + "[data-testid='stMarkdownContainer'] blockquote { opacity: 1 !important; color: #3d3d3d; }"
             ".katex-display > .katex, .katex-display > .katex > .katex-html { white-space: normal !important; }"
-            ".katex-display { overflow-y: visible !important; }"
+            ".katex-display { overflow: visible !important; }"
             "@media (max-width: 640px) { .katex-display > .katex { font-size: 0.95em !important; } }"
             "[data-testid='stMain'] h2 { font-size: 1.75rem; }"
             "a:focus-visible, button:focus-visible, [role='button']:focus-visible, [role='tab']:focus-visible, "

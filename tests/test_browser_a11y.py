@@ -35,6 +35,9 @@ ALLOWED = {
     # st.data_editor(num_rows="dynamic") (Multiverse, hypothetical trials): the grid's row-marker column (the
     # checkboxes that select rows to delete) has an empty header cell in the grid's accessible table.
     ("empty-table-header", r'<th role="columnheader"[^>]*aria-colindex="1"[^>]*></th>'),
+    # st.popover (the "Share this view" popover) draws its body in a floating-ui portal at the end of <body>, outside
+    # every landmark.
+    ("region", r"data-floating-ui-portal"),
 }
 
 #: Metric values whose text is wider than their box (cut with an ellipsis or spilling over).
@@ -60,9 +63,10 @@ def _idle(pg) -> None:
 def _open(pg, url: str) -> None:
     pg.goto(url)
     _idle(pg)
-    # charts are drawn after the script run ends: wait until every chart container has its SVG
+    # charts are drawn after the script run ends: wait until every chart on screen (not in a closed expander) has
+    # its SVG (or canvas: Streamlit draws a large chart on a canvas)
     pg.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
-        .every(c => c.querySelector('svg'))""", timeout=60_000)
+        .every(c => c.querySelector('svg, canvas') || c.getBoundingClientRect().width === 0)""", timeout=60_000)
     pg.wait_for_timeout(300)
 
 
@@ -122,7 +126,7 @@ def test_every_page_is_accessible_and_no_number_is_cut(browser, app_url):
         # and the headline's trial count follows; the focused control shows a focus ring.
         _open(pg, app_url)
         before = _headline_k(pg)
-        pg.locator("body").click(position={"x": 5, "y": 5})  # focus the document, not a control
+        pg.evaluate("() => document.activeElement && document.activeElement.blur()")  # Tab from the page's start
         assert _tab_to(pg, "el => el.type === 'checkbox' && el.closest('label') && "
                            "el.closest('label').innerText.startsWith('Trial data only')"), "Tab never reached the filter"
         ring = pg.evaluate("""() => { const el = document.activeElement, l = el.closest('label');
@@ -138,27 +142,30 @@ def test_every_page_is_accessible_and_no_number_is_cut(browser, app_url):
         assert _headline_k(pg) == before
 
         # The share popover opens from the keyboard, passes axe, and Escape closes it.
-        assert _tab_to(pg, "el => el.innerText && el.innerText.includes('Share this view')"), "no Share button"
+        assert _tab_to(pg, "el => el.tagName === 'BUTTON' && el.innerText.includes('Share this view')"), "no Share"
         pg.keyboard.press("Enter")
-        pg.get_by_text("Scan to open this view").wait_for()
+        body = pg.locator('[data-testid="stPopoverBody"]')
+        body.get_by_text("Scan to open this view").wait_for()
         problems += _axe(pg, axe, "share popover 1280")
+        # (Tab does not move into Streamlit's popover, which is drawn at the end of the document: a known limit, see
+        # docs/accessibility.md; the link itself is the address bar's.)
         pg.keyboard.press("Escape")
-        pg.get_by_text("Scan to open this view").wait_for(state="hidden")
+        body.wait_for(state="detached")
 
         # Presentation mode: the arrow keys reveal trials (right/left) and change the view (down).
         _open(pg, app_url + "?present=1")
         _check_page(pg, axe, "presentation 1280", problems)
         shown = pg.get_by_text(re.compile(r"Trial \d+ of \d+ shown"))
         first = shown.inner_text()
-        pg.locator("body").click(position={"x": 5, "y": 400})
+        pg.evaluate("() => document.activeElement && document.activeElement.blur()")  # keys go to the page
         pg.keyboard.press("ArrowRight")
         _idle(pg)
         second = shown.inner_text()
         assert int(re.search(r"Trial (\d+)", second)[1]) == int(re.search(r"Trial (\d+)", first)[1]) + 1
-        title = pg.locator("h3").first.inner_text()
+        title = pg.locator("h2").first.inner_text()
         pg.keyboard.press("ArrowDown")
         _idle(pg)
-        assert pg.locator("h3").first.inner_text() != title
+        assert pg.locator("h2").first.inner_text() != title
         pg.screenshot(path=SHOTS / "a11y_presentation.png")
     finally:
         ctx.close()
