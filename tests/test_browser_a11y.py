@@ -225,17 +225,6 @@ def _ratio(colour: str) -> float:
     return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
 
 
-def _units(spec: dict, data=None) -> list[tuple[dict, object]]:
-    data = spec.get("data", data)
-    out = []
-    for key in ("layer", "hconcat", "vconcat", "concat"):
-        for sub in spec.get(key, []):
-            out += _units(sub, data)
-    if "mark" in spec:
-        out.append((spec, data))
-    return out
-
-
 def _channel_colours(enc: dict, channel: str) -> list[str]:
     ch = enc.get(channel) or {}
     out = [ch.get("value")]
@@ -251,7 +240,10 @@ def _mark_problems(name: str, spec: dict) -> list[str]:
     """Marks (not text) none of whose colours reach 3:1 on white, and chart text under 4.5:1."""
     datasets = spec.get("datasets", {})
     problems = []
-    for unit, data in _units(spec):
+    from test_charts import _layers
+
+    for unit in _layers(spec):
+        data = unit.get("data")
         mark = unit["mark"] if isinstance(unit["mark"], dict) else {"type": unit["mark"]}
         kind, enc = mark["type"], unit.get("encoding", {})
         if mark.get("opacity") == 0:
