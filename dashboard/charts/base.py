@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import altair as alt
@@ -434,6 +435,7 @@ def contrast(colour: str, background: str = "#FFFFFF") -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
+@lru_cache(maxsize=256)
 def text_ink(colour: str, minimum: float = 4.5) -> str:
     """``colour`` darkened in its own hue (every channel scaled down in 2% steps) until text in it reaches
     ``minimum`` contrast on white (WCAG 2.2 1.4.3: 4.5:1 for text under 18 pt); unchanged if it already does.
