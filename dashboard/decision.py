@@ -87,7 +87,7 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
     from peerstats.regression import fitted_line, meta_regression
 
     sel, view = ctx.selection, ctx.view
-    st.subheader("Meta-regression on a continuous moderator")
+    st.header("Meta-regression on a continuous moderator")
     mod = st.radio("Moderator", list(CONTINUOUS), format_func=CONTINUOUS.get, horizontal=True, key="v_regmod")
     eff = sel.effects
     x = eff[mod].astype(float).to_numpy() if mod in eff else np.full(sel.k, np.nan)
@@ -174,6 +174,8 @@ def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, fi
         **({"Subgroup": tab["subgroup"]} if tab["subgroup"].astype(bool).any() else {}),
         "Trials (k)": tab["k"].astype(int),
         "Participants": _participants(tab),
+        # certainty beside the outcome (GRADE SoF order), on screen at 1024 px with the sidebar open (issue 21)
+        "Certainty": [f"{s} {lab}" if s else w for s, lab, w in zip(tab["symbols"], tab["certainty_label"], in_words)],
         "SMD (95% CI)": [f"{text.fmt(e)} ({text.fmt_ci(lo, hi)}){m}" if k else None for e, lo, hi, k, m in
                          zip(tab["estimate"], tab["ci_low"], tab["ci_high"], tab["k"], marked)],
         **({"If imputed values were assigned otherwise": [
@@ -183,7 +185,6 @@ def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, fi
         "Prediction interval": [text.fmt_ci(lo, hi) if k > 1 else None for lo, hi, k in
                                 zip(tab["pi_low"], tab["pi_high"], tab["k"])],
         "I² (%)": tab["i2"],
-        "Certainty": [f"{s} {lab}" if s else w for s, lab, w in zip(tab["symbols"], tab["certainty_label"], in_words)],
         "What it means": tab["statement"],
         nnt: tab["nnt_text"],
         "Why rated down": tab["reasons"],

@@ -55,7 +55,8 @@ def share(view: S.ViewState) -> None:
         st.code(shown, language=None, wrap_lines=True)
         if shown.startswith(("http://", "https://")):
             st.image(qr_png(shown), caption="Scan to open this view" + (" (this computer only)" if shown == url
-                                                                        and warning else ""), width=220)
+                                                                        and warning else ""), width=220,
+                     alt="QR code of the link above")
         st.link_button("Present this view", S.presentation_url(view), icon=":material/slideshow:")
 
 
@@ -110,7 +111,7 @@ def render(ctx) -> None:
         st.session_state[REVEAL_KEY] = shown
 
     st.markdown(f"# {ctx.outcome_label}")
-    st.markdown(f"### {name} · slide {pos + 1 if pos >= 0 else '–'} of {len(slides)}")
+    st.markdown(f"## {name} · slide {pos + 1 if pos >= 0 else '–'} of {len(slides)}")
     with st.container(horizontal=True, gap="small", key="present_controls"):
         st.button("Previous view", icon=":material/skip_previous:", on_click=_go, args=(ctx.view, -1),
                   shortcut="up", key="present_prev_view")
@@ -125,7 +126,7 @@ def render(ctx) -> None:
     if k == 0:
         st.info("No trials match this view's filters for this outcome.")
         return
-    st.markdown(f"#### Trial {shown} of {k} shown" + ("" if shown < k else " · pooled result below"))
+    st.markdown(f"### Trial {shown} of {k} shown" + ("" if shown < k else " · pooled result below"))
     frame = ui.chart_frame(sel.effects).iloc[:shown].copy()
     if ctx.pooled is not None and len(ctx.pooled.weights) == k:  # each trial's weight in the full pool, not of the few
         frame["weight"] = ctx.pooled.weights[:shown]

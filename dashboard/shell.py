@@ -45,6 +45,47 @@ STALE_WITHOUT_FADE = ("<style>[data-testid='stElementContainer'], [data-testid='
                       "[data-testid='stHorizontalBlock'], [data-testid='stColumn'] "
                       "{ transition: opacity 0s linear 0.5s !important; }</style>")
 
+#: Headline metric boxes (``components.headline``'s ``<key>_box`` containers): their width decides the metric font.
+_HEADLINE_BOXES = ("[class*='headline_box'], .st-key-sens_before_box, .st-key-sens_after_box")
+
+
+def _sel(containers: str, inner: str) -> str:
+    """``inner`` inside each of the comma-separated ``containers`` selectors."""
+    return ", ".join(f"{c.strip()} {inner}" for c in containers.split(","))
+
+
+#: Accessibility and narrow-screen fixes to Streamlit's own styles (issues 21 and 22; docs/accessibility.md):
+#:
+#: - Metric values wrap at spaces instead of being cut with an ellipsis ("95% CI 0.11 to 0…" at 1024x768 with the
+#:   sidebar open). Their font follows the metric's own width (a CSS size container: 22% of it, 1.25-2.25 rem), so a
+#:   one-word value such as "−0.49" in a fifth of the page fits; inside a headline box all six numbers share one size
+#:   that steps down with the box's width, so "−0.08 to 0.48" stays on one line in a third of a 540 px box.
+#: - Block quotes (the About page's citation) are drawn at full opacity: Streamlit's 0.6 made their links 2.5:1.
+#: - Display formulas (KaTeX) break at their top-level relations and shrink a little on a phone, instead of being a
+#:   scrolling box that a keyboard cannot reach (axe: scrollable-region-focusable; overflow-x: auto made the
+#:   few pixels of a tall glyph below the box a vertical scroll region too).
+#: - Section headings are ``h2`` (after the page's ``h1``: axe heading-order), drawn at the former ``h3`` size.
+#: - A keyboard focus ring on every link, button and widget that Streamlit leaves without one.
+A11Y_CSS = ("<style>"
+            "[data-testid='stMetricValue'] > div, [data-testid='stMetricValue'] p { white-space: normal !important; overflow: visible !important; "
+            "text-overflow: clip !important; overflow-wrap: normal; }"
+            "[data-testid='stMetric'] { container: metric / inline-size; }"
+            "[data-testid='stMetricValue'] { font-size: clamp(1.25rem, 22cqi, 2.25rem) !important; }"
+            f"{_HEADLINE_BOXES} {{ container: headline / inline-size; }}"
+            f"{_sel(_HEADLINE_BOXES, '[data-testid=stMetricValue]')} {{ font-size: 2.25rem !important; }}"
+            + "".join(f"@container headline (max-width: {w}px) {{ {_sel(_HEADLINE_BOXES, '[data-testid=stMetricValue]')} "
+                      f"{{ font-size: {size} !important; }} }}"
+                      for w, size in ((760, "1.9rem"), (600, "1.55rem"), (440, "1.35rem")))
+            + "[data-testid='stMarkdownContainer'] blockquote { opacity: 1 !important; color: #3d3d3d; }"
+            ".katex-display > .katex, .katex-display > .katex > .katex-html { white-space: normal !important; }"
+            ".katex-display { overflow: visible !important; }"
+            "@media (max-width: 640px) { .katex-display > .katex { font-size: 0.95em !important; } }"
+            "[data-testid='stMain'] h2 { font-size: 1.75rem; }"
+            "a:focus-visible, button:focus-visible, [role='button']:focus-visible, [role='tab']:focus-visible, "
+            "summary:focus-visible, input:focus-visible, textarea:focus-visible "
+            "{ outline: 2px solid #0072B2 !important; outline-offset: 2px; }"
+            "</style>")
+
 
 def main() -> None:
     """Draw the shared frame of every page and run the page the URL asks for (``context.IN_SHELL`` is True
@@ -61,7 +102,7 @@ def _main() -> None:
     st.set_page_config(page_title="Peer support evidence · peerstats", page_icon=str(context.ROOT / FAVICON),
                        layout="wide",  # auto: collapsed on a phone; presentation mode: collapsed
                        initial_sidebar_state="collapsed" if S.presenting() else "auto")
-    st.html(STALE_WITHOUT_FADE)
+    st.html(STALE_WITHOUT_FADE + A11Y_CSS)
     root = context.ROOT
     pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,
                           default=(key == "explore"))

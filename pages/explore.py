@@ -46,7 +46,7 @@ def _pick_outcome(options: list[str], key: str) -> None:
         st.session_state[S.OUTCOME_KEY] = options[rows[0]]
 
 
-st.subheader("Every outcome under these filters")
+st.header("Every outcome under these filters")
 st.caption("Click a row to show that outcome above.")
 with ui.guard("the outcome table"):
     tab = memo.outcome_table(ctx.evidence, ctx.view.filters, ctx.view.method, ctx.view.test, outcomes=ctx.outcomes)

@@ -32,7 +32,7 @@ ui.headline(ctx, key="mv_headline")
 report: list = []
 
 # --- 1. the multiverse -----------------------------------------------------------------------------------------------
-st.subheader("The multiverse of analysis choices")
+st.header("The multiverse of analysis choices")
 st.caption("Every combination of category subset, quality set, control condition, leadership, all or real rows only, "
            "estimator and test that leaves at least two trials; each point is one complete meta-analysis.")
 with ui.guard("the multiverse"):
@@ -123,7 +123,7 @@ with ui.guard("the multiverse"):
             f"{int(finite.sum())} specifications; {text.fmt_pct(100 * excl.mean())} of the CIs exclude zero."]))
 
 # --- 2. the next trial ----------------------------------------------------------------------------------------------
-st.subheader("Designing the next trial")
+st.header("Designing the next trial")
 st.caption("Add one or more **hypothetical** trials: planned, not run. They are never trial data: they appear only in "
            "this section, each labelled *Hypothetical trial n*, and a trial that the current view's filters would "
            "leave out is left out here too. SMDs are peer support minus control in the outcome's own direction.")
@@ -247,7 +247,10 @@ else:
                             f"{'already excludes' if pw.current_excludes_zero else 'includes'} zero.")
                 grid = np.unique(np.round(np.geomspace(10, max(20, 20 * n), 12)).astype(int))
                 curve = power_curve(sel.yi, sel.vi, grid, smd, method=method, n_sim=500)
-                st.line_chart(curve.set_index("n_per_arm")["power"], x_label="Participants per arm", y_label="Power")
+                ui.chart(charts.line_chart(curve, "n_per_arm", "power", x_title="Participants per arm",
+                                           y_title="Power", title=f"Power by trial size (true SMD {text.fmt(smd)})"),
+                         f"power_curve_{view.outcome}", key="mv_power_curve")
+                ui.csv_button(curve, f"power_curve_{view.outcome}", key="mv_power_csv")
                 notes.append(f"{tr['label'].iloc[first]}: n = {n:,.0f} per arm, SMD {text.fmt(smd)}, {method}: "
                              f"power {text.fmt(pw.power, 3)}{err}.")
             report.append(export.Section("Next trial (hypothetical trials, not trial data)", table=frame, text=notes))

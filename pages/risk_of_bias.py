@@ -52,7 +52,7 @@ else:
         quality=trials["quality"].map(lambda q: QUALITY.get(q, q))))
     ui.table(rob_table, "risk_of_bias", key="rob_table")
     report.append(export.Section("Judgements", table=rob_table))
-    st.subheader("A second opinion: Smit et al. (2022), RoB 2")
+    st.header("A second opinion: Smit et al. (2022), RoB 2")
     with ui.guard("the comparison of the two reviews"):
         both = rob_comparison(trials)
         if both.empty:

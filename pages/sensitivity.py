@@ -26,7 +26,7 @@ st.title(f"Sensitivity: {ctx.outcome_label}")
 report: list = []
 
 # --- 1. exclude poor-quality trials ---------------------------------------------------------------------------------
-st.subheader("Without poor-quality trials")
+st.header("Without poor-quality trials")
 has_quality = "quality" in ctx.evidence.trials and ctx.evidence.trials["quality"].isin(["good", "fair", "poor"]).any()
 if not has_quality:
     st.info("These data have no AHRQ quality column (good / fair / poor), so there is no poor-quality comparison.")
@@ -82,7 +82,7 @@ with ui.guard("the imputation range"):
                                  text=imputation_lines))
 
 # --- 2. estimators -------------------------------------------------------------------------------------------------
-st.subheader("Every estimator")
+st.header("Every estimator")
 st.caption(f"The estimator of the whole app is set in the sidebar (now: {ui.method_in_words(view.method, view.test)}). "
            "This table pools the current selection under each one at once.")
 if sel.k == 0:
@@ -107,7 +107,7 @@ else:
         report.append(export.Section("Every estimator", table=shown))
 
 # --- 3. leave one out ----------------------------------------------------------------------------------------------
-st.subheader("Leave one out")
+st.header("Leave one out")
 if sel.k > paging.SEQUENTIAL_MAX:
     st.info(f"Leaving each row out in turn is computed for up to {paging.SEQUENTIAL_MAX} rows (it is {sel.k:,} "
             "pooled analyses); narrow the selection with the filters to see it.")
@@ -121,6 +121,7 @@ else:
         loo.insert(0, "label", labels[loo["omitted"].to_numpy()])
         fig = memo.chart(charts.leave_one_out_plot, loo, overall=ctx.pooled.estimate if ctx.pooled else None)
         ui.chart(fig, f"leave_one_out_{view.outcome}", key="sens_loo")
+        ui.csv_button(ui.readable(loo), f"leave_one_out_{view.outcome}", key="sens_loo_csv")  # the plot as numbers
         report.append(export.Section("Leave one out", chart=fig.chart))
         swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
         st.markdown(f"The most influential row is **{text.md_escape(swing['label'])}**: without it the pooled SMD is "
@@ -128,7 +129,7 @@ else:
                     f"instead of {text.fmt(ctx.pooled.estimate)}.")
 
 # --- 4. cumulative ---------------------------------------------------------------------------------------------------
-st.subheader("Cumulative by year")
+st.header("Cumulative by year")
 if sel.k > paging.SEQUENTIAL_MAX:
     st.info(f"The cumulative analysis is computed for up to {paging.SEQUENTIAL_MAX} rows (it is {sel.k:,} pooled "
             "analyses); narrow the selection with the filters to see it.")
@@ -147,10 +148,11 @@ else:
         cum.insert(1, "year", years[idx])
         cum_fig = memo.chart(charts.cumulative_plot, cum)
         ui.chart(cum_fig, f"cumulative_{view.outcome}", key="sens_cumulative")
+        ui.csv_button(ui.readable(cum), f"cumulative_{view.outcome}", key="sens_cumulative_csv")  # the plot as numbers
         report.append(export.Section("Cumulative by year", chart=cum_fig.chart))
 
 # --- 5. influential trials (issue 11) --------------------------------------------------------------------------------
-st.subheader("Influential trials")
+st.header("Influential trials")
 if sel.k < 3:
     st.info(f"Influence diagnostics need at least three trials; the current filters leave {sel.k}.")
 else:
@@ -182,7 +184,7 @@ else:
         report.append(export.Section("Influential trials", chart=bfig.chart, table=shown))
 
 # --- 6. what would it take? (issue 11) -----------------------------------------------------------------------------
-st.subheader("What would it take?")
+st.header("What would it take?")
 if sel.k < 2 or ctx.pooled is None:
     st.info(f"This needs at least two trials; the current filters leave {sel.k}.")
 else:

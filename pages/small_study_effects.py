@@ -96,7 +96,7 @@ else:
                                     "Variance (vi)": st.column_config.NumberColumn(format="%.4f")})
 
 # --- publication-bias adjustments (issue 11): contour-enhanced funnel, PET-PEESE, selection model ------------------
-st.subheader("Publication-bias adjustments")
+st.header("Publication-bias adjustments")
 real_only = not include_recon  # the page's switch above: real rows only unless reconstructed rows are included
 yi_b, vi_b = yi, vi
 if len(rows) < 3:

@@ -50,7 +50,7 @@ else:
         ui.chart(fig, f"subgroups_{view.outcome}_{moderator}", key="subgroups_forest")
         report.append(export.Section(f"{ctx.outcome_label} by {mod_words}", chart=fig.chart))
 
-        st.subheader("Test for subgroup differences")
+        st.header("Test for subgroup differences")
         if len(res.subgroups) < 2:
             st.info(f"All {sel.k} trials fall in one subgroup of {mod_words}: there is nothing to compare.")
         else:
@@ -169,7 +169,7 @@ else:
 with ui.guard("the meta-regression"):
     report += decision.regression_section(ctx)
 
-st.subheader("How the moderators overlap")
+st.header("How the moderators overlap")
 st.caption("Counts of the trials in this analysis. If most poor-quality trials sit in one category, a difference "
            "between categories may be a difference in quality.")
 other_options = [m for m in names if m != moderator]

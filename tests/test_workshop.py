@@ -155,19 +155,19 @@ def test_presentation_reveals_trials_then_pools_and_steps_through_the_deck():
     assert not at.exception
     k = select(ev, Filters(), "personal_recovery").k
     md = [m.value for m in at.markdown]
-    assert "# Personal recovery" in md and "#### Trial 1 of %d shown" % k in md
+    assert "# Personal recovery" in md and "### Trial 1 of %d shown" % k in md
     assert not at.metric  # the pooled result waits until every trial is shown
     assert "Share this view" not in [p.proto.popover.label for p in at.get("popover")]
     at.button(key="present_next_trial").click().run()
-    assert "#### Trial 2 of %d shown" % k in [m.value for m in at.markdown]
+    assert "### Trial 2 of %d shown" % k in [m.value for m in at.markdown]
     at.button(key="present_all").click().run()
     sel = select(ev, Filters(), "personal_recovery")
     assert _metric(at, "Pooled SMD") == text.fmt(pool(sel.yi, sel.vi).estimate)
     # The deck: the presets in order; "Next view" twice = fair/good quality only, pooled after "Show all".
     at.button(key="present_next_view").click().run()
     at.button(key="present_next_view").click().run()
-    assert "### Fair/good quality only · slide 2 of 3" in [m.value for m in at.markdown]
-    assert "#### Trial 1 of" in " ".join(m.value for m in at.markdown)  # the reveal starts again
+    assert "## Fair/good quality only · slide 2 of 3" in [m.value for m in at.markdown]
+    assert "### Trial 1 of" in " ".join(m.value for m in at.markdown)  # the reveal starts again
     at.button(key="present_all").click().run()
     fg = select(ev, Filters(quality=("good", "fair")), "personal_recovery")
     assert _metric(at, "Pooled SMD") == text.fmt(pool(fg.yi, fg.vi).estimate)

@@ -27,6 +27,7 @@ from .base import (
     TRIAL_DATA_LABEL,
     HConcatChart,
     LayerChart,
+    line_chart,
 )
 from .forest import forest, subgroup_forest
 from .funnel import funnel
@@ -51,6 +52,7 @@ __all__ = [
     "rob_summary",
     "bubble",
     "table_image",
+    "line_chart",
 ]
 
 # Robustness lab (issue 11)

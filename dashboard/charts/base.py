@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import altair as alt
@@ -37,12 +38,17 @@ __all__ = [
     "fit_title", "fit_legend", "result_attr", "is_finite", "fmt_number", "fmt_estimate_ci", "require_columns",
     "provenance_kinds", "tooltip_fields", "padded_domain", "FIT", "NARROW", "MIN_FIT", "NARROW_BELOW", "fit_params",
     "fit_range", "fitted_chart", "text_layers", "text_cells", "favours_cells", "diamond_frame", "LABEL_PX", "PROV_PX",
-    "CI_PX", "WEIGHT_PX",
+    "CI_PX", "WEIGHT_PX", "describe", "line_chart", "contrast", "text_ink",
 ]
 
+#: The Okabe & Ito (2008) colour-blind-safe palette, with one change: "orange" is darkened from #E69F00 (2.3:1 against
+#: white) to #B87F00 (3.5:1, the same hue), because it draws lines and points that carry meaning (the overall estimate
+#: in the leave-one-out plot, influential trials in the Baujat plot) and WCAG 2.2 1.4.11 asks 3:1 of such marks.
+#: "sky_blue", "yellow" and "light_grey" (below 3:1) only fill areas or cells whose meaning has another carrier: a
+#: darker edge, a "+ ? -" symbol, a legend and the geometry (tests/test_browser_a11y.py checks every builder).
 PALETTE = {
     "black": "#000000",
-    "orange": "#E69F00",
+    "orange": "#B87F00",
     "sky_blue": "#56B4E9",
     "green": "#009E73",
     "yellow": "#F0E442",
@@ -132,7 +138,14 @@ def configure_chart(chart: alt.TopLevelMixin, scale: float = 1.0) -> alt.TopLeve
     (:func:`stretch_chart`) switch to "fit-x" afterwards.
     """
     chart.autosize = alt.AutoSizeParams(type="pad")
+    if not isinstance(getattr(chart, "description", None), str):
+        chart.description = describe(chart)
     chart.config = alt.Config(
+        # Marks leave the accessibility tree (aria-hidden): a screen reader reads the chart's description (its accessible
+        # name, set above) and the axes and legends, not one "x: 0.31; y: 4" label per mark, and an empty layer (no
+        # selected point yet) is no unnamed graphics-symbol either (axe: svg-img-alt). The numbers are in the table
+        # or CSV beside every chart (docs/accessibility.md).
+        mark=alt.MarkConfig(aria=False),
         axis=alt.AxisConfig(labelFontSize=font_px(FONT_SIZE, scale), titleFontSize=font_px(FONT_SIZE + 1, scale),
                             labelColor="#222", titleColor="#222", grid=False),
         legend=alt.LegendConfig(labelFontSize=font_px(FONT_SIZE, scale), titleFontSize=font_px(FONT_SIZE, scale),
@@ -143,6 +156,85 @@ def configure_chart(chart: alt.TopLevelMixin, scale: float = 1.0) -> alt.TopLeve
         concat=alt.CompositionConfig(spacing=6),
     )
     return chart
+
+
+def _title_parts(title: Any) -> list[str]:
+    """The text lines of a chart title (a string, a list of lines or :class:`altair.TitleParams`) and subtitle."""
+    if title is None or title is alt.Undefined:
+        return []
+    if isinstance(title, str):
+        return [title]
+    if isinstance(title, (list, tuple)):
+        return [str(t) for t in title]
+    out = []
+    for name in ("text", "subtitle"):
+        value = getattr(title, name, None) if not isinstance(title, dict) else title.get(name)
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, (list, tuple)):
+            out.extend(str(v) for v in value)
+    return out
+
+
+def _prop(obj: Any, name: str) -> Any:
+    """A property of an Altair schema object or a dict as set (None when unset): Altair's attribute access returns a
+    setter for channel properties such as ``X.title``."""
+    if obj is None or obj is alt.Undefined:
+        return None
+    value = obj.get(name) if isinstance(obj, dict) else getattr(obj, "_kwds", {}).get(name)
+    return None if value is alt.Undefined else value
+
+
+def _axis_titles(chart: Any) -> list[str]:
+    """Titles of the x and y encodings of a chart and its layers or concatenated parts, in drawing order, once each."""
+    found: list[str] = []
+    stack = [chart]
+    while stack:
+        part = stack.pop(0)
+        for attr in ("layer", "vconcat", "hconcat", "concat"):
+            children = getattr(part, attr, None)
+            if isinstance(children, (list, tuple)):
+                stack.extend(children)
+        enc = _prop(part, "encoding")
+        for channel in ("x", "y"):
+            value = _prop(enc, channel)
+            title = _prop(value, "title")
+            if not isinstance(title, str):
+                title = _prop(_prop(value, "axis"), "title")
+            if isinstance(title, str) and title.strip() and title not in found:
+                found.append(title)
+    return found
+
+
+def describe(chart: Any) -> str:
+    """The text alternative of a chart: its title and subtitle (the numbers a forest plot's subtitle states), what
+    its axes show, and where its numbers are as text.
+
+    Set as the Vega-Lite ``description`` by :func:`_configure` (a builder may set its own first): vega-embed makes it
+    the ``aria-label`` of the chart's ``role="graphics-document"`` element, its accessible name.
+    """
+    lines = [t.strip().rstrip(".") for t in _title_parts(getattr(chart, "title", None)) if t and t.strip()]
+    axes = _axis_titles(chart)
+    text = ". ".join(lines) if lines else "Chart"
+    if axes:
+        text += f". Axes: {'; '.join(axes)}"
+    return " ".join((text + ". The numbers it shows are in the table or CSV download with it on the page.").split())
+
+
+def line_chart(frame: pd.DataFrame, x: str, y: str, *, x_title: str, y_title: str, title: str,
+               y_format: str = ".2f") -> LayerChart:
+    """A line with a point per row (``frame[x]`` against ``frame[y]``), for a small curve such as power by sample
+    size: unlike ``st.line_chart`` it carries a title and a description (its accessible name), and takes its box's
+    width (:func:`_stretch`)."""
+    require_columns(frame, [x, y], "line_chart")
+    d = frame[[x, y]].astype(float).reset_index(drop=True)
+    base = alt.Chart(d).encode(
+        x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title),
+        tooltip=[alt.Tooltip(f"{x}:Q", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)])
+    chart = layer_charts([base.mark_line(color=PALETTE["blue"], strokeWidth=2),
+                    base.mark_point(color=PALETTE["blue"], filled=True, size=50)],
+                   height=260, title=fit_title(title))
+    return stretch_chart(configure_chart(chart), 560)
 
 
 def font_px(size: float, scale: float = 1.0) -> int:
@@ -363,10 +455,42 @@ def text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
     return layers
 
 
+def contrast(colour: str, background: str = "#FFFFFF") -> float:
+    """WCAG 2.2 contrast ratio of two ``#rrggbb`` colours: ``(L1 + 0.05) / (L2 + 0.05)``, L the relative luminance
+    of the lighter and the darker (sRGB channels linearised: ``c / 12.92`` up to 0.04045, else
+    ``((c + 0.055) / 1.055) ** 2.4``; ``L = 0.2126 R + 0.7152 G + 0.0722 B``)."""
+    def lum(hex_colour: str) -> float:
+        h = hex_colour.lstrip("#")
+        r, g, b = (int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    hi, lo = sorted((lum(colour), lum(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@lru_cache(maxsize=256)
+def text_ink(colour: str, minimum: float = 4.5) -> str:
+    """``colour`` darkened in its own hue (every channel scaled down in 2% steps) until text in it reaches
+    ``minimum`` contrast on white (WCAG 2.2 1.4.3: 4.5:1 for text under 18 pt); unchanged if it already does.
+    Vermillion #D55E00 (3.9:1), the reconstructed rows' colour, becomes #C35600 for their labels."""
+    if not (isinstance(colour, str) and len(colour) == 7 and colour.startswith("#")):
+        return colour
+    h = colour.lstrip("#")
+    rgb = [int(h[i:i + 2], 16) for i in (0, 2, 4)]
+    out, factor = colour, 1.0
+    while contrast(out) < minimum and factor > 0:
+        factor -= 0.02
+        out = "#" + "".join(f"{int(c * factor):02X}" for c in rgb)
+    return out.upper() if out != colour else colour
+
+
 def text_cells(rows: Sequence[float], texts: Sequence[str], px: float, align: str = "left", bold: bool = False,
            colour: str | Sequence[str] = "#222222", limit: int = 0) -> pd.DataFrame:
-    """Cells of one table column for :func:`text_layers` (``limit``: max pixel width, 0 = none)."""
+    """Cells of one table column for :func:`text_layers` (``limit``: max pixel width, 0 = none). Text colours are
+    made readable on white (:func:`text_ink`)."""
     n = len(rows)
+    colour = text_ink(colour) if isinstance(colour, str) else [text_ink(c) for c in colour]
     return pd.DataFrame({
         "limit": int(limit),
         "row": np.asarray(rows, dtype=float),

@@ -108,7 +108,7 @@ def funnel(
         alt.Chart(lim).mark_line(color=PALETTE["grey"], strokeDash=[6, 4], strokeWidth=1.5).encode(
             x=alt.X("x:Q", scale=x_scale, axis=x_axis), y=alt.Y("se:Q", scale=y_scale, axis=y_axis),
             detail=alt.Detail("side", type="nominal"), order=alt.Order("se", type="quantitative")),
-        alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
+        alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#767676", strokeWidth=1).encode(
             x=alt.X("x:Q", scale=x_scale)),
         alt.Chart(pd.DataFrame({"x": [float(estimate)], "what": ["pooled estimate"]})).mark_rule(
             color=PALETTE["black"], strokeWidth=1.5).encode(

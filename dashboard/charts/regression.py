@@ -62,11 +62,12 @@ def bubble(studies: pd.DataFrame, fit: pd.DataFrame, *, x_title: str, y_title: s
     x_scale = alt.Scale(domain=[float(np.nanmin(xs)), float(np.nanmax(xs))], nice=True, zero=False)
     y_scale = alt.Scale(domain=[float(min(np.nanmin(ys), 0.0)), float(max(np.nanmax(ys), 0.0))], nice=True)
     x = alt.X("x:Q", title=x_title, scale=x_scale, axis=alt.Axis(format="d" if _integer(xs) else ".2~f"))
-    band = alt.Chart(fit).mark_area(color=PALETTE["sky_blue"], opacity=0.3).encode(
+    band = alt.Chart(fit).mark_area(color=PALETTE["sky_blue"], fillOpacity=0.3, stroke=PALETTE["blue"],
+                                           strokeWidth=1, strokeDash=[2, 2]).encode(
         x=x, y=alt.Y("ci_low:Q", title=y_title, scale=y_scale), y2="ci_high:Q")
     line = alt.Chart(fit).mark_line(color=PALETTE["blue"], strokeWidth=2).encode(x=x, y=alt.Y("pred:Q"))
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=PALETTE["grey"], strokeDash=[4, 3]).encode(y="y:Q")
-    dots = alt.Chart(pts).mark_point(filled=True, opacity=0.75, strokeWidth=1.5).encode(
+    dots = alt.Chart(pts).mark_point(filled=True, opacity=0.9, strokeWidth=1.5).encode(
         x=x, y=alt.Y("yi:Q"),
         size=alt.Size("weight:Q", title="Weight (%)", scale=alt.Scale(range=[30, 900]), legend=None),
         color=alt.Color("kind:N", title="Rows", legend=fit_legend(), scale=alt.Scale(domain=_KINDS,

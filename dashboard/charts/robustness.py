@@ -119,7 +119,7 @@ def contour_funnel(studies: pd.DataFrame, *, estimate: float | None = None, titl
                                        "region": label, "side": sign}))
     region = pd.concat(bands, ignore_index=True)
     y = alt.Y("se:Q", title="Standard error", scale=alt.Scale(reverse=True, domain=[0, se_max], nice=False))
-    area = alt.Chart(region).mark_area(orient="horizontal", opacity=0.9).encode(
+    area = alt.Chart(region).mark_area(orient="horizontal", opacity=0.9, stroke="#333333", strokeWidth=0.75).encode(
         y=y, x=alt.X("x1:Q", title="Effect size (SMD)", scale=alt.Scale(domain=[-x_max, x_max], nice=False)),
         x2="x2:Q", detail="side:N",
         color=alt.Color("region:N", title="Two-sided p", sort=[c[0] for c in CONTOUR_LEVELS], legend=fit_legend(),
@@ -170,12 +170,12 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     x = alt.X("rank:Q", title="Specification (sorted by estimate)", scale=alt.Scale(domain=[0, len(d) + 1],
                                                                                      nice=False))
     colour = alt.Color("excludes_zero:N", title=None, scale=alt.Scale(domain=["CI excludes 0", "CI includes 0"],
-                                                                      range=[PALETTE["blue"], PALETTE["light_grey"]]))
+                                                                      range=[PALETTE["blue"], PALETTE["grey"]]))
     tips = [alt.Tooltip("estimate:Q", title="SMD", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
             alt.Tooltip("ci_high:Q", format=".2f"), alt.Tooltip("k:Q", title="k")]
     tips += [alt.Tooltip(f"{c}:N", title=t) for c, t in CHOICE_COLUMNS if c in d]
     base = alt.Chart(d)
-    ci = base.mark_rule(opacity=0.5).encode(x=x, y=alt.Y("ci_low:Q", title="Pooled SMD"), y2="ci_high:Q",
+    ci = base.mark_rule(opacity=0.8).encode(x=x, y=alt.Y("ci_low:Q", title="Pooled SMD"), y2="ci_high:Q",
                                             color=colour)
     pick = alt.selection_point(name=SPEC_PICK, fields=["spec"], on="click", empty=False, clear="dblclick")
     pts = base.mark_point(filled=True).encode(

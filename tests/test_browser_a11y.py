@@ -1,0 +1,330 @@
+"""Usable by everyone (issue 22, WCAG 2.2 AA) and no headline number cut on a projector or a phone (issue 21).
+
+One browser session (a 5-minute budget for the whole browser tier): axe-core (``axe-playwright-python``, which bundles
+it) scans every page at 1280x800, the share popover and presentation mode, and Explore and Summary again at 1024x768
+(sidebar open) and 390x844, with the WCAG 2.0/2.1/2.2 A and AA rules plus axe's best practices (heading order,
+landmarks). Every violation fails except the few that come from Streamlit's own markup and cannot be fixed from the
+app: :data:`ALLOWED`, by rule id and selector, each explained in ``docs/accessibility.md``. The same session checks
+that every chart has an accessible name (its Vega-Lite ``description``), that no metric value is cut (its
+``scrollWidth`` within its ``clientWidth``), that the keyboard alone reaches a filter, toggles it and changes the
+headline, and that presentation mode answers its arrow keys.
+
+The contrast of chart marks (WCAG 1.4.11, 3:1) and chart text (1.4.3, 4.5:1) is checked on the Vega-Lite specs of
+every builder, without a browser: axe does not look inside SVG charts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from live_app import ROOT
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+#: Page url paths (Explore is the root).
+PAGES = ["", "subgroups", "sensitivity", "small-study-effects", "risk-of-bias", "multiverse", "reproduce", "data",
+         "about", "summary"]
+#: axe-core rule tags: WCAG 2.0, 2.1 and 2.2 at levels A and AA, and the best practices (heading order, landmarks).
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
+#: Violations from Streamlit's own markup that the app cannot change: (rule id, a pattern every offending node's
+#: selector or html matches). docs/accessibility.md says why for each; any other violation fails.
+ALLOWED = {
+    # st.data_editor(num_rows="dynamic") (Multiverse, hypothetical trials): the grid's row-marker column (the
+    # checkboxes that select rows to delete) has an empty header cell in the grid's accessible table.
+    ("empty-table-header", r'<th role="columnheader"[^>]*aria-colindex="1"[^>]*></th>'),
+    # st.popover (the "Share this view" popover) draws its body in a floating-ui portal at the end of <body>, outside
+    # every landmark.
+    ("region", r"data-floating-ui-portal"),
+}
+
+#: Metric values whose text is wider than their box (cut with an ellipsis or spilling over).
+CUT_METRICS = """() => Array.from(document.querySelectorAll('[data-testid="stMetric"]')).flatMap(m => {
+  const v = m.querySelector('[data-testid="stMetricValue"]');
+  if (!v || !v.innerText.trim() || v.getBoundingClientRect().width === 0) return [];
+  const cut = [v, ...v.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1);
+  const label = m.querySelector('[data-testid="stMetricLabel"]');
+  return cut.length ? [(label ? label.innerText : '?') + ': ' + v.innerText] : [];
+})"""
+#: Accessible names of the charts on the page (vega-embed's role="graphics-document" element).
+CHART_NAMES = """() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
+  .map(c => c.getAttribute('aria-label') || '')"""
+
+
+# ---------------------------------------------------------------------------------------------------- browser
+def _idle(pg) -> None:
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
+    pg.wait_for_timeout(400)
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
+
+
+def _open(pg, url: str) -> None:
+    pg.goto(url)
+    _idle(pg)
+    # charts are drawn after the script run ends: wait until every chart on screen (not in a closed expander) has
+    # its SVG (or canvas: Streamlit draws a large chart on a canvas)
+    pg.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
+        .every(c => c.querySelector('svg, canvas') || c.getBoundingClientRect().width === 0)""", timeout=60_000)
+    pg.wait_for_timeout(300)
+
+
+def _axe(pg, axe, where: str) -> list[str]:
+    """Violations not in :data:`ALLOWED`, as "where: rule (impact) selector" lines."""
+    res = axe.run(pg, options={"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]})
+    bad = []
+    for v in res.response["violations"]:
+        for node in v["nodes"]:
+            target = " ".join(map(str, node["target"]))
+            if any(v["id"] == rule and (re.search(pat, node["html"]) or re.search(pat, target))
+                   for rule, pat in ALLOWED):
+                continue
+            bad.append(f"{where}: {v['id']} ({v['impact']}) {target} {node['html'][:160]}")
+    return bad
+
+
+def _check_page(pg, axe, where: str, problems: list[str]) -> None:
+    problems += _axe(pg, axe, where)
+    problems += [f"{where}: metric cut: {m}" for m in pg.evaluate(CUT_METRICS)]
+    for name in pg.evaluate(CHART_NAMES):
+        if len(name) < 30 or name == "Vega visualization":
+            problems.append(f"{where}: a chart without a description (accessible name {name!r})")
+
+
+def _tab_to(pg, predicate_js: str, limit: int = 120) -> bool:
+    """Press Tab until ``predicate_js`` (a JS function of the focused element) is true; False after ``limit``."""
+    for _ in range(limit):
+        pg.keyboard.press("Tab")
+        if pg.evaluate(f"() => {{ const el = document.activeElement; return !!el && ({predicate_js})(el); }}"):
+            return True
+    return False
+
+
+def _headline_k(pg) -> str:
+    return pg.locator('[data-testid="stMetric"]').filter(has_text="Trials (k)").locator(
+        '[data-testid="stMetricValue"]').inner_text()
+
+
+@pytest.mark.browser
+def test_every_page_is_accessible_and_no_number_is_cut(browser, app_url):
+    from axe_playwright_python.sync_playwright import Axe
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    axe = Axe()
+    problems: list[str] = []
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        for path in PAGES:
+            _open(pg, app_url + path)
+            if path in ("", "summary"):  # and what the expanders hold: the sidebar's filters, the GRADE overrides
+                pg.evaluate("() => document.querySelectorAll('details:not([open]) > summary').forEach(s => s.click())")
+                pg.wait_for_timeout(1500)
+            _check_page(pg, axe, f"/{path} 1280", problems)
+
+        # Keyboard only, from the top of Explore: Tab reaches the "Trial data only" checkbox, Space toggles it,
+        # and the headline's trial count follows; the focused control shows a focus ring.
+        _open(pg, app_url)
+        before = _headline_k(pg)
+        pg.evaluate("() => document.activeElement && document.activeElement.blur()")  # Tab from the page's start
+        assert _tab_to(pg, "el => el.type === 'checkbox' && el.closest('label') && "
+                           "el.closest('label').innerText.startsWith('Trial data only')"), "Tab never reached the filter"
+        ring = pg.evaluate("""() => { const el = document.activeElement, l = el.closest('label');
+            const s = getComputedStyle(l.querySelector('span') || l), t = getComputedStyle(el);
+            return [s.boxShadow, s.outlineStyle, t.outlineStyle].join(' | '); }""")
+        assert re.search(r"rgb|solid|auto", ring), f"no visible focus on the checkbox: {ring}"
+        pg.keyboard.press("Space")
+        _idle(pg)
+        after = _headline_k(pg)
+        assert after != before and int(after) < int(before), (before, after)
+        pg.keyboard.press("Space")  # and back
+        _idle(pg)
+        assert _headline_k(pg) == before
+
+        # The share popover opens from the keyboard, passes axe, and Escape closes it.
+        assert _tab_to(pg, "el => el.tagName === 'BUTTON' && el.innerText.includes('Share this view')"), "no Share"
+        pg.keyboard.press("Enter")
+        body = pg.locator('[data-testid="stPopoverBody"]')
+        body.get_by_text("Scan to open this view").wait_for()
+        problems += _axe(pg, axe, "share popover 1280")
+        # (Tab does not move into Streamlit's popover, which is drawn at the end of the document: a known limit, see
+        # docs/accessibility.md; the link itself is the address bar's.)
+        pg.keyboard.press("Escape")
+        body.wait_for(state="detached")
+
+        # Presentation mode: the arrow keys reveal trials (right/left) and change the view (down).
+        _open(pg, app_url + "?present=1")
+        _check_page(pg, axe, "presentation 1280", problems)
+        shown = pg.get_by_text(re.compile(r"Trial \d+ of \d+ shown"))
+        first = shown.inner_text()
+        pg.evaluate("() => document.activeElement && document.activeElement.blur()")  # keys go to the page
+        pg.keyboard.press("ArrowRight")
+        _idle(pg)
+        second = shown.inner_text()
+        assert int(re.search(r"Trial (\d+)", second)[1]) == int(re.search(r"Trial (\d+)", first)[1]) + 1
+        title = pg.locator("h2").first.inner_text()
+        pg.keyboard.press("ArrowDown")
+        _idle(pg)
+        assert pg.locator("h2").first.inner_text() != title
+        pg.screenshot(path=SHOTS / "a11y_presentation.png")
+    finally:
+        ctx.close()
+
+    # A projector with the sidebar open, and a phone: Explore and Summary.
+    for width, height in ((1024, 768), (390, 844)):
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        try:
+            pg = ctx.new_page()
+            pg.set_default_timeout(60_000)
+            for path in ("", "summary"):
+                _open(pg, app_url + path)
+                _check_page(pg, axe, f"/{path} {width}", problems)
+                pg.screenshot(path=SHOTS / f"a11y_{path or 'explore'}_{width}.png")
+            # the Summary's certainty column is among the first four, on screen beside the outcome
+            headers = pg.evaluate("""() => Array.from(document.querySelectorAll(
+                '[data-testid="stDataFrame"] thead th')).map(th => th.innerText.trim())""")
+            assert "Certainty" in headers[:4], headers
+        finally:
+            ctx.close()
+
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------------- chart specs
+_NAMED = {"black": "#000000", "white": "#FFFFFF"}
+#: Builders whose low-contrast fills have a text twin: the risk-of-bias cells carry "+", "?", "-" (and "not reported"
+#: is named in the legend and the table); a cell's fill is not what tells the judgement.
+_SYMBOL_TWIN = {"rob_traffic_light", "rob_summary"}
+
+
+def _hex(colour) -> str | None:
+    if not isinstance(colour, str):
+        return None
+    c = _NAMED.get(colour.lower(), colour)
+    if re.fullmatch(r"#[0-9a-fA-F]{3}", c):
+        c = "#" + "".join(ch * 2 for ch in c[1:])
+    return c.upper() if re.fullmatch(r"#[0-9a-fA-F]{6}", c) else None
+
+
+def _blend(colour: str, alpha: float) -> str:
+    """``colour`` drawn at opacity ``alpha`` over white."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(alpha * c + (1 - alpha) * 255):02X}" for c in rgb)
+
+
+def _ratio(colour: str) -> float:
+    """WCAG contrast against white, computed here from the definition (not with the code under test)."""
+    def lin(c):
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def _channel_colours(enc: dict, channel: str) -> list[str]:
+    ch = enc.get(channel) or {}
+    out = [ch.get("value")]
+    scale = ch.get("scale") or {}
+    if isinstance(scale.get("range"), list):
+        out += scale["range"]
+    if isinstance(ch.get("condition"), dict):
+        out.append(ch["condition"].get("value"))
+    return [h for h in map(_hex, out) if h]
+
+
+def _mark_problems(name: str, spec: dict) -> list[str]:
+    """Marks (not text) none of whose colours reach 3:1 on white, and chart text under 4.5:1."""
+    datasets = spec.get("datasets", {})
+    problems = []
+    from test_charts import _layers
+
+    for unit in _layers(spec):
+        data = unit.get("data")
+        mark = unit["mark"] if isinstance(unit["mark"], dict) else {"type": unit["mark"]}
+        kind, enc = mark["type"], unit.get("encoding", {})
+        if mark.get("opacity") == 0:
+            continue
+        if kind == "text":
+            colours = _channel_colours(enc, "color") + [h for h in [_hex(mark.get("color"))] if h]
+            field = (enc.get("color") or {}).get("field")
+            if field and (enc.get("color") or {}).get("scale", "x") is None and isinstance(data, dict):
+                rows = datasets.get(data.get("name"), data.get("values", []))
+                colours += [h for h in (_hex(r.get(field)) for r in rows) if h]
+            if field == "ink":  # risk-of-bias symbols: their ink is chosen for the cell's fill, not the page's white
+                continue
+            problems += [f"{name}: text {c} {_ratio(c):.2f}:1" for c in set(colours) if _ratio(c) < 4.5]
+            continue
+        filled = mark.get("filled", kind in ("area", "bar", "rect", "square", "circle", "arc", "trail"))
+        alpha = float(mark.get("opacity", 1))
+        strokes = [_hex(mark.get("stroke"))] + _channel_colours(enc, "stroke")
+        fills = [_hex(mark.get("fill"))] + _channel_colours(enc, "fill")
+        base = [_hex(mark.get("color"))] + _channel_colours(enc, "color")
+        (fills if filled else strokes).extend(base)
+        # a white edge separates neighbours (stacked bars): it is no edge against the page
+        strokes, fills = [c for c in strokes if c and c != "#FFFFFF"], [c for c in fills if c]
+        s_alpha = alpha * float(mark.get("strokeOpacity", 1))
+        f_alpha = alpha * float(mark.get("fillOpacity", 1))
+        edge_ok = bool(strokes) and all(_ratio(_blend(c, s_alpha)) >= 3 for c in strokes)
+        for c in strokes:
+            if _ratio(_blend(c, s_alpha)) < 3:
+                problems.append(f"{name}: {kind} stroke {c} at opacity {s_alpha:g}: {_ratio(_blend(c, s_alpha)):.2f}:1")
+        for c in fills:
+            if c == "#FFFFFF" or edge_ok or name in _SYMBOL_TWIN:
+                continue  # hollow (its edge carries it), or outlined at 3:1, or a symbol says it
+            if _ratio(_blend(c, f_alpha)) < 3:
+                problems.append(f"{name}: {kind} fill {c} at opacity {f_alpha:g}: {_ratio(_blend(c, f_alpha)):.2f}:1")
+    return problems
+
+
+def _every_builder() -> dict:
+    from test_charts import VI, YI, _stretched_builders, _studies
+
+    from dashboard import charts
+    from peerstats import meta
+
+    pooled = meta.pool(YI, VI)
+    specs = pd.DataFrame({"estimate": [0.1, 0.3, -0.05], "ci_low": [-0.1, 0.1, -0.3], "ci_high": [0.3, 0.5, 0.2],
+                          "k": [6, 4, 3], "method": ["DL", "REML", "DL"], "test": ["z", "z", "knha"]})
+    return {
+        **_stretched_builders(),
+        "forest": lambda: charts.forest(_studies(), pooled, "Hope"),
+        "subgroup_forest": lambda: charts.subgroup_forest(
+            meta.subgroup_test(YI, VI, list("aabbbc")).table(), pooled),
+        "specification_curve": lambda: charts.specification_curve(specs, current=0.2),
+        "line_chart": lambda: charts.line_chart(pd.DataFrame({"n": [10, 40, 160], "power": [0.1, 0.4, 0.9]}),
+                                                "n", "power", x_title="Participants per arm", y_title="Power",
+                                                title="Power by trial size"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_every_builder()))
+def test_chart_has_a_description_and_marks_and_text_with_enough_contrast(name):
+    chart = _every_builder()[name]()
+    spec = chart.to_dict()
+    title = spec.get("title")
+    title_text = title if isinstance(title, str) else (title or {}).get("text", "")
+    description = spec.get("description", "")
+    # the accessible name states the chart's title and says where its numbers are as text
+    assert isinstance(description, str) and len(description) > 40, description
+    assert str(title_text).rstrip(".") in description
+    assert "table or CSV" in description
+    assert spec["config"]["mark"]["aria"] is False  # one name for the chart, not one "x: ..; y: .." per mark
+    assert _mark_problems(name, spec) == []
+
+
+def test_the_contrast_check_sees_a_faint_mark():
+    """The checker above flags what it should: a light line, a faint fill with no edge, pale text."""
+    spec = {"layer": [
+        {"mark": {"type": "rule", "color": "#BBBBBB"}},
+        {"mark": {"type": "area", "color": "#56B4E9", "opacity": 0.3}},
+        {"mark": {"type": "area", "color": "#56B4E9", "fillOpacity": 0.3, "stroke": "#0072B2"}},
+        {"mark": {"type": "point", "filled": True, "color": "#0072B2", "opacity": 0.5}},
+        {"mark": {"type": "text", "color": "#D55E00"}, "encoding": {"text": {"field": "t"}}},
+    ]}
+    got = _mark_problems("probe", spec)
+    assert len(got) == 4, got  # the outlined area passes
+    assert np.isclose(_ratio("#767676"), 4.54, atol=0.01)  # WebAIM's value for #767676 on white
