@@ -172,15 +172,17 @@ def example_bytes() -> bytes:
 
 def moderator_choices(ctx) -> dict[str, str]:
     """Moderators the Subgroups page offers for the data in use: column -> words. The codebook's moderators whose
-    column the data have (with at least one value), then an import's categorical columns (their file names)."""
-    from peerstats.select import MODERATORS
+    column the data have, then an import's categorical columns (their file names); only columns with at least two
+    recorded levels in the data (:func:`peerstats.select.moderator_levels`), so the first, the default, splits."""
+    from peerstats.select import MODERATORS, moderator_levels
 
     eff = ctx.selection.effects if ctx.selection.k else ctx.evidence.effects
-    trials = ctx.evidence.trials
-    out = {m: w for m, w in MODERATORS.items() if m in trials and trials[m].astype(str).str.strip().ne("").any()}
+    trials, rows = ctx.evidence.trials, ctx.evidence.effects
+    out = {m: w for m, w in MODERATORS.items() if m in trials and moderator_levels(trials[m]) >= 2}
     result = current_result()
     if result is not None:
         for col, kind in result.moderators.items():
-            if kind == "categorical" and col not in out and col in eff:
+            if kind == "categorical" and col not in out and col in eff and col in rows \
+                    and moderator_levels(rows[col]) >= 2:
                 out[col] = result.moderator_names.get(col, col)
     return out

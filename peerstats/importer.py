@@ -179,9 +179,15 @@ VI_MIN = 1e-8
 VI_MAX = 1e4
 #: Standardised effects larger than this in absolute value get a warning ("implausible"), not an error.
 G_WARN = 5.0
-#: Distinct values up to which a column is a categorical moderator (numeric columns: up to _NUMERIC_CATEGORICAL).
+#: Distinct values up to which a column is a categorical moderator (numeric columns: whole numbers with up to
+#: _NUMERIC_CATEGORICAL distinct values, e.g. codes 0 / 1, unless the name says it holds a statistic).
 _CATEGORICAL_MAX = 12
 _NUMERIC_CATEGORICAL = 5
+#: Cells that say "not reported" in a column of numbers: missing there (the column stays numeric).
+NOT_REPORTED = frozenset({"nr", "n.r.", "n/r", "not reported", "nd", "n.d.", "missing", "?"})
+#: Column names of statistics (arm data, effects, their errors): numeric, never categorical, whatever their values.
+_STATISTIC = re.compile(r"arm_?\d|precalc|baseline|(^|[^a-z])(mean|means|sd|se|var|variance|n|events?|totaln|total_n|"
+                        r"g|d|smd|md|es|yi|vi|sei|log_?rr|log_?or|ci|lower|upper|lcl|ucl|t|f|p)([^a-z]|$)", re.I)
 
 _TRUE = {"true", "1", "+1", "yes", "y", "t", "higher", "more", "+"}
 _FALSE = {"false", "0", "-1", "no", "n", "f", "lower", "less", "-"}
@@ -811,14 +817,18 @@ def _moderators(table: Table, used: dict, idx: np.ndarray, skip=frozenset()) -> 
         filled = [c for c in cells if c != ""]
         if not filled:
             continue
-        nums = [parse_number(c, table.decimal_comma) for c in filled]
+        known = [c for c in filled if c.strip().lower() not in NOT_REPORTED]
+        nums = [parse_number(c, table.decimal_comma) for c in known]
         distinct = len(set(filled))
-        if all(x is not None and math.isfinite(x) for x in nums):
+        if known and all(x is not None and math.isfinite(x) for x in nums):
             if [x for x in nums] == list(range(1, len(nums) + 1)) and len(nums) > 2:
                 continue  # a row-number column
-            kind = "numeric" if distinct > _NUMERIC_CATEGORICAL else "categorical"
+            kind = ("categorical" if len(set(nums)) <= _NUMERIC_CATEGORICAL and not _STATISTIC.search(col)
+                    and all(float(x).is_integer() for x in nums) else "numeric")
         else:
             kind = "categorical" if distinct <= _CATEGORICAL_MAX else "text"
+        if len(set(known if kind == "numeric" else filled)) < 2:
+            kind = "constant"  # one value (or none) in the used rows: nothing to filter or split by
         key = _slug(col, "column")
         if key in _CODED and not set(filled) <= set(_CODED[key]):
             key = f"file_{key}"
@@ -827,8 +837,9 @@ def _moderators(table: Table, used: dict, idx: np.ndarray, skip=frozenset()) -> 
             key = f"{base_key}_{k}"
             k += 1
         taken.add(key)
-        if kind == "numeric":
+        if kind == "numeric" or kind == "constant" and known and all(x is not None for x in nums):
             series = pd.Series([parse_number(c, table.decimal_comma) if c else np.nan for c in cells], dtype=float)
+            series = series.where(np.isfinite(series))
         else:
             series = pd.Series(cells, dtype=object)
         mods[key], kinds[key], names[key] = series, kind, col

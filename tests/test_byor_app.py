@@ -239,3 +239,28 @@ def _walk(node):
     for child in getattr(node, "children", {}).values():
         yield child
         yield from _walk(child)
+
+
+def test_the_examples_subgroups_and_multiverse_use_its_own_columns():
+    from dashboard.byor import EXAMPLE, EXAMPLE_MAPPING
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/data.py").run()
+    at.button(key="byor_example").click().run()
+    res = import_studies(EXAMPLE.read_bytes(), EXAMPLE.name, EXAMPLE_MAPPING)
+    ev = res.evidence
+    at.switch_page("pages/subgroups.py").run()
+    assert_clean(at)
+    moderator = at.selectbox[0].value
+    outcome = at.sidebar.selectbox(key="v_outcome").value
+    sel = select(ev, Filters(), outcome)
+    assert sel.effects[moderator].astype(str).nunique() >= 2  # the default splits
+    offered = at.selectbox[0].options
+    assert not any(name in " ".join(offered) for name in ("mean_arm1", "precalc_g", "condition_arm1"))
+    at.switch_page("pages/multiverse.py").run()
+    assert_clean(at)
+    page_text = " ".join(c.value for c in at.caption)
+    assert "no column" not in page_text and "category" not in page_text.lower().replace("outcome_category", "")
+    shown = int(metrics(at)["Specifications"].replace(",", ""))
+    assert shown > 16  # not only estimator x test: the file's columns are varied
+    assert "Subgroup test by" in page_text  # the designer's moderator is the Subgroups page's, not 'category'

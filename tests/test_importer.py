@@ -184,7 +184,7 @@ def test_explicit_mapping_is_used_as_given():
                                                                       "g": 9.0}]
     res = import_studies(_csv(rows), "s.csv", {"study": "Trial", "yi": "Effect (g)", "vi": "Var"})
     assert list(res.evidence.effects["yi"]) == [0.3, 0.1]
-    assert res.moderators == {"g": "categorical"}
+    assert res.moderators == {"g": "constant"}   # one value (9.0): nothing to split by
     bad = import_studies(_csv(rows), "s.csv", {"study": "Trial", "yi": "nope", "vi": "Var"})
     assert bad.evidence is None
     assert any(p.column == "nope" and "not in the file" in p.message for p in bad.problems)
@@ -472,3 +472,29 @@ def test_no_rob_columns_no_ratings():
     res = import_studies(_text(arm_table()), "s.csv")
     assert res.rob == ()
     assert not any(c.startswith("rob") for c in res.evidence.trials.columns)
+
+
+def test_only_categorical_columns_with_two_levels_are_moderators():
+    # a small file: statistics columns (arm means, a precalculated g) have few distinct values but are numbers,
+    # never groups; a 0/1 code and a text column with 2+ levels are groups; one value is not a group
+    rows = [{"study": f"S{i}", "yi": 0.1 * i, "vi": 0.05, "mean_arm1": [10.5, 11.0, 10.5][i % 3],
+             "precalc_g": [0.2, 0.3][i % 2], "n_arm1": [20, 30][i % 2], "online": i % 2, "setting": "ab"[i % 2],
+             "region": "NL", "baseline_sd": ["NR", "4.5", "5.1"][i % 3]} for i in range(6)]
+    res = import_studies(_csv(rows), "s.csv", {"study": "study", "yi": "yi", "vi": "vi"})  # as the Metapsy example
+    kinds = res.moderators
+    assert kinds["mean_arm1"] == kinds["precalc_g"] == kinds["n_arm1"] == kinds["baseline_sd"] == "numeric"
+    assert kinds["online"] == kinds["setting"] == "categorical"
+    assert kinds["region"] == "constant"
+    # "NR" (not reported) in a column of numbers is missing, not a level
+    assert res.evidence.trials["baseline_sd"].isna().tolist() == [True, False, False] * 2
+
+
+def test_the_metapsy_examples_moderators_all_have_two_levels():
+    from dashboard.byor import EXAMPLE, EXAMPLE_MAPPING
+    res = import_studies(EXAMPLE.read_bytes(), EXAMPLE.name, EXAMPLE_MAPPING)
+    cats = [c for c, kind in res.moderators.items() if kind == "categorical"]
+    assert cats and "mean_arm1" not in cats and "precalc_g" not in cats
+    assert res.moderators["condition_arm1"] == "constant"  # every study compares "Peer support"
+    for c in cats:  # counted independently: distinct non-blank cells of the file's column over the used rows
+        raw = pd.read_csv(EXAMPLE, sep=";", dtype=str, keep_default_na=False)[res.moderator_names[c]]
+        assert raw.str.strip().replace("NA", "").loc[lambda s: s != ""].nunique() >= 2, c
