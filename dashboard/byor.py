@@ -73,9 +73,9 @@ def upload_dir() -> Path | None:
 
 
 def _write_source(folder: Path, fp: str, source: tuple) -> None:
-    raw, filename, mapping, sheet = source
+    raw, filename, mapping, sheet, *confirm = source  # (..., confirm_extreme) when effects beyond ±5 were confirmed
     meta = json.dumps({"filename": str(filename), "mapping": [list(p) for p in mapping] if mapping else None,
-                       "sheet": sheet})
+                       "sheet": sheet, "confirm_extreme": bool(confirm and confirm[0])})
     try:
         for suffix, data in ((".bin", bytes(raw)), (".json", meta.encode())):
             tmp = folder / f".{fp}{suffix}.{os.getpid()}.tmp"
@@ -98,7 +98,7 @@ def _read_source(fp: str):
         raw = (folder / f"{fp}.bin").read_bytes()
         meta = json.loads((folder / f"{fp}.json").read_text())
         mapping = tuple(tuple(p) for p in meta["mapping"]) if meta.get("mapping") else None
-        result = read(raw, str(meta["filename"]), mapping, meta.get("sheet"))
+        result = read(raw, str(meta["filename"]), mapping, meta.get("sheet"), bool(meta.get("confirm_extreme")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if result.fingerprint != fp or result.evidence is None:
@@ -117,11 +117,13 @@ def held(fingerprint: str):
 
 
 @st.cache_data(show_spinner="Reading your file…", max_entries=8)
-def read(raw: bytes, filename: str, mapping: tuple | None, sheet: str | None):
-    """:func:`import_studies`, cached on the bytes, the mapping (as sorted items) and the sheet."""
+def read(raw: bytes, filename: str, mapping: tuple | None, sheet: str | None, confirm_extreme: bool = False):
+    """:func:`import_studies`, cached on the bytes, the mapping (as sorted items), the sheet and whether effects
+    beyond ±5 are confirmed."""
     from peerstats.importer import import_studies
 
-    return import_studies(raw, filename, dict(mapping) if mapping is not None else None, sheet=sheet)
+    return import_studies(raw, filename, dict(mapping) if mapping is not None else None, sheet=sheet,
+                          confirm_extreme=confirm_extreme)
 
 
 def use(result, source: tuple | None = None) -> None:

@@ -264,3 +264,49 @@ def test_the_examples_subgroups_and_multiverse_use_its_own_columns():
     shown = int(metrics(at)["Specifications"].replace(",", ""))
     assert shown > 16  # not only estimator x test: the file's columns are varied
     assert "Subgroup test by" in page_text  # the designer's moderator is the Subgroups page's, not 'category'
+
+
+def _implausible_csv() -> bytes:
+    """Eight plain studies, one whose given g (1e300) contradicts its arm data, one whose g is -6.2 (no arm data),
+    and one with two errors: messages must count rows and print numbers as numbers."""
+    rows = [{"study": f"S{i}", "m1i": 10 + 0.3 * i, "sd1i": 2.0, "n1i": 30, "m2i": 9.5, "sd2i": 2.0, "n2i": 30,
+             "yi": "", "vi": "", "setting": "ab"[i % 2]} for i in range(8)]
+    rows.append({"study": "Big", "m1i": 11.3, "sd1i": 2.0, "n1i": 30, "m2i": 10.0, "sd2i": 2.0, "n2i": 30,
+                 "yi": "1e300", "vi": 0.07, "setting": "a"})
+    rows.append({"study": "Extreme", "m1i": "", "sd1i": "", "n1i": "", "m2i": "", "sd2i": "", "n2i": "",
+                 "yi": -6.2, "vi": 0.1, "setting": "b"})
+    rows.append({"study": "Twice", "m1i": 10, "sd1i": -1, "n1i": 1.5, "m2i": 9, "sd2i": 2, "n2i": 30, "yi": "",
+                 "vi": "", "setting": "a"})
+    return pd.DataFrame(rows).to_csv(index=False).encode()
+
+
+def test_implausible_effects_are_refused_counted_by_row_and_confirmable():
+    raw = _implausible_csv()
+    at = upload(AppTest.from_file(APP, default_timeout=90), raw, "odd.csv")
+    said = " ".join(s.value for s in at.success)
+    assert "3 rows left out" in said and "8 studies" in said, said      # 4 errors on 3 rows
+    page = " ".join(m.value for m in at.markdown)
+    assert "4 errors** (3 rows left out)" in page
+    problems = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+    text_all = " ".join(problems["Problem"])
+    assert "np.float64" not in text_all and "1e+300" in text_all and "confirm" in text_all
+    for page_file in PAGE_FILES.values():  # nothing of the 1e300 row reaches a page
+        at.switch_page(page_file).run()
+        assert_clean(at)
+    at = AppTest.from_file(APP, default_timeout=90)  # a fresh session: upload again and confirm
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="byor_file").set_value(("odd.csv", raw, "text/csv")).run()
+    at.checkbox(key="byor_confirm_extreme").check().run()
+    at.button(key="byor_use").click().run()
+    assert_clean(at)
+    said = " ".join(s.value for s in at.success)
+    assert "9 studies" in said and "2 rows left out" in said, said    # -6.2 kept as confirmed; 1e300 never
+    mapping = guess_mapping(pd.read_csv(io.BytesIO(raw), nrows=0).columns)  # the form's mapping, pre-filled
+    confirmed = import_studies(raw, "odd.csv", mapping, confirm_extreme=True)
+    ev = confirmed.evidence
+    fp = at.query_params["data"]
+    assert (fp[0] if isinstance(fp, list) else fp) == confirmed.fingerprint  # the link finds the confirmed import
+    at.switch_page("pages/explore.py").run()
+    assert_clean(at)
+    sel = select(ev, Filters(), "main_outcome")
+    assert metrics(at)["Pooled SMD"] == text.fmt(pool(sel.yi, sel.vi).estimate) and sel.k == 9

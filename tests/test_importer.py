@@ -154,29 +154,31 @@ def test_converters_for_each_effect_source():
     assert list(e["provenance"]) == ["reported", "reported"] + ["derived"] * 4
 
 
-def test_arm_data_take_precedence_and_disagreement_is_a_warning():
+def test_arm_data_take_precedence_and_a_disagreeing_effect_is_refused():
     g, v = smd(10.0, 2.0, 20, 9.0, 2.0, 20)
+    d = (10.0 - 9.0) / 2.0                                       # Cohen's d, uncorrected: 0.5
     rows = [
         {"study": "A", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": round(g, 2),
          "vi": 0.1},                                             # agrees to its two decimals: no problem
         {"study": "B", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": 0.9,
-         "vi": 0.1},                                             # disagrees: warning, arm data used
+         "vi": 0.1},                                             # disagrees: the row is refused
         {"study": "C", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": -round(g, 3),
-         "vi": 0.1},                                             # opposite sign: says so
+         "vi": 0.1},                                             # opposite sign: a warning that says so
+        {"study": "D", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": d,
+         "vi": 0.1},                                             # Cohen's d of the same arms: agrees
+        {"study": "E", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": 1e300,
+         "vi": 0.1},                                             # the issue's 1e300 beside arm data of 0.49
     ]
     res = import_studies(_csv(rows), "s.csv")
+    assert list(res.evidence.trials["label"]) == ["A", "C", "D"]
     np.testing.assert_allclose(res.evidence.effects["yi"], [g, g, g], rtol=EXACT)
     np.testing.assert_allclose(res.evidence.effects["vi"], [v, v, v], rtol=EXACT)
-    assert [(p.row, p.column, p.severity) for p in res.problems] == [(2, "yi", "warning"), (3, "yi", "warning")]
+    assert [(p.row, p.column, p.severity) for p in res.problems] == [(2, "yi", "error"), (3, "yi", "warning"),
+                                                                     (5, "yi", "error")]
     assert "signs are opposite" in res.problems[1].message and "signs" not in res.problems[0].message
-
-
-def test_direction_flag_negates_the_effect():
-    rows = [{"study": "A", "yi": 0.3, "vi": 0.04, "direction": "false"},
-            {"study": "B", "yi": 0.2, "vi": 0.05, "direction": "true"}]
-    res = import_studies(_csv(rows), "s.csv")
-    assert list(res.evidence.effects["yi"]) == [-0.3, 0.2]
-    assert list(res.evidence.effects["higher_score_means_more"]) == [False, True]
+    assert "disagrees" in res.problems[2].message and "1e+300" in res.problems[2].message
+    assert f"Hedges' g = {g:.4g}" in res.problems[2].message and "np." not in res.problems[2].message
+    assert res.rows_left_out == 2
 
 
 def test_explicit_mapping_is_used_as_given():
@@ -204,7 +206,7 @@ ARM = {"m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20}
     ({"study": "X", **{k: v for k, v in ARM.items() if k != "sd1i"}}, (2, None, "error"), "missing arm values: sd1i"),
     ({"study": "X", "yi": "inf", "vi": 0.1}, (2, "yi", "error"), "not a finite number"),
     ({"study": "X", "yi": "abc", "vi": 0.1}, (2, "yi", "error"), "not a number"),
-    ({"study": "X", "yi": 6.2, "vi": 0.1}, (2, "yi", "warning"), "implausibly large"),
+    ({"study": "X", "yi": 6.2, "vi": 0.1}, (2, "yi", "error"), "unless you confirm"),
     ({"study": "X", "yi": 0.2, "vi": 0}, (2, "vi", "error"), "must be > 0"),
     ({"study": "X", "yi": 0.2, "vi": -0.1}, (2, "vi", "error"), "must be > 0"),
     ({"study": "X", "yi": 0.2, "vi": 1e-308}, (2, "vi", "error"), "pooling would overflow"),
@@ -498,3 +500,37 @@ def test_the_metapsy_examples_moderators_all_have_two_levels():
     for c in cats:  # counted independently: distinct non-blank cells of the file's column over the used rows
         raw = pd.read_csv(EXAMPLE, sep=";", dtype=str, keep_default_na=False)[res.moderator_names[c]]
         assert raw.str.strip().replace("NA", "").loc[lambda s: s != ""].nunique() >= 2, c
+
+
+def test_an_extreme_effect_needs_confirmation_and_a_huge_one_is_refused():
+    rows = [{"study": "A", "yi": 0.3, "vi": 0.04}, {"study": "B", "yi": -6.2, "vi": 0.1},
+            {"study": "C", "yi": 1e300, "vi": 0.1},
+            # arm data giving g beyond 5: SDs of 0.1 around means 1 apart
+            {"study": "D", "m1i": 2.0, "sd1i": 0.1, "n1i": 20, "m2i": 1.0, "sd2i": 0.1, "n2i": 20}]
+    raw = _csv(rows)
+    res = import_studies(raw, "s.csv")
+    assert list(res.evidence.trials["label"]) == ["A"]
+    assert {(p.row, p.severity) for p in res.problems} == {(2, "error"), (3, "error"), (4, "error")}
+    assert res.rows_left_out == 3
+    by_row = {p.row: p.message for p in res.problems}
+    assert "-6.2" in by_row[2] and "confirm" in by_row[2]
+    assert "1e+300" in by_row[3] and "confirm" not in by_row[3]
+    g_d = float(smd(2.0, 0.1, 20, 1.0, 0.1, 20).yi)
+    assert f"{g_d:.4g}" in by_row[4] and "confirm" in by_row[4]
+    ok = import_studies(raw, "s.csv", confirm_extreme=True)
+    assert list(ok.evidence.trials["label"]) == ["A", "B", "D"]       # 1e300 is refused even when confirmed
+    np.testing.assert_allclose(ok.evidence.effects["yi"], [0.3, -6.2, g_d], rtol=EXACT)
+    assert {(p.row, p.severity) for p in ok.problems} == {(2, "warning"), (3, "error"), (4, "warning")}
+    assert ok.fingerprint != res.fingerprint                           # a link finds the confirmed import
+    assert import_studies(raw, "s.csv").fingerprint == res.fingerprint
+
+
+def test_rows_left_out_counts_rows_not_errors():
+    # seven bad rows, two of them with two errors each (nine errors): seven rows are left out
+    rows = [{"study": "Good", "m1i": 10, "sd1i": 2, "n1i": 20, "m2i": 9, "sd2i": 2, "n2i": 20}]
+    rows += [{"study": f"B{i}", "m1i": 10, "sd1i": -1, "n1i": 20, "m2i": 9, "sd2i": 2, "n2i": 20} for i in range(5)]
+    rows += [{"study": f"C{i}", "m1i": 10, "sd1i": -1, "n1i": 1.5, "m2i": 9, "sd2i": 2, "n2i": 20} for i in range(2)]
+    res = import_studies(_csv(rows), "s.csv")
+    assert len(res.errors) == 9 and res.rows_left_out == 7 and len(res.evidence.effects) == 1
+    for p in res.problems:
+        assert "np.float64" not in p.message and "np." not in p.message
