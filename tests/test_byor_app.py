@@ -233,6 +233,11 @@ def test_a_long_forest_plot_is_paged_and_says_so():
     # the chart element (AppTest has no typed accessor for it): its spec holds the drawn page's labels only
     specs = [str(e.proto) for e in _walk(at.main) if type(e).__name__ == "UnknownElement" and "S1" in str(e.proto)]
     assert specs and all("S129" in s and "S000" not in s for s in specs)
+    # the pooled row and the subtitle carry the analysis' k (130), not the page's rows (10 here, 60 on a full page)
+    assert all("k = 130" in s and "k = 10," not in s and "k = 60" not in s for s in specs)
+    pager.set_value(0).run()
+    specs = [str(e.proto) for e in _walk(at.main) if type(e).__name__ == "UnknownElement" and "S0" in str(e.proto)]
+    assert specs and all("k = 130" in s and "k = 60" not in s for s in specs)
 
 
 def _walk(node):
