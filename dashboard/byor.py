@@ -153,6 +153,18 @@ def current_result():
     return result
 
 
+def intervention(ctx) -> str | None:
+    """What the data in use compare with control, for :func:`dashboard.text.for_data` and the ``intervention=`` of
+    the text functions: ``None`` for the bundled data (their words stay), else the upload's own wording
+    (:attr:`ImportResult.intervention`) or "the intervention"."""
+    from dashboard.text import UPLOAD_INTERVENTION
+
+    if getattr(ctx, "source", "bundled") != "upload":
+        return None
+    result = current_result()
+    return (result.intervention if result is not None else "") or UPLOAD_INTERVENTION
+
+
 def restore() -> str | None:
     """On a session's first run, bring back the upload its URL names. Returns the fingerprint the server does not
     hold (the caller says so in words), else ``None``."""

@@ -131,7 +131,7 @@ with ui.guard("the multiverse"):
         st.link_button("Open this specification", link,
                        help="Make this specification the current view (the link carries it, so it can be shared).")
         shown = ranked.drop(columns=["filters"]).assign(
-            method=lambda f: f["method"].map(lambda m: S.METHODS.get(m, m)),
+            method=lambda f: f["method"].map(ui.method_name),
             test=lambda f: f["test"].map(lambda t: S.TESTS.get(t, t)),
             pval=lambda f: ui.p_cells(f["pval"]),
             note=lambda f: f["note"].where(f["note"].astype(str).str.strip() != "", None))
@@ -191,7 +191,7 @@ else:
         c = st.columns(2)
         methods = list(S.METHODS)
         method = c[0].selectbox("Model", methods, index=methods.index(view.method) if view.method in methods else 0,
-                                key="mv_method", format_func=lambda m: S.METHODS.get(m, m))
+                                key="mv_method", format_func={m: ui.method_name(m) for m in methods}.get)
         c[1].caption(f"Subgroup test by {text.lower_first(mod_words)} (the Subgroups "
                      f"page's moderator); {S.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
                      "(its threshold, your overrides).")
@@ -272,7 +272,7 @@ else:
                 err = f" ± {text.fmt(pw.mc_se, 3)} (Monte Carlo, {pw.n_sim:,} draws)" if pw.n_sim else " (closed form)"
                 st.markdown(f"**Power of {tr['label'].iloc[first].lower()}** (the first in the current view, alone): "
                             f"a trial with {n:,.0f} per arm and a true SMD of {text.fmt(smd)} makes the updated "
-                            f"{S.METHODS.get(method, method)} 95% CI exclude zero with probability "
+                            f"{ui.method_name(method)} 95% CI exclude zero with probability "
                             f"**{text.fmt(pw.power, 3)}**{err}. The current CI "
                             f"{'already excludes' if pw.current_excludes_zero else 'includes'} zero.")
                 grid = np.unique(np.round(np.geomspace(10, max(20, 20 * n), 12)).astype(int))

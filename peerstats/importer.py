@@ -198,6 +198,10 @@ NOT_REPORTED = frozenset({"nr", "n.r.", "n/r", "not reported", "nd", "n.d.", "mi
 _STATISTIC = re.compile(r"arm_?\d|precalc|baseline|(^|[^a-z])(mean|means|sd|se|var|variance|n|events?|totaln|total_n|"
                         r"g|d|smd|md|es|yi|vi|sei|log_?rr|log_?or|ci|lower|upper|lcl|ucl|t|f|p)([^a-z]|$)", re.I)
 
+#: Normalised column names that name the intervention arm (the Metapsy standard's ``condition_arm1`` first).
+INTERVENTION_COLUMNS = ("conditionarm1", "intervention", "interventionname", "interventiontype", "treatment",
+                        "treatmentname", "experimental", "experimentalcondition", "condition1", "arm1")
+
 _TRUE = {"true", "1", "+1", "yes", "y", "t", "higher", "more", "+"}
 _FALSE = {"false", "0", "-1", "no", "n", "f", "lower", "less", "-"}
 #: Codebook columns a file may carry in the codebook's own codes (then the app's built-in filters use them).
@@ -286,6 +290,10 @@ class ImportResult:
         ``kind``, ``encoding``, ``delimiter``, ``decimal_comma``, ``sheets``.
     rob : tuple of RobMapping
         The risk-of-bias columns mapped onto the codebook (empty when the file has none: risk of bias unknown).
+    intervention : str
+        What the file compares with control, in its own words, when a column named for it (``condition_arm1``,
+        ``intervention``, ``treatment``, ...; :data:`INTERVENTION_COLUMNS`) holds one value over the used rows
+        ("peer support"; a capitalised word is lowered, an acronym kept); ``""`` when the file does not say.
     """
 
     evidence: Evidence | None
@@ -300,6 +308,7 @@ class ImportResult:
     fingerprint: str = ""
     detected: dict = field(default_factory=dict)
     rob: tuple = ()
+    intervention: str = ""
 
     @property
     def rows_left_out(self) -> int:
@@ -769,7 +778,26 @@ def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, m
         trials[code] = pd.Series(values, dtype=object)
     ev = Evidence(trials=trials, effects=eff, published=_empty_published(), source="upload")
     return ImportResult(ev, _sorted(problems), used, moderators=kinds, moderator_names=names, outcomes=outcomes,
-                        rob=rob_maps, **base)
+                        rob=rob_maps, intervention=_intervention(table, used, idx), **base)
+
+
+def _intervention(table: Table, used: dict, idx: np.ndarray) -> str:
+    """The file's words for its intervention (see :attr:`ImportResult.intervention`), or ``""``."""
+    mapped = set(used.values())
+    by_norm = {_norm(c): c for c in table.columns if c not in mapped}
+    for name in INTERVENTION_COLUMNS:
+        col = by_norm.get(name)
+        if col is None:
+            continue
+        j = table.columns.index(col)
+        values = {table.rows[i][j].strip() for i in idx} - {""}
+        if len(values) == 1:
+            v = " ".join(values.pop().split())[:60]
+            if parse_number(v) is not None:
+                return ""
+            return v[:1].lower() + v[1:] if v[:1].isupper() and v[1:2].islower() else v
+        return ""
+    return ""
 
 
 def _rob_columns(table: Table, file: str, used: dict, idx: np.ndarray, studies: list, problems: list):

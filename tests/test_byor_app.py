@@ -315,3 +315,42 @@ def test_implausible_effects_are_refused_counted_by_row_and_confirmable():
     assert_clean(at)
     sel = select(ev, Filters(), "main_outcome")
     assert metrics(at)["Pooled SMD"] == text.fmt(pool(sel.yi, sel.vi).estimate) and sel.k == 9
+
+
+def _shown_text(at: AppTest) -> str:
+    """Every element's content on the page and in the sidebar (titles, sentences, captions, help, chart specs)."""
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+    return " ".join(str(getattr(e, "proto", "")) for root in (at.main, at.sidebar) for e in walk(root))
+
+
+def test_an_uploads_words_are_its_own():
+    at = upload(AppTest.from_file(APP, default_timeout=90), studies_csv(), "mine.csv")
+    for page in ("explore", "subgroups", "sensitivity", "small-study-effects", "multiverse", "risk-of-bias"):
+        at.switch_page(PAGE_FILES[page]).run()
+        assert_clean(at)
+        shown = _shown_text(at)
+        for words in ("peer support", "Peer support", "(the paper)"):
+            assert words not in shown, (page, words, shown[max(0, shown.find(words) - 80):shown.find(words) + 40])
+    at.switch_page("pages/explore.py").run()
+    assert at.title[0].value == "Main outcome: the intervention compared with control"
+    sel, res = expected(studies_csv(), "mine.csv", "main_outcome")
+    lead = "The intervention had" if res.ci_low > 0 or res.ci_high < 0 else "The trials show"
+    assert any(lead in m.value for m in at.markdown)
+    assert "DerSimonian-Laird" in at.sidebar.selectbox(key="v_method").options[0]
+    # the example names its intervention (condition_arm1 = "Peer support" on every row): its own words
+    at.switch_page("pages/data.py").run()
+    at.button(key="byor_example").click().run()
+    at.switch_page("pages/explore.py").run()
+    assert at.title[0].value.endswith(": peer support compared with control")
+    assert "(the paper)" not in _shown_text(at)
+
+
+def test_bundled_words_stay():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/explore.py").run()
+    assert_clean(at)
+    assert at.title[0].value.endswith("peer support compared with control")
+    assert at.sidebar.selectbox(key="v_method").options[0] == "DerSimonian-Laird (the paper)"

@@ -534,3 +534,14 @@ def test_rows_left_out_counts_rows_not_errors():
     assert len(res.errors) == 9 and res.rows_left_out == 7 and len(res.evidence.effects) == 1
     for p in res.problems:
         assert "np.float64" not in p.message and "np." not in p.message
+
+
+def test_the_files_own_intervention_words():
+    base = [{"study": "A", "yi": 0.3, "vi": 0.04}, {"study": "B", "yi": 0.1, "vi": 0.05}]
+    assert import_studies(_csv(base), "s.csv").intervention == ""              # the file does not say
+    named = [{**r, "condition_arm1": "Peer support"} for r in base]
+    assert import_studies(_csv(named), "s.csv").intervention == "peer support"
+    acronym = [{**r, "intervention": "CBT"} for r in base]
+    assert import_studies(_csv(acronym), "s.csv").intervention == "CBT"
+    mixed = [{**r, "treatment": t} for r, t in zip(base, ("CBT", "IPT"))]
+    assert import_studies(_csv(mixed), "s.csv").intervention == ""            # two interventions: no one name
