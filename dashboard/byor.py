@@ -155,14 +155,15 @@ def current_result():
 
 def intervention(ctx) -> str | None:
     """What the data in use compare with control, for :func:`dashboard.text.for_data` and the ``intervention=`` of
-    the text functions: ``None`` for the bundled data (their words stay), else the upload's own wording
-    (:attr:`ImportResult.intervention`) or "the intervention"."""
+    the text functions: ``None`` for the bundled data and an upload in their format (the codebook's peer-support
+    columns: their words stay), else the import's own wording (:attr:`ImportResult.intervention`) or "the
+    intervention"."""
     from dashboard.text import UPLOAD_INTERVENTION
 
     if getattr(ctx, "source", "bundled") != "upload":
         return None
     result = current_result()
-    return (result.intervention if result is not None else "") or UPLOAD_INTERVENTION
+    return None if result is None else (result.intervention or UPLOAD_INTERVENTION)
 
 
 def restore() -> str | None:
