@@ -24,17 +24,30 @@ def _participants(sel, added: float) -> list[str]:
     return [text.fmt_participants(now), text.fmt_participants([*now, added])]
 
 
+def _use_spec(filters, method: str, test: str, columns: tuple) -> None:
+    """Button callback: the sidebar's filters on the upload's own columns (``f_col_<column>``) and the model become
+    the specification's (columns it does not restrict: all values)."""
+    kept = dict(filters.columns)
+    for col in columns:
+        st.session_state[f"f_col_{col}"] = list(kept.get(col, ()))
+    st.session_state[S.METHOD_KEY] = method
+    st.session_state[S.KNHA_KEY] = test == "knha"
+
+
 ctx = current()
 sel = ctx.selection
 view = ctx.view
 upload = byor.current_result() is not None  # an import: its own columns, not the codebook's
 names = byor.moderator_choices(ctx) if upload else {}
-dims = column_choices(ctx.evidence.trials, names, VOCABULARY) if upload else None
+# the multiverse varies the file's own categorical columns (those the sidebar filters on: f_col_<column>)
+own = ({c: w for c, w in names.items() if byor.current_result().moderators.get(c) == "categorical"} if upload
+       else {})
+dims = column_choices(ctx.evidence.trials, own, VOCABULARY) if upload else None
 if upload:  # the Subgroups page's moderator of this upload (kept by its widget), else the first with 2+ levels
     moderator = st.session_state.get("_kept_v_upload_moderator")
     moderator = moderator if moderator in names else next(iter(names), "")
     titles = dict(names)
-    intervention = "the intervention"
+    intervention = byor.intervention(ctx) or text.UPLOAD_INTERVENTION
 else:
     moderator = view.moderator
     titles = TITLES
@@ -126,10 +139,16 @@ with ui.guard("the multiverse"):
                     f"{ui.method_in_words(chosen['method'], chosen['test'])}.")
         # the link reopens this page with the specification as the current view (headline and curve marker then
         # show it, and every page keeps it)
-        link = S.view_url(S.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
-                                      method=chosen["method"], test=chosen["test"], moderator=view.moderator))
-        st.link_button("Open this specification", link,
-                       help="Make this specification the current view (the link carries it, so it can be shared).")
+        if dims is None:
+            link = S.view_url(S.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
+                                          method=chosen["method"], test=chosen["test"], moderator=view.moderator))
+            st.link_button("Open this specification", link,
+                           help="Make this specification the current view (the link carries it, so it can be "
+                                "shared).")
+        else:  # an upload's own columns: set the sidebar's filters on them (and the model) to this specification
+            st.button("Use this specification", key="mv_use_spec", on_click=_use_spec,
+                      args=(chosen["filters"], chosen["method"], chosen["test"], tuple(dims)),
+                      help="Set the sidebar's filters on your file's columns and the model to this specification.")
         shown = ranked.drop(columns=["filters"]).assign(
             method=lambda f: f["method"].map(ui.method_name),
             test=lambda f: f["test"].map(lambda t: S.TESTS.get(t, t)),

@@ -354,3 +354,21 @@ def test_bundled_words_stay():
     assert_clean(at)
     assert at.title[0].value.endswith("peer support compared with control")
     assert at.sidebar.selectbox(key="v_method").options[0] == "DerSimonian-Laird (the paper)"
+
+
+def test_a_multiverse_specification_of_an_upload_can_be_used():
+    raw = studies_csv()
+    at = upload(AppTest.from_file(APP, default_timeout=90), raw, "mine.csv")
+    at.switch_page("pages/multiverse.py").run()
+    assert_clean(at)
+    pick = at.selectbox(key="mv_pick")  # options: the specifications' labels, values: their positions
+    # the first specification that keeps online studies only, with REML and z
+    target = next(i for i, o in enumerate(pick.options) if " · online · " in o and o.endswith("REML/z"))
+    pick.set_value(target).run()
+    at.button(key="mv_use_spec").click().run()
+    assert_clean(at)
+    at.switch_page("pages/explore.py").run()
+    assert_clean(at)
+    sel, _ = expected(raw, "mine.csv", "main_outcome", Filters(columns=(("setting", ("online",)),)))
+    res = pool(sel.yi, sel.vi, method="REML")
+    assert metrics(at)["Pooled SMD"] == text.fmt(res.estimate) and metrics(at)["Trials (k)"] == "4"
