@@ -13,7 +13,11 @@ Roles (:data:`ROLES`)
 ``md_ci_high`` and the arm sizes; ``t`` or ``f`` (F(1, df), with ``sign``) and the arm sizes; optional ``outcome``,
 ``domain``, ``year``, ``instrument``, ``timepoint``, ``direction`` (false / -1 where a higher score means less of
 the construct: ``yi`` is then negated, :func:`peerstats.effects.align_sign`) and ``source_url``. Every other column
-becomes a moderator (:data:`ImportResult.moderators`): categorical when it has few distinct values, numeric otherwise.
+becomes a moderator (:data:`ImportResult.moderators`) of one kind: ``"categorical"`` (a filter and a subgroup
+variable: text with at most 12 distinct values, or whole numbers with at most 5, e.g. codes 0 / 1, and at least two
+levels), ``"numeric"`` (numbers; always so when the name says it holds a statistic, e.g. ``mean_arm1``,
+``precalc_g``, ``baseline_sd``; cells such as ``NR`` are missing), ``"text"`` (many distinct texts: shown) or
+``"constant"`` (one value in the used rows: shown, nothing to filter or split by).
 
 Effect of a row, first complete source wins
 -------------------------------------------
@@ -273,7 +277,8 @@ class ImportResult:
     mapping : dict
         role -> file column actually used.
     moderators : dict
-        Frame column -> ``"categorical"``, ``"numeric"`` or ``"text"`` (text columns are shown, not analysed).
+        Frame column -> ``"categorical"`` (filters and subgroups: 2+ levels), ``"numeric"``, ``"text"`` or
+        ``"constant"`` (one value) (see the module docstring; only categorical columns are analysed).
     moderator_names : dict
         Frame column -> the file's column name.
     outcomes : dict

@@ -174,43 +174,24 @@ def specifications(evidence, outcome: str, methods=METHODS, tests=TESTS, level: 
     y = pd.to_numeric(rows["yi"], errors="coerce").to_numpy(float)
     v = pd.to_numeric(rows["vi"], errors="coerce").to_numpy(float)
     if dimensions is not None:
-        return _column_specifications(evidence, rows, y, v, outcome, methods, tests, level, start, dimensions)
+        return _column_specifications(evidence, rows, y, v, methods, tests, level, start, dimensions)
     sets = choice_sets()
     dims = [("categories", "category"), ("quality", "quality"), ("control", "control"),
             ("leadership", "leadership"), ("rows", "provenance")]
     per_dim = [_dimension_masks(rows, col, sets[name]) for name, col in dims]
-    combos = list(itertools.product(*[range(len(sets[name])) for name, _ in dims]))
-    masks = np.array([np.logical_and.reduce([per_dim[d][c[d]] for d in range(len(dims))]) for c in combos])
-    if masks.size == 0:
-        masks = np.zeros((len(combos), 0), bool)
-    k = masks.sum(axis=1)
-    keep = k >= 2
-    combos = [c for c, kk in zip(combos, keep) if kk]
-    masks = masks[keep]
-    uniq, inverse = np.unique(masks, axis=0, return_inverse=True) if len(masks) else (masks, np.array([], int))
-    inverse = np.asarray(inverse).ravel()
-    stats = {(m, t): _batch(y, v, uniq, m, t, level) for m in methods for t in tests}
 
-    records = []
-    for i, c in enumerate(combos):
-        labels = [sets[name][c[d]][0] for d, (name, _) in enumerate(dims)]
-        kept = [sets[name][c[d]][1] for d, (name, _) in enumerate(dims)]
-        filters = Filters(categories=kept[0], quality=kept[1], control=kept[2], leadership=kept[3],
-                          formats=start.formats, provenance=kept[4], rob=start.rob,
-                          excluded_trials=start.excluded_trials)
-        u = inverse[i]
-        for m in methods:
-            for t in tests:
-                s = stats[(m, t)]
-                records.append((filters, m, t, int(s["k"][u]), s["estimate"][u], s["ci_low"][u], s["ci_high"][u],
-                                s["pval"][u], s["tau2"][u], *labels, s["note"][u]))
-    out = pd.DataFrame.from_records(records, columns=list(MULTIVERSE_COLUMNS))
+    def make(kept: list) -> Filters:
+        return Filters(categories=kept[0], quality=kept[1], control=kept[2], leadership=kept[3],
+                       formats=start.formats, provenance=kept[4], rob=start.rob, excluded_trials=start.excluded_trials)
+
+    out = _run(y, v, [sets[name] for name, _ in dims], per_dim, make, methods, tests, level,
+               [name for name, _ in dims])
     out.attrs["choices"] = (("categories", "Category"), ("quality", "Quality"), ("control", "Control"),
                             ("leadership", "Leadership"), ("rows", "Rows"), ("method", "Estimator"), ("test", "Test"))
     return out
 
 
-def _column_specifications(evidence, rows, y, v, outcome, methods, tests, level, start, dimensions):
+def _column_specifications(evidence, rows, y, v, methods, tests, level, start, dimensions):
     """:func:`specifications` over an upload's own columns (``dimensions``: :func:`column_choices` output)."""
     trials = evidence.trials
     dims = [(col, opts) for col, (_words, opts) in dimensions.items() if col in trials]
@@ -218,24 +199,38 @@ def _column_specifications(evidence, rows, y, v, outcome, methods, tests, level,
         dims.append(("rows", choice_sets()["rows"]))
     per_dim = [_dimension_masks(rows, "provenance", opts) if col == "rows" else
                _column_masks(rows, trials, col, opts) for col, opts in dims]
-    combos = list(itertools.product(*[range(len(opts)) for _, opts in dims]))
-    masks = np.array([np.logical_and.reduce([per_dim[d][c[d]] for d in range(len(dims))]) if dims
-                      else np.ones(len(rows), bool) for c in combos]).reshape(len(combos), len(rows))
-    k = masks.sum(axis=1)
-    keep = k >= 2
+    names = [col for col, _ in dims]
+
+    def make(kept: list) -> Filters:
+        chosen = dict(zip(names, kept))
+        return Filters(formats=start.formats, rob=start.rob, excluded_trials=start.excluded_trials,
+                       provenance=chosen.get("rows", ()),
+                       columns=tuple((col, vals) for col, vals in chosen.items() if col != "rows" and vals))
+
+    out = _run(y, v, [opts for _, opts in dims], per_dim, make, methods, tests, level, names, n_rows=len(rows))
+    words = {col: w for col, (w, _opts) in dimensions.items()}
+    out.attrs["choices"] = (*((col, words.get(col, "Rows")) for col in names), ("method", "Estimator"),
+                            ("test", "Test"))
+    return out
+
+
+def _run(y, v, options: list, per_dim: list, make, methods, tests, level, names: list, n_rows: int | None = None):
+    """Every combination of the dimensions' options with k >= 2, pooled once per distinct mask (the module
+    docstring), one row per combination, estimator and test; ``make(kept values per dimension)`` -> its Filters."""
+    combos = list(itertools.product(*[range(len(opts)) for opts in options]))
+    n = y.size if n_rows is None else n_rows
+    masks = np.array([np.logical_and.reduce([per_dim[d][c[d]] for d in range(len(options))]) if options
+                      else np.ones(n, bool) for c in combos]).reshape(len(combos), n)
+    keep = masks.sum(axis=1) >= 2
     combos = [c for c, kk in zip(combos, keep) if kk]
     masks = masks[keep]
     uniq, inverse = np.unique(masks, axis=0, return_inverse=True) if len(masks) else (masks, np.array([], int))
     inverse = np.asarray(inverse).ravel()
     stats = {(m, t): _batch(y, v, uniq, m, t, level) for m in methods for t in tests}
-    names = [col for col, _ in dims]
     records = []
     for i, c in enumerate(combos):
-        labels = [opts[c[d]][0] for d, (_, opts) in enumerate(dims)]
-        kept = {col: opts[c[d]][1] for d, (col, opts) in enumerate(dims)}
-        filters = Filters(formats=start.formats, rob=start.rob, excluded_trials=start.excluded_trials,
-                          provenance=kept.get("rows", ()),
-                          columns=tuple((col, vals) for col, vals in kept.items() if col != "rows" and vals))
+        labels = [opts[c[d]][0] for d, opts in enumerate(options)]
+        filters = make([opts[c[d]][1] for d, opts in enumerate(options)])
         u = inverse[i]
         for m in methods:
             for t in tests:
@@ -243,11 +238,7 @@ def _column_specifications(evidence, rows, y, v, outcome, methods, tests, level,
                 records.append((filters, m, t, int(s["k"][u]), s["estimate"][u], s["ci_low"][u], s["ci_high"][u],
                                 s["pval"][u], s["tau2"][u], *labels, s["note"][u]))
     columns = ["filters", "method", "test", "k", "estimate", "ci_low", "ci_high", "pval", "tau2", *names, "note"]
-    out = pd.DataFrame.from_records(records, columns=columns)
-    words = {col: w for col, (w, _opts) in dimensions.items()}
-    out.attrs["choices"] = (*((col, words.get(col, "Rows")) for col in names), ("method", "Estimator"),
-                            ("test", "Test"))
-    return out
+    return pd.DataFrame.from_records(records, columns=columns)
 
 
 def _batch(y: np.ndarray, v: np.ndarray, masks: np.ndarray, method: str, test: str, level: float) -> dict:
