@@ -73,6 +73,8 @@ with ui.guard("the summary of findings"):
         tab = memo.call(summary_of_findings, ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
                         outcomes=ctx.outcomes, overrides=overrides, threshold=target,
                         split_by=moderator if credible else None, split_outcomes=credible, imputation=True)
+    if byor.intervention(ctx):  # an upload: its statements name its own intervention (dashboard.text.for_data)
+        tab = tab.assign(statement=tab["statement"].map(lambda t: ui.text.for_data(t, byor.intervention(ctx))))
     mod_words = MODERATORS.get(moderator, moderator)
     if splits:
         st.caption(f"Subgroups by {str(mod_words).lower()} (the Subgroups page's moderator): "

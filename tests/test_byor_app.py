@@ -328,7 +328,8 @@ def _shown_text(at: AppTest) -> str:
 
 def test_an_uploads_words_are_its_own():
     at = upload(AppTest.from_file(APP, default_timeout=90), studies_csv(), "mine.csv")
-    for page in ("explore", "subgroups", "sensitivity", "small-study-effects", "multiverse", "risk-of-bias"):
+    for page in ("explore", "subgroups", "sensitivity", "small-study-effects", "multiverse", "risk-of-bias",
+                 "summary"):
         at.switch_page(PAGE_FILES[page]).run()
         assert_clean(at)
         shown = _shown_text(at)
