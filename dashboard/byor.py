@@ -73,9 +73,9 @@ def upload_dir() -> Path | None:
 
 
 def _write_source(folder: Path, fp: str, source: tuple) -> None:
-    raw, filename, mapping, sheet = source
+    raw, filename, mapping, sheet, *confirm = source  # (..., confirm_extreme) when effects beyond ±5 were confirmed
     meta = json.dumps({"filename": str(filename), "mapping": [list(p) for p in mapping] if mapping else None,
-                       "sheet": sheet})
+                       "sheet": sheet, "confirm_extreme": bool(confirm and confirm[0])})
     try:
         for suffix, data in ((".bin", bytes(raw)), (".json", meta.encode())):
             tmp = folder / f".{fp}{suffix}.{os.getpid()}.tmp"
@@ -98,7 +98,7 @@ def _read_source(fp: str):
         raw = (folder / f"{fp}.bin").read_bytes()
         meta = json.loads((folder / f"{fp}.json").read_text())
         mapping = tuple(tuple(p) for p in meta["mapping"]) if meta.get("mapping") else None
-        result = read(raw, str(meta["filename"]), mapping, meta.get("sheet"))
+        result = read(raw, str(meta["filename"]), mapping, meta.get("sheet"), bool(meta.get("confirm_extreme")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if result.fingerprint != fp or result.evidence is None:
@@ -117,11 +117,13 @@ def held(fingerprint: str):
 
 
 @st.cache_data(show_spinner="Reading your file…", max_entries=8)
-def read(raw: bytes, filename: str, mapping: tuple | None, sheet: str | None):
-    """:func:`import_studies`, cached on the bytes, the mapping (as sorted items) and the sheet."""
+def read(raw: bytes, filename: str, mapping: tuple | None, sheet: str | None, confirm_extreme: bool = False):
+    """:func:`import_studies`, cached on the bytes, the mapping (as sorted items), the sheet and whether effects
+    beyond ±5 are confirmed."""
     from peerstats.importer import import_studies
 
-    return import_studies(raw, filename, dict(mapping) if mapping is not None else None, sheet=sheet)
+    return import_studies(raw, filename, dict(mapping) if mapping is not None else None, sheet=sheet,
+                          confirm_extreme=confirm_extreme)
 
 
 def use(result, source: tuple | None = None) -> None:
@@ -149,6 +151,19 @@ def current_result():
     if result is None or result.evidence is not st.session_state.get(loader.UPLOAD_KEY):
         return None  # the upload in use came from the bundled-schema upload, not from an import
     return result
+
+
+def intervention(ctx) -> str | None:
+    """What the data in use compare with control, for :func:`dashboard.text.for_data` and the ``intervention=`` of
+    the text functions: ``None`` for the bundled data and an upload in their format (the codebook's peer-support
+    columns: their words stay), else the import's own wording (:attr:`ImportResult.intervention`) or "the
+    intervention"."""
+    from dashboard.text import UPLOAD_INTERVENTION
+
+    if getattr(ctx, "source", "bundled") != "upload":
+        return None
+    result = current_result()
+    return None if result is None else (result.intervention or UPLOAD_INTERVENTION)
 
 
 def restore() -> str | None:
@@ -183,15 +198,17 @@ def example_bytes() -> bytes:
 
 def moderator_choices(ctx) -> dict[str, str]:
     """Moderators the Subgroups page offers for the data in use: column -> words. The codebook's moderators whose
-    column the data have (with at least one value), then an import's categorical columns (their file names)."""
-    from peerstats.select import MODERATORS
+    column the data have, then an import's categorical columns (their file names); only columns with at least two
+    recorded levels in the data (:func:`peerstats.select.moderator_levels`), so the first, the default, splits."""
+    from peerstats.select import MODERATORS, moderator_levels
 
     eff = ctx.selection.effects if ctx.selection.k else ctx.evidence.effects
-    trials = ctx.evidence.trials
-    out = {m: w for m, w in MODERATORS.items() if m in trials and trials[m].astype(str).str.strip().ne("").any()}
+    trials, rows = ctx.evidence.trials, ctx.evidence.effects
+    out = {m: w for m, w in MODERATORS.items() if m in trials and moderator_levels(trials[m]) >= 2}
     result = current_result()
     if result is not None:
         for col, kind in result.moderators.items():
-            if kind == "categorical" and col not in out and col in eff:
+            if kind == "categorical" and col not in out and col in eff and col in rows \
+                    and moderator_levels(rows[col]) >= 2:
                 out[col] = result.moderator_names.get(col, col)
     return out

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import byor, loader
-from peerstats.importer import ROLES, TEMPLATE_METAFOR, TEMPLATE_METAPSY
+from peerstats.importer import G_MAX, G_WARN, ROLES, TEMPLATE_METAFOR, TEMPLATE_METAPSY
 from peerstats.readers import sheet_names
 
 NONE = "(not in my file)"
@@ -58,7 +58,8 @@ def _on_use() -> None:
     key = _file_key(raw, name)
     mapping = _chosen_mapping(key) if f"byor_role_{key}_study" in st.session_state else (preset or None)
     sheet = st.session_state.get("byor_sheet")
-    source = (raw, name, tuple(sorted(mapping.items())) if mapping is not None else None, sheet)
+    source = (raw, name, tuple(sorted(mapping.items())) if mapping is not None else None, sheet,
+              bool(st.session_state.get("byor_confirm_extreme")))
     result = byor.read(*source)
     st.session_state["byor_last"] = result
     if result.evidence is None:
@@ -66,7 +67,7 @@ def _on_use() -> None:
         return
     byor.use(result, source)
     ev = result.evidence
-    n_err = len(result.errors)
+    n_err = result.rows_left_out  # rows, not errors: a row with two errors is one row left out
     st.session_state[_MESSAGE] = (
         "success", f"The whole app now uses **{name}**: {len(ev.trials)} studies, {len(ev.effects)} effect rows"
                    + (f" ({n_err} row{'s' if n_err != 1 else ''} left out: see the problems below)" if n_err else "")
@@ -80,8 +81,9 @@ def _problems(result) -> None:
     frame = pd.DataFrame([{"Severity": p.severity, "Row": p.row, "Column": p.column, "Problem": p.message}
                           for p in result.problems])
     frame["Row"] = frame["Row"].astype("Int64")
-    n_e, n_w = len(result.errors), len(result.warnings)
-    st.markdown(f"**{n_e} error{'s' if n_e != 1 else ''}** (rows left out) and **{n_w} warning{'s' if n_w != 1 else ''}"
+    n_e, n_w, n_rows = len(result.errors), len(result.warnings), result.rows_left_out
+    left = f"{n_rows} row{'s' if n_rows != 1 else ''} left out" if n_rows else "no row left out"
+    st.markdown(f"**{n_e} error{'s' if n_e != 1 else ''}** ({left}) and **{n_w} warning{'s' if n_w != 1 else ''}"
                 "** (rows used; worth a look). Row numbers count data rows (the header is not a row).")
     st.dataframe(frame, hide_index=True, key="byor_problems", width="stretch", placeholder="\u2013")
 
@@ -93,7 +95,8 @@ def render() -> None:
         "study (and outcome), with a study name and either arm data (means, SDs and sizes of the intervention and "
         "control arms), an effect size with its variance or standard error, an SMD or mean difference with its "
         "confidence interval, or a t or F statistic with the arm sizes. Hedges' g is computed exactly as metafor's "
-        "`escalc(\"SMD\")`. Every other column becomes a filter and subgroup variable. Your file stays in this "
+        "`escalc(\"SMD\")`. Every other column with a few distinct values (e.g. setting, format) becomes a filter and "
+        "subgroup variable. Your file stays in this "
         "server's memory only (never in the repository's data), reachable through the link in your address bar.")
     c = st.columns(3)
     c[0].download_button("Template: metafor names", TEMPLATE_METAFOR.encode(), "studies_metafor_template.csv",
@@ -141,12 +144,20 @@ def render() -> None:
         if wkey not in st.session_state:
             st.session_state[wkey] = guess.mapping.get(role, NONE)
         cols[j % 4].selectbox(words, options, key=wkey)
+    st.checkbox(f"Keep effects beyond \u00b1{G_WARN:g} (I have checked them)", key="byor_confirm_extreme",
+                help=f"A standardised mean difference beyond \u00b1{G_WARN:g} is rarely real (often a typing or "
+                     f"unit error): such rows are left out unless you tick this. Beyond \u00b1{G_MAX:g} they are "
+                     "always left out.")
     st.button("Use these data", key="byor_use", on_click=_on_use, type="primary")
     last = st.session_state.get("byor_last")
     if last is not None and last.fingerprint and last.columns == guess.columns:
         if last.moderators:
-            kinds = ", ".join(f"{last.moderator_names[k]} ({v})" for k, v in last.moderators.items())
-            st.caption(f"Other columns, used as filters and subgroups: {kinds}.")
+            def names(kind):
+                return ", ".join(last.moderator_names[k] for k, v in last.moderators.items() if v == kind)
+            parts = [f"{words}: {names(kind)}" for kind, words in (
+                ("categorical", "filters and subgroups"), ("numeric", "numbers, shown (not split by)"),
+                ("text", "text, shown"), ("constant", "one value only, shown")) if names(kind)]
+            st.caption("Other columns. " + "; ".join(parts) + ".")
         _problems(last)
     _forget_button()
 

@@ -152,10 +152,19 @@ def filters_in_words(ctx, filters=None) -> str:
     return " · ".join(parts) if parts else "all trials"
 
 
-def method_in_words(method: str, test: str) -> str:
-    from dashboard.state import METHODS, TESTS
+def method_name(method: str) -> str:
+    """The estimator in words; the paper's mark ("DerSimonian-Laird (the paper)") for the bundled data only."""
+    from dashboard import loader
+    from dashboard.state import METHODS
 
-    return f"{METHODS.get(method, method)}, {TESTS.get(test, test)}"
+    words = METHODS.get(method, method)
+    return words.replace(text.PAPER_MARK, "") if loader.using_upload() else words
+
+
+def method_in_words(method: str, test: str) -> str:
+    from dashboard.state import TESTS
+
+    return f"{method_name(method)}, {TESTS.get(test, test)}"
 
 
 def mix_counts(selection) -> dict:
@@ -180,7 +189,10 @@ def headline_paragraphs(ctx, selection=None, pooled=None, *, filters=None, hedge
     imputation range when the rows hold reconstructed values that can be re-assigned."""
     if selection is None:
         selection, pooled = ctx.selection, ctx.pooled
-    out = [text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge)]
+    from dashboard.byor import intervention
+
+    out = [text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge,
+                                  intervention=intervention(ctx) or text.BUNDLED_INTERVENTION)]
     line = imputation_line(view_imputation(ctx, selection, pooled, filters), pooled)
     if line:
         out.append(line)
@@ -207,8 +219,12 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
     """
     if selection is None:
         selection, pooled, error = ctx.selection, ctx.pooled, ctx.pool_error
+    from dashboard.byor import intervention
+
     g = certainty  # a peerstats.grade.Grade or None
+    iv = intervention(ctx)  # None: the bundled data's words; else an upload's intervention in words
     sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge,
+                                      intervention=iv or text.BUNDLED_INTERVENTION,
                                       certainty=getattr(g, "certainty", None),
                                       certainty_label=(getattr(g, "not_assessable", "") or getattr(g, "label", "")))
     if selection.k == 0:
@@ -231,7 +247,8 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
         level = int(round(100 * pooled.level))
         one = pooled.k == 1  # one trial: nothing is pooled, and no prediction interval can be estimated
         cells[0].metric("SMD (one trial)" if one else "Pooled SMD", text.fmt(pooled.estimate),
-                        help="Standardised mean difference (Hedges' g), peer support minus control.")
+                        help=text.for_data("Standardised mean difference (Hedges' g), peer support minus control.",
+                                           iv))
         cells[1].metric(f"{level}% CI", text.fmt_ci(pooled.ci_low, pooled.ci_high))
         cells[2].metric("Prediction interval", "n/a" if one else text.fmt_ci(pooled.pi_low, pooled.pi_high),
                         help="Needs at least two trials (heterogeneity)." if one else

@@ -68,7 +68,10 @@ class Context:
     @property
     def favours(self) -> tuple[str, str]:
         """(left, right) of the forest plot's favours strip for this outcome's beneficial direction."""
-        return ("control", "peer support") if self.beneficial >= 0 else ("peer support", "control")
+        from dashboard.byor import intervention
+
+        name = intervention(self) or "peer support"  # an upload's own intervention (dashboard.text.for_data)
+        return ("control", name) if self.beneficial >= 0 else (name, "control")
 
 
 def safe_pool(selection: Selection, method: str, test: str) -> tuple[PoolResult | None, str | None]:

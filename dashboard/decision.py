@@ -48,10 +48,13 @@ def what_it_means(ctx) -> None:
     b = 1 if ctx.beneficial >= 0 else -1
     est = b * res.estimate
     lo, hi = sorted((b * res.ci_low, b * res.ci_high))
+    from dashboard.byor import intervention
+
+    iv = intervention(ctx)  # None: the bundled data's words (dashboard.text.for_data)
     with st.expander("What it means for patients", expanded=False):
         c = st.columns(3)
         cer = c[0].slider("Control response rate", 0.05, 0.95, 0.30, 0.05, key="wim_cer",
-                          help="Share of people who improve without peer support (for the NNT).")
+                          help=text.for_data("Share of people who improve without peer support (for the NNT).", iv))
         mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, S.grade_threshold()[1], 0.05,
                           key="wim_mid", help="Starts at the Summary page's MID (the certainty's threshold).")
         prior_name = c[2].selectbox("Prior for heterogeneity", list(PRIORS), key="wim_prior")
@@ -66,12 +69,13 @@ def what_it_means(ctx) -> None:
         m[2].metric("P(average effect > MID)", f"{post.p_mean_above:.0%}",
                     help="Bayesian random-effects model, normal prior N(0, 1) for the mean, chosen prior for tau.")
         m[3].metric("P(effect in a new setting > MID)", f"{post.p_new_above:.0%}")
-        st.markdown(
+        st.markdown(text.for_data(
             f"- Treating people with peer support: {_nnt_words(nn)}, if {cer:.0%} improve without it.\n"
             f"- A person under peer support does better than a random control person with probability "
             f"{translate.cles(est):.0%} (common-language effect size).\n"
             f"- Share of settings whose true effect exceeds the MID ({text.fmt(mid)}): "
-            f"{translate.prop_above(est, tau2, mid):.0%} (Mathur & VanderWeele 2019, from the pooled mean and tau²).")
+            f"{translate.prop_above(est, tau2, mid):.0%} (Mathur & VanderWeele 2019, from the pooled mean and tau²).",
+            iv))
 
 
 CONTINUOUS = {"year": "Publication year", "n": "Randomised participants (N)"}

@@ -154,7 +154,8 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
         _multi("Exclude trials", S.FILTER_KEYS["excluded_trials"], labels,
                help="Leave individual trials out of every analysis.")
     with sb.expander("Model", expanded=False):
-        sb_method = S.METHODS
+        sb_method = ({m: w.replace(" (the paper)", "") for m, w in S.METHODS.items()} if loader.using_upload()
+                     else S.METHODS)  # "the paper" is the bundled data's (dashboard.text.for_data)
         _sanitise(S.METHOD_KEY, sb_method)
         st.session_state.setdefault(S.METHOD_KEY, S.DEFAULT.method)
         st.selectbox("Estimator of τ²", list(sb_method), key=S.METHOD_KEY, format_func=lambda m: sb_method[m])

@@ -9,6 +9,9 @@ Pure functions (no Streamlit). Conventions:
 * Heterogeneity by I² (Cochrane Handbook 10.10.2 bands): < 25% "low", < 50% "moderate", < 75% "substantial",
   otherwise "considerable"; the paper calls it substantial when p < 0.1 and I² > 50%.
 * Provenance mix: "10 trials: 3 reported, 1 derived, 6 reconstructed" (zero counts left out).
+* The intervention: the bundled data compare peer support with control and the app's words say so; an upload's words
+  name its own intervention (``intervention=``: the file's wording, or "the intervention"), and the paper's marks
+  ("DerSimonian-Laird (the paper)") belong to the bundled data only (:func:`for_data`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,30 @@ import math
 from peerstats.grade import hedge as grade_hedge
 
 MINUS = "\u2212"
+#: What the bundled data compare with control.
+BUNDLED_INTERVENTION = "peer support"
+#: What an upload compares with control when its file does not name it.
+UPLOAD_INTERVENTION = "the intervention"
+#: How the app's labels point at the bundled paper (e.g. "DerSimonian-Laird (the paper)").
+PAPER_MARK = " (the paper)"
+
+
+def upper_first(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def for_data(words: str, intervention: str | None = None) -> str:
+    """Words written for the bundled data, said for the data in use.
+
+    ``intervention`` ``None`` (the bundled data): ``words`` unchanged. Otherwise (an upload, ``intervention`` its
+    wording, e.g. "the intervention" or "CBT"): "peer support" becomes ``intervention`` ("Peer support" at the start of
+    a sentence its capitalised form) and the paper's mark " (the paper)" goes: "DerSimonian-Laird (the paper)" ->
+    "DerSimonian-Laird".
+    """
+    if intervention is None or not words:
+        return words
+    out = str(words).replace(PAPER_MARK, "")
+    return out.replace("Peer support", upper_first(intervention)).replace("peer support", intervention)
 
 
 def _finite(x) -> bool:
@@ -96,11 +123,12 @@ def magnitude(smd) -> str:
     return "large"
 
 
-def direction(smd, beneficial: int) -> str:
-    """"favours peer support" / "favours control" / "shows no difference" from the sign of beneficial * smd."""
+def direction(smd, beneficial: int, intervention: str = BUNDLED_INTERVENTION) -> str:
+    """"favours peer support" (``intervention``) / "favours control" / "shows no difference" from the sign of
+    beneficial * smd."""
     v = float(smd) * (1 if beneficial >= 0 else -1)
     if v > 0:
-        return "favours peer support"
+        return f"favours {intervention}"
     if v < 0:
         return "favours control"
     return "shows no difference"
@@ -242,7 +270,8 @@ def imputation_detail(rng) -> str:
 
 
 def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict, *,
-                      certainty: int | None = None, certainty_label: str = "", hedge: str = "") -> str:
+                      certainty: int | None = None, certainty_label: str = "", hedge: str = "",
+                      intervention: str = BUNDLED_INTERVENTION) -> str:
     """The one sentence under the headline numbers.
 
     Parameters
@@ -261,6 +290,9 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
         "probably" for moderate, "may" for low and very low), and the sentence ends with the certainty.
     hedge : str, optional
         A hedge word used when no ``certainty`` is given (:func:`claim_lead`); the one other place a hedge enters.
+    intervention : str
+        What the trials compare with control, in words ("peer support" for the bundled data; an upload's own
+        wording or "the intervention").
 
     Examples
     --------
@@ -286,9 +318,9 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
     # Statement rule (issue 10): never claim an effect whose CI includes no effect. Then the sentence says "no clear
     # difference" and gives the interval; the size and direction words are kept for intervals that exclude 0.
     if significant:
-        effect = f"a {magnitude(est)} effect on {what} that {direction(est, beneficial)}"
+        effect = f"a {magnitude(est)} effect on {what} that {direction(est, beneficial, intervention)}"
     else:
-        effect = f"no clear difference in {what} between peer support and control"
+        effect = f"no clear difference in {what} between {intervention} and control"
         stats += f"; the {level}% CI includes no effect"
     if result.k == 1:
         return (f"{mix}. Only one trial, so nothing is pooled: it shows {effect} ({stats}). "
@@ -296,7 +328,7 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
                 + (f" Certainty of the evidence (GRADE, Summary of findings): {certainty_label}."
                    if certainty_label else ""))
     word = grade_hedge(certainty) if certainty is not None else (hedge or "").strip()
-    lead = claim_lead(significant, word)
+    lead = claim_lead(significant, word, intervention)
     tail = f" Certainty of the evidence (GRADE, Summary of findings): {certainty_label}." if certainty_label else ""
     if certainty == 1:
         tail = " The evidence is very uncertain." + tail
@@ -304,10 +336,10 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
             f"{heterogeneity_words(result.i2, result.q_pval)}.{tail}")
 
 
-def claim_lead(significant: bool, hedge: str = "") -> str:
+def claim_lead(significant: bool, hedge: str = "", intervention: str = BUNDLED_INTERVENTION) -> str:
     """The start of the headline's claim: "Peer support had" (CI excludes 0) or "The trials show" (no claim, so no
     hedge), with a certainty ``hedge`` before the verb: "Peer support probably had", "Peer support may have had"."""
     h = (hedge or "").strip()
     if not significant:
         return "The trials show"
-    return "Peer support " + {"": "had", "may": "may have had"}.get(h, f"{h} had")
+    return upper_first(intervention) + " " + {"": "had", "may": "may have had"}.get(h, f"{h} had")

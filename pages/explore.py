@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import charts, decision, export, memo, paging
+from dashboard import byor, charts, decision, export, memo, paging, text
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard.context import current
@@ -15,7 +15,8 @@ from dashboard.context import current
 ctx = current()
 sel = ctx.selection
 
-st.title(f"{ctx.outcome_label}: peer support compared with control")
+title = text.for_data(f"{ctx.outcome_label}: peer support compared with control", byor.intervention(ctx))
+st.title(title)
 source = (f"Your uploaded data: {len(ctx.evidence.trials)} trials" if ctx.source == "upload" else
           "Egmose et al. (2023): 49 randomised trials of peer support for adults with mental illness")
 st.caption(f"{source}. Change the outcome and filters in the sidebar; every number and plot below is recomputed at "
@@ -61,4 +62,4 @@ with ui.guard("the outcome table"):
     ui.csv_button(shown, "outcomes_current_filters", key="explore_outcomes_csv")
     report.append(export.Section("Every outcome under these filters", table=shown))
 
-ui.report_button(ctx, f"{ctx.outcome_label}: peer support compared with control", report, key="explore_report")
+ui.report_button(ctx, title, report, key="explore_report")

@@ -6,13 +6,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export, memo, text
+from dashboard import byor, charts, export, memo, text
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard.context import current
 from peerstats import power_curve, power_next_trial, specifications
 from peerstats.grade import decode_overrides
 from peerstats.designer import add_hypothetical_trials, design_options
+from peerstats.multiverse import column_choices
 from peerstats.select import MODERATORS, VOCABULARY
 
 TITLES = {"category": "Category", "quality": "AHRQ quality", "control": "Control", "leadership": "Leadership"}
@@ -23,9 +24,35 @@ def _participants(sel, added: float) -> list[str]:
     return [text.fmt_participants(now), text.fmt_participants([*now, added])]
 
 
+def _use_spec(filters, method: str, test: str, columns: tuple) -> None:
+    """Button callback: the sidebar's filters on the upload's own columns (``f_col_<column>``) and the model become
+    the specification's (columns it does not restrict: all values)."""
+    kept = dict(filters.columns)
+    for col in columns:
+        st.session_state[f"f_col_{col}"] = list(kept.get(col, ()))
+    st.session_state[S.METHOD_KEY] = method
+    st.session_state[S.KNHA_KEY] = test == "knha"
+
+
 ctx = current()
 sel = ctx.selection
 view = ctx.view
+upload = byor.current_result() is not None  # an import: its own columns, not the codebook's
+names = byor.moderator_choices(ctx) if upload else {}
+# the multiverse varies the file's own categorical columns (those the sidebar filters on: f_col_<column>)
+own = ({c: w for c, w in names.items() if byor.current_result().moderators.get(c) == "categorical"} if upload
+       else {})
+dims = column_choices(ctx.evidence.trials, own, VOCABULARY) if upload else None
+if upload:  # the Subgroups page's moderator of this upload (kept by its widget), else the first with 2+ levels
+    moderator = st.session_state.get("_kept_v_upload_moderator")
+    moderator = moderator if moderator in names else next(iter(names), "")
+    titles = dict(names)
+    intervention = byor.intervention(ctx) or text.UPLOAD_INTERVENTION
+else:
+    moderator = view.moderator
+    titles = TITLES
+    intervention = "peer support"
+mod_words = names.get(moderator, moderator) if upload else MODERATORS.get(moderator, moderator)
 
 st.title(f"Multiverse and next trial: {ctx.outcome_label}")
 ui.headline(ctx, key="mv_headline")
@@ -33,15 +60,24 @@ report: list = []
 
 # --- 1. the multiverse -----------------------------------------------------------------------------------------------
 st.header("The multiverse of analysis choices")
-st.caption("Every combination of category subset, quality set, control condition, leadership, all or real rows only, "
-           "estimator and test that leaves at least two trials; each point is one complete meta-analysis.")
+if dims is None:
+    st.caption("Every combination of category subset, quality set, control condition, leadership, all or real rows "
+               "only, estimator and test that leaves at least two trials; each point is one complete meta-analysis.")
+elif dims:
+    st.caption("Every combination of the levels of your file's columns "
+               f"{', '.join(text.md_escape(w) for w, _ in dims.values())} (all, each level alone and, with three or "
+               "more levels, all but one), estimator and test that leaves at least two studies; each point is one "
+               "complete meta-analysis.")
+else:
+    st.caption("Your file has no column with a few distinct values to vary (e.g. setting, format): the multiverse "
+               "varies the estimator and the test only.")
 with ui.guard("the multiverse"):
     cache = st.session_state.setdefault("_mv_cache", {})
-    key = (id(ctx.evidence), view.outcome)
+    key = (id(ctx.evidence), view.outcome, repr(dims))
     if key not in cache:
         with st.spinner("Pooling every specification ..."):
             cache.clear()
-            cache[key] = specifications(ctx.evidence, view.outcome)
+            cache[key] = specifications(ctx.evidence, view.outcome, dimensions=dims)
     specs = cache[key]
     if len(specs) == 0:
         st.info("No specification leaves two or more trials for this outcome.")
@@ -78,17 +114,19 @@ with ui.guard("the multiverse"):
         st.markdown(f"Median SMD over the specifications {text.fmt(float(np.median(est[finite])))} "
                     f"(range {text.fmt_ci(float(est[finite].min()), float(est[finite].max()))}); "
                     f"{text.fmt_pct(100 * excl.mean())} of the intervals exclude zero.")
-        n_all_rows = int((specs.loc[finite, "rows"] == "all rows").sum())
+        n_all_rows = int((specs.loc[finite, "rows"] == "all rows").sum()) if "rows" in specs else 0
         if ctx.imputation is not None and ctx.imputation.varies and n_all_rows:
             st.caption(f"The {n_all_rows:,} 'all rows' specifications pool reconstructed rows, whose imputed values "
                        "were dealt to their trials in an arbitrary order: each such point could sit elsewhere. For "
                        f"the current view, {text.imputation_phrase(ctx.imputation)}; the 'real rows' "
                        "specifications do not depend on it.")
 
+        choice_cols = [c for c, _ in specs.attrs.get("choices", ()) if c not in ("method", "test")]
+
         def _label(i: int) -> str:
             r = ranked.iloc[i]
-            return (f"#{i + 1}: SMD {text.fmt(r['estimate'])} (k = {r['k']}) · {r['categories']} · {r['quality']} · "
-                    f"{r['control']} · {r['leadership']} · {r['rows']} · {r['method']}/{r['test']}")
+            return (f"#{i + 1}: SMD {text.fmt(r['estimate'])} (k = {r['k']}) · "
+                    + "".join(f"{r[c]} · " for c in choice_cols) + f"{r['method']}/{r['test']}")
 
         if st.session_state.get("mv_pick") not in options:
             st.session_state.pop("mv_pick", None)  # another outcome's list was longer
@@ -101,17 +139,24 @@ with ui.guard("the multiverse"):
                     f"{ui.method_in_words(chosen['method'], chosen['test'])}.")
         # the link reopens this page with the specification as the current view (headline and curve marker then
         # show it, and every page keeps it)
-        link = S.view_url(S.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
-                                      method=chosen["method"], test=chosen["test"], moderator=view.moderator))
-        st.link_button("Open this specification", link,
-                       help="Make this specification the current view (the link carries it, so it can be shared).")
+        if dims is None:
+            link = S.view_url(S.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
+                                          method=chosen["method"], test=chosen["test"], moderator=view.moderator))
+            st.link_button("Open this specification", link,
+                           help="Make this specification the current view (the link carries it, so it can be "
+                                "shared).")
+        else:  # an upload's own columns: set the sidebar's filters on them (and the model) to this specification
+            st.button("Use this specification", key="mv_use_spec", on_click=_use_spec,
+                      args=(chosen["filters"], chosen["method"], chosen["test"], tuple(dims)),
+                      help="Set the sidebar's filters on your file's columns and the model to this specification.")
         shown = ranked.drop(columns=["filters"]).assign(
-            method=lambda f: f["method"].map(lambda m: S.METHODS.get(m, m)),
+            method=lambda f: f["method"].map(ui.method_name),
             test=lambda f: f["test"].map(lambda t: S.TESTS.get(t, t)),
             pval=lambda f: ui.p_cells(f["pval"]),
             note=lambda f: f["note"].where(f["note"].astype(str).str.strip() != "", None))
         shown = ui.readable(shown, {"categories": "Categories", "quality": "AHRQ quality", "control": "Control",
-                                    "leadership": "Leadership", "rows": "Rows", "note": "Note"})
+                                    "leadership": "Leadership", "rows": "Rows", "note": "Note",
+                                    **({c: w for c, (w, _o) in dims.items()} if dims else {})})
         ui.table(shown, f"multiverse_{view.outcome}", key="mv_table",
                  column_config={"SMD": st.column_config.NumberColumn(format="%.3f"),
                                 "95% CI low": st.column_config.NumberColumn(format="%.3f"),
@@ -126,20 +171,24 @@ with ui.guard("the multiverse"):
 st.header("Designing the next trial")
 st.caption("Add one or more **hypothetical** trials: planned, not run. They are never trial data: they appear only in "
            "this section, each labelled *Hypothetical trial n*, and a trial that the current view's filters would "
-           "leave out is left out here too. SMDs are peer support minus control in the outcome's own direction.")
+           f"leave out is left out here too. SMDs are {intervention} minus control in the outcome's own direction.")
 if sel.k == 0 or ctx.pooled is None:
     st.info("The next-trial designer needs at least one trial in the current view.")
 else:
     res = None
     with ui.guard("the next-trial designer"):
-        opts = design_options(ctx.evidence.trials)
+        opts = (design_options(ctx.evidence.trials, tuple(dims) if dims else ()) if upload
+                else design_options(ctx.evidence.trials))
         default = {"n_per_arm": 100, "as_pooled": True, "smd": 0.2,
                    **{c: ("good" if c == "quality" and "good" in v else (v[0] if v else None))
                       for c, v in opts.items()}}
         # the editor's edits live in its widget state (a rerun keeps them); the table is also kept under
         # "_mv_trials", the editor's starting table whenever its widget state is gone (back from another page)
         if "mv_trials" not in st.session_state:
-            st.session_state["_mv_trials_base"] = st.session_state.get("_mv_trials", pd.DataFrame([default]))
+            base = st.session_state.get("_mv_trials")
+            if base is None or not set(opts) <= set(base.columns):  # none yet, or made for other data's columns
+                base = pd.DataFrame([default])
+            st.session_state["_mv_trials_base"] = base
 
         def _words(column):
             return lambda v: VOCABULARY.get(column, {}).get(v, v)
@@ -154,20 +203,20 @@ else:
                                                              help="Expect the current pooled SMD."),
                 "smd": st.column_config.NumberColumn("Expected SMD", step=0.05, format="%.2f", default=0.2,
                                                      help="Used when 'SMD = pooled estimate' is not ticked."),
-                **{c: st.column_config.SelectboxColumn(TITLES.get(c, c), options=v, default=default[c],
+                **{c: st.column_config.SelectboxColumn(titles.get(c, c), options=v, default=default[c],
                                                        format_func=_words(c)) for c, v in opts.items()},
             })
         st.session_state["_mv_trials"] = edited
         c = st.columns(2)
         methods = list(S.METHODS)
         method = c[0].selectbox("Model", methods, index=methods.index(view.method) if view.method in methods else 0,
-                                key="mv_method", format_func=lambda m: S.METHODS.get(m, m))
-        c[1].caption(f"Subgroup test by {MODERATORS.get(view.moderator, view.moderator).lower()} (the Subgroups "
+                                key="mv_method", format_func={m: ui.method_name(m) for m in methods}.get)
+        c[1].caption(f"Subgroup test by {text.lower_first(mod_words)} (the Subgroups "
                      f"page's moderator); {S.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
                      "(its threshold, your overrides).")
         try:
             res = add_hypothetical_trials(
-                sel.effects, edited, view.filters, method, view.test, view.moderator,
+                sel.effects, edited, view.filters, method, view.test, moderator,
                 outcome=text.lower_first(ctx.outcome_label), beneficial=ctx.beneficial,
                 overrides=decode_overrides(S.grade_overrides()).get(view.outcome),
                 **dict(zip(("threshold", "mid"), S.grade_threshold())))
@@ -181,7 +230,7 @@ else:
                 "Hypothetical trial": tr["label"], "Per arm": tr["n_per_arm"],
                 "SMD": [f"{text.fmt(d)}{' (pooled)' if p else ''}" for d, p in zip(tr["smd"], tr["as_pooled"])],
                 "Variance": tr["vi"],
-                **{TITLES.get(c, c): tr[c].map(_words(c)) for c in opts},
+                **{titles.get(c, c): tr[c].map(_words(c)) for c in opts},
                 "In the current view": ["yes" if ok else f"no: {why}" for ok, why in zip(tr["included"], tr["reason"])],
             })
             st.dataframe(listed, hide_index=True, width="stretch", key="mv_trials_checked", placeholder=ui.EMPTY,
@@ -193,7 +242,7 @@ else:
                         f"view's filters ({ui.filters_in_words(ctx)}) and {'are' if left_out != 1 else 'is'} left out "
                         "of *after*: see *In the current view*.")
             summ = res.summary()
-            sg = MODERATORS.get(view.moderator, view.moderator)
+            sg = mod_words
             frame = pd.DataFrame({
                 "": ["now", f"with {text.count(res.k_added, 'hypothetical trial')}"],
                 "k": summ["k"], "Participants": _participants(sel, res.n_after - res.n_before),
@@ -242,7 +291,7 @@ else:
                 err = f" ± {text.fmt(pw.mc_se, 3)} (Monte Carlo, {pw.n_sim:,} draws)" if pw.n_sim else " (closed form)"
                 st.markdown(f"**Power of {tr['label'].iloc[first].lower()}** (the first in the current view, alone): "
                             f"a trial with {n:,.0f} per arm and a true SMD of {text.fmt(smd)} makes the updated "
-                            f"{S.METHODS.get(method, method)} 95% CI exclude zero with probability "
+                            f"{ui.method_name(method)} 95% CI exclude zero with probability "
                             f"**{text.fmt(pw.power, 3)}**{err}. The current CI "
                             f"{'already excludes' if pw.current_excludes_zero else 'includes'} zero.")
                 grid = np.unique(np.round(np.geomspace(10, max(20, 20 * n), 12)).astype(int))

@@ -91,7 +91,7 @@ else:
     with ui.guard("the estimator comparison"):
         est = memo.call(estimator_table, sel)  # shared result: read only
         shown = pd.DataFrame({
-            "Estimator": est["method"].map(lambda m: S.METHODS.get(m, m)),
+            "Estimator": est["method"].map(ui.method_name),
             "Test": est["test"].map(lambda t: S.TESTS.get(t, t)),
             "SMD": est["estimate"],
             "95% CI": [text.fmt_ci(lo, hi) for lo, hi in zip(est["ci_low"], est["ci_high"])],

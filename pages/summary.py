@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, decision, downloads, memo
+from dashboard import byor, charts, decision, downloads, memo
 from dashboard import components as ui
 from dashboard import export
 from dashboard import state as S
@@ -33,7 +33,8 @@ target = c[0].radio("Certainty about", list(THRESHOLDS), index=list(THRESHOLDS).
 mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, mid0, 0.05, key="sof_mid",
                   help="The smallest effect that matters to patients. 0.2 is Cohen's 'small' effect.")
 cer = c[2].slider("Control response rate for the NNT", 0.05, 0.95, 0.3, 0.05, key="sof_cer",
-                  help="The share of people who improve without peer support (Furukawa & Leucht 2011).")
+                  help=ui.text.for_data("The share of people who improve without peer support (Furukawa & Leucht "
+                                        "2011).", byor.intervention(ctx)))
 if (target, round(mid, 2)) != (threshold0, mid0):
     S.set_grade_threshold(target, mid)
     S.write_url(view)  # the link now carries the threshold
@@ -72,6 +73,8 @@ with ui.guard("the summary of findings"):
         tab = memo.call(summary_of_findings, ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
                         outcomes=ctx.outcomes, overrides=overrides, threshold=target,
                         split_by=moderator if credible else None, split_outcomes=credible, imputation=True)
+    if byor.intervention(ctx):  # an upload: its statements name its own intervention (dashboard.text.for_data)
+        tab = tab.assign(statement=tab["statement"].map(lambda t: ui.text.for_data(t, byor.intervention(ctx))))
     mod_words = MODERATORS.get(moderator, moderator)
     if splits:
         st.caption(f"Subgroups by {str(mod_words).lower()} (the Subgroups page's moderator): "
@@ -90,7 +93,8 @@ with ui.guard("the summary of findings"):
     ui.csv_button(shown, "summary_of_findings", key="sof_csv")  # every row carries its own caveat column
     # The table as an image for slides and guideline documents (certainty in words: see charts.table_image); the
     # caveats travel in its note
-    image = memo.call(charts.table_image, out.picture, "Summary of findings: peer support compared with control",
+    image = memo.call(charts.table_image, out.picture, ui.text.for_data(
+        "Summary of findings: peer support compared with control", byor.intervention(ctx)),
                       widths=out.widths, note=out.note)
     st.caption("The table as an image, for slides (its note carries the caveats):")
     downloads.download_buttons(image, "summary_of_findings", key="sof_img")

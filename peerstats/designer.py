@@ -165,12 +165,19 @@ def _truthy(v) -> bool:
     return bool(v)
 
 
+def _extra_columns(frame: pd.DataFrame) -> list[str]:
+    """A design table's columns beyond :data:`DESIGN_COLUMNS`: an upload's own trial columns (e.g. ``setting``)."""
+    fixed = {"label", "n_per_arm", "as_pooled", "smd", "smd_in", "vi", "included", "reason", *DESIGN_COLUMNS}
+    return [str(c) for c in frame.columns if str(c) not in fixed]
+
+
 def _design_frame(trials) -> pd.DataFrame:
     """The hypothetical trials as a frame with ``n_per_arm``, ``as_pooled``, ``smd_in`` and the design columns;
     raises ValueError in words for an unusable ``n_per_arm`` or ``smd``."""
     frame = trials if isinstance(trials, pd.DataFrame) else pd.DataFrame(list(trials or []))
     if len(frame) and "n_per_arm" not in frame:
         raise ValueError("hypothetical trials need a column n_per_arm (participants per arm)")
+    extra = _extra_columns(frame)
     out = []
     for j, (_, row) in enumerate(frame.iterrows(), start=1):
         raw_n = row.get("n_per_arm")
@@ -194,8 +201,8 @@ def _design_frame(trials) -> pd.DataFrame:
                 raise ValueError(f"Hypothetical trial {j}: the expected SMD must be a finite number (or take the "
                                  f"pooled estimate); got {raw_d!r}.")
         out.append({"label": f"Hypothetical trial {j}", "n_per_arm": n, "as_pooled": as_pooled, "smd_in": d,
-                    **{c: _text_or_none(row.get(c)) for c in DESIGN_COLUMNS}})
-    return pd.DataFrame(out, columns=["label", "n_per_arm", "as_pooled", "smd_in", *DESIGN_COLUMNS])
+                    **{c: _text_or_none(row.get(c)) for c in (*DESIGN_COLUMNS, *extra)}})
+    return pd.DataFrame(out, columns=["label", "n_per_arm", "as_pooled", "smd_in", *DESIGN_COLUMNS, *extra])
 
 
 def hypothetical_view_check(trials, filters) -> tuple[np.ndarray, list[str]]:
@@ -277,6 +284,10 @@ def _participants(rows: pd.DataFrame) -> float:
 def _subgroups(rows: pd.DataFrame, yi, vi, moderator: str, method: str, test: str, level: float):
     """subgroup_test by ``moderator`` on these rows, as the Subgroups page runs it; (None, reason) if it cannot."""
 
+    if not moderator:
+        return None, "these data have no column to split by: no subgroup test"
+    if moderator not in rows:
+        return None, f"the rows have no column {moderator}: no subgroup test"
     sel = Selection(trials=pd.DataFrame(), effects=rows.reset_index(drop=True), yi=yi, vi=vi, k=yi.size,
                     n_participants=0)
     try:
@@ -317,13 +328,15 @@ def add_hypothetical_trials(rows: pd.DataFrame, trials, filters=None, method: st
     trials : DataFrame or list of dict
         One row per hypothetical trial: ``n_per_arm`` (>= 2), ``smd`` (finite unless ``as_pooled``), ``as_pooled``
         (bool, optional), and any of ``category``, ``quality``, ``control``, ``leadership``, ``format`` (codebook
-        codes).
+        codes) or of the data's own trial columns (an upload's, e.g. ``setting``: values as text; they are checked
+        against ``filters.columns`` and carried into the rows after, so the subgroup test can split by them).
     filters : peerstats.select.Filters, optional
         The view's filters (``None``: every hypothetical trial is included).
     method, test, level
         As in :func:`pool`, for before and after alike.
     moderator : str
-        Trial column of the subgroup test (the Subgroups page's moderator).
+        Trial column of the subgroup test (the Subgroups page's moderator); ``""`` or a column the rows do not have:
+        no subgroup test, said in ``subgroup_note``.
     outcome, beneficial, mid, overrides, indirectness, threshold
         Passed to :func:`peerstats.grade.grade_outcome` (the same Core GRADE rules as the Summary page: no I² cut-off;
         ``overrides``: this outcome's ``{domain: (downgrade,
@@ -359,13 +372,14 @@ def add_hypothetical_trials(rows: pd.DataFrame, trials, filters=None, method: st
             raise ValueError(f"Hypothetical trial {j}: an SMD of {smd[j - 1]:g} gives no usable sampling variance.")
     included, reasons = hypothetical_view_check(design, filters)
     table = design.drop(columns="smd_in").assign(smd=smd, vi=v_new, included=included, reason=reasons)
-    table = table[["label", "n_per_arm", "as_pooled", "smd", "vi", *DESIGN_COLUMNS, "included", "reason"]]
+    extra = _extra_columns(design)
+    table = table[["label", "n_per_arm", "as_pooled", "smd", "vi", *DESIGN_COLUMNS, *extra, "included", "reason"]]
 
     add = table[table["included"]]
     new_rows = pd.DataFrame({"trial_id": [f"hypothetical_{i + 1}" for i in add.index], "label": add["label"],
                              "yi": add["smd"], "vi": add["vi"], "n": 2.0 * add["n_per_arm"],
                              "provenance": HYPOTHETICAL,
-                             **{c: add[c] for c in DESIGN_COLUMNS}}).reset_index(drop=True)
+                             **{c: add[c] for c in (*DESIGN_COLUMNS, *extra)}}).reset_index(drop=True)
     base = rows.reset_index(drop=True)
     rows_after = pd.concat([base, new_rows], ignore_index=True) if len(new_rows) else base.copy()
     yi_after = np.append(yi, new_rows["yi"].to_numpy(dtype=float))
@@ -376,7 +390,8 @@ def add_hypothetical_trials(rows: pd.DataFrame, trials, filters=None, method: st
     sg_after, note_a = (_subgroups(rows_after, yi_after, vi_after, moderator, method, test, level)
                         if len(new_rows) else (sg_before, note_b))
     notes = [n for n in dict.fromkeys((note_b, note_a)) if n]
-    if len(new_rows) and (moderator not in new_rows or new_rows[moderator].isna().any()):
+    if moderator and moderator in base and len(new_rows) and (moderator not in new_rows
+                                                                or new_rows[moderator].isna().any()):
         notes.append(f"the hypothetical trials have no value for {moderator}: they form the group 'not recorded'")
 
     n_before = _participants(base)

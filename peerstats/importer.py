@@ -13,12 +13,18 @@ Roles (:data:`ROLES`)
 ``md_ci_high`` and the arm sizes; ``t`` or ``f`` (F(1, df), with ``sign``) and the arm sizes; optional ``outcome``,
 ``domain``, ``year``, ``instrument``, ``timepoint``, ``direction`` (false / -1 where a higher score means less of
 the construct: ``yi`` is then negated, :func:`peerstats.effects.align_sign`) and ``source_url``. Every other column
-becomes a moderator (:data:`ImportResult.moderators`): categorical when it has few distinct values, numeric otherwise.
+becomes a moderator (:data:`ImportResult.moderators`) of one kind: ``"categorical"`` (a filter and a subgroup
+variable: text with at most 12 distinct values, or whole numbers with at most 5, e.g. codes 0 / 1, and at least two
+levels), ``"numeric"`` (numbers; always so when the name says it holds a statistic, e.g. ``mean_arm1``,
+``precalc_g``, ``baseline_sd``; cells such as ``NR`` are missing), ``"text"`` (many distinct texts: shown) or
+``"constant"`` (one value in the used rows: shown, nothing to filter or split by).
 
 Effect of a row, first complete source wins
 -------------------------------------------
 1. Arm data: Hedges' g, :func:`peerstats.effects.smd` (``escalc("SMD")``). When ``yi`` is given too and differs by
-   more than the rounding of the inputs allows, the row gets a warning (the arm data are used).
+   more than the rounding of the inputs allows from both Hedges' g and the uncorrected Cohen's d of the arm data,
+   the row is refused with words (one of the two is wrong, and the file does not say which); the same size with the
+   opposite sign is only a warning (the arm data are used).
 2. ``yi`` with ``vi`` (or ``sei**2``), as given.
 3. ``yi`` with its confidence interval: :func:`~peerstats.effects.smd_from_smd_ci`.
 4. ``md`` with its interval and arm sizes: :func:`~peerstats.effects.smd_from_md_ci`.
@@ -42,8 +48,13 @@ file's column then also stays an ordinary column, so nothing is lost. :attr:`Imp
 became which codebook column and how many trials are rated.
 
 Variances must lie in [:data:`VI_MIN`, :data:`VI_MAX`]: outside it the inverse-variance weights ``1 / vi`` (and
-their sums) lose all precision or overflow, so such rows are refused with words. ``|yi| > 5`` is kept with a warning
-(implausible for a standardised effect).
+their sums) lose all precision or overflow, so such rows are refused with words. A standardised effect beyond
+``|yi| > G_WARN`` (5) is refused unless the caller confirms it (``confirm_extreme=True``: kept with a warning);
+beyond :data:`G_MAX` (50) it is refused always (no comparison of two real groups is 50 SDs apart, and the squares of
+such values swamp every heterogeneity statistic).
+
+Messages count and name rows (:attr:`ImportResult.rows_left_out` counts each refused row once, however many errors
+it has) and print numbers as numbers (``1e+300``, never a Python repr).
 
 References
 ----------
@@ -68,7 +79,7 @@ from peerstats.rma import VI_SPREAD
 from peerstats.vocabulary import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, QUALITY, ROB_DOMAINS, ROB_LEVELS
 
 __all__ = ["ImportResult", "RobMapping", "import_studies", "guess_mapping", "guess_rob_columns", "ROLES",
-           "ROB_COLUMNS", "VI_MIN", "VI_MAX", "G_WARN", "TEMPLATE_METAFOR", "TEMPLATE_METAPSY"]
+           "ROB_COLUMNS", "VI_MIN", "VI_MAX", "G_WARN", "G_MAX", "TEMPLATE_METAFOR", "TEMPLATE_METAPSY"]
 
 #: role -> what it means (the words the mapping form shows).
 ROLES: dict[str, str] = {
@@ -177,11 +188,23 @@ _SINGLE_OVERALL = ("riskofbias", "overallriskofbias", "riskofbiasoverall", "over
 #: than that gets a warning.
 VI_MIN = 1e-8
 VI_MAX = 1e4
-#: Standardised effects larger than this in absolute value get a warning ("implausible"), not an error.
+#: Standardised effects larger than this in absolute value are refused unless confirmed (``confirm_extreme``).
 G_WARN = 5.0
-#: Distinct values up to which a column is a categorical moderator (numeric columns: up to _NUMERIC_CATEGORICAL).
+#: Standardised effects larger than this in absolute value are refused, confirmed or not.
+G_MAX = 50.0
+#: Distinct values up to which a column is a categorical moderator (numeric columns: whole numbers with up to
+#: _NUMERIC_CATEGORICAL distinct values, e.g. codes 0 / 1, unless the name says it holds a statistic).
 _CATEGORICAL_MAX = 12
 _NUMERIC_CATEGORICAL = 5
+#: Cells that say "not reported" in a column of numbers: missing there (the column stays numeric).
+NOT_REPORTED = frozenset({"nr", "n.r.", "n/r", "not reported", "nd", "n.d.", "missing", "?"})
+#: Column names of statistics (arm data, effects, their errors): numeric, never categorical, whatever their values.
+_STATISTIC = re.compile(r"arm_?\d|precalc|baseline|(^|[^a-z])(mean|means|sd|se|var|variance|n|events?|totaln|total_n|"
+                        r"g|d|smd|md|es|yi|vi|sei|log_?rr|log_?or|ci|lower|upper|lcl|ucl|t|f|p)([^a-z]|$)", re.I)
+
+#: Normalised column names that name the intervention arm (the Metapsy standard's ``condition_arm1`` first).
+INTERVENTION_COLUMNS = ("conditionarm1", "intervention", "interventionname", "interventiontype", "treatment",
+                        "treatmentname", "experimental", "experimentalcondition", "condition1", "arm1")
 
 _TRUE = {"true", "1", "+1", "yes", "y", "t", "higher", "more", "+"}
 _FALSE = {"false", "0", "-1", "no", "n", "f", "lower", "less", "-"}
@@ -254,7 +277,8 @@ class ImportResult:
     mapping : dict
         role -> file column actually used.
     moderators : dict
-        Frame column -> ``"categorical"``, ``"numeric"`` or ``"text"`` (text columns are shown, not analysed).
+        Frame column -> ``"categorical"`` (filters and subgroups: 2+ levels), ``"numeric"``, ``"text"`` or
+        ``"constant"`` (one value) (see the module docstring; only categorical columns are analysed).
     moderator_names : dict
         Frame column -> the file's column name.
     outcomes : dict
@@ -271,6 +295,10 @@ class ImportResult:
         ``kind``, ``encoding``, ``delimiter``, ``decimal_comma``, ``sheets``.
     rob : tuple of RobMapping
         The risk-of-bias columns mapped onto the codebook (empty when the file has none: risk of bias unknown).
+    intervention : str
+        What the file compares with control, in its own words, when a column named for it (``condition_arm1``,
+        ``intervention``, ``treatment``, ...; :data:`INTERVENTION_COLUMNS`) holds one value over the used rows
+        ("peer support"; a capitalised word is lowered, an acronym kept); ``""`` when the file does not say.
     """
 
     evidence: Evidence | None
@@ -285,6 +313,12 @@ class ImportResult:
     fingerprint: str = ""
     detected: dict = field(default_factory=dict)
     rob: tuple = ()
+    intervention: str = ""
+
+    @property
+    def rows_left_out(self) -> int:
+        """Data rows left out because of an error on them, each counted once (a row may have several errors)."""
+        return len({p.row for p in self.errors if p.row is not None})
 
     @property
     def errors(self) -> list:
@@ -342,14 +376,29 @@ def _decimals(text: str) -> int:
     return len(m.group(1)) if m else 0
 
 
-def _fingerprint(raw: bytes, mapping: dict | None, sheet: str | None) -> str:
+def _fingerprint(raw: bytes, mapping: dict | None, sheet: str | None, confirm_extreme: bool = False) -> str:
     h = hashlib.sha256(bytes(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else b"")
     h.update(repr((sorted((mapping or {}).items()), sheet)).encode())
+    if confirm_extreme:  # only then: the fingerprints of every other import stay what they were
+        h.update(b"|confirm_extreme")
     return h.hexdigest()[:16]
 
 
+def _num(x) -> str:
+    """A number in words for a message: ``0.65``, ``1e+300``, ``infinite``; never a Python repr."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(x):
+        return "not a number"
+    if math.isinf(x):
+        return "infinite" if x > 0 else "minus infinite"
+    return f"{x:.4g}"
+
+
 def import_studies(raw: bytes, filename: str, mapping: dict[str, str] | None = None, *,
-                   sheet: str | None = None) -> ImportResult:
+                   sheet: str | None = None, confirm_extreme: bool = False) -> ImportResult:
     """Import a user's table of studies; never raises.
 
     Parameters
@@ -363,6 +412,10 @@ def import_studies(raw: bytes, filename: str, mapping: dict[str, str] | None = N
         out of it stays unused; without it roles are recognised by :func:`guess_mapping`.
     sheet : str, optional
         The .xlsx sheet to read (default: the first).
+    confirm_extreme : bool
+        Keep rows whose standardised effect is beyond ``|G_WARN|`` (5), with a warning, instead of refusing them
+        (the user confirmed that such effects are real). Beyond :data:`G_MAX` rows are refused either way. Part of
+        the fingerprint when true.
 
     Returns
     -------
@@ -370,14 +423,14 @@ def import_studies(raw: bytes, filename: str, mapping: dict[str, str] | None = N
     """
     file = str(filename or "upload")
     try:
-        return _import(raw, file, mapping, sheet)
+        return _import(raw, file, mapping, sheet, bool(confirm_extreme))
     except Exception as exc:  # noqa: BLE001 - the contract: an import never raises
         return ImportResult(None, [Problem(file, None, None, f"the file could not be imported "
                                                              f"({type(exc).__name__}: {exc})")], {})
 
 
-def _import(raw, file, mapping, sheet) -> ImportResult:
-    fingerprint = _fingerprint(raw, mapping, sheet)
+def _import(raw, file, mapping, sheet, confirm_extreme=False) -> ImportResult:
+    fingerprint = _fingerprint(raw, mapping, sheet, confirm_extreme)
     table, messages = read_table(raw, file, sheet)
     if table is None:
         return ImportResult(None, [Problem(file, None, None, m) for m in messages], {}, fingerprint=fingerprint)
@@ -417,7 +470,7 @@ def _import(raw, file, mapping, sheet) -> ImportResult:
         problems.append(Problem(file, None, None, "the file has a header and no data rows"))
     if any(p.severity == "error" for p in problems):
         return ImportResult(None, problems, used, **base)
-    return _build(table, file, used, problems, base)
+    return _build(table, file, used, problems, base, confirm_extreme)
 
 
 def _cells(table: Table, col: str) -> list[str]:
@@ -425,7 +478,8 @@ def _cells(table: Table, col: str) -> list[str]:
     return [r[j] for r in table.rows]
 
 
-def _build(table: Table, file: str, used: dict, problems: list, base: dict) -> ImportResult:
+def _build(table: Table, file: str, used: dict, problems: list, base: dict,
+           confirm_extreme: bool = False) -> ImportResult:
     n = len(table.rows)
     dc = table.decimal_comma
     text = {role: _cells(table, col) for role, col in used.items()}
@@ -541,10 +595,10 @@ def _build(table: Table, file: str, used: dict, problems: list, base: dict) -> I
             vi[m] = np.asarray(w, dtype=float)
             formula[m] = f_text
     yi = np.where(more, yi, -yi)
-    _check_effects(file, used, text, values, path, good, yi, vi, more, problems)
+    _check_effects(file, used, text, values, path, good, yi, more, problems, confirm_extreme)
     for i in np.flatnonzero(good & ~(np.isfinite(yi) & (vi >= VI_MIN) & (vi <= VI_MAX))):
-        problems.append(Problem(file, int(i) + 1, None, f"the effect {yi[i]!r} with variance {vi[i]!r} cannot be "
-                                                        "pooled"))
+        problems.append(Problem(file, int(i) + 1, None, f"the effect {_num(yi[i])} with variance {_num(vi[i])} "
+                                                        "cannot be pooled"))
         good[i] = False
     if good.any():
         lo, hi = int(np.flatnonzero(good)[np.argmin(vi[good])]), int(np.flatnonzero(good)[np.argmax(vi[good])])
@@ -595,28 +649,57 @@ def _flag(s: str, sign: bool = False) -> bool | None:
     return None
 
 
-def _check_effects(file, used, text, values, path, good, yi, vi, more, problems) -> None:
-    """Warnings: implausible |g|, and a given yi that disagrees with the arm data beyond rounding."""
+def _check_effects(file, used, text, values, path, good, yi, more, problems, confirm_extreme=False) -> None:
+    """Plausibility of each usable row's effect; a refused row gets one error in words and ``good[i] = False``.
+
+    1. A given ``yi`` beside complete arm data must agree with them, as Hedges' g or as the uncorrected Cohen's d
+       :math:`(m_1 - m_2) / s_p`, within the rounding of the shown digits: half a unit of the last digit of each mean
+       (over :math:`s_p`), of each SD (relative, times :math:`|g|`) and of ``yi``. The same size with the opposite
+       sign is a warning (a given effect signed so that > 0 is better; the arm data are used); any other
+       disagreement refuses the row.
+    2. :math:`|y_i| >` :data:`G_MAX`: refused. :math:`|y_i| >` :data:`G_WARN`: refused unless ``confirm_extreme``,
+       then kept with a warning.
+    """
     col_yi = used.get("yi")
-    for i in np.flatnonzero(good & np.isfinite(yi) & (np.abs(yi) > G_WARN)):
-        problems.append(Problem(file, int(i) + 1, col_yi if path[i] != "arms" else None,
-                                f"a standardised effect of {yi[i]:.3g} is implausibly large (|g| > {G_WARN:g}); "
-                                "check the row", "warning"))
-    if "yi" not in values:
-        return
-    given = values["yi"]
-    for i in np.flatnonzero(good & (path == "arms") & np.isfinite(given)):
-        sd1, sd2, n1, n2 = (values[r][i] for r in ("sd1i", "sd2i", "n1i", "n2i"))
-        sp = math.sqrt(((n1 - 1) * sd1 ** 2 + (n2 - 1) * sd2 ** 2) / (n1 + n2 - 2))
-        # half a unit of the last shown digit of each mean, of the SDs (relative) and of yi
-        half = [0.5 * 10.0 ** -_decimals(text[r][i]) for r in ("m1i", "m2i", "sd1i", "sd2i", "yi")]
-        tol = (half[0] + half[1]) / sp + abs(yi[i]) * (half[2] / sd1 + half[3] / sd2) + half[4] + 1e-9
-        if abs(yi[i] - given[i]) > tol:
-            words = (f"the arm data give g = {yi[i]:.4g} but {col_yi} is {text['yi'][i]}; the arm data are used")
-            if abs(-yi[i] - given[i]) <= tol + 0.02 * abs(given[i]):
-                words += (" (the signs are opposite, as when a lower score is better: add a direction column, "
-                          "false where a higher score means less)")
-            problems.append(Problem(file, int(i) + 1, col_yi, words, "warning"))
+    given = values.get("yi")
+    raw = np.where(more, yi, -yi)  # the file's own orientation (intervention - control), as the given yi
+    if given is not None:
+        for i in np.flatnonzero(good & (path == "arms") & np.isfinite(given)):
+            m1, m2, sd1, sd2, n1, n2 = (values[r][i] for r in ("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i"))
+            sp = math.sqrt(((n1 - 1) * sd1 ** 2 + (n2 - 1) * sd2 ** 2) / (n1 + n2 - 2))
+            half = [0.5 * 10.0 ** -_decimals(text[r][i]) for r in ("m1i", "m2i", "sd1i", "sd2i", "yi")]
+            g, d = raw[i], (m1 - m2) / sp
+            tol = (half[0] + half[1]) / sp + max(abs(g), abs(d)) * (half[2] / sd1 + half[3] / sd2) + half[4] + 1e-9
+            if min(abs(g - given[i]), abs(d - given[i])) <= tol:
+                continue
+            if min(abs(-g - given[i]), abs(-d - given[i])) <= tol + 0.02 * abs(given[i]):
+                # the same size with the other sign: the given effect is signed so that > 0 is better (a common
+                # convention where a lower score is better); the arm data are used, and said
+                problems.append(Problem(file, int(i) + 1, col_yi, (
+                    f"the arm data give g = {_num(g)} but {col_yi} is {_num(given[i])}: the signs are opposite, as "
+                    "when a lower score is better; the arm data are used (add a direction column, false where a "
+                    "higher score means less)"), "warning"))
+                continue
+            problems.append(Problem(file, int(i) + 1, col_yi, (
+                f"the given effect ({col_yi} = {_num(given[i])}) disagrees with this row's own arm data (Hedges' g = "
+                f"{_num(g)}, Cohen's d = {_num(d)}) beyond the rounding of the numbers: row left out; correct the "
+                "effect or the arm data, or map only one of them")))
+            good[i] = False
+    for i in np.flatnonzero(good & ~np.isnan(yi) & ~(np.abs(yi) <= G_WARN)):
+        column = col_yi if path[i] in ("yi", "smd_ci") else None
+        if not np.isfinite(yi[i]) or abs(yi[i]) > G_MAX:
+            words = (f"a standardised effect of {_num(yi[i])} is not a plausible difference between two groups "
+                     f"(|SMD| > {G_MAX:g}): row left out")
+        elif not confirm_extreme:
+            words = (f"a standardised effect of {_num(yi[i])} is beyond \u00b1{G_WARN:g}, rarely seen in real "
+                     "trials: row left out unless you confirm that it is real (tick 'Keep effects beyond "
+                     f"\u00b1{G_WARN:g}'); check the row first")
+        else:
+            problems.append(Problem(file, int(i) + 1, column, f"a standardised effect of {_num(yi[i])} is beyond "
+                                    f"\u00b1{G_WARN:g}: kept, as you confirmed", "warning"))
+            continue
+        problems.append(Problem(file, int(i) + 1, column, words))
+        good[i] = False
 
 
 def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, more, good, problems, base):
@@ -700,7 +783,26 @@ def _assemble_evidence(table, file, used, text, values, yi, vi, path, formula, m
         trials[code] = pd.Series(values, dtype=object)
     ev = Evidence(trials=trials, effects=eff, published=_empty_published(), source="upload")
     return ImportResult(ev, _sorted(problems), used, moderators=kinds, moderator_names=names, outcomes=outcomes,
-                        rob=rob_maps, **base)
+                        rob=rob_maps, intervention=_intervention(table, used, idx), **base)
+
+
+def _intervention(table: Table, used: dict, idx: np.ndarray) -> str:
+    """The file's words for its intervention (see :attr:`ImportResult.intervention`), or ``""``."""
+    mapped = set(used.values())
+    by_norm = {_norm(c): c for c in table.columns if c not in mapped}
+    for name in INTERVENTION_COLUMNS:
+        col = by_norm.get(name)
+        if col is None:
+            continue
+        j = table.columns.index(col)
+        values = {table.rows[i][j].strip() for i in idx} - {""}
+        if len(values) == 1:
+            v = " ".join(values.pop().split())[:60]
+            if parse_number(v) is not None:
+                return ""
+            return v[:1].lower() + v[1:] if v[:1].isupper() and v[1:2].islower() else v
+        return ""
+    return ""
 
 
 def _rob_columns(table: Table, file: str, used: dict, idx: np.ndarray, studies: list, problems: list):
@@ -811,14 +913,18 @@ def _moderators(table: Table, used: dict, idx: np.ndarray, skip=frozenset()) -> 
         filled = [c for c in cells if c != ""]
         if not filled:
             continue
-        nums = [parse_number(c, table.decimal_comma) for c in filled]
+        known = [c for c in filled if c.strip().lower() not in NOT_REPORTED]
+        nums = [parse_number(c, table.decimal_comma) for c in known]
         distinct = len(set(filled))
-        if all(x is not None and math.isfinite(x) for x in nums):
+        if known and all(x is not None and math.isfinite(x) for x in nums):
             if [x for x in nums] == list(range(1, len(nums) + 1)) and len(nums) > 2:
                 continue  # a row-number column
-            kind = "numeric" if distinct > _NUMERIC_CATEGORICAL else "categorical"
+            kind = ("categorical" if len(set(nums)) <= _NUMERIC_CATEGORICAL and not _STATISTIC.search(col)
+                    and all(float(x).is_integer() for x in nums) else "numeric")
         else:
             kind = "categorical" if distinct <= _CATEGORICAL_MAX else "text"
+        if len(set(known if kind == "numeric" else filled)) < 2:
+            kind = "constant"  # one value (or none) in the used rows: nothing to filter or split by
         key = _slug(col, "column")
         if key in _CODED and not set(filled) <= set(_CODED[key]):
             key = f"file_{key}"
@@ -827,8 +933,9 @@ def _moderators(table: Table, used: dict, idx: np.ndarray, skip=frozenset()) -> 
             key = f"{base_key}_{k}"
             k += 1
         taken.add(key)
-        if kind == "numeric":
+        if kind == "numeric" or kind == "constant" and known and all(x is not None for x in nums):
             series = pd.Series([parse_number(c, table.decimal_comma) if c else np.nan for c in cells], dtype=float)
+            series = series.where(np.isfinite(series))
         else:
             series = pd.Series(cells, dtype=object)
         mods[key], kinds[key], names[key] = series, kind, col

@@ -12,6 +12,11 @@ Each specification is one combination of
 and its result equals ``pool(select(evidence, filters, outcome), method, test)``. Only specifications with k >= 2 are
 kept.
 
+An upload has its own columns instead of the codebook's: :func:`column_choices` makes one dimension of each of its
+categorical columns (all, each level alone, and every level but one when there are three or more), and
+:func:`specifications` with ``dimensions=`` varies those (as ``Filters.columns``, on the trials' values, as
+:func:`peerstats.select.filter_trials` filters) with the rows, the estimator and the test.
+
 Batch computation. The primary rows of the outcome form vectors :math:`y, v`; every filter combination is a row of a
 0/1 mask matrix :math:`M` (specifications x studies). Many combinations select the same studies, so the statistics
 are computed once per distinct mask. With :math:`W = M / v` (element-wise), the fixed-effect estimate, Cochran's
@@ -37,7 +42,7 @@ from .rma import METHODS, TESTS
 from .select import Filters, view_rows
 from .vocabulary import CATEGORIES
 
-__all__ = ["MULTIVERSE_COLUMNS", "batch_pool", "choice_sets", "specifications"]
+__all__ = ["MULTIVERSE_COLUMNS", "batch_pool", "choice_sets", "column_choices", "specifications"]
 
 MULTIVERSE_COLUMNS = ("filters", "method", "test", "k", "estimate", "ci_low", "ci_high", "pval", "tau2",
                       "categories", "quality", "control", "leadership", "rows", "note")
@@ -63,13 +68,70 @@ def choice_sets() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     }
 
 
+#: At most this many of an upload's columns are varied (those with the fewest levels first), each with at most
+#: :data:`MAX_LEVELS` levels: the specifications multiply.
+MAX_COLUMNS = 3
+MAX_LEVELS = 6
+#: Names the output frame (and the specification curve's data) use for themselves: a column so named is not varied.
+_TAKEN = frozenset({*MULTIVERSE_COLUMNS, "spec", "rank", "excludes_zero", "choice"})
+
+
+def column_choices(trials: pd.DataFrame, columns: dict[str, str], vocabulary: dict | None = None,
+                   max_columns: int = MAX_COLUMNS, max_levels: int = MAX_LEVELS) -> dict:
+    """Dimensions of the multiverse from a file's own categorical trial columns.
+
+    Parameters
+    ----------
+    trials : DataFrame
+        The evidence's trials (one value per trial and column).
+    columns : dict
+        Column -> its words (e.g. the Subgroups page's moderators of an upload), in order of preference.
+    vocabulary : dict, optional
+        Column -> {value: words} for the level labels (default: values as written).
+    max_columns, max_levels : int
+        Columns with 2 to ``max_levels`` recorded levels are used, the ``max_columns`` with the fewest levels
+        (ties in the order of ``columns``).
+
+    Returns
+    -------
+    dict
+        Column -> ``(words, [(label, kept values), ...])``: "all" (no restriction), each level alone and, with three
+        or more levels, every level but one ("not <level>"). Values are compared as text.
+    """
+    vocabulary = vocabulary or {}
+    found = []
+    for order, (col, words) in enumerate(columns.items()):
+        if col not in trials or col in _TAKEN:
+            continue
+        text = trials[col].astype(object).where(trials[col].notna(), "").astype(str).str.strip()
+        levels = sorted({v for v in text if v not in ("", "nan", "<NA>", "None")})
+        if 2 <= len(levels) <= max_levels:
+            found.append((len(levels), order, col, words, levels))
+    out = {}
+    for _n, _order, col, words, levels in sorted(found)[:max_columns]:
+        name = vocabulary.get(col, {})
+        opts = [("all", ())] + [(str(name.get(v, v)), (v,)) for v in levels]
+        if len(levels) >= 3:
+            opts += [(f"not {name.get(v, v)}", tuple(w for w in levels if w != v)) for v in levels]
+        out[col] = (words, opts)
+    return out
+
+
 def _dimension_masks(rows: pd.DataFrame, column: str, options) -> np.ndarray:
     values = rows[column].to_numpy() if column in rows else np.full(len(rows), None)
     return np.array([np.ones(len(rows), bool) if not kept else np.isin(values, kept) for _, kept in options])
 
 
+def _column_masks(rows: pd.DataFrame, trials: pd.DataFrame, column: str, options) -> np.ndarray:
+    """Masks of a file column's options on the trials' values (as ``filter_trials`` reads ``Filters.columns``)."""
+    by_trial = trials.drop_duplicates("trial_id").set_index("trial_id")[column]
+    values = rows["trial_id"].map(by_trial.astype(object).where(by_trial.notna(), None).map(
+        lambda v: None if v is None else str(v))).to_numpy()
+    return np.array([np.ones(len(rows), bool) if not kept else np.isin(values, kept) for _, kept in options])
+
+
 def specifications(evidence, outcome: str, methods=METHODS, tests=TESTS, level: float = 0.95,
-                   base: Filters | None = None) -> pd.DataFrame:
+                   base: Filters | None = None, dimensions: dict | None = None) -> pd.DataFrame:
     """Every specification of the multiverse with k >= 2 for ``outcome`` (see the module docstring).
 
     Parameters
@@ -82,6 +144,10 @@ def specifications(evidence, outcome: str, methods=METHODS, tests=TESTS, level: 
     base : Filters, optional
         Filters every specification starts from; only its ``formats``, ``rob`` and ``excluded_trials`` are kept
         (the varied dimensions are replaced).
+    dimensions : dict, optional
+        An upload's own choices, :func:`column_choices` output: they replace category, quality, control and
+        leadership (each becomes a ``Filters.columns`` entry); the rows dimension stays only when some rows are
+        reconstructed (otherwise "real rows" are all rows).
 
     Returns
     -------
@@ -89,7 +155,9 @@ def specifications(evidence, outcome: str, methods=METHODS, tests=TESTS, level: 
         One row per specification, columns :data:`MULTIVERSE_COLUMNS`: ``filters`` (a :class:`Filters` that
         reproduces the row through ``select``), ``method``, ``test``, ``k``, ``estimate``, ``ci_low``, ``ci_high``,
         ``pval``, ``tau2``, the label of each choice (``categories`` ... ``rows``) and ``note`` (the error message when
-        an iterative estimator did not converge; its statistics are then ``nan``).
+        an iterative estimator did not converge; its statistics are then ``nan``). With ``dimensions`` the choice
+        columns are the dimensions' columns (and ``rows`` when varied) instead of ``categories`` ... ``leadership``;
+        ``frame.attrs["choices"]`` holds ``(column, words)`` of every choice column, estimator and test included.
     """
     for m in methods:
         if m not in METHODS:
@@ -105,36 +173,72 @@ def specifications(evidence, outcome: str, methods=METHODS, tests=TESTS, level: 
     rows = rows.loc[rows["outcome"].to_numpy() == outcome].reset_index(drop=True)
     y = pd.to_numeric(rows["yi"], errors="coerce").to_numpy(float)
     v = pd.to_numeric(rows["vi"], errors="coerce").to_numpy(float)
+    if dimensions is not None:
+        return _column_specifications(evidence, rows, y, v, methods, tests, level, start, dimensions)
     sets = choice_sets()
     dims = [("categories", "category"), ("quality", "quality"), ("control", "control"),
             ("leadership", "leadership"), ("rows", "provenance")]
     per_dim = [_dimension_masks(rows, col, sets[name]) for name, col in dims]
-    combos = list(itertools.product(*[range(len(sets[name])) for name, _ in dims]))
-    masks = np.array([np.logical_and.reduce([per_dim[d][c[d]] for d in range(len(dims))]) for c in combos])
-    if masks.size == 0:
-        masks = np.zeros((len(combos), 0), bool)
-    k = masks.sum(axis=1)
-    keep = k >= 2
+
+    def make(kept: list) -> Filters:
+        return Filters(categories=kept[0], quality=kept[1], control=kept[2], leadership=kept[3],
+                       formats=start.formats, provenance=kept[4], rob=start.rob, excluded_trials=start.excluded_trials)
+
+    out = _run(y, v, [sets[name] for name, _ in dims], per_dim, make, methods, tests, level,
+               [name for name, _ in dims])
+    out.attrs["choices"] = (("categories", "Category"), ("quality", "Quality"), ("control", "Control"),
+                            ("leadership", "Leadership"), ("rows", "Rows"), ("method", "Estimator"), ("test", "Test"))
+    return out
+
+
+def _column_specifications(evidence, rows, y, v, methods, tests, level, start, dimensions):
+    """:func:`specifications` over an upload's own columns (``dimensions``: :func:`column_choices` output)."""
+    trials = evidence.trials
+    dims = [(col, opts) for col, (_words, opts) in dimensions.items() if col in trials]
+    if "provenance" in rows and not rows["provenance"].isin(REAL_ROWS).all():
+        dims.append(("rows", choice_sets()["rows"]))
+    per_dim = [_dimension_masks(rows, "provenance", opts) if col == "rows" else
+               _column_masks(rows, trials, col, opts) for col, opts in dims]
+    names = [col for col, _ in dims]
+
+    def make(kept: list) -> Filters:
+        chosen = dict(zip(names, kept))
+        return Filters(formats=start.formats, rob=start.rob, excluded_trials=start.excluded_trials,
+                       provenance=chosen.get("rows", ()),
+                       columns=tuple((col, vals) for col, vals in chosen.items() if col != "rows" and vals))
+
+    out = _run(y, v, [opts for _, opts in dims], per_dim, make, methods, tests, level, names, n_rows=len(rows))
+    words = {col: w for col, (w, _opts) in dimensions.items()}
+    out.attrs["choices"] = (*((col, words.get(col, "Rows")) for col in names), ("method", "Estimator"),
+                            ("test", "Test"))
+    return out
+
+
+def _run(y, v, options: list, per_dim: list, make, methods, tests, level, names: list, n_rows: int | None = None):
+    """Every combination of the dimensions' options with k >= 2, pooled once per distinct mask (the module
+    docstring), one row per combination, estimator and test; ``make(kept values per dimension)`` -> its Filters."""
+    combos = list(itertools.product(*[range(len(opts)) for opts in options]))
+    n = y.size if n_rows is None else n_rows
+    masks = np.array([np.logical_and.reduce([per_dim[d][c[d]] for d in range(len(options))]) if options
+                      else np.ones(n, bool) for c in combos]).reshape(len(combos), n)
+    keep = masks.sum(axis=1) >= 2
     combos = [c for c, kk in zip(combos, keep) if kk]
     masks = masks[keep]
     uniq, inverse = np.unique(masks, axis=0, return_inverse=True) if len(masks) else (masks, np.array([], int))
     inverse = np.asarray(inverse).ravel()
     stats = {(m, t): _batch(y, v, uniq, m, t, level) for m in methods for t in tests}
-
     records = []
     for i, c in enumerate(combos):
-        labels = [sets[name][c[d]][0] for d, (name, _) in enumerate(dims)]
-        kept = [sets[name][c[d]][1] for d, (name, _) in enumerate(dims)]
-        filters = Filters(categories=kept[0], quality=kept[1], control=kept[2], leadership=kept[3],
-                          formats=start.formats, provenance=kept[4], rob=start.rob,
-                          excluded_trials=start.excluded_trials)
+        labels = [opts[c[d]][0] for d, opts in enumerate(options)]
+        filters = make([opts[c[d]][1] for d, opts in enumerate(options)])
         u = inverse[i]
         for m in methods:
             for t in tests:
                 s = stats[(m, t)]
                 records.append((filters, m, t, int(s["k"][u]), s["estimate"][u], s["ci_low"][u], s["ci_high"][u],
                                 s["pval"][u], s["tau2"][u], *labels, s["note"][u]))
-    return pd.DataFrame.from_records(records, columns=list(MULTIVERSE_COLUMNS))
+    columns = ["filters", "method", "test", "k", "estimate", "ci_low", "ci_high", "pval", "tau2", *names, "note"]
+    return pd.DataFrame.from_records(records, columns=columns)
 
 
 def _batch(y: np.ndarray, v: np.ndarray, masks: np.ndarray, method: str, test: str, level: float) -> dict:

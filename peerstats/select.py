@@ -342,6 +342,13 @@ def crosstab(trials: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
     return tab
 
 
+def moderator_levels(values: pd.Series) -> int:
+    """Distinct recorded values of a moderator column (blank and missing cells are not a level): a column needs
+    two to split by or to filter on."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return int(text[~text.isin(("", "nan", "<NA>", "None"))].nunique())
+
+
 def _group_labels(effects: pd.DataFrame, column: str) -> pd.Series:
     """The subgroup label of each row: the column's value as text, missing values as ``"not recorded"``."""
     groups = effects[column].astype(object).where(effects[column].notna(), "not recorded").astype(str)

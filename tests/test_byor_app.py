@@ -233,9 +233,143 @@ def test_a_long_forest_plot_is_paged_and_says_so():
     # the chart element (AppTest has no typed accessor for it): its spec holds the drawn page's labels only
     specs = [str(e.proto) for e in _walk(at.main) if type(e).__name__ == "UnknownElement" and "S1" in str(e.proto)]
     assert specs and all("S129" in s and "S000" not in s for s in specs)
+    # the pooled row and the subtitle carry the analysis' k (130), not the page's rows (10 here, 60 on a full page)
+    assert all("k = 130" in s and "k = 10," not in s and "k = 60" not in s for s in specs)
+    pager.set_value(0).run()
+    specs = [str(e.proto) for e in _walk(at.main) if type(e).__name__ == "UnknownElement" and "S0" in str(e.proto)]
+    assert specs and all("k = 130" in s and "k = 60" not in s for s in specs)
 
 
 def _walk(node):
     for child in getattr(node, "children", {}).values():
         yield child
         yield from _walk(child)
+
+
+def test_the_examples_subgroups_and_multiverse_use_its_own_columns():
+    from dashboard.byor import EXAMPLE, EXAMPLE_MAPPING
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/data.py").run()
+    at.button(key="byor_example").click().run()
+    res = import_studies(EXAMPLE.read_bytes(), EXAMPLE.name, EXAMPLE_MAPPING)
+    ev = res.evidence
+    at.switch_page("pages/subgroups.py").run()
+    assert_clean(at)
+    moderator = at.selectbox[0].value
+    outcome = at.sidebar.selectbox(key="v_outcome").value
+    sel = select(ev, Filters(), outcome)
+    assert sel.effects[moderator].astype(str).nunique() >= 2  # the default splits
+    offered = at.selectbox[0].options
+    assert not any(name in " ".join(offered) for name in ("mean_arm1", "precalc_g", "condition_arm1"))
+    at.switch_page("pages/multiverse.py").run()
+    assert_clean(at)
+    page_text = " ".join(c.value for c in at.caption)
+    assert "no column" not in page_text and "category" not in page_text.lower().replace("outcome_category", "")
+    shown = int(metrics(at)["Specifications"].replace(",", ""))
+    assert shown > 16  # not only estimator x test: the file's columns are varied
+    assert "Subgroup test by" in page_text  # the designer's moderator is the Subgroups page's, not 'category'
+
+
+def _implausible_csv() -> bytes:
+    """Eight plain studies, one whose given g (1e300) contradicts its arm data, one whose g is -6.2 (no arm data),
+    and one with two errors: messages must count rows and print numbers as numbers."""
+    rows = [{"study": f"S{i}", "m1i": 10 + 0.3 * i, "sd1i": 2.0, "n1i": 30, "m2i": 9.5, "sd2i": 2.0, "n2i": 30,
+             "yi": "", "vi": "", "setting": "ab"[i % 2]} for i in range(8)]
+    rows.append({"study": "Big", "m1i": 11.3, "sd1i": 2.0, "n1i": 30, "m2i": 10.0, "sd2i": 2.0, "n2i": 30,
+                 "yi": "1e300", "vi": 0.07, "setting": "a"})
+    rows.append({"study": "Extreme", "m1i": "", "sd1i": "", "n1i": "", "m2i": "", "sd2i": "", "n2i": "",
+                 "yi": -6.2, "vi": 0.1, "setting": "b"})
+    rows.append({"study": "Twice", "m1i": 10, "sd1i": -1, "n1i": 1.5, "m2i": 9, "sd2i": 2, "n2i": 30, "yi": "",
+                 "vi": "", "setting": "a"})
+    return pd.DataFrame(rows).to_csv(index=False).encode()
+
+
+def test_implausible_effects_are_refused_counted_by_row_and_confirmable():
+    raw = _implausible_csv()
+    at = upload(AppTest.from_file(APP, default_timeout=90), raw, "odd.csv")
+    said = " ".join(s.value for s in at.success)
+    assert "3 rows left out" in said and "8 studies" in said, said      # 4 errors on 3 rows
+    page = " ".join(m.value for m in at.markdown)
+    assert "4 errors** (3 rows left out)" in page
+    problems = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+    text_all = " ".join(problems["Problem"])
+    assert "np.float64" not in text_all and "1e+300" in text_all and "confirm" in text_all
+    for page_file in PAGE_FILES.values():  # nothing of the 1e300 row reaches a page
+        at.switch_page(page_file).run()
+        assert_clean(at)
+    at = AppTest.from_file(APP, default_timeout=90)  # a fresh session: upload again and confirm
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="byor_file").set_value(("odd.csv", raw, "text/csv")).run()
+    at.checkbox(key="byor_confirm_extreme").check().run()
+    at.button(key="byor_use").click().run()
+    assert_clean(at)
+    said = " ".join(s.value for s in at.success)
+    assert "9 studies" in said and "2 rows left out" in said, said    # -6.2 kept as confirmed; 1e300 never
+    mapping = guess_mapping(pd.read_csv(io.BytesIO(raw), nrows=0).columns)  # the form's mapping, pre-filled
+    confirmed = import_studies(raw, "odd.csv", mapping, confirm_extreme=True)
+    ev = confirmed.evidence
+    fp = at.query_params["data"]
+    assert (fp[0] if isinstance(fp, list) else fp) == confirmed.fingerprint  # the link finds the confirmed import
+    at.switch_page("pages/explore.py").run()
+    assert_clean(at)
+    sel = select(ev, Filters(), "main_outcome")
+    assert metrics(at)["Pooled SMD"] == text.fmt(pool(sel.yi, sel.vi).estimate) and sel.k == 9
+
+
+def _shown_text(at: AppTest) -> str:
+    """Every element's content on the page and in the sidebar (titles, sentences, captions, help, chart specs)."""
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+    return " ".join(str(getattr(e, "proto", "")) for root in (at.main, at.sidebar) for e in walk(root))
+
+
+def test_an_uploads_words_are_its_own():
+    at = upload(AppTest.from_file(APP, default_timeout=90), studies_csv(), "mine.csv")
+    for page in ("explore", "subgroups", "sensitivity", "small-study-effects", "multiverse", "risk-of-bias",
+                 "summary"):
+        at.switch_page(PAGE_FILES[page]).run()
+        assert_clean(at)
+        shown = _shown_text(at)
+        for words in ("peer support", "Peer support", "(the paper)"):
+            assert words not in shown, (page, words, shown[max(0, shown.find(words) - 80):shown.find(words) + 40])
+    at.switch_page("pages/explore.py").run()
+    assert at.title[0].value == "Main outcome: the intervention compared with control"
+    sel, res = expected(studies_csv(), "mine.csv", "main_outcome")
+    lead = "The intervention had" if res.ci_low > 0 or res.ci_high < 0 else "The trials show"
+    assert any(lead in m.value for m in at.markdown)
+    assert "DerSimonian-Laird" in at.sidebar.selectbox(key="v_method").options[0]
+    # the example names its intervention (condition_arm1 = "Peer support" on every row): its own words
+    at.switch_page("pages/data.py").run()
+    at.button(key="byor_example").click().run()
+    at.switch_page("pages/explore.py").run()
+    assert at.title[0].value.endswith(": peer support compared with control")
+    assert "(the paper)" not in _shown_text(at)
+
+
+def test_bundled_words_stay():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/explore.py").run()
+    assert_clean(at)
+    assert at.title[0].value.endswith("peer support compared with control")
+    assert at.sidebar.selectbox(key="v_method").options[0] == "DerSimonian-Laird (the paper)"
+
+
+def test_a_multiverse_specification_of_an_upload_can_be_used():
+    raw = studies_csv()
+    at = upload(AppTest.from_file(APP, default_timeout=90), raw, "mine.csv")
+    at.switch_page("pages/multiverse.py").run()
+    assert_clean(at)
+    pick = at.selectbox(key="mv_pick")  # options: the specifications' labels, values: their positions
+    # the first specification that keeps online studies only, with REML and z
+    target = next(i for i, o in enumerate(pick.options) if " · online · " in o and o.endswith("REML/z"))
+    pick.set_value(target).run()
+    at.button(key="mv_use_spec").click().run()
+    assert_clean(at)
+    at.switch_page("pages/explore.py").run()
+    assert_clean(at)
+    sel, _ = expected(raw, "mine.csv", "main_outcome", Filters(columns=(("setting", ("online",)),)))
+    res = pool(sel.yi, sel.vi, method="REML")
+    assert metrics(at)["Pooled SMD"] == text.fmt(res.estimate) and metrics(at)["Trials (k)"] == "4"

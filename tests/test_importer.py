@@ -154,29 +154,31 @@ def test_converters_for_each_effect_source():
     assert list(e["provenance"]) == ["reported", "reported"] + ["derived"] * 4
 
 
-def test_arm_data_take_precedence_and_disagreement_is_a_warning():
+def test_arm_data_take_precedence_and_a_disagreeing_effect_is_refused():
     g, v = smd(10.0, 2.0, 20, 9.0, 2.0, 20)
+    d = (10.0 - 9.0) / 2.0                                       # Cohen's d, uncorrected: 0.5
     rows = [
         {"study": "A", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": round(g, 2),
          "vi": 0.1},                                             # agrees to its two decimals: no problem
         {"study": "B", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": 0.9,
-         "vi": 0.1},                                             # disagrees: warning, arm data used
+         "vi": 0.1},                                             # disagrees: the row is refused
         {"study": "C", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": -round(g, 3),
-         "vi": 0.1},                                             # opposite sign: says so
+         "vi": 0.1},                                             # opposite sign: a warning that says so
+        {"study": "D", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": d,
+         "vi": 0.1},                                             # Cohen's d of the same arms: agrees
+        {"study": "E", "m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20, "yi": 1e300,
+         "vi": 0.1},                                             # the issue's 1e300 beside arm data of 0.49
     ]
     res = import_studies(_csv(rows), "s.csv")
+    assert list(res.evidence.trials["label"]) == ["A", "C", "D"]
     np.testing.assert_allclose(res.evidence.effects["yi"], [g, g, g], rtol=EXACT)
     np.testing.assert_allclose(res.evidence.effects["vi"], [v, v, v], rtol=EXACT)
-    assert [(p.row, p.column, p.severity) for p in res.problems] == [(2, "yi", "warning"), (3, "yi", "warning")]
+    assert [(p.row, p.column, p.severity) for p in res.problems] == [(2, "yi", "error"), (3, "yi", "warning"),
+                                                                     (5, "yi", "error")]
     assert "signs are opposite" in res.problems[1].message and "signs" not in res.problems[0].message
-
-
-def test_direction_flag_negates_the_effect():
-    rows = [{"study": "A", "yi": 0.3, "vi": 0.04, "direction": "false"},
-            {"study": "B", "yi": 0.2, "vi": 0.05, "direction": "true"}]
-    res = import_studies(_csv(rows), "s.csv")
-    assert list(res.evidence.effects["yi"]) == [-0.3, 0.2]
-    assert list(res.evidence.effects["higher_score_means_more"]) == [False, True]
+    assert "disagrees" in res.problems[2].message and "1e+300" in res.problems[2].message
+    assert f"Hedges' g = {g:.4g}" in res.problems[2].message and "np." not in res.problems[2].message
+    assert res.rows_left_out == 2
 
 
 def test_explicit_mapping_is_used_as_given():
@@ -184,7 +186,7 @@ def test_explicit_mapping_is_used_as_given():
                                                                       "g": 9.0}]
     res = import_studies(_csv(rows), "s.csv", {"study": "Trial", "yi": "Effect (g)", "vi": "Var"})
     assert list(res.evidence.effects["yi"]) == [0.3, 0.1]
-    assert res.moderators == {"g": "categorical"}
+    assert res.moderators == {"g": "constant"}   # one value (9.0): nothing to split by
     bad = import_studies(_csv(rows), "s.csv", {"study": "Trial", "yi": "nope", "vi": "Var"})
     assert bad.evidence is None
     assert any(p.column == "nope" and "not in the file" in p.message for p in bad.problems)
@@ -204,7 +206,7 @@ ARM = {"m1i": 10.0, "sd1i": 2.0, "n1i": 20, "m2i": 9.0, "sd2i": 2.0, "n2i": 20}
     ({"study": "X", **{k: v for k, v in ARM.items() if k != "sd1i"}}, (2, None, "error"), "missing arm values: sd1i"),
     ({"study": "X", "yi": "inf", "vi": 0.1}, (2, "yi", "error"), "not a finite number"),
     ({"study": "X", "yi": "abc", "vi": 0.1}, (2, "yi", "error"), "not a number"),
-    ({"study": "X", "yi": 6.2, "vi": 0.1}, (2, "yi", "warning"), "implausibly large"),
+    ({"study": "X", "yi": 6.2, "vi": 0.1}, (2, "yi", "error"), "unless you confirm"),
     ({"study": "X", "yi": 0.2, "vi": 0}, (2, "vi", "error"), "must be > 0"),
     ({"study": "X", "yi": 0.2, "vi": -0.1}, (2, "vi", "error"), "must be > 0"),
     ({"study": "X", "yi": 0.2, "vi": 1e-308}, (2, "vi", "error"), "pooling would overflow"),
@@ -472,3 +474,74 @@ def test_no_rob_columns_no_ratings():
     res = import_studies(_text(arm_table()), "s.csv")
     assert res.rob == ()
     assert not any(c.startswith("rob") for c in res.evidence.trials.columns)
+
+
+def test_only_categorical_columns_with_two_levels_are_moderators():
+    # a small file: statistics columns (arm means, a precalculated g) have few distinct values but are numbers,
+    # never groups; a 0/1 code and a text column with 2+ levels are groups; one value is not a group
+    rows = [{"study": f"S{i}", "yi": 0.1 * i, "vi": 0.05, "mean_arm1": [10.5, 11.0, 10.5][i % 3],
+             "precalc_g": [0.2, 0.3][i % 2], "n_arm1": [20, 30][i % 2], "online": i % 2, "setting": "ab"[i % 2],
+             "region": "NL", "baseline_sd": ["NR", "4.5", "5.1"][i % 3]} for i in range(6)]
+    res = import_studies(_csv(rows), "s.csv", {"study": "study", "yi": "yi", "vi": "vi"})  # as the Metapsy example
+    kinds = res.moderators
+    assert kinds["mean_arm1"] == kinds["precalc_g"] == kinds["n_arm1"] == kinds["baseline_sd"] == "numeric"
+    assert kinds["online"] == kinds["setting"] == "categorical"
+    assert kinds["region"] == "constant"
+    # "NR" (not reported) in a column of numbers is missing, not a level
+    assert res.evidence.trials["baseline_sd"].isna().tolist() == [True, False, False] * 2
+
+
+def test_the_metapsy_examples_moderators_all_have_two_levels():
+    from dashboard.byor import EXAMPLE, EXAMPLE_MAPPING
+    res = import_studies(EXAMPLE.read_bytes(), EXAMPLE.name, EXAMPLE_MAPPING)
+    cats = [c for c, kind in res.moderators.items() if kind == "categorical"]
+    assert cats and "mean_arm1" not in cats and "precalc_g" not in cats
+    assert res.moderators["condition_arm1"] == "constant"  # every study compares "Peer support"
+    for c in cats:  # counted independently: distinct non-blank cells of the file's column over the used rows
+        raw = pd.read_csv(EXAMPLE, sep=";", dtype=str, keep_default_na=False)[res.moderator_names[c]]
+        assert raw.str.strip().replace("NA", "").loc[lambda s: s != ""].nunique() >= 2, c
+
+
+def test_an_extreme_effect_needs_confirmation_and_a_huge_one_is_refused():
+    rows = [{"study": "A", "yi": 0.3, "vi": 0.04}, {"study": "B", "yi": -6.2, "vi": 0.1},
+            {"study": "C", "yi": 1e300, "vi": 0.1},
+            # arm data giving g beyond 5: SDs of 0.1 around means 1 apart
+            {"study": "D", "m1i": 2.0, "sd1i": 0.1, "n1i": 20, "m2i": 1.0, "sd2i": 0.1, "n2i": 20}]
+    raw = _csv(rows)
+    res = import_studies(raw, "s.csv")
+    assert list(res.evidence.trials["label"]) == ["A"]
+    assert {(p.row, p.severity) for p in res.problems} == {(2, "error"), (3, "error"), (4, "error")}
+    assert res.rows_left_out == 3
+    by_row = {p.row: p.message for p in res.problems}
+    assert "-6.2" in by_row[2] and "confirm" in by_row[2]
+    assert "1e+300" in by_row[3] and "confirm" not in by_row[3]
+    g_d = float(smd(2.0, 0.1, 20, 1.0, 0.1, 20).yi)
+    assert f"{g_d:.4g}" in by_row[4] and "confirm" in by_row[4]
+    ok = import_studies(raw, "s.csv", confirm_extreme=True)
+    assert list(ok.evidence.trials["label"]) == ["A", "B", "D"]       # 1e300 is refused even when confirmed
+    np.testing.assert_allclose(ok.evidence.effects["yi"], [0.3, -6.2, g_d], rtol=EXACT)
+    assert {(p.row, p.severity) for p in ok.problems} == {(2, "warning"), (3, "error"), (4, "warning")}
+    assert ok.fingerprint != res.fingerprint                           # a link finds the confirmed import
+    assert import_studies(raw, "s.csv").fingerprint == res.fingerprint
+
+
+def test_rows_left_out_counts_rows_not_errors():
+    # seven bad rows, two of them with two errors each (nine errors): seven rows are left out
+    rows = [{"study": "Good", "m1i": 10, "sd1i": 2, "n1i": 20, "m2i": 9, "sd2i": 2, "n2i": 20}]
+    rows += [{"study": f"B{i}", "m1i": 10, "sd1i": -1, "n1i": 20, "m2i": 9, "sd2i": 2, "n2i": 20} for i in range(5)]
+    rows += [{"study": f"C{i}", "m1i": 10, "sd1i": -1, "n1i": 1.5, "m2i": 9, "sd2i": 2, "n2i": 20} for i in range(2)]
+    res = import_studies(_csv(rows), "s.csv")
+    assert len(res.errors) == 9 and res.rows_left_out == 7 and len(res.evidence.effects) == 1
+    for p in res.problems:
+        assert "np.float64" not in p.message and "np." not in p.message
+
+
+def test_the_files_own_intervention_words():
+    base = [{"study": "A", "yi": 0.3, "vi": 0.04}, {"study": "B", "yi": 0.1, "vi": 0.05}]
+    assert import_studies(_csv(base), "s.csv").intervention == ""              # the file does not say
+    named = [{**r, "condition_arm1": "Peer support"} for r in base]
+    assert import_studies(_csv(named), "s.csv").intervention == "peer support"
+    acronym = [{**r, "intervention": "CBT"} for r in base]
+    assert import_studies(_csv(acronym), "s.csv").intervention == "CBT"
+    mixed = [{**r, "treatment": t} for r, t in zip(base, ("CBT", "IPT"))]
+    assert import_studies(_csv(mixed), "s.csv").intervention == ""            # two interventions: no one name

@@ -121,3 +121,44 @@ def test_batch_pool_rows_of_different_effects_agree_with_pool(method, test):
         ref = pool(Y[i, masks[i]], V[i, masks[i]], method=method, test=test)
         np.testing.assert_allclose([got["estimate"][i], got["ci_low"][i], got["ci_high"][i]],
                                    [ref.estimate, ref.ci_low, ref.ci_high], rtol=1e-7, atol=1e-10 * abs(ref.se))
+
+
+def _upload():
+    """An imported file with its own columns (no codebook category, quality, control, leadership)."""
+    import io
+
+    import pandas as pd
+
+    from peerstats.importer import import_studies
+
+    rng = np.random.default_rng(5)
+    k = 14
+    df = pd.DataFrame({"study": [f"S{i}" for i in range(k)], "yi": np.round(rng.normal(0.3, 0.3, k), 3),
+                       "vi": np.round(rng.uniform(0.02, 0.1, k), 4),
+                       "setting": [["clinic", "online", "home"][i % 3] for i in range(k)],
+                       "blinded": [["yes", "no"][i % 2] for i in range(k)],
+                       "precalc_g": np.round(rng.normal(0, 1, k), 2)})
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    res = import_studies(buf.getvalue().encode(), "u.csv")
+    return res.evidence, {c: res.moderator_names[c] for c, kind in res.moderators.items() if kind == "categorical"}
+
+
+def test_an_uploads_multiverse_varies_its_own_columns():
+    from peerstats.multiverse import column_choices
+
+    ev, columns = _upload()
+    assert set(columns) == {"setting", "blinded"}  # precalc_g is a number, not a choice
+    dims = column_choices(ev.trials, columns)
+    labels = {c: [label for label, _ in opts] for c, (_w, opts) in dims.items()}
+    assert labels == {"blinded": ["all", "no", "yes"],
+                      "setting": ["all", "clinic", "home", "online", "not clinic", "not home", "not online"]}
+    df = specifications(ev, "main_outcome", dimensions=dims)
+    assert [c for c, _ in df.attrs["choices"]] == ["blinded", "setting", "method", "test"]
+    # every combination leaves >= 2 of 14 studies here: 3 x 7 filter combinations x 4 estimators x 2 tests
+    assert len(df) == 3 * 7 * 8 and "categories" not in df
+    for row in df.itertuples(index=False):
+        _check_row(ev, row, "main_outcome")
+    one = df[(df["setting"] == "online") & (df["blinded"] == "yes")].iloc[0]
+    assert one["filters"].columns == (("blinded", ("yes",)), ("setting", ("online",)))
+    assert one["k"] == sum(1 for i in range(14) if i % 3 == 1 and i % 2 == 0)

@@ -304,3 +304,28 @@ def test_design_options_are_the_evidence_values_in_vocabulary_order():
     assert opts["quality"] == ["good", "fair", "poor"]
     assert opts["category"] == ["hospital_added", "independent", "online"]  # established_roles is not present
     assert opts["control"] == ["tau", "waitlist", "active"]
+
+
+def test_the_designer_uses_an_uploads_own_columns():
+    # an upload has no 'category': the design columns and the moderator are the file's (here 'setting')
+    rows = _rows().drop(columns=["category", "quality"]).assign(
+        setting=["clinic", "online", "clinic", "online", "online", "clinic"])
+    trial = {"n_per_arm": 150, "smd": 0.6, "as_pooled": False, "setting": "online"}
+    res = add_hypothetical_trials(rows, [trial], None, method="DL", moderator="setting")
+    v = 2 / 150 + 0.36 / 600
+    sg_after = subgroup_test(np.append(YI, 0.6), np.append(VI, v), rows["setting"].tolist() + ["online"],
+                             method="DL")
+    assert res.subgroups_after.q_between == pytest.approx(sg_after.q_between, rel=1e-10)
+    assert res.subgroups_after.subgroups["online"].k == 4 and res.subgroup_note == ""
+    assert res.trials["setting"].tolist() == ["online"]
+    # the view's filter on the file's column judges the hypothetical trial by its value
+    f = Filters(columns=(("setting", ("clinic",)),))
+    inc, why = hypothetical_view_check([trial], f)
+    assert not inc[0] and "setting clinic only" in why[0]
+    assert hypothetical_view_check([{**trial, "setting": "clinic"}], f)[0].tolist() == [True]
+    # no column to split by: the subgroup test is skipped in words, never a KeyError about 'category'
+    res = add_hypothetical_trials(rows, [trial], None, moderator="")
+    assert res.subgroups_after is None and "no column to split by" in res.subgroup_note
+    assert "category" not in res.subgroup_note
+    assert design_options(pd.DataFrame({"setting": ["online", "clinic", None]}), ("setting",)) == {
+        "setting": ["clinic", "online"]}

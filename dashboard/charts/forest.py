@@ -143,7 +143,8 @@ def forest(
     colours = np.where(recon, PALETTE["vermillion"], "#222222").tolist()
 
     # One study is not a pooled result: no diamond, no prediction interval (the study row says it all).
-    has_pool = pooled is not None and is_finite(result_attr(pooled, "estimate")) and k >= 2
+    k_all = int(result_attr(pooled, "k", k)) if pooled is not None else k  # the analysis' k, not a page's rows
+    has_pool = pooled is not None and is_finite(result_attr(pooled, "estimate")) and k_all >= 2
     est, lo, hi = (result_attr(pooled, a) for a in ("estimate", "ci_low", "ci_high")) if has_pool else (math.nan,) * 3
     pi_lo, pi_hi = (result_attr(pooled, "pi_low"), result_attr(pooled, "pi_high")) if has_pool else (math.nan, math.nan)
     has_pi = has_pool and is_finite(pi_lo) and is_finite(pi_hi)
@@ -230,7 +231,7 @@ def forest(
             .encode(x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"))
         )
         i2 = result_attr(pooled, "i2")
-        k_text = f"k = {k}" + (f", I\u00b2 = {i2:.0f}%" if is_finite(i2) else "")
+        k_text = f"k = {k_all:,}" + (f", I\u00b2 = {i2:.0f}%" if is_finite(i2) else "")
         texts += [
             text_cells([pool_row], [f"{method}  ({k_text})"], LABEL_PX, bold=True, colour="#000000",
                    limit=int(-LABEL_PX) - 8).assign(pxn=_NARROW_LABEL_PX, limitn=int(-_NARROW_LABEL_PX) - 8),
@@ -256,7 +257,7 @@ def forest(
             ]
     texts.append(favours_cells(x_domain, y_domain, height, favours, scale=scale))
     layers += text_layers(pd.concat(texts, ignore_index=True), y_scale)
-    subtitle = (_pooled_subtitle(pooled, k) if has_pool
+    subtitle = (_pooled_subtitle(pooled, k_all) if has_pool
                 else "One trial: nothing to pool" if k == 1 else f"k = {k}, not pooled")
     chart = layer_charts(layers, width=PLOT_WIDTH, height=height,
                    title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle,
@@ -274,7 +275,7 @@ def _provenance_text(studies: pd.DataFrame, k: int) -> list[str]:
 
 
 def _pooled_subtitle(pooled: Any, k: int) -> str:
-    parts = [f"Pooled SMD {fmt_estimate_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}", f"k = {k}"]
+    parts = [f"Pooled SMD {fmt_estimate_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}", f"k = {k:,}"]
     if is_finite(result_attr(pooled, "i2")):
         parts.append(f"I\u00b2 = {result_attr(pooled, 'i2'):.0f}%")
     if is_finite(result_attr(pooled, "tau2")):

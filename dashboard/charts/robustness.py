@@ -161,6 +161,7 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     in ``specs``. The selected point is drawn larger; nothing is selected at first.
     """
     require_columns(specs, ["estimate", "ci_low", "ci_high", "k"], "specification_curve")
+    choice_columns = specs.attrs.get("choices") or CHOICE_COLUMNS  # an upload's own columns (peerstats.multiverse)
     d = specs[np.isfinite(specs["estimate"].to_numpy(dtype=float))].sort_values("estimate", kind="stable")
     d = d.drop(columns=[c for c in ("filters", "note") if c in d])
     d.insert(0, "spec", d.index.to_numpy())
@@ -173,7 +174,7 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
                                                                       range=[PALETTE["blue"], PALETTE["grey"]]))
     tips = [alt.Tooltip("estimate:Q", title="SMD", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
             alt.Tooltip("ci_high:Q", format=".2f"), alt.Tooltip("k:Q", title="k")]
-    tips += [alt.Tooltip(f"{c}:N", title=t) for c, t in CHOICE_COLUMNS if c in d]
+    tips += [alt.Tooltip(f"{c}:N", title=t) for c, t in choice_columns if c in d]
     base = alt.Chart(d)
     ci = base.mark_rule(opacity=0.8).encode(x=x, y=alt.Y("ci_low:Q", title="Pooled SMD"), y2="ci_high:Q",
                                             color=colour)
@@ -189,7 +190,7 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
             strokeDash=[6, 3], color=PALETTE["vermillion"], size=2).encode(y="y:Q", tooltip=["what:N"]))
     top = layer_charts(layers, width=760, height=260)
     long = []
-    for col, name in CHOICE_COLUMNS:
+    for col, name in choice_columns:
         if col in d:
             long.append(pd.DataFrame({"rank": d["rank"], "choice": name + ": " + d[col].astype(str)}))
     matrix = pd.concat(long, ignore_index=True) if long else pd.DataFrame({"rank": [], "choice": []})
