@@ -32,3 +32,8 @@ from .selection import PetPeeseResult, SelectionModelResult, pet_peese, selectio
 __all__ += ["baujat", "influence", "choice_sets", "specifications", "DesignResult", "add_hypothetical_trials",
             "PowerResult", "SValueResult", "power_curve",
             "power_next_trial", "s_value", "decisive_trials", "shift_to_null", "PetPeeseResult", "SelectionModelResult", "pet_peese", "selection_model"]
+
+# Binary and continuous effect measures, Mantel-Haenszel and Peto pooling, RevMan data files (issue 19)
+from .escalc import effect_sizes  # noqa: E402
+
+__all__ += ["effect_sizes"]
