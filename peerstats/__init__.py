@@ -37,3 +37,6 @@ __all__ += ["baujat", "influence", "choice_sets", "specifications", "DesignResul
 from .escalc import effect_sizes  # noqa: E402
 
 __all__ += ["effect_sizes"]
+from .mh import BinaryPoolResult, pool_mh, pool_peto  # noqa: E402
+
+__all__ += ["BinaryPoolResult", "pool_mh", "pool_peto"]

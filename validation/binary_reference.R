@@ -6,7 +6,7 @@
 # Run from the repository root:   Rscript validation/binary_reference.R
 # Writes validation/binary_reference.json (pinned and committed; the tests never need R). Deterministic (set.seed).
 #
-# Datasets: metadat dat.bcg (13 BCG trials), dat.collins1985a (10 trials, bleeding after sclerotherapy of oesophageal varices: b.xti, nti, b.xci, nci) and random
+# Datasets: metadat dat.bcg (13 BCG trials), dat.collins1985a (10 trials, bleeding after sclerotherapy of oesophageal varices: b.xti, nti, b.xci, nci; the complete tables) and random
 # 2x2 tables: k from 1 to 40, arm sizes 4 to 400, event risks from 0.5 % to 95 %, so that single zero cells, double
 # zeros (no events in either arm) and all-event arms occur; some sets have them forced in. Continuous sets: random
 # means, SDs and arm sizes from 2 to 300.
@@ -35,7 +35,8 @@ data(dat.bcg, package = "metadat")
 bin_sets[["bcg"]] <- list(ai = dat.bcg$tpos, n1i = dat.bcg$tpos + dat.bcg$tneg, ci = dat.bcg$cpos,
                           n2i = dat.bcg$cpos + dat.bcg$cneg)
 data(dat.collins1985a, package = "metadat")
-bin_sets[["collins1985a"]] <- with(dat.collins1985a, list(ai = b.xti, n1i = nti, ci = b.xci, n2i = nci))
+col <- dat.collins1985a[complete.cases(dat.collins1985a[, c("b.xti", "nti", "b.xci", "nci")]), ]
+bin_sets[["collins1985a"]] <- with(col, list(ai = b.xti, n1i = nti, ci = b.xci, n2i = nci))
 specs <- list(
   list("k1", 1, 20, 200, 0.05, 0.4, character(0)),
   list("k2", 2, 20, 200, 0.05, 0.4, character(0)),
