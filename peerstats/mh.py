@@ -191,7 +191,7 @@ def pool_mh(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95) -> Binar
     --------
     >>> r = pool_mh([4, 6], [50, 60], [8, 9], [50, 58], measure="RR")
     >>> round(r.natural()[0], 4)
-    0.5944
+    0.5771
     """
     measure = str(measure).upper()
     if measure not in MH_MEASURES:
@@ -259,7 +259,7 @@ def pool_peto(ai, n1i, ci, n2i, level: float = 0.95) -> BinaryPoolResult:
     --------
     >>> r = pool_peto([4, 6], [50, 60], [8, 9], [50, 58])
     >>> round(r.natural()[0], 4)
-    0.5589
+    0.5445
     """
     _check_level(level)
     a, b, c, d = _tables(ai, n1i, ci, n2i)
