@@ -83,8 +83,8 @@ def _first_bad(mask) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-def _require(ok, name, rule, values):
-    bad = ~ok & ~np.isnan(values)
+def _require(bad, name, rule, values):
+    """Raise naming the first index where ``bad`` (comparisons with nan are False: missing values pass)."""
     if bad.any():
         i = _first_bad(bad)
         raise ValueError(f"{name} must be {rule}; got {float(values[i])!r} at index {i}")
@@ -104,20 +104,20 @@ def binary_cells(ai, n1i=None, ci=None, n2i=None, *, bi=None, di=None):
     c = _arr("ci", ci)
     if n1i is not None:
         n1 = _arr("n1i", n1i)
-        _require(n1 > 0, "n1i", "> 0", n1)
-        _require(a <= n1, "ai", "<= n1i", a)
+        _require(n1 <= 0, "n1i", "> 0", n1)
+        _require(a > n1, "ai", "<= n1i", a)
         b = n1 - a
     else:
         b = _arr("bi", bi)
     if n2i is not None:
         n2 = _arr("n2i", n2i)
-        _require(n2 > 0, "n2i", "> 0", n2)
-        _require(c <= n2, "ci", "<= n2i", c)
+        _require(n2 <= 0, "n2i", "> 0", n2)
+        _require(c > n2, "ci", "<= n2i", c)
         d = n2 - c
     else:
         d = _arr("di", di)
     for name, x in (("ai", a), ("bi", b), ("ci", c), ("di", d)):
-        _require(x >= 0, name, ">= 0", x)
+        _require(x < 0, name, ">= 0", x)
     a, b, c, d = np.broadcast_arrays(a, b, c, d)
     return a.astype(float), b.astype(float), c.astype(float), d.astype(float)
 
@@ -173,9 +173,9 @@ def _continuous(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, convention):
     m1, s1, n1, m2, s2, n2 = (_arr(k, v) for k, v in (("m1i", m1i), ("sd1i", sd1i), ("n1i", n1i), ("m2i", m2i),
                                                         ("sd2i", sd2i), ("n2i", n2i)))
     for name, x in (("sd1i", s1), ("sd2i", s2)):
-        _require(x >= 0, name, ">= 0", x)
+        _require(x < 0, name, ">= 0", x)
     for name, x in (("n1i", n1), ("n2i", n2)):
-        _require(x >= (2 if measure == "SMD" else 1), name, ">= 2" if measure == "SMD" else ">= 1", x)
+        _require(x < 1, name, ">= 1", x)
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "MD":
             yi = m1 - m2
