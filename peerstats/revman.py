@@ -268,8 +268,9 @@ def _agreement(measure, yi, vi, level, fm, fl, fh, tol):
     def close(x, t, d):
         return np.abs(x - t) <= d * 1.000001 + 1e-9 * np.abs(t)
 
-    with np.errstate(invalid="ignore"):
-        ok = close(est, fm, tol[0]) & close(lo, fl, tol[1]) & close(hi, fh, tol[2])
+    with np.errstate(invalid="ignore"):  # a limit the file leaves blank is not compared
+        ok = (close(est, fm, tol[0]) & (close(lo, fl, tol[1]) | np.isnan(fl))
+              & (close(hi, fh, tol[2]) | np.isnan(fh)))
     file_has = np.isfinite(fm)
     ours = np.isfinite(yi)
     out = np.where(file_has, ok, ~ours)  # no file estimate: agree when we find it not estimable too
