@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from peerstats import effects as fx
+from peerstats import revman
 from peerstats.data import OUTCOMES, Evidence, Problem
 from peerstats.readers import Table, parse_number, read_table
 from peerstats.rma import VI_SPREAD
@@ -270,6 +271,8 @@ def _import(raw, file, mapping, sheet) -> ImportResult:
     preview = pd.DataFrame(table.rows[:50], columns=list(table.columns))
     base = dict(columns=table.columns, preview=preview, n_rows=len(table.rows), fingerprint=fingerprint,
                 detected=detected)
+    if mapping is None and revman.is_revman(table.columns):  # RevMan's data download: every analysis an outcome
+        return revman.import_revman(table, file, base, problems)
     if mapping is None:
         used = guess_mapping(table.columns)
     else:

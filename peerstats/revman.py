@@ -469,3 +469,140 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
         problems.append(_problem(file, None, None, "no analysis with study rows in the file"))
     return RevManData(file=file, analyses=tuple(analyses),
                       problems=sorted(problems, key=lambda p: (p.row if p.row is not None else 0)))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# import_studies' RevMan path
+# ----------------------------------------------------------------------------------------------------------------
+
+#: What a row's effect is, per measure (the evidence frame's ``formula``).
+FORMULAS = {
+    "RR": "RevMan log risk ratio (0.5 added to every cell of a study with a zero cell)",
+    "OR": "RevMan log odds ratio (0.5 added to every cell of a study with a zero cell)",
+    "RD": "RevMan risk difference (variance with 0.5 added to every cell of a study with a zero cell)",
+    "PETO": "RevMan log Peto odds ratio (O - E) / V",
+    "MD": "RevMan mean difference",
+    "SMD": "RevMan standardised mean difference (Hedges' adjusted g, J = 1 - 3/(4N - 9))",
+    "GIV": "generic inverse variance: GIV Mean and GIV SE as given",
+    "GIV_RATIO": "generic inverse variance: GIV Mean (a log ratio) and GIV SE as given",
+    "OE": "log ratio (O - E) / V with variance 1 / V",
+}
+
+
+def _slug(text: str, prefix: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+    return s if s and s[0].isalpha() else (f"{prefix}_{s}" if s else prefix)
+
+
+def import_revman(table, file: str, base: dict, problems: list):
+    """:func:`peerstats.import_studies` for a RevMan data file: an :class:`~peerstats.importer.ImportResult`.
+
+    Every analysis becomes an outcome (code ``analysis_<group>_<number>``, text ``"1.2 Mortality at 30 days"``);
+    the evidence frame has one row per estimable study row with ``yi``/``vi`` on the measure's scale (log for
+    ratios), ``measure``, the events and arm data, ``subgroup`` (a categorical moderator), ``study_year`` (a numeric
+    moderator), the RoB 2 judgements (``rob2_<domain>``, categorical) and RevMan's own ``file_mean``,
+    ``file_ci_low``, ``file_ci_high``, ``file_weight``. Study rows that are not estimable (e.g. no events in either
+    arm for a ratio) are left out with a warning per analysis. ``detected["revman"]`` holds the
+    :class:`RevManData` (every analysis with its measure, CI level and agreement with the file);
+    ``detected["measures"]`` maps outcome code -> measure.
+
+    Parameters
+    ----------
+    table : peerstats.readers.Table
+        The file as read.
+    file : str
+        Its name, for problems.
+    base : dict
+        ``columns``, ``preview``, ``n_rows``, ``fingerprint``, ``detected`` (as :func:`import_studies` builds them).
+    problems : list
+        Problems found so far (reader notes).
+    """
+    from .data import Evidence
+    from .importer import ImportResult, _empty_published
+
+    df = pd.DataFrame(table.rows, columns=list(table.columns))
+    data = read_revman(df, file, decimal_comma=table.decimal_comma)
+    problems = list(problems) + list(data.problems)
+    names = _columns(table.columns)
+    mapping = {k: names[k] for k in ("study", "year", "subgroup") if k in names}
+    detected = dict(base.get("detected") or {}, format="revman", revman=data)
+    base = {k: v for k, v in base.items() if k != "detected"}
+    parts, outcomes, measures = [], {}, {}
+    for a in data.analyses:
+        st = a.studies
+        lost = ~st["estimable"].to_numpy()
+        if lost.any():
+            rows = ", ".join(str(r) for r in st["row"][lost][:10])
+            problems.append(_problem(file, None, None, f"analysis {a.label}: {int(lost.sum())} stud"
+                                     f"{'ies are' if lost.sum() != 1 else 'y is'} not estimable (row"
+                                     f"{'s' if lost.sum() != 1 else ''} {rows}; e.g. no events in either arm): "
+                                     "shown by RevMan without an estimate, left out of pooling", "warning"))
+        st = st[~lost]
+        if st.empty:
+            problems.append(_problem(file, None, None, f"analysis {a.label}: no estimable study: left out"))
+            continue
+        code = f"analysis_{a.code.replace('.', '_')}"
+        outcomes[code] = ("clinical", a.label, +1)
+        measures[code] = a.measure
+        part = pd.DataFrame({"row": st["row"].to_numpy(), "study": st["study"].to_numpy(), "outcome": code,
+                             "measure": a.measure, "subgroup": st["subgroup"].to_numpy(),
+                             "study_year": st["year"].to_numpy(dtype=float, na_value=np.nan)})
+        for k in ("ai", "n1i", "ci", "n2i", "m1i", "sd1i", "m2i", "sd2i"):
+            part[k] = st[k].to_numpy() if k in st else np.nan
+        for k in ("yi", "vi", "file_mean", "file_ci_low", "file_ci_high", "file_weight"):
+            part[k] = st[k].to_numpy()
+        for k in [c for c in st.columns if c.startswith("rob_")]:
+            part["rob2_" + k[4:]] = st[k].to_numpy()
+        parts.append(part)
+    if not parts:
+        problems.append(_problem(file, None, None, "no analysis with an estimable study in the RevMan file"))
+        return ImportResult(None, problems, mapping, detected=detected, **base)
+    long = pd.concat(parts, ignore_index=True)
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for s in long["study"]:
+        if s not in ids:
+            tid, k = _slug(s, "study"), 2
+            while tid in taken:
+                tid, k = f"{_slug(s, 'study')}_{k}", k + 1
+            ids[s] = tid
+            taken.add(tid)
+    long["trial_id"] = long["study"].map(ids)
+    primary = ~long.duplicated(["trial_id", "outcome", "subgroup"])
+
+    def ints(x):
+        return pd.array([int(v) if np.isfinite(v) else pd.NA for v in x], dtype="Int64")
+
+    eff = pd.DataFrame({
+        "effect_id": [f"row{r}" for r in long["row"]], "trial_id": long["trial_id"], "outcome": long["outcome"],
+        "domain": "clinical", "instrument": "", "timepoint": "", "n_peer": ints(long["n1i"]),
+        "n_control": ints(long["n2i"]), "mean_peer": long["m1i"], "sd_peer": long["sd1i"],
+        "mean_control": long["m2i"], "sd_control": long["sd2i"], "md": np.nan, "md_ci_low": np.nan,
+        "md_ci_high": np.nan, "smd_reported": np.nan, "smd_ci_low": np.nan, "smd_ci_high": np.nan,
+        "yi": long["yi"], "vi": long["vi"],
+        "provenance": ["reported" if m.startswith("GIV") or m == "OE" else "derived" for m in long["measure"]],
+        "formula": [FORMULAS[m] for m in long["measure"]], "source_url": "",
+        "source_locator": [f"row {r} of {file}" for r in long["row"]], "source_quote": "", "primary": primary,
+        "higher_score_means_more": True, "note": "", "paper_cells": "", "target_cell": "", "row": long["row"],
+        "measure": long["measure"], "events_peer": ints(long["ai"]), "events_control": ints(long["ci"]),
+        "file_mean": long["file_mean"], "file_ci_low": long["file_ci_low"], "file_ci_high": long["file_ci_high"],
+        "file_weight": long["file_weight"], "subgroup": long["subgroup"], "study_year": long["study_year"],
+    })
+    kinds = {"subgroup": "categorical", "study_year": "numeric"}
+    mod_names = {"subgroup": names.get("subgroup", "Subgroup"), "study_year": names.get("year", "Study year")}
+    for k in [c for c in long.columns if c.startswith("rob2_")]:
+        eff[k] = long[k]
+        kinds[k] = "categorical"
+        mod_names[k] = k
+    if not eff["subgroup"].astype(bool).any():
+        eff = eff.drop(columns="subgroup")
+        del kinds["subgroup"], mod_names["subgroup"]
+    first = long.drop_duplicates("trial_id")
+    trials = pd.DataFrame({"trial_id": first["trial_id"].to_numpy(), "label": first["study"].to_numpy(),
+                           "year": ints(first["study_year"]),
+                           "n_randomized": pd.array([pd.NA] * len(first), dtype="Int64")})
+    ev = Evidence(trials=trials, effects=eff.reset_index(drop=True), published=_empty_published(), source="upload")
+    detected["measures"] = measures
+    return ImportResult(ev, sorted(problems, key=lambda p: (p.row if p.row is not None else 0, p.column or "")),
+                        mapping, moderators=kinds, moderator_names=mod_names, outcomes=outcomes, detected=detected,
+                        **base)

@@ -160,3 +160,43 @@ def test_measure_given_when_the_file_cannot_say():
     a = d["2.1"]
     assert a.measure == "OR" and not a.inferred
     assert a.studies["yi"].iloc[0] == pytest.approx(math.log(3 * 25 / (27 * 5)), rel=1e-14)
+
+
+# --- import_studies recognises a RevMan file ---------------------------------------------------------------------
+
+
+def test_import_studies_opens_a_revman_file_every_analysis_an_outcome(data):
+    from peerstats import import_studies
+
+    path = FIX / "CD014967_pub2.csv"
+    res = import_studies(path.read_bytes(), path.name)
+    assert res.evidence is not None and not res.errors
+    d = data["CD014967_pub2"]
+    assert res.detected["format"] == "revman" and res.detected["revman"].analyses
+    eff = res.evidence.effects
+    for a in d.analyses:
+        code = "analysis_" + a.code.replace(".", "_")
+        if a.k == 0:
+            assert code not in res.outcomes
+            continue
+        assert res.outcomes[code][1] == a.label
+        assert res.detected["measures"][code] == a.measure
+        rows = eff[eff["outcome"] == code]
+        assert (rows["measure"] == a.measure).all()
+        st = a.studies[a.studies["estimable"]]
+        np.testing.assert_array_equal(rows["yi"].to_numpy(), st["yi"].to_numpy())
+        np.testing.assert_array_equal(rows["row"].to_numpy(), st["row"].to_numpy())
+    assert res.moderators["study_year"] == "numeric"
+    assert "rob2_overallbias" in res.moderators
+    assert res.evidence.trials["trial_id"].is_unique
+
+
+def test_import_studies_subgroup_moderator_and_left_out_words():
+    from peerstats import import_studies
+
+    path = FIX / "CD007809_pub3.csv"
+    res = import_studies(path.read_bytes(), path.name)
+    assert res.moderators["subgroup"] == "categorical"
+    text = "\n".join(str(p) for p in res.problems)
+    assert "analysis 3.12 Number of participants withdrawing due to an adverse event: no study has an event" in text
+    assert "analysis_3_12" not in res.outcomes
