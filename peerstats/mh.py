@@ -144,6 +144,9 @@ def _heterogeneity(q, k_yi):
 
 
 def _result(method, measure, level, k, k_yi, est, se, q, w):
+    if not (math.isfinite(se) and se > 0 and math.isfinite(est)):
+        raise ValueError(f"the pooled {measure} has no usable standard error (SE = {se:g}): e.g. every participant "
+                         "had the event (or none did) in every study")
     crit = float(special.ndtri(0.5 + level / 2))
     z = est / se
     q, q_df, q_pval, i2, h2 = _heterogeneity(q, k_yi)
@@ -183,7 +186,8 @@ def pool_mh(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95) -> Binar
     ------
     ValueError
         Unknown measure, a missing or impossible count (negative, events > N), or a pooled ratio that is not
-        estimable (no events in one arm of every table: metafor returns NA).
+        estimable (no events in one arm of every table: metafor returns NA), or a standard error of 0 (every
+        participant had the event, or none did, in every table: metafor returns SE 0 and no test).
     NoStudiesError
         No tables.
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,7 @@ def is_revman(columns) -> bool:
     return all(k in found for k in _REQUIRED) and data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Analysis:
     """One analysis of a RevMan file.
 
@@ -109,8 +110,10 @@ class Analysis:
     agreement : float
         Share of the rows with a RevMan estimate whose computed estimate and interval equal the file's ``Mean``,
         ``CI start``, ``CI end`` to its rounding (``nan`` when the file gives none).
+    columns : dict
+        The study rows as column name -> array (what ``studies`` is built from).
     studies : pandas.DataFrame
-        One row per study row, file order: ``row`` (1-based data row of the file), ``study``, ``year``,
+        One row per study row, file order: ``row`` (1-based data row of the file), ``study``, ``year`` (Int64),
         ``subgroup``, ``subgroup_number``, ``applicability``, the inputs (``ai, n1i, ci, n2i`` / ``m1i, sd1i,
         m2i, sd2i`` / ``giv_mean, giv_se`` / ``oe, variance``), ``yi``, ``vi`` (``nan``: not estimable, e.g. no
         events in either arm), ``estimable``, the file's ``file_mean``, ``file_ci_low``, ``file_ci_high``,
@@ -129,9 +132,16 @@ class Analysis:
     measure: str
     level: float
     agreement: float
-    studies: pd.DataFrame = field(repr=False)
+    columns: dict = field(repr=False)
     disagree_rows: tuple = ()
     inferred: bool = True
+
+    @cached_property
+    def studies(self) -> pd.DataFrame:
+        """The study rows as a frame (built on first use from ``columns``: column name -> array)."""
+        df = pd.DataFrame(self.columns)
+        df["year"] = df["year"].round().astype("Int64")
+        return df
 
     @property
     def ratio(self) -> bool:
@@ -140,12 +150,11 @@ class Analysis:
     @property
     def k(self) -> int:
         """Studies with an estimable effect."""
-        return int(self.studies["estimable"].sum())
+        return int(np.sum(self.columns["estimable"]))
 
     def subgroups(self) -> list[str]:
         """Subgroup names in file order (empty when the analysis has none)."""
-        s = [x for x in dict.fromkeys(self.studies["subgroup"]) if x]
-        return s
+        return [x for x in dict.fromkeys(self.columns["subgroup"]) if x]
 
 
 @dataclass(frozen=True)
@@ -224,31 +233,31 @@ def _code(x) -> str:
     return str(int(x)) if np.isfinite(x) and float(x).is_integer() else ("" if not np.isfinite(x) else f"{x:g}")
 
 
-def _candidates(s: dict, fam: str, idx) -> dict:
-    """measure -> (yi, vi) over the rows ``idx`` (RevMan's rules), for the measures of one data family."""
-    g = {k: v[idx] for k, v in s.items()}
+def _candidates(s: dict, fam: str, idx):
+    """Yield (measure, (yi, vi)) over the rows ``idx`` (RevMan's rules) for the measures of one data family, lazily
+    (most analyses are settled by the first)."""
+    g = {k: s[k][idx] for k in ("ai", "ci", "m1i", "sd1i", "m2i", "sd2i", "giv_mean", "giv_se", "oe", "variance")}
     for k in ("n1i", "n2i"):
-        g[k] = np.where(g[k] > 0, g[k], np.nan)  # an empty arm: not estimable (not an error of effect_sizes)
-    out = {}
+        g[k] = np.where(s[k][idx] > 0, s[k][idx], np.nan)  # an empty arm: not estimable (not an error)
     if fam == "dichotomous":
         for m in _FAMILIES[fam]:
-            out[m] = tuple(effect_sizes(m, ai=g["ai"], n1i=g["n1i"], ci=g["ci"], n2i=g["n2i"], convention="revman"))
+            yield m, tuple(effect_sizes(m, ai=g["ai"], n1i=g["n1i"], ci=g["ci"], n2i=g["n2i"], convention="revman"))
     elif fam == "continuous":
         for m in _FAMILIES[fam]:
-            out[m] = tuple(effect_sizes(m, m1i=g["m1i"], sd1i=g["sd1i"], n1i=g["n1i"], m2i=g["m2i"], sd2i=g["sd2i"],
+            yield m, tuple(effect_sizes(m, m1i=g["m1i"], sd1i=g["sd1i"], n1i=g["n1i"], m2i=g["m2i"], sd2i=g["sd2i"],
                                         n2i=g["n2i"], convention="revman"))
     elif fam == "generic inverse variance":
         se = g["giv_se"]
-        ok = np.isfinite(g["giv_mean"]) & (se > 0)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(g["giv_mean"]) & (se > 0)
         yi, vi = np.where(ok, g["giv_mean"], np.nan), np.where(ok, se**2, np.nan)
-        out["GIV"] = (yi, vi)
-        out["GIV_RATIO"] = (yi, vi)
+        yield "GIV", (yi, vi)
+        yield "GIV_RATIO", (yi, vi)
     else:
         v = g["variance"]
-        ok = np.isfinite(g["oe"]) & (v > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["OE"] = (np.where(ok, g["oe"] / v, np.nan), np.where(ok, 1 / v, np.nan))
-    return out
+            ok = np.isfinite(g["oe"]) & (v > 0)
+            yield "OE", (np.where(ok, g["oe"] / v, np.nan), np.where(ok, 1 / v, np.nan))
 
 
 def _natural(measure, yi, vi, level):
@@ -409,8 +418,7 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
         fm, fl, fh = s["mean"][good], s["ci_start"][good], s["ci_end"][good]
         best = None
         for rank_f, fam in enumerate(fams):
-            cands = _candidates(s, fam, good)
-            for rank_m, (m, (yi, vi)) in enumerate(cands.items()):
+            for rank_m, (m, (yi, vi)) in enumerate(_candidates(s, fam, good)):
                 if code in measures and measures[code] != m:
                     continue
                 for rank_l, lev in enumerate(_LEVELS):
@@ -419,8 +427,12 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
                     key = (-(score if score == score else -1), rank_f, rank_m, rank_l)
                     if best is None or key < best[0]:
                         best = (key, fam, m, lev, yi, vi, agree, file_has, score)
-                    if not file_has.any():
+                    if not file_has.any() or score == 1.0:
                         break
+                if best is not None and best[-1] == 1.0:
+                    break  # every row reproduced: no later candidate can rank higher
+            if best is not None and best[-1] == 1.0:
+                break
         if best is None:
             problems.append(_problem(file, None, None, f"analysis {label}: measure {measures[code]!r} does not fit "
                                      f"its columns ({', '.join(fams)}): left out"))
@@ -449,7 +461,7 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
                 f"[{lo[j]:.4g}, {hi[j]:.4g}], file {fm[j]:.4g} [{fl[j]:.4g}, {fh[j]:.4g}])", "warning"))
         frame = {
             "row": good + 1, "study": [text["study"][i] for i in good],
-            "year": pd.array([int(x) if np.isfinite(x) else pd.NA for x in s["year"][good]], dtype="Int64"),
+            "year": s["year"][good],
             "subgroup": [text["subgroup"][i] for i in good], "subgroup_number": s["subgroup_number"][good],
             "applicability": [text["applicability"][i] for i in good],
         }
@@ -463,8 +475,7 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
         for key, vals in rob.items():
             frame[key] = [vals[i] for i in good]
         analyses.append(Analysis(code=code, name=gname[code], label=label, data_type=fam, measure=m, level=lev,
-                                 agreement=score, studies=pd.DataFrame(frame), disagree_rows=disagree,
-                                 inferred=inferred))
+                                 agreement=score, columns=frame, disagree_rows=disagree, inferred=inferred))
     if not analyses and not any(p.severity == "error" and p.row is None for p in problems):
         problems.append(_problem(file, None, None, "no analysis with study rows in the file"))
     return RevManData(file=file, analyses=tuple(analyses),
@@ -529,35 +540,38 @@ def import_revman(table, file: str, base: dict, problems: list):
     base = {k: v for k, v in base.items() if k != "detected"}
     parts, outcomes, measures = [], {}, {}
     for a in data.analyses:
-        st = a.studies
-        lost = ~st["estimable"].to_numpy()
+        c = a.columns
+        keep = np.asarray(c["estimable"], dtype=bool)
+        lost = ~keep
         if lost.any():
-            rows = ", ".join(str(r) for r in st["row"][lost][:10])
+            rows = ", ".join(str(r) for r in c["row"][lost][:10])
             problems.append(_problem(file, None, None, f"analysis {a.label}: {int(lost.sum())} stud"
                                      f"{'ies are' if lost.sum() != 1 else 'y is'} not estimable (row"
                                      f"{'s' if lost.sum() != 1 else ''} {rows}; e.g. no events in either arm): "
                                      "shown by RevMan without an estimate, left out of pooling", "warning"))
-        st = st[~lost]
-        if st.empty:
+        if not keep.any():
             problems.append(_problem(file, None, None, f"analysis {a.label}: no estimable study: left out"))
             continue
         code = f"analysis_{a.code.replace('.', '_')}"
         outcomes[code] = ("clinical", a.label, +1)
         measures[code] = a.measure
-        part = pd.DataFrame({"row": st["row"].to_numpy(), "study": st["study"].to_numpy(), "outcome": code,
-                             "measure": a.measure, "subgroup": st["subgroup"].to_numpy(),
-                             "study_year": st["year"].to_numpy(dtype=float, na_value=np.nan)})
+        n = int(keep.sum())
+        part = {"row": c["row"][keep], "study": np.asarray(c["study"], dtype=object)[keep],
+                "outcome": np.full(n, code, dtype=object), "measure": np.full(n, a.measure, dtype=object),
+                "subgroup": np.asarray(c["subgroup"], dtype=object)[keep], "study_year": c["year"][keep]}
         for k in ("ai", "n1i", "ci", "n2i", "m1i", "sd1i", "m2i", "sd2i"):
-            part[k] = st[k].to_numpy() if k in st else np.nan
+            part[k] = c[k][keep] if k in c else np.full(n, np.nan)
         for k in ("yi", "vi", "file_mean", "file_ci_low", "file_ci_high", "file_weight"):
-            part[k] = st[k].to_numpy()
-        for k in [c for c in st.columns if c.startswith("rob_")]:
-            part["rob2_" + k[4:]] = st[k].to_numpy()
+            part[k] = np.asarray(c[k])[keep]
+        for k in [k for k in c if k.startswith("rob_")]:
+            part["rob2_" + k[4:]] = np.asarray(c[k], dtype=object)[keep]
         parts.append(part)
     if not parts:
         problems.append(_problem(file, None, None, "no analysis with an estimable study in the RevMan file"))
         return ImportResult(None, problems, mapping, detected=detected, **base)
-    long = pd.concat(parts, ignore_index=True)
+    keys = list(dict.fromkeys(k for p in parts for k in p))
+    long = pd.DataFrame({k: np.concatenate([p[k] if k in p else np.full(len(p["row"]), "", dtype=object)
+                                            for p in parts]) for k in keys})
     ids: dict[str, str] = {}
     taken: set[str] = set()
     for s in long["study"]:

@@ -78,6 +78,7 @@ def test_peto_field_names_match_pool():
     (lambda: pool_mh([1, np.nan], [10, 10], [1, 1], [10, 10]), "missing at index 1"),
     (lambda: pool_mh([11], [10], [1], [10]), "ai must be <= n1i"),
     (lambda: pool_peto([1], [10], [1], [10], level=95), "level must be between 0 and 1"),
+    (lambda: pool_mh([10, 8], [10, 8], [9, 7], [9, 7], measure="RR"), "no usable standard error"),
 ])
 def test_bad_input_words(call, words):
     with pytest.raises(ValueError, match=words):

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from peerstats import pool, pool_mh, pool_peto  # noqa: E402
 from peerstats.escalc import effect_sizes  # noqa: E402
 from peerstats.revman import MEASURES, _natural, read_revman  # noqa: E402
 
@@ -72,6 +73,40 @@ def cause(row: pd.Series, measure: str, level: float) -> str:
     return "unexplained"
 
 
+def weight_model(a) -> str:
+    """Which pooling reproduces RevMan's Weight column of an analysis without subgroups (to 1e-4 percent points).
+
+    Candidates: inverse variance fixed effect (``pool(method="FE")``), DerSimonian-Laird (``pool(method="DL")``),
+    Mantel-Haenszel fixed effect (``pool_mh``), Peto (``pool_peto``), and RevMan's Mantel-Haenszel random effects
+    (DerSimonian-Laird with Q taken about the MH estimate: tau2 = max(0, (Q - df) / (sum w - sum w^2 / sum w)),
+    weights 1 / (vi + tau2)). Returns "" when no model is checkable (k < 2, subgroups, no weights).
+    """
+    st = a.studies[a.studies["estimable"]]
+    w = st["file_weight"].to_numpy(dtype=float)
+    if len(st) < 2 or a.subgroups() or not np.all(np.isfinite(w)) or abs(w.sum() - 100) > 0.01:
+        return ""
+    yi, vi = st["yi"].to_numpy(), st["vi"].to_numpy()
+    cands = {}
+    for name, fn in (("IV fixed", lambda: pool(yi, vi, "FE").weights),
+                     ("IV random (DL)", lambda: pool(yi, vi, "DL").weights),
+                     ("MH fixed", lambda: pool_mh(st["ai"], st["n1i"], st["ci"], st["n2i"], a.measure).weights),
+                     ("Peto", lambda: pool_peto(st["ai"], st["n1i"], st["ci"], st["n2i"]).weights)):
+        try:
+            cands[name] = fn()
+        except Exception:  # noqa: BLE001 - a model that does not apply to this analysis
+            pass
+    try:
+        mh = pool_mh(st["ai"], st["n1i"], st["ci"], st["n2i"], a.measure).estimate
+        wi = 1 / vi
+        q = float(np.sum(wi * (yi - mh) ** 2))
+        t2 = max(0.0, (q - (len(yi) - 1)) / (wi.sum() - (wi**2).sum() / wi.sum()))
+        cands["MH random (DL about MH)"] = 100 * (1 / (vi + t2)) / np.sum(1 / (vi + t2))
+    except Exception:  # noqa: BLE001
+        pass
+    hits = [k for k, v in cands.items() if np.allclose(v, w, atol=1e-4, rtol=0)]
+    return hits[0] if hits else "none"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("repo", type=Path, help="a Pairwise70 checkout (with data/*.rda), or a folder of converted CSVs")
@@ -112,7 +147,7 @@ def main(argv=None) -> int:
                                    "measure": a.measure, "level": a.level, "cause": cause(r, a.measure, a.level)})
             has = st["agrees"].notna()
             rows.append({"measure": a.measure, "level": a.level, "rows": int(has.sum()),
-                         "agree": int(st.loc[has, "agrees"].astype(bool).sum())})
+                         "agree": int(st.loc[has, "agrees"].astype(bool).sum()), "weights": weight_model(a)})
     elapsed = time.perf_counter() - t0
     r = pd.DataFrame(rows)
     by = r.groupby("measure")[["rows", "agree"]].sum().reindex([m for m in MEASURES if m in set(r.measure)])
@@ -125,6 +160,10 @@ def main(argv=None) -> int:
     print("\nper-study rows with a RevMan estimate whose computed estimate and CI equal the file's, by measure:")
     print(by[["analyses", "rows", "agree", "share"]].to_string(float_format=lambda x: f"{100 * x:.3f} %"))
     print(f"all: {total['agree']} / {total['rows']} = {100 * total['agree'] / total['rows']:.3f} %")
+    wm = r[r["weights"] != ""]
+    print(f"\nRevMan's Weight column reproduced ({len(wm)} analyses with k >= 2 and no subgroups), by the model that "
+          "reproduces it:")
+    print(wm.groupby(["measure", "weights"]).size().to_string())
     print("\nanalyses left out:", json.dumps(left_out, indent=1))
     print(f"\n{len(misses)} rows differ:")
     for m in misses:
@@ -134,6 +173,7 @@ def main(argv=None) -> int:
             "reviews": len(csvs), "file_rows": n_rows, "analyses": len(r), "seconds": round(elapsed, 1),
             "by_measure": {m: {"analyses": int(x.analyses), "rows": int(x.rows), "agree": int(x.agree)}
                            for m, x in by.iterrows()},
+            "weights": {f"{m} / {k}": int(n) for (m, k), n in wm.groupby(["measure", "weights"]).size().items()},
             "left_out": left_out, "misses": misses}, indent=1))
     return 0
 
