@@ -302,34 +302,39 @@ def _families_present(s, idx) -> list[str]:
     return fams
 
 
-def _check_rows(s, file, names, problems) -> np.ndarray:
-    """Rows with impossible data: problems named, their inputs cleared. Returns the bad-row mask."""
+_CHECKS = {  # data family -> (column, test, words): impossible values make a row unusable in that family only
+    "dichotomous": [("ai", "neg", "a negative number of events"), ("ci", "neg", "a negative number of events"),
+                    ("n1i", "neg", "a negative arm size"), ("n2i", "neg", "a negative arm size"),
+                    ("ai", "n1i", "experimental"), ("ci", "n2i", "control")],
+    "continuous": [("n1i", "neg", "a negative arm size"), ("n2i", "neg", "a negative arm size"),
+                   ("sd1i", "neg", "a negative SD"), ("sd2i", "neg", "a negative SD")],
+    "generic inverse variance": [("giv_se", "neg", "a negative standard error")],
+    "O-E and variance": [("variance", "neg", "a negative variance")],
+}
+
+
+def _check_rows(s, file, names) -> dict:
+    """Rows with impossible data per data family: family -> (bad-row mask, problems naming row and column).
+
+    A value is checked only where it is used: counts in an O-E analysis, say, are RevMan's notes, not data."""
     n = len(s["study"])
-    bad = np.zeros(n, dtype=bool)
-    checks = [
-        ("ai", lambda x: x < 0, "a negative number of events"),
-        ("ci", lambda x: x < 0, "a negative number of events"),
-        ("n1i", lambda x: x < 0, "a negative arm size"),
-        ("n2i", lambda x: x < 0, "a negative arm size"),
-        ("sd1i", lambda x: x < 0, "a negative SD"),
-        ("sd2i", lambda x: x < 0, "a negative SD"),
-        ("giv_se", lambda x: x < 0, "a negative standard error"),
-        ("variance", lambda x: x < 0, "a negative variance"),
-    ]
-    for key, test, words in checks:
-        with np.errstate(invalid="ignore"):
-            hit = test(s[key]) & np.isfinite(s[key])
-        for i in np.flatnonzero(hit):
-            problems.append(_problem(file, int(i) + 1, names.get(key), f"{words} ({s[key][i]:g}): row left out"))
-        bad |= hit
-    for ev, size, arm in (("ai", "n1i", "experimental"), ("ci", "n2i", "control")):
-        with np.errstate(invalid="ignore"):
-            hit = (s[ev] > s[size]) & np.isfinite(s[ev]) & np.isfinite(s[size])
-        for i in np.flatnonzero(hit):
-            problems.append(_problem(file, int(i) + 1, names.get(ev),
-                                     f"{s[ev][i]:g} events in the {arm} arm but N = {s[size][i]:g}: row left out"))
-        bad |= hit
-    return bad
+    out = {}
+    for fam, checks in _CHECKS.items():
+        bad = np.zeros(n, dtype=bool)
+        found = []
+        for key, test, words in checks:
+            with np.errstate(invalid="ignore"):
+                if test == "neg":
+                    hit = (s[key] < 0) & np.isfinite(s[key])
+                else:
+                    hit = (s[key] > s[test]) & np.isfinite(s[key]) & np.isfinite(s[test])
+            for i in np.flatnonzero(hit):
+                msg = (f"{words} ({s[key][i]:g}): row left out" if test == "neg" else
+                       f"{s[key][i]:g} events in the {words} arm but N = {s[test][i]:g}: row left out")
+                found.append((int(i), _problem(file, int(i) + 1, names.get(key), msg)))
+            bad |= hit
+        out[fam] = (bad, found)
+    return out
 
 
 def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None,
@@ -381,7 +386,7 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
            if "judgement" in _norm(c)}
     tol = tuple(0.5 * 10.0 ** -_decimals(data[names[k]].tolist()) if k in names else 0.0
                 for k in ("mean", "ci_start", "ci_end"))
-    bad = _check_rows(s, file, names, problems)
+    checked = _check_rows(s, file, names)
 
     groups: dict[str, list[int]] = {}
     gname: dict[str, str] = {}
@@ -405,19 +410,18 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
     analyses = []
     for code, rows in groups.items():
         idx = np.array(rows)
-        good = idx[~bad[idx]]
         label = f"{code} {gname[code]}".strip()
-        if good.size == 0:
-            problems.append(_problem(file, None, None, f"analysis {label}: no usable study row: left out"))
-            continue
-        fams = _families_present(s, good)
+        fams = _families_present(s, idx)
         if not fams:
             problems.append(_problem(file, None, None, f"analysis {label}: no data (cases and N, means and SDs, "
                                      "GIV or O-E) in any row: left out"))
             continue
-        fm, fl, fh = s["mean"][good], s["ci_start"][good], s["ci_end"][good]
         best = None
         for rank_f, fam in enumerate(fams):
+            good = idx[~checked[fam][0][idx]]
+            if good.size == 0:
+                continue
+            fm, fl, fh = s["mean"][good], s["ci_start"][good], s["ci_end"][good]
             for rank_m, (m, (yi, vi)) in enumerate(_candidates(s, fam, good)):
                 if code in measures and measures[code] != m:
                     continue
@@ -426,7 +430,7 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
                     score = float(agree[file_has].mean()) if file_has.any() else math.nan
                     key = (-(score if score == score else -1), rank_f, rank_m, rank_l)
                     if best is None or key < best[0]:
-                        best = (key, fam, m, lev, yi, vi, agree, file_has, score)
+                        best = (key, fam, m, lev, yi, vi, agree, file_has, good, score)
                     if not file_has.any() or score == 1.0:
                         break
                 if best is not None and best[-1] == 1.0:
@@ -434,10 +438,17 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
             if best is not None and best[-1] == 1.0:
                 break
         if best is None:
-            problems.append(_problem(file, None, None, f"analysis {label}: measure {measures[code]!r} does not fit "
-                                     f"its columns ({', '.join(fams)}): left out"))
+            problems.append(_problem(file, None, None, f"analysis {label}: " + (
+                f"measure {measures[code]!r} does not fit its columns ({', '.join(fams)})" if code in measures
+                else "no usable study row") + ": left out"))
+            mine = set(idx.tolist())
+            for fam in fams:
+                problems += [p for i, p in checked[fam][1] if i in mine]
             continue
-        _, fam, m, lev, yi, vi, agree, file_has, score = best
+        _, fam, m, lev, yi, vi, agree, file_has, good, score = best
+        mine = set(idx.tolist())
+        problems += [p for i, p in checked[fam][1] if i in mine]
+        fm, fl, fh = s["mean"][good], s["ci_start"][good], s["ci_end"][good]
         inferred = code not in measures
         if inferred and not file_has.any() and fam == "dichotomous" and not np.any(s["ai"][good] + s["ci"][good] > 0):
             problems.append(_problem(file, None, None, f"analysis {label}: no study has an event in either arm, so "

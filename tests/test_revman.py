@@ -200,3 +200,32 @@ def test_import_studies_subgroup_moderator_and_left_out_words():
     text = "\n".join(str(p) for p in res.problems)
     assert "analysis 3.12 Number of participants withdrawing due to an adverse event: no study has an event" in text
     assert "analysis_3_12" not in res.outcomes
+
+
+# --- pooled analyses of the fixtures against metafor (validation/revman_reference.json: R read the same CSVs) ----
+
+import json  # noqa: E402
+
+from peerstats import pool, pool_peto  # noqa: E402
+
+_REF = json.loads((Path(__file__).resolve().parents[1] / "validation" / "revman_reference.json").read_text())
+
+
+@pytest.mark.parametrize("case", _REF["cases"], ids=[c["id"] for c in _REF["cases"]])
+def test_pooled_analysis_equals_metafor(case, data):
+    a = data[case["file"][:-4]][case["analysis"]]
+    st = a.studies
+    assert len(st) == case["rows"]
+    exp = case["expected"]
+    if case["fn"] == "pool":
+        assert a.measure == case["measure"]
+        r = pool(st["yi"], st["vi"], method=case["method"], test=case["test"])
+        fields = ("estimate", "se", "ci_low", "ci_high", "pval", "tau2", "q", "q_pval", "i2")
+    else:
+        args = (st["ai"], st["n1i"], st["ci"], st["n2i"])
+        r = pool_peto(*args) if case["fn"] == "pool_peto" else pool_mh(*args, measure=case["measure"])
+        fields = ("estimate", "se", "ci_low", "ci_high", "pval", "q", "q_pval", "i2")
+        np.testing.assert_allclose(r.weights, exp["weights"], rtol=1e-9)
+    assert r.k == exp["k"]
+    for f in fields:
+        assert getattr(r, f) == pytest.approx(exp[f], rel=1e-8, abs=1e-10), f
