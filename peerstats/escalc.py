@@ -90,6 +90,16 @@ def _require(bad, name, rule, values):
         raise ValueError(f"{name} must be {rule}; got {float(values[i])!r} at index {i}")
 
 
+def _non_events(events, ev_name, size, size_name, non_events, non_name):
+    """The non-events of one arm: ``size - events`` (checked) when the arm size is given, else as given."""
+    if size is None:
+        return _arr(non_name, non_events)
+    n = _arr(size_name, size)
+    _require(n <= 0, size_name, "> 0", n)
+    _require(events > n, ev_name, f"<= {size_name}", events)
+    return n - events
+
+
 def binary_cells(ai, n1i=None, ci=None, n2i=None, *, bi=None, di=None):
     """Return the four cells ``(a, b, c, d)`` of each 2x2 table as float arrays, checked.
 
@@ -102,20 +112,8 @@ def binary_cells(ai, n1i=None, ci=None, n2i=None, *, bi=None, di=None):
     """
     a = _arr("ai", ai)
     c = _arr("ci", ci)
-    if n1i is not None:
-        n1 = _arr("n1i", n1i)
-        _require(n1 <= 0, "n1i", "> 0", n1)
-        _require(a > n1, "ai", "<= n1i", a)
-        b = n1 - a
-    else:
-        b = _arr("bi", bi)
-    if n2i is not None:
-        n2 = _arr("n2i", n2i)
-        _require(n2 <= 0, "n2i", "> 0", n2)
-        _require(c > n2, "ci", "<= n2i", c)
-        d = n2 - c
-    else:
-        d = _arr("di", di)
+    b = _non_events(a, "ai", n1i, "n1i", bi, "bi")
+    d = _non_events(c, "ci", n2i, "n2i", di, "di")
     for name, x in (("ai", a), ("bi", b), ("ci", c), ("di", d)):
         _require(x < 0, name, ">= 0", x)
     a, b, c, d = np.broadcast_arrays(a, b, c, d)

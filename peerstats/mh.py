@@ -240,12 +240,8 @@ def pool_peto(ai, n1i, ci, n2i, level: float = 0.95) -> BinaryPoolResult:
 
     Parameters
     ----------
-    ai, ci : array_like
-        Events in the intervention and control arms.
-    n1i, n2i : array_like
-        Arm sizes.
-    level : float
-        Confidence level.
+    ai, n1i, ci, n2i, level
+        As :func:`pool_mh`: events and sizes of the intervention and control arms, confidence level.
 
     Returns
     -------
