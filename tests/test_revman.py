@@ -229,3 +229,29 @@ def test_pooled_analysis_equals_metafor(case, data):
     assert r.k == exp["k"]
     for f in fields:
         assert getattr(r, f) == pytest.approx(exp[f], rel=1e-8, abs=1e-10), f
+
+
+def test_import_studies_reads_a_semicolon_decimal_comma_revman_file(data):
+    """A RevMan file saved by a spreadsheet in a comma-decimal locale reads to the same effects."""
+    from peerstats import import_studies
+
+    path = FIX / "CD013801_pub2.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = df.apply(lambda col: col.str.replace(".", ",", regex=False) if col.name not in ("Study", "Analysis name",
+                                                                                          "Subgroup") else col)
+    res = import_studies(raw.to_csv(index=False, sep=";").encode("utf-8"), "semicolon.csv")
+    ref = import_studies(path.read_bytes(), path.name)
+    assert res.detected["format"] == "revman" and not res.errors
+    np.testing.assert_allclose(res.evidence.effects["yi"], ref.evidence.effects["yi"], rtol=1e-12)
+    assert list(res.outcomes) == list(ref.outcomes)
+
+
+def test_import_studies_with_nothing_estimable_says_so():
+    from peerstats import import_studies
+
+    raw = (HEADER + "1,1,Harm,,Ann 2001,2001,0,20,0,20,,,,,,,\n1,1,Harm,,Bo 2002,2002,0,30,0,31,,,,,,,\n").encode()
+    res = import_studies(raw, "zero.csv")
+    assert res.evidence is None
+    text = "\n".join(str(p) for p in res.problems)
+    assert "analysis 1.1 Harm: no study has an event in either arm" in text
+    assert "no analysis with an estimable study in the RevMan file" in text
