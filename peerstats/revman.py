@@ -39,7 +39,7 @@ from scipy import special
 from .escalc import effect_sizes
 
 __all__ = ["COLUMNS", "MEASURES", "RATIO_MEASURES", "Analysis", "RevManData", "is_revman", "read_revman",
-           "MEASURE_NAMES"]
+           "MEASURE_NAMES", "natural_scale", "null_value", "import_revman"]
 
 #: canonical key -> RevMan's header.
 COLUMNS = {
@@ -181,6 +181,31 @@ class RevManData:
             s.insert(2, "measure", a.measure)
             parts.append(s)
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def natural_scale(measure: str, *values):
+    """Values of ``measure`` on its natural scale: ``exp`` for a log ratio (:data:`RATIO_MEASURES`), else as given.
+
+    For display: pooled or per-study estimate and limits of a ratio measure are shown exponentiated, on a log axis,
+    with the null line at 1 (:func:`null_value`).
+
+    Examples
+    --------
+    >>> natural_scale("RR", 0.0, -0.5)
+    (1.0, 0.6065306597126334)
+    >>> natural_scale("MD", -2.0)
+    (-2.0,)
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
+    if measure in RATIO_MEASURES:
+        return tuple(float(np.exp(v)) for v in values)
+    return tuple(float(v) for v in values)
+
+
+def null_value(measure: str) -> float:
+    """The value of no effect on the natural scale: 1 for ratios, 0 for differences."""
+    return 1.0 if measure in RATIO_MEASURES else 0.0
 
 
 def _problem(file, row, column, message, severity="error"):

@@ -255,3 +255,14 @@ def test_import_studies_with_nothing_estimable_says_so():
     text = "\n".join(str(p) for p in res.problems)
     assert "analysis 1.1 Harm: no study has an event in either arm" in text
     assert "no analysis with an estimable study in the RevMan file" in text
+
+
+def test_natural_scale_and_null_value():
+    from peerstats.revman import natural_scale, null_value
+
+    assert natural_scale("OR", math.log(2.0), 0.0) == pytest.approx((2.0, 1.0))
+    assert natural_scale("OE", 0.0) == (1.0,) and natural_scale("GIV_RATIO", 0.0) == (1.0,)
+    assert natural_scale("RD", -0.1) == (-0.1,) and natural_scale("SMD", 0.3) == (0.3,)
+    assert [null_value(m) for m in ("RR", "PETO", "MD", "GIV")] == [1.0, 1.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="measure must be one of"):
+        natural_scale("HR", 0.0)
