@@ -17,11 +17,11 @@ view = ctx.view
 sc = ctx.scale  # the outcome's measure: estimates below are shown on its natural scale (ratios exponentiated)
 
 
-def est(x) -> str:
+def nat(x) -> str:
     return text.fmt(sc.natural(x)[0])
 
 
-def ci(lo, hi) -> str:
+def nat_ci(lo, hi) -> str:
     return text.fmt_ci(*sc.natural(lo, hi))
 
 
@@ -83,26 +83,26 @@ else:
             verdict = ("the funnel is asymmetric beyond chance (p < 0.10, the usual threshold for this test)"
                        if egger.pval < 0.10 else "no clear evidence of asymmetry (p ≥ 0.10)")
             st.markdown(f"Egger's test (metafor `regtest`, predictor SE): {verdict}. The effect expected in a very "
-                        f"large trial is {est(egger.limit_estimate)} "
-                        f"(95% CI {ci(egger.limit_ci_low, egger.limit_ci_high)}).")
+                        f"large trial is {nat(egger.limit_estimate)} "
+                        f"(95% CI {nat_ci(egger.limit_ci_low, egger.limit_ci_high)}).")
         with right:
             st.markdown("**Trim-and-fill (Duval & Tweedie, L0)**")
             c = st.columns([1, 1, 2])
             c[0].metric("Imputed trials", str(tf.k0))
-            c[1].metric(f"Adjusted {sc.short}", est(tf.estimate))
-            c[2].metric("Adjusted 95% CI", ci(tf.ci_low, tf.ci_high))
+            c[1].metric(f"Adjusted {sc.short}", nat(tf.estimate))
+            c[2].metric("Adjusted 95% CI", nat_ci(tf.ci_low, tf.ci_high))
             if tf.k0:
                 st.markdown(f"Trim-and-fill imputes {text.count(tf.k0, 'trial')} on the {tf.side} side "
                             "(drawn hollow and grey, "
-                            f"not data); the adjusted {sc.short} is {est(tf.estimate)} against "
-                            f"{est(tf.observed_estimate)} observed.")
+                            f"not data); the adjusted {sc.short} is {nat(tf.estimate)} against "
+                            f"{nat(tf.observed_estimate)} observed.")
             else:
                 st.markdown("Trim-and-fill finds no missing trials: the adjusted estimate equals the observed one.")
         report.append(export.Section("Egger's test and trim-and-fill", text=[
             f"Egger's test: bias coefficient {text.fmt(egger.intercept)}, t = {text.fmt(egger.statistic)} on "
             f"{egger.df} df, {text.p_phrase(egger.pval)}: {verdict}.",
-            f"Trim-and-fill: {text.count(tf.k0, 'imputed trial')}; adjusted {sc.short} {est(tf.estimate)} "
-            f"(95% CI {ci(tf.ci_low, tf.ci_high)}) against {est(tf.observed_estimate)} observed."]))
+            f"Trim-and-fill: {text.count(tf.k0, 'imputed trial')}; adjusted {sc.short} {nat(tf.estimate)} "
+            f"(95% CI {nat_ci(tf.ci_low, tf.ci_high)}) against {nat(tf.observed_estimate)} observed."]))
         if len(tf.filled):
             ui.table(ui.readable(tf.filled[["yi", "vi"]].assign(kind="imputed by trim-and-fill (not data)"),
                                  {"yi": f"Imputed {sc.short} (yi{', log scale' if sc.ratio else ''})"}), f"trimfill_{view.outcome}", key="sse_filled",
@@ -133,14 +133,14 @@ else:
                 st.info(f"PET-PEESE is not defined here: {pp.reason}.")
             else:
                 c = st.columns(2)
-                c[0].metric("PET (SE as predictor)", est(pp.pet),
-                            help=f"95% CI {ci(pp.pet_ci_low, pp.pet_ci_high)}")
-                c[1].metric("PEESE (variance)", est(pp.peese),
-                            help=f"95% CI {ci(pp.peese_ci_low, pp.peese_ci_high)}")
-                st.markdown(f"PET's limit estimate is {est(pp.pet)} "
-                            f"(95% CI {ci(pp.pet_ci_low, pp.pet_ci_high)}, {text.p_phrase(pp.pet_pval)}); "
-                            f"the conditional rule picks **{pp.choice}**: {est(pp.estimate)} "
-                            f"(95% CI {ci(pp.ci_low, pp.ci_high)}). With few trials these limit estimates "
+                c[0].metric("PET (SE as predictor)", nat(pp.pet),
+                            help=f"95% CI {nat_ci(pp.pet_ci_low, pp.pet_ci_high)}")
+                c[1].metric("PEESE (variance)", nat(pp.peese),
+                            help=f"95% CI {nat_ci(pp.peese_ci_low, pp.peese_ci_high)}")
+                st.markdown(f"PET's limit estimate is {nat(pp.pet)} "
+                            f"(95% CI {nat_ci(pp.pet_ci_low, pp.pet_ci_high)}, {text.p_phrase(pp.pet_pval)}); "
+                            f"the conditional rule picks **{pp.choice}**: {nat(pp.estimate)} "
+                            f"(95% CI {nat_ci(pp.ci_low, pp.ci_high)}). With few trials these limit estimates "
                             "are very imprecise.")
         with right:
             st.markdown("**Selection model** (Vevea & Hedges, step at one-sided p = .025)")
@@ -151,20 +151,20 @@ else:
                 st.info(f"The selection model cannot be fitted here: {exc}.")
             if sm is not None:
                 c = st.columns(2)
-                c[0].metric(f"Selection-model {sc.short}", est(sm.estimate),
-                            help=f"95% CI {ci(sm.ci_low, sm.ci_high)}")
+                c[0].metric(f"Selection-model {sc.short}", nat(sm.estimate),
+                            help=f"95% CI {nat_ci(sm.ci_low, sm.ci_high)}")
                 c[1].metric("Relative publication of non-significant trials", text.fmt(sm.delta[1]))
-                st.markdown(f"Adjusted for selection on significance, the {sc.short} is {est(sm.estimate)} "
-                            f"(95% CI {ci(sm.ci_low, sm.ci_high)}) against {est(sm.unadjusted)} "
+                st.markdown(f"Adjusted for selection on significance, the {sc.short} is {nat(sm.estimate)} "
+                            f"(95% CI {nat_ci(sm.ci_low, sm.ci_high)}) against {nat(sm.unadjusted)} "
                             f"unadjusted (ML); likelihood-ratio test of no selection: {text.p_phrase(sm.lrt_pval)}.")
                 if sm.warning:
                     st.warning(sm.warning)
         report.append(export.Section("Publication-bias adjustments", chart=cf.chart, text=[
             f"Rows: {'real rows only' if real_only else 'all rows'} (k = {len(rows)}).",
-            (f"PET {est(pp.pet)} (95% CI {ci(pp.pet_ci_low, pp.pet_ci_high)}); PEESE "
-             f"{est(pp.peese)} (95% CI {ci(pp.peese_ci_low, pp.peese_ci_high)}); chosen: {pp.choice}."
+            (f"PET {nat(pp.pet)} (95% CI {nat_ci(pp.pet_ci_low, pp.pet_ci_high)}); PEESE "
+             f"{nat(pp.peese)} (95% CI {nat_ci(pp.peese_ci_low, pp.peese_ci_high)}); chosen: {pp.choice}."
              if not pp.reason else f"PET-PEESE not defined: {pp.reason}."),
-            (f"Selection model: adjusted {sc.short} {est(sm.estimate)} (95% CI {ci(sm.ci_low, sm.ci_high)}),"
+            (f"Selection model: adjusted {sc.short} {nat(sm.estimate)} (95% CI {nat_ci(sm.ci_low, sm.ci_high)}),"
              f" LRT {text.p_phrase(sm.lrt_pval)}." if sm is not None else "Selection model: not fitted.")]))
 
 ui.report_button(ctx, f"Small-study effects: {ctx.outcome_label}", report, key="sse_report")

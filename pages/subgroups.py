@@ -72,11 +72,15 @@ else:
             report.append(export.Section("Test for subgroup differences", text=(
                 f"By {mod_words}: Q = {text.fmt(res.q_between)} on {res.df} df, {text.p_phrase(res.pval)}: "
                 f"{verdict}.")))
-            with ui.guard("the mixed-effects moderator test"):
-                mixed = memo.call(mixed_subgroup_test, yi, vi, groups, method=view.method)
-                st.caption(f"Mixed-effects meta-regression with a common τ² (metafor `rma(mods = ~ factor(g))`): "
-                           f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
-                           f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
+            if len(yi) <= len(res.subgroups):  # every trial its own subgroup: no residual to estimate
+                st.caption(f"The mixed-effects meta-regression with a common τ² needs more trials than subgroups "
+                           f"({len(yi)} trials in {len(res.subgroups)} subgroups): not shown.")
+            else:
+                with ui.guard("the mixed-effects moderator test"):
+                    mixed = memo.call(mixed_subgroup_test, yi, vi, groups, method=view.method)
+                    st.caption(f"Mixed-effects meta-regression with a common τ² (metafor `rma(mods = ~ factor(g))`): "
+                               f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
+                               f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
         mix = provenance_by(sel, moderator)
         paper = None
         if ctx.source != "upload" and moderator == "category" and len(ctx.evidence.published):

@@ -196,3 +196,25 @@ def test_every_page_renders_for_a_binary_and_a_continuous_analysis(outcome):
         assert at.sidebar.selectbox(key="v_outcome").value == outcome, page
         if page == "summary":  # no GRADE rating on a ratio or an undirected outcome: said in words
             assert any("no certainty" in i.value for i in at.info)
+
+
+def test_the_sentence_follows_the_measure_and_claims_no_direction():
+    from dashboard.text import SMD_SCALE, Scale, headline_sentence
+
+    r = rows(1, 22)
+    es = effect_sizes("RR", ai=r["Experimental cases"], n1i=r["Experimental N"], ci=r["Control cases"],
+                      n2i=r["Control N"], convention="revman")
+    res = pool(es.yi, es.vi, method="FE")
+    rr = Scale("RR", "the intervention", "control", direction_known=False)
+    words = headline_sentence(res, "Total adverse events", 1, {"derived": 5}, scale=rr, hedge="probably")
+    lo, hi = math.exp(res.ci_low), math.exp(res.ci_high)
+    assert f"RR {math.exp(res.estimate):.2f}, 95% CI {lo:.2f} to {hi:.2f}".replace("-", "\u2212") in words
+    assert "favours" not in words and "peer support" not in words and "effect on" not in words
+    if lo > 1 or hi < 1:  # a claim without a direction: higher or lower, never better or worse
+        assert ("probably higher with the intervention" in words) == (lo > 1)
+        assert ("probably lower with the intervention" in words) == (hi < 1)
+    else:
+        assert "no clear difference in total adverse events between the intervention and control" in words
+    # the bundled review's SMD sentence keeps its size and "favours" words
+    smd = headline_sentence(res, "Hope", 1, {"derived": 5}, scale=SMD_SCALE)
+    assert "SMD" in smd and "RR" not in smd
