@@ -218,3 +218,16 @@ def test_the_sentence_follows_the_measure_and_claims_no_direction():
     # the bundled review's SMD sentence keeps its size and "favours" words
     smd = headline_sentence(res, "Hope", 1, {"derived": 5}, scale=SMD_SCALE)
     assert "SMD" in smd and "RR" not in smd
+
+
+def test_a_reload_brings_the_revman_upload_back_with_its_measures():
+    at = pick(upload(), BINARY)
+    fp = at.query_params["data"]
+    fp = fp[0] if isinstance(fp, list) else fp
+    again = AppTest.from_file(APP, default_timeout=120)   # a new session: a reload of the tab with its URL
+    again.query_params["data"] = fp
+    again.run()
+    assert_clean(again)
+    again.sidebar.selectbox(key="v_outcome").set_value(BINARY).run()
+    assert_clean(again)
+    assert metrics(again)["Pooled RR"] == metrics(at)["Pooled RR"]
