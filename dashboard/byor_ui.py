@@ -56,8 +56,11 @@ def _on_use() -> None:
         return
     raw, name, preset = f
     key = _file_key(raw, name)
-    mapping = _chosen_mapping(key) if f"byor_role_{key}_study" in st.session_state else (preset or None)
     sheet = st.session_state.get("byor_sheet")
+    if preset is None and is_revman(byor.read(raw, name, None, sheet)):
+        mapping = None  # RevMan's data download: its own columns, every analysis an outcome (no mapping form)
+    else:
+        mapping = _chosen_mapping(key) if f"byor_role_{key}_study" in st.session_state else (preset or None)
     source = (raw, name, tuple(sorted(mapping.items())) if mapping is not None else None, sheet,
               bool(st.session_state.get("byor_confirm_extreme")))
     result = byor.read(*source)
@@ -68,8 +71,10 @@ def _on_use() -> None:
     byor.use(result, source)
     ev = result.evidence
     n_err = result.rows_left_out  # rows, not errors: a row with two errors is one row left out
+    what = (f"{len(result.outcomes)} analyses as outcomes (choose one under *Outcome* in the sidebar), "
+            if is_revman(result) else "")
     st.session_state[_MESSAGE] = (
-        "success", f"The whole app now uses **{name}**: {len(ev.trials)} studies, {len(ev.effects)} effect rows"
+        "success", f"The whole app now uses **{name}**: {what}{len(ev.trials)} studies, {len(ev.effects)} effect rows"
                    + (f" ({n_err} row{'s' if n_err != 1 else ''} left out: see the problems below)" if n_err else "")
                    + ". Switch back with *Data source* in the sidebar; the link in your address bar brings these data "
                      "back after a reload.")
@@ -136,6 +141,14 @@ def render() -> None:
         _problems(guess)
         return
     key = _file_key(raw, name)
+    if is_revman(guess):
+        _revman_summary(guess)
+        st.button("Use these data", key="byor_use", on_click=_on_use, type="primary")
+        last = st.session_state.get("byor_last")
+        if last is not None and last.fingerprint == guess.fingerprint:
+            _problems(last)
+        _forget_button()
+        return
     st.markdown("**Which column is what?** Pre-filled with our guess; change anything that is wrong.")
     options = [NONE, *guess.columns]
     cols = st.columns(4)
@@ -160,6 +173,35 @@ def render() -> None:
             st.caption("Other columns. " + "; ".join(parts) + ".")
         _problems(last)
     _forget_button()
+
+
+def is_revman(result) -> bool:
+    """Whether an import read the file as RevMan's data download (``detected["format"] == "revman"``)."""
+    return bool(result is not None and (result.detected or {}).get("format") == "revman")
+
+
+def _revman_summary(guess) -> None:
+    """What a RevMan data file holds: its analyses with their measure, studies and subgroups (no mapping needed)."""
+    from peerstats.revman import MEASURE_NAMES
+
+    data = guess.detected["revman"]
+    analyses = data.analyses
+    used = set((guess.detected.get("measures") or {}))
+    st.markdown(f"**RevMan data file** (a Cochrane review's data download): {len(analyses)} analyses. Each becomes an "
+                "outcome; its effect measure is read from the file's own per-study estimates, its subgroups become "
+                "a subgroup variable, and arm 1 is the review's *intervention* (experimental) group.")
+    frame = pd.DataFrame({
+        "Analysis": [a.label for a in analyses],
+        "Measure": [MEASURE_NAMES.get(a.measure, a.measure) for a in analyses],
+        "Studies": [a.k for a in analyses],
+        "Subgroups": [len(a.subgroups()) or None for a in analyses],
+        "CI level": [f"{a.level:.0%}" for a in analyses],
+        "Rows equal to RevMan's own": [f"{a.agreement:.0%}" if a.agreement == a.agreement else None
+                                       for a in analyses],
+        "Used": ["yes" if f"analysis_{a.code.replace('.', '_')}" in used else "no (no estimable study)"
+                 for a in analyses],
+    })
+    st.dataframe(frame, hide_index=True, key="byor_revman_analyses", width="stretch", placeholder="\u2013")
 
 
 def _forget_button() -> None:

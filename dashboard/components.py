@@ -192,7 +192,7 @@ def headline_paragraphs(ctx, selection=None, pooled=None, *, filters=None, hedge
     from dashboard.byor import intervention
 
     out = [text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge,
-                                  intervention=intervention(ctx) or text.BUNDLED_INTERVENTION)]
+                                  scale=ctx.scale.named(intervention(ctx)))]
     line = imputation_line(view_imputation(ctx, selection, pooled, filters), pooled)
     if line:
         out.append(line)
@@ -226,7 +226,8 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
     sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge,
                                       intervention=iv or text.BUNDLED_INTERVENTION,
                                       certainty=getattr(g, "certainty", None),
-                                      certainty_label=(getattr(g, "not_assessable", "") or getattr(g, "label", "")))
+                                      certainty_label=(getattr(g, "not_assessable", "") or getattr(g, "label", "")),
+                                      scale=ctx.scale)
     if selection.k == 0:
         if not outcome_reported(ctx):
             st.info(f"No trial in {'your upload' if ctx.source == 'upload' else 'the evidence base'} reported "
@@ -246,11 +247,14 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
             cells = [*st.columns([1, 1.6, 1.6]), *st.columns([1, 1.6, 1.6])]
         level = int(round(100 * pooled.level))
         one = pooled.k == 1  # one trial: nothing is pooled, and no prediction interval can be estimated
-        cells[0].metric("SMD (one trial)" if one else "Pooled SMD", text.fmt(pooled.estimate),
-                        help=text.for_data("Standardised mean difference (Hedges' g), peer support minus control.",
-                                           iv))
-        cells[1].metric(f"{level}% CI", text.fmt_ci(pooled.ci_low, pooled.ci_high))
-        cells[2].metric("Prediction interval", "n/a" if one else text.fmt_ci(pooled.pi_low, pooled.pi_high),
+        sc = ctx.scale  # the outcome's measure: ratios are shown exponentiated (pooled on the log scale)
+        est, lo, hi, pi_lo, pi_hi = sc.natural(pooled.estimate, pooled.ci_low, pooled.ci_high, pooled.pi_low,
+                                               pooled.pi_high)
+        cells[0].metric(f"{sc.short} (one trial)" if one else f"Pooled {sc.short}", text.fmt(est),
+                        help=_measure_help(sc) if not sc.direction_known else text.for_data(
+                            "Standardised mean difference (Hedges' g), peer support minus control.", iv))
+        cells[1].metric(f"{level}% CI", text.fmt_ci(lo, hi))
+        cells[2].metric("Prediction interval", "n/a" if one else text.fmt_ci(pi_lo, pi_hi),
                         help="Needs at least two trials (heterogeneity)." if one else
                         "Where the true effect of a new, similar trial is expected to lie (95%).")
         cells[3].metric("Trials (k)", str(pooled.k))
@@ -270,6 +274,16 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
         st.caption(f"{method_in_words(pooled.method, pooled.test)} · {filters_in_words(ctx, filters)} · "
                    f"data: {'your upload' if ctx.source == 'upload' else 'bundled evidence base'}")
     provenance_notice(selection)
+
+
+def _measure_help(sc) -> str:
+    """The headline number's tooltip: what the measure is, which arm minus (or over) which."""
+    if sc.is_smd:
+        return f"Standardised mean difference (Hedges' g), {sc.intervention} minus {sc.control}."
+    if sc.ratio:
+        return (f"{sc.name[:1].upper()}{sc.name[1:]}, {sc.intervention} over {sc.control}: pooled as a log ratio "
+                "(inverse variance) and shown exponentiated; 1 is no difference.")
+    return f"{sc.name[:1].upper()}{sc.name[1:]}, {sc.intervention} minus {sc.control}; 0 is no difference."
 
 
 def provenance_notice(selection) -> None:
@@ -361,8 +375,16 @@ def csv_button(frame: pd.DataFrame, name: str, *, key: str, label: str = "Downlo
                        mime="text/csv", key=key, on_click="ignore", icon=":material/download:")
 
 
-def outcome_display(tab: pd.DataFrame) -> pd.DataFrame:
-    """The outcome table as shown: words for CIs and the provenance mix, numbers rounded by column config."""
+def outcome_display(tab: pd.DataFrame, scales: dict | None = None) -> pd.DataFrame:
+    """The outcome table as shown: words for CIs and the provenance mix, numbers rounded by column config.
+
+    ``scales`` (outcome -> :class:`dashboard.text.Scale`, for outcomes with their own measures, e.g. a RevMan file's
+    analyses): an "Estimate" column on each measure's natural scale (ratios exponentiated) and a "Measure" column
+    instead of "SMD"."""
+    if scales:
+        nat = [scales[o].natural(e, lo, hi) for o, e, lo, hi in
+               zip(tab["outcome"], tab["estimate"], tab["ci_low"], tab["ci_high"])]
+        tab = tab.assign(estimate=[n[0] for n in nat], ci_low=[n[1] for n in nat], ci_high=[n[2] for n in nat])
     out = pd.DataFrame({
         "Outcome": tab["label"],
         "Domain": tab["domain"],
@@ -376,11 +398,16 @@ def outcome_display(tab: pd.DataFrame) -> pd.DataFrame:
                  tab[["reported", "derived", "reconstructed"]].to_dict("records")],
         "Note": tab["note"],
     })
+    if scales:
+        out = out.rename(columns={"SMD": "Estimate"})
+        out.insert(2, "Measure", [scales[o].short for o in tab["outcome"]])
     return out
 
 
 OUTCOME_COLUMNS = {
     "SMD": st.column_config.NumberColumn("SMD", format="%.2f", help="Pooled standardised mean difference"),
+    "Estimate": st.column_config.NumberColumn("Estimate", format="%.2f",
+                                              help="Pooled estimate on its measure's scale (ratios exponentiated)"),
     "I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f"),
 }
 

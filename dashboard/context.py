@@ -68,10 +68,42 @@ class Context:
     @property
     def favours(self) -> tuple[str, str]:
         """(left, right) of the forest plot's favours strip for this outcome's beneficial direction."""
-        from dashboard.byor import intervention
+        s = self.scale
+        name = s.intervention
+        if s.direction_known:  # the SMD scale: an upload's own intervention (dashboard.text.for_data)
+            from dashboard.byor import intervention
 
-        name = intervention(self) or "peer support"  # an upload's own intervention (dashboard.text.for_data)
-        return ("control", name) if self.beneficial >= 0 else (name, "control")
+            name = intervention(self) or s.intervention
+        return (s.control, name) if self.beneficial >= 0 else (name, s.control)
+
+    @property
+    def scale(self):
+        """The outcome's effect measure and words (:func:`scale_of`)."""
+        return scale_of(self.evidence, self.view.outcome)
+
+    @property
+    def sides(self) -> tuple[str, str]:
+        """The words under a forest plot's axis, left and right of no effect: "favours control" / "favours peer
+        support" where the beneficial direction is known, else "lower with the intervention" / "higher with ..."."""
+        s = self.scale
+        if s.direction_known:
+            return tuple(f"favours {w}" for w in self.favours)
+        return (f"lower with {s.intervention}", f"higher with {s.intervention}")
+
+
+def scale_of(evidence, outcome: str):
+    """:class:`dashboard.text.Scale` of one outcome: the SMD scale (peer support vs control) unless the evidence
+    carries a ``measure`` per row (a RevMan data file): then that measure, "the intervention" vs "control", and no
+    beneficial direction (the file does not say whether more events are good or bad)."""
+    from dashboard.text import SMD_SCALE, Scale
+
+    eff = evidence.effects
+    if "measure" not in eff:
+        return SMD_SCALE
+    rows = eff.loc[eff["outcome"].astype(str) == str(outcome), "measure"].astype(str)
+    rows = rows[rows.str.len() > 0]
+    return Scale(measure=rows.iloc[0] if len(rows) else "SMD", intervention="the intervention", control="control",
+                 direction_known=False)
 
 
 def safe_pool(selection: Selection, method: str, test: str) -> tuple[PoolResult | None, str | None]:

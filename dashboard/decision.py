@@ -45,6 +45,11 @@ def what_it_means(ctx) -> None:
     res, sel = ctx.pooled, ctx.selection
     if res is None or not sel.k:
         return
+    if not ctx.scale.is_smd or not ctx.scale.direction_known:
+        with st.expander("What it means for patients", expanded=False):
+            st.info(not_for_measure(ctx.scale, "The number needed to treat, U3 and the probability of an important "
+                                                "effect"))
+        return
     b = 1 if ctx.beneficial >= 0 else -1
     est = b * res.estimate
     lo, hi = sorted((b * res.ci_low, b * res.ci_high))
@@ -110,7 +115,8 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
     dropped = int((~ok).sum())
     per = "per 100 participants" if mod == "n" else "per year"
     scale = 100.0 if mod == "n" else 1.0
-    words = (f"Slope {text.fmt(res.coef[1] * scale, 3)} SMD {per} (95% CI "
+    unit = ctx.scale.short if not ctx.scale.ratio else f"log {ctx.scale.short}"
+    words = (f"Slope {text.fmt(res.coef[1] * scale, 3)} {unit} {per} (95% CI "
              f"{text.fmt_ci(res.ci_low[1] * scale, res.ci_high[1] * scale, 3)}, {text.p_phrase(res.pval[1])}); "
              f"residual τ² = {text.fmt(res.tau2, 3)}, I² = {text.fmt_pct(res.i2)}, R² = {text.fmt_pct(res.r2)} "
              f"(metafor `rma(yi, vi, mods = ~ {mod}, method = \"{method}\")`)."
@@ -207,6 +213,47 @@ def sof_exports(tab: pd.DataFrame, *, cer: float, threshold: str, mid: float, fi
                       report_text=report_text)
 
 
+def not_for_measure(scale, what: str) -> str:
+    """Why an SMD-based figure is not shown for another measure, in words ("... are not available for a risk
+    ratio ...")."""
+    if scale.is_smd:
+        return (f"{what} need the outcome's beneficial direction, which this file does not give (it does not say "
+                "whether a higher value is good or bad), so they are not shown.")
+    return (f"{what} are computed here from a standardised mean difference (the SMD, a control response rate and an "
+            f"SMD-sized minimal important difference), so they are not available for a {scale.name}. Its pooled "
+            "estimate and interval above are on its own scale"
+            + (" (exponentiated: 1 is no difference)." if scale.ratio else "."))
+
+
+def gradable(evidence) -> bool:
+    """Whether the Summary's GRADE rules apply to the evidence's outcomes: SMDs with a known beneficial direction
+    (the bundled review, a generic upload). A RevMan file's analyses carry their own measures and no direction."""
+    return "measure" not in evidence.effects
+
+
+def measure_table(tab: pd.DataFrame, scales: dict) -> pd.DataFrame:
+    """The Summary's table for outcomes the GRADE rules do not rate (:func:`gradable`): one row per outcome of
+    :func:`peerstats.select.outcome_table` ``tab``, its estimate on the measure's natural scale (``scales``: outcome
+    -> :class:`dashboard.text.Scale`), and in words why no certainty is suggested."""
+    rows = []
+    for r in tab.itertuples():
+        sc = scales[r.outcome]
+        est, lo, hi, pi_lo, pi_hi = sc.natural(r.estimate, r.ci_low, r.ci_high,
+                                               getattr(r, "pi_low", float("nan")), getattr(r, "pi_high", float("nan")))
+        k = int(r.k)
+        rows.append({
+            "Outcome": r.label, "Measure": sc.name, "Studies (k)": k,
+            "Participants": (text.fmt_int(r.n) if r.n else "unknown") if k else None,
+            "Estimate (95% CI)": f"{sc.short} {text.fmt(est)} ({text.fmt_ci(lo, hi)})" if k else None,
+            "p": text.fmt_p(r.pval) if k else None,
+            "I² (%)": r.i2 if k > 1 else None,
+            "Certainty (GRADE)": ("not suggested: the rules' thresholds are SMDs and the file does not say which "
+                                  "direction is beneficial (rate it by hand)") if k else None,
+            "Note": r.note,
+        })
+    return pd.DataFrame(rows)
+
+
 def certainty(ctx):
     """The Summary page's suggested GRADE certainty of ``ctx``'s outcome under the same filters, threshold and
     overrides (a :class:`peerstats.grade.Grade`), for the sentence under the headline (Explore, the presentation
@@ -214,7 +261,7 @@ def certainty(ctx):
     from peerstats.grade import decode_overrides, grade_outcome
 
     sel, res = ctx.selection, ctx.pooled
-    if res is None or not sel.k:
+    if res is None or not sel.k or not ctx.scale.is_smd:  # the rules' thresholds are SMDs (Summary says so)
         return None
     threshold, mid = S.grade_threshold()
     try:

@@ -133,6 +133,7 @@ def render(ctx) -> None:
     pooled = ctx.pooled if shown == k else None  # the diamond appears once every trial is on screen
     with ui.guard("the forest plot"):
         fig = memo.chart(charts.forest, frame, pooled, ctx.outcome_label, favours=ctx.favours,
+                         effect=ctx.scale, sides=ctx.sides,
                          method_label=f"Pooled ({ctx.view.method})", scale=PRESENT_SCALE)
         st.vega_lite_chart(dict(fig.spec), width="stretch", theme=None, key="present_forest")
     if shown == k:

@@ -90,10 +90,11 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
                  format_func=lambda v: "Bundled (the paper's 49 trials)" if v == "bundled" else "Your upload",
                  help="Your upload stays in this browser session only; the bundled data are never changed.")
 
-    sb.markdown("**Presets**")
-    for label, (key, transform) in S.PRESETS.items():
-        sb.button(label, key=key, on_click=_on_preset, args=(transform, page), width="stretch",
-                  help=transform.__doc__)
+    if not _imported():  # the presets are views of the bundled review: hidden for an imported file (issue 19)
+        sb.markdown("**Presets**")
+        for label, (key, transform) in S.PRESETS.items():
+            sb.button(label, key=key, on_click=_on_preset, args=(transform, page), width="stretch",
+                      help=transform.__doc__)
 
     _sanitise(S.OUTCOME_KEY, outcomes)
     if S.OUTCOME_KEY not in st.session_state:
@@ -170,6 +171,14 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
     n_kept = memo.call(_n_kept, evidence, view.filters)
     sb.caption(f"{n_kept} of {len(evidence.trials)} trials pass the trial filters.")
     return view
+
+
+def _imported() -> bool:
+    """Whether the data in use came from an import (a generic studies file, the Metapsy example, a RevMan file),
+    not the bundled review or a bundled-schema upload."""
+    from dashboard import byor
+
+    return byor.current_result() is not None
 
 
 def _upload_filters() -> tuple:

@@ -12,13 +12,20 @@ Pure functions (no Streamlit). Conventions:
 * The intervention: the bundled data compare peer support with control and the app's words say so; an upload's words
   name its own intervention (``intervention=``: the file's wording, or "the intervention"), and the paper's marks
   ("DerSimonian-Laird (the paper)") belong to the bundled data only (:func:`for_data`).
+* Effect measure (:class:`Scale`): the bundled review and generic uploads pool SMDs; a RevMan file's analyses carry
+  their own measure (RR, OR, RD, Peto OR, MD, SMD, generic inverse variance, O-E). Ratios are pooled as log ratios and
+  shown exponentiated (null 1); Cohen's size words are said for an SMD only; "favours" is said only where the
+  outcome's beneficial direction is known (a RevMan file does not say whether more events are good or bad: there
+  the words say "lower/higher with the intervention than with control").
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from peerstats.grade import hedge as grade_hedge
+from peerstats.revman import MEASURE_NAMES, RATIO_MEASURES
 
 MINUS = "\u2212"
 #: What the bundled data compare with control.
@@ -45,6 +52,81 @@ def for_data(words: str, intervention: str | None = None) -> str:
         return words
     out = str(words).replace(PAPER_MARK, "")
     return out.replace("Peer support", upper_first(intervention)).replace("peer support", intervention)
+
+#: Short names of the effect measures, as headers and in sentences ("RR 0.80, 95% CI ...").
+MEASURE_SHORT = {"SMD": "SMD", "MD": "MD", "RR": "RR", "OR": "OR", "RD": "RD", "PETO": "Peto OR", "GIV": "Effect",
+                 "GIV_RATIO": "Ratio", "OE": "Ratio (O\u2212E)"}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How one outcome's effects are shown and worded.
+
+    Attributes
+    ----------
+    measure : str
+        ``"SMD"`` (the bundled review, generic uploads) or a RevMan measure (:data:`peerstats.revman.MEASURES`).
+        ``yi``, ``vi`` and every pooled result are on the analysis scale (log for :attr:`ratio` measures);
+        :meth:`natural` gives what is shown.
+    intervention, control : str
+        The arms' names in sentences ("peer support" / "control"; "the intervention" / "control" for a RevMan file).
+    direction_known : bool
+        Whether the outcome's beneficial direction is known (then "favours ..." is said; else "lower/higher with").
+    """
+
+    measure: str = "SMD"
+    intervention: str = "peer support"
+    control: str = "control"
+    direction_known: bool = True
+
+    @property
+    def ratio(self) -> bool:
+        return self.measure in RATIO_MEASURES
+
+    @property
+    def null(self) -> float:
+        """No effect on the natural scale: 1 for a ratio, 0 for a difference."""
+        return 1.0 if self.ratio else 0.0
+
+    @property
+    def short(self) -> str:
+        return MEASURE_SHORT.get(self.measure, self.measure)
+
+    @property
+    def name(self) -> str:
+        """The measure in words: "risk ratio", "standardised mean difference"."""
+        return MEASURE_NAMES.get(self.measure, self.measure)
+
+    @property
+    def axis_title(self) -> str:
+        """A chart axis: "SMD (Hedges' g)", "Risk ratio (log scale)", "Mean difference"."""
+        if self.measure == "SMD":
+            return "SMD (Hedges' g)"
+        name = self.name[:1].upper() + self.name[1:]
+        return f"{name} (log scale)" if self.ratio else name
+
+    @property
+    def is_smd(self) -> bool:
+        return self.measure == "SMD"
+
+    def named(self, intervention: str | None) -> "Scale":
+        """This scale with the intervention called ``intervention`` (an upload's own wording) where the beneficial
+        direction is known (the SMD scale); unchanged for ``None``/"" and for a RevMan file's measures."""
+        if not intervention or not self.direction_known or intervention == self.intervention:
+            return self
+        from dataclasses import replace
+
+        return replace(self, intervention=intervention)
+
+    def natural(self, *values) -> tuple:
+        """Values on the shown scale: ``exp`` for a ratio (nan stays nan), else as given."""
+        if not self.ratio:
+            return tuple(float(v) if _finite(v) else float("nan") for v in values)
+        return tuple(math.exp(float(v)) if _finite(v) else float("nan") for v in values)
+
+
+#: The bundled review's scale (and a generic upload's): SMD, peer support vs control.
+SMD_SCALE = Scale()
 
 
 def _finite(x) -> bool:
@@ -123,14 +205,14 @@ def magnitude(smd) -> str:
     return "large"
 
 
-def direction(smd, beneficial: int, intervention: str = BUNDLED_INTERVENTION) -> str:
-    """"favours peer support" (``intervention``) / "favours control" / "shows no difference" from the sign of
-    beneficial * smd."""
+def direction(smd, beneficial: int, scale: Scale = SMD_SCALE) -> str:
+    """"favours peer support" / "favours control" / "shows no difference" from the sign of beneficial * smd (the
+    scale's arm names)."""
     v = float(smd) * (1 if beneficial >= 0 else -1)
     if v > 0:
-        return f"favours {intervention}"
+        return f"favours {scale.intervention}"
     if v < 0:
-        return "favours control"
+        return f"favours {scale.control}"
     return "shows no difference"
 
 
@@ -269,9 +351,16 @@ def imputation_detail(rng) -> str:
             f"and its upper bound {fmt_ci(rng.ci_high_low, rng.ci_high_high)}.{failed}")
 
 
+def estimate_words(result, scale: Scale = SMD_SCALE, digits: int = 2) -> str:
+    """"RR 0.80, 95% CI 0.65 to 0.98": a pooled result on its measure's natural scale."""
+    level = int(round(100 * getattr(result, "level", 0.95)))
+    est, lo, hi = scale.natural(result.estimate, result.ci_low, result.ci_high)
+    return f"{scale.short} {fmt(est, digits)}, {level}% CI {fmt_ci(lo, hi, digits)}"
+
+
 def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict, *,
                       certainty: int | None = None, certainty_label: str = "", hedge: str = "",
-                      intervention: str = BUNDLED_INTERVENTION) -> str:
+                      intervention: str | None = None, scale: Scale = SMD_SCALE) -> str:
     """The one sentence under the headline numbers.
 
     Parameters
@@ -290,9 +379,13 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
         "probably" for moderate, "may" for low and very low), and the sentence ends with the certainty.
     hedge : str, optional
         A hedge word used when no ``certainty`` is given (:func:`claim_lead`); the one other place a hedge enters.
-    intervention : str
-        What the trials compare with control, in words ("peer support" for the bundled data; an upload's own
-        wording or "the intervention").
+    scale : Scale, optional
+        The outcome's measure and arm names (default: SMD, peer support vs control). Another measure is stated on its
+        natural scale ("RR 0.80, 95% CI 0.65 to 0.98"); Cohen's size words only for an SMD; without a known
+        beneficial direction the claim is "<outcome> was lower with the intervention than with control".
+    intervention : str, optional
+        What the trials compare with control on the SMD scale, in words ("peer support" for the bundled data; an
+        upload's own wording or "the intervention"): the scale's arm name when given.
 
     Examples
     --------
@@ -305,22 +398,29 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
     and control (SMD 0.14, 95% CI -0.04 to 0.32, p = 0.13; the 95% CI includes no effect), with ..."
     """
     what = lower_first(outcome_label) if outcome_label else "this outcome"
+    scale = scale.named(intervention)
     if result is None or getattr(result, "k", 0) == 0:
         return (f"No trials match the current filters for {what}: there is nothing to pool. "
                 "Widen the filters in the sidebar.")
     mix = provenance_mix(provenance_counts)
     level = int(round(100 * getattr(result, "level", 0.95)))
     est = result.estimate
-    stats = f"SMD {fmt(est)}, {level}% CI {fmt_ci(result.ci_low, result.ci_high)}, {p_phrase(result.pval)}"
+    stats = f"{estimate_words(result, scale)}, {p_phrase(result.pval)}"
     if not _finite(est):
         return f"{mix}. The pooled effect on {what} could not be computed."
     significant = _finite(result.ci_low) and (result.ci_low > 0 or result.ci_high < 0)
+    plain = scale.is_smd and scale.direction_known  # size and "favours" words (the bundled review's sentence)
     # Statement rule (issue 10): never claim an effect whose CI includes no effect. Then the sentence says "no clear
     # difference" and gives the interval; the size and direction words are kept for intervals that exclude 0.
-    if significant:
-        effect = f"a {magnitude(est)} effect on {what} that {direction(est, beneficial, intervention)}"
+    if significant and plain:
+        effect = f"a {magnitude(est)} effect on {what} that {direction(est, beneficial, scale)}"
+    elif significant:
+        side = "lower" if est < 0 else "higher"
+        arms = f"with {scale.intervention} than with {scale.control}"
+        note = f", which {direction(est, beneficial, scale)}" if scale.direction_known else ""
+        claim, effect = f"{side} {arms}{note}", f"{side} {what} {arms}{note}"
     else:
-        effect = f"no clear difference in {what} between {intervention} and control"
+        effect = f"no clear difference in {what} between {scale.intervention} and {scale.control}"
         stats += f"; the {level}% CI includes no effect"
     if result.k == 1:
         return (f"{mix}. Only one trial, so nothing is pooled: it shows {effect} ({stats}). "
@@ -328,7 +428,10 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
                 + (f" Certainty of the evidence (GRADE, Summary of findings): {certainty_label}."
                    if certainty_label else ""))
     word = grade_hedge(certainty) if certainty is not None else (hedge or "").strip()
-    lead = claim_lead(significant, word, intervention)
+    lead = claim_lead(significant, word, scale)
+    if significant and not plain:  # "Mortality was probably lower with the intervention than with control"
+        verb = {"": "was", "may": "may have been"}.get(word, f"was {word}")
+        lead, effect = f"{what[:1].upper()}{what[1:]} {verb}", claim
     tail = f" Certainty of the evidence (GRADE, Summary of findings): {certainty_label}." if certainty_label else ""
     if certainty == 1:
         tail = " The evidence is very uncertain." + tail
@@ -336,10 +439,11 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
             f"{heterogeneity_words(result.i2, result.q_pval)}.{tail}")
 
 
-def claim_lead(significant: bool, hedge: str = "", intervention: str = BUNDLED_INTERVENTION) -> str:
+def claim_lead(significant: bool, hedge: str = "", scale: Scale = SMD_SCALE) -> str:
     """The start of the headline's claim: "Peer support had" (CI excludes 0) or "The trials show" (no claim, so no
     hedge), with a certainty ``hedge`` before the verb: "Peer support probably had", "Peer support may have had"."""
     h = (hedge or "").strip()
     if not significant:
         return "The trials show"
-    return upper_first(intervention) + " " + {"": "had", "may": "may have had"}.get(h, f"{h} had")
+    who = scale.intervention[:1].upper() + scale.intervention[1:]
+    return f"{who} " + {"": "had", "may": "may have had"}.get(h, f"{h} had")

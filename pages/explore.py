@@ -10,12 +10,14 @@ import streamlit as st
 from dashboard import byor, charts, decision, export, memo, paging, text
 from dashboard import components as ui
 from dashboard import state as S
-from dashboard.context import current
+from dashboard.context import current, scale_of
 
 ctx = current()
 sel = ctx.selection
 
-title = text.for_data(f"{ctx.outcome_label}: peer support compared with control", byor.intervention(ctx))
+title = (f"{ctx.outcome_label}: {ctx.scale.intervention} compared with {ctx.scale.control}"
+         if not ctx.scale.direction_known else
+         text.for_data(f"{ctx.outcome_label}: peer support compared with control", byor.intervention(ctx)))
 st.title(title)
 source = (f"Your uploaded data: {len(ctx.evidence.trials)} trials" if ctx.source == "upload" else
           "Egmose et al. (2023): 49 randomised trials of peer support for adults with mental illness")
@@ -35,6 +37,7 @@ with ui.guard("the forest plot"):
                 frame["weight"] = ctx.pooled.weights
             frame = paging.page_slice(frame, paging.choose_page(sel.k, "explore_forest_page", "forest plot"))
         fig = memo.chart(charts.forest, frame, ctx.pooled, ctx.outcome_label, favours=ctx.favours,
+                         effect=ctx.scale, sides=ctx.sides,
                          method_label=f"Pooled ({ctx.view.method})")
         ui.chart(fig, f"forest_{ctx.view.outcome}", key="explore_forest")
         report.append(export.Section(f"Forest plot: {ctx.outcome_label}", chart=fig.chart,
@@ -51,7 +54,8 @@ st.header("Every outcome under these filters")
 st.caption("Click a row to show that outcome above.")
 with ui.guard("the outcome table"):
     tab = memo.outcome_table(ctx.evidence, ctx.view.filters, ctx.view.method, ctx.view.test, outcomes=ctx.outcomes)
-    shown = memo.call(ui.outcome_display, tab)
+    scales = None if decision.gradable(ctx.evidence) else {o: scale_of(ctx.evidence, o) for o in tab["outcome"]}
+    shown = memo.call(ui.outcome_display, tab, scales)
     options = list(tab["outcome"])
     key = f"explore_outcomes_{ctx.view.outcome}"
     default_row = [options.index(ctx.view.outcome)] if ctx.view.outcome in options else []

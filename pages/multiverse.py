@@ -54,6 +54,17 @@ else:
     intervention = "peer support"
 mod_words = names.get(moderator, moderator) if upload else MODERATORS.get(moderator, moderator)
 
+sc = ctx.scale  # the outcome's measure: estimates in words on its natural scale (ratios exponentiated)
+
+
+def nat(x) -> str:
+    return text.fmt(sc.natural(x)[0])
+
+
+def nat_ci(lo, hi) -> str:
+    return text.fmt_ci(*sc.natural(lo, hi))
+
+
 st.title(f"Multiverse and next trial: {ctx.outcome_label}")
 ui.headline(ctx, key="mv_headline")
 report: list = []
@@ -111,9 +122,10 @@ with ui.guard("the multiverse"):
                          title=f"Specification curve: {ctx.outcome_label}")
         st.caption("Click a point to select that specification below (double-click clears); or choose it in the list.")
         ui.chart(fig, f"specification_curve_{view.outcome}", key="mv_curve", on_select=_clicked)
-        st.markdown(f"Median SMD over the specifications {text.fmt(float(np.median(est[finite])))} "
-                    f"(range {text.fmt_ci(float(est[finite].min()), float(est[finite].max()))}); "
-                    f"{text.fmt_pct(100 * excl.mean())} of the intervals exclude zero.")
+        st.markdown(f"Median {sc.short} over the specifications {nat(float(np.median(est[finite])))} "
+                    f"(range {nat_ci(float(est[finite].min()), float(est[finite].max()))}); "
+                    f"{text.fmt_pct(100 * excl.mean())} of the intervals exclude no effect."
+                    + (f" The curve shows the log {sc.short} (0 is no difference)." if sc.ratio else ""))
         n_all_rows = int((specs.loc[finite, "rows"] == "all rows").sum()) if "rows" in specs else 0
         if ctx.imputation is not None and ctx.imputation.varies and n_all_rows:
             st.caption(f"The {n_all_rows:,} 'all rows' specifications pool reconstructed rows, whose imputed values "
@@ -125,7 +137,7 @@ with ui.guard("the multiverse"):
 
         def _label(i: int) -> str:
             r = ranked.iloc[i]
-            return (f"#{i + 1}: SMD {text.fmt(r['estimate'])} (k = {r['k']}) · "
+            return (f"#{i + 1}: {sc.short} {nat(r['estimate'])} (k = {r['k']}) · "
                     + "".join(f"{r[c]} · " for c in choice_cols) + f"{r['method']}/{r['test']}")
 
         if st.session_state.get("mv_pick") not in options:
@@ -133,8 +145,8 @@ with ui.guard("the multiverse"):
         pick = st.selectbox("Open one specification as the current view", options, format_func=_label,
                             key="mv_pick")
         chosen = ranked.iloc[int(pick)]
-        st.markdown(f"**Specification #{int(pick) + 1} of {len(ranked):,}**: SMD {text.fmt(chosen['estimate'])} "
-                    f"(95% CI {text.fmt_ci(chosen['ci_low'], chosen['ci_high'])}), k = {chosen['k']}; "
+        st.markdown(f"**Specification #{int(pick) + 1} of {len(ranked):,}**: {sc.short} {nat(chosen['estimate'])} "
+                    f"(95% CI {nat_ci(chosen['ci_low'], chosen['ci_high'])}), k = {chosen['k']}; "
                     f"{text.md_escape(ui.filters_in_words(ctx, chosen['filters']))}; "
                     f"{ui.method_in_words(chosen['method'], chosen['test'])}.")
         # the link reopens this page with the specification as the current view (headline and curve marker then
@@ -174,6 +186,9 @@ st.caption("Add one or more **hypothetical** trials: planned, not run. They are 
            f"leave out is left out here too. SMDs are {intervention} minus control in the outcome's own direction.")
 if sel.k == 0 or ctx.pooled is None:
     st.info("The next-trial designer needs at least one trial in the current view.")
+elif not sc.is_smd:
+    st.info(f"The next-trial designer plans a trial by its size per arm and its true SMD, so it is not available for a "
+            f"{sc.name}.")
 else:
     res = None
     with ui.guard("the next-trial designer"):

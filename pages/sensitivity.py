@@ -21,6 +21,16 @@ from peerstats.select import exclude_poor
 ctx = current()
 sel = ctx.selection
 view = ctx.view
+sc = ctx.scale  # the outcome's measure: estimates in words and tables on its natural scale (ratios exponentiated)
+
+
+def nat(x) -> str:
+    return text.fmt(sc.natural(x)[0])
+
+
+def nat_ci(lo, hi) -> str:
+    return text.fmt_ci(*sc.natural(lo, hi))
+
 
 st.title(f"Sensitivity: {ctx.outcome_label}")
 report: list = []
@@ -93,15 +103,15 @@ else:
         shown = pd.DataFrame({
             "Estimator": est["method"].map(ui.method_name),
             "Test": est["test"].map(lambda t: S.TESTS.get(t, t)),
-            "SMD": est["estimate"],
-            "95% CI": [text.fmt_ci(lo, hi) for lo, hi in zip(est["ci_low"], est["ci_high"])],
+            sc.short: [sc.natural(e)[0] for e in est["estimate"]],
+            "95% CI": [nat_ci(lo, hi) for lo, hi in zip(est["ci_low"], est["ci_high"])],
             "p": ui.p_cells(est["pval"]),
             "τ²": est["tau2"],
             "I² (%)": est["i2"],
             "Note": est["note"] if "note" in est else None,
         })
         ui.table(shown, f"estimators_{view.outcome}", key="sens_estimators",
-                 column_config={"SMD": st.column_config.NumberColumn(format="%.3f"),
+                 column_config={sc.short: st.column_config.NumberColumn(format="%.3f"),
                                 "τ²": st.column_config.NumberColumn(format="%.4f"),
                                 "I² (%)": st.column_config.NumberColumn(format="%.0f")})
         report.append(export.Section("Every estimator", table=shown))
@@ -124,9 +134,12 @@ else:
         ui.csv_button(ui.readable(loo), f"leave_one_out_{view.outcome}", key="sens_loo_csv")  # the plot as numbers
         report.append(export.Section("Leave one out", chart=fig.chart))
         swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
-        st.markdown(f"The most influential row is **{text.md_escape(swing['label'])}**: without it the pooled SMD is "
-                    f"{text.fmt(swing['estimate'])} (95% CI {text.fmt_ci(swing['ci_low'], swing['ci_high'])}) "
-                    f"instead of {text.fmt(ctx.pooled.estimate)}.")
+        st.markdown(f"The most influential row is **{text.md_escape(swing['label'])}**: without it the pooled "
+                    f"{sc.short} is {nat(swing['estimate'])} (95% CI {nat_ci(swing['ci_low'], swing['ci_high'])}) "
+                    f"instead of {nat(ctx.pooled.estimate)}.")
+        if not sc.is_smd:
+            st.caption(f"The leave-one-out and cumulative plots show the {sc.name} on its analysis scale"
+                       + (f" (log {sc.short}: 0 is no difference)." if sc.ratio else "."))
 
 # --- 4. cumulative ---------------------------------------------------------------------------------------------------
 st.header("Cumulative by year")
@@ -209,8 +222,8 @@ else:
                         help="How many times more likely significant positive trials would have to be published "
                              "than the others to explain the (common-effect) estimate away (Mathur & VanderWeele "
                              "2020).")
-            c[1].metric("Worst case (non-significant trials only)", text.fmt(sv.worst_case),
-                        help=f"95% CI {text.fmt_ci(sv.worst_case_ci_low, sv.worst_case_ci_high)}")
+            c[1].metric("Worst case (non-significant trials only)", nat(sv.worst_case),
+                        help=f"95% CI {nat_ci(sv.worst_case_ci_low, sv.worst_case_ci_high)}")
         decisive = memo.call(decisive_trials, sel.yi, sel.vi, method=view.method, test=view.test)
         c[2].metric("Trials whose removal alone changes the conclusion", str(len(decisive)))
         lines = [sv_rows] if sv_rows else []
@@ -221,7 +234,8 @@ else:
             lines.append(f"S-value: {sv.reason}.")
         else:
             lines.append(f"Publication bias would have to favour significant positive trials {text.fmt(sv.s_value, 1)}"
-                         f"-fold to bring the common-effect estimate ({text.fmt(sv.estimate)}) to zero.")
+                         f"-fold to bring the common-effect estimate ({nat(sv.estimate)}) to "
+                         f"{'1' if sc.ratio else 'zero'}.")
         if len(decisive):
             names = ", ".join(text.md_escape(x) for x in ui.marked_labels(sel.effects).to_numpy()[decisive])
             lines.append(f"Leaving out any one of {names} changes whether the 95% CI excludes zero.")
@@ -231,10 +245,14 @@ else:
         weak = high_risk(eff).to_numpy()  # the one definition of high risk (peerstats.risk_of_bias)
         if weak.any():
             shift = memo.call(shift_to_null, sel.yi, sel.vi, weak, method=view.method, test=view.test)
+            unit = f"log {sc.short}" if sc.ratio else sc.short  # a shift of log ratios: a factor exp(shift)
+            null = f"{sc.short} to 1" if sc.ratio else f"{sc.short} to zero"
             lines.append(f"If the {text.count(int(weak.sum()), 'poor-quality or high-risk trial')} had effects "
-                         f"{text.fmt(abs(shift))} SMD {'lower' if shift < 0 else 'higher'} each, the pooled SMD "
-                         "would be zero." if np.isfinite(shift) else
-                         "No shift of the poor-quality or high-risk trials alone brings the pooled SMD to zero.")
+                         f"{text.fmt(abs(shift))} {unit} {'lower' if shift < 0 else 'higher'} each"
+                         + (f" (each ratio {'divided' if shift < 0 else 'multiplied'} by "
+                            f"{text.fmt(float(np.exp(abs(shift))))})" if sc.ratio else "")
+                         + f", the pooled {sc.short} would be {'1' if sc.ratio else 'zero'}." if np.isfinite(shift) else
+                         f"No shift of the poor-quality or high-risk trials alone brings the pooled {null}.")
         else:
             lines.append("No trial in the selection is of poor quality or at high risk of bias in any domain.")
         for line in lines:

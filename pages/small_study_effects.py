@@ -14,12 +14,26 @@ from peerstats.selmodel import pet_peese, selection_model
 ctx = current()
 sel = ctx.selection
 view = ctx.view
+sc = ctx.scale  # the outcome's measure: estimates below are shown on its natural scale (ratios exponentiated)
+
+
+def nat(x) -> str:
+    return text.fmt(sc.natural(x)[0])
+
+
+def nat_ci(lo, hi) -> str:
+    return text.fmt_ci(*sc.natural(lo, hi))
+
 
 st.title(f"Small-study effects: {ctx.outcome_label}")
 st.caption("Do smaller trials report larger effects? Asymmetry in the funnel can mean publication bias, but also "
            "true differences between small and large trials, or chance. With fewer than 10 trials these tools have "
            "little power (Cochrane Handbook 13.3.5.4): read them as a prompt, not a verdict.")
 ui.headline(ctx, key="sse_headline")
+if sc.ratio:
+    st.caption(f"For a {sc.name} the tests below run on the log scale (the funnel's x axis is logarithmic) and "
+               "estimates are shown exponentiated. Egger's test is the classic one on log ratios; the tests made "
+               "for binary outcomes (Harbord's, Peters') are not available here.")
 report: list = []
 
 include_recon = st.checkbox(
@@ -55,7 +69,7 @@ else:
         limits = funnel_limits(center, se_max)
         fig = memo.chart(charts.funnel, ui.chart_frame(rows), center, limits, tf.filled if tf.k0 else None,
                             adjusted_estimate=tf.estimate if tf.k0 else None,
-                            title=f"Funnel plot: {ctx.outcome_label}")
+                            title=f"Funnel plot: {ctx.outcome_label}", effect=ctx.scale)
         ui.chart(fig, f"funnel_{view.outcome}", key="sse_funnel")
         report.append(export.Section("Funnel plot", chart=fig.chart))
 
@@ -69,30 +83,30 @@ else:
             verdict = ("the funnel is asymmetric beyond chance (p < 0.10, the usual threshold for this test)"
                        if egger.pval < 0.10 else "no clear evidence of asymmetry (p ≥ 0.10)")
             st.markdown(f"Egger's test (metafor `regtest`, predictor SE): {verdict}. The effect expected in a very "
-                        f"large trial is {text.fmt(egger.limit_estimate)} "
-                        f"(95% CI {text.fmt_ci(egger.limit_ci_low, egger.limit_ci_high)}).")
+                        f"large trial is {nat(egger.limit_estimate)} "
+                        f"(95% CI {nat_ci(egger.limit_ci_low, egger.limit_ci_high)}).")
         with right:
             st.markdown("**Trim-and-fill (Duval & Tweedie, L0)**")
             c = st.columns([1, 1, 2])
             c[0].metric("Imputed trials", str(tf.k0))
-            c[1].metric("Adjusted SMD", text.fmt(tf.estimate))
-            c[2].metric("Adjusted 95% CI", text.fmt_ci(tf.ci_low, tf.ci_high))
+            c[1].metric(f"Adjusted {sc.short}", nat(tf.estimate))
+            c[2].metric("Adjusted 95% CI", nat_ci(tf.ci_low, tf.ci_high))
             if tf.k0:
                 st.markdown(f"Trim-and-fill imputes {text.count(tf.k0, 'trial')} on the {tf.side} side "
                             "(drawn hollow and grey, "
-                            f"not data); the adjusted SMD is {text.fmt(tf.estimate)} against "
-                            f"{text.fmt(tf.observed_estimate)} observed.")
+                            f"not data); the adjusted {sc.short} is {nat(tf.estimate)} against "
+                            f"{nat(tf.observed_estimate)} observed.")
             else:
                 st.markdown("Trim-and-fill finds no missing trials: the adjusted estimate equals the observed one.")
         report.append(export.Section("Egger's test and trim-and-fill", text=[
             f"Egger's test: bias coefficient {text.fmt(egger.intercept)}, t = {text.fmt(egger.statistic)} on "
             f"{egger.df} df, {text.p_phrase(egger.pval)}: {verdict}.",
-            f"Trim-and-fill: {text.count(tf.k0, 'imputed trial')}; adjusted SMD {text.fmt(tf.estimate)} "
-            f"(95% CI {text.fmt_ci(tf.ci_low, tf.ci_high)}) against {text.fmt(tf.observed_estimate)} observed."]))
+            f"Trim-and-fill: {text.count(tf.k0, 'imputed trial')}; adjusted {sc.short} {nat(tf.estimate)} "
+            f"(95% CI {nat_ci(tf.ci_low, tf.ci_high)}) against {nat(tf.observed_estimate)} observed."]))
         if len(tf.filled):
             ui.table(ui.readable(tf.filled[["yi", "vi"]].assign(kind="imputed by trim-and-fill (not data)"),
-                                 {"yi": "Imputed SMD (yi)"}), f"trimfill_{view.outcome}", key="sse_filled",
-                     column_config={"Imputed SMD (yi)": st.column_config.NumberColumn(format="%.3f"),
+                                 {"yi": f"Imputed {sc.short} (yi{', log scale' if sc.ratio else ''})"}), f"trimfill_{view.outcome}", key="sse_filled",
+                     column_config={f"Imputed {sc.short} (yi{', log scale' if sc.ratio else ''})": st.column_config.NumberColumn(format="%.3f"),
                                     "Variance (vi)": st.column_config.NumberColumn(format="%.4f")})
 
 # --- publication-bias adjustments (issue 11): contour-enhanced funnel, PET-PEESE, selection model ------------------
@@ -119,14 +133,14 @@ else:
                 st.info(f"PET-PEESE is not defined here: {pp.reason}.")
             else:
                 c = st.columns(2)
-                c[0].metric("PET (SE as predictor)", text.fmt(pp.pet),
-                            help=f"95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}")
-                c[1].metric("PEESE (variance)", text.fmt(pp.peese),
-                            help=f"95% CI {text.fmt_ci(pp.peese_ci_low, pp.peese_ci_high)}")
-                st.markdown(f"PET's limit estimate is {text.fmt(pp.pet)} "
-                            f"(95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}, {text.p_phrase(pp.pet_pval)}); "
-                            f"the conditional rule picks **{pp.choice}**: {text.fmt(pp.estimate)} "
-                            f"(95% CI {text.fmt_ci(pp.ci_low, pp.ci_high)}). With few trials these limit estimates "
+                c[0].metric("PET (SE as predictor)", nat(pp.pet),
+                            help=f"95% CI {nat_ci(pp.pet_ci_low, pp.pet_ci_high)}")
+                c[1].metric("PEESE (variance)", nat(pp.peese),
+                            help=f"95% CI {nat_ci(pp.peese_ci_low, pp.peese_ci_high)}")
+                st.markdown(f"PET's limit estimate is {nat(pp.pet)} "
+                            f"(95% CI {nat_ci(pp.pet_ci_low, pp.pet_ci_high)}, {text.p_phrase(pp.pet_pval)}); "
+                            f"the conditional rule picks **{pp.choice}**: {nat(pp.estimate)} "
+                            f"(95% CI {nat_ci(pp.ci_low, pp.ci_high)}). With few trials these limit estimates "
                             "are very imprecise.")
         with right:
             st.markdown("**Selection model** (Vevea & Hedges, step at one-sided p = .025)")
@@ -137,20 +151,20 @@ else:
                 st.info(f"The selection model cannot be fitted here: {exc}.")
             if sm is not None:
                 c = st.columns(2)
-                c[0].metric("Selection-model SMD", text.fmt(sm.estimate),
-                            help=f"95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}")
+                c[0].metric(f"Selection-model {sc.short}", nat(sm.estimate),
+                            help=f"95% CI {nat_ci(sm.ci_low, sm.ci_high)}")
                 c[1].metric("Relative publication of non-significant trials", text.fmt(sm.delta[1]))
-                st.markdown(f"Adjusted for selection on significance, the SMD is {text.fmt(sm.estimate)} "
-                            f"(95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}) against {text.fmt(sm.unadjusted)} "
+                st.markdown(f"Adjusted for selection on significance, the {sc.short} is {nat(sm.estimate)} "
+                            f"(95% CI {nat_ci(sm.ci_low, sm.ci_high)}) against {nat(sm.unadjusted)} "
                             f"unadjusted (ML); likelihood-ratio test of no selection: {text.p_phrase(sm.lrt_pval)}.")
                 if sm.warning:
                     st.warning(sm.warning)
         report.append(export.Section("Publication-bias adjustments", chart=cf.chart, text=[
             f"Rows: {'real rows only' if real_only else 'all rows'} (k = {len(rows)}).",
-            (f"PET {text.fmt(pp.pet)} (95% CI {text.fmt_ci(pp.pet_ci_low, pp.pet_ci_high)}); PEESE "
-             f"{text.fmt(pp.peese)} (95% CI {text.fmt_ci(pp.peese_ci_low, pp.peese_ci_high)}); chosen: {pp.choice}."
+            (f"PET {nat(pp.pet)} (95% CI {nat_ci(pp.pet_ci_low, pp.pet_ci_high)}); PEESE "
+             f"{nat(pp.peese)} (95% CI {nat_ci(pp.peese_ci_low, pp.peese_ci_high)}); chosen: {pp.choice}."
              if not pp.reason else f"PET-PEESE not defined: {pp.reason}."),
-            (f"Selection model: adjusted SMD {text.fmt(sm.estimate)} (95% CI {text.fmt_ci(sm.ci_low, sm.ci_high)}),"
+            (f"Selection model: adjusted {sc.short} {nat(sm.estimate)} (95% CI {nat_ci(sm.ci_low, sm.ci_high)}),"
              f" LRT {text.p_phrase(sm.lrt_pval)}." if sm is not None else "Selection model: not fitted.")]))
 
 ui.report_button(ctx, f"Small-study effects: {ctx.outcome_label}", report, key="sse_report")

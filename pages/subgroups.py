@@ -46,7 +46,8 @@ else:
         res = memo.call(subgroup_test, yi, vi, groups, method=view.method, test=view.test)
         table = res.table()
         fig = memo.chart(charts.subgroup_forest, table, ctx.pooled, title=f"{ctx.outcome_label} by {mod_words}",
-                                     favours=ctx.favours, group_labels=dict(labels))
+                                     favours=ctx.favours, group_labels=dict(labels),
+                                     effect=ctx.scale, sides=ctx.sides)
         ui.chart(fig, f"subgroups_{view.outcome}_{moderator}", key="subgroups_forest")
         report.append(export.Section(f"{ctx.outcome_label} by {mod_words}", chart=fig.chart))
 
@@ -68,20 +69,29 @@ else:
             report.append(export.Section("Test for subgroup differences", text=(
                 f"By {mod_words}: Q = {text.fmt(res.q_between)} on {res.df} df, {text.p_phrase(res.pval)}: "
                 f"{verdict}.")))
-            with ui.guard("the mixed-effects moderator test"):
-                mixed = memo.call(mixed_subgroup_test, yi, vi, groups, method=view.method)
-                st.caption(f"Mixed-effects meta-regression with a common τ² (metafor `rma(mods = ~ factor(g))`): "
-                           f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
-                           f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
+            if len(yi) <= len(res.subgroups):  # every trial its own subgroup: no residual to estimate
+                st.caption(f"The mixed-effects meta-regression with a common τ² needs more trials than subgroups "
+                           f"({len(yi)} trials in {len(res.subgroups)} subgroups): not shown.")
+            else:
+                with ui.guard("the mixed-effects moderator test"):
+                    mixed = memo.call(mixed_subgroup_test, yi, vi, groups, method=view.method)
+                    st.caption(f"Mixed-effects meta-regression with a common τ² (metafor `rma(mods = ~ factor(g))`): "
+                               f"QM = {text.fmt(mixed.qm)} on {mixed.qm_df} df, {text.p_phrase(mixed.qm_pval)}; "
+                               f"residual τ² = {text.fmt(mixed.tau2, 3)}.")
         mix = provenance_by(sel, moderator)
         paper = None
         if ctx.source != "upload" and moderator == "category" and len(ctx.evidence.published):
             paper = published_beside(table, ctx.evidence.published, view.outcome)
+        sc = ctx.scale  # the outcome's measure: ratios exponentiated in the table (pooled on the log scale)
+        natural = {c: [sc.natural(v)[0] for v in table[c]] for c in ("estimate", "ci_low", "ci_high", "pi_low",
+                                                                      "pi_high") if c in table and sc.ratio}
         shown = ui.readable(table.assign(
+            **natural,
             group=[labels.get(g, g) for g in table["group"]],
             pval=ui.p_cells(table["pval"]),
             q_pval=ui.p_cells(table["q_pval"]) if "q_pval" in table else None,
-            rows=[text.provenance_mix(mix.get(g, {}), unit="row") for g in table["group"]]))
+            rows=[text.provenance_mix(mix.get(g, {}), unit="row") for g in table["group"]]),
+            {} if sc.is_smd else {"estimate": sc.short, "se": f"SE (log {sc.short})" if sc.ratio else "SE"})
         if paper is not None:
             shown["The paper (where it differs)"] = [
                 (f"SMD {text.fmt(r.smd_published)} ({text.fmt_ci(r.ci_low_published, r.ci_high_published)}), "
@@ -91,7 +101,9 @@ else:
         report.append(export.Section("Subgroups", table=shown))
         ui.table(shown, f"subgroups_{view.outcome}_{moderator}", key="subgroups_table",
                  column_config={ui.COLUMN_LABELS[c]: st.column_config.NumberColumn(format="%.3f")
-                                for c in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q")}
+                                for c in ("se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q")}
+                 | {(ui.COLUMN_LABELS["estimate"] if sc.is_smd else sc.short):
+                    st.column_config.NumberColumn(format="%.3f")}
                  | {ui.COLUMN_LABELS["i2"]: st.column_config.NumberColumn(format="%.0f")})
         if paper is not None:
             n_diff = int(paper["differs"].sum())
@@ -111,9 +123,13 @@ else:
             second = c[1].selectbox("compared with", rest, format_func=lambda g: labels.get(g, g),
                                     **ui.kept(f"v_pair_b_{moderator}", rest[0], rest))
             pair = pairwise_difference(res, first, second)
-            words = (f"{labels.get(first, first)} minus {labels.get(second, second)}: difference in SMD "
-                     f"{text.fmt(pair.estimate)} ({text.fmt_ci(pair.ci_low, pair.ci_high)}), z = {text.fmt(pair.zval)}, "
-                     f"{text.p_phrase(pair.pval)} (k = {pair.k1} and {pair.k2}).")
+            if sc.ratio:  # a difference of log ratios is a ratio of ratios
+                what = (f"{labels.get(first, first)} over {labels.get(second, second)}: ratio of the two {sc.short}s "
+                        f"{text.fmt(sc.natural(pair.estimate)[0])} ({text.fmt_ci(*sc.natural(pair.ci_low, pair.ci_high))})")
+            else:
+                what = (f"{labels.get(first, first)} minus {labels.get(second, second)}: difference in {sc.short} "
+                        f"{text.fmt(pair.estimate)} ({text.fmt_ci(pair.ci_low, pair.ci_high)})")
+            words = f"{what}, z = {text.fmt(pair.zval)}, {text.p_phrase(pair.pval)} (k = {pair.k1} and {pair.k2})."
             st.markdown(words)
             st.caption("The difference of the two separately pooled estimates, its standard error "
                        "sqrt(SE1² + SE2²) and a z test (Altman & Bland 2003); metafor gives the same numbers "

@@ -61,70 +61,87 @@ with st.expander(f"Override a GRADE domain ({sum(len(v) for v in overrides.value
         for dom, (down, reason) in doms.items():
             st.caption(f"{ctx.outcomes.get(oc, (None, oc))[1]} · {DOMAIN_LABELS[dom]}: {SEVERITY[down]} ({reason})")
 
-with ui.guard("the summary of findings"):
-    # Core GRADE 3: an outcome's row is split by the Subgroups page's moderator only where ICEMAN finds the subgroup
-    # effect credible (peerstats.sof.credible_splits); the others keep one row with inconsistency judged
-    moderator = view.moderator
-    examined = tuple(dict.fromkeys([*st.session_state.get("_iceman_examined", ()), moderator]))
-    with st.spinner("Checking subgroup credibility (ICEMAN) and how much imputed values matter..."):
-        splits = memo.call(credible_splits, ctx.evidence, view.filters, moderator, ctx.outcomes, view.method,
-                           view.test, examined=examined, answers=S.iceman_answers())
-        credible = [o for o, a in splits.items() if a.credible]
-        tab = memo.call(summary_of_findings, ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
-                        outcomes=ctx.outcomes, overrides=overrides, threshold=target,
-                        split_by=moderator if credible else None, split_outcomes=credible, imputation=True)
-    if byor.intervention(ctx):  # an upload: its statements name its own intervention (dashboard.text.for_data)
-        tab = tab.assign(statement=tab["statement"].map(lambda t: ui.text.for_data(t, byor.intervention(ctx))))
-    mod_words = MODERATORS.get(moderator, moderator)
-    if splits:
-        st.caption(f"Subgroups by {str(mod_words).lower()} (the Subgroups page's moderator): "
-                   + "; ".join(f"{ctx.outcomes[o][1]}: {a.rating} credibility"
-                               + (" (row split by subgroup)" if a.credible else " (one row)")
-                               for o, a in splits.items())
-                   + ". ICEMAN (Schandelmaier et al. 2020); answer its questions on the Subgroups page.")
-    else:
-        st.caption(f"No outcome suggests a subgroup effect by {str(mod_words).lower()} (interaction p < 0.1), so no "
-                   "row is split (Core GRADE 3: only a credible subgroup effect splits the summary).")
-    out = decision.sof_exports(tab, cer=cer, threshold=target, mid=mid, filters_words=ui.filters_in_words(ctx),
-                               model_words=ui.method_in_words(view.method, view.test))
-    shown, caveats = out.shown, out.caveats
-    st.dataframe(shown, hide_index=True, width="stretch", key="sof_table", placeholder=ui.EMPTY,
-                 column_config={"I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f")})
-    ui.csv_button(shown, "summary_of_findings", key="sof_csv")  # every row carries its own caveat column
-    # The table as an image for slides and guideline documents (certainty in words: see charts.table_image); the
-    # caveats travel in its note
-    image = memo.call(charts.table_image, out.picture, ui.text.for_data(
-        "Summary of findings: peer support compared with control", byor.intervention(ctx)),
-                      widths=out.widths, note=out.note)
-    st.caption("The table as an image, for slides (its note carries the caveats):")
-    downloads.download_buttons(image, "summary_of_findings", key="sof_img")
-    for line in caveats:
-        st.warning(line, icon="⚠️")
-    ui.report_button(ctx, "Summary of findings", [export.Section("Summary of findings", table=shown,
-                                                                 text=out.report_text)],
-                     key="sof_report")
+if not decision.gradable(ctx.evidence):  # a RevMan file: its own measures, no beneficial direction
+    with ui.guard("the summary of the analyses"):
+        from dashboard.context import scale_of
 
-with st.expander("How the certainty is suggested"):
-    st.markdown(
-        "Core GRADE (Guyatt et al., BMJ 2025, parts 1-4; the rules and references are in `docs/grade.md`). "
-        "Randomised trials start at **high** certainty; each domain rates down by one level (serious) or two (very "
-        "serious). The certainty is about the threshold chosen above, "
-        f"**{threshold_words(target, mid)}**, for every domain and the "
-        "statement alike.\n\n"
-        "- **Risk of bias**: trials at high risk (AHRQ poor, high risk in a key domain, or RoB 2 high) or without "
-        "any rating carry 50% of the weight or more: serious; trials known to be at high risk carry 85% or more: "
-        "very serious. Unknown is not low; when no trial is rated the domain is *not assessed* and the certainty "
-        "*not assessable*.\n"
-        "- **Inconsistency**: the prediction interval with t(k − 2) (Cochrane Handbook 10.10.4.3), against the "
-        "threshold: serious when between-trial variation takes it across a threshold that the interval without that "
-        "variation does not cross; very serious when it then spans important benefit and important harm. No I² "
-        "cut-off; a threshold the CI already crosses is imprecision's (not counted twice).\n"
-        "- **Imprecision**: the 95% CI crosses the threshold: serious; it spans important benefit and important "
-        "harm: very serious; otherwise serious only below the optimal information size "
-        f"({optimal_information_size(mid):.0f} participants for an MID of {mid:g}).\n"
-        "- **Publication bias**: Egger's test p < 0.10, only on reported or derived rows and only with at least 10.\n"
-        "- **Indirectness**: not assessed from the data (set it with an override).\n"
-        "- **Imputed values**: more than half of the weight on reconstructed rows: *not assessable* (the number "
-        "stays, marked); a smaller share is in the caveat.\n\n"
-        "Statements follow Santesso et al. (2020): *probably* for moderate, *may* for low certainty; an effect is "
-        "claimed when the point estimate is beyond the threshold.")
+        st.info("This file's analyses use their own effect measures (risk ratios, odds ratios, mean differences, "
+                "...) and do not say which direction is beneficial. The certainty rules here rate an SMD against a "
+                "minimal important difference in SMD units and compute the NNT from it, so **no certainty, "
+                "statement or NNT is suggested**: the table gives each analysis' pooled estimate on its own scale "
+                "(ratios exponentiated) for a panel to rate.")
+        tab = memo.outcome_table(ctx.evidence, view.filters, view.method, view.test, outcomes=ctx.outcomes)
+        tab = tab[tab["outcome"].isin(list(ctx.outcomes))]
+        scales = {o: scale_of(ctx.evidence, o) for o in tab["outcome"]}
+        shown = memo.call(decision.measure_table, tab, scales)
+        st.dataframe(shown, hide_index=True, width="stretch", key="sof_measures", placeholder=ui.EMPTY,
+                     column_config={"I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f")})
+        ui.csv_button(shown, "summary_of_analyses", key="sof_measures_csv")
+else:
+    with ui.guard("the summary of findings"):
+        # Core GRADE 3: an outcome's row is split by the Subgroups page's moderator only where ICEMAN finds the subgroup
+        # effect credible (peerstats.sof.credible_splits); the others keep one row with inconsistency judged
+        moderator = view.moderator
+        examined = tuple(dict.fromkeys([*st.session_state.get("_iceman_examined", ()), moderator]))
+        with st.spinner("Checking subgroup credibility (ICEMAN) and how much imputed values matter..."):
+            splits = memo.call(credible_splits, ctx.evidence, view.filters, moderator, ctx.outcomes, view.method,
+                               view.test, examined=examined, answers=S.iceman_answers())
+            credible = [o for o, a in splits.items() if a.credible]
+            tab = memo.call(summary_of_findings, ctx.evidence, view.filters, view.method, view.test, mid=mid, cer=cer,
+                            outcomes=ctx.outcomes, overrides=overrides, threshold=target,
+                            split_by=moderator if credible else None, split_outcomes=credible, imputation=True)
+        if byor.intervention(ctx):  # an upload: its statements name its own intervention (dashboard.text.for_data)
+            tab = tab.assign(statement=tab["statement"].map(lambda t: ui.text.for_data(t, byor.intervention(ctx))))
+        mod_words = MODERATORS.get(moderator, moderator)
+        if splits:
+            st.caption(f"Subgroups by {str(mod_words).lower()} (the Subgroups page's moderator): "
+                       + "; ".join(f"{ctx.outcomes[o][1]}: {a.rating} credibility"
+                                   + (" (row split by subgroup)" if a.credible else " (one row)")
+                                   for o, a in splits.items())
+                       + ". ICEMAN (Schandelmaier et al. 2020); answer its questions on the Subgroups page.")
+        else:
+            st.caption(f"No outcome suggests a subgroup effect by {str(mod_words).lower()} (interaction p < 0.1), so no "
+                       "row is split (Core GRADE 3: only a credible subgroup effect splits the summary).")
+        out = decision.sof_exports(tab, cer=cer, threshold=target, mid=mid, filters_words=ui.filters_in_words(ctx),
+                                   model_words=ui.method_in_words(view.method, view.test))
+        shown, caveats = out.shown, out.caveats
+        st.dataframe(shown, hide_index=True, width="stretch", key="sof_table", placeholder=ui.EMPTY,
+                     column_config={"I² (%)": st.column_config.NumberColumn("I² (%)", format="%.0f")})
+        ui.csv_button(shown, "summary_of_findings", key="sof_csv")  # every row carries its own caveat column
+        # The table as an image for slides and guideline documents (certainty in words: see charts.table_image); the
+        # caveats travel in its note
+        image = memo.call(charts.table_image, out.picture, ui.text.for_data(
+            "Summary of findings: peer support compared with control", byor.intervention(ctx)),
+                          widths=out.widths, note=out.note)
+        st.caption("The table as an image, for slides (its note carries the caveats):")
+        downloads.download_buttons(image, "summary_of_findings", key="sof_img")
+        for line in caveats:
+            st.warning(line, icon="⚠️")
+        ui.report_button(ctx, "Summary of findings", [export.Section("Summary of findings", table=shown,
+                                                                     text=out.report_text)],
+                         key="sof_report")
+
+    with st.expander("How the certainty is suggested"):
+        st.markdown(
+            "Core GRADE (Guyatt et al., BMJ 2025, parts 1-4; the rules and references are in `docs/grade.md`). "
+            "Randomised trials start at **high** certainty; each domain rates down by one level (serious) or two (very "
+            "serious). The certainty is about the threshold chosen above, "
+            f"**{threshold_words(target, mid)}**, for every domain and the "
+            "statement alike.\n\n"
+            "- **Risk of bias**: trials at high risk (AHRQ poor, high risk in a key domain, or RoB 2 high) or without "
+            "any rating carry 50% of the weight or more: serious; trials known to be at high risk carry 85% or more: "
+            "very serious. Unknown is not low; when no trial is rated the domain is *not assessed* and the certainty "
+            "*not assessable*.\n"
+            "- **Inconsistency**: the prediction interval with t(k − 2) (Cochrane Handbook 10.10.4.3), against the "
+            "threshold: serious when between-trial variation takes it across a threshold that the interval without that "
+            "variation does not cross; very serious when it then spans important benefit and important harm. No I² "
+            "cut-off; a threshold the CI already crosses is imprecision's (not counted twice).\n"
+            "- **Imprecision**: the 95% CI crosses the threshold: serious; it spans important benefit and important "
+            "harm: very serious; otherwise serious only below the optimal information size "
+            f"({optimal_information_size(mid):.0f} participants for an MID of {mid:g}).\n"
+            "- **Publication bias**: Egger's test p < 0.10, only on reported or derived rows and only with at least 10.\n"
+            "- **Indirectness**: not assessed from the data (set it with an override).\n"
+            "- **Imputed values**: more than half of the weight on reconstructed rows: *not assessable* (the number "
+            "stays, marked); a smaller share is in the caveat.\n\n"
+            "Statements follow Santesso et al. (2020): *probably* for moderate, *may* for low certainty; an effect is "
+            "claimed when the point estimate is beyond the threshold.")

@@ -3,8 +3,10 @@
 The vocabulary is metafor's (yi, vi, tau2, i2, q, pval, ...); results are frozen dataclasses. The public surface is
 :data:`__all__`, grouped as metafor's function index is:
 
-- **Effect sizes**: standardised mean differences (Hedges' g) from means and SDs, t, F or a CI; sign alignment.
-- **Models**: :func:`pool` (FE, DL, REML, PM; z or Knapp-Hartung), its :class:`PoolResult`.
+- **Effect sizes**: standardised mean differences (Hedges' g) from means and SDs, t, F or a CI; sign alignment;
+  :func:`effect_sizes` (metafor's ``escalc``: MD, SMD, RR, OR, RD, PETO).
+- **Models**: :func:`pool` (FE, DL, REML, PM; z or Knapp-Hartung), its :class:`PoolResult`; Mantel-Haenszel and Peto
+  (:func:`pool_mh`, :func:`pool_peto`, :class:`BinaryPoolResult`).
 - **Subgroups and regression**: subgroup tests (separate tau2 / mixed-effects QM), :func:`meta_regression`.
 - **Sequential and influence**: leave-one-out, cumulative, influence diagnostics, Baujat.
 - **Small-study effects and selection**: Egger, trim-and-fill, funnel limits, PET-PEESE, step-function selection
@@ -28,8 +30,10 @@ __version__ = "0.9.0"
 # effect sizes
 from .effects import (EffectSize, align_sign, hedges_j, smd, smd_from_f, smd_from_md_ci, smd_from_smd_ci,
                       smd_from_t)
+from .escalc import effect_sizes
 # models
 from .rma import METHODS, TESTS, PoolResult, pool
+from .mh import BinaryPoolResult, pool_mh, pool_peto
 # subgroups and regression
 from .subgroups import MixedSubgroupResult, SubgroupResult, mixed_subgroup_test, subgroup_test
 from .regression import Prediction, RegressionResult, meta_regression
@@ -58,8 +62,9 @@ __all__ = [
     "__version__",
     # effect sizes
     "EffectSize", "smd", "hedges_j", "smd_from_t", "smd_from_f", "smd_from_md_ci", "smd_from_smd_ci", "align_sign",
+    "effect_sizes",
     # models
-    "pool", "PoolResult", "METHODS", "TESTS",
+    "pool", "PoolResult", "METHODS", "TESTS", "pool_mh", "pool_peto", "BinaryPoolResult",
     # subgroups and regression
     "subgroup_test", "mixed_subgroup_test", "SubgroupResult", "MixedSubgroupResult",
     "meta_regression", "RegressionResult", "Prediction",

@@ -73,6 +73,7 @@ import numpy as np
 import pandas as pd
 
 from peerstats import effects as fx
+from peerstats import revman
 from peerstats.data import OUTCOMES, Evidence, Problem
 from peerstats.readers import Table, parse_judgement, parse_number, read_table
 from peerstats.rma import VI_SPREAD
@@ -361,7 +362,10 @@ def guess_rob_columns(columns, exclude=()) -> dict[str, str]:
 
     Columns in ``exclude`` (those playing a role) are not considered; each file column maps to one codebook column.
     """
-    return _match_names(columns, {code: names for code, (_, names) in ROB_COLUMNS.items()}, exclude)
+    # RevMan writes each RoB 2 domain as "<domain> (judgement)" (and free text as "<domain> (support)")
+    bare = {re.sub(r"\s*\(judge?ment\)\s*$", "", str(c), flags=re.I): c for c in columns if c not in exclude}
+    found = _match_names(list(bare), {code: names for code, (_, names) in ROB_COLUMNS.items()})
+    return {code: bare[col] for code, col in found.items()}
 
 
 def _slug(text: str, prefix: str) -> str:
@@ -440,6 +444,8 @@ def _import(raw, file, mapping, sheet, confirm_extreme=False) -> ImportResult:
     preview = pd.DataFrame(table.rows[:50], columns=list(table.columns))
     base = dict(columns=table.columns, preview=preview, n_rows=len(table.rows), fingerprint=fingerprint,
                 detected=detected)
+    if mapping is None and revman.is_revman(table.columns):  # RevMan's data download: every analysis an outcome
+        return _import_revman(table, file, base, problems)
     if mapping is None:
         used = guess_mapping(table.columns)
     else:
@@ -803,6 +809,28 @@ def _intervention(table: Table, used: dict, idx: np.ndarray) -> str:
             return v[:1].lower() + v[1:] if v[:1].isupper() and v[1:2].islower() else v
         return ""
     return ""
+
+
+def _import_revman(table: Table, file: str, base: dict, problems: list) -> ImportResult:
+    """A RevMan data file (:func:`peerstats.revman.import_revman`), its RoB 2 "(judgement)" columns mapped onto the
+    codebook's ``rob2_*`` trial columns as any other upload's (a study rated differently across analyses takes the
+    most severe judgement)."""
+    parts = revman.import_revman(table, file, base, problems)
+    trials, effects = parts.pop("trials"), parts.pop("effects")
+    problems = parts.pop("problems")
+    base = {k: v for k, v in base.items() if k != "detected"}  # parts["detected"] adds the RevMan analyses
+    if trials is None:
+        return ImportResult(None, _sorted(problems), **parts, **base)
+    study_col = table.columns.index(parts["mapping"]["study"])
+    idx = np.array([i for i, r in enumerate(table.rows) if str(r[study_col]).strip()], dtype=int)
+    studies = [str(table.rows[i][study_col]).strip() for i in idx]
+    rob_values, rob_maps, _ = _rob_columns(table, file, {}, idx, studies, problems)
+    order = list(dict.fromkeys(studies))
+    for code, values in rob_values.items():
+        by_study = dict(zip(order, values))
+        trials[code] = pd.Series([by_study.get(str(s).strip(), "") for s in trials["label"]], dtype=object)
+    ev = Evidence(trials=trials, effects=effects, published=_empty_published(), source="upload")
+    return ImportResult(ev, _sorted(problems), **parts, rob=rob_maps, **base)
 
 
 def _rob_columns(table: Table, file: str, used: dict, idx: np.ndarray, studies: list, problems: list):

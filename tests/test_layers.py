@@ -21,9 +21,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "peerstats"
 
 ENGINE = {"errors", "core", "effects", "rma", "subgroups", "sequential", "influence", "bias", "selmodel", "regression",
-          "translate", "planning", "meta"}
+          "translate", "planning", "meta", "escalc", "mh"}
 EVIDENCE = {"vocabulary", "data", "readers", "importer", "select", "second_opinion", "reproduce", "evidence",
-            "risk_of_bias"}
+            "risk_of_bias", "revman"}
 DECISIONS = {"grade", "sof", "designer", "benefit", "multiverse", "scripts", "imputation", "iceman"}
 LAYERS = {**{m: 0 for m in ENGINE}, **{m: 1 for m in EVIDENCE}, **{m: 2 for m in DECISIONS}}
 NAMES = ("engine", "evidence", "decisions")

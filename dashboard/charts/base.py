@@ -505,18 +505,22 @@ def text_cells(rows: Sequence[float], texts: Sequence[str], px: float, align: st
 
 
 def favours_cells(x_domain: Sequence[float], y_domain: Sequence[float], height: int,
-                   favours: tuple[str, str], below_px: float = 52.0, scale: float = 1.0) -> pd.DataFrame:
+                   favours: tuple[str, str], below_px: float = 52.0, scale: float = 1.0,
+                   words: tuple[str, str] | None = None) -> pd.DataFrame:
     """'<- favours A' left of zero and 'favours B ->' right of it, ``below_px`` under the top of the x axis.
 
     Returned as table cells for :func:`text_layers` (no extra layers): x is the pixel of SMD = 0 on the plot's linear
-    x scale (``nice=False``, so the domain is exact), and the row is the y-scale value that maps to that pixel.
+    x scale (``nice=False``, so the domain is exact), and the row is the y-scale value that maps to that pixel. On a
+    log axis pass the domain's logs (no effect, 1, is at log 1 = 0). ``words``: the two texts in full instead of
+    "favours A" / "favours B".
     """
     x0, x1 = float(x_domain[0]), float(x_domain[1])
     zero_px = (0.0 - x0) / (x1 - x0) * PLOT_WIDTH
     y0, y1 = float(y_domain[0]), float(y_domain[1])
     row = y0 + (height + below_px * scale) / height * (y1 - y0)  # reversed y scale: y0 at the top, y1 at `height`
-    left = text_cells([row], [f"\u2190 favours {favours[0]}"], zero_px - 6, align="right", colour="#333333")
-    right = text_cells([row], [f"favours {favours[1]} \u2192"], zero_px + 6, align="left", colour="#333333")
+    lw, rw = words or (f"favours {favours[0]}", f"favours {favours[1]}")
+    left = text_cells([row], [f"\u2190 {lw}"], zero_px - 6, align="right", colour="#333333")
+    right = text_cells([row], [f"{rw} \u2192"], zero_px + 6, align="left", colour="#333333")
     return pd.concat([left, right], ignore_index=True)
 
 

@@ -44,7 +44,30 @@ from .base import (
     padded_domain,
 )
 
-__all__ = ['forest', 'subgroup_forest']
+__all__ = ['forest', 'subgroup_forest', 'LOG_TICKS']
+
+#: Tick values of a log axis (ratio measures), those inside the plotted domain are drawn.
+LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+
+
+def _effect(effect: Any):
+    """The chart's effect measure (:class:`dashboard.text.Scale`; the SMD scale when ``None``)."""
+    if effect is None:
+        from dashboard.text import SMD_SCALE
+
+        return SMD_SCALE
+    return effect
+
+
+def _x_scale(x_domain: list, log: bool, **extra) -> tuple[list, alt.Scale, dict]:
+    """(shown domain, x scale, extra axis arguments) of a forest-type plot whose values were computed on the analysis
+    scale with ``x_domain`` (containing 0, the null). ``log``: the values are log ratios shown exponentiated on a
+    log axis (null 1), ticks at :data:`LOG_TICKS`."""
+    if not log:
+        return x_domain, alt.Scale(domain=x_domain, nice=False, zero=False, **extra), {"tickCount": 6}
+    shown = [math.exp(x_domain[0]), math.exp(x_domain[1])]
+    ticks = [t for t in LOG_TICKS if shown[0] <= t <= shown[1]]
+    return shown, alt.Scale(type="log", domain=shown, nice=False, **extra), {"values": ticks, "format": "~g"}
 
 #: Width of the whole chart at full size (table text + plot), pixels: below it the chart is laid out smaller.
 FOREST_NATURAL_WIDTH = -LABEL_PX + WEIGHT_PX + 24
@@ -73,6 +96,8 @@ def forest(
     *,
     method_label: str | None = None,
     scale: float = 1.0,
+    effect: Any = None,
+    sides: tuple[str, str] | None = None,
 ) -> alt.LayerChart:
     """Forest plot of one outcome: studies, the pooled diamond and the prediction interval.
 
@@ -105,6 +130,13 @@ def forest(
     scale : float
         Font scale, 0.5 to 3 (1.5 in presentation mode): every font, row and table column is ``scale`` times its
         size where the box has room (the ``fit`` signal is ``scale`` in exports; :func:`base.fit_params`).
+    effect : dashboard.text.Scale, optional
+        The effect measure (default SMD). ``yi``, ``vi``, the CIs and ``pooled`` are on its analysis scale; for a
+        ratio measure (``effect.ratio``: log RR, log OR, ...) every value is drawn exponentiated on a log x axis
+        with the null line at 1, and the table text, tooltips and titles name the measure.
+    sides : (str, str), optional
+        The words under the axis left and right of no effect, in full (e.g. "lower with the intervention"), instead
+        of "favours <favours[0]>" / "favours <favours[1]>" (for outcomes whose beneficial direction is unknown).
 
     Returns
     -------
@@ -154,11 +186,17 @@ def forest(
     y_domain = [-1.3, last_row + 0.8]
     height = int(ROW_PX * scale * (y_domain[1] - y_domain[0]))
 
-    x_domain = padded_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
-    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True, range=fit_range())
+    eff = _effect(effect)
+    log_domain = padded_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
+    if eff.ratio:  # drawn on the natural scale: exp of the log ratios, on a log axis
+        for col in ("yi", "ci_low", "ci_high"):
+            d[col] = np.exp(d[col].to_numpy(dtype=float))
+        est, lo, hi, pi_lo, pi_hi = (math.exp(v) if is_finite(v) else math.nan for v in (est, lo, hi, pi_lo, pi_hi))
+    x_domain, x_scale, ticks = _x_scale(log_domain, eff.ratio, clamp=True, range=fit_range())
     y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
     y = alt.Y("row:Q", scale=y_scale, axis=None)
-    x_axis = alt.Axis(title="SMD (Hedges' g)", tickCount=6, grid=False, labelFlush=False)
+    x_axis = alt.Axis(title=eff.axis_title, grid=False, labelFlush=False, **ticks)
+    short = eff.short
 
     kind_title = "Effect sizes"
     # Under the favours labels, from the chart's left edge (the trial column), so it never widens the chart.
@@ -173,13 +211,13 @@ def forest(
     dash = alt.StrokeDash("kind:N", title=kind_title, legend=legend,
                           scale=alt.Scale(domain=KIND_DOMAIN, range=[[1, 0], [4, 2]]))
     tips = tooltip_fields(d, [
-        alt.Tooltip("yi:Q", title="SMD (g)", format=".2f"),
+        alt.Tooltip("yi:Q", title="SMD (g)" if eff.is_smd else short, format=".2f"),
         alt.Tooltip("ci_low:Q", title="95% CI low", format=".2f"),
         alt.Tooltip("ci_high:Q", title="95% CI high", format=".2f"),
         alt.Tooltip("weight:Q", title="Weight (%)", format=".1f"),
     ])
     base = alt.Chart(d)
-    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#444444", strokeWidth=1.2).encode(
+    zero = alt.Chart(pd.DataFrame({"x": [eff.null]})).mark_rule(color="#444444", strokeWidth=1.2).encode(
         x=alt.X("x:Q", scale=x_scale, axis=x_axis)
     )
     ci = base.mark_rule(strokeWidth=2).encode(
@@ -198,7 +236,7 @@ def forest(
     texts = [
         text_cells([-1.0, -1.0], ["Trial", "Provenance"], 0, bold=True).assign(px=[LABEL_PX, PROV_PX],
                                                                            pxn=[_NARROW_LABEL_PX, math.nan]),
-        text_cells([-1.0], ["SMD [95% CI]"], CI_PX, bold=True),
+        text_cells([-1.0], [f"{short} [95% CI]"], CI_PX, bold=True),
         text_cells([-1.0], ["Weight"], WEIGHT_PX, align="right", bold=True).assign(pxn=_NARROW_WEIGHT_PX,
                                                                               hide_below=WEIGHT_HIDDEN_BELOW),
         text_cells(d["row"], d["label"], LABEL_PX, colour=colours, limit=int(PROV_PX - LABEL_PX) - 8).assign(
@@ -215,7 +253,7 @@ def forest(
         dia["estimate"], dia["ci_low"], dia["ci_high"] = est, lo, hi
         dia_tips = [
             alt.Tooltip("label:N", title="Pooled"),
-            alt.Tooltip("estimate:Q", title="SMD (g)", format=".3f"),
+            alt.Tooltip("estimate:Q", title="SMD (g)" if eff.is_smd else short, format=".3f"),
             alt.Tooltip("ci_low:Q", title="95% CI low", format=".3f"),
             alt.Tooltip("ci_high:Q", title="95% CI high", format=".3f"),
         ]
@@ -255,12 +293,12 @@ def forest(
                 text_cells([pi_row], ["95% prediction interval"], LABEL_PX, colour="#6B3A5B").assign(pxn=_NARROW_LABEL_PX),
                 text_cells([pi_row], [f"[{fmt_number(pi_lo)}, {fmt_number(pi_hi)}]"], CI_PX, colour="#6B3A5B"),
             ]
-    texts.append(favours_cells(x_domain, y_domain, height, favours, scale=scale))
+    texts.append(favours_cells(log_domain, y_domain, height, favours, scale=scale, words=sides))
     layers += text_layers(pd.concat(texts, ignore_index=True), y_scale)
-    subtitle = (_pooled_subtitle(pooled, k_all) if has_pool
+    subtitle = (_pooled_subtitle(pooled, k_all, eff) if has_pool
                 else "One trial: nothing to pool" if k == 1 else f"k = {k}, not pooled")
     chart = layer_charts(layers, width=PLOT_WIDTH, height=height,
-                   title=alt.TitleParams(f"{outcome_label}: standardised mean difference by trial", subtitle=subtitle,
+                   title=alt.TitleParams(f"{outcome_label}: {eff.name} by trial", subtitle=subtitle,
                                          **_FIT_TITLE))
     return fitted_chart(configure_chart(chart, scale), FOREST_NATURAL_WIDTH, FOREST_NARROW_WIDTH, scale)
 
@@ -274,14 +312,16 @@ def _provenance_text(studies: pd.DataFrame, k: int) -> list[str]:
     return [f"{p} ⚠ doubt" if dbt else p for p, dbt in zip(prov, doubt)]
 
 
-def _pooled_subtitle(pooled: Any, k: int) -> str:
-    parts = [f"Pooled SMD {fmt_estimate_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}", f"k = {k:,}"]
+def _pooled_subtitle(pooled: Any, k: int, eff: Any) -> str:
+    parts = [f"Pooled {eff.short} {fmt_estimate_ci(*eff.natural(pooled.estimate, pooled.ci_low, pooled.ci_high))}",
+             f"k = {k:,}"]
     if is_finite(result_attr(pooled, "i2")):
         parts.append(f"I\u00b2 = {result_attr(pooled, 'i2'):.0f}%")
     if is_finite(result_attr(pooled, "tau2")):
         parts.append(f"\u03c4\u00b2 = {result_attr(pooled, 'tau2'):.3f}")
     if is_finite(result_attr(pooled, "pi_low")) and is_finite(result_attr(pooled, "pi_high")):
-        parts.append(f"95% PI [{fmt_number(pooled.pi_low)}, {fmt_number(pooled.pi_high)}]")
+        pi_lo, pi_hi = eff.natural(pooled.pi_low, pooled.pi_high)
+        parts.append(f"95% PI [{fmt_number(pi_lo)}, {fmt_number(pi_hi)}]")
     return "   \u00b7   ".join(parts)
 
 
@@ -296,6 +336,8 @@ def subgroup_forest(
     favours: tuple[str, str] = ("control", "peer support"),
     group_labels: dict[str, str] | None = None,
     scale: float = 1.0,
+    effect: Any = None,
+    sides: tuple[str, str] | None = None,
 ) -> alt.LayerChart:
     """Forest plot of per-subgroup pooled effects, one diamond per subgroup plus the overall one.
 
@@ -315,6 +357,9 @@ def subgroup_forest(
         Display names of the group codes (e.g. ``{"hospital_added": "Added to hospital care"}``).
     scale : float
         Font scale, as in :func:`forest`.
+    effect, sides
+        The effect measure (ratios drawn exponentiated on a log axis, null line at 1) and the words under the axis,
+        as in :func:`forest`.
 
     Returns
     -------
@@ -344,12 +389,18 @@ def subgroup_forest(
         if col in t.columns:
             info[col] = t[col].astype(float).to_numpy()
     ov = (result_attr(overall, "estimate"), result_attr(overall, "ci_low"), result_attr(overall, "ci_high")) if has_overall else ()
-    x_domain = padded_domain(info.loc[finite, "ci_low"], info.loc[finite, "ci_high"], list(ov))
-    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False, clamp=True, range=fit_range())
+    eff = _effect(effect)
+    log_domain = padded_domain(info.loc[finite, "ci_low"], info.loc[finite, "ci_high"], list(ov))
+    if eff.ratio:  # drawn on the natural scale: exp of the log ratios, on a log axis
+        for col in ("estimate", "ci_low", "ci_high"):
+            info[col] = np.exp(info[col].to_numpy(dtype=float))
+        ov = tuple(math.exp(v) for v in ov)
+    x_domain, x_scale, ticks = _x_scale(log_domain, eff.ratio, clamp=True, range=fit_range())
     y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
-    x_axis = alt.Axis(title="SMD (Hedges' g)", tickCount=6, grid=False)
+    x_axis = alt.Axis(title=eff.axis_title, grid=False, **ticks)
+    short = "SMD (g)" if eff.is_smd else eff.short
     tips = [alt.Tooltip("group:N", title="Subgroup"), alt.Tooltip("k:Q", title="k"),
-            alt.Tooltip("estimate:Q", title="SMD (g)", format=".3f"),
+            alt.Tooltip("estimate:Q", title=short, format=".3f"),
             alt.Tooltip("ci_low:Q", title="95% CI low", format=".3f"),
             alt.Tooltip("ci_high:Q", title="95% CI high", format=".3f")]
     tips += [alt.Tooltip(f"{c}:Q", title=tt, format=f) for c, tt, f in
@@ -358,7 +409,7 @@ def subgroup_forest(
     multi = info[finite & (info["k"].to_numpy() > 1)]
     single = info[finite & (info["k"].to_numpy() <= 1)]
     layers: list[alt.Chart] = [
-        alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#444444", strokeWidth=1.2).encode(
+        alt.Chart(pd.DataFrame({"x": [eff.null]})).mark_rule(color="#444444", strokeWidth=1.2).encode(
             x=alt.X("x:Q", scale=x_scale, axis=x_axis))
     ]
     if len(multi):
@@ -382,7 +433,7 @@ def subgroup_forest(
     i2_values = info["i2"] if "i2" in info else pd.Series([math.nan] * n)
     texts = [
         text_cells([-1.0], ["Subgroup"], -290, bold=True),
-        text_cells([-1.0], ["SMD [95% CI]"], ci_px, bold=True),
+        text_cells([-1.0], [f"{eff.short} [95% CI]"], ci_px, bold=True),
         text_cells([-1.0], ["I\u00b2"], i2_px, align="right", bold=True),
         text_cells(info["row"], [f"{g}  (k = {kk})" for g, kk in zip(info["group"], info["k"])], -290, limit=280),
         text_cells(info["row"], [fmt_estimate_ci(e, lo, hi) if ok else "not estimable"
@@ -398,7 +449,7 @@ def subgroup_forest(
                                                 strokeWidth=1).encode(
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale, axis=None), y2=alt.Y2("y2"),
             tooltip=[alt.Tooltip("group:N", title="Subgroup"),
-                     alt.Tooltip("estimate:Q", title="SMD (g)", format=".3f"),
+                     alt.Tooltip("estimate:Q", title=short, format=".3f"),
                      alt.Tooltip("ci_low:Q", title="95% CI low", format=".3f"),
                      alt.Tooltip("ci_high:Q", title="95% CI high", format=".3f")]))
         layers.append(alt.Chart(pd.DataFrame({"x": [ov_est], "y": [-0.6], "y2": [overall_row]})).mark_rule(
@@ -411,7 +462,7 @@ def subgroup_forest(
             text_cells([overall_row], [f"{i2o:.0f}%" if is_finite(i2o) else "-"], i2_px, align="right", bold=True,
                    colour="#000000"),
         ]
-    texts.append(favours_cells(x_domain, y_domain, height, favours, scale=scale))
+    texts.append(favours_cells(log_domain, y_domain, height, favours, scale=scale, words=sides))
     layers += text_layers(pd.concat(texts, ignore_index=True), y_scale)
     if isinstance(title, str):
         title = alt.TitleParams(title, **_FIT_TITLE)

@@ -42,6 +42,7 @@ def funnel(
     adjusted_estimate: float | None = None,
     title: str = "Funnel plot",
     scale: float = 1.0,
+    effect=None,
 ) -> alt.LayerChart:
     """Funnel plot: effect size against standard error (0 at the top) with pseudo-95% confidence limits.
 
@@ -63,6 +64,10 @@ def funnel(
         Chart title.
     scale : float
         Font scale (1.5 in presentation mode).
+    effect : dashboard.text.Scale, optional
+        The effect measure (default SMD). ``yi``, the limits and the estimates are on its analysis scale; for a ratio
+        measure the x values are drawn exponentiated on a log axis with the no-effect line at 1 (the standard error
+        stays that of the log ratio).
 
     Returns
     -------
@@ -89,7 +94,22 @@ def funnel(
     se_max = float(max(np.nanmax(limits["se"]), np.nanmax(pts["se"]) if len(pts) else 0.0))
     y_scale = alt.Scale(domain=[0, se_max * 1.04], reverse=True, nice=False, zero=True)
     x_domain = padded_domain(pts["yi"], limits["ci_low"], limits["ci_high"], [estimate], pad=0.04)
-    x_scale = alt.Scale(domain=x_domain, nice=False, zero=False)
+    if effect is None:
+        from dashboard.text import SMD_SCALE as effect
+    x_ticks = {"tickCount": 6}
+    if effect.ratio:  # log ratios drawn exponentiated on a log axis
+        limits = limits.assign(ci_low=np.exp(limits["ci_low"].astype(float)),
+                               ci_high=np.exp(limits["ci_high"].astype(float)))
+        pts = pts.assign(yi=np.exp(pts["yi"].astype(float)))
+        estimate = float(np.exp(estimate))
+        adjusted_estimate = None if adjusted_estimate is None else float(np.exp(adjusted_estimate))
+        x_domain = [float(np.exp(x_domain[0])), float(np.exp(x_domain[1]))]
+        x_scale = alt.Scale(type="log", domain=x_domain, nice=False)
+        from .forest import LOG_TICKS
+        x_ticks = {"values": [t for t in LOG_TICKS if x_domain[0] <= t <= x_domain[1]], "format": "~g"}
+    else:
+        x_scale = alt.Scale(domain=x_domain, nice=False, zero=False)
+    short = "SMD" if effect.is_smd else effect.short
     lim = pd.concat([
         pd.DataFrame({"x": limits["ci_low"].astype(float), "se": limits["se"].astype(float), "side": "lower"}),
         pd.DataFrame({"x": limits["ci_high"].astype(float), "se": limits["se"].astype(float), "side": "upper"}),
@@ -102,26 +122,26 @@ def funnel(
     stroke = alt.Stroke("kind:N", title="Study", legend=legend, scale=alt.Scale(domain=kinds, range=colours))
     fill = alt.Fill("kind:N", title="Study", legend=legend,
                     scale=alt.Scale(domain=kinds, range=[colours[0], "#FFFFFF", "#FFFFFF"]))
-    x_axis = alt.Axis(title="SMD (Hedges' g)", grid=False, tickCount=6)
+    x_axis = alt.Axis(title=effect.axis_title, grid=False, **x_ticks)
     y_axis = alt.Axis(title="Standard error", grid=True, gridColor="#EEEEEE", tickCount=5)
     layers: list[alt.Chart] = [
         alt.Chart(lim).mark_line(color=PALETTE["grey"], strokeDash=[6, 4], strokeWidth=1.5).encode(
             x=alt.X("x:Q", scale=x_scale, axis=x_axis), y=alt.Y("se:Q", scale=y_scale, axis=y_axis),
             detail=alt.Detail("side", type="nominal"), order=alt.Order("se", type="quantitative")),
-        alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#767676", strokeWidth=1).encode(
+        alt.Chart(pd.DataFrame({"x": [effect.null]})).mark_rule(color="#767676", strokeWidth=1).encode(
             x=alt.X("x:Q", scale=x_scale)),
         alt.Chart(pd.DataFrame({"x": [float(estimate)], "what": ["pooled estimate"]})).mark_rule(
             color=PALETTE["black"], strokeWidth=1.5).encode(
             x=alt.X("x:Q", scale=x_scale), tooltip=[alt.Tooltip("what:N", title=" "),
-                                                   alt.Tooltip("x:Q", title="SMD", format=".3f")]),
+                                                   alt.Tooltip("x:Q", title=short, format=".3f")]),
     ]
     if adjusted_estimate is not None and is_finite(adjusted_estimate):
         layers.append(alt.Chart(pd.DataFrame({"x": [float(adjusted_estimate)], "what": ["trim-and-fill estimate"]}))
                       .mark_rule(color=PALETTE["grey"], strokeDash=[4, 3], strokeWidth=1.5)
                       .encode(x=alt.X("x:Q", scale=x_scale),
                               tooltip=[alt.Tooltip("what:N", title=" "),
-                                       alt.Tooltip("x:Q", title="SMD", format=".3f")]))
-    tips = tooltip_fields(pts, [alt.Tooltip("yi:Q", title="SMD (g)", format=".2f"),
+                                       alt.Tooltip("x:Q", title=short, format=".3f")]))
+    tips = tooltip_fields(pts, [alt.Tooltip("yi:Q", title="SMD (g)" if effect.is_smd else short, format=".2f"),
                            alt.Tooltip("se:Q", title="SE", format=".3f"), alt.Tooltip("kind:N", title="Kind")])
     layers.append(alt.Chart(pts).mark_point(size=110, strokeWidth=2, opacity=1).encode(
         x=alt.X("yi:Q", scale=x_scale), y=alt.Y("se:Q", scale=y_scale), shape=shape, stroke=stroke, fill=fill,
