@@ -28,6 +28,7 @@ Usage::
     python -m benchmarks.bench_workshop                           # 300 sessions, 3 app processes
     python -m benchmarks.bench_workshop --sessions 100,300
     python -m benchmarks.bench_workshop --ramp --sessions 50,100,150,200,250,300
+    python -m benchmarks.bench_workshop --url https://peerstats.example.org/ --sessions 300   # a running deployment
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ async def user(i: int, base: str, exp: Expect, outcomes: list[str], start_at: fl
         await asyncio.sleep(start_at)
         t0 = time.perf_counter()
         cookie = await cookie_for(base)
-        ws_url = base.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        ws_url = re.sub(r"^http", "ws", base).rstrip("/") + "/_stcore/stream"  # https -> wss
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout,
                                       additional_headers={"Cookie": cookie} if cookie else None) as ws:
             tab = Tab(ws, f"outcome={o1}")
@@ -306,9 +307,18 @@ def main() -> None:
     ap.add_argument("--think", default="5,15", help="think time before each step: min,max seconds")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one page or update")
     ap.add_argument("--cold", action="store_true", help="no warm-up (deploy/run.sh --no-warm)")
+    ap.add_argument("--url", help="use a deployment already running there (e.g. several machines behind one proxy, "
+                                  "deploy/README.md) instead of starting one here")
+    ap.add_argument("--ports", type=int, nargs="*", default=[],
+                    help="with --url: ports of app processes on this machine, for the CPU and memory figures")
     args = ap.parse_args()
     steps = [int(s) for s in args.sessions.split(",") if s.strip()]
     lo, hi = (float(x) for x in args.think.split(","))
+    if args.url:
+        print(f"using {args.url}; server CPU and memory: " + (f"app processes on ports {args.ports} of this machine"
+                                                              if args.ports else "not measured (no --ports)"))
+        asyncio.run(main_async(args.url, args.ports, steps, args.ramp, args.open_within, (lo, hi), args.timeout))
+        return
     from tests.live_deploy import deployment
 
     prefix = Path(tempfile.mkdtemp(prefix="peerstats-bench-workshop."))
