@@ -28,6 +28,7 @@ Usage::
     python -m benchmarks.bench_workshop                           # 300 sessions, 3 app processes
     python -m benchmarks.bench_workshop --sessions 100,300
     python -m benchmarks.bench_workshop --ramp --sessions 50,100,150,200,250,300
+    python -m benchmarks.bench_workshop --profile 20                 # each step alone: latency and app CPU
     python -m benchmarks.bench_workshop --url https://peerstats.example.org/ --sessions 300   # a running deployment
 """
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import re
@@ -138,13 +140,15 @@ class Run:
     open_failed: int = 0
     done: int = 0       # users who went through the whole mix
     finished: int = 0   # users who stopped clicking, for whatever reason
+    meter: object = None                                # --profile: () -> app CPU seconds so far
+    cpu: dict = field(default_factory=dict)             # --profile: step name -> app CPU seconds
 
     def all_latencies(self) -> list[float]:
         return [x for v in self.latencies.values() for x in v]
 
 
 async def user(i: int, base: str, exp: Expect, outcomes: list[str], start_at: float, think: tuple[float, float],
-               timeout: float, rng: random.Random, run: Run, all_open: asyncio.Event, finish: asyncio.Event) -> None:
+               timeout: float, rng: random.Random, run: Run, finish: asyncio.Event) -> None:
     import websockets
 
     o1 = outcomes[i % len(outcomes)]
@@ -161,8 +165,11 @@ async def user(i: int, base: str, exp: Expect, outcomes: list[str], start_at: fl
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout,
                                       additional_headers={"Cookie": cookie} if cookie else None) as ws:
             tab = Tab(ws, f"outcome={o1}")
+            c0 = run.meter() if run.meter else 0.0
             await tab.rerun()
             await tab.until_finished(timeout)
+            if run.meter:
+                run.cpu.setdefault("first page", []).append(run.meter() - c0)
             if tab.problems or tab.headline != exp.headline(o1):
                 run.errors.append(f"user {i} first page: {tab.headline!r} (expected {exp.headline(o1)}) "
                                   f"{'; '.join(tab.problems)}")
@@ -175,7 +182,10 @@ async def user(i: int, base: str, exp: Expect, outcomes: list[str], start_at: fl
                 nonlocal step
                 step = name
                 await asyncio.sleep(rng.uniform(*think))
+                c0 = run.meter() if run.meter else 0.0
                 took = await tab.act(timeout, **rerun)
+                if run.meter:
+                    run.cpu.setdefault(name, []).append(run.meter() - c0)
                 bad = list(tab.problems)
                 if want is not None and tab.headline != want:
                     bad.append(f"headline {tab.headline!r}, expected {want}")
@@ -221,11 +231,11 @@ async def workshop(url: str, ports: list[int], n: int, open_within: float, think
     outcomes = exp.outcomes()
     rng = random.Random(seed)
     run = Run()
-    all_open, finish = asyncio.Event(), asyncio.Event()
+    finish = asyncio.Event()
     base_rss = rss_kib(ports)
     cpu0, client0, t0 = cpu_seconds(ports), time.process_time(), time.perf_counter()
     tasks = [asyncio.create_task(user(i, url, exp, outcomes, rng.uniform(0, open_within), think, timeout,
-                                      random.Random(seed * 1000 + i), run, all_open, finish)) for i in range(n)]
+                                      random.Random(seed * 1000 + i), run, finish)) for i in range(n)]
     open_rss = base_rss
     limit = time.monotonic() + open_within + timeout + len(STEPS) * (think[1] + timeout) + 30
     seen_open = False
@@ -274,9 +284,42 @@ async def workshop(url: str, ports: list[int], n: int, open_within: float, think
             "cpu_per_action": cpu_per_action}
 
 
+async def profile(url: str, ports: list[int], n: int, timeout: float, exp: Expect) -> None:
+    """``n`` users one after another, no think time, nobody else on the deployment: each step's latency unloaded
+    and the app CPU it costs (from /proc, 10 ms ticks: medians over the users), and what that makes a user's mix."""
+    outcomes = exp.outcomes()
+    run = Run(meter=lambda: cpu_seconds(ports)["app"])
+    for i in range(n):
+        finish = asyncio.Event()
+        finish.set()
+        await user(i, url, exp, outcomes, 0.0, (0.0, 0.0), timeout, random.Random(i), run, finish)
+    print(f"\n== profile: {n} users one after another, no think time; errors: {len(run.errors)}"
+          + "".join(f"\n  - {e}" for e in run.errors[:10]))
+    names = ["first page", *STEPS]
+    for name in names:
+        lat = run.first if name == "first page" else run.latencies.get(name, [])
+        if lat and run.cpu.get(name):
+            print(f"  {name}: latency p50 {1000 * statistics.median(lat):.0f} ms, app CPU p50 "
+                  f"{1000 * statistics.median(run.cpu[name]):.0f} ms")
+    per_user = sum(statistics.median(run.cpu[k]) for k in names if run.cpu.get(k))
+    per_step = per_user / len(names)
+    # One core as an M/M/1 queue: the time in the system is exponential with mean s / (1 - rho), so its p95 is
+    # ln(20) s / (1 - rho), at most 1 s while rho <= 1 - ln(20) s (an estimate: real clicks are neither Poisson nor
+    # exponential, and a core shared with other work serves less).
+    rho = max(0.0, 1 - math.log(20) * per_step)
+    full = len(STEPS) * 10 / per_user
+    print(f"app CPU for one user's whole mix: {per_user:.2f} s ({1000 * per_step:.0f} ms per page or click); with "
+          f"5-15 s think time (10 s mean) before each of {len(STEPS)} steps, one core at 100 % busy serves "
+          f"{full:.0f} users; at p95 1 s (M/M/1 per core: busy at most 1 - ln 20 x {per_step:.2f} s = "
+          f"{100 * rho:.0f} %) about {full * rho:.0f} users per core, if the core is the app's alone")
+
+
 async def main_async(url: str, ports: list[int], steps: list[int], ramp: bool, open_within: float,
-                     think: tuple[float, float], timeout: float) -> None:
+                     think: tuple[float, float], timeout: float, profile_n: int = 0) -> None:
     exp = Expect()
+    if profile_n:
+        await profile(url, ports, profile_n, timeout, exp)
+        return
     results = []
     for k, n in enumerate(steps):
         r = await workshop(url, ports, n, open_within, think, timeout, exp, seed=k + 1)
@@ -307,6 +350,8 @@ def main() -> None:
     ap.add_argument("--think", default="5,15", help="think time before each step: min,max seconds")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one page or update")
     ap.add_argument("--cold", action="store_true", help="no warm-up (deploy/run.sh --no-warm)")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="instead: N users one after another, no think time: each step's latency and app CPU alone")
     ap.add_argument("--url", help="use a deployment already running there (e.g. several machines behind one proxy, "
                                   "deploy/README.md) instead of starting one here")
     ap.add_argument("--ports", type=int, nargs="*", default=[],
@@ -317,7 +362,8 @@ def main() -> None:
     if args.url:
         print(f"using {args.url}; server CPU and memory: " + (f"app processes on ports {args.ports} of this machine"
                                                               if args.ports else "not measured (no --ports)"))
-        asyncio.run(main_async(args.url, args.ports, steps, args.ramp, args.open_within, (lo, hi), args.timeout))
+        asyncio.run(main_async(args.url, args.ports, steps, args.ramp, args.open_within, (lo, hi), args.timeout,
+                               args.profile))
         return
     from tests.live_deploy import deployment
 
@@ -326,7 +372,8 @@ def main() -> None:
     with deployment(workers=args.workers, prefix=prefix, log=prefix / "run.log", warm=not args.cold,
                     timeout=300.0) as url:
         ports = [int(p) for p in re.findall(r"server 127\.0\.0\.1:(\d+)", (prefix / "nginx.conf").read_text())]
-        asyncio.run(main_async(url, ports, steps, args.ramp, args.open_within, (lo, hi), args.timeout))
+        asyncio.run(main_async(url, ports, steps, args.ramp, args.open_within, (lo, hi), args.timeout,
+                               args.profile))
 
 
 if __name__ == "__main__":
