@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -159,3 +160,36 @@ def test_resp_encoding_matches_the_protocol():
         byor._resp_reply(replies)
     with pytest.raises(ConnectionError):
         byor._resp_reply(replies)  # the stream ended
+
+
+def test_deploy_run_sh_starts_a_private_redis_store_and_stops_it(tmp_path):
+    """``deploy/run.sh --store redis`` (here without nginx: --no-proxy) starts redis-server with a password from a
+    mode-600 config, writes the store's URL (mode 600) and stops Redis with the deployment."""
+    if not os.access(REDIS, os.X_OK):
+        pytest.skip(f"{REDIS} is not installed (apt-get install redis-server)")
+    prefix, log = tmp_path / "deploy", tmp_path / "run.log"
+    store_port, base = free_port(), free_port()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run.sh"), "--workers", "1", "--no-warm", "--no-proxy",
+                                 "--store", "redis", "--store-port", str(store_port), "--base-port", str(base),
+                                 "--prefix", str(prefix)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={k: v for k, v in os.environ.items() if k != byor.STORE_ENV},
+                                start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while "peerstats: serving" not in log.read_text():
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.2)
+            url = (prefix / "store.url").read_text().strip()
+            assert url.startswith("redis://:") and url.endswith(f"@127.0.0.1:{store_port}/0")
+            assert (prefix / "store.url").stat().st_mode & 0o777 == 0o600
+            assert (prefix / "redis" / "redis.conf").stat().st_mode & 0o777 == 0o600
+            assert byor.RedisStore(url)._call(b"PING") == "PONG"
+            with pytest.raises(byor.RedisError):  # no password, no access
+                byor.RedisStore(f"redis://127.0.0.1:{store_port}")._call(b"GET", b"x")
+            assert not (prefix / "uploads").exists()  # the folder store is not used
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+    with pytest.raises(OSError):  # Redis went with the deployment
+        byor.RedisStore(url, timeout=1)._call(b"PING")
