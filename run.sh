@@ -2,7 +2,8 @@
 # The project's two entry points on a fresh machine (Python 3.11 + pip; apt-get as root for the browser tests):
 #   bash run.sh app    install the runtime requirements and start the dashboard on the bundled data, on
 #                      127.0.0.1 only (PEERSTATS_ADDRESS=0.0.0.0 to listen on every interface)
-#   bash run.sh test   install the test requirements (and Debian's chromium and nginx) and run the whole test suite
+#   bash run.sh test   install the test requirements (and Debian's chromium, nginx and redis-server) and run the
+#                      whole test suite
 # Extra arguments are passed on (to streamlit, or to pytest).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -37,10 +38,12 @@ case "$cmd" in
     ;;
   test)
     pip_install requirements-dev.txt
-    # Debian packages the tests drive: chromium (browser tests) and nginx (the deployment test through the proxy).
+    # Debian packages the tests drive: chromium (browser tests), nginx (the deployment test through the proxy) and
+    # redis-server (the shared upload store, tests/test_upload_store.py).
     missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    [ -x /usr/bin/redis-server ] || missing+=(redis-server)
     if [ ${#missing[@]} -gt 0 ]; then
       if [ "$(id -u)" = 0 ]; then
         echo "run.sh: installing Debian's ${missing[*]} for the browser and deployment tests" >&2

@@ -78,14 +78,20 @@ class Session:
             value = w.value if w.set_value or w.HasField("value") else (known[1] if known else w.default)
             self.widgets[w.id] = ("double_value", float(value))
 
-    async def rerun(self, changes=()) -> None:
-        """Ask for a script run, sending every widget's value (``changes``: (id, value) pairs set before)."""
+    async def rerun(self, changes=(), trigger: str | None = None, page: str | None = None) -> None:
+        """Ask for a script run, sending every widget's value (``changes``: (id, value) pairs set before;
+        ``trigger``: the id of a button clicked, true for this run only; ``page``: the page script hash to switch
+        to, as a click on a page link sends it)."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         for wid, value in changes:
             self.widgets[wid] = (self.widgets.get(wid, ("bool_value", None))[0], value)
         msg = BackMsg()
         msg.rerun_script.query_string = self.query
+        if page:
+            msg.rerun_script.page_script_hash = page
+        if trigger:
+            msg.rerun_script.widget_states.widgets.add(id=trigger, trigger_value=True)
         msg.rerun_script.context_info.timezone = "UTC"
         msg.rerun_script.context_info.locale = "en-GB"
         for wid, (field, value) in self.widgets.items():
@@ -108,19 +114,23 @@ class Session:
             msg = ForwardMsg()
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
-            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                el = msg.delta.new_element
-                which = el.WhichOneof("type")
-                if which in ("checkbox", "selectbox", "radio", "multiselect", "number_input"):
-                    self._track(which, getattr(el, which))
-                if which == "checkbox" and el.checkbox.label == CHECKBOX:
-                    self.checkbox_id = el.checkbox.id
-                elif which == "metric" and self.headline is None and el.metric.label in HEADLINES:
-                    self.headline = el.metric.body
-            elif kind == "page_info_changed":
-                self.query = msg.page_info_changed.query_string
-            elif kind == "script_finished":
+            if kind == "script_finished":
                 return
+            self.note(kind, msg)
+
+    def note(self, kind: str, msg) -> None:
+        """Read one ForwardMsg of a script run (``kind``: its type), other than ``script_finished``."""
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            el = msg.delta.new_element
+            which = el.WhichOneof("type")
+            if which in ("checkbox", "selectbox", "radio", "multiselect", "number_input"):
+                self._track(which, getattr(el, which))
+            if which == "checkbox" and el.checkbox.label == CHECKBOX:
+                self.checkbox_id = el.checkbox.id
+            elif which == "metric" and self.headline is None and el.metric.label in HEADLINES:
+                self.headline = el.metric.body
+        elif kind == "page_info_changed":
+            self.query = msg.page_info_changed.query_string
 
 
 async def cookie_for(base: str) -> str:

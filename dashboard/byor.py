@@ -7,11 +7,20 @@ an upload only through its fingerprint, i.e. when the user has it in their URL (
 link they chose to share). The store keeps the :data:`STORE_SIZE` most recent uploads.
 
 Several processes (``deploy/run.sh``): nginx keeps each browser on one process, so a shared link opened in another
-browser may land on a process that never saw the upload. When ``PEERSTATS_UPLOAD_DIR`` names a directory (the
-deployment sets a private one in its prefix and deletes it when it stops), :func:`keep` also writes the upload's
-*source* there (the file's bytes and, as JSON, its name, mapping and sheet; no pickle), and :func:`held` on a miss
-re-imports it from there and accepts it only if the import gives the same fingerprint. The directory keeps the
-:data:`STORE_SIZE` newest uploads. Without the variable (``run.sh app``: one process) nothing is written to disk.
+browser may land on a process that never saw the upload. The processes therefore share a store of upload *sources*
+(the file's bytes and, as JSON, its name, mapping and sheet; no pickle): :func:`keep` puts the source there, and
+:func:`held` on a miss re-imports it from there and accepts it only if the import gives the same fingerprint. Two
+stores, one tiny interface (``put(fingerprint, bytes, meta)`` / ``get(fingerprint) -> (bytes, meta) or None``, see
+:func:`upload_store`):
+
+* :class:`FolderStore`, one machine: ``PEERSTATS_UPLOAD_DIR`` names a private directory (the deployment makes one in
+  its prefix and deletes it when it stops); it keeps the :data:`STORE_SIZE` newest uploads.
+* :class:`RedisStore`, several machines: ``PEERSTATS_UPLOAD_STORE=redis://[:password@]host:port[/db]`` (or
+  ``rediss://`` for TLS) names a Redis server every host reads (``deploy/run.sh --store redis`` starts Debian's
+  ``redis-server``); each upload is one key that expires after :data:`STORE_TTL` seconds.
+
+Without either variable (``run.sh app``: one process) nothing leaves the process. A store that fails (full disk,
+Redis down) never breaks an upload: the upload still works in the process that received it.
 
 The URL side lives in :mod:`dashboard.state` (``data=<fingerprint>``), the only module that touches the URL.
 """
@@ -52,8 +61,9 @@ def _store() -> tuple[OrderedDict, threading.Lock]:
 def keep(result, source: tuple | None = None) -> None:
     """Hold an import (an :class:`~peerstats.importer.ImportResult` with evidence) under its fingerprint.
 
-    ``source``: ``(raw bytes, file name, mapping as sorted (role, column) pairs or None, sheet or None)``, the
-    arguments of :func:`read` that gave ``result``; written to the shared upload directory when there is one.
+    ``source``: ``(raw bytes, file name, mapping as sorted (role, column) pairs or None, sheet or None[,
+    confirm_extreme])``, the
+    arguments of :func:`read` that gave ``result``; put in the shared upload store when there is one.
     """
     store, lock = _store()
     with lock:
@@ -61,9 +71,29 @@ def keep(result, source: tuple | None = None) -> None:
         store.move_to_end(result.fingerprint)
         while len(store) > STORE_SIZE:
             store.popitem(last=False)
-    folder = upload_dir()
-    if folder is not None and source is not None and _FINGERPRINT.fullmatch(result.fingerprint or ""):
-        _write_source(folder, result.fingerprint, source)
+    shared = upload_store()
+    if shared is not None and source is not None and _FINGERPRINT.fullmatch(result.fingerprint or ""):
+        raw, filename, mapping, sheet, *confirm = source  # (..., confirm_extreme) when effects beyond 5 were confirmed
+        shared.put(result.fingerprint, bytes(raw), {"filename": str(filename), "sheet": sheet,
+                                                   "mapping": [list(p) for p in mapping] if mapping else None,
+                                                   "confirm_extreme": bool(confirm and confirm[0])})
+
+
+def held(fingerprint: str):
+    """The import held under ``fingerprint`` by this process, else re-made from the shared upload store (see the
+    module docstring), else ``None``."""
+    store, lock = _store()
+    with lock:
+        found = store.get(fingerprint)
+    return found if found is not None else _read_source(str(fingerprint or ""))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The shared upload store: a tiny interface, a folder for one machine, Redis for several
+# --------------------------------------------------------------------------------------------------------------------
+STORE_ENV = "PEERSTATS_UPLOAD_STORE"
+STORE_TTL = 7 * 24 * 3600  # seconds a Redis-held upload lives (a workshop's week); the folder keeps STORE_SIZE
+_REDIS_KEY = "peerstats:upload:"
 
 
 def upload_dir() -> Path | None:
@@ -72,48 +102,180 @@ def upload_dir() -> Path | None:
     return Path(value) if value and Path(value).is_dir() else None
 
 
-def _write_source(folder: Path, fp: str, source: tuple) -> None:
-    raw, filename, mapping, sheet, *confirm = source  # (..., confirm_extreme) when effects beyond ±5 were confirmed
-    meta = json.dumps({"filename": str(filename), "mapping": [list(p) for p in mapping] if mapping else None,
-                       "sheet": sheet, "confirm_extreme": bool(confirm and confirm[0])})
-    try:
-        for suffix, data in ((".bin", bytes(raw)), (".json", meta.encode())):
-            tmp = folder / f".{fp}{suffix}.{os.getpid()}.tmp"
-            tmp.write_bytes(data)
-            os.replace(tmp, folder / f"{fp}{suffix}")  # atomic: another process never reads half a file
-        kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in kept[STORE_SIZE:]:
-            for path in (old, old.with_suffix(".bin")):
-                path.unlink(missing_ok=True)
-    except OSError:  # a full or read-only disk: the upload still works in this process
-        pass
+def upload_store():
+    """The store the processes share uploads through: a :class:`RedisStore` when ``PEERSTATS_UPLOAD_STORE`` is a
+    ``redis://`` or ``rediss://`` URL, else a :class:`FolderStore` when ``PEERSTATS_UPLOAD_DIR`` is a directory, else
+    ``None`` (one process: uploads stay in its memory). An unusable URL is logged and treated as no store."""
+    url = os.environ.get(STORE_ENV, "").strip()
+    if url:
+        try:
+            return RedisStore(url)
+        except ValueError as exc:
+            import logging
+
+            logging.getLogger("peerstats.app").warning("%s ignored: %s", STORE_ENV, exc)
+            return None
+    folder = upload_dir()
+    return FolderStore(folder) if folder is not None else None
+
+
+class FolderStore:
+    """Upload sources as files in a private directory all processes of one machine read: ``<fp>.bin`` (the bytes)
+    and ``<fp>.json`` (the meta), each written atomically; the :data:`STORE_SIZE` newest are kept."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def put(self, fingerprint: str, data: bytes, meta: dict) -> None:
+        if not _FINGERPRINT.fullmatch(fingerprint):  # only 16 hex digits ever become a file name
+            return
+        try:
+            for suffix, blob in ((".bin", data), (".json", json.dumps(meta).encode())):
+                tmp = self.folder / f".{fingerprint}{suffix}.{os.getpid()}.tmp"
+                tmp.write_bytes(blob)
+                os.replace(tmp, self.folder / f"{fingerprint}{suffix}")  # another process never reads half a file
+            kept = sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in kept[STORE_SIZE:]:
+                for path in (old, old.with_suffix(".bin")):
+                    path.unlink(missing_ok=True)
+        except OSError:  # a full or read-only disk: the upload still works in this process
+            pass
+
+    def get(self, fingerprint: str) -> tuple[bytes, dict] | None:
+        if not _FINGERPRINT.fullmatch(fingerprint):
+            return None
+        try:
+            return ((self.folder / f"{fingerprint}.bin").read_bytes(),
+                    json.loads((self.folder / f"{fingerprint}.json").read_text()))
+        except (OSError, ValueError):
+            return None
+
+
+class RedisStore:
+    """Upload sources in a Redis server every host of a deployment reads: one key ``peerstats:upload:<fp>`` per
+    upload holding the meta as one JSON line, a newline, then the file's bytes; it expires after :data:`STORE_TTL`.
+
+    The client is the few lines of Redis's protocol (RESP) it needs (AUTH, SELECT, SET ... EX, GET) over one short
+    connection per call: uploads are rare (a put per upload, a get when a link lands on a process without it), so
+    this needs no connection pool and no dependency. ``rediss://`` wraps the socket in TLS (system CAs).
+
+    Raises
+    ------
+    ValueError
+        If ``url`` is not ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://...``.
+    """
+
+    def __init__(self, url: str, timeout: float = 2.0) -> None:
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+            raise ValueError(f"expected redis://[:password@]host:port[/db], got scheme {parts.scheme!r}")
+        db = parts.path.strip("/") or "0"
+        if not db.isdigit():
+            raise ValueError(f"the database must be a number, got {db!r}")
+        self.host, self.port, self.db = parts.hostname, parts.port or 6379, int(db)
+        self.tls, self.timeout = parts.scheme == "rediss", timeout
+        self.user = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+
+    def put(self, fingerprint: str, data: bytes, meta: dict) -> None:
+        if not _FINGERPRINT.fullmatch(fingerprint):
+            return
+        try:
+            self._call(b"SET", _REDIS_KEY + fingerprint, json.dumps(meta).encode() + b"\n" + data, b"EX", STORE_TTL)
+        except OSError:  # Redis down or refusing: the upload still works in this process
+            pass
+
+    def get(self, fingerprint: str) -> tuple[bytes, dict] | None:
+        if not _FINGERPRINT.fullmatch(fingerprint):
+            return None
+        try:
+            value = self._call(b"GET", _REDIS_KEY + fingerprint)
+            if not isinstance(value, bytes):
+                return None
+            head, _, data = value.partition(b"\n")
+            return data, json.loads(head)
+        except (OSError, ValueError):
+            return None
+
+    def _call(self, *command):
+        """Send one command (after AUTH and SELECT when the URL asks) and return its reply."""
+        import socket
+
+        commands = []
+        if self.password is not None:
+            commands.append((b"AUTH", self.user, self.password) if self.user else (b"AUTH", self.password))
+        if self.db:
+            commands.append((b"SELECT", self.db))
+        commands.append(command)
+        sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        try:
+            if self.tls:
+                import ssl
+
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            sock.sendall(b"".join(_resp_command(c) for c in commands))
+            replies = sock.makefile("rb")
+            for _ in commands:
+                reply = _resp_reply(replies)
+            return reply
+        finally:
+            sock.close()
+
+
+class RedisError(OSError):
+    """An error reply from Redis (e.g. a wrong password): handled like a connection failure."""
+
+
+def _resp_command(args) -> bytes:
+    """A command as a RESP array of bulk strings."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def _resp_reply(f):
+    """One RESP2 reply from a buffered reader: str, int, bytes, None or a list; an error reply raises RedisError."""
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("Redis closed the connection")
+    kind, body = line[:1], line[1:-2]
+    if kind == b"+":
+        return body.decode()
+    if kind == b"-":
+        raise RedisError(body.decode(errors="replace"))
+    if kind == b":":
+        return int(body)
+    if kind == b"$":
+        n = int(body)
+        return None if n < 0 else f.read(n + 2)[:-2]
+    if kind == b"*":
+        n = int(body)
+        return None if n < 0 else [_resp_reply(f) for _ in range(n)]
+    raise ConnectionError(f"unexpected reply from Redis: {line[:40]!r}")
 
 
 def _read_source(fp: str):
-    """The import re-made from the shared directory, if its source is there and gives the same fingerprint."""
-    folder = upload_dir()
-    if folder is None or not _FINGERPRINT.fullmatch(fp):  # only 16 hex digits ever become a file name
+    """The import re-made from the shared store, if its source is there and gives the same fingerprint."""
+    store = upload_store()
+    if store is None or not _FINGERPRINT.fullmatch(fp):
         return None
+    found = store.get(fp)
+    if found is None:
+        return None
+    raw, meta = found
     try:
-        raw = (folder / f"{fp}.bin").read_bytes()
-        meta = json.loads((folder / f"{fp}.json").read_text())
         mapping = tuple(tuple(p) for p in meta["mapping"]) if meta.get("mapping") else None
         result = read(raw, str(meta["filename"]), mapping, meta.get("sheet"), bool(meta.get("confirm_extreme")))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     if result.fingerprint != fp or result.evidence is None:
         return None
     keep(result)
     return result
-
-
-def held(fingerprint: str):
-    """The import held under ``fingerprint`` by this process, else re-made from the shared upload directory (see
-    the module docstring), else ``None``."""
-    store, lock = _store()
-    with lock:
-        found = store.get(fingerprint)
-    return found if found is not None else _read_source(str(fingerprint or ""))
 
 
 @st.cache_data(show_spinner="Reading your file…", max_entries=8)

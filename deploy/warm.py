@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The address the app processes listen on (deploy/run.sh --bind sets it for the warm-up).
+HOST = os.environ.get("PEERSTATS_BIND", "127.0.0.1")
 
 
 def views() -> list[str]:
@@ -74,7 +77,7 @@ async def visit(port: int, query: str, timeout: float) -> str | None:
     import websockets  # a dependency of Streamlit itself
 
     try:
-        conn = await asyncio.wait_for(websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream",
+        conn = await asyncio.wait_for(websockets.connect(f"ws://{HOST}:{port}/_stcore/stream",
                                                          subprotocols=["streamlit"], max_size=None), timeout)
     except Exception as exc:  # noqa: BLE001 - reported in words, the warm-up goes on
         return f"?{query}: could not connect ({type(exc).__name__})"
