@@ -20,7 +20,7 @@ from .core import (
 from .rma import PoolResult, pool
 
 __all__ = ['EggerResult', 'BinaryBiasResult', 'TrimFillResult', 'egger_test', 'harbord_test', 'peters_test',
-           'trim_and_fill', 'funnel_limits']
+           'binary_bias_test', 'BINARY_BIAS_TESTS', 'trim_and_fill', 'funnel_limits']
 
 # ----------------------------------------------------------------------------------------------------------------
 # small-study effects
@@ -236,6 +236,34 @@ def peters_test(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95) -> B
     m1, m2 = a + c, b + d
     return _binary_bias("Peters", measure, "inverse of the total sample size (1/N)", np.asarray(yi, float),
                         n / (m1 * m2), 1 / n, k_out, level)
+
+
+#: The small-study test made for each binary measure (Cochrane Handbook 13.3.5.4): Harbord's score test for odds
+#: ratios (Peto's included), Peters' test for risk ratios. Other measures keep Egger's test.
+BINARY_BIAS_TESTS = {"OR": "Harbord", "PETO": "Harbord", "RR": "Peters"}
+
+
+def binary_bias_test(ai, n1i, ci, n2i, measure: str, level: float = 0.95) -> BinaryBiasResult:
+    """The small-study test made for a binary measure: :func:`harbord_test` for ``"OR"``/``"PETO"``,
+    :func:`peters_test` for ``"RR"`` (:data:`BINARY_BIAS_TESTS`).
+
+    Why not Egger's test: a log odds ratio or log risk ratio and its standard error are computed from the same cells,
+    so they are correlated even without small-study effects and Egger's test rejects too often (Harbord et al. 2006;
+    Peters et al. 2006). Harbord's score and its variance, and Peters' 1/N, do not depend on the estimate. Harbord's
+    test is built on the odds ratio's score, so a risk ratio gets Peters'.
+
+    Raises
+    ------
+    ValueError
+        For a measure with no binary test (RD, MD, SMD, ...): use :func:`egger_test`.
+    """
+    m = str(measure).upper()
+    if m not in BINARY_BIAS_TESTS:
+        raise ValueError(f"no small-study test made for 2x2 tables of measure {measure!r} (Harbord's is for odds "
+                         "ratios, Peters' for odds or risk ratios): use Egger's test")
+    if BINARY_BIAS_TESTS[m] == "Harbord":
+        return harbord_test(ai, n1i, ci, n2i, level=level)
+    return peters_test(ai, n1i, ci, n2i, measure=m, level=level)
 
 
 @dataclass(frozen=True)

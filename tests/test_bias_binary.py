@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from peerstats.bias import BinaryBiasResult, egger_test, harbord_test, peters_test
+from peerstats.bias import BinaryBiasResult, binary_bias_test, egger_test, harbord_test, peters_test
 from peerstats.escalc import effect_sizes
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "validation" / "bias_binary_reference.json").read_text())
@@ -109,3 +109,12 @@ def test_peters_refuses_other_measures_and_bad_counts():
         peters_test(AI, N1, CI, N2, measure="RD")
     with pytest.raises(ValueError, match="ai"):
         harbord_test([5, 12, 3], [10, 10, 10], [1, 2, 3], [10, 10, 10])
+
+
+def test_binary_bias_test_picks_harbord_for_odds_ratios_and_peters_for_risk_ratios():
+    for measure, expected in (("OR", harbord_test(AI, N1, CI, N2)), ("PETO", harbord_test(AI, N1, CI, N2)),
+                              ("RR", peters_test(AI, N1, CI, N2, "RR"))):
+        assert binary_bias_test(AI, N1, CI, N2, measure) == expected
+    for measure in ("RD", "SMD", "MD"):
+        with pytest.raises(ValueError, match="Egger"):
+            binary_bias_test(AI, N1, CI, N2, measure)
