@@ -45,6 +45,11 @@ def what_it_means(ctx) -> None:
     res, sel = ctx.pooled, ctx.selection
     if res is None or not sel.k:
         return
+    if ctx.scale.measure in translate.NATURAL_NNT_MEASURES:
+        with st.expander("What it means for patients", expanded=False):
+            natural_nnt_card(ctx)
+            st.info(not_for_measure(ctx.scale, "U3 and the probability of an important effect"))
+        return
     if not ctx.scale.is_smd or not ctx.scale.direction_known:
         with st.expander("What it means for patients", expanded=False):
             st.info(not_for_measure(ctx.scale, "The number needed to treat, U3 and the probability of an important "
@@ -81,6 +86,55 @@ def what_it_means(ctx) -> None:
             f"- Share of settings whose true effect exceeds the MID ({text.fmt(mid)}): "
             f"{translate.prop_above(est, tau2, mid):.0%} (Mathur & VanderWeele 2019, from the pooled mean and tau²).",
             iv))
+
+
+def _natural_nnt_words(r, iv: str) -> str:
+    """ "treating 25 people with the intervention instead of control means one fewer event (95% CI ...)"."""
+    def one(x):
+        if not math.isfinite(x):
+            return "no difference in events (NNT ∞)"
+        return f"one {'fewer' if x > 0 else 'more'} event for every {math.ceil(abs(x))} people treated with {iv}"
+
+    if r.crosses_null:
+        b = f"one fewer event per {math.ceil(r.nntb_low)} at best" if math.isfinite(r.nntb_low) else ""
+        h = f"one more event per {math.ceil(r.nnth_low)} at worst" if math.isfinite(r.nnth_low) else ""
+        return f"{one(r.nnt)}; the CI includes no difference ({'; '.join(x for x in (b, h) if x)})"
+    hi, lo = r.bounds
+    return f"{one(r.nnt)} (95% CI {math.ceil(min(abs(hi), abs(lo)))} to {math.ceil(max(abs(hi), abs(lo)))})"
+
+
+def natural_nnt_card(ctx) -> None:
+    """The NNT of a binary analysis from its pooled ratio and the control group's risk in the selected studies
+    (``peerstats.translate.natural_nnt``; Cochrane Handbook 15.4.4)."""
+    res, sc, eff = ctx.pooled, ctx.scale, ctx.selection.effects
+    if not {"events_control", "n_control"} <= set(eff.columns):
+        st.info("The number needed to treat needs the control groups' events and sizes; these rows do not give "
+                "them.")
+        return
+    events = eff["events_control"].astype(float)
+    size = eff["n_control"].astype(float)
+    try:
+        cer = translate.control_risk(events, size)
+        if not 0 < cer < 1:
+            raise ValueError(f"the control groups' risk is {cer:.0%}, so no intervention can change it")
+        nn = translate.natural_nnt(sc.measure, res.estimate, res.ci_low, res.ci_high, cer)
+    except ValueError as exc:
+        st.info(f"The number needed to treat cannot be computed here: {exc}.")
+        return
+    known = events.notna() & size.notna()
+    m = st.columns(2)
+    m[0].metric("Number needed to treat", "∞" if not math.isfinite(nn.nnt) else f"{math.ceil(abs(nn.nnt))}",
+                help=f"From the pooled {sc.name} and the control group's risk (Cochrane Handbook 15.4.4): "
+                     + ("1 / (CER − CER × RR)." if sc.measure == "RR" else
+                        "(1 − CER (1 − OR)) / ((1 − CER) CER (1 − OR))." if sc.measure != "RD" else "1 / |RD|."))
+    m[1].metric("Control group's risk", f"{cer:.1%}",
+                help=f"{int(events[known].sum())} events among {int(size[known].sum())} control participants")
+    iv = sc.intervention
+    st.markdown(
+        f"- At the control groups' risk in these data ({int(events[known].sum())} events among "
+        f"{int(size[known].sum())} participants, {cer:.1%}): {_natural_nnt_words(nn, iv)}.\n"
+        f"- Whether fewer events is better depends on the outcome ({text.lower_first(ctx.outcome_label)}); the file "
+        "does not say. The NNT assumes the pooled ratio holds at this risk; at another control risk it differs.")
 
 
 CONTINUOUS = {"year": "Publication year", "n": "Randomised participants (N)"}

@@ -8,7 +8,7 @@ from dashboard import charts, export, memo
 from dashboard import components as ui
 from dashboard import text
 from dashboard.context import current
-from peerstats.meta import egger_test, funnel_limits, pool, trim_and_fill
+from peerstats.meta import BINARY_BIAS_TESTS, binary_bias_test, egger_test, funnel_limits, pool, trim_and_fill
 from peerstats.selmodel import pet_peese, selection_model
 
 ctx = current()
@@ -25,6 +25,58 @@ def nat_ci(lo, hi) -> str:
     return text.fmt_ci(*sc.natural(lo, hi))
 
 
+_WHY = {
+    "Harbord": ("For an odds ratio Egger's test is not the right one: a log odds ratio and its standard error are "
+                "computed from the same 2x2 cells, so they are correlated even when there are no small-study effects, "
+                "and Egger's test then finds asymmetry too often. Harbord's test regresses the efficient score "
+                "Z/√V on √V (score and variance under no effect, which do not depend on the estimate) and reads the "
+                "asymmetry from the intercept (Harbord, Egger & Sterne 2006; Cochrane Handbook 13.3.5.4)."),
+    "Peters": ("For a risk ratio Egger's test is not the right one: a log risk ratio and its standard error are "
+               "computed from the same 2x2 cells, so they are correlated even when there are no small-study effects. "
+               "Harbord's score test is built on the odds ratio, so Peters' test is used: the log risk ratio regressed "
+               "on 1/N, the inverse of the total sample size, weighted by the events and non-events, which does not "
+               "depend on the estimate (Peters et al. 2006; Cochrane Handbook 13.3.5.4)."),
+}
+_ARMS = ["events_peer", "n_peer", "events_control", "n_control"]
+
+
+def binary_small_study(rows) -> list[str]:
+    """Harbord's or Peters' test for a binary analysis, drawn under Egger's; its sentences for the report."""
+    if sc.measure not in BINARY_BIAS_TESTS:
+        return []
+    name = BINARY_BIAS_TESTS[sc.measure]
+    st.markdown(f"**{name}'s test (for binary outcomes)**")
+    if not set(_ARMS) <= set(rows.columns):
+        st.info(f"{name}'s test needs each study's events and participants per arm; these rows do not give them.")
+        return []
+    cells = rows[_ARMS].apply(lambda c: c.astype(float))
+    known = cells.notna().all(axis=1)
+    res = memo.call(binary_bias_test, *(cells.loc[known, c].to_numpy() for c in _ARMS), measure=sc.measure)
+    unknown = int((~known).sum())
+    left_out = [f"{text.count(res.k_excluded, 'trial')} with no events or only events (no information)"
+                if res.k_excluded else "",
+                f"{text.count(unknown, 'row')} without arm counts" if unknown else ""]
+    left_out = "; left out: " + ", ".join(w for w in left_out if w) if any(left_out) else ""
+    if res.reason:
+        st.info(f"{name}'s test is not defined here: {res.reason}{left_out}.")
+        st.caption(_WHY[name])
+        return [f"{name}'s test: not defined ({res.reason})."]
+    c = st.columns(3)
+    c[0].metric("Asymmetry coefficient", text.fmt(res.bias),
+                help="Harbord: the intercept of Z/√V on √V." if name == "Harbord" else "Peters: the slope on 1/N.")
+    c[1].metric(f"t ({res.df} df)", text.fmt(res.statistic))
+    c[2].metric("p (asymmetry)", text.fmt_p(res.pval))
+    verdict = ("the funnel is asymmetric beyond chance (p < 0.10)" if res.pval < 0.10
+               else "no clear evidence of asymmetry (p ≥ 0.10)")
+    limit = "odds ratio" if name == "Harbord" else sc.name
+    st.markdown(f"{name}'s test on {text.count(res.k, 'trial')}{left_out}: {verdict}. The {limit} expected in a "
+                f"very large trial is {nat(res.limit_estimate)} "
+                f"(95% CI {nat_ci(res.limit_ci_low, res.limit_ci_high)}).")
+    st.caption(_WHY[name])
+    return [f"{name}'s test ({res.predictor} as predictor): coefficient {text.fmt(res.bias)}, t = "
+            f"{text.fmt(res.statistic)} on {res.df} df, {text.p_phrase(res.pval)}: {verdict}."]
+
+
 st.title(f"Small-study effects: {ctx.outcome_label}")
 st.caption("Do smaller trials report larger effects? Asymmetry in the funnel can mean publication bias, but also "
            "true differences between small and large trials, or chance. With fewer than 10 trials these tools have "
@@ -32,8 +84,9 @@ st.caption("Do smaller trials report larger effects? Asymmetry in the funnel can
 ui.headline(ctx, key="sse_headline")
 if sc.ratio:
     st.caption(f"For a {sc.name} the tests below run on the log scale (the funnel's x axis is logarithmic) and "
-               "estimates are shown exponentiated. Egger's test is the classic one on log ratios; the tests made "
-               "for binary outcomes (Harbord's, Peters') are not available here.")
+               "estimates are shown exponentiated."
+               + (f" Besides Egger's test, {BINARY_BIAS_TESTS[sc.measure]}'s test, made for binary outcomes, is shown "
+                  "below with the reason." if sc.measure in BINARY_BIAS_TESTS else ""))
 report: list = []
 
 include_recon = st.checkbox(
@@ -85,6 +138,7 @@ else:
             st.markdown(f"Egger's test (metafor `regtest`, predictor SE): {verdict}. The effect expected in a very "
                         f"large trial is {nat(egger.limit_estimate)} "
                         f"(95% CI {nat_ci(egger.limit_ci_low, egger.limit_ci_high)}).")
+            binary_words = binary_small_study(rows)
         with right:
             st.markdown("**Trim-and-fill (Duval & Tweedie, L0)**")
             c = st.columns([1, 1, 2])
@@ -100,7 +154,7 @@ else:
                 st.markdown("Trim-and-fill finds no missing trials: the adjusted estimate equals the observed one.")
         report.append(export.Section("Egger's test and trim-and-fill", text=[
             f"Egger's test: bias coefficient {text.fmt(egger.intercept)}, t = {text.fmt(egger.statistic)} on "
-            f"{egger.df} df, {text.p_phrase(egger.pval)}: {verdict}.",
+            f"{egger.df} df, {text.p_phrase(egger.pval)}: {verdict}.", *binary_words,
             f"Trim-and-fill: {text.count(tf.k0, 'imputed trial')}; adjusted {sc.short} {nat(tf.estimate)} "
             f"(95% CI {nat_ci(tf.ci_low, tf.ci_high)}) against {nat(tf.observed_estimate)} observed."]))
         if len(tf.filled):

@@ -6,12 +6,15 @@ The engine is split by concern, as metafor's own sources are (one file per famil
   z and Knapp-Hartung tests; Q-profile intervals; prediction interval). The model and references are documented there.
 - :mod:`peerstats.subgroups`: ``subgroup_test`` (separate tau2, RevMan / CMA) and ``mixed_subgroup_test`` (QM).
 - :mod:`peerstats.sequential`: ``leave_one_out`` and ``cumulative``.
-- :mod:`peerstats.bias`: ``egger_test``, ``trim_and_fill``, ``funnel_limits``.
+- :mod:`peerstats.bias`: ``egger_test``, ``harbord_test``, ``peters_test``, ``binary_bias_test``, ``trim_and_fill``, ``funnel_limits``.
 
 Callers keep importing from ``peerstats.meta`` (or ``peerstats``); this module only re-exports.
 """
 
-from .bias import EggerResult, TrimFillResult, egger_test, funnel_limits, trim_and_fill
+from .bias import (
+    BINARY_BIAS_TESTS, BinaryBiasResult, EggerResult, TrimFillResult, binary_bias_test, egger_test, funnel_limits,
+    harbord_test, peters_test, trim_and_fill,
+)
 from .rma import METHODS, TESTS, PoolResult, pool
 from .sequential import cumulative, leave_one_out
 from .subgroups import MixedSubgroupResult, SubgroupResult, mixed_subgroup_test, subgroup_test
@@ -30,6 +33,11 @@ __all__ = [
     "leave_one_out",
     "cumulative",
     "egger_test",
+    "harbord_test",
+    "peters_test",
+    "BinaryBiasResult",
+    "binary_bias_test",
+    "BINARY_BIAS_TESTS",
     "trim_and_fill",
     "funnel_limits",
 ]

@@ -362,6 +362,27 @@ def _check_rows(s, file, names) -> dict:
     return out
 
 
+_OVERFLOW = re.compile(r"^column_\d+$")
+
+
+def _overflow_rows(data, file, problems) -> np.ndarray:
+    """Rows with more cells than the header (:func:`peerstats.readers.read_table` names the extra cells
+    ``column_<j>``): their values may be shifted (a comma inside a study name or in a number), so they are left out
+    with an error naming the row and the extra cells."""
+    extra = [c for c in data.columns if _OVERFLOW.match(str(c))]
+    bad = np.zeros(len(data), dtype=bool)
+    if not extra:
+        return bad
+    cells = data[extra].astype(str).apply(lambda col: col.str.strip()).replace({"nan": "", "None": ""})
+    for i in np.flatnonzero(cells.ne("").any(axis=1).to_numpy()):
+        vals = ", ".join(f"'{v[:20]}'" for v in cells.iloc[i] if v)
+        problems.append(_problem(file, int(i) + 1, None, f"the row has more cells than the header (extra: {vals}), "
+                                 "so its values may be shifted (a comma inside a study name or a number?): row left "
+                                 "out"))
+        bad[i] = True
+    return bad
+
+
 def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None,
                 decimal_comma: bool = False) -> RevManData:
     """Read a RevMan data download (or a Pairwise70 frame) into its analyses.
@@ -412,6 +433,9 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
     tol = tuple(0.5 * 10.0 ** -_decimals(data[names[k]].tolist()) if k in names else 0.0
                 for k in ("mean", "ci_start", "ci_end"))
     checked = _check_rows(s, file, names)
+    overflow = _overflow_rows(data, file, problems)
+    if overflow.any():
+        checked = {fam: (bad | overflow, found) for fam, (bad, found) in checked.items()}
 
     groups: dict[str, list[int]] = {}
     gname: dict[str, str] = {}
@@ -482,7 +506,9 @@ def read_revman(data, file: str = "RevMan file", *, measures: dict | None = None
         if inferred and not file_has.any():
             problems.append(_problem(file, None, None, f"analysis {label}: the measure cannot be inferred (the file "
                                      f"gives no Mean/CI to check against; {fam} data allow "
-                                     f"{', '.join(_FAMILIES[fam])}): left out; name it in measures"))
+                                     f"{', '.join(_FAMILIES[fam])}, which give different numbers): left out. RevMan's data "
+                                     "download gives every study's Mean and CI; export the analysis again with them, "
+                                     "or name its measure (read_revman's measures)"))
             continue
         disagree = tuple(int(i) + 1 for i, ok, fh_ in zip(good, agree, file_has) if fh_ and not ok)
         if disagree:
@@ -541,6 +567,26 @@ def _slug(text: str, prefix: str) -> str:
     return s if s and s[0].isalpha() else (f"{prefix}_{s}" if s else prefix)
 
 
+_INPUT_WORDS = {"ai": "experimental cases", "n1i": "experimental N", "ci": "control cases", "n2i": "control N",
+                "m1i": "experimental mean", "sd1i": "experimental SD", "m2i": "control mean", "sd2i": "control SD"}
+
+
+def _why_not_estimable(columns, i) -> str:
+    """"row 3: control cases and control N missing" / "row 7: no events in either arm": why a study row has no
+    estimate, in words (unknown is not zero: a missing cell is said to be missing)."""
+    row = f"row {columns['row'][i]}"
+    missing = [w for k, w in _INPUT_WORDS.items() if k in columns and not np.isfinite(columns[k][i])]
+    if missing:
+        return f"{row}: {', '.join(missing)} missing"
+    if "ai" in columns and columns["ai"][i] == 0 and columns["ci"][i] == 0:
+        return f"{row}: no events in either arm (RevMan shows no estimate)"
+    if "ai" in columns and columns["ai"][i] == columns["n1i"][i] and columns["ci"][i] == columns["n2i"][i]:
+        return f"{row}: every participant had the event (RevMan shows no estimate)"
+    if "sd1i" in columns and (columns["sd1i"][i] == 0 or columns["sd2i"][i] == 0):
+        return f"{row}: an SD of 0 (no variance to weight by)"
+    return f"{row}: RevMan's formulas give no estimate"
+
+
 def import_revman(table, file: str, base: dict, problems: list):
     """:func:`peerstats.import_studies`' RevMan path: the parts of its :class:`~peerstats.importer.ImportResult`.
 
@@ -584,11 +630,10 @@ def import_revman(table, file: str, base: dict, problems: list):
         keep = np.asarray(c["estimable"], dtype=bool)
         lost = ~keep
         if lost.any():
-            rows = ", ".join(str(r) for r in c["row"][lost][:10])
+            rows = "; ".join(_why_not_estimable(c, i) for i in np.flatnonzero(lost)[:10])
             problems.append(_problem(file, None, None, f"analysis {a.label}: {int(lost.sum())} stud"
-                                     f"{'ies are' if lost.sum() != 1 else 'y is'} not estimable (row"
-                                     f"{'s' if lost.sum() != 1 else ''} {rows}; e.g. no events in either arm): "
-                                     "shown by RevMan without an estimate, left out of pooling", "warning"))
+                                     f"{'ies are' if lost.sum() != 1 else 'y is'} not estimable ({rows}): "
+                                     "left out of pooling", "warning"))
         if not keep.any():
             problems.append(_problem(file, None, None, f"analysis {a.label}: no estimable study: left out"))
             continue

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-__all__ = ["nnt", "u3", "cles", "prop_above", "to_points", "interval", "NNTInterval", "nnt_interval"]
+__all__ = ["nnt", "u3", "cles", "prop_above", "to_points", "interval", "NNTInterval", "nnt_interval", "control_risk",
+           "natural_nnt", "NATURAL_NNT_MEASURES"]
 
 
 def _out(x, *inputs):
@@ -232,6 +233,91 @@ def nnt_interval(estimate: float, ci_low: float, ci_high: float, cer: float) -> 
     if not 0 < c < 1:
         raise ValueError(f"cer (the control event rate) must be strictly between 0 and 1; got {cer!r}")
     ard, lo, hi = (float(_ard(float(d), c)) for d in (estimate, ci_low, ci_high))
+    return NNTInterval(
+        nnt=1.0 / ard if ard != 0 else math.inf, ard=ard, ard_low=lo, ard_high=hi,
+        nntb_low=1.0 / hi if hi > 0 else math.nan, nnth_low=1.0 / -lo if lo < 0 else math.nan,
+        crosses_null=bool(lo <= 0 <= hi),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the natural NNT of a binary analysis (issue 19)
+# ----------------------------------------------------------------------------------------------------------------
+
+#: Measures :func:`natural_nnt` translates (log ratios for RR, OR and PETO, the difference itself for RD).
+NATURAL_NNT_MEASURES = ("RR", "OR", "PETO", "RD")
+
+
+def control_risk(ci, n2i) -> float:
+    """The control group's risk in the data: ``sum(ci) / sum(n2i)`` over the studies where both are known.
+
+    Raises
+    ------
+    ValueError
+        No study gives both control events and control N, or a count is negative, or events exceed N.
+    """
+    c = np.asarray(ci, dtype=float)
+    n = np.asarray(n2i, dtype=float)
+    known = np.isfinite(c) & np.isfinite(n)
+    if not known.any() or n[known].sum() <= 0:
+        raise ValueError("no study gives both the control group's events and its size, so its risk is unknown")
+    if (c[known] < 0).any() or (n[known] < 0).any() or (c[known] > n[known]).any():
+        raise ValueError("control events must be between 0 and the control group's size")
+    return float(c[known].sum() / n[known].sum())
+
+
+def _risk_reduction(measure: str, x: float, cer: float) -> float:
+    """CER - EER: the control risk minus the intervention's at effect ``x`` (log ratio, or RD)."""
+    if measure == "RD":
+        return -x
+    r = math.exp(x)
+    if measure == "RR":
+        return cer - cer * r
+    return cer * (1 - cer) * (1 - r) / (1 - cer * (1 - r))  # OR, PETO: EER = OR CER / (1 - CER + OR CER)
+
+
+def natural_nnt(measure: str, estimate: float, ci_low: float, ci_high: float, cer: float) -> NNTInterval:
+    """The number needed to treat from a pooled ratio (or risk difference) and the control group's risk.
+
+    With :math:`R` the control group's risk (CER) and the pooled ratio on its natural scale (Cochrane Handbook
+    15.4.4):
+
+    .. math:: \\mathrm{NNT}_{RR} = \\frac{1}{R - R\\,RR}, \\qquad
+              \\mathrm{NNT}_{OR} = \\frac{1 - R(1 - OR)}{(1 - R)\\,R\\,(1 - OR)}, \\qquad
+              \\mathrm{NNT}_{RD} = -\\frac{1}{RD}
+
+    i.e. the reciprocal of the risk reduction CER - EER. The interval comes from the ratio's CI (the risk reduction
+    is monotone in the ratio), with Altman's (1998) reading when it crosses no effect.
+
+    Parameters
+    ----------
+    measure : {"RR", "OR", "PETO", "RD"}
+        Peto's odds ratio is translated as an odds ratio.
+    estimate, ci_low, ci_high : float
+        The pooled **log** ratio and its CI (as :func:`peerstats.pool` and :func:`peerstats.pool_mh` give them), or
+        the risk difference.
+    cer : float
+        Control event rate, strictly between 0 and 1 (:func:`control_risk`).
+
+    Returns
+    -------
+    NNTInterval
+        ``ard`` is the risk **reduction** (CER - EER): positive = fewer events with the intervention, so ``nnt > 0``
+        is the number treated for one fewer event and ``nnt < 0`` (its magnitude) for one more; ``nntb_low`` and
+        ``nnth_low`` are the smallest numbers for one fewer and one more event within the CI. Whether fewer events
+        is a benefit depends on the outcome, which a RevMan file does not say.
+    """
+    m = str(measure).upper()
+    if m not in NATURAL_NNT_MEASURES:
+        raise ValueError(f"the natural NNT is for risk ratios, odds ratios and risk differences; got {measure!r}")
+    if not (ci_low <= estimate <= ci_high):
+        raise ValueError(f"need ci_low <= estimate <= ci_high; got {ci_low!r}, {estimate!r}, {ci_high!r}")
+    c = float(cer)
+    if not 0 < c < 1:
+        raise ValueError(f"cer (the control group's risk) must be strictly between 0 and 1; got {cer!r}")
+    ard = _risk_reduction(m, float(estimate), c)
+    lo = _risk_reduction(m, float(ci_high), c)  # the risk reduction decreases as the ratio grows
+    hi = _risk_reduction(m, float(ci_low), c)
     return NNTInterval(
         nnt=1.0 / ard if ard != 0 else math.inf, ard=ard, ard_low=lo, ard_high=hi,
         nntb_low=1.0 / hi if hi > 0 else math.nan, nnth_low=1.0 / -lo if lo < 0 else math.nan,
