@@ -259,3 +259,47 @@ def test_specification_curve_keeps_the_estimates_range_and_marks_cut_intervals()
     spec = charts.specification_curve(calm).to_dict()
     assert "subtitle" not in spec["title"]
     assert not [lay for lay in spec["vconcat"][0]["layer"] if "shape" in lay["encoding"]]
+
+
+@lru_cache(maxsize=1)
+def fitted_charts() -> dict:
+    """The app's forest-type charts with the bundled data (personal recovery, DL, z): the home page's forest plot,
+    the Subgroups page's forest by organisational category, and the presentation slide's forest (scale 1.5)."""
+    from dashboard import charts
+    from dashboard.components import chart_frame
+    from peerstats.data import load_evidence
+    from peerstats.meta import pool, subgroup_test
+    from peerstats.select import Filters, select, subgroup_inputs
+
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    pooled = pool(sel.yi, sel.vi, method="DL", test="z")
+    res = subgroup_test(*subgroup_inputs(sel, "category"), method="DL", test="z")
+    return {
+        "forest": home_forest(),
+        "subgroup_forest": charts.subgroup_forest(res.table(), pooled, title="Personal recovery by category").to_dict(),
+        "presentation": charts.forest(chart_frame(sel.effects), pooled, "Personal recovery",
+                                      method_label="Pooled (DL)", scale=1.5).to_dict(),
+    }
+
+
+@pytest.mark.parametrize("screen", list(BOXES))
+@pytest.mark.parametrize("name", ["forest", "subgroup_forest", "presentation"])
+def test_fitted_charts_stay_in_their_box_with_text_of_12_px(name, screen):
+    """Issue 21: no chart wider than its column, chart text at least 12 px (it was 10 px: 72% of 14), and no two
+    texts of a row touching. Before: the subgroup forest stuck out 22 px of a 360 px phone's box and its I2 ran into
+    the CI ("0.34]48%") on a phone and at 1024 px; the slide's forest (scale 1.5) stuck out 70 px on a phone, its
+    smallest layout being 1.5 times the normal one."""
+    box = BOXES[screen]
+    svg = in_box(fitted_charts()[name], box, set_width=False)
+    assert _svg_width(svg) <= box, (_svg_width(svg), box)
+    assert min(_font_sizes(svg)) >= 12
+    n, out = crowded(svg)
+    assert n > 10 and out == [], out[:10]
+
+
+def test_subgroup_forest_keeps_its_i2_column_on_a_projector():
+    """The I2 column leaves the subgroup forest only on a phone (its tooltip keeps it): at 1024 px (sidebar open)
+    it is drawn, at 390 px it is not."""
+    spec = fitted_charts()["subgroup_forest"]
+    texts = lambda box: [c["t"] for c in text_boxes(in_box(spec, box, set_width=False))]  # noqa: E731
+    assert "I\u00b2" in texts(BOXES["1024"]) and "I\u00b2" not in texts(BOXES["390"])
