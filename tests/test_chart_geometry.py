@@ -303,3 +303,32 @@ def test_subgroup_forest_keeps_its_i2_column_on_a_projector():
     spec = fitted_charts()["subgroup_forest"]
     texts = lambda box: [c["t"] for c in text_boxes(in_box(spec, box, set_width=False))]  # noqa: E731
     assert "I\u00b2" in texts(BOXES["1024"]) and "I\u00b2" not in texts(BOXES["390"])
+
+
+@pytest.mark.parametrize("k", [5, 17, 26])
+def test_slide_keeps_its_pooled_row_within_the_projector_budget(k):
+    """Issue 21: with 17 trials the slide's pooled diamond was below the fold of a 1024x768 projector (rows of 36 px:
+    the pooled row ~700 px below the chart's title). Laid out by presentation.slide_layout for the slide's box
+    (990 px: the sidebar is collapsed), the pooled row lies within SLIDE_ROWS_PX of the plot's top (the title above it within 60 px), for up to
+    26 trials, with text of 12 px at least and no two texts of a row touching."""
+    import pandas as pd
+
+    from dashboard import charts
+    from dashboard.presentation import SLIDE_ROWS_PX, slide_layout
+    from peerstats.meta import pool
+
+    studies = pd.DataFrame({"label": [f"Trial {i} et al., 20{i:02d}" for i in range(k)],
+                            "yi": [0.05 * (i % 7) - 0.1 for i in range(k)], "vi": [0.02 + 0.01 * (i % 3) for i in range(k)]})
+    scale, row_px = slide_layout(k)
+    pooled = pool(studies["yi"].to_numpy(), studies["vi"].to_numpy(), method="DL")
+    svg = in_box(charts.forest(studies, pooled, "Hope", method_label="Pooled (DL)", scale=scale,
+                               row_px=row_px).to_dict(), 990, set_width=False)
+    cells = text_boxes(svg)
+    (pooled_row,) = [c for c in cells if c["t"].startswith("Pooled (DL)")]  # the pooled row's label
+    (header,) = [c for c in cells if c["t"] == "Trial"]  # the column header: row -1, 0.3 rows below the plot's top
+    (title,) = [c for c in cells if c["t"].startswith("Hope: ")]
+    plot_top = header["y"] - 0.3 * row_px
+    assert plot_top - (title["y"] - 10) <= 60  # the title and subtitle: the ~60 px the budget leaves them
+    assert pooled_row["y"] + 0.5 * row_px - plot_top <= SLIDE_ROWS_PX, (pooled_row, plot_top)  # diamond's bottom
+    assert min(_font_sizes(svg)) >= 12 and _svg_width(svg) <= 990
+    assert crowded(svg)[1] == []

@@ -103,6 +103,7 @@ def forest(
     scale: float = 1.0,
     effect: Any = None,
     sides: tuple[str, str] | None = None,
+    row_px: float | None = None,
 ) -> alt.LayerChart:
     """Forest plot of one outcome: studies, the pooled diamond and the prediction interval.
 
@@ -142,6 +143,9 @@ def forest(
     sides : (str, str), optional
         The words under the axis left and right of no effect, in full (e.g. "lower with the intervention"), instead
         of "favours <favours[0]>" / "favours <favours[1]>" (for outcomes whose beneficial direction is unknown).
+    row_px : float, optional
+        Height of one row, pixels (default ``ROW_PX * scale``): a presentation slide sets it so that its pooled row
+        is on screen (:func:`dashboard.presentation.slide_layout`).
 
     Returns
     -------
@@ -189,7 +193,7 @@ def forest(
     pool_row, pi_row = k + 0.6, k + 1.6
     last_row = pi_row if has_pi else (pool_row if has_pool else k - 1)
     y_domain = [-1.3, last_row + 0.8]
-    height = int(ROW_PX * scale * (y_domain[1] - y_domain[0]))
+    height = int((float(row_px) if row_px else ROW_PX * scale) * (y_domain[1] - y_domain[0]))
 
     eff = _effect(effect)
     log_domain = padded_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
