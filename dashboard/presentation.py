@@ -22,6 +22,38 @@ DECK_KEY = "_deck_saved"  # list[(name, ViewState)] the presenter added
 POS_KEY = "_deck_pos"  # index into deck()
 REVEAL_KEY = "_reveal"  # trials shown of the current slide's forest plot
 PRESENT_SCALE = 1.5  # the slide's forest plot: fonts, rows and columns 1.5 times their size where the box has room
+#: Pixels a 1024x768 projector has for the slide's forest plot from its first row (the column headers) down to its
+#: pooled row: 768 less the slide's chrome (Streamlit's header bar and top padding as reduced by :data:`SLIDE_CSS`,
+#: the outcome, the slide's name, the buttons: ~230 px) and the chart's title and subtitle (~60 px), with a margin.
+SLIDE_ROWS_PX = 440.0
+#: The smallest row height and font scale of a slide: rows of 15 px hold 12 px text (the chart kit's floor).
+SLIDE_MIN_ROW_PX, SLIDE_MIN_SCALE = 15.0, 12 / 14
+#: Presentation mode's page: less padding above the slide, a smaller title and subtitle (the slide's chart is the
+#: content), and no sideways scroll (the arrow keys step through trials; with the last trial shown "Next trial" is
+#: disabled and the browser would otherwise scroll the page by the key).
+SLIDE_CSS = ("<style>"
+             "[data-testid='stMainBlockContainer'] { padding-top: 3.5rem !important; padding-bottom: 2rem !important; }"
+             "[data-testid='stMain'] h1 { font-size: 1.75rem !important; padding: 0 !important; }"
+             "[data-testid='stMain'] h2 { font-size: 1.15rem !important; padding: 0 !important; }"
+             "html, body, [data-testid='stMain'], [data-testid='stAppViewContainer'] { overflow-x: clip !important; }"
+             "</style>")
+
+
+def slide_layout(k: int) -> tuple[float, float]:
+    """(font scale, row height in px) of a slide's forest plot of ``k`` trials: rows of ``ROW_PX * PRESENT_SCALE``
+    where the rows down to the pooled one fit :data:`SLIDE_ROWS_PX`, else as many pixels as fit (at least
+    :data:`SLIDE_MIN_ROW_PX`), with fonts scaled as the rows (``row / ROW_PX``, from :data:`SLIDE_MIN_SCALE` to
+    ``PRESENT_SCALE``).
+
+    The rows from the top of the plot to the bottom of the pooled diamond are ``k + 2.4`` (the forest's y domain
+    starts 1.3 rows above the first trial; the pooled row is at ``k + 0.6``, its diamond 0.4 rows tall each way, and a
+    little room below). With 17 trials that is 22.7 px a row at scale 0.95, the pooled row on a 768 px screen; up to
+    26 trials keep it there at the 15 px floor.
+    """
+    from dashboard.charts.base import ROW_PX
+
+    row = min(ROW_PX * PRESENT_SCALE, max(SLIDE_MIN_ROW_PX, SLIDE_ROWS_PX / (max(int(k), 1) + 2.4)))
+    return min(PRESENT_SCALE, max(SLIDE_MIN_SCALE, row / ROW_PX)), row
 
 
 # ---------------------------------------------------------------------------------------------------- sharing
@@ -110,9 +142,10 @@ def render(ctx) -> None:
         shown = 1 if k else 0
         st.session_state[REVEAL_KEY] = shown
 
+    st.markdown(SLIDE_CSS, unsafe_allow_html=True)
     st.markdown(f"# {ctx.outcome_label}")
     st.markdown(f"## {name} · slide {pos + 1 if pos >= 0 else '–'} of {len(slides)}")
-    with st.container(horizontal=True, gap="small", key="present_controls"):
+    with st.container(horizontal=True, gap="small", key="present_controls", vertical_alignment="center"):
         st.button("Previous view", icon=":material/skip_previous:", on_click=_go, args=(ctx.view, -1),
                   shortcut="up", key="present_prev_view")
         st.button("Next view", icon=":material/skip_next:", on_click=_go, args=(ctx.view, 1), shortcut="down",
@@ -123,18 +156,20 @@ def render(ctx) -> None:
                   key="present_next_trial", disabled=shown >= k)
         st.button("Show all", icon=":material/done_all:", on_click=_reveal, args=(k, k), key="present_all",
                   disabled=shown >= k)
+        if k:  # beside the buttons, not a line of its own: the slide's rows need the height
+            st.markdown(f"**Trial {shown} of {k} shown**" + ("" if shown < k else " · pooled result below"))
     if k == 0:
         st.info("No trials match this view's filters for this outcome.")
         return
-    st.markdown(f"### Trial {shown} of {k} shown" + ("" if shown < k else " · pooled result below"))
     frame = ui.chart_frame(sel.effects).iloc[:shown].copy()
     if ctx.pooled is not None and len(ctx.pooled.weights) == k:  # each trial's weight in the full pool, not of the few
         frame["weight"] = ctx.pooled.weights[:shown]
     pooled = ctx.pooled if shown == k else None  # the diamond appears once every trial is on screen
+    slide_scale, row_px = slide_layout(k)  # the rows of every reveal step as tall as the full slide's
     with ui.guard("the forest plot"):
         fig = memo.chart(charts.forest, frame, pooled, ctx.outcome_label, favours=ctx.favours,
                          effect=ctx.scale, sides=ctx.sides,
-                         method_label=f"Pooled ({ctx.view.method})", scale=PRESENT_SCALE)
+                         method_label=f"Pooled ({ctx.view.method})", scale=slide_scale, row_px=row_px)
         st.vega_lite_chart(dict(fig.spec), width="stretch", theme=None, key="present_forest")
     if shown == k:
         ui.headline(ctx, key="present_headline", certainty=decision.certainty(ctx))  # with its caveat

@@ -176,3 +176,159 @@ def test_long_trial_labels_are_cut_with_the_full_name_in_a_tooltip():
     rows = spec["datasets"][lay["data"]["name"]]
     assert {r["tip"] for r in rows} == {long, "B, 2001"}
     assert {p["name"] for p in spec["params"]} == {"fit", "narrow"}
+
+
+def _svg_width(svg: str) -> float:
+    return float(ET.fromstring(svg).get("width"))
+
+
+def _font_sizes(svg: str) -> list[float]:
+    return [float(el.get("font-size", "10px").removesuffix("px")) for el in ET.fromstring(svg).iter(SVG_NS + "text")
+            if "".join(el.itertext()).strip()]
+
+
+@lru_cache(maxsize=1)
+def spec_curve_frame():
+    """A multiverse of 400 specifications shaped like the bundled one: estimates from -0.02 to 0.5, CIs of +-0.15,
+    and every 10th specification pools two trials with a CI from about -3.5 to 4 (as k = 2 does with the
+    Knapp-Hartung test)."""
+    import numpy as np
+    import pandas as pd
+
+    n = 400
+    est = np.linspace(-0.02, 0.5, n)
+    half = np.where(np.arange(n) % 10 == 0, 3.6, 0.15)
+    return pd.DataFrame({"estimate": est, "ci_low": est - half, "ci_high": est + half,
+                         "k": np.where(half > 1, 2, 8), "method": np.resize(["DL", "REML", "PM", "FE"], n),
+                         "test": np.resize(["z", "knha"], n),
+                         "quality": np.resize(["all", "good + fair"], n), "rows": np.resize(["all rows", "real rows"], n),
+                         "leadership": np.resize(["all", "peer-led", "peer-led or co-led", "co-led"], n),
+                         "control": np.resize(["all", "TAU", "not TAU", "active"], n),
+                         "categories": np.resize(["all", "hospital_added + established_roles + independent"], n)})
+
+
+@pytest.mark.parametrize("screen", ["360", "390", "800", "1024", "800-no-sidebar"])
+def test_specification_curve_fits_its_box_with_readable_text(screen):
+    """Issue 21: the specification curve was a fixed ~950 px canvas (half hidden at 1024, most of it on a phone).
+    Laid out for each box it is no wider than the box (1 px for rounding), its plot takes the room the box leaves
+    (more than half of the box beside the choice labels), and no text is under 12 px."""
+    from dashboard import charts
+
+    spec = charts.specification_curve(spec_curve_frame(), current=0.2).to_dict()
+    assert any(p["name"] == "fit" for p in spec["params"])  # drawn width="stretch" by components.chart
+    box = BOXES[screen]
+    svg = in_box(spec, box, set_width=False)
+    assert _svg_width(svg) <= box + 1, (_svg_width(svg), box)
+    assert min(_font_sizes(svg)) >= 12
+    # the plot: the extent of the black zero line drawn across it
+    lines = re.findall(r'<line[^>]*x2="([\d.]+)"[^>]*stroke="#000"', svg) or re.findall(
+        r'<path[^>]*d="M0,[\d.]+h([\d.]+)"[^>]*stroke="#000"', svg)
+    assert lines and max(float(v) for v in lines) >= 0.3 * box, lines
+
+
+def test_specification_curve_keeps_the_estimates_range_and_marks_cut_intervals():
+    """The y axis spans the estimates (and 0 and the current view) padded by half their spread, not the k = 2
+    intervals' -3.6 to 4.1; every interval reaching past it ends in a triangle at the edge, and the subtitle counts
+    them."""
+    import numpy as np
+
+    from dashboard import charts
+
+    frame = spec_curve_frame()
+    spec = charts.specification_curve(frame, current=0.2).to_dict()
+    top = spec["vconcat"][0]
+    domains = [lay["encoding"]["y"]["scale"]["domain"] for lay in top["layer"]
+               if "scale" in lay["encoding"].get("y", {})]
+    lo, hi = domains[0]
+    assert all(d == [lo, hi] for d in domains)
+    spread = 0.5 - (-0.02)  # the estimates' range, written out
+    assert lo <= -0.02 - 0.5 * spread and lo > -0.02 - 0.5 * spread - 0.1  # -0.28 out to the next 0.1
+    assert hi >= 0.5 + 0.5 * spread and hi < 0.5 + 0.5 * spread + 0.1  # 0.76 likewise
+    assert np.isclose(lo, -0.3) and np.isclose(hi, 0.8)
+    cut_rows = [lay for lay in top["layer"] if lay["encoding"].get("shape", {}).get("field") == "end"]
+    assert len(cut_rows) == 1
+    marks = spec["datasets"][cut_rows[0]["data"]["name"]]
+    above = int((frame["ci_high"] > hi).sum())
+    below = int((frame["ci_low"] < lo).sum())
+    assert above == below == 40
+    assert sorted(m["end"] for m in marks) == ["triangle-down"] * below + ["triangle-up"] * above
+    assert {m["y"] for m in marks} == {lo, hi}
+    assert spec["title"]["subtitle"].startswith("80 intervals reach past the axis")
+    # a multiverse whose intervals all fit keeps them whole, with no marks or subtitle
+    calm = frame.assign(ci_low=frame["estimate"] - 0.1, ci_high=frame["estimate"] + 0.1)
+    spec = charts.specification_curve(calm).to_dict()
+    assert "subtitle" not in spec["title"]
+    assert not [lay for lay in spec["vconcat"][0]["layer"] if "shape" in lay["encoding"]]
+
+
+@lru_cache(maxsize=1)
+def fitted_charts() -> dict:
+    """The app's forest-type charts with the bundled data (personal recovery, DL, z): the home page's forest plot,
+    the Subgroups page's forest by organisational category, and the presentation slide's forest (scale 1.5)."""
+    from dashboard import charts
+    from dashboard.components import chart_frame
+    from peerstats.data import load_evidence
+    from peerstats.meta import pool, subgroup_test
+    from peerstats.select import Filters, select, subgroup_inputs
+
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    pooled = pool(sel.yi, sel.vi, method="DL", test="z")
+    res = subgroup_test(*subgroup_inputs(sel, "category"), method="DL", test="z")
+    return {
+        "forest": home_forest(),
+        "subgroup_forest": charts.subgroup_forest(res.table(), pooled, title="Personal recovery by category").to_dict(),
+        "presentation": charts.forest(chart_frame(sel.effects), pooled, "Personal recovery",
+                                      method_label="Pooled (DL)", scale=1.5).to_dict(),
+    }
+
+
+@pytest.mark.parametrize("screen", list(BOXES))
+@pytest.mark.parametrize("name", ["forest", "subgroup_forest", "presentation"])
+def test_fitted_charts_stay_in_their_box_with_text_of_12_px(name, screen):
+    """Issue 21: no chart wider than its column, chart text at least 12 px (it was 10 px: 72% of 14), and no two
+    texts of a row touching. Before: the subgroup forest stuck out 22 px of a 360 px phone's box and its I2 ran into
+    the CI ("0.34]48%") on a phone and at 1024 px; the slide's forest (scale 1.5) stuck out 70 px on a phone, its
+    smallest layout being 1.5 times the normal one."""
+    box = BOXES[screen]
+    svg = in_box(fitted_charts()[name], box, set_width=False)
+    assert _svg_width(svg) <= box, (_svg_width(svg), box)
+    assert min(_font_sizes(svg)) >= 12
+    n, out = crowded(svg)
+    assert n > 10 and out == [], out[:10]
+
+
+def test_subgroup_forest_keeps_its_i2_column_on_a_projector():
+    """The I2 column leaves the subgroup forest only on a phone (its tooltip keeps it): at 1024 px (sidebar open)
+    it is drawn, at 390 px it is not."""
+    spec = fitted_charts()["subgroup_forest"]
+    texts = lambda box: [c["t"] for c in text_boxes(in_box(spec, box, set_width=False))]  # noqa: E731
+    assert "I\u00b2" in texts(BOXES["1024"]) and "I\u00b2" not in texts(BOXES["390"])
+
+
+@pytest.mark.parametrize("k", [5, 17, 26])
+def test_slide_keeps_its_pooled_row_within_the_projector_budget(k):
+    """Issue 21: with 17 trials the slide's pooled diamond was below the fold of a 1024x768 projector (rows of 36 px:
+    the pooled row ~700 px below the chart's title). Laid out by presentation.slide_layout for the slide's box
+    (990 px: the sidebar is collapsed), the pooled row lies within SLIDE_ROWS_PX of the plot's top (the title above it within 60 px), for up to
+    26 trials, with text of 12 px at least and no two texts of a row touching."""
+    import pandas as pd
+
+    from dashboard import charts
+    from dashboard.presentation import SLIDE_ROWS_PX, slide_layout
+    from peerstats.meta import pool
+
+    studies = pd.DataFrame({"label": [f"Trial {i} et al., 20{i:02d}" for i in range(k)],
+                            "yi": [0.05 * (i % 7) - 0.1 for i in range(k)], "vi": [0.02 + 0.01 * (i % 3) for i in range(k)]})
+    scale, row_px = slide_layout(k)
+    pooled = pool(studies["yi"].to_numpy(), studies["vi"].to_numpy(), method="DL")
+    svg = in_box(charts.forest(studies, pooled, "Hope", method_label="Pooled (DL)", scale=scale,
+                               row_px=row_px).to_dict(), 990, set_width=False)
+    cells = text_boxes(svg)
+    (pooled_row,) = [c for c in cells if c["t"].startswith("Pooled (DL)")]  # the pooled row's label
+    (header,) = [c for c in cells if c["t"] == "Trial"]  # the column header: row -1, 0.3 rows below the plot's top
+    (title,) = [c for c in cells if c["t"].startswith("Hope: ")]
+    plot_top = header["y"] - 0.3 * row_px
+    assert plot_top - (title["y"] - 10) <= 60  # the title and subtitle: the ~60 px the budget leaves them
+    assert pooled_row["y"] + 0.5 * row_px - plot_top <= SLIDE_ROWS_PX, (pooled_row, plot_top)  # diamond's bottom
+    assert min(_font_sizes(svg)) >= 12 and _svg_width(svg) <= 990
+    assert crowded(svg)[1] == []

@@ -155,11 +155,11 @@ def test_presentation_reveals_trials_then_pools_and_steps_through_the_deck():
     assert not at.exception
     k = select(ev, Filters(), "personal_recovery").k
     md = [m.value for m in at.markdown]
-    assert "# Personal recovery" in md and "### Trial 1 of %d shown" % k in md
+    assert "# Personal recovery" in md and "**Trial 1 of %d shown**" % k in md
     assert not at.metric  # the pooled result waits until every trial is shown
     assert "Share this view" not in [p.proto.popover.label for p in at.get("popover")]
     at.button(key="present_next_trial").click().run()
-    assert "### Trial 2 of %d shown" % k in [m.value for m in at.markdown]
+    assert "**Trial 2 of %d shown**" % k in [m.value for m in at.markdown]
     at.button(key="present_all").click().run()
     sel = select(ev, Filters(), "personal_recovery")
     assert _metric(at, "Pooled SMD") == text.fmt(pool(sel.yi, sel.vi).estimate)
@@ -167,7 +167,7 @@ def test_presentation_reveals_trials_then_pools_and_steps_through_the_deck():
     at.button(key="present_next_view").click().run()
     at.button(key="present_next_view").click().run()
     assert "## Fair/good quality only · slide 2 of 3" in [m.value for m in at.markdown]
-    assert "### Trial 1 of" in " ".join(m.value for m in at.markdown)  # the reveal starts again
+    assert "**Trial 1 of" in " ".join(m.value for m in at.markdown)  # the reveal starts again
     at.button(key="present_all").click().run()
     fg = select(ev, Filters(quality=("good", "fair")), "personal_recovery")
     assert _metric(at, "Pooled SMD") == text.fmt(pool(fg.yi, fg.vi).estimate)
@@ -301,7 +301,17 @@ def test_an_outcome_no_trial_reported_says_so_and_is_marked_in_the_selector():
 
 @pytest.mark.apptest
 def test_presentation_forest_plot_is_drawn_at_one_and_a_half_times_the_font_size():
+    """At 1.5 times the font size where the slide's rows fit a projector (presentation.slide_layout, issue 21): the
+    bundled view's 18 trials get rows of ~22 px and fonts of ~13 px; 5 trials get 1.5 times."""
     import json
+
+    from dashboard.presentation import slide_layout
+    from peerstats.data import load_evidence
+    from peerstats.select import Filters, select
+
+    assert slide_layout(5) == (1.5, 36.0)
+    k = select(load_evidence(), Filters(), "personal_recovery").k
+    scale, row_px = slide_layout(k)
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["present"] = "1"
@@ -309,5 +319,5 @@ def test_presentation_forest_plot_is_drawn_at_one_and_a_half_times_the_font_size
     assert not at.exception
     (chart,) = at.get("vega_lite_chart")
     spec = json.loads(chart.proto.spec)
-    assert spec["config"]["axis"]["labelFontSize"] == 21  # 1.5 x 14
-    assert {p["name"]: p["expr"] for p in spec["params"]}["fit"].endswith(": 1.5")
+    assert spec["config"]["axis"]["labelFontSize"] == round(14 * scale) < 21  # 18 trials
+    assert {p["name"]: p["expr"] for p in spec["params"]}["fit"].endswith(f": {scale:g}")

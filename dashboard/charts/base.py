@@ -8,7 +8,7 @@ See the package docstring (``dashboard.charts``) for the conventions every build
 - **Composing and configuring**: :func:`layer_charts` (layers without Altair's deep copy), :class:`LayerChart`,
   :class:`HConcatChart`, :func:`configure_chart` (projector-size fonts), :func:`font_px`, :func:`check_scale`.
 - **Fitting the box**: the ``fit`` signal (:data:`FIT`, :data:`NARROW`, :data:`MIN_FIT`, :data:`NARROW_BELOW`,
-  :func:`fit_params`, :func:`fit_range`, :func:`fitted_chart` for forest-type charts; :func:`stretch_param`,
+  :func:`fit_params`, :func:`fit_range`, :data:`MIN_FONT_PX` and :func:`fit_font` (the font floor), :func:`fitted_chart` for forest-type charts; :func:`stretch_param`,
   :func:`stretch_chart` for the others), :func:`fit_px`, :func:`fit_title`, :func:`fit_legend`.
 - **Table text beside a plot**: :func:`text_cells` -> :func:`text_layers`, :func:`favours_cells`,
   :func:`diamond_frame`; geometry of the forest table: :data:`ROW_PX`, :data:`PLOT_WIDTH`, :data:`LABEL_PX`,
@@ -36,7 +36,7 @@ __all__ = [
     "ROB_COLOUR", "FONT_SIZE", "ROW_PX", "PLOT_WIDTH", "Z95", "TOOLTIP_COLUMNS", "LayerChart", "HConcatChart",
     "layer_charts", "configure_chart", "font_px", "check_scale", "BOX", "stretch_param", "stretch_chart", "fit_px",
     "fit_title", "fit_legend", "result_attr", "is_finite", "fmt_number", "fmt_estimate_ci", "require_columns",
-    "provenance_kinds", "tooltip_fields", "padded_domain", "FIT", "NARROW", "MIN_FIT", "NARROW_BELOW", "fit_params",
+    "provenance_kinds", "tooltip_fields", "padded_domain", "FIT", "NARROW", "MIN_FIT", "MIN_FONT_PX", "fit_font", "NARROW_BELOW", "fit_params",
     "fit_range", "fitted_chart", "text_layers", "text_cells", "favours_cells", "diamond_frame", "LABEL_PX", "PROV_PX",
     "CI_PX", "WEIGHT_PX", "describe", "line_chart", "contrast", "text_ink",
 ]
@@ -290,7 +290,7 @@ def fit_px(px: float, floor: float = 0.0) -> dict:
 
 def fit_title(text: str, subtitle: str | None = None, scale: float = 1.0) -> alt.TitleParams:
     """A title cut with an ellipsis to the box's width (the page's heading says it in full)."""
-    props: dict = dict(limit={"expr": f"{BOX} > 0 ? max(160, {BOX} - 10) : 0"},
+    props: dict = dict(limit={"expr": f"{BOX} > 0 ? max(160, {BOX} - 12) : 0"},
                        fontSize=font_px(FONT_SIZE + 3, scale), subtitleFontSize=font_px(FONT_SIZE, scale))
     if subtitle:
         props["subtitle"] = subtitle
@@ -365,8 +365,21 @@ def padded_domain(*values: Any, pad: float = 0.08) -> list[float]:
 
 FIT = "fit"
 NARROW = "narrow"
+#: The smallest font (px) of any chart text: text laid out for a narrow box shrinks with ``fit`` down to it, no further
+#: (issue 21: 12 px, readable on a projector at 1024 px and on a phone; it was 72% of 14 = 10 px).
+MIN_FONT_PX = 12
+
+
+def fit_font(size: float) -> dict:
+    """A font size ``size`` (px at full size) multiplied by the ``fit`` signal, never below :data:`MIN_FONT_PX`."""
+    return {"expr": f"round(max({float(size):g} * {FIT}, {MIN_FONT_PX}))"}
 #: Smallest geometry scale of a fitted chart: below it the chart stays at this scale (and scrolls in its own box).
 MIN_FIT = 0.34
+#: Pixels of the box a fitted chart leaves free when it lays itself out: fonts stop shrinking at :data:`MIN_FONT_PX`
+#: while positions keep shrinking, so the text at the chart's edges (the CI column) is wider than its share of the
+#: natural width on a phone; this keeps it inside the box (issue 21: the forest stuck out 4 px of a 360 px phone's box,
+#: the subgroup forest 11 px).
+FIT_SLACK_PX = 16
 #: Below this share of its natural width a chart switches to its narrow layout (columns marked narrow-hidden drop).
 NARROW_BELOW = 0.8
 
@@ -377,7 +390,7 @@ def fit_params(natural_width: float, narrow_width: float | None = None,
 
     With ``w = containerSize()[0]`` (the page element the chart is drawn in; 0 in vl-convert exports, which have no
     container) and ``s`` the font ``scale`` (1.5 in presentation mode): ``narrow = 0 < w < NARROW_BELOW * s *
-    natural_width``; ``fit = s * clamp(w / (s * (narrow ? narrow_width : natural_width)), MIN_FIT, 1)``, ``s``
+    natural_width``; ``fit = s * clamp((w - FIT_SLACK_PX) / (s * (narrow ? narrow_width : natural_width)), MIN_FIT / s, 1)``, ``s``
     without a container. Every pixel position, text limit, font size and the plot's x range are multiplied by
     ``fit``: the chart is laid out again for the width (text stays text, no image scaling), at ``scale`` times its
     size where the box has room for it.
@@ -389,8 +402,8 @@ def fit_params(natural_width: float, narrow_width: float | None = None,
         alt.VariableParameter(name=NARROW,
                               expr=f"containerSize()[0] > 0 && containerSize()[0] < {NARROW_BELOW * s * n:g}"),
         alt.VariableParameter(
-            name=FIT, expr=f"containerSize()[0] > 0 ? {s:g} * clamp(containerSize()[0] / ({NARROW} ? {s * m:g} : "
-                           f"{s * n:g}), {MIN_FIT}, 1) : {s:g}"),
+            name=FIT, expr=f"containerSize()[0] > 0 ? {s:g} * clamp((containerSize()[0] - {FIT_SLACK_PX}) / "
+                           f"({NARROW} ? {s * m:g} : {s * n:g}), {MIN_FIT / s:g}, 1) : {s:g}"),
     ]
 
 
@@ -416,7 +429,7 @@ def text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
     ``text_colour``, optionally ``limit`` (max pixel width, truncated with an ellipsis), ``tip`` (tooltip: the
     full text of a truncated label), ``pxn`` (x in the narrow layout; NaN = the cell is not drawn there) and
     ``hide_below`` (the cell is not drawn while ``fit`` is below it; NaN = always drawn). Positions and limits are multiplied by the chart's ``fit`` signal, font sizes
-    by ``max(fit, 0.72)`` (:func:`fit_param`), so the table shrinks with the plot on a narrow screen.
+    by ``fit`` down to :data:`MIN_FONT_PX` (:func:`fit_font`), so the table shrinks with the plot on a narrow screen.
     Drawing the table inside one layer chart, rather than concatenating text charts, keeps the chart a single
     view (cheap to build: Altair deep-copies every sub-chart at every level of composition).
     """
@@ -431,7 +444,7 @@ def text_layers(texts: pd.DataFrame, y_scale: alt.Scale) -> list[alt.Chart]:
         texts = texts.assign(limitn=texts["limit"])
     if "hide_below" not in texts.columns:
         texts = texts.assign(hide_below=np.nan)
-    font = {"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"}
+    font = fit_font(FONT_SIZE)
     for (align, bold, limit, limitn), part in texts.groupby(["align", "bold", "limit", "limitn"], sort=True):
         tip = part["tip"].notna().any()
         enc = dict(

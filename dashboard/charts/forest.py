@@ -32,6 +32,7 @@ from .base import (
     favours_cells,
     fitted_chart,
     fit_range,
+    fit_font,
     is_finite,
     fmt_number,
     fmt_estimate_ci,
@@ -82,10 +83,14 @@ _NARROW_WEIGHT_PX = PLOT_WIDTH + 245.0  # the CI text keeps its length while the
 #: px: overlapping text at fit 0.45 on a 390 px phone). The squares' sizes and their tooltips still give the weights.
 WEIGHT_HIDDEN_BELOW = 0.62
 FOREST_NARROW_WIDTH = -_NARROW_LABEL_PX + _NARROW_WEIGHT_PX + 24
-SUBGROUP_NATURAL_WIDTH = 290 + PLOT_WIDTH + 205 + 24
+SUBGROUP_NATURAL_WIDTH = 290 + PLOT_WIDTH + 245 + 24
+#: Below this ``fit`` the subgroup forest's I2 column is not drawn (its tooltip keeps it): at the 12 px font floor
+#: the longest CI text (~107 px) and an I2 ("48%", ~22 px) need 133 px of the (245 - 12) * fit between their columns
+#: (issue 21: on a phone they overprinted, "0.34]47%").
+I2_HIDDEN_BELOW = 0.58
 # Titles and subtitles shrink with the chart and are cut with an ellipsis (the page's heading says it in full).
-_FIT_TITLE = dict(fontSize={"expr": "round(17 * max(fit, 0.72))"}, subtitleFontSize={"expr": "round(14 * max(fit, 0.72))"},
-                  limit={"expr": "containerSize()[0] > 0 ? max(160, containerSize()[0] - 10) : 0"})
+_FIT_TITLE = dict(fontSize=fit_font(17), subtitleFontSize=fit_font(14),
+                  limit={"expr": "containerSize()[0] > 0 ? max(160, containerSize()[0] - 12) : 0"})
 
 
 def forest(
@@ -98,6 +103,7 @@ def forest(
     scale: float = 1.0,
     effect: Any = None,
     sides: tuple[str, str] | None = None,
+    row_px: float | None = None,
 ) -> alt.LayerChart:
     """Forest plot of one outcome: studies, the pooled diamond and the prediction interval.
 
@@ -137,6 +143,9 @@ def forest(
     sides : (str, str), optional
         The words under the axis left and right of no effect, in full (e.g. "lower with the intervention"), instead
         of "favours <favours[0]>" / "favours <favours[1]>" (for outcomes whose beneficial direction is unknown).
+    row_px : float, optional
+        Height of one row, pixels (default ``ROW_PX * scale``): a presentation slide sets it so that its pooled row
+        is on screen (:func:`dashboard.presentation.slide_layout`).
 
     Returns
     -------
@@ -184,7 +193,7 @@ def forest(
     pool_row, pi_row = k + 0.6, k + 1.6
     last_row = pi_row if has_pi else (pool_row if has_pool else k - 1)
     y_domain = [-1.3, last_row + 0.8]
-    height = int(ROW_PX * scale * (y_domain[1] - y_domain[0]))
+    height = int((float(row_px) if row_px else ROW_PX * scale) * (y_domain[1] - y_domain[0]))
 
     eff = _effect(effect)
     log_domain = padded_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
@@ -202,8 +211,8 @@ def forest(
     # Under the favours labels, from the chart's left edge (the trial column), so it never widens the chart.
     legend = alt.Legend(symbolType="square", symbolSize=180, symbolStrokeWidth=2, orient="none",
                         legendX={"expr": f"({NARROW} ? {_NARROW_LABEL_PX:g} : {LABEL_PX:g}) * {FIT}"},
-                        legendY=height + 70 * scale, labelFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"},
-                        titleFontSize={"expr": f"round({FONT_SIZE} * max({FIT}, 0.72))"})
+                        legendY=height + 70 * scale, labelFontSize=fit_font(FONT_SIZE),
+                        titleFontSize=fit_font(FONT_SIZE))
     stroke = alt.Stroke("kind:N", title=kind_title, legend=legend,
                         scale=alt.Scale(domain=KIND_DOMAIN, range=[PALETTE["blue"], PALETTE["vermillion"]]))
     fill = alt.Fill("kind:N", title=kind_title, legend=legend,
@@ -429,17 +438,18 @@ def subgroup_forest(
             sb.mark_square(color=PALETTE["blue"], size=140 * scale ** 2, opacity=1).encode(
                 x=alt.X("estimate:Q", scale=x_scale), y=alt.Y("row:Q", scale=y_scale, axis=None), tooltip=tips),
         ]
-    ci_px, i2_px = PLOT_WIDTH + 12.0, PLOT_WIDTH + 205.0
+    ci_px, i2_px = PLOT_WIDTH + 12.0, PLOT_WIDTH + 245.0
     i2_values = info["i2"] if "i2" in info else pd.Series([math.nan] * n)
     texts = [
         text_cells([-1.0], ["Subgroup"], -290, bold=True),
         text_cells([-1.0], [f"{eff.short} [95% CI]"], ci_px, bold=True),
-        text_cells([-1.0], ["I\u00b2"], i2_px, align="right", bold=True),
+        text_cells([-1.0], ["I\u00b2"], i2_px, align="right", bold=True).assign(hide_below=I2_HIDDEN_BELOW),
         text_cells(info["row"], [f"{g}  (k = {kk})" for g, kk in zip(info["group"], info["k"])], -290, limit=280),
         text_cells(info["row"], [fmt_estimate_ci(e, lo, hi) if ok else "not estimable"
                              for e, lo, hi, ok in zip(info["estimate"], info["ci_low"], info["ci_high"], finite)],
                ci_px),
-        text_cells(info["row"], [f"{v:.0f}%" if is_finite(v) else "-" for v in i2_values], i2_px, align="right"),
+        text_cells(info["row"], [f"{v:.0f}%" if is_finite(v) else "-" for v in i2_values], i2_px,
+                   align="right").assign(hide_below=I2_HIDDEN_BELOW),
     ]
     if has_overall:
         ov_est, ov_lo, ov_hi = ov
@@ -460,7 +470,7 @@ def subgroup_forest(
             text_cells([overall_row], [f"Overall  (k = {result_attr(overall, 'k', '?')})"], -290, bold=True, colour="#000000"),
             text_cells([overall_row], [fmt_estimate_ci(ov_est, ov_lo, ov_hi)], ci_px, bold=True, colour="#000000"),
             text_cells([overall_row], [f"{i2o:.0f}%" if is_finite(i2o) else "-"], i2_px, align="right", bold=True,
-                   colour="#000000"),
+                   colour="#000000").assign(hide_below=I2_HIDDEN_BELOW),
         ]
     texts.append(favours_cells(log_domain, y_domain, height, favours, scale=scale, words=sides))
     layers += text_layers(pd.concat(texts, ignore_index=True), y_scale)

@@ -20,9 +20,12 @@ from .base import (
     require_columns,
     check_scale,
     stretch_chart,
+    stretch_param,
+    BOX,
 )
 
-__all__ = ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve"]
+__all__ = ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve",
+           "spec_y_domain"]
 
 #: Two-sided significance regions of the contour-enhanced funnel (Peters et al. 2008): label -> (p from, p to).
 CONTOUR_LEVELS = (("p < 0.01", 0.0, 0.01), ("0.01 ≤ p < 0.05", 0.01, 0.05), ("0.05 ≤ p < 0.10", 0.05, 0.10),
@@ -144,6 +147,28 @@ CHOICE_COLUMNS = (("categories", "Category"), ("quality", "Quality"), ("control"
                   ("leadership", "Leadership"), ("rows", "Rows"), ("method", "Estimator"), ("test", "Test"))
 
 
+#: The specification curve's natural plot width (exports) and the smallest it is drawn at in a narrow box, pixels.
+SPEC_PLOT_PX, SPEC_PLOT_MIN_PX = 760, 120
+#: Room (pixels) the specification curve leaves left of its plot for the choice matrix's labels, at most: a share
+#: :data:`SPEC_LABEL_SHARE` of the box, from 110 to 200 px (labels longer than that are cut with an ellipsis).
+SPEC_LABEL_PX, SPEC_LABEL_SHARE = 200, 0.36
+
+
+def spec_y_domain(estimate, current: float | None = None, pad: float = 0.5) -> list[float]:
+    """The specification curve's y range: the estimates (with 0 and the current view's estimate) padded on each side
+    by ``pad`` times their spread (at least 0.1), out to the next 0.1.
+
+    Intervals reaching past it are cut at its edge and marked (a specification pooling two trials can have a CI from
+    -3.5 to 4.1, which would flatten the curve of 3,000 estimates into a line).
+    """
+    values = np.concatenate([np.asarray(estimate, dtype=float).ravel(), [0.0],
+                             [float(current)] if current is not None and np.isfinite(current) else []])
+    values = values[np.isfinite(values)]
+    lo, hi = float(values.min()), float(values.max())
+    span = max(hi - lo, 0.1)
+    return [float(np.floor((lo - pad * span) * 10) / 10), float(np.ceil((hi + pad * span) * 10) / 10)]
+
+
 def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
                         title: str = "Specification curve") -> alt.VConcatChart:
     """Sorted estimates of every specification with their CIs (top) and the choices behind each (bottom).
@@ -159,6 +184,10 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     Clicking a point selects that specification: the point selection :data:`SPEC_PICK` (defined on the estimates
     layer only, so it lives in one view of the concatenation) on the field ``spec``, the specification's row label
     in ``specs``. The selected point is drawn larger; nothing is selected at first.
+
+    The y axis is :func:`spec_y_domain`; an interval cut at its edge ends in a triangle (the tooltip has its limits).
+    The chart takes its box's width: a ``fit`` signal (so the app draws it ``width="stretch"``) and the plot's x range
+    ``[0, box - room for the matrix's labels]`` (:data:`SPEC_PLOT_PX` in exports, at least :data:`SPEC_PLOT_MIN_PX`).
     """
     require_columns(specs, ["estimate", "ci_low", "ci_high", "k"], "specification_curve")
     choice_columns = specs.attrs.get("choices") or CHOICE_COLUMNS  # an upload's own columns (peerstats.multiverse)
@@ -168,27 +197,42 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     d = d.reset_index(drop=True)
     d["rank"] = np.arange(1, len(d) + 1)
     d["excludes_zero"] = np.where((d["ci_low"] > 0) | (d["ci_high"] < 0), "CI excludes 0", "CI includes 0")
-    x = alt.X("rank:Q", title="Specification (sorted by estimate)", scale=alt.Scale(domain=[0, len(d) + 1],
-                                                                                     nice=False))
-    colour = alt.Color("excludes_zero:N", title=None, scale=alt.Scale(domain=["CI excludes 0", "CI includes 0"],
-                                                                      range=[PALETTE["blue"], PALETTE["grey"]]))
+    y_lo, y_hi = spec_y_domain(d["estimate"], current)
+    d["ci_low_shown"] = d["ci_low"].clip(lower=y_lo)
+    d["ci_high_shown"] = d["ci_high"].clip(upper=y_hi)
+    label_px = (f"clamp({BOX} * {SPEC_LABEL_SHARE:g}, 110, {SPEC_LABEL_PX})")
+    plot_px = {"expr": f"{BOX} > 0 ? max({BOX} - {label_px} - 70, {SPEC_PLOT_MIN_PX}) : {SPEC_PLOT_PX}"}
+    x_scale = alt.Scale(domain=[0, len(d) + 1], nice=False, range=[0, plot_px])
+    x = alt.X("rank:Q", title="Specification (sorted by estimate)", scale=x_scale)
+    y_scale = alt.Scale(domain=[y_lo, y_hi], nice=False)
+    colour = alt.Color("excludes_zero:N", title=None, legend=fit_legend(),
+                       scale=alt.Scale(domain=["CI excludes 0", "CI includes 0"],
+                                       range=[PALETTE["blue"], PALETTE["grey"]]))
     tips = [alt.Tooltip("estimate:Q", title="SMD", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
             alt.Tooltip("ci_high:Q", format=".2f"), alt.Tooltip("k:Q", title="k")]
     tips += [alt.Tooltip(f"{c}:N", title=t) for c, t in choice_columns if c in d]
     base = alt.Chart(d)
-    ci = base.mark_rule(opacity=0.8).encode(x=x, y=alt.Y("ci_low:Q", title="Pooled SMD"), y2="ci_high:Q",
-                                            color=colour)
+    ci = base.mark_rule(opacity=0.8).encode(
+        x=x, y=alt.Y("ci_low_shown:Q", title="Pooled SMD", scale=y_scale), y2="ci_high_shown:Q", color=colour)
     pick = alt.selection_point(name=SPEC_PICK, fields=["spec"], on="click", empty=False, clear="dblclick")
     pts = base.mark_point(filled=True).encode(
         x=x, y="estimate:Q", color=colour, tooltip=tips,
         size=alt.condition(pick, alt.value(90), alt.value(12)),
         stroke=alt.condition(pick, alt.value("#000"), alt.value(None)),
     ).add_params(pick)
-    layers = [ci, pts, alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#000").encode(y="y:Q")]
+    cut = pd.concat([pd.DataFrame({"rank": d.loc[d["ci_high"] > y_hi, "rank"], "y": y_hi, "end": "triangle-up"}),
+                     pd.DataFrame({"rank": d.loc[d["ci_low"] < y_lo, "rank"], "y": y_lo, "end": "triangle-down"})],
+                    ignore_index=True)
+    across = {"x0": 0.0, "x1": len(d) + 1.0}  # horizontal lines across the plot (x and x2 on its x scale)
+    line = dict(x=alt.X("x0:Q", scale=x_scale, title=None), x2="x1:Q", y=alt.Y("y:Q", scale=y_scale))
+    layers = [ci, pts, alt.Chart(pd.DataFrame({"y": [0.0], **across})).mark_rule(color="#000").encode(**line)]
     if current is not None and np.isfinite(current):
-        layers.append(alt.Chart(pd.DataFrame({"y": [float(current)], "what": ["current view"]})).mark_rule(
-            strokeDash=[6, 3], color=PALETTE["vermillion"], size=2).encode(y="y:Q", tooltip=["what:N"]))
-    top = layer_charts(layers, width=760, height=260)
+        layers.append(alt.Chart(pd.DataFrame({"y": [float(current)], "what": ["current view"], **across})).mark_rule(
+            strokeDash=[6, 3], color=PALETTE["vermillion"], size=2).encode(**line, tooltip=["what:N"]))
+    if len(cut):
+        layers.append(alt.Chart(cut).mark_point(filled=True, size=16, color=PALETTE["grey"]).encode(
+            x=x, y=alt.Y("y:Q", scale=y_scale), shape=alt.Shape("end:N", scale=None)))
+    top = layer_charts(layers, width=SPEC_PLOT_MIN_PX, height=260)
     long = []
     for col, name in choice_columns:
         if col in d:
@@ -197,8 +241,16 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     order = list(dict.fromkeys(matrix["choice"]))
     # inline values: 7 ticks per specification exceed Altair's 5,000-row guard for data frames at ~700 specifications
     bottom = alt.Chart(alt.Data(values=matrix.to_dict("records"))).mark_tick(thickness=1, size=8, color="#333").encode(
-        x=x, y=alt.Y("choice:N", title=None, sort=order))
-    bottom.width = 760
-    bottom.height = 10 * max(1, len(order))
-    chart = alt.VConcatChart(vconcat=[top, bottom], title=title)
-    return configure_chart(chart)
+        x=x, y=alt.Y("choice:N", title=None, sort=order,
+                     axis=alt.Axis(labelLimit={"expr": f"{BOX} > 0 ? {label_px} : {SPEC_LABEL_PX}"})))
+    bottom.width = SPEC_PLOT_MIN_PX
+    bottom.height = 12 * max(1, len(order))
+    subtitle = None
+    if len(cut):
+        subtitle = f"{len(cut):,} intervals reach past the axis: cut at its edge (\u25b2\u25bc)"
+    chart = alt.VConcatChart(vconcat=[top, bottom], title=fit_title(title, subtitle))
+    chart = configure_chart(chart)
+    # the fit signal beside the click selection Altair lifted to the top level
+    params = chart.params if isinstance(chart.params, list) else []
+    chart.params = [*params, stretch_param(SPEC_PLOT_PX + SPEC_LABEL_PX + 70)]
+    return chart
