@@ -142,7 +142,7 @@ def render(ctx) -> None:
         shown = 1 if k else 0
         st.session_state[REVEAL_KEY] = shown
 
-    st.markdown(SLIDE_CSS, unsafe_allow_html=True)
+    st.html(SLIDE_CSS)  # style only: takes no space, as shell.A11Y_CSS
     st.markdown(f"# {ctx.outcome_label}")
     st.markdown(f"## {name} · slide {pos + 1 if pos >= 0 else '–'} of {len(slides)}")
     with st.container(horizontal=True, gap="small", key="present_controls", vertical_alignment="center"):
