@@ -316,8 +316,8 @@ def current_result():
 
 
 def intervention(ctx) -> str | None:
-    """What the data in use compare with control, for :func:`dashboard.text.for_data` and the ``intervention=`` of
-    the text functions: ``None`` for the bundled data and an upload in their format (the codebook's peer-support
+    """What the data in use compare with control, for :func:`dashboard.text.for_data` and
+    :meth:`dashboard.text.Scale.named`: ``None`` for the bundled data and an upload in their format (the codebook's peer-support
     columns: their words stay), else the import's own wording (:attr:`ImportResult.intervention`) or "the
     intervention"."""
     from dashboard.text import UPLOAD_INTERVENTION

@@ -224,10 +224,9 @@ def headline(ctx, selection=None, pooled=None, error: str | None = None, *, key:
     g = certainty  # a peerstats.grade.Grade or None
     iv = intervention(ctx)  # None: the bundled data's words; else an upload's intervention in words
     sentence = text.headline_sentence(pooled, ctx.outcome_label, ctx.beneficial, mix_counts(selection), hedge=hedge,
-                                      intervention=iv or text.BUNDLED_INTERVENTION,
                                       certainty=getattr(g, "certainty", None),
                                       certainty_label=(getattr(g, "not_assessable", "") or getattr(g, "label", "")),
-                                      scale=ctx.scale)
+                                      scale=ctx.scale.named(iv))
     if selection.k == 0:
         if not outcome_reported(ctx):
             st.info(f"No trial in {'your upload' if ctx.source == 'upload' else 'the evidence base'} reported "

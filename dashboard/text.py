@@ -10,7 +10,7 @@ Pure functions (no Streamlit). Conventions:
   otherwise "considerable"; the paper calls it substantial when p < 0.1 and I² > 50%.
 * Provenance mix: "10 trials: 3 reported, 1 derived, 6 reconstructed" (zero counts left out).
 * The intervention: the bundled data compare peer support with control and the app's words say so; an upload's words
-  name its own intervention (``intervention=``: the file's wording, or "the intervention"), and the paper's marks
+  name its own intervention (``Scale.named``: the file's wording, or "the intervention"), and the paper's marks
   ("DerSimonian-Laird (the paper)") belong to the bundled data only (:func:`for_data`).
 * Effect measure (:class:`Scale`): the bundled review and generic uploads pool SMDs; a RevMan file's analyses carry
   their own measure (RR, OR, RD, Peto OR, MD, SMD, generic inverse variance, O-E). Ratios are pooled as log ratios and
@@ -75,7 +75,7 @@ class Scale:
     """
 
     measure: str = "SMD"
-    intervention: str = "peer support"
+    intervention: str = BUNDLED_INTERVENTION
     control: str = "control"
     direction_known: bool = True
 
@@ -360,7 +360,7 @@ def estimate_words(result, scale: Scale = SMD_SCALE, digits: int = 2) -> str:
 
 def headline_sentence(result, outcome_label: str, beneficial: int, provenance_counts: dict, *,
                       certainty: int | None = None, certainty_label: str = "", hedge: str = "",
-                      intervention: str | None = None, scale: Scale = SMD_SCALE) -> str:
+                      scale: Scale = SMD_SCALE) -> str:
     """The one sentence under the headline numbers.
 
     Parameters
@@ -383,9 +383,6 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
         The outcome's measure and arm names (default: SMD, peer support vs control). Another measure is stated on its
         natural scale ("RR 0.80, 95% CI 0.65 to 0.98"); Cohen's size words only for an SMD; without a known
         beneficial direction the claim is "<outcome> was lower with the intervention than with control".
-    intervention : str, optional
-        What the trials compare with control on the SMD scale, in words ("peer support" for the bundled data; an
-        upload's own wording or "the intervention"): the scale's arm name when given.
 
     Examples
     --------
@@ -398,7 +395,6 @@ def headline_sentence(result, outcome_label: str, beneficial: int, provenance_co
     and control (SMD 0.14, 95% CI -0.04 to 0.32, p = 0.13; the 95% CI includes no effect), with ..."
     """
     what = lower_first(outcome_label) if outcome_label else "this outcome"
-    scale = scale.named(intervention)
     if result is None or getattr(result, "k", 0) == 0:
         return (f"No trials match the current filters for {what}: there is nothing to pool. "
                 "Widen the filters in the sidebar.")
