@@ -34,7 +34,7 @@ import pandas as pd
 __all__ = [
     "PALETTE", "TRIAL_DATA_LABEL", "RECONSTRUCTED_LABEL", "KIND_DOMAIN", "ROB_LEVEL_ORDER", "ROB_TEXT", "ROB_SYMBOL",
     "ROB_COLOUR", "FONT_SIZE", "ROW_PX", "PLOT_WIDTH", "Z95", "TOOLTIP_COLUMNS", "LayerChart", "HConcatChart",
-    "layer_charts", "configure_chart", "font_px", "check_scale", "BOX", "stretch_param", "stretch_chart", "fit_px",
+    "layer_charts", "configure_chart", "font_px", "check_scale", "BOX", "BOX_LIVE", "stretch_param", "stretch_chart", "fit_px",
     "fit_title", "fit_legend", "result_attr", "is_finite", "fmt_number", "fmt_estimate_ci", "require_columns",
     "provenance_kinds", "tooltip_fields", "padded_domain", "FIT", "NARROW", "MIN_FIT", "MIN_FONT_PX", "fit_font", "NARROW_BELOW", "fit_params",
     "fit_range", "fitted_chart", "text_layers", "text_cells", "favours_cells", "diamond_frame", "LABEL_PX", "PROV_PX",
@@ -256,13 +256,18 @@ def check_scale(scale: float) -> float:
 # ------------------------------------------------------------------------------------- charts that take their width
 #: ``containerSize()[0]``: the width of the page element a chart is drawn in (0 in vl-convert exports).
 BOX = "containerSize()[0]"
+#: :data:`BOX` read again whenever the chart's ``width`` signal changes: Vega evaluates a signal's expression when a
+#: signal it names changes, and ``containerSize()`` is no signal, so a ``fit`` of :data:`BOX` alone keeps the layout
+#: of the first box when the window is resized (a projector's resolution switched, a phone turned); Streamlit sets the
+#: view's width on every resize of a ``width="stretch"`` chart's box, and this reads the box again then.
+BOX_LIVE = f"(width >= 0 ? {BOX} : 0)"
 
 
 def stretch_param(natural_width: float) -> alt.VariableParameter:
     """The ``fit`` signal of a chart that takes its box's width (:func:`stretch_chart`): ``clamp(box / natural_width,
     MIN_FIT, 1)`` in a box, 1 without one (exports)."""
     return alt.VariableParameter(
-        name=FIT, expr=f"{BOX} > 0 ? clamp({BOX} / {float(natural_width):g}, {MIN_FIT}, 1) : 1")
+        name=FIT, expr=f"{BOX_LIVE} > 0 ? clamp({BOX_LIVE} / {float(natural_width):g}, {MIN_FIT}, 1) : 1")
 
 
 def stretch_chart(chart: alt.TopLevelMixin, natural_width: float) -> alt.TopLevelMixin:

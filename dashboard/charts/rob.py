@@ -23,6 +23,7 @@ from .base import (
     fit_title,
     font_px,
     check_scale,
+    BOX_LIVE,
     stretch_chart,
     layer_charts,
     require_columns,
@@ -92,10 +93,18 @@ def rob_traffic_light(trials: pd.DataFrame, *, title: str = "Risk of bias by tri
         qual = dict(zip(trials["label"].astype(str), trials["quality"].astype(str)))
         long["quality"] = long["label"].map(qual)
     columns = list(ROB_DOMAINS.values()) + ([_QUALITY_COLUMN] if has_quality else [])
+    # The grid's width, at most 40 px a column: what the box leaves once the trial labels (their limit), the padding
+    # and what sticks out right of the last column have their room -- the domain names angled at -35 degrees (up to
+    # 80 px beyond it) or upright, and the quality words (they start just left of their column, below). Read from the
+    # box, not from the view's ``width``: Vega's fit-x sets ``width`` from the bounds of the previous layout, so a
+    # grid sized from ``width`` kept the wider box's layout, its last domain names 30 px outside the box, when a
+    # 1280 px window became 1024 px (issue 21).
+    grid = 40 * scale * len(columns)
+    beyond = f"({FIT} < 0.8 ? {(30 if has_quality else 10) * scale:g} : {80 * scale:g})"
     x = alt.X("domain:N", sort=columns, title=None,
-              # room on the right for the quality words, which start just left of their column (below)
-              scale=alt.Scale(domain=columns, range=[0, {"expr": f"min(width - {16 * scale if has_quality else 0:g}, "
-                                                                 f"{40 * scale * len(columns):g})"}]),
+              scale=alt.Scale(domain=columns, range=[0, {"expr": f"{BOX_LIVE} > 0 ? clamp({BOX_LIVE} - 20 - "
+                                                                 f"max(260 * {FIT}, 100) - {beyond}, "
+                                                                 f"{18 * scale * len(columns):g}, {grid:g}) : {grid:g}"}]),
               axis=alt.Axis(orient="top", labelAngle={"expr": f"{FIT} < 0.8 ? -90 : -35"},
                             labelLimit=fit_px(220, 150), ticks=False, domain=False,
                             labelFontSize=font_px(FONT_SIZE, scale)))
