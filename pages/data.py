@@ -35,8 +35,8 @@ link = st.column_config.LinkColumn
 EFFECT_COLUMNS = {ui.COLUMN_LABELS["source_url"]: link(display_text="open source"),
                   ui.COLUMN_LABELS["yi"]: st.column_config.NumberColumn(format="%.3f"),
                   ui.COLUMN_LABELS["vi"]: st.column_config.NumberColumn(format="%.4f")}
-tab_eff, tab_trials, tab_byor, tab_upload = st.tabs(["Effect rows in this view", "Trials passing the filters",
-                                                     "Your own studies", "Upload in the bundled schema"])
+tab_eff, tab_trials, tab_byor, tab_upload = st.tabs(["Effects", "Trials",  # short: the four fit a phone
+                                                     "Your own studies", "Bundled schema"])
 
 def _rob_mapped(result) -> None:
     """What the import made of the file's risk-of-bias columns (``ImportResult.rob``), in a table and words."""

@@ -16,6 +16,7 @@ every builder, without a browser: axe does not look inside SVG charts.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,54 @@ CUT_METRICS = """() => Array.from(document.querySelectorAll('[data-testid="stMet
   const label = m.querySelector('[data-testid="stMetricLabel"]');
   return cut.length ? [(label ? label.innerText : '?') + ': ' + v.innerText] : [];
 })"""
+#: Everything that does not fit the screen, as "what: by how many px" lines (issue 21, "every screen"): the document,
+#: the main area or any element in it scrolling sideways (``scrollWidth`` over ``clientWidth``), and each chart on screen
+#: (not in a closed expander or tab) whose drawn marks and text leave its element's box, whose box leaves its column
+#: (or the main block) or the viewport, or whose text is drawn under 12 px. Metric values cut: :data:`CUT_METRICS`.
+SCREEN_FIT = """() => {
+  const out = [], vw = window.innerWidth, px = x => Math.round(x);
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth + 1) out.push(`the page scrolls sideways by ${doc.scrollWidth - doc.clientWidth} px`);
+  // every element of the main area that scrolls sideways (the main area itself included), but a data grid's own
+  // scroller and a code block's: a dataframe or code scrolls inside its frame by design
+  for (const el of document.querySelectorAll('[data-testid="stMain"], [data-testid="stMain"] *')) {
+    if (el.scrollWidth <= el.clientWidth + 1 || el.closest('[data-testid="stDataFrame"], [data-testid="stCode"], pre'))
+      continue;
+    if (!['auto', 'scroll'].includes(getComputedStyle(el).overflowX)) continue;
+    const what = (el.innerText || '').trim().split('\\n')[0].slice(0, 40);
+    out.push(`${el.dataset.testid || el.tagName.toLowerCase()} "${what}" scrolls sideways by ${el.scrollWidth - el.clientWidth} px`);
+  }
+  for (const box of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    const b = box.getBoundingClientRect();
+    if (b.width === 0) continue;
+    const svg = box.querySelector('svg');
+    const name = (box.getAttribute('aria-label') || '').slice(0, 40);
+    const col = (box.closest('[data-testid="stColumn"]') || box.closest('[data-testid="stMainBlockContainer"]')
+                 || document.body).getBoundingClientRect();
+    if (b.left < col.left - 1 || b.right > col.right + 1)
+      out.push(`chart "${name}": its box (${px(b.left)}-${px(b.right)}) leaves its column (${px(col.left)}-${px(col.right)})`);
+    if (b.left < -1 || b.right > vw + 1) out.push(`chart "${name}": its box (${px(b.left)}-${px(b.right)}) leaves the ${vw} px screen`);
+    // the drawing itself (an SVG, or a canvas for a large chart), blank frame included: wider than the box, the
+    // main area scrolls sideways
+    const drawing = svg || box.querySelector('canvas');
+    const d = drawing ? drawing.getBoundingClientRect() : b;
+    if (d.right > b.right + 1) out.push(`chart "${name}": its drawing is ${px(d.right - b.right)} px wider than its box (${px(b.width)} px)`);
+    if (!svg) continue;  // a canvas: no marks to measure
+    let l = 1e9, r = -1e9, t = 1e9, bo = -1e9, fonts = [];
+    for (const el of svg.querySelectorAll('text, path:not(.background), line, rect:not(.background), circle, symbol')) {
+      const e = el.getBoundingClientRect();
+      if (e.width === 0 && e.height === 0) continue;
+      if (el.tagName === 'text' && !el.textContent.trim()) continue;
+      l = Math.min(l, e.left); r = Math.max(r, e.right); t = Math.min(t, e.top); bo = Math.max(bo, e.bottom);
+      if (el.tagName === 'text') fonts.push(parseFloat(getComputedStyle(el).fontSize || el.getAttribute('font-size')));
+    }
+    if (l < b.left - 1) out.push(`chart "${name}": marks ${px(b.left - l)} px left of its box`);
+    if (r > b.right + 1) out.push(`chart "${name}": marks ${px(r - b.right)} px right of its box (${px(b.width)} px wide)`);
+    if (t < b.top - 2 || bo > b.bottom + 2) out.push(`chart "${name}": marks ${px(t)}-${px(bo)} leave its box ${px(b.top)}-${px(b.bottom)} vertically`);
+    if (fonts.length && Math.min(...fonts) < 12) out.push(`chart "${name}": text at ${Math.min(...fonts)} px`);
+  }
+  return out;
+}"""
 #: Accessible names of the charts on the page (vega-embed's role="graphics-document" element).
 CHART_NAMES = """() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
   .map(c => c.getAttribute('aria-label') || '')"""
@@ -65,6 +114,24 @@ def _open(pg, url: str) -> None:
     _idle(pg)
     # charts are drawn after the script run ends: wait until every chart on screen (not in a closed expander) has
     # its SVG (or canvas: Streamlit draws a large chart on a canvas)
+    pg.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
+        .every(c => c.querySelector('svg, canvas') || c.getBoundingClientRect().width === 0)""", timeout=60_000)
+    pg.wait_for_timeout(300)
+
+
+#: The smaller screens each page is checked at again, in the same document: a projector with the sidebar open, a phone.
+SMALLER = ((1024, 768), (390, 844))
+
+
+def sidebar_open(pg) -> bool:
+    box = pg.locator('[data-testid="stSidebar"]').bounding_box()
+    return box is not None and box["width"] > 100 and box["x"] + box["width"] > 100
+
+
+def _relaid(pg) -> None:
+    """After a viewport change: Streamlit lays its columns out again and re-sizes each chart to its new box."""
+    pg.wait_for_timeout(900)
+    _idle(pg)
     pg.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
         .every(c => c.querySelector('svg, canvas') || c.getBoundingClientRect().width === 0)""", timeout=60_000)
     pg.wait_for_timeout(300)
@@ -106,6 +173,20 @@ def _headline_k(pg) -> str:
         '[data-testid="stMetricValue"]').inner_text()
 
 
+#: Screen-fit failures in charts other engineers are changing (issue 21), each with where it comes from: tolerated
+#: (a warning lists them) until those fixes merge, then removed here. (page path, a regular expression of the line).
+PENDING = [
+    # charts/forest.py via base.fitted_chart: Streamlit sets a width="stretch" chart's ``width`` to its box, and the
+    # forest's view (autosize "pad") then grows by the table text beside its plot: a blank frame 297 px (1280), 120
+    # px (1024), 79 px (390) wider than the box on Explore, 253 / 170 / 111 px on Subgroups.
+    ("", r'(stMain "[^"]*" scrolls sideways|chart "Personal recovery: standardised mean dif": its drawing is) '),
+    ("subgroups", r'(stMain "[^"]*" scrolls sideways|chart "Personal recovery by organisational cate": its drawing is) '),
+    # charts/robustness.py: the specification curve (a vconcat, drawn on a canvas) gets the box's width for its plot
+    # from Streamlit, beside its choice labels: 122 (1280), 114 (1024), 118 px (390) wider than its box.
+    ("multiverse", r'(stMain "[^"]*" scrolls sideways|chart "Specification curve[^"]*": its drawing is) '),
+]
+
+
 @pytest.mark.browser
 def test_every_page_is_accessible_and_no_number_is_cut(browser, app_url):
     from axe_playwright_python.sync_playwright import Axe
@@ -119,11 +200,32 @@ def test_every_page_is_accessible_and_no_number_is_cut(browser, app_url):
         pg = ctx.new_page()
         pg.set_default_timeout(60_000)
         for path in PAGES:
+            pg.set_viewport_size({"width": 1280, "height": 800})
             _open(pg, app_url + path)
             if path in ("", "summary"):  # and what the expanders hold: the sidebar's filters, the GRADE overrides
                 pg.evaluate("() => document.querySelectorAll('details:not([open]) > summary').forEach(s => s.click())")
                 pg.wait_for_timeout(1500)
             _check_page(pg, axe, f"/{path} 1280", problems)
+            problems += [f"/{path} 1280: {p}" for p in pg.evaluate(SCREEN_FIT)]
+            # the same document on a projector (the sidebar stays open) and a phone (Streamlit collapses it)
+            for width, height in SMALLER:
+                pg.set_viewport_size({"width": width, "height": height})
+                _relaid(pg)
+                where = f"/{path} {width}"
+                if width >= 1024 and not sidebar_open(pg):
+                    problems.append(f"{where}: the sidebar is not open")
+                if path in ("", "summary"):
+                    problems += _axe(pg, axe, where)
+                problems += [f"{where}: metric cut: {m}" for m in pg.evaluate(CUT_METRICS)]
+                problems += [f"{where}: {p}" for p in pg.evaluate(SCREEN_FIT)]
+                if path == "summary":  # the certainty column is among the first four, on screen beside the outcome
+                    headers = pg.evaluate("""() => Array.from(document.querySelectorAll(
+                        '[data-testid="stDataFrame"] thead th')).map(th => th.innerText.trim())""")
+                    if "Certainty" not in headers[:4]:
+                        problems.append(f"{where}: the Certainty column is not among the first four: {headers}")
+                if path in ("", "summary"):
+                    pg.screenshot(path=SHOTS / f"a11y_{path or 'explore'}_{width}.png")
+        pg.set_viewport_size({"width": 1280, "height": 800})
 
         # Keyboard only, from the top of Explore: Tab reaches the "Trial data only" checkbox, Space toggles it,
         # and the headline's trial count follows; the focused control shows a focus ring.
@@ -173,23 +275,10 @@ def test_every_page_is_accessible_and_no_number_is_cut(browser, app_url):
     finally:
         ctx.close()
 
-    # A projector with the sidebar open, and a phone: Explore and Summary.
-    for width, height in ((1024, 768), (390, 844)):
-        ctx = browser.new_context(viewport={"width": width, "height": height})
-        try:
-            pg = ctx.new_page()
-            pg.set_default_timeout(60_000)
-            for path in ("", "summary"):
-                _open(pg, app_url + path)
-                _check_page(pg, axe, f"/{path} {width}", problems)
-                pg.screenshot(path=SHOTS / f"a11y_{path or 'explore'}_{width}.png")
-            # the Summary's certainty column is among the first four, on screen beside the outcome
-            headers = pg.evaluate("""() => Array.from(document.querySelectorAll(
-                '[data-testid="stDataFrame"] thead th')).map(th => th.innerText.trim())""")
-            assert "Certainty" in headers[:4], headers
-        finally:
-            ctx.close()
-
+    pending = [p for p in problems if any(re.match(rf"/{page} \d+: {pat}", p) for page, pat in PENDING)]
+    if pending:
+        warnings.warn("known screen-fit failures (PENDING):\n" + "\n".join(pending), stacklevel=1)
+    problems = [p for p in problems if p not in pending]
     assert not problems, "\n".join(problems)
 
 

@@ -405,9 +405,9 @@ def fit_params(natural_width: float, narrow_width: float | None = None,
     s = float(scale)
     return [
         alt.VariableParameter(name=NARROW,
-                              expr=f"containerSize()[0] > 0 && containerSize()[0] < {NARROW_BELOW * s * n:g}"),
+                              expr=f"{BOX_LIVE} > 0 && {BOX_LIVE} < {NARROW_BELOW * s * n:g}"),
         alt.VariableParameter(
-            name=FIT, expr=f"containerSize()[0] > 0 ? {s:g} * clamp((containerSize()[0] - {FIT_SLACK_PX}) / "
+            name=FIT, expr=f"{BOX_LIVE} > 0 ? {s:g} * clamp(({BOX_LIVE} - {FIT_SLACK_PX}) / "
                            f"({NARROW} ? {s * m:g} : {s * n:g}), {MIN_FIT / s:g}, 1) : {s:g}"),
     ]
 
