@@ -332,3 +332,98 @@ def test_slide_keeps_its_pooled_row_within_the_projector_budget(k):
     assert pooled_row["y"] + 0.5 * row_px - plot_top <= SLIDE_ROWS_PX, (pooled_row, plot_top)  # diamond's bottom
     assert min(_font_sizes(svg)) >= 12 and _svg_width(svg) <= 990
     assert crowded(svg)[1] == []
+
+
+# ------------------------------------------------------------------------ every text of a stretched chart in its box
+#: Boxes from a small phone's (326 px) to a wide window's with the sidebar closed (1280 px), as in the browser check
+#: of every page (test_browser_a11y.SCREEN_FIT).
+STRETCH_BOXES = (326, 356, 446, 535, 766, 791, 1024, 1280)
+_AFFINE = re.compile(r"(translate|rotate)\(([^)]*)\)")
+
+
+def _affine(transform: str | None):
+    """The 2x3 matrix ``(a, b, c, d, e, f)`` of an SVG transform list of translations and rotations."""
+    import math
+
+    m = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    for kind, args in _AFFINE.findall(transform or ""):
+        v = [float(x) for x in re.split(r"[\s,]+", args.strip()) if x]
+        if kind == "translate":
+            t = (1.0, 0.0, 0.0, 1.0, v[0], v[1] if len(v) > 1 else 0.0)
+        else:
+            r = math.radians(v[0])
+            t = (math.cos(r), math.sin(r), -math.sin(r), math.cos(r), 0.0, 0.0)
+        a, b, c, d, e, f = m
+        m = (a * t[0] + c * t[1], b * t[0] + d * t[1], a * t[2] + c * t[3], b * t[2] + d * t[3],
+             a * t[4] + c * t[5] + e, b * t[4] + d * t[5] + f)
+    return m
+
+
+def text_extents(svg: str) -> list[tuple[str, float, float]]:
+    """Every non-blank text of a vl-convert SVG, axis labels and titles included, as ``(text, left, right)``: the
+    horizontal extent of its glyph box (its width in Liberation Sans from its anchor, ascent to descent) after every
+    translation and rotation of it and its groups."""
+    out = []
+
+    def walk(el, m) -> None:
+        t = _affine(el.get("transform"))
+        a, b, c, d, e, f = m
+        m = (a * t[0] + c * t[1], b * t[0] + d * t[1], a * t[2] + c * t[3], b * t[2] + d * t[3],
+             a * t[4] + c * t[5] + e, b * t[4] + d * t[5] + f)
+        if el.tag == SVG_NS + "text":
+            text = "".join(el.itertext())
+            if text.strip():
+                x0, y0 = float(el.get("x", 0)), float(el.get("y", 0))
+                font = _font(float(el.get("font-size", "10px").removesuffix("px")), el.get("font-weight") == "bold")
+                width = font.getlength(text)
+                anchor = el.get("text-anchor", "start")
+                left = x0 - (width if anchor == "end" else width / 2 if anchor == "middle" else 0.0)
+                ascent, descent = font.getmetrics()
+                xs = [m[0] * x + m[2] * y + m[4] for x in (left, left + width) for y in (y0 - ascent, y0 + descent)]
+                out.append((text, min(xs), max(xs)))
+            return
+        for child in el:
+            walk(child, m)
+
+    walk(ET.fromstring(svg), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0))
+    return out
+
+
+def test_text_extents_follow_rotations():
+    """The measure above, on a hand-made SVG: a text rotated -90 degrees about its anchor (it reads upwards, the top
+    of its glyphs to the left) spans its glyph height horizontally, one at 0 degrees its width."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g transform="translate(100,50)">'
+           '<text transform="translate(10,0) rotate(-90)" font-size="20px">Wide label</text>'
+           '<text x="5" font-size="20px" text-anchor="end">Wide label</text></g></svg>')
+    (_, l1, r1), (_, l2, r2) = text_extents(svg)
+    ascent, descent = _font(20.0, False).getmetrics()
+    assert l1 == pytest.approx(110 - ascent) and r1 == pytest.approx(110 + descent)
+    width = _font(20.0, False).getlength("Wide label")
+    assert l2 == pytest.approx(105 - width) and r2 == pytest.approx(105)
+
+
+@lru_cache(maxsize=1)
+def stretched_charts() -> dict:
+    """The charts that take their box's width (funnel, contour funnel, leave-one-out, cumulative, risk of bias,
+    Baujat, bubble) from ``test_charts`` (long trial labels), and the Risk of bias page's traffic light."""
+    from test_charts import _stretched_builders
+
+    return {**{name: build().to_dict() for name, build in _stretched_builders().items()},
+            "rob_traffic_light_app": rob_traffic_light()}
+
+
+@pytest.mark.parametrize("name", ["funnel", "contour_funnel", "leave_one_out_plot", "cumulative_plot",
+                                  "rob_traffic_light", "rob_summary", "baujat_plot", "bubble", "rob_traffic_light_app"])
+def test_stretched_charts_keep_every_text_in_their_box(name):
+    """Issue 21, every screen: drawn as Streamlit draws a ``width="stretch"`` chart (its width set to the box), in
+    boxes of 326 to 1280 px, no text (axis labels and titles included, rotated as drawn) leaves the box, 2 px allowed
+    for the font measure, and none is under 12 px. Before: the traffic light's angled domain names ended outside a
+    535 px box (1024 px screen): "Intention to treat" 6 px, "Quality (AHRQ)" 37 px here; in Chromium 30 px once the
+    window had been 1280 px wide (its grid was sized from Vega's fit-x ``width``, which lags a layout behind)."""
+    spec = stretched_charts()[name]
+    for box in STRETCH_BOXES:
+        svg = in_box(spec, box, set_width=True)
+        assert _svg_width(svg) == box
+        out = [(t, round(l), round(r)) for t, l, r in text_extents(svg) if l < -2 or r > box + 2]
+        assert out == [], (box, out[:5])
+        assert min(_font_sizes(svg)) >= 12, box
