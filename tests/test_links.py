@@ -69,6 +69,7 @@ def test_every_link_the_app_writes_decodes_to_the_view_on_screen(monkeypatch):
                       trial_ids=ev.trials["trial_id"].astype(str))
 
     assert back(_bar(at)) == on_screen                                        # the address bar
+    at.button(key="share_open").click().run()                                 # opens "Share this view"
     share = [c.value for c in at.get("code") if "outcome=quality_of_life" in c.value]
     assert len(share) == 1 and back(_params(share[0])) == on_screen          # Share this view (and its QR code)
     present = next(b.proto.url for b in at.get("link_button") if b.proto.label == "Present this view")
@@ -147,6 +148,7 @@ def test_a_bundled_format_upload_is_not_in_the_link_and_the_share_dialog_says_so
     assert_clean(at)
     assert at.sidebar.radio(key="data_source").value == "upload"
     assert "data" not in _bar(at)
+    at.button(key="share_open").click().run()
     assert any("a link cannot carry" in w.value for w in at.warning)
 
 
