@@ -366,6 +366,14 @@ def table(frame: pd.DataFrame, name: str, *, key: str, column_config: dict | Non
     csv_button(frame, name, key=f"{key}_csv", index=not hide_index)
 
 
+def chart_data(frame: pd.DataFrame, *, key: str, column_config: dict | None = None) -> None:
+    """The chart above's numbers as a table one click away (its text alternative with the caption, issue 22): an
+    expander "Data of this chart" holding ``frame`` (readable headers, one row per mark)."""
+    with st.expander("Data of this chart"):
+        st.dataframe(frame, hide_index=True, column_config=column_config, key=key, width="stretch",
+                     placeholder=EMPTY)
+
+
 def csv_button(frame: pd.DataFrame, name: str, *, key: str, label: str = "Download CSV", index: bool = False) -> None:
     """A CSV download of ``frame`` (built only when clicked)."""
     from dashboard.export import frame_csv

@@ -122,6 +122,11 @@ with ui.guard("the multiverse"):
                          title=f"Specification curve: {ctx.outcome_label}")
         st.caption("Click a point to select that specification below (double-click clears); or choose it in the list.")
         ui.chart(fig, f"specification_curve_{view.outcome}", key="mv_curve", on_select=_clicked)
+        # its text alternative (issue 22): the numbers it shows, and its points as a table one click away
+        st.caption(charts.specification_summary(charts.specification_points(specs), cur))
+        ui.chart_data(charts.specification_data(specs), key="mv_curve_data",
+                      column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                     for c in ("Estimate", "95% CI low", "95% CI high")})
         st.markdown(f"Median {sc.short} over the specifications {nat(float(np.median(est[finite])))} "
                     f"(range {nat_ci(float(est[finite].min()), float(est[finite].max()))}); "
                     f"{text.fmt_pct(100 * excl.mean())} of the intervals exclude no effect."

@@ -77,6 +77,14 @@ def test_multiverse_page_counts_and_next_trial_power():
     n_all = int((specs["rows"] == "all rows").sum())
     assert any(x.value.startswith(f"The {n_all:,} 'all rows' specifications") and
                f"{text.fmt(rng.estimate_low)} to {text.fmt(rng.estimate_high)}" in x.value for x in at.caption)
+    # the curve's text alternative: its numbers in a caption, and its points in "Data of this chart"
+    fin = np.sort(specs["estimate"].to_numpy(dtype=float))
+    assert any(x.value.startswith(f"{len(specs):,} specifications, sorted by pooled estimate") and
+               f"median {np.median(fin):.2f}".replace("-", "\u2212") in x.value for x in at.caption)
+    data = next(e for e in at.expander if e.label == "Data of this chart")
+    (table,) = [d.value for d in data.dataframe]
+    assert len(table) == len(specs)
+    np.testing.assert_allclose(table["Estimate"], fin)
     sel = select(ev, Filters(), "personal_recovery")
     from peerstats import pool
     est = pool(sel.yi, sel.vi).estimate
