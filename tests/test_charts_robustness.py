@@ -63,10 +63,18 @@ def test_specification_curve_sorted_with_choice_matrix():
     np.testing.assert_array_equal(d["rank"], np.arange(1, len(specs) + 1))
     excl = (d["ci_low"] > 0) | (d["ci_high"] < 0)
     assert (d.loc[excl, "excludes_zero"] == "CI excludes 0").all()
-    m = pd.DataFrame(bottom["data"]["values"])
-    assert len(m) == 7 * len(specs)  # one tick per specification and choice dimension
+    # the matrix: the points' own data folded by Vega into one tick per specification and choice dimension
+    (fold,) = bottom["transform"]
+    assert fold["as"] == ["dimension", "choice"] and len(fold["fold"]) == 7
+    rows = pd.DataFrame(spec["datasets"][bottom["data"]["name"]])
+    m = rows.melt(id_vars=["rank"], value_vars=fold["fold"], value_name="choice")  # what the fold does
+    assert len(m) == 7 * len(specs)
     assert set(m.loc[m["choice"].str.startswith("Estimator: "), "choice"]) == {
         f"Estimator: {x}" for x in ("FE", "DL", "REML", "PM")}
+    # each tick is its specification's choice: the row's estimator is the one the frame gives that specification
+    est = m[m["choice"].str.startswith("Estimator: ")].merge(d[["rank", "spec"]], on="rank")
+    assert (est["choice"] == "Estimator: " + specs.loc[est["spec"], "method"].astype(str).to_numpy()).all()
+    assert bottom["encoding"]["y"]["sort"][0].startswith("Category: ")  # rows in the order of the dimensions
 
 
 def test_specification_curve_click_selects_one_specification_in_one_view():
