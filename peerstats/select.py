@@ -372,8 +372,13 @@ def moderator_levels(values: pd.Series) -> int:
 
 def _group_labels(effects: pd.DataFrame, column: str) -> pd.Series:
     """The subgroup label of each row: the column's value as text, missing values as ``"not recorded"``."""
-    groups = effects[column].astype(object).where(effects[column].notna(), "not recorded").astype(str)
-    return groups.replace({"": "not recorded", "nan": "not recorded", "<NA>": "not recorded"})
+    def label(v) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+            return "not recorded"
+        text = str(v)
+        return "not recorded" if text in ("", "nan", "<NA>") else text
+
+    return pd.Series([label(v) for v in effects[column].tolist()], index=effects.index, dtype=object)
 
 
 def subgroup_inputs(selection: Selection, moderator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
