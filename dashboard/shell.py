@@ -15,13 +15,14 @@ import streamlit as st
 
 from dashboard import context, loader, memo, presentation, sidebar
 from dashboard import state as S
+from dashboard import view as V
 from peerstats.errors import DataValidationError
 
 log = logging.getLogger("peerstats.app")
 
 #: Bundled favicon (no request leaves the machine), relative to the repository root.
 FAVICON = "dashboard/static/favicon.png"
-#: Page key -> (file relative to the repository root, icon). Titles and url paths come from dashboard.state.PAGES.
+#: Page key -> (file relative to the repository root, icon). Titles and url paths come from dashboard.view.PAGES.
 FILES = {
     "explore": ("pages/explore.py", ":material/forest:"),
     "subgroups": ("pages/subgroups.py", ":material/call_split:"),
@@ -104,7 +105,7 @@ def _main() -> None:
                        initial_sidebar_state="collapsed" if S.presenting() else "auto")
     st.html(STALE_WITHOUT_FADE + A11Y_CSS)
     root = context.ROOT
-    pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,
+    pages = {key: st.Page(str(root / path), title=V.PAGES[key], icon=icon, url_path=key,
                           default=(key == "explore"))
              for key, (path, icon) in FILES.items()}
     # The page links are drawn by _page_links() below, with the view's query: st.navigation's own sidebar links carry
@@ -181,7 +182,7 @@ def _main() -> None:
             said.append("Some settings in the link were not understood and were left out: "
                         f"{', '.join(f'`{d}`' for d in dropped)}."
                         + (" (Filters on an upload's own columns need that upload, with those columns and values.)"
-                           if any(d.startswith(S.COLUMN_PREFIX) for d in dropped) else ""))
+                           if any(d.startswith(V.COLUMN_PREFIX) for d in dropped) else ""))
         said.extend(repeated or [])
         st.warning(" ".join(said) + " The address bar now shows the view as it is.", icon=":material/link_off:")
     ctx = context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
@@ -199,13 +200,13 @@ def _main() -> None:
                  "and the sidebar still work.")
 
 
-def _page_links(box, pages: dict, view: S.ViewState) -> None:
+def _page_links(box, pages: dict, view: V.ViewState) -> None:
     """One link per page at the top of the sidebar, each carrying the current view (filters, outcome, estimator,
     upload fingerprint, GRADE overrides) in its query, so a link opened in a new tab or copied shows the same view."""
     from dataclasses import replace
 
     with box:
         for key, page in pages.items():
-            st.page_link(page, label=S.PAGES[key], icon=FILES[key][1],
+            st.page_link(page, label=V.PAGES[key], icon=FILES[key][1],
                          query_params=S.url_params(replace(view, page=key)))
         st.divider()

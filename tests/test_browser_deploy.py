@@ -112,7 +112,7 @@ def test_browsers_stick_to_one_process_and_a_link_to_an_upload_opens_on_the_othe
     from urllib.parse import parse_qs, urlsplit
 
     from dashboard import byor
-    from dashboard.state import DEFAULT_OUTCOME
+    from dashboard.view import DEFAULT_OUTCOME
     from peerstats.importer import import_studies
     from peerstats.meta import pool
     from peerstats.select import Filters, select

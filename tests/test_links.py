@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import text
-from dashboard.state import ViewState, decode
+from dashboard.view import ViewState, decode
 from peerstats.data import load_evidence
 from peerstats.select import Filters
 from test_apptest import APP, assert_clean, metrics
