@@ -174,6 +174,9 @@ def _main() -> None:
     S.write_url(view)  # also canonicalises the address bar
     if links is not None:
         _page_links(links, pages, view)
+    asked = st.session_state.pop(S.URL_UNKNOWN, None)
+    if asked is not None:  # the proxy redirected a nested path that is no page (deploy/nginx.conf.template)
+        st.warning(V.unknown_notice(asked, V.PAGES[page]), icon=":material/link_off:")
     dropped = st.session_state.pop(S.URL_DROPPED, None)
     repeated = st.session_state.pop(S.URL_REPEATED, None)
     if dropped or repeated:

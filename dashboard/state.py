@@ -19,6 +19,7 @@ _URL_READ = "_url_read"
 _URL_PAGE = "_url_page"
 URL_DROPPED = "_url_dropped"  # what the opened link asked for that was not understood (shown once by the shell)
 URL_REPEATED = "_url_repeated"  # sentences on the keys the opened link repeats (shown once by the shell)
+URL_UNKNOWN = "_url_unknown"  # the unknown= path the proxy redirected from (dashboard.view.UNKNOWN_PARAM; shown once)
 DATA_DAMAGED = "_data_damaged"  # a data= value that is no fingerprint (the shell says so and stops)
 PUBLIC_URL_ENV = "PEERSTATS_PUBLIC_URL"
 MODERATOR_MEMORY = "_moderator"  # the moderator of the view, kept outside the page widget (see remember_moderator)
@@ -49,6 +50,7 @@ def init_session(outcomes: Iterable[str], trial_ids: Iterable[str], moderators: 
     if st.session_state.get(_URL_READ):
         return
     params = _plain(_query())
+    asked = params.pop(V.UNKNOWN_PARAM, None)  # not a setting of the view: said once, then dropped from the URL
     view = V.decode(params, outcomes=outcomes, trial_ids=trial_ids, moderators=moderators,
                     columns=columns if columns is not None else {})
     for key, value in V.to_widgets(view).items():
@@ -58,6 +60,7 @@ def init_session(outcomes: Iterable[str], trial_ids: Iterable[str], moderators: 
     st.session_state[_URL_PAGE] = view.page if "page" in params else None
     st.session_state[URL_DROPPED] = V.dropped_params(params, view)
     st.session_state[URL_REPEATED] = V.repeated_params(params)
+    st.session_state[URL_UNKNOWN] = None if asked is None else str(asked[-1] if isinstance(asked, list) else asked)
     st.session_state[_URL_READ] = True
 
 

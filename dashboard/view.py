@@ -446,6 +446,19 @@ def repeated_params(params: Mapping[str, object]) -> list[str]:
     return out
 
 
+#: A nested path the app has no page for (``/data/x``): the deployment's proxy redirects it to its first segment (or
+#: the root) with ``?unknown=<the path>`` (deploy/nginx.conf.template); the shell says so (:func:`unknown_notice`).
+UNKNOWN_PARAM = "unknown"
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9._~%/-]{0,200}")
+
+
+def unknown_notice(asked: str, title: str) -> str:
+    """The sentence for a redirected address that is no page: ``asked`` (the ``unknown=`` value; shown only when it
+    is a plain path of at most 200 characters) and ``title``, the page shown instead."""
+    address = f"`{asked}`" if _PLAIN_PATH.fullmatch(asked or "") else "you opened"
+    return (f"The address {address} is not a page of this app; showing {title}. "
+            "The sidebar lists the pages; the address bar now shows this one.")
+
 # ---------------------------------------------------------------------------------------------- sharing advice
 LAN_PROBE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): a UDP "connect" to it picks a route and sends nothing
 

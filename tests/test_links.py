@@ -173,3 +173,27 @@ def test_repeated_keys_are_reported_in_words():
     assert "`outcome` is given 2 times" in said and "the last one, `anxiety`, was used" in said
     assert at.sidebar.selectbox(key="v_outcome").value == "anxiety"
     assert _bar(at) == {"outcome": "anxiety"}  # the address bar now holds one value
+
+
+@pytest.mark.parametrize("query, page, title", [
+    ({"unknown": "/data/x", "page": "data"}, "data", "Data"),   # the proxy sent /data/x to /data?unknown=/data/x
+    ({"unknown": "/foo/bar/", "outcome": "hope"}, "explore", "Explore"),  # no such page: the root, the link's query
+])
+def test_an_address_that_is_no_page_is_said_in_words_then_dropped(query, page, title):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update(query)
+    at.run()
+    assert_clean(at)
+    said = [w.value for w in at.warning]
+    assert f"The address `{query['unknown']}` is not a page of this app; showing {title}." in " ".join(said)
+    assert not any("not understood" in w for w in said), "unknown= is no setting of the view"
+    assert "unknown" not in at.query_params
+    assert _bar(at) == {k: v for k, v in query.items() if k != "unknown"}
+
+
+def test_an_unknown_address_that_is_not_a_plain_path_is_not_echoed():
+    from dashboard.view import unknown_notice
+
+    assert unknown_notice("/a`b", "Data").startswith("The address you opened is not a page of this app; showing Data.")
+    assert unknown_notice("/" + "x" * 300, "Data").startswith("The address you opened is not")
+    assert unknown_notice("", "Explore").startswith("The address you opened is not a page of this app; showing Explore")
