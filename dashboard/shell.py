@@ -167,6 +167,8 @@ def _main() -> None:
     S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str), moderators=moderators,
                    columns=columns)
     S.keep_moderator_within(moderators)
+    # st.navigation routes by the path; a link's ?page= only matters without one (AppTest, query-only links):
+    # why it cannot be st.navigation's own choice is in S.follow_link's docstring.
     S.follow_link(pages, page)
 
     links = None if S.presenting() else st.sidebar.container(key="page_links")  # filled once the view is known

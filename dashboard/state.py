@@ -43,7 +43,7 @@ def init_session(outcomes: Iterable[str], trial_ids: Iterable[str], moderators: 
 
     ``moderators`` and ``columns``: an upload's categorical columns (moderators) and its filterable columns with their
     values, so a link to an upload keeps its own filters and moderator (``None``/empty for the bundled data).
-    The page named in the URL (if any) is kept under ``st.session_state["_url_page"]`` for ``app.py`` to switch to.
+    The page named in the query (if any) is kept for :func:`follow_link`.
     """
     import streamlit as st
 
@@ -86,13 +86,6 @@ def keep_moderator_within(moderators: Iterable[str]) -> None:
 
     if moderator() not in set(MODERATORS) | set(moderators):
         st.session_state[MODERATOR_MEMORY] = V.DEFAULT.moderator
-
-
-def requested_page() -> str | None:
-    """The page a freshly opened link asked for, once (then ``None``)."""
-    import streamlit as st
-
-    return st.session_state.pop(_URL_PAGE, None)
 
 
 def session_value(key: str) -> str:
@@ -140,10 +133,20 @@ def write_url(view: V.ViewState) -> None:
 
 
 def follow_link(pages: Mapping[str, object], current: str) -> None:
-    """If a freshly opened link named another page (``?page=...``), switch to it once, keeping the query string."""
+    """If a freshly opened link named another page in its query (``?page=...``) than its path, switch to it once,
+    keeping the query string.
+
+    Why a second way to choose the page, besides ``st.navigation``'s path: every link the app writes in a browser names
+    its page in the path (:func:`dashboard.view.link`), and there this does nothing. It is kept for links without the
+    path: the query-only link :func:`view_url` writes when the server address is unknown, links written before
+    pages had paths, and AppTest, which has no URL path (a test opens a page with ``?page=``). ``st.navigation``
+    cannot take the page from the query: its inputs are the path and the default page, and making the linked page
+    the session's default would break the home page's address (Streamlit serves the default page at the root only,
+    so ``/explore`` would then be "page not found").
+    """
     import streamlit as st
 
-    wanted = requested_page()
+    wanted = st.session_state.pop(_URL_PAGE, None)
     if wanted and wanted != current and wanted in pages:
         st.switch_page(pages[wanted], query_params=st.query_params.to_dict())
 
