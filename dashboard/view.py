@@ -187,7 +187,7 @@ class ViewState:
     """Everything a link reproduces. Defaults = the paper's main analysis of personal recovery on the home page.
 
     ``session``: the :data:`SESSION_PARAMS` settings that are set, as ``(query key, canonical text)`` pairs in table
-    order (the sidebar's views have none; :func:`complete` adds the session's).
+    order (the sidebar's views have none; :func:`dashboard.state.complete` adds the session's).
     """
 
     page: str = "explore"

@@ -1,6 +1,7 @@
 """Issue 21, "Links": every link the app writes (address bar, page links, Share and its QR code, the presentation
 link, the report's and the scripts' URL) decodes back to the view on screen, GRADE overrides and flags included; an upload's own filters and moderator
-travel in the link; a damaged ``data=`` fingerprint and repeated keys are said in words (AppTest).
+travel in the link; a damaged ``data=`` fingerprint, repeated keys and an address that is no page (the proxy's
+``unknown=``) are said in words (AppTest).
 
 The expected views are written out here from the link's parameters, independently of the codec; expected numbers come
 from import_studies + select + pool on the same bytes.
@@ -189,11 +190,3 @@ def test_an_address_that_is_no_page_is_said_in_words_then_dropped(query, page, t
     assert not any("not understood" in w for w in said), "unknown= is no setting of the view"
     assert "unknown" not in at.query_params
     assert _bar(at) == {k: v for k, v in query.items() if k != "unknown"}
-
-
-def test_an_unknown_address_that_is_not_a_plain_path_is_not_echoed():
-    from dashboard.view import unknown_notice
-
-    assert unknown_notice("/a`b", "Data").startswith("The address you opened is not a page of this app; showing Data.")
-    assert unknown_notice("/" + "x" * 300, "Data").startswith("The address you opened is not")
-    assert unknown_notice("", "Explore").startswith("The address you opened is not a page of this app; showing Explore")

@@ -297,3 +297,12 @@ def test_the_default_threshold_spelled_out_is_understood_and_junk_is_reported():
         assert dropped_params(params, decode(params, outcomes=OUTCOMES)) == []
     params = {"threshold": "sometimes"}
     assert dropped_params(params, decode(params, outcomes=OUTCOMES)) == ["threshold=sometimes"]
+
+
+def test_an_unknown_address_that_is_not_a_plain_path_is_not_echoed():
+    from dashboard.view import unknown_notice
+
+    assert unknown_notice("/data/x", "Data").startswith("The address `/data/x` is not a page of this app; showing Data.")
+    assert unknown_notice("/a`b", "Data").startswith("The address you opened is not a page of this app; showing Data.")
+    assert unknown_notice("/" + "x" * 300, "Data").startswith("The address you opened is not")
+    assert unknown_notice("", "Explore").startswith("The address you opened is not a page of this app; showing Explore")
