@@ -459,6 +459,7 @@ def unknown_notice(asked: str, title: str) -> str:
     return (f"The address {address} is not a page of this app; showing {title}. "
             "The sidebar lists the pages; the address bar now shows this one.")
 
+
 # ---------------------------------------------------------------------------------------------- sharing advice
 LAN_PROBE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): a UDP "connect" to it picks a route and sends nothing
 
