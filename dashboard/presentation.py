@@ -17,6 +17,7 @@ from functools import lru_cache
 import streamlit as st
 
 from dashboard import state as S
+from dashboard import view as V
 
 DECK_KEY = "_deck_saved"  # list[(name, ViewState)] the presenter added
 POS_KEY = "_deck_pos"  # index into deck()
@@ -75,7 +76,7 @@ DIALOG_CSS = ("<style>[data-testid='stDialog'] [role='dialog'] > button[aria-lab
               "{ min-width: 24px !important; min-height: 24px !important; }</style>")
 
 
-def share(view: S.ViewState) -> None:
+def share(view: V.ViewState) -> None:
     """The "Share this view" button. It opens :func:`_share_dialog`, a modal dialog (``st.dialog``): it takes the
     keyboard's focus, Tab moves through its contents (the link, its copy button, *Present this view*) and stays inside,
     and Escape closes it and gives the focus back to the button. (An ``st.popover`` drew its body at the end of the
@@ -86,7 +87,7 @@ def share(view: S.ViewState) -> None:
 
 
 @st.dialog("Share this view", width="small")
-def _share_dialog(view: S.ViewState) -> None:
+def _share_dialog(view: V.ViewState) -> None:
     """The link (``st.code``: a focusable box with a copy button) and its QR code, both from
     :func:`dashboard.state.view_url` (the one link writer), with a warning when the link works on this computer only
     (and the LAN link instead, when the server listens on the network)."""
@@ -117,19 +118,19 @@ def _bundled_format_upload() -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------- the deck
-def deck(view: S.ViewState) -> list[tuple[str, S.ViewState]]:
+def deck(view: V.ViewState) -> list[tuple[str, V.ViewState]]:
     """The slides: the workshop presets applied to the current outcome and page, then the saved views, in order."""
-    slides = [(label, transform(replace(view, page="explore"))) for label, (_key, transform) in S.PRESETS.items()]
+    slides = [(label, transform(replace(view, page="explore"))) for label, (_key, transform) in V.PRESETS.items()]
     return slides + list(st.session_state.get(DECK_KEY, []))
 
 
-def _go(view: S.ViewState, step: int) -> None:
+def _go(view: V.ViewState, step: int) -> None:
     """Button callback: move ``step`` slides and put that slide's view into the sidebar's widget keys."""
     slides = deck(view)
     pos = (st.session_state.get(POS_KEY, -1) + step) % len(slides)
     st.session_state[POS_KEY] = pos
     st.session_state[REVEAL_KEY] = 1
-    for key, value in S.to_widgets(slides[pos][1]).items():
+    for key, value in V.to_widgets(slides[pos][1]).items():
         st.session_state[key] = value
 
 
@@ -137,7 +138,7 @@ def _reveal(step: int, k: int) -> None:
     st.session_state[REVEAL_KEY] = max(1, min(k, st.session_state.get(REVEAL_KEY, 1) + step))
 
 
-def _save(view: S.ViewState, name: str) -> None:
+def _save(view: V.ViewState, name: str) -> None:
     saved = list(st.session_state.get(DECK_KEY, []))
     saved.append((name, view))
     st.session_state[DECK_KEY] = saved

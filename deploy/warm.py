@@ -9,7 +9,7 @@ competes with nobody. (Warming in a background thread of a process that already 
 first round worse.)
 
 What is opened: the home page (Explore) of every outcome with data in the bundled evidence under each workshop preset
-(:data:`dashboard.state.PRESETS`: the paper's main analysis, fair/good quality only, peers online only); the
+(:data:`dashboard.view.PRESETS`: the paper's main analysis, fair/good quality only, peers online only); the
 "Exclude poor-quality trials" checkbox gives the fair/good view. Each view is a new session speaking Streamlit's
 websocket protocol, as a browser opening the view's link does (``rerun_script`` with the link's query string), read
 until the script run finishes. Other views are computed when first asked for, as before.
@@ -44,11 +44,11 @@ def views() -> list[str]:
     -------
     list of str
         ``urlencode(dashboard.state.url_params(view))``-style query strings (``""`` is the default view), each
-        decoding back to its view with :func:`dashboard.state.decode` (tested).
+        decoding back to its view with :func:`dashboard.view.decode` (tested).
     """
     from urllib.parse import urlencode
 
-    from dashboard import state as S
+    from dashboard import view as V
     from peerstats.data import load_evidence
     from peerstats.select import outcome_labels
 
@@ -56,9 +56,9 @@ def views() -> list[str]:
     reported = set(effects["outcome"])
     outcomes = [o for o in outcome_labels(effects) if o in reported]
     out = [""]  # the default view (the home page as first opened), then every preset
-    for _label, (_key, preset) in S.PRESETS.items():
+    for _label, (_key, preset) in V.PRESETS.items():
         for outcome in outcomes:
-            query = urlencode(S.encode(preset(S.ViewState(outcome=outcome))))
+            query = urlencode(V.encode(preset(V.ViewState(outcome=outcome))))
             if query not in out:
                 out.append(query)
     return out

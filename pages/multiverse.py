@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import byor, charts, export, memo, text
 from dashboard import components as ui
 from dashboard import state as S
+from dashboard import view as V
 from dashboard.context import current
 from peerstats import power_curve, power_next_trial, specifications
 from peerstats.grade import decode_overrides
@@ -30,8 +31,8 @@ def _use_spec(filters, method: str, test: str, columns: tuple) -> None:
     kept = dict(filters.columns)
     for col in columns:
         st.session_state[f"f_col_{col}"] = list(kept.get(col, ()))
-    st.session_state[S.METHOD_KEY] = method
-    st.session_state[S.KNHA_KEY] = test == "knha"
+    st.session_state[V.METHOD_KEY] = method
+    st.session_state[V.KNHA_KEY] = test == "knha"
 
 
 ctx = current()
@@ -157,7 +158,7 @@ with ui.guard("the multiverse"):
         # the link reopens this page with the specification as the current view (headline and curve marker then
         # show it, and every page keeps it)
         if dims is None:
-            link = S.view_url(S.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
+            link = S.view_url(V.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
                                           method=chosen["method"], test=chosen["test"], moderator=view.moderator))
             st.link_button("Open this specification", link,
                            help="Make this specification the current view (the link carries it, so it can be "
@@ -168,7 +169,7 @@ with ui.guard("the multiverse"):
                       help="Set the sidebar's filters on your file's columns and the model to this specification.")
         shown = ranked.drop(columns=["filters"]).assign(
             method=lambda f: f["method"].map(ui.method_name),
-            test=lambda f: f["test"].map(lambda t: S.TESTS.get(t, t)),
+            test=lambda f: f["test"].map(lambda t: V.TESTS.get(t, t)),
             pval=lambda f: ui.p_cells(f["pval"]),
             note=lambda f: f["note"].where(f["note"].astype(str).str.strip() != "", None))
         shown = ui.readable(shown, {"categories": "Categories", "quality": "AHRQ quality", "control": "Control",
@@ -228,11 +229,11 @@ else:
             })
         st.session_state["_mv_trials"] = edited
         c = st.columns(2)
-        methods = list(S.METHODS)
+        methods = list(V.METHODS)
         method = c[0].selectbox("Model", methods, index=methods.index(view.method) if view.method in methods else 0,
                                 key="mv_method", format_func={m: ui.method_name(m) for m in methods}.get)
         c[1].caption(f"Subgroup test by {text.lower_first(mod_words)} (the Subgroups "
-                     f"page's moderator); {S.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
+                     f"page's moderator); {V.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
                      "(its threshold, your overrides).")
         try:
             res = add_hypothetical_trials(

@@ -42,7 +42,7 @@ def qr_grid(png: bytes, border: int = 4) -> list[list[bool]]:
 def test_share_dialog_link_qr_and_loopback_warning(browser, app_url):
     import segno
 
-    from dashboard.state import ViewState, decode
+    from dashboard.view import ViewState, decode
     from peerstats.select import Filters
 
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -1,6 +1,6 @@
 """deploy/warm.py: the views a deployment opens in each app process before nginx sends it users (issue 12).
 
-The list is checked against the presets written out here (not read from ``dashboard.state.PRESETS``) and each query
+The list is checked against the presets written out here (not read from ``dashboard.view.PRESETS``) and each query
 must decode to its view; ``visit`` is checked against a live app (one success, one refused connection). The whole
 warm-up through ``deploy/run.sh`` is checked in ``test_browser_deploy.py`` (its deployment warms its processes).
 """
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from live_app import ROOT
 
-from dashboard import state as S
+from dashboard import view as V
 from peerstats.select import Filters
 
 _spec = importlib.util.spec_from_file_location("warm", ROOT / "deploy" / "warm.py")
@@ -41,11 +41,11 @@ def test_views_are_every_outcome_under_every_preset():
     outcomes = bundled_outcomes()
     seen = set()
     for q in queries:
-        view = S.decode({k: v[0] for k, v in parse_qs(q).items()}, outcomes=outcomes)
+        view = V.decode({k: v[0] for k, v in parse_qs(q).items()}, outcomes=outcomes)
         assert view.page == "explore" and view.method == "DL" and view.test == "z", q
-        assert S.encode(view) == {k: v[0] for k, v in parse_qs(q).items()}, f"{q}: not the canonical query"
+        assert V.encode(view) == {k: v[0] for k, v in parse_qs(q).items()}, f"{q}: not the canonical query"
         seen.add((view.outcome, view.filters))
-    assert seen == {(o, f) for o in outcomes for f in PRESET_FILTERS} | {(S.DEFAULT.outcome, Filters())}
+    assert seen == {(o, f) for o in outcomes for f in PRESET_FILTERS} | {(V.DEFAULT.outcome, Filters())}
     assert queries[0] == ""  # the default view (the home page as first opened) first
     assert "quality=good%2Cfair" in queries  # what "Exclude poor-quality trials" shows on the home page
 

@@ -60,7 +60,7 @@ def test_view_report_id_is_the_hash_of_rows_and_view():
     from types import SimpleNamespace
 
     from dashboard.components import view_report_id
-    from dashboard.state import ViewState
+    from dashboard.view import ViewState
     from peerstats.data import load_evidence
     from peerstats.select import Filters, select
 
@@ -212,7 +212,7 @@ def test_qr_code_png_has_the_size_of_its_qr_version():
 
 # ------------------------------------------------------------------------------------------------- rough edges
 def test_dropped_params_lists_what_a_link_asked_for_that_was_not_kept():
-    from dashboard.state import decode, dropped_params
+    from dashboard.view import decode, dropped_params
 
     params = {"outcome": "hope", "quality": "good,bogus", "method": "XYZ", "foo": "1", "present": "1",
               "test": "z", "category": "online"}
@@ -224,7 +224,7 @@ def test_dropped_params_lists_what_a_link_asked_for_that_was_not_kept():
 def test_dropped_params_leaves_uploads_and_valid_grade_overrides_alone():
     """A shared link to an upload (``data``) or with GRADE overrides (``grade``) is understood: no notice; only the
     override parts that do not decode are reported."""
-    from dashboard.state import decode, dropped_params
+    from dashboard.view import decode, dropped_params
 
     good = "hope.indirectness.1.US%20only"  # outcome.domain.downgrade.reason (peerstats.grade.encode_overrides)
     params = {"outcome": "hope", "data": "0123456789abcdef", "grade": good}
