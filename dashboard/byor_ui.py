@@ -57,8 +57,9 @@ def _on_use() -> None:
     raw, name, preset = f
     key = _file_key(raw, name)
     sheet = st.session_state.get("byor_sheet")
-    if preset is None and is_revman(byor.read(raw, name, None, sheet)):
-        mapping = None  # RevMan's data download: its own columns, every analysis an outcome (no mapping form)
+    guessed = byor.read(raw, name, None, sheet) if preset is None else None
+    if is_revman(guessed) or byor.is_bundled(guessed):
+        mapping = None  # RevMan's data download or the bundled format: their own columns (no mapping form)
     else:
         mapping = _chosen_mapping(key) if f"byor_role_{key}_study" in st.session_state else (preset or None)
     source = (raw, name, tuple(sorted(mapping.items())) if mapping is not None else None, sheet,
@@ -76,8 +77,10 @@ def _on_use() -> None:
     st.session_state[_MESSAGE] = (
         "success", f"The whole app now uses **{name}**: {what}{len(ev.trials)} studies, {len(ev.effects)} effect rows"
                    + (f" ({n_err} row{'s' if n_err != 1 else ''} left out: see the problems below)" if n_err else "")
-                   + ". Switch back with *Data source* in the sidebar; the link in your address bar brings these data "
-                     "back after a reload.")
+                   + ". Switch back with *Data source* in the sidebar; "
+                   + ("a file in the bundled format is held by this browser session only (a link cannot carry it)."
+                      if byor.is_bundled(result) else "the link in your address bar brings these data back after a "
+                                                      "reload."))
 
 
 def _problems(result) -> None:
@@ -141,8 +144,11 @@ def render() -> None:
         _problems(guess)
         return
     key = _file_key(raw, name)
-    if is_revman(guess):
-        _revman_summary(guess)
+    if byor.is_bundled(guess):
+        _bundled_summary(guess)
+    if is_revman(guess) or byor.is_bundled(guess):
+        if is_revman(guess):
+            _revman_summary(guess)
         st.button("Use these data", key="byor_use", on_click=_on_use, type="primary")
         last = st.session_state.get("byor_last")
         if last is not None and last.fingerprint == guess.fingerprint:
@@ -202,6 +208,17 @@ def _revman_summary(guess) -> None:
                  for a in analyses],
     })
     st.dataframe(frame, hide_index=True, key="byor_revman_analyses", width="stretch", placeholder="\u2013")
+
+
+def _bundled_summary(guess) -> None:
+    """A file in the bundled data set's own format: which file it is and where the other comes from."""
+    kind = (guess.detected.get("files") or ("effects",))[0]
+    other = "trials" if kind == "effects" else "effects"
+    st.markdown(f"**The bundled data set's own format**: this is its **{kind}** file (it has every column the "
+                "codebook requires). Its rows are checked as the bundled data are, and it is used whole or not at "
+                f"all; the {other} come from the bundled data"
+                + (" (the trials its rows name)." if kind == "effects" else " (the effect rows of the trials it lists).")
+                + " To upload both files at once use the tab *Upload in the bundled schema*.")
 
 
 def _forget_button() -> None:
