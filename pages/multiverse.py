@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -10,7 +12,7 @@ from dashboard import byor, charts, export, memo, text
 from dashboard import components as ui
 from dashboard import state as S
 from dashboard.context import current
-from peerstats import power_curve, power_next_trial, specifications
+from peerstats import power_curve, power_next_trial
 from peerstats.grade import decode_overrides
 from peerstats.designer import add_hypothetical_trials, design_options
 from peerstats.multiverse import column_choices
@@ -83,13 +85,23 @@ else:
     st.caption("Your file has no column with a few distinct values to vary (e.g. setting, format): the multiverse "
                "varies the estimator and the test only.")
 with ui.guard("the multiverse"):
-    cache = st.session_state.setdefault("_mv_cache", {})
-    key = (id(ctx.evidence), view.outcome, repr(dims))
-    if key not in cache:
-        with st.spinner("Pooling every specification ..."):
-            cache.clear()
-            cache[key] = specifications(ctx.evidence, view.outcome, dimensions=dims)
-    specs = cache[key]
+    # one multiverse per (data, outcome, dimensions) in the process-wide memo (dashboard.memo's cache policy): a
+    # second session, or this one back on the page, finds it computed; a miss says what is being pooled, how far
+    if memo.multiverse_key(ctx.evidence, view.outcome, dims) in memo.MULTIVERSE:
+        specs = memo.multiverse(ctx.evidence, view.outcome, dims)
+    else:
+        shown = st.empty()
+        started = time.perf_counter()
+        k_rows = int((ctx.evidence.effects["outcome"] == view.outcome).sum())
+        bar = shown.progress(0.0, text=f"Pooling every specification of {text.lower_first(ctx.outcome_label)} "
+                                       f"({k_rows:,} effect rows): starting…")
+
+        def _progress(done: int, total: int, words: str) -> None:
+            bar.progress(done / total, text=f"{words[:1].upper()}{words[1:]} "
+                                            f"({time.perf_counter() - started:.1f} s so far)")
+
+        specs = memo.multiverse(ctx.evidence, view.outcome, dims, progress=_progress)
+        shown.empty()
     if len(specs) == 0:
         st.info("No specification leaves two or more trials for this outcome.")
     else:
@@ -230,8 +242,8 @@ else:
                      f"page's moderator); {S.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
                      "(its threshold, your overrides).")
         try:
-            res = add_hypothetical_trials(
-                sel.effects, edited, view.filters, method, view.test, moderator,
+            res = memo.call(
+                add_hypothetical_trials, sel.effects, edited, view.filters, method, view.test, moderator,
                 outcome=text.lower_first(ctx.outcome_label), beneficial=ctx.beneficial,
                 overrides=decode_overrides(S.grade_overrides()).get(view.outcome),
                 **dict(zip(("threshold", "mid"), S.grade_threshold())))
@@ -302,7 +314,7 @@ else:
             else:
                 n = float(tr["n_per_arm"].iloc[first])
                 smd = float(tr["smd"].iloc[first])
-                pw = power_next_trial(sel.yi, sel.vi, n, smd, method=method, n_sim=2000)
+                pw = memo.call(power_next_trial, sel.yi, sel.vi, n, smd, method=method, n_sim=2000)
                 err = f" ± {text.fmt(pw.mc_se, 3)} (Monte Carlo, {pw.n_sim:,} draws)" if pw.n_sim else " (closed form)"
                 st.markdown(f"**Power of {tr['label'].iloc[first].lower()}** (the first in the current view, alone): "
                             f"a trial with {n:,.0f} per arm and a true SMD of {text.fmt(smd)} makes the updated "
@@ -310,7 +322,7 @@ else:
                             f"**{text.fmt(pw.power, 3)}**{err}. The current CI "
                             f"{'already excludes' if pw.current_excludes_zero else 'includes'} zero.")
                 grid = np.unique(np.round(np.geomspace(10, max(20, 20 * n), 12)).astype(int))
-                curve = power_curve(sel.yi, sel.vi, grid, smd, method=method, n_sim=500)
+                curve = memo.call(power_curve, sel.yi, sel.vi, grid, smd, method=method, n_sim=500)
                 ui.chart(charts.line_chart(curve, "n_per_arm", "power", x_title="Participants per arm",
                                            y_title="Power", title=f"Power by trial size (true SMD {text.fmt(smd)})"),
                          f"power_curve_{view.outcome}", key="mv_power_curve")
