@@ -278,7 +278,7 @@ def _read_source(fp: str):
     return result
 
 
-@st.cache_data(show_spinner="Reading your file…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)  # the words are dashboard.byor_ui.reading's (size, time)
 def read(raw: bytes, filename: str, mapping: tuple | None, sheet: str | None, confirm_extreme: bool = False):
     """:func:`import_studies`, cached on the bytes, the mapping (as sorted items), the sheet and whether effects
     beyond ±5 are confirmed. A file in the bundled data set's own format takes its other file from the bundled data

@@ -343,8 +343,14 @@ def _arrow_bytes(rows: list) -> bytes:
 
 
 def spec_of(chart) -> dict:
-    """``chart.to_dict()`` with its datasets as Arrow IPC bytes (Vega-Lite spec otherwise unchanged)."""
-    spec = chart.to_dict()
+    """``chart.to_dict(validate=False)`` with its datasets as Arrow IPC bytes (Vega-Lite spec otherwise unchanged).
+
+    Not validated against the Vega-Lite schema here: that is the tests' job (``tests/test_charts*.py`` call
+    ``to_dict(validate=True)`` on every builder), and the spec is the same either way; in the app jsonschema's walk
+    over every inline data point cost 4.8 of the 6 s of ``to_dict`` on the bundled specification curve (3,280
+    points; 1.2 s without), measured here.
+    """
+    spec = chart.to_dict(validate=False)
     datasets = spec.get("datasets")
     if isinstance(datasets, dict):
         spec["datasets"] = {name: _arrow_bytes(rows) if isinstance(rows, list) else rows

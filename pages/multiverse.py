@@ -18,6 +18,9 @@ from peerstats.designer import add_hypothetical_trials, design_options
 from peerstats.multiverse import column_choices
 from peerstats.select import MODERATORS, VOCABULARY
 
+#: Specifications from which the curve's first drawing takes about a second (Altair validates every point: 1,176
+#: points took 1.5-2.9 s here, benchmarks/bench_datain.py): a progress message says so while it is drawn.
+BIG_CURVE = 1000
 TITLES = {"category": "Category", "quality": "AHRQ quality", "control": "Control", "leadership": "Leadership"}
 
 def _participants(sel, added: float) -> list[str]:
@@ -84,16 +87,16 @@ elif dims:
 else:
     st.caption("Your file has no column with a few distinct values to vary (e.g. setting, format): the multiverse "
                "varies the estimator and the test only.")
+mv_progress = st.empty()  # progress in words while the multiverse section takes long; emptied once it is drawn
 with ui.guard("the multiverse"):
     # one multiverse per (data, outcome, dimensions) in the process-wide memo (dashboard.memo's cache policy): a
     # second session, or this one back on the page, finds it computed; a miss says what is being pooled, how far
     if memo.multiverse_key(ctx.evidence, view.outcome, dims) in memo.MULTIVERSE:
         specs = memo.multiverse(ctx.evidence, view.outcome, dims)
     else:
-        shown = st.empty()
         started = time.perf_counter()
         k_rows = int((ctx.evidence.effects["outcome"] == view.outcome).sum())
-        bar = shown.progress(0.0, text=f"Pooling every specification of {text.lower_first(ctx.outcome_label)} "
+        bar = mv_progress.progress(0.0, text=f"Pooling every specification of {text.lower_first(ctx.outcome_label)} "
                                        f"({k_rows:,} effect rows): starting…")
 
         def _progress(done: int, total: int, words: str) -> None:
@@ -101,7 +104,11 @@ with ui.guard("the multiverse"):
                                             f"({time.perf_counter() - started:.1f} s so far)")
 
         specs = memo.multiverse(ctx.evidence, view.outcome, dims, progress=_progress)
-        shown.empty()
+    if len(specs) >= BIG_CURVE:  # drawing a curve of this many points takes a second or more the first time
+        mv_progress.progress(1.0, text=f"{len(specs):,} specifications pooled; drawing the specification curve and its "
+                                 "table…")
+    else:
+        mv_progress.empty()
     if len(specs) == 0:
         st.info("No specification leaves two or more trials for this outcome.")
     else:
@@ -190,6 +197,8 @@ with ui.guard("the multiverse"):
             f"{int(finite.sum())} specifications; {text.fmt_pct(100 * excl.mean())} of the CIs exclude zero; the "
             f"current view is at percentile {pct:.0f}." if np.isfinite(pct) else
             f"{int(finite.sum())} specifications; {text.fmt_pct(100 * excl.mean())} of the CIs exclude zero."]))
+
+mv_progress.empty()
 
 # --- 2. the next trial ----------------------------------------------------------------------------------------------
 st.header("Designing the next trial")
