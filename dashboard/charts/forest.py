@@ -194,6 +194,15 @@ def forest(
     -----
     The diamond is an area whose band is zero wide at ``pooled.ci_low`` and ``pooled.ci_high`` and widest at
     ``pooled.estimate``; the prediction interval is a separate row with a bar from ``pi_low`` to ``pi_high``.
+
+    Everything that depends on the rows is data (issue 22): the datasets are named by layer position, and the
+    plot's height, its x and y domains, the size scale's top (the largest weight) and the pooled subtitle come from
+    the one-row dataset :data:`LAYOUT` through expressions (``height`` is a param overriding Vega's built-in
+    signal; the spec's own ``height`` is a placeholder, :data:`NOMINAL_ROWS` rows). The spec without its datasets
+    is therefore the same for any rows of one outcome, measure, analysis and scale that have a pooled result with a
+    prediction interval; Streamlit then updates the drawn chart's data instead of embedding a new view. The
+    pooled subtitle is drawn as text under the title (its numbers change); without a pool it stays the title's
+    subtitle. The chart's description (accessible name) therefore states the title, not the pooled numbers.
     """
     scale = check_scale(scale)
     require_columns(studies, ["label", "yi"], "forest")
