@@ -278,14 +278,30 @@ def _read_source(fp: str):
     return result
 
 
-@st.cache_data(show_spinner="Reading your file…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)  # the words are dashboard.byor_ui.reading's (size, time)
 def read(raw: bytes, filename: str, mapping: tuple | None, sheet: str | None, confirm_extreme: bool = False):
     """:func:`import_studies`, cached on the bytes, the mapping (as sorted items), the sheet and whether effects
-    beyond ±5 are confirmed."""
+    beyond ±5 are confirmed. A file in the bundled data set's own format takes its other file from the bundled data
+    in use (:func:`dashboard.loader.bundled_evidence`)."""
     from peerstats.importer import import_studies
 
     return import_studies(raw, filename, dict(mapping) if mapping is not None else None, sheet=sheet,
-                          confirm_extreme=confirm_extreme)
+                          confirm_extreme=confirm_extreme, base=loader.bundled_evidence())
+
+
+@st.cache_data(show_spinner="Checking your files row by row…", max_entries=8)
+def read_bundled(trials: bytes | None, effects: bytes | None):
+    """:func:`peerstats.importer.import_bundled` (a trials file, an effects file or both in the bundled data set's
+    own format; the missing one from the bundled data in use), cached on the bytes."""
+    from peerstats.importer import import_bundled
+
+    return import_bundled(trials, effects, base=loader.bundled_evidence())
+
+
+def is_bundled(result) -> bool:
+    """Whether an import read the bundled data set's own format (``detected["format"] == "bundled"``): the
+    codebook's columns, so the app treats it as the bundled data (presets, the paper's outcomes and moderators)."""
+    return bool(result is not None and (result.detected or {}).get("format") == "bundled")
 
 
 def use(result, source: tuple | None = None) -> None:
@@ -293,7 +309,7 @@ def use(result, source: tuple | None = None) -> None:
     keep(result, source)
     loader.store_upload(result.evidence)
     st.session_state[RESULT_KEY] = result
-    S.set_data_fingerprint(result.fingerprint)
+    S.set_data_fingerprint(None if is_bundled(result) else result.fingerprint)
 
 
 def forget() -> None:
@@ -305,14 +321,22 @@ def forget() -> None:
 RESULT_KEY = "byor_result"   # session_state: the ImportResult in use (moderators, outcome names, problems)
 
 
-def current_result():
-    """The :class:`ImportResult` behind the data in use, when it came from :func:`use` (else ``None``)."""
+def current_import():
+    """The :class:`ImportResult` behind the data in use when they are an upload (every upload comes through
+    :func:`use`: a study table, a RevMan file, the example or a file in the bundled format), else ``None``."""
     if not loader.using_upload():
         return None
     result = st.session_state.get(RESULT_KEY)
-    if result is None or result.evidence is not st.session_state.get(loader.UPLOAD_KEY):
-        return None  # the upload in use came from the bundled-schema upload, not from an import
-    return result
+    return result if result is not None and result.evidence is st.session_state.get(loader.UPLOAD_KEY) else None
+
+
+def current_result():
+    """The :class:`ImportResult` behind the data in use when it is a file in its own format (a study table, a RevMan
+    file, the example): its own columns, outcomes and link (``data=``). ``None`` for the bundled data and for an
+    upload in the bundled data set's format (:func:`is_bundled`), which the app shows as it shows the bundled data:
+    the codebook's filters, moderators, presets and outcomes (and, held by this session only, no ``data=`` link)."""
+    result = current_import()
+    return None if result is None or is_bundled(result) else result
 
 
 def intervention(ctx) -> str | None:

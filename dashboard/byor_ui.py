@@ -7,6 +7,7 @@ Widget keys: ``byor_file`` (uploader), ``byor_example`` (button), ``byor_sheet``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 import pandas as pd
@@ -35,6 +36,24 @@ def _on_example() -> None:
     _on_use()
 
 
+#: Seconds per MB measured for the importer (``benchmarks/bench_datain.py``, ``bench_import.py`` on 2 shared cores):
+#: text ~1 s per MB (20,000 studies, 1.1 MB: 1.1 s), an Excel workbook ~5 s per MB (3,000 studies, 0.16 MB: 0.9 s).
+_S_PER_MB = {"text": 1.0, "xlsx": 5.0}
+#: Files expected to take longer than this get a progress message in words (smaller ones read in a blink).
+_SAY_FROM_S = 0.5
+
+
+def reading(raw: bytes, name: str):
+    """A spinner saying what is being read and how long it should take, for a file expected to take over
+    :data:`_SAY_FROM_S`; else nothing. (The import itself is cached on the bytes: a second look is instant.)"""
+    xlsx = bytes(raw[:4]) == b"PK\x03\x04"
+    expected = len(raw) / 1e6 * _S_PER_MB["xlsx" if xlsx else "text"]
+    if expected < _SAY_FROM_S:
+        return contextlib.nullcontext()
+    return st.spinner(f"Reading **{name}** ({len(raw) / 1e6:.1f} MB{', an Excel workbook' if xlsx else ''}): "
+                      f"checking every row, about {max(1, round(expected))} s for a file this size…")
+
+
 def _file_key(raw: bytes, name: str) -> str:
     return hashlib.sha256(raw).hexdigest()[:10]
 
@@ -57,13 +76,16 @@ def _on_use() -> None:
     raw, name, preset = f
     key = _file_key(raw, name)
     sheet = st.session_state.get("byor_sheet")
-    if preset is None and is_revman(byor.read(raw, name, None, sheet)):
-        mapping = None  # RevMan's data download: its own columns, every analysis an outcome (no mapping form)
+    with reading(raw, name):
+        guessed = byor.read(raw, name, None, sheet) if preset is None else None
+    if is_revman(guessed) or byor.is_bundled(guessed):
+        mapping = None  # RevMan's data download or the bundled format: their own columns (no mapping form)
     else:
         mapping = _chosen_mapping(key) if f"byor_role_{key}_study" in st.session_state else (preset or None)
     source = (raw, name, tuple(sorted(mapping.items())) if mapping is not None else None, sheet,
               bool(st.session_state.get("byor_confirm_extreme")))
-    result = byor.read(*source)
+    with reading(raw, name):
+        result = byor.read(*source)
     st.session_state["byor_last"] = result
     if result.evidence is None:
         st.session_state[_MESSAGE] = ("error", "Your file was not used: see the problems below.")
@@ -76,8 +98,10 @@ def _on_use() -> None:
     st.session_state[_MESSAGE] = (
         "success", f"The whole app now uses **{name}**: {what}{len(ev.trials)} studies, {len(ev.effects)} effect rows"
                    + (f" ({n_err} row{'s' if n_err != 1 else ''} left out: see the problems below)" if n_err else "")
-                   + ". Switch back with *Data source* in the sidebar; the link in your address bar brings these data "
-                     "back after a reload.")
+                   + ". Switch back with *Data source* in the sidebar; "
+                   + ("a file in the bundled format is held by this browser session only (a link cannot carry it)."
+                      if byor.is_bundled(result) else "the link in your address bar brings these data back after a "
+                                                      "reload."))
 
 
 def _problems(result) -> None:
@@ -126,7 +150,8 @@ def render() -> None:
     sheet = None
     if len(sheets) > 1:
         sheet = st.selectbox("Sheet", sheets, key="byor_sheet")
-    guess = byor.read(raw, name, tuple(sorted(preset.items())) if preset else None, sheet)
+    with reading(raw, name):
+        guess = byor.read(raw, name, tuple(sorted(preset.items())) if preset else None, sheet)
     d = guess.detected
     if d:
         what = ("Excel workbook" if d.get("kind") == "xlsx" else
@@ -141,8 +166,11 @@ def render() -> None:
         _problems(guess)
         return
     key = _file_key(raw, name)
-    if is_revman(guess):
-        _revman_summary(guess)
+    if byor.is_bundled(guess):
+        _bundled_summary(guess)
+    if is_revman(guess) or byor.is_bundled(guess):
+        if is_revman(guess):
+            _revman_summary(guess)
         st.button("Use these data", key="byor_use", on_click=_on_use, type="primary")
         last = st.session_state.get("byor_last")
         if last is not None and last.fingerprint == guess.fingerprint:
@@ -202,6 +230,17 @@ def _revman_summary(guess) -> None:
                  for a in analyses],
     })
     st.dataframe(frame, hide_index=True, key="byor_revman_analyses", width="stretch", placeholder="\u2013")
+
+
+def _bundled_summary(guess) -> None:
+    """A file in the bundled data set's own format: which file it is and where the other comes from."""
+    kind = (guess.detected.get("files") or ("effects",))[0]
+    other = "trials" if kind == "effects" else "effects"
+    st.markdown(f"**The bundled data set's own format**: this is its **{kind}** file (it has every column the "
+                "codebook requires). Its rows are checked as the bundled data are, and it is used whole or not at "
+                f"all; the {other} come from the bundled data"
+                + (" (the trials its rows name)." if kind == "effects" else " (the effect rows of the trials it lists).")
+                + " To upload both files at once use the tab *Upload in the bundled schema*.")
 
 
 def _forget_button() -> None:

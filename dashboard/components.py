@@ -155,14 +155,14 @@ def filters_in_words(ctx, filters=None) -> str:
 def method_name(method: str) -> str:
     """The estimator in words; the paper's mark ("DerSimonian-Laird (the paper)") for the bundled data only."""
     from dashboard import loader
-    from dashboard.state import METHODS
+    from dashboard.view import METHODS
 
     words = METHODS.get(method, method)
     return words.replace(text.PAPER_MARK, "") if loader.using_upload() else words
 
 
 def method_in_words(method: str, test: str) -> str:
-    from dashboard.state import TESTS
+    from dashboard.view import TESTS
 
     return f"{method_name(method)}, {TESTS.get(test, test)}"
 
@@ -366,6 +366,14 @@ def table(frame: pd.DataFrame, name: str, *, key: str, column_config: dict | Non
     csv_button(frame, name, key=f"{key}_csv", index=not hide_index)
 
 
+def chart_data(frame: pd.DataFrame, *, key: str, column_config: dict | None = None) -> None:
+    """The chart above's numbers as a table one click away (its text alternative with the caption, issue 22): an
+    expander "Data of this chart" holding ``frame`` (readable headers, one row per mark)."""
+    with st.expander("Data of this chart"):
+        st.dataframe(frame, hide_index=True, column_config=column_config, key=key, width="stretch",
+                     placeholder=EMPTY)
+
+
 def csv_button(frame: pd.DataFrame, name: str, *, key: str, label: str = "Download CSV", index: bool = False) -> None:
     """A CSV download of ``frame`` (built only when clicked)."""
     from dashboard.export import frame_csv
@@ -438,7 +446,7 @@ def report_button(ctx, title: str, sections: list, *, key: str, headline_text: s
 def view_report_id(ctx) -> str:
     """The report ID of the current view: :func:`peerstats.scripts.report_id` of the pooled rows (effect id,
     provenance, yi, vi), the data source, and the view's query parameters."""
-    from dashboard.state import encode
+    from dashboard.view import encode
     from peerstats.scripts import report_id
 
     eff = ctx.selection.effects

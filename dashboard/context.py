@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.state import ViewState
+from dashboard.view import ViewState
 from peerstats.errors import ConvergenceError, NoStudiesError
 from peerstats.meta import PoolResult, pool
 from peerstats.select import Selection

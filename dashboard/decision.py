@@ -1,6 +1,8 @@
 """The "what it means" card: the pooled SMD of the current outcome as an NNT (control-rate slider), U3, the share of
 settings with an effect above the MID, and the Bayesian probability of a meaningful benefit (MID slider).
 
+Every slider here and on the Summary page has a number box bound to the same value (:func:`slider_with_box`).
+
 Thin: reads two sliders, calls ``peerstats.translate`` and ``peerstats.benefit``, renders. Numbers are in the
 outcome's beneficial direction.
 """
@@ -40,6 +42,36 @@ def _nnt_words(r) -> str:
     return f"{one(r.nnt)} (95% CI {math.ceil(abs(hi))} to {math.ceil(abs(lo))})"
 
 
+def box_key(key: str) -> str:
+    """The session key of the number box that goes with the slider ``key`` (:func:`slider_with_box`)."""
+    return f"{key}_box"
+
+
+def _copy(src: str, dst: str, lo: float, hi: float) -> None:
+    st.session_state[dst] = round(min(hi, max(lo, float(st.session_state[src]))), 2)
+
+
+def slider_with_box(label: str, lo: float, hi: float, default: float, step: float, *, key: str,
+                    help: str | None = None) -> float:
+    """A slider and, under it, a number box bound to the same value (WCAG 2.2 2.5.7: what a drag does, a typed
+    number does too), in the current container; returns the value.
+
+    One source of truth: ``st.session_state[key]``, the slider's state (``default`` until it is set). Each widget's
+    ``on_change`` copies its value into the other's key (clipped to ``lo``-``hi``, rounded to 0.01), so the one used
+    last wins and both show it. The box steps by 0.01 (its +/- buttons; typed values need no drag) and the slider by
+    ``step``. Both keep their state across reruns; a page left and opened again starts at ``default``.
+    """
+    box = box_key(key)
+    if key not in st.session_state:
+        st.session_state[key] = float(default)
+    if st.session_state.get(box) != st.session_state[key]:
+        st.session_state[box] = float(st.session_state[key])
+    value = st.slider(label, lo, hi, step=step, key=key, help=help, on_change=_copy, args=(key, box, lo, hi))
+    st.number_input(f"{label}, as a number", lo, hi, step=0.01, format="%.2f", key=box, on_change=_copy,
+                    args=(box, key, lo, hi), help="Type a value instead of dragging the slider above.")
+    return float(value)
+
+
 def what_it_means(ctx) -> None:
     """Render the card for ``ctx.pooled`` (nothing when no trial is selected or pooling failed)."""
     res, sel = ctx.pooled, ctx.selection
@@ -63,10 +95,13 @@ def what_it_means(ctx) -> None:
     iv = intervention(ctx)  # None: the bundled data's words (dashboard.text.for_data)
     with st.expander("What it means for patients", expanded=False):
         c = st.columns(3)
-        cer = c[0].slider("Control response rate", 0.05, 0.95, 0.30, 0.05, key="wim_cer",
-                          help=text.for_data("Share of people who improve without peer support (for the NNT).", iv))
-        mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, S.grade_threshold()[1], 0.05,
-                          key="wim_mid", help="Starts at the Summary page's MID (the certainty's threshold).")
+        with c[0]:
+            cer = slider_with_box("Control response rate", 0.05, 0.95, 0.30, 0.05, key="wim_cer",
+                                  help=text.for_data("Share of people who improve without peer support (for the "
+                                                     "NNT).", iv))
+        with c[1]:
+            mid = slider_with_box("Minimal important difference (SMD)", 0.05, 0.5, S.grade_threshold()[1], 0.05,
+                                  key="wim_mid", help="Starts at the Summary page's MID (the certainty's threshold).")
         prior_name = c[2].selectbox("Prior for heterogeneity", list(PRIORS), key="wim_prior")
         nn = translate.nnt_interval(est, lo, hi, cer)
         post = memo.call(prob_benefit, b * sel.yi, sel.vi, mid, tau_prior=PRIORS[prior_name])

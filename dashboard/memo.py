@@ -1,4 +1,5 @@
-"""Process-wide memo of the work a rerun repeats: selections, pooled results, the outcome table and chart specs.
+"""Process-wide memo of the work a rerun repeats: selections, pooled results, tables, analyses, the multiverse and
+chart specs. **The cache policy of the app: every derived result goes through here.**
 
 Why: every widget change reruns the whole page script, and with many sessions on one 2-core server the same few
 views are recomputed again and again. Profiling an Explore rerun (``benchmarks/bench_app.py``) found ~60 % of its
@@ -6,11 +7,36 @@ time in rebuilding the forest plot (Altair objects, ``to_dict`` and the Arrow co
 ~30 % in ``select`` + ``outcome_table`` (pandas merges). Those are pure functions of the evidence and the view, so their
 results are kept here, shared by all sessions of the process, and a rerun of a view anyone has seen costs a lookup.
 
-The mechanism is plain: one bounded LRU (:class:`LRU`, an ``OrderedDict`` behind a lock) per kind of result, keyed by
-hashable values. The evidence enters a key as :func:`token`, a content hash computed once per ``Evidence`` object
-(bundled data and uploads alike), so two sessions with the same upload share entries and a reloaded data file never
-hits a stale one. Chart arguments (frames, ``PoolResult``) enter as a hash of their pickle: pickling is a faithful
-serialisation, so different inputs never share a key (equal inputs that pickle differently only miss the cache).
+The policy
+----------
+* **What**: every result a page derives from the evidence and the view (statistics, tables, chart specs): a page
+  calls :func:`select`, :func:`pool`, :func:`outcome_table`, :func:`outcome_labels`, :func:`call` (any other pure
+  analysis: leave-one-out, influence, power, the designer, ...), :func:`multiverse` or :func:`chart`, never the
+  function itself and never a ``st.session_state`` cache of its own (a per-session copy is recomputed by every
+  session and held once per session). The computations must be pure (seeded when random: ``power_next_trial``).
+* **Keyed on** the content, never on object identity: the evidence as :func:`token` (a content hash, computed once
+  per ``Evidence`` object, bundled data and uploads alike: two sessions with the same upload share entries, and a
+  reloaded data file never hits a stale one); the view's parts as themselves (``Filters``, outcome, method, test
+  are hashable values); any other argument (frames, results, dicts of choices) as :func:`digest`, a hash of its
+  pickle (a faithful serialisation: different inputs never share a key; equal inputs that pickle differently only
+  miss). Keys of :func:`call` and :func:`chart` also hold the function's module and name.
+* **Bounds and eviction**: one bounded LRU per kind of result (:class:`LRU`: an ``OrderedDict`` behind a lock; a hit
+  moves the entry to the end, an insert beyond ``maxsize`` drops the least recently used). Sizes, chosen so the
+  whole memo stays within ~200 MB of a process: :data:`SELECTIONS` 512 (a view's rows, a few kB to ~1 MB for a
+  5,000-study upload), :data:`POOLED` 1024 (small results), :data:`TABLES` 256, :data:`LABELS` 16, :data:`RESULTS`
+  512 (page analyses), :data:`CHARTS` 256 (a spec with its Arrow datasets, ~10-200 kB), :data:`MULTIVERSE` 48 (one
+  outcome's multiverse, ~0.6 MB for the bundled data's 3,280 specifications). Nothing expires by time: an entry is
+  valid for ever because its key is its inputs' content. :func:`clear` empties everything (tests).
+* **Concurrency**: threads missing *different* keys compute in parallel (the lock is never held while computing).
+  Missing the *same* key: :data:`MULTIVERSE` is single-flight (the second session waits for the first's result
+  instead of computing it again: a room opening the Multiverse page at once computes it once); the other caches
+  let both compute (their work is milliseconds) and keep the second.
+* **Not here, and why**: the bundled evidence itself (:mod:`dashboard.loader`, ``st.cache_resource``: one object per
+  data-file version, the root of every key), an upload's import (:func:`dashboard.byor.read`, ``st.cache_data`` on
+  the file's bytes, and the upload store keyed by the import's fingerprint: inputs, not derived results), and small
+  pure helpers with ``functools.lru_cache`` (download bytes, QR codes, fonts).
+* **Warm-up**: ``deploy/warm.py`` opens the views a workshop hits in each process before it serves, so their
+  entries are here before the first visitor.
 
 Contract: what comes out of here is shared between sessions and must be treated as read-only (no page writes into a
 ``Selection``'s frames: callers copy first, e.g. :func:`dashboard.components.chart_frame`). The ``yi``/``vi`` arrays
@@ -33,32 +59,67 @@ from typing import Any
 class LRU:
     """A bounded, thread-safe least-recently-used map: ``get_or_compute(key, fn)``.
 
-    Two threads missing the same key may both compute it (the lock is not held while computing, so one slow view
-    never blocks the others); the results are equal, and the second simply replaces the first.
+    The lock is never held while computing, so one slow view never blocks the others. Two threads missing the same
+    key both compute it (the results are equal, and the second simply replaces the first), unless ``single_flight``:
+    then the second waits for the first's result (and computes it itself only if the first failed).
+
+    Attributes
+    ----------
+    hits, misses : int
+        Lookups answered from the map, and computations started (a single-flight waiter served by another
+        thread's computation counts as a hit).
     """
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, single_flight: bool = False) -> None:
         if maxsize < 1:
             raise ValueError(f"maxsize must be >= 1; got {maxsize}")
         self.maxsize = maxsize
+        self.single_flight = single_flight
         self._data: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self._pending: dict = {}  # key -> threading.Event set when its computation ends (single_flight)
         self.hits = 0
         self.misses = 0
 
-    def get_or_compute(self, key: Hashable, fn: Callable[[], Any]) -> Any:
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        """The value held under ``key`` (counted as a hit), else ``default``; never computes."""
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 self.hits += 1
                 return self._data[key]
-            self.misses += 1
-        value = fn()
+        return default
+
+    def __contains__(self, key: Hashable) -> bool:
         with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+            return key in self._data
+
+    def get_or_compute(self, key: Hashable, fn: Callable[[], Any]) -> Any:
+        while True:
+            with self._lock:
+                if key in self._data:
+                    self._data.move_to_end(key)
+                    self.hits += 1
+                    return self._data[key]
+                running = self._pending.get(key) if self.single_flight else None
+                if running is None:
+                    self.misses += 1
+                    if self.single_flight:
+                        self._pending[key] = done = threading.Event()
+                    break
+            running.wait()  # another thread computes this key: its result is in the map when it is set
+        try:
+            value = fn()
+            with self._lock:
+                self._data[key] = value
+                self._data.move_to_end(key)
+                while len(self._data) > self.maxsize:
+                    self._data.popitem(last=False)
+        finally:
+            if self.single_flight:
+                with self._lock:
+                    self._pending.pop(key, None)
+                done.set()
         return value
 
     def clear(self) -> None:
@@ -76,13 +137,14 @@ TABLES = LRU(256)
 LABELS = LRU(16)
 CHARTS = LRU(256)
 RESULTS = LRU(512)
+MULTIVERSE = LRU(48, single_flight=True)
 _TOKENS: dict[int, tuple[weakref.ref, str]] = {}
 _TOKENS_LOCK = threading.Lock()
 
 
 def clear() -> None:
     """Forget everything (tests; a data reload does not need it: the evidence token changes)."""
-    for cache in (SELECTIONS, POOLED, TABLES, LABELS, CHARTS, RESULTS):
+    for cache in (SELECTIONS, POOLED, TABLES, LABELS, CHARTS, RESULTS, MULTIVERSE):
         cache.clear()
     with _TOKENS_LOCK:
         _TOKENS.clear()
@@ -190,6 +252,49 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return _cached(RESULTS, fn, *args, **kwargs)
 
 
+def multiverse_key(evidence, outcome: str, dimensions: dict | None = None) -> tuple:
+    """The key of one multiverse in :data:`MULTIVERSE`: (evidence token, outcome, digest of the dimensions)."""
+    return (token(evidence), outcome, digest(dimensions))
+
+
+def multiverse(evidence, outcome: str, dimensions: dict | None = None,
+               progress: Callable[[int, int, str], None] | None = None):
+    """:func:`peerstats.multiverse.specifications` of ``outcome`` (all estimators and tests), memoised in
+    :data:`MULTIVERSE` on (evidence, outcome, dimensions), single-flight.
+
+    On a miss it is computed one estimator at a time and ``progress(done, total, words)`` is called before each
+    (``done`` estimators of ``total`` finished; ``words`` says which is being pooled), then with ``done == total``;
+    the rows are put back in the order one call gives (combination, then estimator, then test), so the frame is
+    exactly ``specifications(evidence, outcome, dimensions=dimensions)``. A hit calls ``progress`` not at all.
+    The frame is shared between sessions: read-only.
+    """
+    return MULTIVERSE.get_or_compute(multiverse_key(evidence, outcome, dimensions),
+                                     lambda: _multiverse(evidence, outcome, dimensions, progress))
+
+
+def _multiverse(evidence, outcome, dimensions, progress):
+    import pandas as pd
+
+    from peerstats.multiverse import METHODS, TESTS, specifications
+
+    names = {"FE": "the fixed-effect model", "DL": "DerSimonian-Laird", "REML": "REML", "PM": "Paule-Mandel"}
+    parts = []
+    for done, method in enumerate(METHODS):
+        if progress is not None:
+            progress(done, len(METHODS), f"pooling every specification with {names.get(method, method)} "
+                                         f"(estimator {done + 1} of {len(METHODS)})")
+        part = specifications(evidence, outcome, methods=(method,), dimensions=dimensions)
+        # the row order of one call over all estimators: combination, then estimator, then test
+        combo, test = divmod(pd.RangeIndex(len(part)).to_numpy(), len(TESTS))
+        parts.append(part.assign(_order=(combo * len(METHODS) + done) * len(TESTS) + test))
+    out = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
+    out = out.reset_index(drop=True)
+    out.attrs = dict(parts[0].attrs)
+    if progress is not None:
+        progress(len(METHODS), len(METHODS), f"{len(out):,} specifications pooled")
+    return out
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # charts
 # ----------------------------------------------------------------------------------------------------------------
@@ -238,8 +343,14 @@ def _arrow_bytes(rows: list) -> bytes:
 
 
 def spec_of(chart) -> dict:
-    """``chart.to_dict()`` with its datasets as Arrow IPC bytes (Vega-Lite spec otherwise unchanged)."""
-    spec = chart.to_dict()
+    """``chart.to_dict(validate=False)`` with its datasets as Arrow IPC bytes (Vega-Lite spec otherwise unchanged).
+
+    Not validated against the Vega-Lite schema here: that is the tests' job (``tests/test_charts*.py`` call
+    ``to_dict(validate=True)`` on every builder), and the spec is the same either way; in the app jsonschema's walk
+    over every inline data point cost 4.8 of the 6 s of ``to_dict`` on the bundled specification curve (3,280
+    points; 1.2 s without), measured here.
+    """
+    spec = chart.to_dict(validate=False)
     datasets = spec.get("datasets")
     if isinstance(datasets, dict):
         spec["datasets"] = {name: _arrow_bytes(rows) if isinstance(rows, list) else rows

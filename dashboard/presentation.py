@@ -5,8 +5,8 @@ by trial (buttons, and the left/right arrow keys), the pooled result once every 
 ordered list of views to step through (the workshop presets, then the views the presenter saved with "Add this view
 to the deck"; up/down arrow keys). The sidebar starts collapsed and the page links are hidden.
 
-Every page also gets a "Share this view" popover: the view's link with a copy button, and its QR code (drawn by
-``segno``, pure Python) for a room to scan.
+Every page also gets a "Share this view" button that opens a dialog: the view's link with a copy button, and its QR
+code (drawn by ``segno``, pure Python) for a room to scan. A dialog, not a popover, so the keyboard can enter it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from functools import lru_cache
 import streamlit as st
 
 from dashboard import state as S
+from dashboard import view as V
 
 DECK_KEY = "_deck_saved"  # list[(name, ViewState)] the presenter added
 POS_KEY = "_deck_pos"  # index into deck()
@@ -69,27 +70,44 @@ def qr_png(url: str, scale: int = 5) -> bytes:
     return buf.getvalue()
 
 
-def share(view: S.ViewState) -> None:
-    """The "Share this view" popover: the link (``st.code`` gives it a copy button) and its QR code, both from
+SHARE_KEY = "share_open"  # the "Share this view" button that opens the dialog
+#: The dialog's close button (Streamlit draws it 18 x 18 px) as a 24 x 24 px target (WCAG 2.2 2.5.8). Style only.
+DIALOG_CSS = ("<style>[data-testid='stDialog'] [role='dialog'] > button[aria-label='Close'] "
+              "{ min-width: 24px !important; min-height: 24px !important; }</style>")
+
+
+def share(view: V.ViewState) -> None:
+    """The "Share this view" button. It opens :func:`_share_dialog`, a modal dialog (``st.dialog``): it takes the
+    keyboard's focus, Tab moves through its contents (the link, its copy button, *Present this view*) and stays inside,
+    and Escape closes it and gives the focus back to the button. (An ``st.popover`` drew its body at the end of the
+    document, where Tab from its button never went.)"""
+    if st.button("Share this view", icon=":material/share:", help="Copy link or QR code of exactly this view",
+                 key=SHARE_KEY):
+        _share_dialog(view)
+
+
+@st.dialog("Share this view", width="small")
+def _share_dialog(view: V.ViewState) -> None:
+    """The link (``st.code``: a focusable box with a copy button) and its QR code, both from
     :func:`dashboard.state.view_url` (the one link writer), with a warning when the link works on this computer only
     (and the LAN link instead, when the server listens on the network)."""
+    st.html(DIALOG_CSS)  # style only: takes no space
     url = S.view_url(view)
     warning, lan_url = S.share_notice(url)
-    with st.popover("Share this view", icon=":material/share:", help="Copy link or QR code of exactly this view"):
-        if warning:
-            st.warning(warning, icon=":material/wifi_off:")
-        if _bundled_format_upload():
-            st.warning("This view shows your upload in the bundled data's format, which a link cannot carry: whoever "
-                       "opens this link (you too, after a reload) sees the bundled evidence base instead. Import the "
-                       "file as your own studies on the Data page to share it.", icon=":material/link_off:")
-        shown = lan_url or url
-        st.caption("Copy link (the button at the right of the box copies it):")
-        st.code(shown, language=None, wrap_lines=True)
-        if shown.startswith(("http://", "https://")):
-            st.image(qr_png(shown), caption="Scan to open this view" + (" (this computer only)" if shown == url
-                                                                        and warning else ""), width=220,
-                     alt="QR code of the link above")
-        st.link_button("Present this view", S.presentation_url(view), icon=":material/slideshow:")
+    if warning:
+        st.warning(warning, icon=":material/wifi_off:")
+    if _bundled_format_upload():
+        st.warning("This view shows your upload in the bundled data's format, which a link cannot carry: whoever "
+                   "opens this link (you too, after a reload) sees the bundled evidence base instead. Import the "
+                   "file as your own studies on the Data page to share it.", icon=":material/link_off:")
+    shown = lan_url or url
+    st.caption("Copy link (the button at the right of the box copies it; Tab reaches it):")
+    st.code(shown, language=None, wrap_lines=True)
+    if shown.startswith(("http://", "https://")):
+        st.image(qr_png(shown), caption="Scan to open this view" + (" (this computer only)" if shown == url
+                                                                    and warning else ""), width=220,
+                 alt="QR code of the link above")
+    st.link_button("Present this view", S.presentation_url(view), icon=":material/slideshow:")
 
 
 def _bundled_format_upload() -> bool:
@@ -100,19 +118,19 @@ def _bundled_format_upload() -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------- the deck
-def deck(view: S.ViewState) -> list[tuple[str, S.ViewState]]:
+def deck(view: V.ViewState) -> list[tuple[str, V.ViewState]]:
     """The slides: the workshop presets applied to the current outcome and page, then the saved views, in order."""
-    slides = [(label, transform(replace(view, page="explore"))) for label, (_key, transform) in S.PRESETS.items()]
+    slides = [(label, transform(replace(view, page="explore"))) for label, (_key, transform) in V.PRESETS.items()]
     return slides + list(st.session_state.get(DECK_KEY, []))
 
 
-def _go(view: S.ViewState, step: int) -> None:
+def _go(view: V.ViewState, step: int) -> None:
     """Button callback: move ``step`` slides and put that slide's view into the sidebar's widget keys."""
     slides = deck(view)
     pos = (st.session_state.get(POS_KEY, -1) + step) % len(slides)
     st.session_state[POS_KEY] = pos
     st.session_state[REVEAL_KEY] = 1
-    for key, value in S.to_widgets(slides[pos][1]).items():
+    for key, value in V.to_widgets(slides[pos][1]).items():
         st.session_state[key] = value
 
 
@@ -120,7 +138,7 @@ def _reveal(step: int, k: int) -> None:
     st.session_state[REVEAL_KEY] = max(1, min(k, st.session_state.get(REVEAL_KEY, 1) + step))
 
 
-def _save(view: S.ViewState, name: str) -> None:
+def _save(view: V.ViewState, name: str) -> None:
     saved = list(st.session_state.get(DECK_KEY, []))
     saved.append((name, view))
     st.session_state[DECK_KEY] = saved

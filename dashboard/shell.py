@@ -15,13 +15,14 @@ import streamlit as st
 
 from dashboard import context, loader, memo, presentation, sidebar
 from dashboard import state as S
+from dashboard import view as V
 from peerstats.errors import DataValidationError
 
 log = logging.getLogger("peerstats.app")
 
 #: Bundled favicon (no request leaves the machine), relative to the repository root.
 FAVICON = "dashboard/static/favicon.png"
-#: Page key -> (file relative to the repository root, icon). Titles and url paths come from dashboard.state.PAGES.
+#: Page key -> (file relative to the repository root, icon). Titles and url paths come from dashboard.view.PAGES.
 FILES = {
     "explore": ("pages/explore.py", ":material/forest:"),
     "subgroups": ("pages/subgroups.py", ":material/call_split:"),
@@ -104,11 +105,17 @@ def _main() -> None:
                        initial_sidebar_state="collapsed" if S.presenting() else "auto")
     st.html(STALE_WITHOUT_FADE + A11Y_CSS)
     root = context.ROOT
-    pages = {key: st.Page(str(root / path), title=S.PAGES[key], icon=icon, url_path=key,
+    pages = {key: st.Page(str(root / path), title=V.PAGES[key], icon=icon, url_path=key,
                           default=(key == "explore"))
              for key, (path, icon) in FILES.items()}
     # The page links are drawn by _page_links() below, with the view's query: st.navigation's own sidebar links carry
     # none, so "open in a new tab" or a copied link lost the filters.
+    # The only router of a running process. Not of its first run: Streamlit (1.67) sees `pages/` beside app.py and
+    # routes that run itself over the file names (its legacy mode, on until a script calls st.navigation; AppTest
+    # resets it on every run), and no option turns that off. So `/small-study-effects` or `/risk-of-bias` as a fresh
+    # process's first request shows Streamlit's "Page not found" over the right page (its names: small_study_effects,
+    # risk_of_bias); deploy/warm.py's runs end the mode before users come. Removing it means an entry script with no
+    # `pages/` beside it, or files named as their url paths: both rename what the design card fixes.
     current = st.navigation(list(pages.values()), position="hidden")
     page = next((k for k, p in pages.items() if p.url_path == current.url_path), "explore")
 
@@ -166,6 +173,8 @@ def _main() -> None:
     S.init_session(outcomes=outcomes, trial_ids=evidence.trials["trial_id"].astype(str), moderators=moderators,
                    columns=columns)
     S.keep_moderator_within(moderators)
+    # st.navigation routes by the path; a link's ?page= only matters without one (AppTest, query-only links):
+    # why it cannot be st.navigation's own choice is in S.follow_link's docstring.
     S.follow_link(pages, page)
 
     links = None if S.presenting() else st.sidebar.container(key="page_links")  # filled once the view is known
@@ -173,6 +182,9 @@ def _main() -> None:
     S.write_url(view)  # also canonicalises the address bar
     if links is not None:
         _page_links(links, pages, view)
+    asked = st.session_state.pop(S.URL_UNKNOWN, None)
+    if asked is not None:  # the proxy redirected a nested path that is no page (deploy/nginx.conf.template)
+        st.warning(V.unknown_notice(asked, V.PAGES[page]), icon=":material/link_off:")
     dropped = st.session_state.pop(S.URL_DROPPED, None)
     repeated = st.session_state.pop(S.URL_REPEATED, None)
     if dropped or repeated:
@@ -181,7 +193,7 @@ def _main() -> None:
             said.append("Some settings in the link were not understood and were left out: "
                         f"{', '.join(f'`{d}`' for d in dropped)}."
                         + (" (Filters on an upload's own columns need that upload, with those columns and values.)"
-                           if any(d.startswith(S.COLUMN_PREFIX) for d in dropped) else ""))
+                           if any(d.startswith(V.COLUMN_PREFIX) for d in dropped) else ""))
         said.extend(repeated or [])
         st.warning(" ".join(said) + " The address bar now shows the view as it is.", icon=":material/link_off:")
     ctx = context.build(evidence, view, outcomes, source="upload" if loader.using_upload() else "bundled")
@@ -199,13 +211,13 @@ def _main() -> None:
                  "and the sidebar still work.")
 
 
-def _page_links(box, pages: dict, view: S.ViewState) -> None:
+def _page_links(box, pages: dict, view: V.ViewState) -> None:
     """One link per page at the top of the sidebar, each carrying the current view (filters, outcome, estimator,
     upload fingerprint, GRADE overrides) in its query, so a link opened in a new tab or copied shows the same view."""
     from dataclasses import replace
 
     with box:
         for key, page in pages.items():
-            st.page_link(page, label=S.PAGES[key], icon=FILES[key][1],
+            st.page_link(page, label=V.PAGES[key], icon=FILES[key][1],
                          query_params=S.url_params(replace(view, page=key)))
         st.divider()

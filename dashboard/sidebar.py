@@ -1,7 +1,7 @@
 """The shared sidebar: data source, workshop presets, outcome, filters, estimator.
 
-Every widget has a stable key (see :mod:`dashboard.state`) and a visible label a browser test can find. Values live
-in ``st.session_state`` under those keys; :func:`render` returns the :class:`~dashboard.state.ViewState` they
+Every widget has a stable key (see :mod:`dashboard.view`) and a visible label a browser test can find. Values live
+in ``st.session_state`` under those keys; :func:`render` returns the :class:`~dashboard.view.ViewState` they
 describe. The widgets are seeded from the URL on a session's first run (:func:`dashboard.state.init_session`).
 """
 
@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import loader, memo
 from dashboard import state as S
+from dashboard import view as V
 from peerstats.select import (
     CATEGORIES,
     CONTROLS,
@@ -24,15 +25,15 @@ from peerstats.select import (
 )
 
 
-def _apply(view: S.ViewState) -> None:
+def _apply(view: V.ViewState) -> None:
     """Put a view's values into the widget keys (only valid inside a callback or before the widgets are drawn)."""
-    for key, value in S.to_widgets(view).items():
+    for key, value in V.to_widgets(view).items():
         st.session_state[key] = value
 
 
-def _current(page: str) -> S.ViewState:
-    values = {k: st.session_state.get(k) for k in S.to_widgets(S.DEFAULT)}
-    return S.from_widgets(values, page=page, moderator=S.moderator())
+def _current(page: str) -> V.ViewState:
+    values = {k: st.session_state.get(k) for k in V.to_widgets(V.DEFAULT)}
+    return V.from_widgets(values, page=page, moderator=S.moderator())
 
 
 def _on_preset(transform, page: str) -> None:
@@ -41,12 +42,12 @@ def _on_preset(transform, page: str) -> None:
 
 def _on_exclude_poor() -> None:
     """The checkbox edits the quality filter: on = good + fair, off = all levels."""
-    st.session_state[S.FILTER_KEYS["quality"]] = ["good", "fair"] if st.session_state[S.EXCLUDE_POOR_KEY] else []
+    st.session_state[V.FILTER_KEYS["quality"]] = ["good", "fair"] if st.session_state[V.EXCLUDE_POOR_KEY] else []
 
 
 def _on_real_only() -> None:
     """The checkbox edits the provenance filter: on = reported + derived rows, off = all rows."""
-    st.session_state[S.FILTER_KEYS["provenance"]] = (["reported", "derived"] if st.session_state[S.REAL_ONLY_KEY]
+    st.session_state[V.FILTER_KEYS["provenance"]] = (["reported", "derived"] if st.session_state[V.REAL_ONLY_KEY]
                                                      else [])
 
 
@@ -68,7 +69,7 @@ def _multi(label: str, key: str, vocab: dict, help: str | None = None, container
                                   placeholder="All", help=help)
 
 
-def render(evidence, outcomes: dict, page: str) -> S.ViewState:
+def render(evidence, outcomes: dict, page: str) -> V.ViewState:
     """Draw the sidebar and return the view it describes.
 
     Parameters
@@ -78,12 +79,12 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
     outcomes : dict
         ``outcome -> (domain, label, beneficial)`` in display order (personal first).
     page : str
-        Key of the page being shown (``dashboard.state.PAGES``).
+        Key of the page being shown (``dashboard.view.PAGES``).
     """
     sb = st.sidebar
     # keep the derived checkbox in step with the quality filter before it is drawn
-    st.session_state[S.EXCLUDE_POOR_KEY] = S.excludes_poor(st.session_state.get(S.FILTER_KEYS["quality"]) or [])
-    st.session_state[S.REAL_ONLY_KEY] = S.real_rows_only(st.session_state.get(S.FILTER_KEYS["provenance"]) or [])
+    st.session_state[V.EXCLUDE_POOR_KEY] = V.excludes_poor(st.session_state.get(V.FILTER_KEYS["quality"]) or [])
+    st.session_state[V.REAL_ONLY_KEY] = V.real_rows_only(st.session_state.get(V.FILTER_KEYS["provenance"]) or [])
 
     if loader.has_upload():
         sb.radio("Data source", ["bundled", "upload"], key=loader.SOURCE_KEY, horizontal=True,
@@ -92,13 +93,13 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
 
     if not _imported():  # the presets are views of the bundled review: hidden for an imported file (issue 19)
         sb.markdown("**Presets**")
-        for label, (key, transform) in S.PRESETS.items():
+        for label, (key, transform) in V.PRESETS.items():
             sb.button(label, key=key, on_click=_on_preset, args=(transform, page), width="stretch",
                       help=transform.__doc__)
 
-    _sanitise(S.OUTCOME_KEY, outcomes)
-    if S.OUTCOME_KEY not in st.session_state:
-        st.session_state[S.OUTCOME_KEY] = next(iter(outcomes))
+    _sanitise(V.OUTCOME_KEY, outcomes)
+    if V.OUTCOME_KEY not in st.session_state:
+        st.session_state[V.OUTCOME_KEY] = next(iter(outcomes))
 
     reported = memo.call(_reported_outcomes, evidence)
 
@@ -106,25 +107,25 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
         domain, label, _ = outcomes.get(o, ("", o, 1))
         return f"{label} · {domain}" + ("" if o in reported else " (no trial reported it)")
 
-    sb.selectbox("Outcome", list(outcomes), key=S.OUTCOME_KEY, format_func=outcome_name,
+    sb.selectbox("Outcome", list(outcomes), key=V.OUTCOME_KEY, format_func=outcome_name,
                  help="Personal-recovery outcomes first, then clinical ones.")
     if "quality" in evidence.trials:
-        sb.checkbox("Exclude poor-quality trials", key=S.EXCLUDE_POOR_KEY, on_change=_on_exclude_poor,
+        sb.checkbox("Exclude poor-quality trials", key=V.EXCLUDE_POOR_KEY, on_change=_on_exclude_poor,
                     help="Keep AHRQ good- and fair-quality trials only (the same as choosing them under Quality).")
-    sb.checkbox("Trial data only (no reconstructed rows)", key=S.REAL_ONLY_KEY, on_change=_on_real_only,
+    sb.checkbox("Trial data only (no reconstructed rows)", key=V.REAL_ONLY_KEY, on_change=_on_real_only,
                 help="Pool only reported and derived rows, leaving out rows reconstructed to match the paper (the "
                      "same as choosing reported and derived under Data provenance).")
 
     has = set(evidence.trials.columns)  # a filter only for the columns the data have (uploads may lack them)
     if "paper_cells" in evidence.effects.columns:  # the preset "The paper's main analysis" sets it (issue 17)
-        sb.checkbox("Only the rows the paper pooled", key=S.FLAG_KEYS["paper_analysis"],
+        sb.checkbox("Only the rows the paper pooled", key=V.FLAG_KEYS["paper_analysis"],
                     help="Exactly the trials Egmose et al. pooled for this outcome (its main analysis).")
     if "doubt" in evidence.effects.columns:  # uploads have no doubt column
-        sb.checkbox("Exclude doubtful rows", key=S.FLAG_KEYS["exclude_doubtful"],
+        sb.checkbox("Exclude doubtful rows", key=V.FLAG_KEYS["exclude_doubtful"],
                     help="Leave out effect rows whose typed numbers look wrong (the 'doubt' column of the data: e.g. "
                          "SDs that look like standard errors, an unidentified comparator, a g without its inputs).")
     if "quality" in has or "rob2_overall" in has:
-        sb.checkbox("Exclude trials at high risk by either review", key=S.FLAG_KEYS["exclude_high_risk"],
+        sb.checkbox("Exclude trials at high risk by either review", key=V.FLAG_KEYS["exclude_high_risk"],
                     help="Leave out trials rated poor quality (AHRQ) by Egmose et al. or at high overall risk (RoB 2) "
                          "by Smit et al. 2022. A trial not rated by a review is not high risk by it.")
     with sb.expander("Trial filters", expanded=False):
@@ -134,11 +135,11 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
                                            ("Peer leadership", "leadership", "leadership", LEADERSHIP),
                                            ("Format", "formats", "format", FORMATS)):
             if column in has:
-                _multi(label, S.FILTER_KEYS[attr], vocab)
+                _multi(label, V.FILTER_KEYS[attr], vocab)
             else:
-                st.session_state.pop(S.FILTER_KEYS[attr], None)
+                st.session_state.pop(V.FILTER_KEYS[attr], None)
         column_filters = _upload_filters()
-        _multi("Data provenance", S.FILTER_KEYS["provenance"], PROVENANCE,
+        _multi("Data provenance", V.FILTER_KEYS["provenance"], PROVENANCE,
                help="Reported: numbers quoted from a source. Derived: computed from reported statistics by a named "
                     "formula. Reconstructed: imputed, not trial data. Choose reported + derived to keep real rows "
                     "only.")
@@ -146,21 +147,21 @@ def render(evidence, outcomes: dict, page: str) -> S.ViewState:
         with sb.expander("Risk of bias", expanded=False):
             for domain, label in ROB_DOMAINS.items():
                 if domain in has:
-                    _multi(label, S.ROB_KEYS[domain], ROB_LEVELS)
+                    _multi(label, V.ROB_KEYS[domain], ROB_LEVELS)
     for domain in ROB_DOMAINS:
         if domain not in has:
-            st.session_state.pop(S.ROB_KEYS[domain], None)
+            st.session_state.pop(V.ROB_KEYS[domain], None)
     with sb.expander("Include / exclude trials", expanded=False):
         labels = dict(zip(evidence.trials["trial_id"].astype(str), evidence.trials["label"].astype(str)))
-        _multi("Exclude trials", S.FILTER_KEYS["excluded_trials"], labels,
+        _multi("Exclude trials", V.FILTER_KEYS["excluded_trials"], labels,
                help="Leave individual trials out of every analysis.")
     with sb.expander("Model", expanded=False):
-        sb_method = ({m: w.replace(" (the paper)", "") for m, w in S.METHODS.items()} if loader.using_upload()
-                     else S.METHODS)  # "the paper" is the bundled data's (dashboard.text.for_data)
-        _sanitise(S.METHOD_KEY, sb_method)
-        st.session_state.setdefault(S.METHOD_KEY, S.DEFAULT.method)
-        st.selectbox("Estimator of τ²", list(sb_method), key=S.METHOD_KEY, format_func=lambda m: sb_method[m])
-        st.checkbox("Knapp-Hartung adjustment", key=S.KNHA_KEY,
+        sb_method = ({m: w.replace(" (the paper)", "") for m, w in V.METHODS.items()} if loader.using_upload()
+                     else V.METHODS)  # "the paper" is the bundled data's (dashboard.text.for_data)
+        _sanitise(V.METHOD_KEY, sb_method)
+        st.session_state.setdefault(V.METHOD_KEY, V.DEFAULT.method)
+        st.selectbox("Estimator of τ²", list(sb_method), key=V.METHOD_KEY, format_func=lambda m: sb_method[m])
+        st.checkbox("Knapp-Hartung adjustment", key=V.KNHA_KEY,
                     help="t-distribution and adjusted standard error for the pooled effect (a sensitivity check).")
 
     view = _current(page)
@@ -185,7 +186,7 @@ def _upload_filters() -> tuple:
     """Multiselects for an imported file's own categorical columns (issue 9); returns ``Filters.columns``.
 
     Drawn inside the "Trial filters" expander; keys ``f_col_<column>``. In the link as ``col.<column>=...``
-    (:mod:`dashboard.state`), values in the widget's (sorted) order."""
+    (:mod:`dashboard.view`), values in the widget's (sorted) order."""
     from dashboard import byor
 
     result = byor.current_result()

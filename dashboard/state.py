@@ -1,646 +1,28 @@
-"""The view and its link: the only module that touches ``st.query_params``.
+"""The Streamlit glue of the view (:mod:`dashboard.view`): the only module that reads or writes ``st.query_params``.
 
-A :class:`ViewState` is everything a link reproduces: the page, the filters (the codebook's and an upload's own
-columns), the outcome, the estimator (``method``), the test (``test``: "z" or "knha"), the Subgroups page's moderator
-(a codebook moderator or an upload's column), and the *session settings* that ride along in every link (the upload's
-fingerprint ``data``, the GRADE overrides ``grade``, presentation mode ``present``, ...: :data:`SESSION_PARAMS`).
-It is encoded as a short query string (defaults left out, lists comma-separated), e.g.
-``?page=subgroups&outcome=hope&quality=fair,good&method=REML&grade=hope.indirectness.1.US%20only``.
-
-One writer: every link the app shows (the address bar and the sidebar's page links: :func:`url_params`; "Share this
-view", its QR code, the presentation link, "Leave presentation mode", the report's and scripts' URL, "open this
-specification": :func:`view_url`) is :func:`link` of :func:`complete` (the view plus the session's settings), so no
-link drops a setting another keeps.
-
-Pure functions (testable without Streamlit):
-
-* :func:`encode` / :func:`decode` / :func:`link`: ViewState <-> ``dict[str, str]`` <-> URL. ``decode`` never raises:
-  unknown keys are ignored, invalid values dropped or replaced by the default, lists put in canonical order;
-  :func:`dropped_params` and :func:`repeated_params` say in words what a link asked for that was not used.
-* :func:`to_widgets` / :func:`from_widgets`: ViewState <-> the session-state values of the sidebar's widget keys.
-* :data:`PRESETS`: the workshop presets as functions ``ViewState -> ViewState``.
-* :func:`is_loopback`, :func:`share_advice`: whether a link can be opened from another device, and what to do.
-
-Streamlit glue (called by the shell, the sidebar and the pages): :func:`init_session`, :func:`write_url`,
-:func:`view_url`, :func:`session_value` / :func:`set_session_value`.
-
-Adding a link parameter
------------------------
-A setting kept by the session (not a sidebar widget): one line in :data:`SESSION_PARAMS`,
-``"mid": SessionParam("_grade_mid", _number(0, 5)),`` (query key -> session-state key and the function that turns a
-raw query value into its canonical text, ``""`` meaning absent or not understood). Read it with
-``session_value("mid")``, set it with ``set_session_value("mid", text)``; every link then carries it, decodes it,
-and reports a value it could not understand. Ready cleaners: :func:`_flag`, :func:`_pattern`, :func:`_number`.
-A sidebar setting is a field of :class:`ViewState` or :class:`~peerstats.select.Filters`: a list filter is one line in
-``_LIST_PARAMS`` (plus its widget key in ``FILTER_KEYS``), a boolean filter one line in ``_FLAG_PARAMS`` (plus
-``FLAG_KEYS``).
+It decodes the opened link into the sidebar's widget keys (:func:`init_session`), keeps the session settings
+(:func:`session_value` / :func:`set_session_value`: the upload's fingerprint, GRADE overrides, presentation mode,
+ICEMAN answers, the GRADE threshold), completes a view with them (:func:`complete`) and hands it to the one link
+writer, :func:`dashboard.view.link` / :func:`dashboard.view.encode`: the address bar and the sidebar's page links
+(:func:`write_url`, :func:`url_params`), "Share this view", its QR code, the presentation link, "Leave presentation
+mode", the report's and scripts' URL, "open this specification" (:func:`view_url`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from collections.abc import Iterable, Mapping
 
-from peerstats.select import (
-    CATEGORIES,
-    CONTROLS,
-    FORMATS,
-    LEADERSHIP,
-    MODERATORS,
-    PROVENANCE,
-    QUALITY,
-    ROB_DOMAINS,
-    ROB_LEVELS,
-    Filters,
-)
+from dashboard import view as V
+from peerstats.select import MODERATORS
 
-#: Pages: key (url path, ``page`` query value) -> title. The first is the home page.
-PAGES: dict[str, str] = {
-    "explore": "Explore",
-    "subgroups": "Subgroups",
-    "sensitivity": "Sensitivity",
-    "small-study-effects": "Small-study effects",
-    "risk-of-bias": "Risk of bias",
-    "multiverse": "Multiverse & next trial",
-    "reproduce": "Reproduce the paper",
-    "data": "Data",
-    "about": "About",
-    "summary": "Summary of findings",
-}
-METHODS: dict[str, str] = {
-    "DL": "DerSimonian-Laird (the paper)",
-    "REML": "Restricted maximum likelihood",
-    "PM": "Paule-Mandel",
-    "FE": "Common (fixed) effect",
-}
-TESTS: dict[str, str] = {"z": "z (normal)", "knha": "Knapp-Hartung (t)"}
-DEFAULT_OUTCOME = "personal_recovery"
-
-# query key -> (Filters field, vocabulary or None for free ids)
-_LIST_PARAMS: dict[str, tuple[str, Mapping[str, str] | None]] = {
-    "category": ("categories", CATEGORIES),
-    "quality": ("quality", QUALITY),
-    "control": ("control", CONTROLS),
-    "leadership": ("leadership", LEADERSHIP),
-    "format": ("formats", FORMATS),
-    "provenance": ("provenance", PROVENANCE),
-    "exclude": ("excluded_trials", None),
-}
-
-
-# query key -> boolean Filters field ("1" when on; evidence base v2, issue 8)
-_FLAG_PARAMS: dict[str, str] = {"nohighrisk": "exclude_high_risk", "nodoubt": "exclude_doubtful",
-                                 "paper": "paper_analysis"}
-
-#: An upload's own column filter: ``col.<column>=<value>,<value>`` (values with "%" and "," percent-escaped).
-COLUMN_PREFIX = "col."
-
-
-# ---------------------------------------------------------------------------------------------- session settings
-def _flag(value: str) -> str:
-    """``"1"`` for 1/true/yes, else ``""``."""
-    return "1" if value.strip().lower() in ("1", "true", "yes") else ""
-
-
-def _pattern(regex: str) -> Callable[[str], str]:
-    """A cleaner keeping a value that matches ``regex`` in full (else ``""``)."""
-    compiled = re.compile(regex)
-    return lambda value: value if compiled.fullmatch(value) else ""
-
-
-def _number(low: float, high: float) -> Callable[[str], str]:
-    """A cleaner keeping a finite number in [low, high], written as ``repr(float)`` trimmed (else ``""``)."""
-    def clean(value: str) -> str:
-        try:
-            x = float(value)
-        except ValueError:
-            return ""
-        return f"{x:g}" if low <= x <= high else ""
-    return clean
-
-
-def _grade(value: str) -> str:
-    """GRADE overrides, decoded and encoded again (junk dropped, canonical order; :mod:`peerstats.grade`)."""
-    from peerstats.grade import decode_overrides, encode_overrides
-
-    return encode_overrides(decode_overrides(value))
-
-
-def _iceman(value: str) -> str:
-    """ICEMAN answers ``outcome.moderator.item.code~...``, decoded and encoded again (junk dropped)."""
-    from peerstats.iceman import decode_answers, encode_answers
-
-    return encode_answers(decode_answers(value))
-
-
-def _threshold(value: str) -> str:
-    """The GRADE threshold: ``any``, ``0.3``, ``any:0.3``; canonical text, ``""`` for the default MID 0.2 or junk."""
-    from peerstats.grade import decode_threshold, encode_threshold
-
-    return encode_threshold(*decode_threshold(value))
-
-
-@dataclass(frozen=True)
-class SessionParam:
-    """A setting the session keeps (not a sidebar widget) that every link carries.
-
-    Attributes
-    ----------
-    session_key : str
-        Where ``st.session_state`` keeps its canonical text (``""``: not set).
-    clean : callable
-        Raw query value -> canonical text, ``""`` when absent or not understood. Never raises.
-    sep : str or None
-        Separator of the value's items, so :func:`dropped_params` names only the items it could not understand.
-    default : frozenset of str
-        Lower-case spellings of the default value (cleaned to ``""``, left out of links), not reported as dropped.
-    """
-
-    session_key: str
-    clean: Callable[[str], str]
-    sep: str | None = None
-    default: frozenset = frozenset()  # spellings of the default value, which cleans to "" but is understood
-
-
-DATA_PARAM = "data"
-DATA_KEY = "_data_fp"
-GRADE_PARAM = "grade"
-GRADE_KEY = "sof_overrides"
-PRESENT_PARAM = "present"
-PRESENT_KEY = "_present"
-ICEMAN_PARAM = "iceman"
-ICEMAN_KEY = "iceman_answers"
-THRESHOLD_PARAM = "threshold"
-THRESHOLD_KEY = "sof_threshold_text"
-#: Spellings of the default threshold (MID 0.2), which is left out of links: understood, not reported as dropped.
-_THRESHOLD_DEFAULTS = frozenset({"mid", "0.2", "mid:0.2"})
-FINGERPRINT = re.compile(r"[0-9a-f]{16}")
-
-#: Query key -> session setting, in link order. ONE LINE PER PARAMETER (see "Adding a link parameter" above).
-SESSION_PARAMS: dict[str, SessionParam] = {
-    DATA_PARAM: SessionParam(DATA_KEY, _pattern(FINGERPRINT.pattern)),  # the upload in use (issue 9)
-    GRADE_PARAM: SessionParam(GRADE_KEY, _grade, sep="~"),               # GRADE overrides (issue 10)
-    PRESENT_PARAM: SessionParam(PRESENT_KEY, _flag),                     # presentation mode (issue 12)
-    ICEMAN_PARAM: SessionParam(ICEMAN_KEY, _iceman, sep="~"),            # the user's ICEMAN answers (issue 18)
-    THRESHOLD_PARAM: SessionParam(THRESHOLD_KEY, _threshold, default=_THRESHOLD_DEFAULTS),  # GRADE threshold (18)
-}
-
-
-@dataclass(frozen=True)
-class ViewState:
-    """Everything a link reproduces. Defaults = the paper's main analysis of personal recovery on the home page.
-
-    ``session``: the :data:`SESSION_PARAMS` settings that are set, as ``(query key, canonical text)`` pairs in table
-    order (the sidebar's views have none; :func:`complete` adds the session's).
-    """
-
-    page: str = "explore"
-    filters: Filters = field(default_factory=Filters)
-    outcome: str = DEFAULT_OUTCOME
-    method: str = "DL"
-    test: str = "z"
-    moderator: str = "category"
-    session: tuple[tuple[str, str], ...] = ()
-
-    def setting(self, key: str) -> str:
-        """The canonical text of a session setting (``""`` when not set)."""
-        return dict(self.session).get(key, "")
-
-    def with_settings(self, **values: str) -> ViewState:
-        """A copy with session settings changed (``""`` removes one), kept in table order."""
-        merged = {**dict(self.session), **values}
-        return replace(self, session=tuple((k, merged[k]) for k in SESSION_PARAMS if merged.get(k)))
-
-
-DEFAULT = ViewState()
-
-
-def _split(value) -> list[str]:
-    """Query values arrive as "a,b" strings (or lists of them from repeated keys)."""
-    if value is None:
-        return []
-    items = value if isinstance(value, (list, tuple)) else [value]
-    out: list[str] = []
-    for item in items:
-        out.extend(v.strip() for v in str(item).split(",") if v.strip())
-    return out
-
-
-def _last(value) -> str | None:
-    """The value of a single-valued key: the last one given (a repeated key is reported by :func:`repeated_params`)."""
-    if isinstance(value, (list, tuple)):
-        return str(value[-1]) if value else None
-    return None if value is None else str(value)
-
-
-def _canonical(values: Iterable[str], vocabulary: Iterable[str] | None) -> tuple[str, ...]:
-    """Known values only, no duplicates, in vocabulary order (or first-seen order for free ids)."""
-    values = list(dict.fromkeys(values))
-    if vocabulary is None:
-        return tuple(values)
-    vocab = list(vocabulary)
-    return tuple(v for v in vocab if v in values)
-
-
-def _escape(value: str) -> str:
-    """An upload's column value as a list item: "%" and "," percent-escaped (any text round-trips)."""
-    return value.replace("%", "%25").replace(",", "%2C")
-
-
-def _column_values(value) -> list[str]:
-    items = value if isinstance(value, (list, tuple)) else [value]
-    return [unquote(v) for item in items if item is not None for v in str(item).split(",") if v != ""]
-
-
-def encode(view: ViewState) -> dict[str, str]:
-    """ViewState -> query parameters; values equal to the default are left out.
-
-    Examples
-    --------
-    >>> encode(ViewState(outcome="hope", filters=Filters(quality=("good", "fair"))))
-    {'outcome': 'hope', 'quality': 'good,fair'}
-    """
-    out: dict[str, str] = {}
-    for key in _SCALARS:
-        if getattr(view, key) != getattr(DEFAULT, key):
-            out[key] = getattr(view, key)
-    f = view.filters
-    for key, (attr, _vocab) in _LIST_PARAMS.items():
-        values = getattr(f, attr)
-        if values:
-            out[key] = ",".join(values)
-    for domain, levels in f.rob:
-        if levels:
-            out[domain] = ",".join(levels)
-    for key, attr in _FLAG_PARAMS.items():
-        if getattr(f, attr):
-            out[key] = "1"
-    for column, values in f.columns:
-        if values:
-            out[COLUMN_PREFIX + column] = ",".join(_escape(str(v)) for v in values)
-    for key, value in view.session:
-        if key in SESSION_PARAMS and value:
-            out[key] = value
-    return out
-
-
-_SCALARS = ("page", "outcome", "method", "test", "moderator")
-
-
-def decode(params: Mapping[str, object], outcomes: Iterable[str] | None = None,
-           trial_ids: Iterable[str] | None = None, moderators: Iterable[str] | None = None,
-           columns: Mapping[str, Iterable[str]] | None = None) -> ViewState:
-    """Query parameters -> ViewState, validating every value; never raises.
-
-    Parameters
-    ----------
-    params : mapping
-        ``st.query_params.to_dict()`` (values ``str``) or key -> list of values (repeated keys; AppTest's dict).
-        A single-valued key given several times takes its last value; list keys combine them.
-    outcomes : iterable of str, optional
-        Known outcome names; an unknown ``outcome`` falls back to the default. ``None`` accepts any non-empty name.
-    trial_ids : iterable of str, optional
-        Known trial ids; unknown ids in ``exclude`` are dropped. ``None`` keeps them all.
-    moderators : iterable of str, optional
-        Moderators the data offer besides the codebook's (an upload's categorical columns). The codebook's
-        (:data:`~peerstats.select.MODERATORS`) are always accepted.
-    columns : mapping, optional
-        An upload's filterable columns -> their values (``col.<column>`` keys); ``None`` accepts any column and value
-        (a pure round trip), ``{}`` none (the bundled data).
-    """
-    def one(key: str) -> str | None:
-        value = _last(params.get(key))
-        return value.strip() if value is not None else None
-
-    page = one("page")
-    page = page if page in PAGES else DEFAULT.page
-    outcome = one("outcome")
-    known_outcomes = None if outcomes is None else set(outcomes)
-    if not outcome or (known_outcomes is not None and outcome not in known_outcomes):
-        outcome = DEFAULT.outcome
-    method = (one("method") or "").upper()
-    method = method if method in METHODS else DEFAULT.method
-    test = (one("test") or "").lower()
-    test = test if test in TESTS else DEFAULT.test
-    moderator = one("moderator")
-    known_moderators = set(MODERATORS) | set(moderators or ())
-    moderator = moderator if moderator in known_moderators else DEFAULT.moderator
-
-    kwargs: dict[str, tuple] = {}
-    for key, (attr, vocab) in _LIST_PARAMS.items():
-        values = _split(params.get(key))
-        if vocab is None and trial_ids is not None:
-            known = set(trial_ids)
-            values = [v for v in values if v in known]
-        kwargs[attr] = _canonical(values, vocab)
-    rob = []
-    for domain in ROB_DOMAINS:
-        levels = _canonical(_split(params.get(domain)), ROB_LEVELS)
-        if levels:
-            rob.append((domain, levels))
-    for key, attr in _FLAG_PARAMS.items():
-        kwargs[attr] = _flag(one(key) or "") == "1"
-    cols = []
-    given = [str(k)[len(COLUMN_PREFIX):] for k in params if str(k).startswith(COLUMN_PREFIX)]
-    order = given if columns is None else [c for c in map(str, columns) if c in given]
-    for column in order:
-        values = _column_values(params.get(COLUMN_PREFIX + column))
-        kept = _canonical(values, None if columns is None else [str(v) for v in columns[column]])
-        if kept:
-            cols.append((column, kept))
-    session = []
-    for key, param in SESSION_PARAMS.items():
-        raw = one(key)
-        value = param.clean(raw) if raw else ""
-        if value:
-            session.append((key, value))
-    return ViewState(page=page, filters=Filters(**kwargs, rob=tuple(rob), columns=tuple(cols)), outcome=outcome,
-                     method=method, test=test, moderator=moderator, session=tuple(session))
-
-
-def link(view: ViewState, base: str = "") -> str:
-    """THE link writer: the URL that reproduces ``view`` (session settings included) on the app at ``base``.
-
-    ``base``: the app's address (scheme, host, port and any path prefix, e.g. ``https://host/peerstats``; a page
-    path at its end is replaced). Without a base (tests, no browser context) just the query string ``"?..."``.
-    The path names the page (the home page is the app's root), and the query says everything (``page`` included).
-
-    Examples
-    --------
-    >>> link(ViewState(page="subgroups", outcome="hope"), "http://10.0.0.5:8501/explore")
-    'http://10.0.0.5:8501/subgroups?page=subgroups&outcome=hope'
-    """
-    query = urlencode(encode(view), safe=",")
-    if not base:
-        return f"?{query}" if query else "?"
-    parts = urlsplit(base)
-    segments = [s for s in parts.path.split("/") if s]
-    if segments and segments[-1] in PAGES:
-        segments.pop()
-    if view.page != DEFAULT.page:
-        segments.append(view.page)
-    path = "/" + "/".join(segments) + ("/" if segments and view.page == DEFAULT.page else "")  # root: "/prefix/"
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
-
-
-def dropped_params(params: Mapping[str, object], view: ViewState) -> list[str]:
-    """The ``key=value`` pairs of a link that :func:`decode` did not keep in ``view`` (unknown keys, invalid values,
-    unknown items of a list), in the link's order. ``data`` (an upload's fingerprint) is never reported here (the
-    shell says in words when it is damaged or the server does not hold it); a session setting with items
-    (``grade``) is reported only for the items its cleaner drops.
-
-    A value equal to the default (``method=DL``) counts as kept; list values compare as sets of items; a repeated
-    single-valued key counts by its last value (:func:`repeated_params` says so).
-    """
-    full = encode(view)
-    lists = set(_LIST_PARAMS) | set(ROB_DOMAINS)
-    out = []
-    for key, raw in params.items():
-        key = str(key)
-        if key == DATA_PARAM:
-            continue
-        if key in lists:
-            value = ",".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
-            kept = set(_split(full.get(key, "")))
-            bad = [v for v in _split(value) if v not in kept]
-            if bad:
-                out.append(f"{key}={','.join(bad)}")
-            continue
-        if key.startswith(COLUMN_PREFIX):
-            kept = set(_column_values(full.get(key, "")))
-            bad = [v for v in _column_values(raw) if v not in kept]
-            if bad:
-                out.append(f"{key}={','.join(bad)}")
-            continue
-        value = _last(raw) or ""
-        if key in SESSION_PARAMS:
-            param = SESSION_PARAMS[key]
-            kept_text = view.setting(key)
-            if param.sep:
-                kept_items = set(kept_text.split(param.sep))  # an item is kept when its canonical form is
-                bad = [p for p in value.split(param.sep) if p and param.clean(p) not in kept_items - {""}]
-                if bad:
-                    out.append(f"{key}={param.sep.join(bad)}")
-            elif value.strip() and not kept_text and value.strip().lower() not in param.default:
-                out.append(f"{key}={value}")
-        elif key in _FLAG_PARAMS:  # 1/true/yes: on; 0/false/no: off; anything else is not understood
-            understood = _flag(value) == "1" or value.strip().lower() in ("0", "false", "no", "")
-            if not understood or (_flag(value) == "1") != (full.get(key) == "1"):
-                out.append(f"{key}={value}")
-        elif key in _SCALARS:
-            if value.strip().lower() != str(full.get(key, getattr(DEFAULT, key))).lower():
-                out.append(f"{key}={value}")
-        else:
-            out.append(f"{key}={value}")
-    return out
-
-
-def repeated_params(params: Mapping[str, object]) -> list[str]:
-    """Sentences for the keys a link gives more than once (``?outcome=a&outcome=b``): which value was used."""
-    lists = set(_LIST_PARAMS) | set(ROB_DOMAINS)
-    out = []
-    for key, raw in params.items():
-        if not isinstance(raw, (list, tuple)) or len(raw) < 2:
-            continue
-        shown = ", ".join(f"`{v}`" for v in raw)
-        if key in lists or str(key).startswith(COLUMN_PREFIX):
-            out.append(f"`{key}` is given {len(raw)} times ({shown}): their values were combined.")
-        else:
-            out.append(f"`{key}` is given {len(raw)} times ({shown}): the last one, `{raw[-1]}`, was used.")
-    return out
-
-
-# ---------------------------------------------------------------------------------------------- sharing advice
-LAN_PROBE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): a UDP "connect" to it picks a route and sends nothing
-
-
-def is_loopback(url: str) -> bool:
-    """True when ``url``'s host is this machine only (localhost, 127.0.0.0/8, ::1): another device cannot open it."""
-    import ipaddress
-
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def lan_address() -> str | None:
-    """This machine's address on its local network, found without sending anything: a UDP socket "connected" to a
-    documentation address (:data:`LAN_PROBE`) makes the kernel choose the outgoing interface; no packet leaves.
-    ``None`` when there is no route (offline) or only a loopback address."""
-    import ipaddress
-    import socket
-
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect((LAN_PROBE, 9))
-            address = s.getsockname()[0]
-        ip = ipaddress.ip_address(address)
-    except (OSError, ValueError):
-        return None
-    return None if ip.is_loopback or ip.is_unspecified else str(ip)
-
-
-def on_host(url: str, host: str) -> str:
-    """``url`` with its host replaced (port, path and query kept)."""
-    parts = urlsplit(url)
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-
-
-def share_advice(url: str, server_address: str | None, lan: str | None) -> tuple[str | None, str | None]:
-    """What the share dialog says about a link's reach: ``(warning or None, a LAN link phones can open or None)``.
-
-    Parameters
-    ----------
-    url : str
-        The link as written (from the browser's address or ``PEERSTATS_PUBLIC_URL``).
-    server_address : str or None
-        The address the server listens on (Streamlit's ``server.address``; empty or ``None``: every interface).
-    lan : str or None
-        This machine's LAN address (:func:`lan_address`).
-    """
-    if not url.startswith(("http://", "https://")) or not is_loopback(url):
-        return None, None
-    listens_everywhere = not server_address or server_address in ("0.0.0.0", "::")
-    warning = ("This link points at this computer only (" + (urlsplit(url).hostname or "") + "): phones and other "
-               "computers in the room cannot open it, nor its QR code.")
-    if listens_everywhere and lan:
-        return warning + " The app also listens on the network: share the address below instead.", on_host(url, lan)
-    how = (" To share it, serve the app on the network: stop it and start it again with "
-           "`PEERSTATS_ADDRESS=0.0.0.0 bash run.sh app` (anyone on the network can then open it), or put it behind "
-           "the proxy in `deploy/` (`bash deploy/run.sh`), or set `PEERSTATS_PUBLIC_URL` to the address people "
-           "should use.")
-    if lan:
-        how += f" This computer's address on the network is {lan}."
-    return warning + how, None
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Widgets <-> ViewState (pure)
-# --------------------------------------------------------------------------------------------------------------------
-#: Widget key of each list filter (multiselects holding codebook values).
-FILTER_KEYS: dict[str, str] = {
-    "categories": "f_categories",
-    "quality": "f_quality",
-    "control": "f_control",
-    "leadership": "f_leadership",
-    "formats": "f_formats",
-    "provenance": "f_provenance",
-    "excluded_trials": "f_excluded",
-}
-ROB_KEYS: dict[str, str] = {domain: f"f_{domain}" for domain in ROB_DOMAINS}
-OUTCOME_KEY = "v_outcome"
-METHOD_KEY = "v_method"
-KNHA_KEY = "v_knha"
-MODERATOR_KEY = "v_moderator"
-MODERATOR_MEMORY = "_moderator"   # the moderator of the view, kept outside the page widget (see remember_moderator)
-COLUMN_KEY_PREFIX = "f_col_"  # widget key of an upload's own column filter: f_col_<column>
-EXCLUDE_POOR_KEY = "f_exclude_poor"
-REAL_ONLY_KEY = "f_real_only"
-#: Widget keys of the boolean filters (checkboxes).
-FLAG_KEYS: dict[str, str] = {"exclude_high_risk": "f_exclude_high_risk", "exclude_doubtful": "f_exclude_doubtful",
-                             "paper_analysis": "f_paper_analysis"}
-_VOCAB_OF: dict[str, Mapping[str, str] | None] = {
-    "categories": CATEGORIES, "quality": QUALITY, "control": CONTROLS, "leadership": LEADERSHIP,
-    "formats": FORMATS, "provenance": PROVENANCE, "excluded_trials": None,
-}
-
-
-def excludes_poor(quality: Iterable[str]) -> bool:
-    """True when a quality filter keeps some levels but not "poor" (what the "Exclude poor-quality" box shows)."""
-    q = tuple(quality)
-    return bool(q) and "poor" not in q
-
-
-def real_rows_only(provenance: Iterable[str]) -> bool:
-    """True when a provenance filter keeps some rows but no reconstructed ones (the "Trial data only" box)."""
-    p = tuple(provenance)
-    return bool(p) and "reconstructed" not in p
-
-
-def to_widgets(view: ViewState) -> dict[str, object]:
-    """Session-state values of the sidebar's widget keys for ``view`` (lists for multiselects)."""
-    f = view.filters
-    out: dict[str, object] = {key: list(getattr(f, attr)) for attr, key in FILTER_KEYS.items()}
-    for domain, key in ROB_KEYS.items():
-        out[key] = list(f.rob_levels(domain))
-    out[EXCLUDE_POOR_KEY] = excludes_poor(f.quality)
-    out[REAL_ONLY_KEY] = real_rows_only(f.provenance)
-    for attr, key in FLAG_KEYS.items():
-        out[key] = bool(getattr(f, attr))
-    for column, values in f.columns:  # an upload's own columns (drawn by the sidebar when the upload has them)
-        out[COLUMN_KEY_PREFIX + column] = list(values)
-    out[OUTCOME_KEY] = view.outcome
-    out[METHOD_KEY] = view.method
-    out[KNHA_KEY] = view.test == "knha"
-    return out
-
-
-def from_widgets(values: Mapping[str, object], page: str, moderator: str = DEFAULT.moderator) -> ViewState:
-    """ViewState from the sidebar's widget values (missing keys take defaults; lists canonicalised)."""
-    kwargs = {}
-    for attr, key in FILTER_KEYS.items():
-        kwargs[attr] = _canonical([str(v) for v in (values.get(key) or [])], _VOCAB_OF[attr])
-    rob = []
-    for domain, key in ROB_KEYS.items():
-        levels = _canonical([str(v) for v in (values.get(key) or [])], ROB_LEVELS)
-        if levels:
-            rob.append((domain, levels))
-    for attr, key in FLAG_KEYS.items():
-        kwargs[attr] = bool(values.get(key))
-    method = values.get(METHOD_KEY) or DEFAULT.method
-    return ViewState(
-        page=page,
-        filters=Filters(**kwargs, rob=tuple(rob)),
-        outcome=str(values.get(OUTCOME_KEY) or DEFAULT.outcome),
-        method=str(method) if method in METHODS else DEFAULT.method,
-        test="knha" if values.get(KNHA_KEY) else "z",
-        moderator=str(moderator) if moderator else DEFAULT.moderator,  # a codebook moderator or an upload's column
-    )
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Presets for workshops
-# --------------------------------------------------------------------------------------------------------------------
-def _paper(view: ViewState) -> ViewState:
-    """The paper's main analysis: exactly the trials the paper pooled for the outcome (rows whose paper_cells name
-    its all-trials cell), DerSimonian-Laird, z-test (page and outcome kept)."""
-    return replace(view, filters=Filters(paper_analysis=True), method="DL", test="z")
-
-
-def _fair_good(view: ViewState) -> ViewState:
-    """Every trial and row, fair- and good-quality trials only (DerSimonian-Laird, z-test)."""
-    return replace(_paper(view), filters=Filters(quality=("good", "fair")))
-
-
-def _online(view: ViewState) -> ViewState:
-    """Every trial and row of peers online only (DerSimonian-Laird, z-test)."""
-    return replace(_paper(view), filters=Filters(categories=("online",)))
-
-
-#: Preset label -> (widget key of its button, transform).
-PRESETS: dict[str, tuple[str, Callable[[ViewState], ViewState]]] = {
-    "The paper's main analysis": ("preset_paper", _paper),
-    "Fair/good quality only": ("preset_fair_good", _fair_good),
-    "Peers online only": ("preset_online", _online),
-}
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Streamlit glue: the only place that reads or writes st.query_params
-# --------------------------------------------------------------------------------------------------------------------
 _URL_READ = "_url_read"
 _URL_PAGE = "_url_page"
 URL_DROPPED = "_url_dropped"  # what the opened link asked for that was not understood (shown once by the shell)
 URL_REPEATED = "_url_repeated"  # sentences on the keys the opened link repeats (shown once by the shell)
+URL_UNKNOWN = "_url_unknown"  # the unknown= path the proxy redirected from (dashboard.view.UNKNOWN_PARAM; shown once)
 DATA_DAMAGED = "_data_damaged"  # a data= value that is no fingerprint (the shell says so and stops)
 PUBLIC_URL_ENV = "PEERSTATS_PUBLIC_URL"
+MODERATOR_MEMORY = "_moderator"  # the moderator of the view, kept outside the page widget (see remember_moderator)
 
 
 def _query() -> dict[str, list[str]]:
@@ -661,22 +43,24 @@ def init_session(outcomes: Iterable[str], trial_ids: Iterable[str], moderators: 
 
     ``moderators`` and ``columns``: an upload's categorical columns (moderators) and its filterable columns with their
     values, so a link to an upload keeps its own filters and moderator (``None``/empty for the bundled data).
-    The page named in the URL (if any) is kept under ``st.session_state["_url_page"]`` for ``app.py`` to switch to.
+    The page named in the query (if any) is kept for :func:`follow_link`.
     """
     import streamlit as st
 
     if st.session_state.get(_URL_READ):
         return
     params = _plain(_query())
-    view = decode(params, outcomes=outcomes, trial_ids=trial_ids, moderators=moderators,
-                  columns=columns if columns is not None else {})
-    for key, value in to_widgets(view).items():
+    asked = params.pop(V.UNKNOWN_PARAM, None)  # not a setting of the view: said once, then dropped from the URL
+    view = V.decode(params, outcomes=outcomes, trial_ids=trial_ids, moderators=moderators,
+                    columns=columns if columns is not None else {})
+    for key, value in V.to_widgets(view).items():
         st.session_state[key] = value
     st.session_state[MODERATOR_MEMORY] = view.moderator
     st.session_state["_view"] = view
     st.session_state[_URL_PAGE] = view.page if "page" in params else None
-    st.session_state[URL_DROPPED] = dropped_params(params, view)
-    st.session_state[URL_REPEATED] = repeated_params(params)
+    st.session_state[URL_DROPPED] = V.dropped_params(params, view)
+    st.session_state[URL_REPEATED] = V.repeated_params(params)
+    st.session_state[URL_UNKNOWN] = None if asked is None else str(asked[-1] if isinstance(asked, list) else asked)
     st.session_state[_URL_READ] = True
 
 
@@ -685,14 +69,14 @@ def remember_moderator() -> None:
     Streamlit resets a widget that was not drawn in the previous run (another page) to its default."""
     import streamlit as st
 
-    st.session_state[MODERATOR_MEMORY] = st.session_state[MODERATOR_KEY]
+    st.session_state[MODERATOR_MEMORY] = st.session_state[V.MODERATOR_KEY]
 
 
 def moderator() -> str:
     """The view's moderator (URL on the first run, then the user's last choice on the Subgroups page)."""
     import streamlit as st
 
-    return st.session_state.get(MODERATOR_MEMORY, st.session_state.get("_view", DEFAULT).moderator)
+    return st.session_state.get(MODERATOR_MEMORY, st.session_state.get("_view", V.DEFAULT).moderator)
 
 
 def keep_moderator_within(moderators: Iterable[str]) -> None:
@@ -701,27 +85,20 @@ def keep_moderator_within(moderators: Iterable[str]) -> None:
     import streamlit as st
 
     if moderator() not in set(MODERATORS) | set(moderators):
-        st.session_state[MODERATOR_MEMORY] = DEFAULT.moderator
-
-
-def requested_page() -> str | None:
-    """The page a freshly opened link asked for, once (then ``None``)."""
-    import streamlit as st
-
-    return st.session_state.pop(_URL_PAGE, None)
+        st.session_state[MODERATOR_MEMORY] = V.DEFAULT.moderator
 
 
 def session_value(key: str) -> str:
-    """A session setting (:data:`SESSION_PARAMS`) as canonical text, ``""`` when not set: from the URL on the
-    session's first call (the last value given, cleaned), then whatever :func:`set_session_value` said."""
+    """A session setting (:data:`~dashboard.view.SESSION_PARAMS`) as canonical text, ``""`` when not set: from the URL
+    on the session's first call (the last value given, cleaned), then whatever :func:`set_session_value` said."""
     import streamlit as st
 
-    param = SESSION_PARAMS[key]
+    param = V.SESSION_PARAMS[key]
     if param.session_key not in st.session_state:
         values = st.query_params.get_all(key)
         raw = values[-1] if values else ""
         st.session_state[param.session_key] = param.clean(raw) if raw else ""
-        if key == DATA_PARAM and raw.strip() and not st.session_state[param.session_key]:
+        if key == V.DATA_PARAM and raw.strip() and not st.session_state[param.session_key]:
             st.session_state[DATA_DAMAGED] = raw
     return st.session_state[param.session_key]
 
@@ -730,21 +107,22 @@ def set_session_value(key: str, value: str) -> None:
     """Set a session setting (``""``: unset); every link written afterwards carries it."""
     import streamlit as st
 
-    st.session_state[SESSION_PARAMS[key].session_key] = value or ""
+    st.session_state[V.SESSION_PARAMS[key].session_key] = value or ""
 
 
-def complete(view: ViewState) -> ViewState:
-    """``view`` with this session's settings (:data:`SESSION_PARAMS`): the view on screen, as a link reproduces it."""
-    return view.with_settings(**{key: session_value(key) for key in SESSION_PARAMS})
+def complete(view: V.ViewState) -> V.ViewState:
+    """``view`` with this session's settings (:data:`~dashboard.view.SESSION_PARAMS`): the view on screen, as a link
+    reproduces it."""
+    return view.with_settings(**{key: session_value(key) for key in V.SESSION_PARAMS})
 
 
-def url_params(view: ViewState) -> dict[str, str]:
-    """The query of ``view`` as the address bar and the sidebar's page links carry it: :func:`encode` of
-    :func:`complete` (filters, outcome, model, moderator, upload, GRADE overrides, presentation, ...)."""
-    return encode(complete(view))
+def url_params(view: V.ViewState) -> dict[str, str]:
+    """The query of ``view`` as the address bar and the sidebar's page links carry it: :func:`~dashboard.view.encode`
+    of :func:`complete` (filters, outcome, model, moderator, upload, GRADE overrides, presentation, ...)."""
+    return V.encode(complete(view))
 
 
-def write_url(view: ViewState) -> None:
+def write_url(view: V.ViewState) -> None:
     """Make the URL say ``view`` (only writes when it differs, so reruns stay cheap)."""
     import streamlit as st
 
@@ -755,10 +133,20 @@ def write_url(view: ViewState) -> None:
 
 
 def follow_link(pages: Mapping[str, object], current: str) -> None:
-    """If a freshly opened link named another page (``?page=...``), switch to it once, keeping the query string."""
+    """If a freshly opened link named another page in its query (``?page=...``) than its path, switch to it once,
+    keeping the query string.
+
+    Why a second way to choose the page, besides ``st.navigation``'s path: every link the app writes in a browser names
+    its page in the path (:func:`dashboard.view.link`), and there this does nothing. It is kept for links without the
+    path: the query-only link :func:`view_url` writes when the server address is unknown, links written before
+    pages had paths, and AppTest, which has no URL path (a test opens a page with ``?page=``). ``st.navigation``
+    cannot take the page from the query: its inputs are the path and the default page, and making the linked page
+    the session's default would break the home page's address (Streamlit serves the default page at the root only,
+    so ``/explore`` would then be "page not found").
+    """
     import streamlit as st
 
-    wanted = requested_page()
+    wanted = st.session_state.pop(_URL_PAGE, None)
     if wanted and wanted != current and wanted in pages:
         st.switch_page(pages[wanted], query_params=st.query_params.to_dict())
 
@@ -779,35 +167,36 @@ def base_url() -> str:
         return ""
 
 
-def view_url(view: ViewState, *, present: bool | None = None) -> str:
-    """The full link that reproduces ``view`` with this session's settings (:func:`link` of :func:`complete`):
-    "Share this view" and its QR code, the report's and the scripts' URL, "open this specification".
+def view_url(view: V.ViewState, *, present: bool | None = None) -> str:
+    """The full link that reproduces ``view`` with this session's settings (:func:`~dashboard.view.link` of
+    :func:`complete`): "Share this view" and its QR code, the report's and the scripts' URL, "open this specification".
     ``present``: True for the presentation link, False to leave presentation mode, ``None`` as the session is.
 
     Returns just the query string ("?..."), when the server address is unknown (e.g. in tests).
     """
     full = complete(view)
     if present is not None:
-        full = full.with_settings(**{PRESENT_PARAM: "1" if present else ""})
-    return link(full, base_url())
+        full = full.with_settings(**{V.PRESENT_PARAM: "1" if present else ""})
+    return V.link(full, base_url())
 
 
-def presentation_url(view: ViewState) -> str:
+def presentation_url(view: V.ViewState) -> str:
     """The link to ``view`` in presentation mode (:func:`view_url` with ``present=1``)."""
     return view_url(view, present=True)
 
 
 def share_notice(url: str) -> tuple[str | None, str | None]:
-    """:func:`share_advice` for ``url`` on this server (its ``server.address``, this machine's LAN address)."""
+    """:func:`~dashboard.view.share_advice` for ``url`` on this server (its ``server.address``, this machine's LAN
+    address)."""
     import streamlit as st
 
-    if not is_loopback(url):
+    if not V.is_loopback(url):
         return None, None
     try:
         address = st.get_option("server.address")
     except Exception:  # noqa: BLE001 - option unknown: assume the documented loopback default of run.sh
         address = "127.0.0.1"
-    return share_advice(url, address, lan_address())
+    return V.share_advice(url, address, V.lan_address())
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -817,14 +206,14 @@ def data_fingerprint() -> str | None:
     """The fingerprint of the uploaded data this session shows: from the URL on the session's first call (16 hex
     digits; anything else is remembered as damaged: :func:`damaged_fingerprint`), then whatever
     :func:`set_data_fingerprint` said. ``None`` for the bundled data."""
-    return session_value(DATA_PARAM) or None
+    return session_value(V.DATA_PARAM) or None
 
 
 def damaged_fingerprint() -> str | None:
     """The ``data=`` value of the opened link when it is not a fingerprint (cut or edited), else ``None``."""
     import streamlit as st
 
-    session_value(DATA_PARAM)
+    session_value(V.DATA_PARAM)
     return st.session_state.get(DATA_DAMAGED) or None
 
 
@@ -837,7 +226,7 @@ def forget_damaged_fingerprint() -> None:
 
 def set_data_fingerprint(fingerprint: str | None) -> None:
     """Say which upload is in use (``None``: the bundled data); :func:`write_url` puts it in the URL."""
-    set_session_value(DATA_PARAM, fingerprint or "")
+    set_session_value(V.DATA_PARAM, fingerprint or "")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -845,7 +234,7 @@ def set_data_fingerprint(fingerprint: str | None) -> None:
 # --------------------------------------------------------------------------------------------------------------------
 def presenting() -> bool:
     """True when the session is in presentation mode (the link said ``present=1``); every link keeps the flag."""
-    return session_value(PRESENT_PARAM) == "1"
+    return session_value(V.PRESENT_PARAM) == "1"
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -854,14 +243,14 @@ def presenting() -> bool:
 def grade_overrides() -> str:
     """The user's GRADE overrides, encoded: from the URL on the session's first call (decoded and encoded again, so
     junk is dropped and the text is canonical), then whatever :func:`set_grade_overrides` said. ``""`` for none."""
-    return session_value(GRADE_PARAM)
+    return session_value(V.GRADE_PARAM)
 
 
 def set_grade_overrides(overrides: dict) -> None:
     """Keep ``{outcome: {domain: (downgrade, reason)}}`` for this session; :func:`write_url` puts it in the URL."""
     from peerstats.grade import encode_overrides
 
-    set_session_value(GRADE_PARAM, encode_overrides(overrides))
+    set_session_value(V.GRADE_PARAM, encode_overrides(overrides))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -869,7 +258,7 @@ def set_grade_overrides(overrides: dict) -> None:
 # --------------------------------------------------------------------------------------------------------------------
 def iceman_text() -> str:
     """The ICEMAN answers, encoded (``peerstats.iceman.encode_answers``); ``""`` for none."""
-    return session_value(ICEMAN_PARAM)
+    return session_value(V.ICEMAN_PARAM)
 
 
 def iceman_answers() -> dict:
@@ -883,7 +272,7 @@ def set_iceman_answers(answers: dict) -> None:
     """Keep the answers for this session; every link written afterwards carries them."""
     from peerstats.iceman import encode_answers
 
-    set_session_value(ICEMAN_PARAM, encode_answers(answers))
+    set_session_value(V.ICEMAN_PARAM, encode_answers(answers))
 
 
 def grade_threshold() -> tuple[str, float]:
@@ -891,11 +280,11 @@ def grade_threshold() -> tuple[str, float]:
     the session's first call, then what :func:`set_grade_threshold` said."""
     from peerstats.grade import decode_threshold
 
-    return decode_threshold(session_value(THRESHOLD_PARAM))
+    return decode_threshold(session_value(V.THRESHOLD_PARAM))
 
 
 def set_grade_threshold(threshold: str, mid: float) -> None:
     """Keep the GRADE threshold and MID; every link written afterwards carries it (left out at the default)."""
     from peerstats.grade import encode_threshold
 
-    set_session_value(THRESHOLD_PARAM, encode_threshold(threshold, mid))
+    set_session_value(V.THRESHOLD_PARAM, encode_threshold(threshold, mid))

@@ -146,11 +146,13 @@ for body in re.findall(r"<script>(.*?)</script>", html, flags=re.S):
     print("'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'", end=" ")
 PYEOF
 )
+# The app's pages, for the redirect of a nested unknown path (/data/x -> /data?unknown=/data/x).
+PAGES=$(cd "$ROOT" && "$PY" -c 'from dashboard.view import PAGES; print("|".join(PAGES))')
 "$PY" - "$ROOT/deploy/nginx.conf.template" "$PREFIX/nginx.conf" "$PREFIX" "127.0.0.1:$PORT" "$UPSTREAMS" \
-  "$HASHES" <<'PYEOF'
+  "$HASHES" "$PAGES" <<'PYEOF'
 import sys
-src, dst, prefix, listen, upstreams, hashes = sys.argv[1:]
-conf = open(src).read().replace("@PREFIX@", prefix).replace("@LISTEN@", listen)
+src, dst, prefix, listen, upstreams, hashes, pages = sys.argv[1:]
+conf = open(src).read().replace("@PREFIX@", prefix).replace("@LISTEN@", listen).replace("@PAGES@", pages)
 conf = conf.replace("@UPSTREAMS@", upstreams.rstrip("\n")).replace("script-src 'self'", f"script-src 'self' {hashes.strip()}".rstrip())
 open(dst, "w").write(conf)
 PYEOF

@@ -8,15 +8,32 @@ first click takes seconds (``benchmarks/bench_protocol.py --cold``: round 1 p95 
 competes with nobody. (Warming in a background thread of a process that already takes users was tried and made the
 first round worse.)
 
-What is opened: the home page (Explore) of every outcome with data in the bundled evidence under each workshop preset
-(:data:`dashboard.state.PRESETS`: the paper's main analysis, fair/good quality only, peers online only); the
-"Exclude poor-quality trials" checkbox gives the fair/good view. Each view is a new session speaking Streamlit's
-websocket protocol, as a browser opening the view's link does (``rerun_script`` with the link's query string), read
-until the script run finishes. Other views are computed when first asked for, as before.
+What is opened (:func:`views`), so that the shared memo holds what a workshop's users hit first
+(``benchmarks/bench_workshop.py``: open the shared link, exclude poor-quality trials, change the outcome, tick "Trial
+data only", go to Subgroups, change the moderator, take a preset, back to Explore):
+
+1. Explore, every outcome with data in the bundled evidence under each workshop preset (:data:`dashboard.view.PRESETS`:
+   the paper's main analysis, fair/good quality only, peers online only); the "Exclude poor-quality trials" checkbox
+   gives the fair/good view.
+2. Explore, every outcome as a plain link opens it (no filter), and with "Trial data only" ticked, alone and with
+   "Exclude poor-quality trials".
+3. Subgroups, every outcome with fair/good quality and trial data only, and with fair/good quality only (the preset
+   taken on Subgroups), split by the default moderator; with ``--moderators all`` by every codebook moderator (13: a
+   user's moderator change; ~4x longer).
+4. The Multiverse page's default view (its multiverse and the specification curve of 3,280 points: several seconds
+   the first time, a lookup after).
+
+Measured on one process here (2 shared cores, load ~5): 121 views in 33 s cold (the 46 preset views: 12 s; the 44
+plain and trial-data-only Explore views: 9 s; the 30 Subgroups views: 7 s; the Multiverse: 5 s), 16 s when the memo
+is already warm (the cost of 121 sessions). ``--moderators all`` adds 360 Subgroups views (~0.2-0.35 s each cold).
+
+Each view is a new session speaking Streamlit's websocket protocol, as a browser opening the view's link does
+(``rerun_script`` with the link's query string), read until the script run finishes. Other views are computed when
+first asked for, as before.
 
 Usage::
 
-    python -m deploy.warm --ports 8601 8602 8603 [--timeout 60]
+    python -m deploy.warm --ports 8601 8602 8603 [--timeout 60] [--moderators default|all]
 
 Prints one line per process (views, seconds, problems) and exits 0 even when a view fails (warming is an
 optimisation; the failure is printed and the view is computed on first use instead); exit code 2 for bad arguments.
@@ -36,36 +53,63 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = os.environ.get("PEERSTATS_BIND", "127.0.0.1")
 
 
-def views() -> list[str]:
-    """The query strings to open: every outcome with effect rows in the bundled evidence under each preset, Explore
-    page (an outcome no trial reported costs nothing to show).
+#: The rows the "Trial data only" checkbox keeps, and the levels "Exclude poor-quality trials" keeps, in the order the
+#: sidebar's callbacks write them (``dashboard/sidebar.py``): a view's filters are memo keys, so the order matters.
+REAL_ROWS = ("reported", "derived")
+FAIR_GOOD = ("good", "fair")
+
+
+def views(moderators: str = "default") -> list[str]:
+    """The query strings to open (see the module docstring; an outcome no trial reported costs nothing to show).
+
+    Parameters
+    ----------
+    moderators : {"default", "all"}
+        Subgroups views split by the default moderator only, or by every codebook moderator.
 
     Returns
     -------
     list of str
-        ``urlencode(dashboard.state.url_params(view))``-style query strings (``""`` is the default view), each
-        decoding back to its view with :func:`dashboard.state.decode` (tested).
+        ``urlencode(dashboard.view.encode(view))`` query strings (``""`` is the default view), each decoding back
+        to its view with :func:`dashboard.view.decode` (tested), in the order a workshop meets them.
     """
     from urllib.parse import urlencode
 
-    from dashboard import state as S
+    from dashboard import view as V
     from peerstats.data import load_evidence
-    from peerstats.select import outcome_labels
+    from peerstats.select import MODERATORS, Filters, outcome_labels
 
+    if moderators not in ("default", "all"):
+        raise ValueError(f"moderators must be 'default' or 'all'; got {moderators!r}")
     effects = load_evidence().effects
     reported = set(effects["outcome"])
     outcomes = [o for o in outcome_labels(effects) if o in reported]
     out = [""]  # the default view (the home page as first opened), then every preset
-    for _label, (_key, preset) in S.PRESETS.items():
+
+    def add(view) -> None:
+        query = urlencode(V.encode(view))
+        if query not in out:
+            out.append(query)
+
+    for _label, (_key, preset) in V.PRESETS.items():
         for outcome in outcomes:
-            query = urlencode(S.encode(preset(S.ViewState(outcome=outcome))))
-            if query not in out:
-                out.append(query)
+            add(preset(V.ViewState(outcome=outcome)))
+    trial_data = (Filters(), Filters(provenance=REAL_ROWS), Filters(quality=FAIR_GOOD, provenance=REAL_ROWS))
+    for outcome in outcomes:
+        for filters in trial_data:
+            add(V.ViewState(outcome=outcome, filters=filters))
+    split_by = list(MODERATORS) if moderators == "all" else [V.DEFAULT.moderator]
+    for outcome in outcomes:
+        for filters in (Filters(quality=FAIR_GOOD, provenance=REAL_ROWS), Filters(quality=FAIR_GOOD)):
+            for moderator in split_by:
+                add(V.ViewState(page="subgroups", outcome=outcome, filters=filters, moderator=moderator))
+    add(V.ViewState(page="multiverse"))
     return out
 
 
 async def visit(port: int, query: str, timeout: float) -> str | None:
-    """Open ``http://127.0.0.1:port/?query`` as a new session and wait for its first script run to finish.
+    """Open ``http://127.0.0.1:port/?query`` as a new session and wait for its script run to finish (a ``page=``
+    link first ends a run early to switch pages: the page's own run is awaited, not that one).
 
     Returns
     -------
@@ -97,6 +141,8 @@ async def visit(port: int, query: str, timeout: float) -> str | None:
                     fwd.delta.new_element.WhichOneof("type") == "exception":
                 failed = f"?{query}: the page raised {fwd.delta.new_element.exception.type or 'an exception'}"
             elif kind == "script_finished":
+                if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # a link to another page: the app switched pages and runs that page's script now
                 return failed
     except asyncio.TimeoutError:
         return f"?{query}: no finished run within {timeout:g} s"
@@ -123,8 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ports", type=int, nargs="+", required=True, help="the app processes' ports on 127.0.0.1")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one view (default 60)")
+    ap.add_argument("--moderators", choices=("default", "all"), default="default",
+                    help="Subgroups views split by the default moderator only (default) or by every moderator")
     args = ap.parse_args(argv)
-    queries = views()
+    queries = views(args.moderators)
     t0 = time.perf_counter()
     for port, seconds, problems in asyncio.run(warm(args.ports, queries, args.timeout)):
         print(f"warm-up: port {port}: {len(queries) - len(problems)} of {len(queries)} views in {seconds:.1f} s"

@@ -12,7 +12,7 @@ from dashboard import text
 from dashboard import byor, byor_ui, loader
 from dashboard.context import current
 from dashboard.safety import http_links
-from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED, read_upload
+from peerstats.data import EFFECT_REQUIRED, TRIAL_REQUIRED
 from peerstats.select import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, PROVENANCE, QUALITY, ROB_LEVELS
 
 ctx = current()
@@ -112,20 +112,24 @@ with tab_trials:
 
 
 def _check_upload() -> None:
-    """Button callback: validate the chosen files; keep them for this session only if they pass."""
+    """Button callback: import the chosen files (the importer's bundled-format kind, the same path as every other
+    upload: :func:`dashboard.byor.use`); use them only if no row has an error."""
     files = {k: st.session_state.get(k) for k in ("upload_trials", "upload_effects")}
     data = {k: (f.getvalue() if f is not None else None) for k, f in files.items()}
     if data["upload_trials"] is None and data["upload_effects"] is None:
         st.session_state["upload_problems"] = None
         st.session_state["upload_message"] = "Choose a trials file, an effects file, or both first."
         return
-    evidence, problems = read_upload(data["upload_trials"], data["upload_effects"], bundled=loader.bundled_evidence())
+    result = byor.read_bundled(data["upload_trials"], data["upload_effects"])
+    problems = result.errors
     st.session_state["upload_problems"] = problems
-    if evidence is not None and not problems:
-        loader.store_upload(evidence)
+    if result.evidence is not None and not problems:
+        byor.use(result)
+        evidence = result.evidence
+        notes = "".join(f" Note: {text.md_escape(str(w))}." for w in result.warnings)
         st.session_state["upload_message"] = (
             f"Your files passed every check: {len(evidence.trials)} trials and {len(evidence.effects)} effect rows. "
-            "The whole app now uses them (switch back with *Data source* in the sidebar).")
+            "The whole app now uses them (switch back with *Data source* in the sidebar)." + notes)
     else:
         st.session_state["upload_message"] = None
 
@@ -171,5 +175,5 @@ with tab_upload:
     elif message:
         (st.success if loader.has_upload() and st.session_state.get("upload_problems") == [] else st.info)(message)
     if loader.has_upload():
-        st.button("Forget my upload", key="upload_forget", on_click=loader.forget_upload,
+        st.button("Forget my upload", key="upload_forget", on_click=byor.forget,
                   help="Drop your files from this session and go back to the bundled data.")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import byor, charts, decision, export, memo, paging, text
 from dashboard import components as ui
-from dashboard import state as S
+from dashboard import view as V
 from dashboard.context import current, scale_of
 
 ctx = current()
@@ -47,7 +47,7 @@ with ui.guard("the forest plot"):
 def _pick_outcome(options: list[str], key: str) -> None:
     rows = st.session_state[key].selection.rows
     if rows:
-        st.session_state[S.OUTCOME_KEY] = options[rows[0]]
+        st.session_state[V.OUTCOME_KEY] = options[rows[0]]
 
 
 st.header("Every outcome under these filters")

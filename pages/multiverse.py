@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -9,13 +11,17 @@ import streamlit as st
 from dashboard import byor, charts, export, memo, text
 from dashboard import components as ui
 from dashboard import state as S
+from dashboard import view as V
 from dashboard.context import current
-from peerstats import power_curve, power_next_trial, specifications
+from peerstats import power_curve, power_next_trial
 from peerstats.grade import decode_overrides
 from peerstats.designer import add_hypothetical_trials, design_options
 from peerstats.multiverse import column_choices
 from peerstats.select import MODERATORS, VOCABULARY
 
+#: Specifications from which the curve's first drawing takes about a second (Altair validates every point: 1,176
+#: points took 1.5-2.9 s here, benchmarks/bench_datain.py): a progress message says so while it is drawn.
+BIG_CURVE = 1000
 TITLES = {"category": "Category", "quality": "AHRQ quality", "control": "Control", "leadership": "Leadership"}
 
 def _participants(sel, added: float) -> list[str]:
@@ -30,8 +36,8 @@ def _use_spec(filters, method: str, test: str, columns: tuple) -> None:
     kept = dict(filters.columns)
     for col in columns:
         st.session_state[f"f_col_{col}"] = list(kept.get(col, ()))
-    st.session_state[S.METHOD_KEY] = method
-    st.session_state[S.KNHA_KEY] = test == "knha"
+    st.session_state[V.METHOD_KEY] = method
+    st.session_state[V.KNHA_KEY] = test == "knha"
 
 
 ctx = current()
@@ -82,14 +88,28 @@ elif dims:
 else:
     st.caption("Your file has no column with a few distinct values to vary (e.g. setting, format): the multiverse "
                "varies the estimator and the test only.")
+mv_progress = st.empty()  # progress in words while the multiverse section takes long; emptied once it is drawn
 with ui.guard("the multiverse"):
-    cache = st.session_state.setdefault("_mv_cache", {})
-    key = (id(ctx.evidence), view.outcome, repr(dims))
-    if key not in cache:
-        with st.spinner("Pooling every specification ..."):
-            cache.clear()
-            cache[key] = specifications(ctx.evidence, view.outcome, dimensions=dims)
-    specs = cache[key]
+    # one multiverse per (data, outcome, dimensions) in the process-wide memo (dashboard.memo's cache policy): a
+    # second session, or this one back on the page, finds it computed; a miss says what is being pooled, how far
+    if memo.multiverse_key(ctx.evidence, view.outcome, dims) in memo.MULTIVERSE:
+        specs = memo.multiverse(ctx.evidence, view.outcome, dims)
+    else:
+        started = time.perf_counter()
+        k_rows = int((ctx.evidence.effects["outcome"] == view.outcome).sum())
+        bar = mv_progress.progress(0.0, text=f"Pooling every specification of {text.lower_first(ctx.outcome_label)} "
+                                       f"({k_rows:,} effect rows): starting…")
+
+        def _progress(done: int, total: int, words: str) -> None:
+            bar.progress(done / total, text=f"{words[:1].upper()}{words[1:]} "
+                                            f"({time.perf_counter() - started:.1f} s so far)")
+
+        specs = memo.multiverse(ctx.evidence, view.outcome, dims, progress=_progress)
+    if len(specs) >= BIG_CURVE:  # drawing a curve of this many points takes a second or more the first time
+        mv_progress.progress(1.0, text=f"{len(specs):,} specifications pooled; drawing the specification curve and its "
+                                 "table…")
+    else:
+        mv_progress.empty()
     if len(specs) == 0:
         st.info("No specification leaves two or more trials for this outcome.")
     else:
@@ -122,6 +142,11 @@ with ui.guard("the multiverse"):
                          title=f"Specification curve: {ctx.outcome_label}")
         st.caption("Click a point to select that specification below (double-click clears); or choose it in the list.")
         ui.chart(fig, f"specification_curve_{view.outcome}", key="mv_curve", on_select=_clicked)
+        # its text alternative (issue 22): the numbers it shows, and its points as a table one click away
+        st.caption(charts.specification_summary(charts.specification_points(specs), cur))
+        ui.chart_data(charts.specification_data(specs), key="mv_curve_data",
+                      column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                     for c in ("Estimate", "95% CI low", "95% CI high")})
         st.markdown(f"Median {sc.short} over the specifications {nat(float(np.median(est[finite])))} "
                     f"(range {nat_ci(float(est[finite].min()), float(est[finite].max()))}); "
                     f"{text.fmt_pct(100 * excl.mean())} of the intervals exclude no effect."
@@ -152,7 +177,7 @@ with ui.guard("the multiverse"):
         # the link reopens this page with the specification as the current view (headline and curve marker then
         # show it, and every page keeps it)
         if dims is None:
-            link = S.view_url(S.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
+            link = S.view_url(V.ViewState(page="multiverse", filters=chosen["filters"], outcome=view.outcome,
                                           method=chosen["method"], test=chosen["test"], moderator=view.moderator))
             st.link_button("Open this specification", link,
                            help="Make this specification the current view (the link carries it, so it can be "
@@ -163,7 +188,7 @@ with ui.guard("the multiverse"):
                       help="Set the sidebar's filters on your file's columns and the model to this specification.")
         shown = ranked.drop(columns=["filters"]).assign(
             method=lambda f: f["method"].map(ui.method_name),
-            test=lambda f: f["test"].map(lambda t: S.TESTS.get(t, t)),
+            test=lambda f: f["test"].map(lambda t: V.TESTS.get(t, t)),
             pval=lambda f: ui.p_cells(f["pval"]),
             note=lambda f: f["note"].where(f["note"].astype(str).str.strip() != "", None))
         shown = ui.readable(shown, {"categories": "Categories", "quality": "AHRQ quality", "control": "Control",
@@ -178,6 +203,8 @@ with ui.guard("the multiverse"):
             f"{int(finite.sum())} specifications; {text.fmt_pct(100 * excl.mean())} of the CIs exclude zero; the "
             f"current view is at percentile {pct:.0f}." if np.isfinite(pct) else
             f"{int(finite.sum())} specifications; {text.fmt_pct(100 * excl.mean())} of the CIs exclude zero."]))
+
+mv_progress.empty()
 
 # --- 2. the next trial ----------------------------------------------------------------------------------------------
 st.header("Designing the next trial")
@@ -223,15 +250,15 @@ else:
             })
         st.session_state["_mv_trials"] = edited
         c = st.columns(2)
-        methods = list(S.METHODS)
+        methods = list(V.METHODS)
         method = c[0].selectbox("Model", methods, index=methods.index(view.method) if view.method in methods else 0,
                                 key="mv_method", format_func={m: ui.method_name(m) for m in methods}.get)
         c[1].caption(f"Subgroup test by {text.lower_first(mod_words)} (the Subgroups "
-                     f"page's moderator); {S.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
+                     f"page's moderator); {V.TESTS.get(view.test, view.test)} intervals; GRADE as on the Summary page "
                      "(its threshold, your overrides).")
         try:
-            res = add_hypothetical_trials(
-                sel.effects, edited, view.filters, method, view.test, moderator,
+            res = memo.call(
+                add_hypothetical_trials, sel.effects, edited, view.filters, method, view.test, moderator,
                 outcome=text.lower_first(ctx.outcome_label), beneficial=ctx.beneficial,
                 overrides=decode_overrides(S.grade_overrides()).get(view.outcome),
                 **dict(zip(("threshold", "mid"), S.grade_threshold())))
@@ -302,7 +329,7 @@ else:
             else:
                 n = float(tr["n_per_arm"].iloc[first])
                 smd = float(tr["smd"].iloc[first])
-                pw = power_next_trial(sel.yi, sel.vi, n, smd, method=method, n_sim=2000)
+                pw = memo.call(power_next_trial, sel.yi, sel.vi, n, smd, method=method, n_sim=2000)
                 err = f" ± {text.fmt(pw.mc_se, 3)} (Monte Carlo, {pw.n_sim:,} draws)" if pw.n_sim else " (closed form)"
                 st.markdown(f"**Power of {tr['label'].iloc[first].lower()}** (the first in the current view, alone): "
                             f"a trial with {n:,.0f} per arm and a true SMD of {text.fmt(smd)} makes the updated "
@@ -310,7 +337,7 @@ else:
                             f"**{text.fmt(pw.power, 3)}**{err}. The current CI "
                             f"{'already excludes' if pw.current_excludes_zero else 'includes'} zero.")
                 grid = np.unique(np.round(np.geomspace(10, max(20, 20 * n), 12)).astype(int))
-                curve = power_curve(sel.yi, sel.vi, grid, smd, method=method, n_sim=500)
+                curve = memo.call(power_curve, sel.yi, sel.vi, grid, smd, method=method, n_sim=500)
                 ui.chart(charts.line_chart(curve, "n_per_arm", "power", x_title="Participants per arm",
                                            y_title="Power", title=f"Power by trial size (true SMD {text.fmt(smd)})"),
                          f"power_curve_{view.outcome}", key="mv_power_curve")

@@ -37,7 +37,8 @@ st.warning(
     "not come out, the gap is shown, never forced away.", icon="⚠️")
 
 with ui.guard("the reproduction table"):
-    tab = memo.call(reproduction_table, ctx.evidence, method=view.method)
+    with st.spinner("Pooling every published cell of the paper again to compare with its numbers..."):  # ~0.5-2 s
+        tab = memo.call(reproduction_table, ctx.evidence, method=view.method)
     if tab.empty:
         st.info("This evidence base has no published results to reproduce.")
     else:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import charts, export, memo, paging
 from dashboard import components as ui
-from dashboard import state as S
+from dashboard import view as V
 from dashboard import text
 from dashboard.context import current, estimator_table, pooled_view
 from peerstats.influence import baujat, influence
@@ -102,7 +102,7 @@ else:
         est = memo.call(estimator_table, sel)  # shared result: read only
         shown = pd.DataFrame({
             "Estimator": est["method"].map(ui.method_name),
-            "Test": est["test"].map(lambda t: S.TESTS.get(t, t)),
+            "Test": est["test"].map(lambda t: V.TESTS.get(t, t)),
             sc.short: [sc.natural(e)[0] for e in est["estimate"]],
             "95% CI": [nat_ci(lo, hi) for lo, hi in zip(est["ci_low"], est["ci_high"])],
             "p": ui.p_cells(est["pval"]),

@@ -77,6 +77,36 @@ def binary_small_study(rows) -> list[str]:
             f"{text.fmt(res.statistic)} on {res.df} df, {text.p_phrase(res.pval)}: {verdict}."]
 
 
+def funnel_text(rows, center: float, tf) -> None:
+    """The funnel plot's text alternative (issue 22): a caption with the numbers it shows and, one click away, its
+    points as a table (the trials, and the trials trim-and-fill imputed)."""
+    import numpy as np
+    import pandas as pd
+
+    se = np.sqrt(rows["vi"].to_numpy(dtype=float))
+    x = rows["yi"].to_numpy(dtype=float)
+    words = (f"{text.count(len(rows), 'trial')}: {sc.short} from {nat(x.min())} to {nat(x.max())} (across), standard "
+             f"error from {text.fmt(se.min(), 3)} to {text.fmt(se.max(), 3)} (down: larger trials are higher up"
+             f"{', on the log scale' if sc.ratio else ''}); the vertical line is the pooled {sc.short}, "
+             f"{nat(center)}, with its pseudo 95% limits as a funnel.")
+    if tf.k0:
+        words += (f" {text.count(tf.k0, 'trial')} imputed by trim-and-fill (hollow, grey; not data) on the "
+                  f"{tf.side} side.")
+    st.caption(words)
+    est = f"{sc.short}{' (log scale)' if sc.ratio else ''}"
+    labels = rows["label"].astype(str) if "label" in rows else pd.Series([f"Row {i + 1}" for i in range(len(rows))])
+    kind = (rows["provenance"].astype(str) if "provenance" in rows else pd.Series(["trial data"] * len(rows)))
+    table = pd.DataFrame({"Trial": labels.to_numpy(), est: x, "Standard error": se, "Row": kind.to_numpy()})
+    if len(tf.filled):
+        table = pd.concat([table, pd.DataFrame({
+            "Trial": [f"Imputed {i + 1}" for i in range(len(tf.filled))], est: tf.filled["yi"].to_numpy(dtype=float),
+            "Standard error": np.sqrt(tf.filled["vi"].to_numpy(dtype=float)),
+            "Row": "imputed by trim-and-fill (not data)"})], ignore_index=True)
+    ui.chart_data(table, key="sse_funnel_data", column_config={
+        est: st.column_config.NumberColumn(format="%.3f"),
+        "Standard error": st.column_config.NumberColumn(format="%.3f")})
+
+
 st.title(f"Small-study effects: {ctx.outcome_label}")
 st.caption("Do smaller trials report larger effects? Asymmetry in the funnel can mean publication bias, but also "
            "true differences between small and large trials, or chance. With fewer than 10 trials these tools have "
@@ -124,6 +154,7 @@ else:
                             adjusted_estimate=tf.estimate if tf.k0 else None,
                             title=f"Funnel plot: {ctx.outcome_label}", effect=ctx.scale)
         ui.chart(fig, f"funnel_{view.outcome}", key="sse_funnel")
+        funnel_text(rows, center, tf)  # its text alternative: its numbers, and its points as a table
         report.append(export.Section("Funnel plot", chart=fig.chart))
 
         left, right = st.columns(2)
@@ -176,6 +207,11 @@ else:
         cf = memo.chart(charts.contour_funnel, ui.chart_frame(rows), estimate=ctx.pooled.estimate if ctx.pooled else None,
                                    title=f"Contour-enhanced funnel: {ctx.outcome_label}")
         ui.chart(cf, f"contour_funnel_{view.outcome}", key="sse_contour")
+        st.caption(f"The same {text.count(len(rows), 'trial')} as the funnel plot above (their numbers are in its "
+                   "*Data of this chart*), on shaded regions of two-sided p: darkest p < 0.01, then 0.01 to 0.05, "
+                   "0.05 to 0.10, and white p ≥ 0.10."
+                   + (f" The vertical line is the pooled {sc.short}, {nat(ctx.pooled.estimate)}."
+                      if ctx.pooled else ""))
         st.caption("Trials in the white region are not significant (two-sided p ≥ 0.10). If trials seem to be "
                    "missing from the white region only, publication bias is a likely cause of asymmetry; if they "
                    "are missing from the shaded regions too, other causes are more likely (Peters et al. 2008).")
@@ -199,7 +235,9 @@ else:
         with right:
             st.markdown("**Selection model** (Vevea & Hedges, step at one-sided p = .025)")
             try:
-                sm = memo.call(selection_model, yi_b, vi_b, steps=(0.025,))
+                with st.spinner("Fitting the selection model: maximum likelihood of the pooled effect, the "
+                                "heterogeneity and the publication of non-significant trials..."):
+                    sm = memo.call(selection_model, yi_b, vi_b, steps=(0.025,))
             except ValueError as exc:
                 sm = None
                 st.info(f"The selection model cannot be fitted here: {exc}.")

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import byor, charts, decision, export, memo
 from dashboard import components as ui
 from dashboard import state as S
+from dashboard import view as V
 from dashboard import text
 from dashboard.context import current
 from peerstats import iceman
@@ -26,8 +27,8 @@ report: list = []
 
 names = byor.moderator_choices(ctx)  # codebook moderators the data have, then an upload's categorical columns
 if names:  # the view's moderator (the link's, or the last choice: see dashboard.state), else the first offered
-    st.session_state[S.MODERATOR_KEY] = view.moderator if view.moderator in names else next(iter(names))
-    moderator = st.selectbox("Split by (moderator)", list(names), key=S.MODERATOR_KEY,
+    st.session_state[V.MODERATOR_KEY] = view.moderator if view.moderator in names else next(iter(names))
+    moderator = st.selectbox("Split by (moderator)", list(names), key=V.MODERATOR_KEY,
                              format_func=lambda m: names[m], on_change=S.remember_moderator)
 else:
     st.info("These data have no column to split by: add columns with a few distinct values (e.g. setting, format) "

@@ -30,11 +30,13 @@ target = c[0].radio("Certainty about", list(THRESHOLDS), index=list(THRESHOLDS).
                     key="sof_threshold",
                     help="Core GRADE 2: the threshold the certainty is rated against. The statement and the "
                          "certainty use the same one.")
-mid = c[1].slider("Minimal important difference (SMD)", 0.05, 0.5, mid0, 0.05, key="sof_mid",
-                  help="The smallest effect that matters to patients. 0.2 is Cohen's 'small' effect.")
-cer = c[2].slider("Control response rate for the NNT", 0.05, 0.95, 0.3, 0.05, key="sof_cer",
-                  help=ui.text.for_data("The share of people who improve without peer support (Furukawa & Leucht "
-                                        "2011).", byor.intervention(ctx)))
+with c[1]:  # each slider with a number box bound to the same value (WCAG 2.5.7)
+    mid = decision.slider_with_box("Minimal important difference (SMD)", 0.05, 0.5, mid0, 0.05, key="sof_mid",
+                                   help="The smallest effect that matters to patients. 0.2 is Cohen's 'small' effect.")
+with c[2]:
+    cer = decision.slider_with_box("Control response rate for the NNT", 0.05, 0.95, 0.3, 0.05, key="sof_cer",
+                                   help=ui.text.for_data("The share of people who improve without peer support "
+                                                         "(Furukawa & Leucht 2011).", byor.intervention(ctx)))
 if (target, round(mid, 2)) != (threshold0, mid0):
     S.set_grade_threshold(target, mid)
     S.write_url(view)  # the link now carries the threshold

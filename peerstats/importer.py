@@ -47,6 +47,18 @@ is a warning on its row and the trial's rating comes from its other rows or stay
 file's column then also stays an ordinary column, so nothing is lost. :attr:`ImportResult.rob` says which column
 became which codebook column and how many trials are rated.
 
+The bundled data set's own format (:func:`import_bundled`)
+---------------------------------------------------------
+A file whose header holds every required column of the codebook's effects file (:data:`peerstats.data.EFFECT_REQUIRED`)
+or trials file (:data:`~peerstats.data.TRIAL_REQUIRED`) is in the bundled data set's own format (``data/README.md``)
+and is read as such when no mapping is given, as a RevMan file is recognised by its columns: the same reader
+(encodings, delimiters, .xlsx), the same :class:`ImportResult`, row-by-row :class:`~peerstats.data.Problem` s from
+the codebook's own validators (:func:`~peerstats.data.validate_trials`, :func:`~peerstats.data.validate_effects`),
+with ``file`` ``"trials"`` or ``"effects"``. :func:`import_bundled` takes both files at once (either may be
+missing: it comes from the bundled data, ``base``). Unlike a study table, a file in the codebook's format is used
+whole or not at all: one error (a row with a field too many, an unknown trial, a variance <= 0) means the file is
+not what its header claims, so nothing is used and every problem is listed; ``detected["format"] == "bundled"``.
+
 Variances must lie in [:data:`VI_MIN`, :data:`VI_MAX`]: outside it the inverse-variance weights ``1 / vi`` (and
 their sums) lose all precision or overflow, so such rows are refused with words. A standardised effect beyond
 ``|yi| > G_WARN`` (5) is refused unless the caller confirms it (``confirm_extreme=True``: kept with a warning);
@@ -74,12 +86,13 @@ import pandas as pd
 
 from peerstats import effects as fx
 from peerstats import revman
-from peerstats.data import OUTCOMES, Evidence, Problem
+from peerstats.data import (EFFECT_REQUIRED, OUTCOMES, TRIAL_REQUIRED, Evidence, Problem, parse_effects, parse_trials,
+                            validate_effects, validate_trials)
 from peerstats.readers import Table, parse_judgement, parse_number, read_table
 from peerstats.rma import VI_SPREAD
 from peerstats.vocabulary import CATEGORIES, CONTROLS, FORMATS, LEADERSHIP, QUALITY, ROB_DOMAINS, ROB_LEVELS
 
-__all__ = ["ImportResult", "RobMapping", "import_studies", "guess_mapping", "guess_rob_columns", "ROLES",
+__all__ = ["ImportResult", "RobMapping", "import_studies", "import_bundled", "bundled_kind", "guess_mapping", "guess_rob_columns", "ROLES",
            "ROB_COLUMNS", "VI_MIN", "VI_MAX", "G_WARN", "G_MAX", "TEMPLATE_METAFOR", "TEMPLATE_METAPSY"]
 
 #: role -> what it means (the words the mapping form shows).
@@ -402,7 +415,8 @@ def _num(x) -> str:
 
 
 def import_studies(raw: bytes, filename: str, mapping: dict[str, str] | None = None, *,
-                   sheet: str | None = None, confirm_extreme: bool = False) -> ImportResult:
+                   sheet: str | None = None, confirm_extreme: bool = False,
+                   base: Evidence | None = None) -> ImportResult:
     """Import a user's table of studies; never raises.
 
     Parameters
@@ -420,6 +434,9 @@ def import_studies(raw: bytes, filename: str, mapping: dict[str, str] | None = N
         Keep rows whose standardised effect is beyond ``|G_WARN|`` (5), with a warning, instead of refusing them
         (the user confirmed that such effects are real). Beyond :data:`G_MAX` rows are refused either way. Part of
         the fingerprint when true.
+    base : Evidence, optional
+        For a file in the bundled data set's own format (see the module docstring): the evidence that supplies the
+        other file (default: :func:`peerstats.data.load_evidence`).
 
     Returns
     -------
@@ -427,13 +444,13 @@ def import_studies(raw: bytes, filename: str, mapping: dict[str, str] | None = N
     """
     file = str(filename or "upload")
     try:
-        return _import(raw, file, mapping, sheet, bool(confirm_extreme))
+        return _import(raw, file, mapping, sheet, bool(confirm_extreme), base)
     except Exception as exc:  # noqa: BLE001 - the contract: an import never raises
         return ImportResult(None, [Problem(file, None, None, f"the file could not be imported "
                                                              f"({type(exc).__name__}: {exc})")], {})
 
 
-def _import(raw, file, mapping, sheet, confirm_extreme=False) -> ImportResult:
+def _import(raw, file, mapping, sheet, confirm_extreme=False, evidence=None) -> ImportResult:
     fingerprint = _fingerprint(raw, mapping, sheet, confirm_extreme)
     table, messages = read_table(raw, file, sheet)
     if table is None:
@@ -446,6 +463,10 @@ def _import(raw, file, mapping, sheet, confirm_extreme=False) -> ImportResult:
                 detected=detected)
     if mapping is None and revman.is_revman(table.columns):  # RevMan's data download: every analysis an outcome
         return _import_revman(table, file, base, problems)
+    kind = bundled_kind(table.columns) if mapping is None else None
+    if kind is not None:  # the bundled data set's own trials or effects file: its text exactly as written
+        exact, _ = read_table(raw, file, sheet, repair=False)
+        return _import_bundled({kind: exact or table}, evidence, _bundled_fingerprint(**{kind: raw}))
     if mapping is None:
         used = guess_mapping(table.columns)
     else:
@@ -477,6 +498,113 @@ def _import(raw, file, mapping, sheet, confirm_extreme=False) -> ImportResult:
     if any(p.severity == "error" for p in problems):
         return ImportResult(None, problems, used, **base)
     return _build(table, file, used, problems, base, confirm_extreme)
+
+
+def bundled_kind(columns) -> str | None:
+    """``"effects"`` or ``"trials"`` when ``columns`` hold every required column of that file of the bundled data
+    set's format (:data:`~peerstats.data.EFFECT_REQUIRED`, :data:`~peerstats.data.TRIAL_REQUIRED`), else ``None``."""
+    have = {str(c).strip() for c in columns}
+    if set(EFFECT_REQUIRED) <= have:
+        return "effects"
+    if set(TRIAL_REQUIRED) <= have:
+        return "trials"
+    return None
+
+
+def import_bundled(trials: bytes | None, effects: bytes | None, *, base: Evidence | None = None) -> ImportResult:
+    """Import a trials file, an effects file or both in the bundled data set's own format; never raises.
+
+    The input kind the Data page's "Upload in the bundled schema" tab uses (:func:`import_studies` recognises one
+    such file by its header). Each file is read by :func:`peerstats.readers.read_table` (any common encoding and
+    delimiter, .xlsx) and checked row by row by the codebook's validators; see the module docstring.
+
+    Parameters
+    ----------
+    trials, effects : bytes or None
+        The files' contents; a missing one comes from ``base``: an effects-only upload must use its trial ids, a
+        trials-only upload keeps ``base``'s effect rows of the trials it lists.
+    base : Evidence, optional
+        Default: :func:`peerstats.data.load_evidence` (the bundled data).
+
+    Returns
+    -------
+    ImportResult
+        ``evidence`` (``source="upload"``) only when no file has an error; ``problems`` with ``file`` ``"trials"``
+        or ``"effects"``, 1-based data rows, in file order; ``detected["format"] == "bundled"``.
+    """
+    try:
+        if trials is None and effects is None:
+            return ImportResult(None, [Problem("upload", None, None, "no file given")], {},
+                                detected={"format": "bundled", "files": ()})
+        tables, problems = {}, []
+        for kind, raw in (("trials", trials), ("effects", effects)):
+            if raw is None:
+                continue
+            table, messages = read_table(raw, f"{kind}.csv", repair=False)
+            problems += [Problem(kind, None, None, m) for m in messages]
+            if table is not None:
+                tables[kind] = table
+        fingerprint = _bundled_fingerprint(trials, effects)
+        if problems:
+            return ImportResult(None, problems, {}, fingerprint=fingerprint,
+                                detected={"format": "bundled", "files": tuple(tables)})
+        return _import_bundled(tables, base, fingerprint)
+    except Exception as exc:  # noqa: BLE001 - the contract: an import never raises
+        return ImportResult(None, [Problem("upload", None, None, f"the files could not be checked "
+                                                                 f"({type(exc).__name__}: {exc})")], {},
+                            detected={"format": "bundled", "files": ()})
+
+
+def _bundled_fingerprint(trials: bytes | None = None, effects: bytes | None = None) -> str:
+    h = hashlib.sha256(b"bundled-format")
+    for raw in (trials, effects):
+        h.update(b"|" if raw is None else b"|%d:" % len(raw) + bytes(raw))
+    return h.hexdigest()[:16]
+
+
+def _import_bundled(tables: dict, base: Evidence | None, fingerprint: str) -> ImportResult:
+    """``tables``: ``"trials"`` and/or ``"effects"`` -> :class:`Table` (see :func:`import_bundled`)."""
+    first = tables.get("effects") or tables["trials"]
+    detected = {"format": "bundled", "files": tuple(tables), "kind": first.kind, "encoding": first.encoding,
+                "delimiter": first.delimiter, "decimal_comma": first.decimal_comma, "sheets": first.sheets}
+    info = dict(columns=first.columns, preview=pd.DataFrame(first.rows[:50], columns=list(first.columns)),
+                n_rows=sum(len(t.rows) for t in tables.values()), fingerprint=fingerprint, detected=detected)
+    problems: list[Problem] = []
+    frames = {}
+    for kind, table in tables.items():
+        problems += [Problem(kind, None, None, n, "warning") for n in table.notes]
+        problems += [Problem(kind, None, c, "column appears more than once") for c in table.repeated]
+        problems += [Problem(kind, row, None, f"row has {n} field{'s' if n != 1 else ''} but the header has {width} "
+                             "(check separators and quotes)") for row, n, width in table.ragged]
+        frames[kind] = pd.DataFrame(table.rows, columns=list(table.columns), dtype=object)
+    if base is None and len(tables) < 2:
+        from peerstats.data import load_evidence
+
+        base = load_evidence()
+    tdf = frames["trials"] if "trials" in frames else base.trials
+    if "trials" in frames:
+        problems += validate_trials(tdf)
+    if _has_errors(problems):
+        return ImportResult(None, problems, {}, **info)
+    ids = {str(x) for x in tdf["trial_id"]} if "trial_id" in tdf else set()
+    if "effects" in frames:
+        edf = frames["effects"]
+    else:
+        edf = base.effects[base.effects["trial_id"].astype(str).isin(ids)]
+    problems += validate_effects(edf, ids)
+    if _has_errors(problems):
+        return ImportResult(None, problems, {}, **info)
+    published = base.published if base is not None else _empty_published()
+    ev = Evidence(parse_trials(tdf), parse_effects(edf), published, "upload")
+    outcomes = {}
+    for code, domain in zip(ev.effects["outcome"], ev.effects["domain"]):
+        if code not in outcomes:
+            outcomes[code] = OUTCOMES[code] if code in OUTCOMES else (domain, code, +1)
+    return ImportResult(ev, problems, {}, outcomes=outcomes, **info)
+
+
+def _has_errors(problems: list) -> bool:
+    return any(p.severity == "error" for p in problems)
 
 
 def _cells(table: Table, col: str) -> list[str]:

@@ -57,6 +57,13 @@ class Table:
         Sheet names of an xlsx file (the first, or the chosen one, was read).
     notes : tuple of str
         What was repaired or assumed, in words (e.g. double-encoded UTF-8).
+    ragged : tuple of (int, int, int)
+        Data rows (1-based) whose number of fields differs from the header's: (row, its fields, the header's), the
+        first 20;
+        such rows were padded with blanks or widened with ``column_<j>`` columns, so a caller that needs an exact
+        shape (the bundled schema) can refuse them with words.
+    repeated : tuple of str
+        Header names that occur more than once (the repeats were renamed ``<name>_2``, ...).
     """
 
     columns: tuple
@@ -67,6 +74,8 @@ class Table:
     decimal_comma: bool = False
     sheets: tuple = ()
     notes: tuple = field(default_factory=tuple)
+    ragged: tuple = ()
+    repeated: tuple = ()
 
 
 def parse_number(text: str, decimal_comma: bool = False) -> float | None:
@@ -124,7 +133,7 @@ def parse_judgement(text: str, scale: str) -> str | None:
     return JUDGEMENTS.get(scale, {}).get(_judgement_key(text))
 
 
-def _decode(raw: bytes) -> tuple[str | None, str, list[str]]:
+def _decode(raw: bytes, repair: bool = True) -> tuple[str | None, str, list[str]]:
     """(text or None, encoding name or the reason it is not text, notes)."""
     notes: list[str] = []
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -151,7 +160,7 @@ def _decode(raw: bytes) -> tuple[str | None, str, list[str]]:
         bad = sum(1 for ch in text[:20000] if (ord(ch) < 32 and ch not in "\t\r\n") or 0x7f <= ord(ch) < 0xa0)
         if "\x00" in text or bad > max(3, 0.01 * min(len(text), 20000)):
             return None, "binary", notes
-        if enc.startswith("utf-8") and _MOJIBAKE.search(text):
+        if repair and enc.startswith("utf-8") and _MOJIBAKE.search(text):
             fixed = _undo_double_encoding(text)
             if fixed is not None:
                 notes.append("the text had been encoded as UTF-8 twice (e.g. 'Ã¼' for 'ü'); it was repaired")
@@ -202,8 +211,8 @@ def _clean(v) -> str:
     return "" if s.lower() in BLANKS else s
 
 
-def _text_table(raw: bytes) -> tuple[Table | None, list[str]]:
-    text, enc, notes = _decode(raw)
+def _text_table(raw: bytes, repair: bool = True) -> tuple[Table | None, list[str]]:
+    text, enc, notes = _decode(raw, repair)
     if text is None:
         if enc == "binary":
             return None, ["this is not a text table (it looks like a binary file); save it as CSV or .xlsx"]
@@ -221,11 +230,12 @@ def _text_table(raw: bytes) -> tuple[Table | None, list[str]]:
     table = _assemble(records[0], records[1:])
     if isinstance(table, str):
         return None, [table]
-    return Table(table[0], table[1], "text", enc, delim, delim in (";", "\t", "|"), (), tuple(notes)), []
+    return Table(table[0], table[1], "text", enc, delim, delim in (";", "\t", "|"), (), tuple(notes), *table[2:]), []
 
 
 def _assemble(header, body) -> tuple | str:
-    """(columns, rows) with unique non-empty names and rows padded to the header; a message when impossible."""
+    """(columns, rows, ragged rows, repeated names) with unique non-empty names and rows padded to the header; a
+    message when impossible."""
     columns = [str(h).strip() if h is not None else "" for h in header]
     if columns:
         columns[0] = columns[0].lstrip("\ufeff")
@@ -233,17 +243,22 @@ def _assemble(header, body) -> tuple | str:
         return "the file has a header and no data rows" if columns and columns[0] else "the file is empty"
     columns = [c if c else f"column_{j + 1}" for j, c in enumerate(columns)]
     seen: dict[str, int] = {}
+    repeated: list[str] = []
     for j, c in enumerate(columns):
         if c in seen:
             seen[c] += 1
             columns[j] = f"{c}_{seen[c]}"
+            repeated.append(c)
         else:
             seen[c] = 1
     if len(body) > MAX_ROWS:
         return f"the file has {len(body):,} data rows; at most {MAX_ROWS:,} can be imported"
-    width = len(columns)
+    width = header_width = len(columns)
     rows = []
-    for r in body:
+    ragged: list[tuple[int, int]] = []
+    for i, r in enumerate(body):
+        if len(r) != header_width and len(ragged) < 20:
+            ragged.append((i + 1, len(r), header_width))
         cells = [_clean(v) for v in r]
         if len(cells) > width:
             extra = cells[width:]
@@ -254,7 +269,7 @@ def _assemble(header, body) -> tuple | str:
             else:
                 cells = cells[:width]
         rows.append(tuple(cells + [""] * (width - len(cells))))
-    return tuple(columns), rows
+    return tuple(columns), rows, tuple(ragged), tuple(dict.fromkeys(repeated))
 
 
 def _xlsx_table(raw: bytes, sheet: str | None) -> tuple[Table | None, list[str]]:
@@ -290,7 +305,7 @@ def _xlsx_table(raw: bytes, sheet: str | None) -> tuple[Table | None, list[str]]
     table = _assemble(records[0], records[1:])
     if isinstance(table, str):
         return None, [f"sheet '{sheet or names[0]}': {table}{others}"]
-    return Table(table[0], table[1], "xlsx", "", "", False, names, ()), []
+    return Table(table[0], table[1], "xlsx", "", "", False, names, (), *table[2:]), []
 
 
 def _cell(v) -> str:
@@ -305,7 +320,8 @@ def _cell(v) -> str:
     return str(v)
 
 
-def read_table(raw: bytes, filename: str = "", sheet: str | None = None) -> tuple[Table | None, list[str]]:
+def read_table(raw: bytes, filename: str = "", sheet: str | None = None,
+               repair: bool = True) -> tuple[Table | None, list[str]]:
     """Read an uploaded file into a :class:`Table`; never raises.
 
     Parameters
@@ -316,6 +332,9 @@ def read_table(raw: bytes, filename: str = "", sheet: str | None = None) -> tupl
         Used only to recognise spreadsheet formats that cannot be read (``.xls``, ``.ods``).
     sheet : str, optional
         The xlsx sheet to read (default: the first).
+    repair : bool
+        Repair UTF-8 that was encoded twice (and say so in ``notes``); ``False`` keeps the text exactly as decoded
+        (the bundled data set's own format, whose source quotes are verbatim).
 
     Returns
     -------
@@ -335,7 +354,7 @@ def read_table(raw: bytes, filename: str = "", sheet: str | None = None) -> tupl
             return _xlsx_table(raw, sheet)
         if raw.startswith(b"\xd0\xcf\x11\xe0") or name.endswith((".xls", ".ods")):
             return None, ["old Excel (.xls) and OpenDocument files cannot be read; save the sheet as .xlsx or CSV"]
-        return _text_table(raw)
+        return _text_table(raw, repair)
     except Exception as exc:  # noqa: BLE001 - the contract: reading never raises
         return None, [f"the file could not be read ({type(exc).__name__}: {exc})"]
 

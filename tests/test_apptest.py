@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import text
-from dashboard.state import PAGES, ViewState, encode
+from dashboard.view import PAGES, ViewState, encode
 from peerstats.data import OUTCOMES, load_evidence
 from peerstats.meta import pool
 from peerstats.select import Filters, select

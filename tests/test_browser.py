@@ -211,7 +211,7 @@ def test_click_on_the_specification_curve_selects_and_links_that_specification(p
     import re
     from urllib.parse import parse_qs, urlsplit
 
-    from dashboard import state as S
+    from dashboard import view as V
     from dashboard import text
     from peerstats import specifications
     from peerstats.data import load_evidence
@@ -244,7 +244,7 @@ def test_click_on_the_specification_curve_selects_and_links_that_specification(p
     shown = box.evaluate("e => e.textContent + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
     assert f"#{rank}: SMD" in shown, shown  # the selectbox (keyboard users' way) shows the clicked specification
     href = page.get_by_role("link", name="Open this specification").get_attribute("href")
-    expected = S.encode(S.ViewState(page="multiverse", filters=chosen["filters"], outcome="personal_recovery",
+    expected = V.encode(V.ViewState(page="multiverse", filters=chosen["filters"], outcome="personal_recovery",
                                     method=chosen["method"], test=chosen["test"]))
     got = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
     assert got == expected

@@ -112,7 +112,7 @@ def test_browsers_stick_to_one_process_and_a_link_to_an_upload_opens_on_the_othe
     from urllib.parse import parse_qs, urlsplit
 
     from dashboard import byor
-    from dashboard.state import DEFAULT_OUTCOME
+    from dashboard.view import DEFAULT_OUTCOME
     from peerstats.importer import import_studies
     from peerstats.meta import pool
     from peerstats.select import Filters, select
@@ -178,3 +178,45 @@ def test_browsers_stick_to_one_process_and_a_link_to_an_upload_opens_on_the_othe
     assert len(keys) >= 4  # one key per browser (plus any test probes)
     assert all(len(ups) == 1 for ups in keys.values()), dict(keys)  # every key stayed on one process
     assert len(set().union(*keys.values())) == 2  # and both processes took browsers
+
+
+def test_a_nested_path_that_is_no_page_is_redirected_and_said_in_words(browser, deployed):
+    """``/data/x`` (Streamlit alone: a blank page, its relative scripts fail) is redirected by nginx to its first
+    segment, or the root when that is no page, with ``?unknown=<path>`` and the link's own query; Streamlit's own
+    nested paths go through; the browser lands on the page and the shell says what happened (issue 21)."""
+    import urllib.error
+    import urllib.request
+
+    url, _ = deployed
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def answer(path: str) -> tuple[int, str | None]:
+        try:
+            with opener.open(url + path.lstrip("/"), timeout=30) as r:
+                return r.status, r.headers.get("Location")
+        except urllib.error.HTTPError as e:
+            check_headers({k.lower(): v for k, v in e.headers.items()})
+            return e.code, e.headers.get("Location")
+
+    assert answer("/data/x") == (302, "/data?unknown=/data/x")
+    assert answer("/risk-of-bias/a/b/?outcome=hope") == (302, "/risk-of-bias?unknown=/risk-of-bias/a/b/&outcome=hope")
+    assert answer("/nowhere/x") == (302, "/?unknown=/nowhere/x")
+    assert answer("/_stcore/health") == (200, None)
+    assert answer("/data/_stcore/health")[0] != 302  # Streamlit's client probes its base path under a page first
+    script = re.search(r'src="\./(static/js/[^"]+)"', opener.open(url, timeout=30).read().decode()).group(1)
+    assert answer("/" + script) == (200, None)
+    assert answer("/data")[0] == 200
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(url + "data/x")
+    wait_idle(pg)
+    pg.get_by_text("The address /data/x is not a page of this app; showing Data.").first.wait_for()
+    assert pg.url.split("?")[0] == url + "data" and "unknown" not in pg.url, pg.url  # the parameter is dropped
+    ctx.close()

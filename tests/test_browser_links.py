@@ -42,7 +42,7 @@ def qr_grid(png: bytes, border: int = 4) -> list[list[bool]]:
 def test_share_dialog_link_qr_and_loopback_warning(browser, app_url):
     import segno
 
-    from dashboard.state import ViewState, decode
+    from dashboard.view import ViewState, decode
     from peerstats.select import Filters
 
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -53,8 +53,8 @@ def test_share_dialog_link_qr_and_loopback_warning(browser, app_url):
     body = pg.inner_text("body")
     assert "not understood" not in body
     pg.get_by_role("button", name="Share this view").click()
-    pg.wait_for_selector('[data-testid="stPopoverBody"] [data-testid="stCode"]')
-    box = pg.locator('[data-testid="stPopoverBody"]')
+    pg.wait_for_selector('[data-testid="stDialog"] [data-testid="stCode"]')
+    box = pg.locator('[data-testid="stDialog"]')
     link = box.locator('[data-testid="stCode"]').inner_text().strip()
     warning = box.inner_text()
     src = box.locator("img").first.get_attribute("src")

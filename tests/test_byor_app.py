@@ -373,3 +373,51 @@ def test_a_multiverse_specification_of_an_upload_can_be_used():
     sel, _ = expected(raw, "mine.csv", "main_outcome", Filters(columns=(("setting", ("online",)),)))
     res = pool(sel.yi, sel.vi, method="REML")
     assert metrics(at)["Pooled SMD"] == text.fmt(res.estimate) and metrics(at)["Trials (k)"] == "4"
+
+
+def test_a_bundled_format_file_in_the_studies_uploader_takes_the_same_path_as_the_bundled_schema_tab():
+    """One data-in path: the bundled data set's effects file dropped on "Your own studies" is recognised by its
+    header (no mapping form), checked by the codebook, and shown as the bundled-schema tab shows it: the presets stay,
+    the paper's outcomes, no ``data=`` link."""
+    from peerstats.data import DATA_DIR, read_upload
+
+    frame = pd.read_csv(DATA_DIR / "effects.csv", dtype=str, keep_default_na=False)
+    frame = frame[frame["outcome"] == "hope"]
+    raw = frame.to_csv(index=False).encode()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="byor_file").set_value(("hope_effects.csv", raw, "text/csv")).run()
+    assert_clean(at)
+    assert not [s for s in at.selectbox if str(s.key).startswith("byor_role_")], "no mapping form"
+    assert any("bundled data set's own format" in m.value for m in at.markdown)
+    at.button(key="byor_use").click().run()
+    assert_clean(at)
+    assert at.sidebar.radio(key="data_source").value == "upload"
+    assert "data" not in at.query_params
+    at.switch_page("pages/explore.py").run()
+    at.sidebar.selectbox(key="v_outcome").set_value("hope").run()
+    assert_clean(at)
+    assert [b for b in at.sidebar.button if "Peers online" in str(b.label)], "the bundled presets stay"
+    ev, problems = read_upload(None, raw)      # the codebook's own reader (pandas), independently
+    assert problems == []
+    sel = select(ev, Filters(), "hope")
+    res = pool(sel.yi, sel.vi)
+    m = metrics(at)
+    assert m["Pooled SMD"] == text.fmt(res.estimate) and m["Trials (k)"] == str(sel.k)
+
+
+def test_bad_rows_of_a_bundled_format_file_are_listed_and_nothing_is_used():
+    from peerstats.data import DATA_DIR
+
+    frame = pd.read_csv(DATA_DIR / "effects.csv", dtype=str, keep_default_na=False)
+    frame.loc[1, "vi"] = "-0.5"
+    frame.loc[4, "trial_id"] = "nosuchtrial"
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="byor_file").set_value(("e.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
+    at.button(key="byor_use").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Your file was not used: see the problems below."]
+    table = next(d.value for d in at.dataframe if "Severity" in d.value.columns)
+    assert table[["Row", "Column"]].astype(str).values.tolist() == [["2", "vi"], ["5", "trial_id"]]
+    assert not at.sidebar.radio, "the bundled data stay in use"

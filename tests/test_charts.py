@@ -167,6 +167,66 @@ def test_forest_uses_given_weight_and_rejects_missing_columns():
         charts.forest(st.drop(columns=["yi"]), None, "Hope")
 
 
+def _forest_of(k: int, seed: int) -> tuple[pd.DataFrame, object]:
+    rng = np.random.default_rng(seed)
+    studies = pd.DataFrame({"label": [f"Trial {i}, 20{i:02d}" for i in range(k)],
+                            "yi": rng.normal(0.25, 0.35, k), "vi": rng.uniform(0.01, 0.09, k),
+                            "provenance": rng.choice(["reported", "derived", "reconstructed"], k),
+                            "quality": rng.choice(["good", "fair", "poor"], k), "n": rng.integers(20, 300, k)})
+    return studies, meta.pool(studies["yi"].to_numpy(), studies["vi"].to_numpy(), method="DL")
+
+
+def test_forest_spec_without_its_data_is_the_same_for_any_rows():
+    """Issue 22: a filter that changes the rows (k = 5 -> 17) changes only the forest's datasets, so Streamlit swaps
+    the data of the chart already drawn instead of embedding a new Vega view (its frontend re-embeds when the spec,
+    datasets named by position, changes). Another outcome label changes the spec (the title)."""
+    specs = []
+    for k, seed in ((5, 1), (17, 2)):
+        studies, pooled = _forest_of(k, seed)
+        spec = charts.forest(studies, pooled, "Hope", method_label="Pooled (DL)").to_dict(validate=True)
+        datasets = spec.pop("datasets")
+        assert all(isinstance(rows, list) for rows in datasets.values())
+        specs.append((spec, list(datasets)))
+    assert specs[0] == specs[1]
+    studies, pooled = _forest_of(5, 1)
+    assert charts.forest(studies, pooled, "Anxiety").to_dict()["title"] != specs[0][0]["title"]
+
+
+@pytest.mark.parametrize("k,seed", [(5, 1), (17, 2)])
+def test_forest_drawn_from_its_data_places_every_mark(k, seed):
+    """What Vega draws from the data-driven spec (vl-convert, no box: fit = 1): one square per trial, rows ROW_PX
+    apart whatever k (the height comes from the data, not the spec's placeholder), squares on an x scale linear in
+    yi with the null line at 0 and every CI inside the plot's width, the largest weight drawn at the size range's
+    top, the pooled diamond, and the pooled subtitle's numbers as text."""
+    import re
+
+    from dashboard.charts.base import PLOT_WIDTH, ROW_PX, fmt_estimate_ci
+
+    studies, pooled = _forest_of(k, seed)
+    svg = _in_box(charts.forest(studies, pooled, "Hope", method_label="Pooled (DL)").to_dict(), 0, set_width=False)
+
+    def layer(mark: str, n: int | None = None) -> list[str]:
+        groups = re.findall(rf'<g class="mark-{mark} role-mark layer_(\d+)_marks"[^>]*>(.*?)</g>', svg)
+        return [body for i, body in groups if n is None or int(i) == n]
+
+    (squares,) = layer("symbol")
+    xy = np.array([[float(a), float(b)] for a, b in re.findall(r'translate\(([-\d.e]+),([-\d.e]+)\)', squares)])
+    assert len(xy) == k
+    np.testing.assert_allclose(np.diff(xy[:, 1]), ROW_PX, atol=0.15)  # frame order, a row each (height: whole px)
+    zero = float(re.search(r'translate\(([-\d.e]+),0\)', layer("rule", 0)[0]).group(1))
+    yi = studies["yi"].to_numpy()
+    slope = (xy[:, 0] - zero) / yi
+    np.testing.assert_allclose(slope, slope[0], rtol=1e-6)  # x = zero + slope * yi: linear, null at 0
+    se = np.sqrt(studies["vi"].to_numpy())
+    assert 0 <= zero + slope[0] * (yi - 1.959963984540054 * se).min()
+    assert zero + slope[0] * (yi + 1.959963984540054 * se).max() <= PLOT_WIDTH
+    sides = [float(s) for s in re.findall(r'd="M-([\d.]+),', squares)]
+    biggest = int(np.argmax(pooled.weights))
+    assert sides[biggest] == pytest.approx(np.sqrt(420) / 2, abs=0.01)  # size range top at the largest weight
+    assert len(layer("area")) == 1
+    assert f"Pooled SMD {fmt_estimate_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}" in svg
+
+
 # ------------------------------------------------------------------------------------------------- subgroups
 def test_subgroup_forest_one_diamond_per_subgroup_at_its_pooled_ci():
     groups = ["a", "a", "b", "b", "b", "c"]

@@ -63,10 +63,18 @@ def test_specification_curve_sorted_with_choice_matrix():
     np.testing.assert_array_equal(d["rank"], np.arange(1, len(specs) + 1))
     excl = (d["ci_low"] > 0) | (d["ci_high"] < 0)
     assert (d.loc[excl, "excludes_zero"] == "CI excludes 0").all()
-    m = pd.DataFrame(bottom["data"]["values"])
-    assert len(m) == 7 * len(specs)  # one tick per specification and choice dimension
+    # the matrix: the points' own data folded by Vega into one tick per specification and choice dimension
+    (fold,) = bottom["transform"]
+    assert fold["as"] == ["dimension", "choice"] and len(fold["fold"]) == 7
+    rows = pd.DataFrame(spec["datasets"][bottom["data"]["name"]])
+    m = rows.melt(id_vars=["rank"], value_vars=fold["fold"], value_name="choice")  # what the fold does
+    assert len(m) == 7 * len(specs)
     assert set(m.loc[m["choice"].str.startswith("Estimator: "), "choice"]) == {
         f"Estimator: {x}" for x in ("FE", "DL", "REML", "PM")}
+    # each tick is its specification's choice: the row's estimator is the one the frame gives that specification
+    est = m[m["choice"].str.startswith("Estimator: ")].merge(d[["rank", "spec"]], on="rank")
+    assert (est["choice"] == "Estimator: " + specs.loc[est["spec"], "method"].astype(str).to_numpy()).all()
+    assert bottom["encoding"]["y"]["sort"][0].startswith("Category: ")  # rows in the order of the dimensions
 
 
 def test_specification_curve_click_selects_one_specification_in_one_view():
@@ -97,3 +105,47 @@ def test_specification_curve_with_its_selection_still_exports():
     from synthetic_evidence import evidence
     svg = export.chart_svg(charts.specification_curve(specifications(evidence(), "personal_recovery"), current=0.1))
     assert svg.startswith("<svg") and "Specification curve" in svg
+
+
+def test_specification_curve_numbers_in_words_and_as_a_table():
+    """The curve's text alternative: its caption (also in its accessible name) states the numbers computed here from
+    the specifications directly, and its data table lists every point left to right."""
+    from peerstats import specifications
+    from synthetic_evidence import evidence
+    specs = specifications(evidence(), "personal_recovery")
+    est = specs["estimate"].to_numpy(dtype=float)
+    fin = np.sort(est[np.isfinite(est)])
+    low, high = specs["ci_low"].to_numpy(), specs["ci_high"].to_numpy()
+    n_excl = int(np.sum(((low > 0) | (high < 0))[np.isfinite(est)]))
+    words = charts.specification_summary(charts.specification_points(specs), 0.2)
+
+    def num(x):
+        return f"{x:.2f}".replace("-", "\u2212")
+
+    assert words.startswith(f"{len(fin):,} specifications")
+    assert f"from {num(fin[0])} to {num(fin[-1])}, median {num(np.median(fin))}" in words
+    assert f"{n_excl:,} of the 95% CIs ({100 * n_excl / len(fin):.0f}%) exclude 0" in words
+    assert f"{len(fin) - n_excl:,} include it" in words
+    assert f"percentile {100 * np.mean(fin <= 0.2):.0f}" in words
+    description = charts.specification_curve(specs, current=0.2).to_dict()["description"]
+    assert words in description and description.startswith("Specification curve")
+    table = charts.specification_data(specs)
+    assert len(table) == len(fin) and table["Point (left to right)"].tolist() == list(range(1, len(fin) + 1))
+    np.testing.assert_allclose(table["Estimate"], fin)
+    # each row's CI and choices are its specification's (the estimate alone can tie)
+    merged = table.merge(specs.rename(columns={"estimate": "Estimate", "ci_low": "95% CI low",
+                                               "ci_high": "95% CI high", "method": "Estimator", "test": "Test"}),
+                         on=["Estimate", "95% CI low", "95% CI high", "Estimator", "Test"], how="left")
+    assert merged["k_y"].notna().all() and (merged["k_x"] == merged["k_y"]).all()
+    assert set(table["95% CI"]) <= {"excludes 0", "includes 0"}
+    assert (table["95% CI"] == "excludes 0").sum() == n_excl
+
+
+def test_specification_summary_says_when_there_is_nothing_and_leaves_out_a_missing_current():
+    import pandas as pd
+    empty = charts.specification_points(pd.DataFrame({"estimate": [np.nan], "ci_low": [np.nan],
+                                                      "ci_high": [np.nan]}))
+    assert charts.specification_summary(empty) == "No specification has an estimate."
+    one = charts.specification_points(pd.DataFrame({"estimate": [0.3], "ci_low": [-0.1], "ci_high": [0.7]}))
+    words = charts.specification_summary(one, None)
+    assert words.startswith("1 specification,") and "percentile" not in words and "0 of the 95% CIs (0%)" in words

@@ -35,6 +35,51 @@ def test_what_it_means_card_shows_the_nnt_and_probabilities():
     assert {m.label: m.value for m in at.metric}["Number needed to treat"] == str(math.ceil(nnt50))
 
 
+def test_a_number_typed_in_the_cards_boxes_is_the_value_the_card_uses():
+    """WCAG 2.5.7: each slider of the card has a number box; typing in it moves the slider and the figures."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    est = pool(sel.yi, sel.vi, method="DL").estimate
+    n = NormalDist()
+    at.number_input(key="wim_cer_box").set_value(0.45).run()
+    assert not at.exception
+    assert at.slider(key="wim_cer").value == pytest.approx(0.45)
+    nnt = 1 / (n.cdf(est + n.inv_cdf(0.45)) - 0.45)            # Furukawa & Leucht at the typed control rate
+    assert {m.label: m.value for m in at.metric}["Number needed to treat"] == str(math.ceil(nnt))
+    at.number_input(key="wim_mid_box").set_value(0.4).run()
+    assert at.slider(key="wim_mid").value == pytest.approx(0.4)
+    assert {m.label: m.value for m in at.metric}["P(average effect > MID)"] == \
+        f"{prob_benefit(sel.yi, sel.vi, 0.4).p_mean_above:.0%}"
+    at.slider(key="wim_cer").set_value(0.25).run()             # and the slider moves the box
+    assert at.number_input(key="wim_cer_box").value == pytest.approx(0.25)
+
+
+def test_a_mid_typed_on_the_summary_page_rates_the_certainty_and_goes_into_the_link():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/summary.py").run()
+    at.number_input(key="sof_mid_box").set_value(0.35).run()
+    assert not at.exception
+    assert at.slider(key="sof_mid").value == pytest.approx(0.35)
+    df = next(d.value for d in at.dataframe if "What it means" in d.value.columns)
+    why = df[df["Outcome"] == "Personal recovery"].iloc[0]["Why rated down"]
+    z = NormalDist().inv_cdf(0.975) + NormalDist().inv_cdf(0.8)
+    assert "an important benefit (+0.35)" in why, why  # the certainty is rated against the typed MID
+    how = " ".join(m.value for m in at.markdown)
+    assert f"({4 * z * z / 0.35 ** 2:.0f} participants for an MID of 0.35)" in how  # its optimal information size
+    carried = at.query_params["threshold"]
+    assert (carried[0] if isinstance(carried, list) else carried) == "0.35"
+    at.number_input(key="sof_cer_box").set_value(0.5).run()
+    assert at.slider(key="sof_cer").value == pytest.approx(0.5)
+    assert "NNT at 50% control rate" in next(d.value for d in at.dataframe if "What it means" in d.value.columns)
+    # the link opens with the MID in both the slider and its box
+    fresh = AppTest.from_file(APP, default_timeout=60)
+    fresh.query_params["threshold"] = "0.35"
+    fresh.run()
+    fresh.switch_page("pages/summary.py").run()
+    assert fresh.slider(key="sof_mid").value == pytest.approx(0.35)
+    assert fresh.number_input(key="sof_mid_box").value == pytest.approx(0.35)
+
+
 def test_summary_page_statements_follow_the_filters():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/summary.py").run()

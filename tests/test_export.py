@@ -165,7 +165,7 @@ def test_report_headline_carries_the_imputation_range():
     from dashboard import components as ui
     from dashboard import text
     from dashboard.context import Context, safe_pool
-    from dashboard.state import ViewState
+    from dashboard.view import ViewState
     from peerstats.data import OUTCOMES, load_evidence
     from peerstats.imputation import for_view
     from peerstats.select import Filters, select

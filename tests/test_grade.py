@@ -456,3 +456,23 @@ def test_the_comparison_works_in_the_benefit_direction():
     frame, res = _two_trials(-0.6, 0.03, -0.1, 0.02)
     d = risk_of_bias(frame, res.weights, pooled=res, sign=-1, threshold="mid", mid=MID)
     assert d.downgrade == 1
+
+
+def test_risk_of_bias_reads_ratings_as_reviewers_type_them():
+    """Spellings, blanks and missing values, classified by hand: case, spaces and hyphens do not matter; None, NaN,
+    pd.NA, "" and "nan" are not ratings (unknown is not low); RoB 2 domains count only where the overall is missing."""
+    from peerstats import risk_of_bias as rb
+
+    f = pd.DataFrame({
+        "quality": [" Poor ", None, float("nan"), "good", "nan", pd.NA],
+        "rob_blinding_assessors": ["low", "HIGH", "", None, "unclear", None],
+        "rob2_overall": [None, None, "Some-Concerns", "some concerns", None, ""],
+        "rob2_d3_missing_data": [None, None, "high", None, None, "High"],
+    })
+    assert rb.high_risk(f).tolist() == [True, True, False, False, False, True]
+    assert rb.rated(f).tolist() == [True, True, True, True, True, True]
+    assert rb.judgement(f.iloc[[0, 2, 4]]).tolist() == ["high", "low", "low"]
+    assert rb.judgement(pd.DataFrame({"quality": [None, "fair"]})).tolist() == ["not rated", "low"]
+    s = rb.weight_shares(f, [1, 2, 3, 4, 5, 5])
+    assert (s.high, s.low, s.unknown) == (100 * 8 / 20, 100 * 12 / 20, 0.0)
+    assert (s.poor, s.key_domain, s.rob2, s.has_rob2) == (5.0, 10.0, 25.0, True)

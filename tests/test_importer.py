@@ -545,3 +545,127 @@ def test_the_files_own_intervention_words():
     assert import_studies(_csv(acronym), "s.csv").intervention == "CBT"
     mixed = [{**r, "treatment": t} for r, t in zip(base, ("CBT", "IPT"))]
     assert import_studies(_csv(mixed), "s.csv").intervention == ""            # two interventions: no one name
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The bundled data set's own format: one more input kind of the importer (same result, same row-by-row Problems)
+# ------------------------------------------------------------------------------------------------------------------
+def _bundled_csv(name: str) -> pd.DataFrame:
+    from peerstats.data import DATA_DIR
+
+    return pd.read_csv(DATA_DIR / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def bundled_evidence():
+    from peerstats.data import load_evidence
+
+    return load_evidence()
+
+
+def test_the_bundled_files_import_as_the_loader_reads_them(bundled_evidence):
+    from peerstats.data import DATA_DIR
+    from peerstats.importer import import_bundled
+
+    res = import_bundled((DATA_DIR / "trials.csv").read_bytes(), (DATA_DIR / "effects.csv").read_bytes(),
+                         base=bundled_evidence)
+    assert res.problems == [] and res.detected["format"] == "bundled" and res.detected["files"] == ("trials", "effects")
+    assert res.evidence.source == "upload" and len(res.fingerprint) == 16
+    pd.testing.assert_frame_equal(res.evidence.trials, bundled_evidence.trials)   # the loader reads with pandas
+    pd.testing.assert_frame_equal(res.evidence.effects, bundled_evidence.effects)
+    assert set(res.outcomes) == set(bundled_evidence.effects["outcome"])
+
+
+@pytest.mark.parametrize("kind", ["effects", "trials"])
+def test_one_bundled_format_file_is_recognised_by_its_header(bundled_evidence, kind):
+    frame = _bundled_csv(kind)
+    if kind == "effects":
+        frame = frame[frame["outcome"] == "hope"]
+    else:
+        frame = frame[frame["category"] == "online"]
+    raw = frame.to_csv(index=False, sep=";").encode("utf-8")  # the importer's one reader: any delimiter
+    res = import_studies(raw, f"mine_{kind}.csv", base=bundled_evidence)
+    assert res.detected["format"] == "bundled" and res.detected["files"] == (kind,), res.problems
+    assert res.errors == [] and res.evidence is not None
+    if kind == "effects":
+        assert list(res.evidence.effects["effect_id"]) == list(frame["effect_id"])
+        assert set(res.evidence.effects["outcome"]) == {"hope"}
+        assert len(res.evidence.trials) == len(bundled_evidence.trials)
+    else:
+        assert sorted(res.evidence.trials["trial_id"]) == sorted(frame["trial_id"])
+        kept = bundled_evidence.effects[bundled_evidence.effects["trial_id"].isin(frame["trial_id"])]
+        assert list(res.evidence.effects["effect_id"]) == list(kept["effect_id"])
+    # with a mapping the file is a study table like any other (the user chose the roles)
+    assert import_studies(raw, "m.csv", {"study": "trial_id"}, base=bundled_evidence).detected.get("format") is None
+
+
+def _corrupt_effects():
+    e = _bundled_csv("effects")
+    e.loc[1, "vi"] = "-0.5"
+    e.loc[4, "trial_id"] = "nosuchtrial"
+    e.loc[6, "n_peer"] = "1"
+    e.loc[9, "effect_id"] = e.loc[8, "effect_id"]
+    e.loc[12, "provenance"] = "guessed"
+    return e
+
+
+def _corrupt_trials():
+    t = _bundled_csv("trials")
+    t.loc[2, "quality"] = "excellent"
+    t.loc[5, "control"] = "placebo"
+    t.loc[7, "year"] = "1066"
+    return t
+
+
+@pytest.mark.parametrize("which", ["effects", "trials", "effects-without-yi"])
+def test_bad_bundled_rows_are_the_same_problems_as_the_codebook_check_and_nothing_is_used(bundled_evidence, which):
+    from peerstats.data import read_upload
+    from peerstats.importer import import_bundled
+
+    if which == "trials":
+        files = (_corrupt_trials().to_csv(index=False).encode(), None)
+    elif which == "effects":
+        files = (None, _corrupt_effects().to_csv(index=False).encode())
+    else:
+        files = (None, _bundled_csv("effects").drop(columns=["yi"]).to_csv(index=False).encode())
+    res = import_bundled(*files, base=bundled_evidence)
+    _, expected_problems = read_upload(*files, bundled=bundled_evidence)   # pandas' reader, the same codebook
+    assert res.evidence is None
+    assert [(p.file, p.row, p.column, p.message) for p in res.problems] == \
+        [(p.file, p.row, p.column, p.message) for p in expected_problems]
+    assert len(res.problems) >= (1 if which == "effects-without-yi" else 3)
+
+
+def test_a_shifted_row_or_a_repeated_column_is_refused_in_words(bundled_evidence):
+    from peerstats.importer import import_bundled
+
+    lines = _bundled_csv("effects").head(4).to_csv(index=False).splitlines()
+    lines[2] = lines[2] + ",extra"                    # data row 2 has one field too many
+    res = import_bundled(None, "\n".join(lines).encode(), base=bundled_evidence)
+    assert res.evidence is None
+    n_header = len(lines[0].split(","))
+    assert [(p.row, p.message) for p in res.problems] == [
+        (2, f"row has {n_header + 1} fields but the header has {n_header} (check separators and quotes)")]
+    head = "effect_id,trial_id,outcome,yi,vi,provenance,yi\n"
+    res = import_bundled(None, (head + "e1,barbic2009,hope,0.2,0.05,reported,0.3\n").encode(), base=bundled_evidence)
+    assert res.evidence is None
+    assert ("effects", None, "yi", "column appears more than once") in {(p.file, p.row, p.column, p.message)
+                                                                       for p in res.problems}
+
+
+@HYP
+@given(st.one_of(st.none(), st.binary(max_size=400)), st.one_of(st.none(), st.binary(max_size=400)))
+def test_bundled_kind_never_raises(trials, effects):
+    from peerstats.importer import import_bundled
+
+    res = import_bundled(trials, effects, base=_BUNDLED)
+    assert (res.evidence is None) == bool(res.errors) and res.detected.get("format") == "bundled"
+
+
+def _load():
+    from peerstats.data import load_evidence
+
+    return load_evidence()
+
+
+_BUNDLED = _load()

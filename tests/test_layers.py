@@ -142,3 +142,26 @@ def test_no_private_name_crosses_a_dashboard_module():
                 crossing += [f"{path.relative_to(root.parent)}:{node.lineno} imports {a.name} from {node.module}"
                              for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
     assert crossing == []
+
+
+def test_the_view_module_is_pure():
+    """dashboard/view.py (the view, its codec and the one link writer) imports no Streamlit, directly, inside a
+    function, or through another module: only the standard library and peerstats (issue 21). A fresh interpreter
+    importing it and calling its link writer loads no streamlit module."""
+    import subprocess
+    import sys
+
+    path = PACKAGE.parent / "dashboard" / "view.py"
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add("." if node.level else node.module.split(".")[0])
+    outside = {m for m in imported if m not in sys.stdlib_module_names and m != "peerstats"}
+    assert outside == set(), f"dashboard/view.py imports {sorted(outside)}"
+    code = ("import sys; from dashboard import view as V; "
+            "V.link(V.decode({'page': 'summary', 'grade': 'hope.indirectness.1.x', 'iceman': 'x', 'threshold': 'any'}),"
+            " 'http://h/'); print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'altair')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

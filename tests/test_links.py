@@ -1,6 +1,7 @@
 """Issue 21, "Links": every link the app writes (address bar, page links, Share and its QR code, the presentation
 link, the report's and the scripts' URL) decodes back to the view on screen, GRADE overrides and flags included; an upload's own filters and moderator
-travel in the link; a damaged ``data=`` fingerprint and repeated keys are said in words (AppTest).
+travel in the link; a damaged ``data=`` fingerprint, repeated keys and an address that is no page (the proxy's
+``unknown=``) are said in words (AppTest).
 
 The expected views are written out here from the link's parameters, independently of the codec; expected numbers come
 from import_studies + select + pool on the same bytes.
@@ -14,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import text
-from dashboard.state import ViewState, decode
+from dashboard.view import ViewState, decode
 from peerstats.data import load_evidence
 from peerstats.select import Filters
 from test_apptest import APP, assert_clean, metrics
@@ -69,6 +70,7 @@ def test_every_link_the_app_writes_decodes_to_the_view_on_screen(monkeypatch):
                       trial_ids=ev.trials["trial_id"].astype(str))
 
     assert back(_bar(at)) == on_screen                                        # the address bar
+    at.button(key="share_open").click().run()                                 # opens "Share this view"
     share = [c.value for c in at.get("code") if "outcome=quality_of_life" in c.value]
     assert len(share) == 1 and back(_params(share[0])) == on_screen          # Share this view (and its QR code)
     present = next(b.proto.url for b in at.get("link_button") if b.proto.label == "Present this view")
@@ -147,6 +149,7 @@ def test_a_bundled_format_upload_is_not_in_the_link_and_the_share_dialog_says_so
     assert_clean(at)
     assert at.sidebar.radio(key="data_source").value == "upload"
     assert "data" not in _bar(at)
+    at.button(key="share_open").click().run()
     assert any("a link cannot carry" in w.value for w in at.warning)
 
 
@@ -173,3 +176,19 @@ def test_repeated_keys_are_reported_in_words():
     assert "`outcome` is given 2 times" in said and "the last one, `anxiety`, was used" in said
     assert at.sidebar.selectbox(key="v_outcome").value == "anxiety"
     assert _bar(at) == {"outcome": "anxiety"}  # the address bar now holds one value
+
+
+@pytest.mark.parametrize("query, page, title", [
+    ({"unknown": "/data/x", "page": "data"}, "data", "Data"),   # the proxy sent /data/x to /data?unknown=/data/x
+    ({"unknown": "/foo/bar/", "outcome": "hope"}, "explore", "Explore"),  # no such page: the root, the link's query
+])
+def test_an_address_that_is_no_page_is_said_in_words_then_dropped(query, page, title):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update(query)
+    at.run()
+    assert_clean(at)
+    said = [w.value for w in at.warning]
+    assert f"The address `{query['unknown']}` is not a page of this app; showing {title}." in " ".join(said)
+    assert not any("not understood" in w for w in said), "unknown= is no setting of the view"
+    assert "unknown" not in at.query_params
+    assert _bar(at) == {k: v for k, v in query.items() if k != "unknown"}

@@ -134,3 +134,96 @@ def test_token_is_stable_after_other_work(evidence):
     memo.clear()  # forget the remembered token: recompute from the content
     assert memo.token(evidence) == before
     assert memo.token(load_evidence()) == before  # a fresh load of the same files
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# the multiverse: one per (data, outcome, dimensions) in the process, single-flight
+# ------------------------------------------------------------------------------------------------------------------
+def _same_frame(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(got.drop(columns="filters"), want.drop(columns="filters"))
+    assert list(got["filters"]) == list(want["filters"])
+    assert got.attrs == want.attrs
+
+
+def test_the_memoised_multiverse_is_one_call_of_specifications_with_progress_in_words(evidence):
+    from peerstats.multiverse import METHODS, specifications
+
+    said = []
+    got = memo.multiverse(evidence, "hope", None, progress=lambda d, t, w: said.append((d, t, w)))
+    _same_frame(got, specifications(evidence, "hope"))
+    assert [(d, t) for d, t, _ in said] == [(i, len(METHODS)) for i in range(len(METHODS) + 1)]
+    assert "Paule-Mandel" in said[3][2] and said[-1][2] == f"{len(got):,} specifications pooled"
+    said.clear()
+    assert memo.multiverse(evidence, "hope", None, progress=lambda *a: said.append(a)) is got
+    assert said == [], "a hit does no work and reports none"
+
+
+def test_an_uploads_multiverse_is_keyed_on_its_dimensions():
+    from test_multiverse import _upload
+
+    from peerstats.multiverse import column_choices, specifications
+
+    ev, columns = _upload()
+    both = column_choices(ev.trials, columns)
+    one = {c: both[c] for c in list(both)[:1]}
+    _same_frame(memo.multiverse(ev, "main_outcome", both), specifications(ev, "main_outcome", dimensions=both))
+    _same_frame(memo.multiverse(ev, "main_outcome", one), specifications(ev, "main_outcome", dimensions=one))
+    assert len(memo.MULTIVERSE) == 2 and memo.MULTIVERSE.misses == 2
+
+
+def test_single_flight_computes_a_key_once_while_other_keys_proceed():
+    import threading
+
+    cache = memo.LRU(4, single_flight=True)
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow():
+        calls.append("slow")
+        started.set()
+        release.wait(10)
+        return "value"
+
+    out = {}
+    first = threading.Thread(target=lambda: out.__setitem__("first", cache.get_or_compute("k", slow)))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=lambda: out.__setitem__("second", cache.get_or_compute("k", slow)))
+    second.start()
+    assert cache.get_or_compute("other", lambda: "free") == "free"   # another key is not held up
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert out == {"first": "value", "second": "value"} and calls == ["slow"]
+    assert cache.misses == 2 and cache.hits == 1
+
+
+def test_single_flight_a_failed_computation_lets_the_waiter_compute():
+    import threading
+
+    cache = memo.LRU(4, single_flight=True)
+    started, release = threading.Event(), threading.Event()
+
+    def fails():
+        started.set()
+        release.wait(10)
+        raise RuntimeError("boom")
+
+    errors = []
+
+    def first():
+        try:
+            cache.get_or_compute("k", fails)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    t = threading.Thread(target=first)
+    t.start()
+    assert started.wait(10)
+    out = []
+    w = threading.Thread(target=lambda: out.append(cache.get_or_compute("k", lambda: "second")))
+    w.start()
+    release.set()
+    t.join(10)
+    w.join(10)
+    assert errors == ["boom"] and out == ["second"] and cache.get("k") == "second"

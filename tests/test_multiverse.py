@@ -162,3 +162,41 @@ def test_an_uploads_multiverse_varies_its_own_columns():
     one = df[(df["setting"] == "online") & (df["blinded"] == "yes")].iloc[0]
     assert one["filters"].columns == (("blinded", ("yes",)), ("setting", ("online",)))
     assert one["k"] == sum(1 for i in range(14) if i % 3 == 1 and i % 2 == 0)
+
+
+@pytest.mark.apptest
+def test_two_sessions_on_the_same_view_compute_the_multiverse_once(monkeypatch, bundled):
+    """The multiverse goes through the shared memo (dashboard.memo's cache policy): a second session opening the
+    same view, and the first coming back to it, compute nothing; another outcome computes its own."""
+    from streamlit.testing.v1 import AppTest
+
+    import peerstats.multiverse as mv
+    from dashboard import memo
+    from test_apptest import APP, assert_clean, metrics
+
+    memo.clear()
+    calls = []
+    real = mv.specifications
+
+    def counting(*args, **kwargs):
+        calls.append((args[1], kwargs.get("methods")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mv, "specifications", counting)
+    sessions = []
+    for _ in range(2):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.switch_page("pages/multiverse.py").run()
+        assert_clean(at)
+        sessions.append(at)
+    per_estimator = len(mv.METHODS)   # one call per estimator, each reported as progress
+    assert len(calls) == per_estimator and {o for o, _ in calls} == {"personal_recovery"}
+    want = bundled[1]   # computed before any session, by specifications itself
+    for at in sessions:
+        assert metrics(at)["Specifications"] == f"{int(np.isfinite(want['estimate']).sum()):,}"
+    sessions[0].sidebar.selectbox(key="v_outcome").set_value("hope").run()
+    assert_clean(sessions[0])
+    assert len(calls) == 2 * per_estimator and calls[-1][0] == "hope"
+    sessions[1].sidebar.selectbox(key="v_outcome").set_value("hope").run()
+    assert len(calls) == 2 * per_estimator, "the second session's hope multiverse came from the memo"
+    memo.clear()

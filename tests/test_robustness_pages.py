@@ -58,6 +58,19 @@ def test_small_study_pet_peese_on_real_rows_by_default():
     m = {x.label: x.value for x in at.metric}
     assert m["PET (SE as predictor)"] == text.fmt(pp.pet)
     assert m["PEESE (variance)"] == text.fmt(pp.peese)
+    # the funnel's text alternative: its numbers in a caption, its points in "Data of this chart"
+    from peerstats.meta import trim_and_fill
+    yi, se = sel.yi[real], np.sqrt(sel.vi[real])
+    assert any(x.value.startswith(f"{int(real.sum())} trials: SMD from {text.fmt(yi.min())} to {text.fmt(yi.max())}")
+               and f"standard error from {text.fmt(se.min(), 3)} to {text.fmt(se.max(), 3)}" in x.value
+               for x in at.caption)
+    data = next(e for e in at.expander if e.label == "Data of this chart")
+    (table,) = [d.value for d in data.dataframe]
+    k0 = trim_and_fill(sel.yi[real], sel.vi[real], method="DL").k0
+    assert len(table) == real.sum() + k0
+    np.testing.assert_allclose(table["SMD"].to_numpy()[:real.sum()], yi)
+    np.testing.assert_allclose(table["Standard error"].to_numpy()[:real.sum()], se)
+    assert (table["Row"].iloc[real.sum():] == "imputed by trim-and-fill (not data)").all()
 
 
 def test_multiverse_page_counts_and_next_trial_power():
@@ -77,6 +90,14 @@ def test_multiverse_page_counts_and_next_trial_power():
     n_all = int((specs["rows"] == "all rows").sum())
     assert any(x.value.startswith(f"The {n_all:,} 'all rows' specifications") and
                f"{text.fmt(rng.estimate_low)} to {text.fmt(rng.estimate_high)}" in x.value for x in at.caption)
+    # the curve's text alternative: its numbers in a caption, and its points in "Data of this chart"
+    fin = np.sort(specs["estimate"].to_numpy(dtype=float))
+    assert any(x.value.startswith(f"{len(specs):,} specifications, sorted by pooled estimate") and
+               f"median {np.median(fin):.2f}".replace("-", "\u2212") in x.value for x in at.caption)
+    data = next(e for e in at.expander if e.label == "Data of this chart")
+    (table,) = [d.value for d in data.dataframe]
+    assert len(table) == len(specs)
+    np.testing.assert_allclose(table["Estimate"], fin)
     sel = select(ev, Filters(), "personal_recovery")
     from peerstats import pool
     est = pool(sel.yi, sel.vi).estimate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard import state as S
+from dashboard import view as V
 from dashboard.text import provenance_mix
 from peerstats.data import load_evidence
 from peerstats.second_opinion import high_risk_either, rob_comparison
@@ -59,12 +59,12 @@ def test_filters_leave_out_high_risk_trials_and_doubtful_rows():
 
 
 def test_flags_round_trip_through_the_url_and_widgets():
-    view = S.ViewState(filters=Filters(exclude_high_risk=True, exclude_doubtful=True))
-    params = S.encode(view)
+    view = V.ViewState(filters=Filters(exclude_high_risk=True, exclude_doubtful=True))
+    params = V.encode(view)
     assert params == {"nohighrisk": "1", "nodoubt": "1"}
-    assert S.decode(params) == view
-    assert S.from_widgets(S.to_widgets(view), page=view.page) == view
-    assert S.encode(S.ViewState()) == {}
+    assert V.decode(params) == view
+    assert V.from_widgets(V.to_widgets(view), page=view.page) == view
+    assert V.encode(V.ViewState()) == {}
 
 
 def test_rob2_is_a_moderator():

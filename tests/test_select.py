@@ -132,3 +132,27 @@ def test_subgroup_inputs_order_and_provenance_by_group():
     }
     with pytest.raises(ValueError):
         subgroup_inputs(sel, "colour")
+
+
+def test_crosstab_agrees_with_pandas_crosstab_on_every_pair_of_moderators():
+    """The plain-Python count against pandas' own crosstab with margins, on the bundled trials (labels, order, totals)."""
+    import itertools
+
+    from peerstats.data import load_evidence
+    from peerstats.select import MODERATORS, VOCABULARY
+
+    trials = load_evidence().trials
+    present = [m for m in MODERATORS if m in trials]
+    assert len(present) >= 4
+    for a, b in itertools.permutations(present, 2):
+        r = trials[a].astype(str).map(lambda v: VOCABULARY.get(a, {}).get(v, v)).rename(MODERATORS[a])
+        c = trials[b].astype(str).map(lambda v: VOCABULARY.get(b, {}).get(v, v)).rename(MODERATORS[b])
+        pd.testing.assert_frame_equal(crosstab(trials, a, b), pd.crosstab(r, c, margins=True, margins_name="Total"))
+
+
+def test_moderator_levels_counts_recorded_values_only():
+    from peerstats.select import moderator_levels
+
+    assert moderator_levels(pd.Series([None, float("nan"), pd.NA, " a", "a", "", "nan", "None", "b"])) == 2
+    assert moderator_levels(pd.Series([1, 1.0, 2], dtype=object)) == 3  # as text: "1", "1.0", "2"
+    assert moderator_levels(pd.Series([], dtype=object)) == 0

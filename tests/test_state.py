@@ -1,11 +1,11 @@
-"""dashboard.state: the URL encodes the whole view and decodes it back; bad links fall back to defaults."""
+"""dashboard.view: the URL encodes the whole view and decodes it back; bad links fall back to defaults."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.state import (
+from dashboard.view import (
     DEFAULT, METHODS, PAGES, PRESETS, TESTS, ViewState, decode, encode, excludes_poor, from_widgets, to_widgets,
 )
 from peerstats.select import (
@@ -103,7 +103,7 @@ def test_exclude_poor_checkbox_follows_the_quality_filter():
 
 
 def test_trial_data_only_checkbox_follows_the_provenance_filter():
-    from dashboard.state import real_rows_only
+    from dashboard.view import real_rows_only
 
     assert not real_rows_only(())
     assert real_rows_only(("reported", "derived")) and real_rows_only(("reported",))
@@ -118,7 +118,7 @@ def test_presets():
     assert paper == ViewState(page="sensitivity", outcome="hope", filters=Filters(paper_analysis=True))
     assert encode(paper) == {"page": "sensitivity", "outcome": "hope", "paper": "1"}
     assert decode(encode(paper)) == paper
-    from dashboard.state import dropped_params
+    from dashboard.view import dropped_params
 
     for query in ({"paper": "1"}, {"nodoubt": "1", "nohighrisk": "true"}):  # switches a link keeps are not "dropped"
         assert dropped_params(query, decode(query)) == []
@@ -132,7 +132,7 @@ def test_presets():
 # ------------------------------------------------------------------------------------------ the link (issue 21)
 from urllib.parse import parse_qs, urlsplit  # noqa: E402
 
-from dashboard.state import (  # noqa: E402
+from dashboard.view import (  # noqa: E402
     SESSION_PARAMS, dropped_params, is_loopback, link, on_host, repeated_params, share_advice,
 )
 
@@ -265,7 +265,7 @@ def test_share_advice_warns_for_loopback_and_offers_the_lan_link_only_when_it_ca
 def test_lan_address_is_a_non_loopback_address_or_none():
     import ipaddress
 
-    from dashboard.state import lan_address
+    from dashboard.view import lan_address
 
     found = lan_address()
     assert found is None or not ipaddress.ip_address(found).is_loopback
@@ -297,3 +297,12 @@ def test_the_default_threshold_spelled_out_is_understood_and_junk_is_reported():
         assert dropped_params(params, decode(params, outcomes=OUTCOMES)) == []
     params = {"threshold": "sometimes"}
     assert dropped_params(params, decode(params, outcomes=OUTCOMES)) == ["threshold=sometimes"]
+
+
+def test_an_unknown_address_that_is_not_a_plain_path_is_not_echoed():
+    from dashboard.view import unknown_notice
+
+    assert unknown_notice("/data/x", "Data").startswith("The address `/data/x` is not a page of this app; showing Data.")
+    assert unknown_notice("/a`b", "Data").startswith("The address you opened is not a page of this app; showing Data.")
+    assert unknown_notice("/" + "x" * 300, "Data").startswith("The address you opened is not")
+    assert unknown_notice("", "Explore").startswith("The address you opened is not a page of this app; showing Explore")

@@ -60,7 +60,7 @@ def test_view_report_id_is_the_hash_of_rows_and_view():
     from types import SimpleNamespace
 
     from dashboard.components import view_report_id
-    from dashboard.state import ViewState
+    from dashboard.view import ViewState
     from peerstats.data import load_evidence
     from peerstats.select import Filters, select
 
@@ -157,7 +157,7 @@ def test_presentation_reveals_trials_then_pools_and_steps_through_the_deck():
     md = [m.value for m in at.markdown]
     assert "# Personal recovery" in md and "**Trial 1 of %d shown**" % k in md
     assert not at.metric  # the pooled result waits until every trial is shown
-    assert "Share this view" not in [p.proto.popover.label for p in at.get("popover")]
+    assert not [b for b in at.button if b.key == "share_open"]  # no "Share this view" on a slide
     at.button(key="present_next_trial").click().run()
     assert "**Trial 2 of %d shown**" % k in [m.value for m in at.markdown]
     at.button(key="present_all").click().run()
@@ -178,13 +178,18 @@ def test_presentation_reveals_trials_then_pools_and_steps_through_the_deck():
 
 
 @pytest.mark.apptest
-def test_every_page_has_a_share_popover_with_the_views_link():
+def test_every_page_has_a_share_dialog_with_the_views_link():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["outcome"] = "hope"
     at.run()
     assert not at.exception
-    assert "Share this view" in [p.proto.popover.label for p in at.get("popover")]
+    assert not at.get("code")  # the dialog opens on demand
+    at.button(key="share_open").click().run()
+    assert not at.exception
+    dialog = [b for b in at.get("dialog")]
+    assert len(dialog) == 1 and dialog[0].proto.dialog.title == "Share this view"
     assert any("outcome=hope" in c.value for c in at.get("code"))  # st.code: the link with its copy button
+    assert "Present this view" in [b.proto.label for b in at.get("link_button")]
 
 
 def test_qr_code_png_has_the_size_of_its_qr_version():
@@ -207,7 +212,7 @@ def test_qr_code_png_has_the_size_of_its_qr_version():
 
 # ------------------------------------------------------------------------------------------------- rough edges
 def test_dropped_params_lists_what_a_link_asked_for_that_was_not_kept():
-    from dashboard.state import decode, dropped_params
+    from dashboard.view import decode, dropped_params
 
     params = {"outcome": "hope", "quality": "good,bogus", "method": "XYZ", "foo": "1", "present": "1",
               "test": "z", "category": "online"}
@@ -219,7 +224,7 @@ def test_dropped_params_lists_what_a_link_asked_for_that_was_not_kept():
 def test_dropped_params_leaves_uploads_and_valid_grade_overrides_alone():
     """A shared link to an upload (``data``) or with GRADE overrides (``grade``) is understood: no notice; only the
     override parts that do not decode are reported."""
-    from dashboard.state import decode, dropped_params
+    from dashboard.view import decode, dropped_params
 
     good = "hope.indirectness.1.US%20only"  # outcome.domain.downgrade.reason (peerstats.grade.encode_overrides)
     params = {"outcome": "hope", "data": "0123456789abcdef", "grade": good}

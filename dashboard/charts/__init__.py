@@ -57,6 +57,7 @@ __all__ = [
 
 # Robustness lab (issue 11)
 from .robustness import (CHOICE_COLUMNS, CONTOUR_LEVELS, SPEC_PICK, baujat_plot, contour_funnel,  # noqa: E402
-                         specification_curve)
+                         specification_curve, specification_data, specification_points, specification_summary)
 
-__all__ += ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve"]
+__all__ += ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve",
+            "specification_data", "specification_points", "specification_summary"]

@@ -60,15 +60,17 @@ def _effect(effect: Any):
     return effect
 
 
-def _x_scale(x_domain: list, log: bool, **extra) -> tuple[list, alt.Scale, dict]:
+def _x_scale(x_domain: list, log: bool, drawn: list | None = None, **extra) -> tuple[list, alt.Scale, dict]:
     """(shown domain, x scale, extra axis arguments) of a forest-type plot whose values were computed on the analysis
     scale with ``x_domain`` (containing 0, the null). ``log``: the values are log ratios shown exponentiated on a
-    log axis (null 1), ticks at :data:`LOG_TICKS`."""
+    log axis (null 1), ticks at :data:`LOG_TICKS`. ``drawn``: the scale's domain as the spec gives it (two
+    expressions reading the shown domain from the chart's data, :func:`forest`) instead of the numbers; the log
+    axis then lists every tick of :data:`LOG_TICKS` and Vega draws those inside the domain, the same ones."""
     if not log:
-        return x_domain, alt.Scale(domain=x_domain, nice=False, zero=False, **extra), {"tickCount": 6}
+        return x_domain, alt.Scale(domain=drawn or x_domain, nice=False, zero=False, **extra), {"tickCount": 6}
     shown = [math.exp(x_domain[0]), math.exp(x_domain[1])]
-    ticks = [t for t in LOG_TICKS if shown[0] <= t <= shown[1]]
-    return shown, alt.Scale(type="log", domain=shown, nice=False, **extra), {"values": ticks, "format": "~g"}
+    ticks = list(LOG_TICKS) if drawn else [t for t in LOG_TICKS if shown[0] <= t <= shown[1]]
+    return shown, alt.Scale(type="log", domain=drawn or shown, nice=False, **extra), {"values": ticks, "format": "~g"}
 
 #: Width of the whole chart at full size (table text + plot), pixels: below it the chart is laid out smaller.
 FOREST_NATURAL_WIDTH = -LABEL_PX + WEIGHT_PX + 24
@@ -91,6 +93,40 @@ I2_HIDDEN_BELOW = 0.58
 # Titles and subtitles shrink with the chart and are cut with an ellipsis (the page's heading says it in full).
 _FIT_TITLE = dict(fontSize=fit_font(17), subtitleFontSize=fit_font(14),
                   limit={"expr": "containerSize()[0] > 0 ? max(160, containerSize()[0] - 12) : 0"})
+
+#: The forest plot's data-driven layout (issue 22): the name of its one-row dataset holding what changes with the
+#: rows drawn (the plot's height, the y and x domains, the largest weight, the subtitle), read by the spec's
+#: expressions as ``data('forest_layout')[0].<field>``. Every other dataset is named by its layer's position
+#: (``forest_<i>``). With them, the Vega-Lite spec of a forest plot without its datasets is the same for any rows
+#: of one outcome and analysis (k = 5 or k = 17): Streamlit then swaps the datasets of the chart already drawn
+#: instead of embedding a new Vega view (its frontend re-embeds only when the spec, datasets named by position,
+#: changes).
+LAYOUT = "forest_layout"
+#: Vega-Lite's ``height`` of a forest plot at scale 1, a placeholder: the ``height`` param (a Vega signal that
+#: overrides the built-in one) sets the drawn height from :data:`LAYOUT`, ``row_px`` per row of the y domain.
+NOMINAL_ROWS = 10
+
+
+def _layout(field: str) -> dict:
+    """An expression reading ``field`` of the forest's layout row (:data:`LAYOUT`)."""
+    return {"expr": f"data('{LAYOUT}')[0].{field}"}
+
+
+def _named_datasets(layers: list) -> dict:
+    """Name every layer's inline frame after its layer's position (``forest_<i>``; a frame shared by two layers
+    once), in place; return ``{name: records}`` for the chart's top-level ``datasets``. Altair would name them by
+    a hash of their rows, which changes the spec whenever the rows do."""
+    datasets: dict = {}
+    names: dict = {}
+    for i, layer in enumerate(layers):
+        frame = layer.data
+        if not isinstance(frame, pd.DataFrame):
+            continue
+        if id(frame) not in names:
+            names[id(frame)] = f"forest_{i}"
+            datasets[f"forest_{i}"] = alt.utils.data.to_values(frame)["values"]
+        layer.data = alt.NamedData(name=names[id(frame)])
+    return datasets
 
 
 def forest(
@@ -158,6 +194,15 @@ def forest(
     -----
     The diamond is an area whose band is zero wide at ``pooled.ci_low`` and ``pooled.ci_high`` and widest at
     ``pooled.estimate``; the prediction interval is a separate row with a bar from ``pi_low`` to ``pi_high``.
+
+    Everything that depends on the rows is data (issue 22): the datasets are named by layer position, and the
+    plot's height, its x and y domains, the size scale's top (the largest weight) and the pooled subtitle come from
+    the one-row dataset :data:`LAYOUT` through expressions (``height`` is a param overriding Vega's built-in
+    signal; the spec's own ``height`` is a placeholder, :data:`NOMINAL_ROWS` rows). The spec without its datasets
+    is therefore the same for any rows of one outcome, measure, analysis and scale that have a pooled result with a
+    prediction interval; Streamlit then updates the drawn chart's data instead of embedding a new view. The
+    pooled subtitle is drawn as text under the title (its numbers change); without a pool it stays the title's
+    subtitle. The chart's description (accessible name) therefore states the title, not the pooled numbers.
     """
     scale = check_scale(scale)
     require_columns(studies, ["label", "yi"], "forest")
@@ -193,7 +238,8 @@ def forest(
     pool_row, pi_row = k + 0.6, k + 1.6
     last_row = pi_row if has_pi else (pool_row if has_pool else k - 1)
     y_domain = [-1.3, last_row + 0.8]
-    height = int((float(row_px) if row_px else ROW_PX * scale) * (y_domain[1] - y_domain[0]))
+    row_height = float(row_px) if row_px else ROW_PX * scale
+    height = int(row_height * (y_domain[1] - y_domain[0]))
 
     eff = _effect(effect)
     log_domain = padded_domain(d["ci_low"], d["ci_high"], [lo, hi], [pi_lo, pi_hi] if has_pi else [])
@@ -201,8 +247,10 @@ def forest(
         for col in ("yi", "ci_low", "ci_high"):
             d[col] = np.exp(d[col].to_numpy(dtype=float))
         est, lo, hi, pi_lo, pi_hi = (math.exp(v) if is_finite(v) else math.nan for v in (est, lo, hi, pi_lo, pi_hi))
-    x_domain, x_scale, ticks = _x_scale(log_domain, eff.ratio, clamp=True, range=fit_range())
-    y_scale = alt.Scale(domain=y_domain, reverse=True, nice=False, zero=False)
+    # Domains, height and the legend's place are read from the layout row (LAYOUT), not written into the spec.
+    x_domain, x_scale, ticks = _x_scale(log_domain, eff.ratio, [_layout("x0"), _layout("x1")], clamp=True,
+                                        range=fit_range())
+    y_scale = alt.Scale(domain=[_layout("y0"), _layout("y1")], reverse=True, nice=False, zero=False)
     y = alt.Y("row:Q", scale=y_scale, axis=None)
     x_axis = alt.Axis(title=eff.axis_title, grid=False, labelFlush=False, **ticks)
     short = eff.short
@@ -211,7 +259,7 @@ def forest(
     # Under the favours labels, from the chart's left edge (the trial column), so it never widens the chart.
     legend = alt.Legend(symbolType="square", symbolSize=180, symbolStrokeWidth=2, orient="none",
                         legendX={"expr": f"({NARROW} ? {_NARROW_LABEL_PX:g} : {LABEL_PX:g}) * {FIT}"},
-                        legendY=height + 70 * scale, labelFontSize=fit_font(FONT_SIZE),
+                        legendY={"expr": f"height + {70 * scale:g}"}, labelFontSize=fit_font(FONT_SIZE),
                         titleFontSize=fit_font(FONT_SIZE))
     stroke = alt.Stroke("kind:N", title=kind_title, legend=legend,
                         scale=alt.Scale(domain=KIND_DOMAIN, range=[PALETTE["blue"], PALETTE["vermillion"]]))
@@ -235,7 +283,7 @@ def forest(
     squares = base.mark_square(strokeWidth=2, opacity=1).encode(
         x=alt.X("yi:Q", scale=x_scale),
         y=y,
-        size=alt.Size("weight:Q", scale=alt.Scale(domain=[0, max(float(np.nanmax(d["weight"])) if k else 1.0, 1e-9)],
+        size=alt.Size("weight:Q", scale=alt.Scale(domain=[0, _layout("wmax")],
                                                   range=[25 * scale ** 2, 420 * scale ** 2]), legend=None),
         stroke=stroke,
         fill=fill,
@@ -306,10 +354,29 @@ def forest(
     layers += text_layers(pd.concat(texts, ignore_index=True), y_scale)
     subtitle = (_pooled_subtitle(pooled, k_all, eff) if has_pool
                 else "One trial: nothing to pool" if k == 1 else f"k = {k}, not pooled")
-    chart = layer_charts(layers, width=PLOT_WIDTH, height=height,
-                   title=alt.TitleParams(f"{outcome_label}: {eff.name} by trial", subtitle=subtitle,
-                                         **_FIT_TITLE))
-    return fitted_chart(configure_chart(chart, scale), FOREST_NATURAL_WIDTH, FOREST_NARROW_WIDTH, scale)
+    # The pooled subtitle's numbers change with the rows: drawn as text from the layout row, under the title where
+    # Vega would put a subtitle (the trial column's left edge, 4 px above the plot's top, the subtitle's font).
+    # Without a pool the spec changes anyway (no diamond): the title keeps its subtitle.
+    layout = pd.DataFrame({"height": [height], "y0": [y_domain[0]], "y1": [y_domain[1]],
+                           "x0": [x_domain[0]], "x1": [x_domain[1]],
+                           "wmax": [max(float(np.nanmax(d["weight"])) if k else 1.0, 1e-9)],
+                           "subtitle": [subtitle if has_pool else ""], "px": [LABEL_PX], "pxn": [_NARROW_LABEL_PX]})
+    layers.append(
+        alt.Chart(alt.NamedData(name=LAYOUT))
+        .transform_calculate(xfit=f"({NARROW} ? datum.pxn : datum.px) * {FIT}")
+        .mark_text(align="left", baseline="bottom", fontSize=fit_font(FONT_SIZE), color="#444444",
+                   limit=_FIT_TITLE["limit"])
+        .encode(x=alt.X("xfit:Q", scale=None), y=alt.value(-4), text=alt.Text("subtitle", type="nominal"))
+    )
+    datasets = {LAYOUT: alt.utils.data.to_values(layout)["values"], **_named_datasets(layers)}
+    title = alt.TitleParams(f"{outcome_label}: {eff.name} by trial", **_FIT_TITLE,
+                            **({} if has_pool else {"subtitle": subtitle}))
+    chart = layer_charts(layers, width=PLOT_WIDTH, height=int(row_height * NOMINAL_ROWS), title=title,
+                         datasets=datasets)
+    chart = fitted_chart(configure_chart(chart, scale), FOREST_NATURAL_WIDTH, FOREST_NARROW_WIDTH, scale)
+    # Vega's built-in height signal, overridden from the layout row: the drawn height follows the rows.
+    chart.params = [*chart.params, alt.VariableParameter(name="height", expr=_layout("height")["expr"])]
+    return chart
 
 
 def _provenance_text(studies: pd.DataFrame, k: int) -> list[str]:

@@ -22,10 +22,11 @@ from .base import (
     stretch_chart,
     stretch_param,
     BOX,
+    describe,
 )
 
 __all__ = ["CHOICE_COLUMNS", "CONTOUR_LEVELS", "SPEC_PICK", "baujat_plot", "contour_funnel", "specification_curve",
-           "spec_y_domain"]
+           "spec_y_domain", "specification_points", "specification_summary", "specification_data"]
 
 #: Two-sided significance regions of the contour-enhanced funnel (Peters et al. 2008): label -> (p from, p to).
 CONTOUR_LEVELS = (("p < 0.01", 0.0, 0.01), ("0.01 ≤ p < 0.05", 0.01, 0.05), ("0.05 ≤ p < 0.10", 0.05, 0.10),
@@ -191,12 +192,15 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     """
     require_columns(specs, ["estimate", "ci_low", "ci_high", "k"], "specification_curve")
     choice_columns = specs.attrs.get("choices") or CHOICE_COLUMNS  # an upload's own columns (peerstats.multiverse)
-    d = specs[np.isfinite(specs["estimate"].to_numpy(dtype=float))].sort_values("estimate", kind="stable")
-    d = d.drop(columns=[c for c in ("filters", "note") if c in d])
-    d.insert(0, "spec", d.index.to_numpy())
-    d = d.reset_index(drop=True)
-    d["rank"] = np.arange(1, len(d) + 1)
-    d["excludes_zero"] = np.where((d["ci_low"] > 0) | (d["ci_high"] < 0), "CI excludes 0", "CI includes 0")
+    d = specification_points(specs)
+    # the choice matrix's rows: one text column per dimension ("Estimator: DL"), folded into ticks by Vega (a
+    # transform_fold of the points' own data): no second, 7-times-longer dataset to validate and send
+    fields = []
+    for i, (col, name) in enumerate(choice_columns):
+        if col in d:
+            fields.append(f"choice_{i}")
+            d[fields[-1]] = name + ": " + d[col].astype(str)
+    order = list(dict.fromkeys(v for f in fields for v in d[f]))
     y_lo, y_hi = spec_y_domain(d["estimate"], current)
     d["ci_low_shown"] = d["ci_low"].clip(lower=y_lo)
     d["ci_high_shown"] = d["ci_high"].clip(upper=y_hi)
@@ -233,14 +237,10 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
         layers.append(alt.Chart(cut).mark_point(filled=True, size=16, color=PALETTE["grey"]).encode(
             x=x, y=alt.Y("y:Q", scale=y_scale), shape=alt.Shape("end:N", scale=None)))
     top = layer_charts(layers, width=SPEC_PLOT_MIN_PX, height=260)
-    long = []
-    for col, name in choice_columns:
-        if col in d:
-            long.append(pd.DataFrame({"rank": d["rank"], "choice": name + ": " + d[col].astype(str)}))
-    matrix = pd.concat(long, ignore_index=True) if long else pd.DataFrame({"rank": [], "choice": []})
-    order = list(dict.fromkeys(matrix["choice"]))
-    # inline values: 7 ticks per specification exceed Altair's 5,000-row guard for data frames at ~700 specifications
-    bottom = alt.Chart(alt.Data(values=matrix.to_dict("records"))).mark_tick(thickness=1, size=8, color="#333").encode(
+    # one tick per specification and dimension: the points' data folded (a second dataset of 7 rows per
+    # specification took Altair ~8 s to validate at 3,280 specifications)
+    matrix = base.transform_fold(fields, as_=["dimension", "choice"]) if fields else alt.Chart(alt.Data(values=[]))
+    bottom = matrix.mark_tick(thickness=1, size=8, color="#333").encode(
         x=x, y=alt.Y("choice:N", title=None, sort=order,
                      axis=alt.Axis(labelLimit={"expr": f"{BOX} > 0 ? {label_px} : {SPEC_LABEL_PX}"})))
     bottom.width = SPEC_PLOT_MIN_PX
@@ -249,8 +249,72 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     if len(cut):
         subtitle = f"{len(cut):,} intervals reach past the axis: cut at its edge (\u25b2\u25bc)"
     chart = alt.VConcatChart(vconcat=[top, bottom], title=fit_title(title, subtitle))
+    # its accessible name carries its numbers: a canvas (Streamlit draws a chart of more than 2,000 points on one,
+    # whose marks are not in the DOM) has no other text
+    chart.description = f"{describe(chart)} {specification_summary(d, current)}"
     chart = configure_chart(chart)
     # the fit signal beside the click selection Altair lifted to the top level
     params = chart.params if isinstance(chart.params, list) else []
     chart.params = [*params, stretch_param(SPEC_PLOT_PX + SPEC_LABEL_PX + 70)]
     return chart
+
+
+def specification_points(specs: pd.DataFrame) -> pd.DataFrame:
+    """The points of :func:`specification_curve`, left to right: the rows of ``specs`` with a finite estimate, sorted
+    by estimate (stable), without ``filters`` and ``note``, plus ``spec`` (the row's label in ``specs``), ``rank``
+    (1, 2, ...: the x position) and ``excludes_zero`` (``"CI excludes 0"`` or ``"CI includes 0"``: the colour)."""
+    require_columns(specs, ["estimate", "ci_low", "ci_high"], "specification_points")
+    d = specs[np.isfinite(specs["estimate"].to_numpy(dtype=float))].sort_values("estimate", kind="stable")
+    d = d.drop(columns=[c for c in ("filters", "note") if c in d])
+    d.insert(0, "spec", d.index.to_numpy())
+    d = d.reset_index(drop=True)
+    d["rank"] = np.arange(1, len(d) + 1)
+    d["excludes_zero"] = np.where((d["ci_low"] > 0) | (d["ci_high"] < 0), "CI excludes 0", "CI includes 0")
+    return d
+
+
+def _num(x: float) -> str:
+    return f"{x:.2f}".replace("-", "\u2212")  # the minus sign a screen reader says as "minus"
+
+
+def specification_summary(points: pd.DataFrame, current: float | None = None) -> str:
+    """The numbers the specification curve shows, in words (its text alternative; the caption under it on the page):
+    how many specifications, the range and median of their estimates, how many 95% CIs exclude 0, where the current
+    view's estimate (the dashed line) falls, and how many intervals the axis cuts.
+
+    ``points``: :func:`specification_points`. The percentile is the share of specifications with an estimate at or
+    below ``current`` (as the Multiverse page's metric).
+    """
+    n = len(points)
+    if n == 0:
+        return "No specification has an estimate."
+    est = points["estimate"].to_numpy(dtype=float)
+    excl = int((points["excludes_zero"] == "CI excludes 0").sum())
+    words = (f"{n:,} specification{'s' if n != 1 else ''}, sorted by pooled estimate from left to right: from "
+             f"{_num(est.min())} to {_num(est.max())}, median {_num(float(np.median(est)))}. {excl:,} of the 95% CIs "
+             f"({100 * excl / n:.0f}%) exclude 0 (blue) and {n - excl:,} include it (grey).")
+    if current is not None and np.isfinite(current):
+        words += (f" The current view's estimate, {_num(float(current))} (dashed line), is at percentile "
+                  f"{100 * float(np.mean(est <= current)):.0f}.")
+    y_lo, y_hi = spec_y_domain(est, current)
+    cut = int((points["ci_high"] > y_hi).sum() + (points["ci_low"] < y_lo).sum())
+    if cut:
+        words += f" {cut:,} interval ends reach past the axis, from {_num(y_lo)} to {_num(y_hi)}, and are cut."
+    return words
+
+
+def specification_data(specs: pd.DataFrame) -> pd.DataFrame:
+    """The specification curve's data as a table for the page ("Data of this chart"): one row per point, left to
+    right, with readable headers: its position, estimate, 95% CI, k, whether the CI excludes 0, and the choices
+    behind it (the matrix under the curve)."""
+    d = specification_points(specs)
+    choice_columns = specs.attrs.get("choices") or CHOICE_COLUMNS
+    out = pd.DataFrame({"Point (left to right)": d["rank"], "Estimate": d["estimate"], "95% CI low": d["ci_low"],
+                        "95% CI high": d["ci_high"]})
+    if "k" in d:
+        out["k"] = d["k"]
+    out["95% CI"] = d["excludes_zero"].str.replace("CI ", "", regex=False)
+    for col, name in choice_columns:
+        if col in d:
+            out[name] = d[col].astype(str)
+    return out
