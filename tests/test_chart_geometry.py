@@ -424,6 +424,6 @@ def test_stretched_charts_keep_every_text_in_their_box(name):
     for box in STRETCH_BOXES:
         svg = in_box(spec, box, set_width=True)
         assert _svg_width(svg) == box
-        out = [(t, round(l), round(r)) for t, l, r in text_extents(svg) if l < -2 or r > box + 2]
+        out = [(t, round(left), round(right)) for t, left, right in text_extents(svg) if left < -2 or right > box + 2]
         assert out == [], (box, out[:5])
         assert min(_font_sizes(svg)) >= 12, box
