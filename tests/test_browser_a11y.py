@@ -182,16 +182,7 @@ def _headline_k(pg) -> str:
 
 #: Screen-fit failures in charts other engineers are changing (issue 21), each with where it comes from: tolerated
 #: (a warning lists them) until those fixes merge, then removed here. (page path, a regular expression of the line).
-PENDING = [
-    # charts/forest.py via base.fitted_chart: Streamlit sets a width="stretch" chart's ``width`` to its box, and the
-    # forest's view (autosize "pad") then grows by the table text beside its plot: a blank frame 297 px (1280), 120
-    # px (1024), 79 px (390) wider than the box on Explore, 253 / 170 / 111 px on Subgroups.
-    ("", r'(stMain "[^"]*" scrolls sideways|chart "Personal recovery: standardised mean dif": its drawing is) '),
-    ("subgroups", r'(stMain "[^"]*" scrolls sideways|chart "Personal recovery by organisational cate": its drawing is) '),
-    # charts/robustness.py: the specification curve (a vconcat, drawn on a canvas) gets the box's width for its plot
-    # from Streamlit, beside its choice labels: 122 (1280), 114 (1024), 118 px (390) wider than its box.
-    ("multiverse", r'(stMain "[^"]*" scrolls sideways|chart "Specification curve[^"]*": its drawing is) '),
-]
+PENDING: list[tuple[str, str]] = []  # none left: the forest's fixed width param, the curve's nested vconcat
 
 
 @pytest.mark.browser

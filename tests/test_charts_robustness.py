@@ -56,7 +56,8 @@ def test_specification_curve_sorted_with_choice_matrix():
     from synthetic_evidence import evidence
     specs = specifications(evidence(), "personal_recovery")
     spec = charts.specification_curve(specs, current=0.2).to_dict(validate=True)
-    top, bottom = spec["vconcat"]
+    (inner,) = spec["vconcat"]  # nested once: Streamlit leaves a nested concat's widths alone
+    top, bottom = inner["vconcat"]
     ci, pts, zero, cur, *cut = top["layer"]  # cut: the ends of intervals past the axis (issue 21)
     d = pd.DataFrame(spec["datasets"][pts["data"]["name"]])
     assert np.all(np.diff(d["estimate"]) >= 0)  # sorted
@@ -86,7 +87,7 @@ def test_specification_curve_click_selects_one_specification_in_one_view():
     (param,) = [p for p in spec["params"] if p["name"] != "fit"]  # fit: the box's width (issue 21)
     assert param["name"] == charts.SPEC_PICK
     assert param["select"] == {"type": "point", "fields": ["spec"], "on": "click", "clear": "dblclick"}
-    top, bottom = spec["vconcat"]
+    top, bottom = spec["vconcat"][0]["vconcat"]
     named = [layer.get("name") for layer in top["layer"]]
     assert param["views"] == [named[1]] and sum(n is not None for n in named) == 1
     assert "params" not in bottom and all("params" not in layer for layer in top["layer"])

@@ -421,8 +421,13 @@ def fitted_chart(chart: alt.TopLevelMixin, natural_width: float, narrow_width: f
             scale: float = 1.0) -> alt.TopLevelMixin:
     """Declare the ``narrow``/``fit`` signals on a built chart (:func:`fit_params`) and shrink the view's own width
     to the smallest fitted plot, so only the marks (laid out by ``fit``) decide the chart's width (autosize "pad")."""
-    chart.params = fit_params(natural_width, narrow_width, scale)
-    chart.width = int(round(PLOT_WIDTH * MIN_FIT))
+    width = int(round(PLOT_WIDTH * MIN_FIT))
+    # A top-level param named "width" overrides Vega's width signal: Streamlit writes the box's width into the spec
+    # of a width="stretch" chart, and under autosize "pad" the table text beside the plot then came on top of it (a
+    # blank frame 79-297 px wider than the box, sideways scroll on Explore and Subgroups). The view keeps its own
+    # small width whatever the spec's ``width`` says; ``fit`` (from the box) lays the marks out.
+    chart.params = [*fit_params(natural_width, narrow_width, scale), alt.VariableParameter(name="width", expr=str(width))]
+    chart.width = width
     return chart
 
 

@@ -248,7 +248,10 @@ def specification_curve(specs: pd.DataFrame, *, current: float | None = None,
     subtitle = None
     if len(cut):
         subtitle = f"{len(cut):,} intervals reach past the axis: cut at its edge (\u25b2\u25bc)"
-    chart = alt.VConcatChart(vconcat=[top, bottom], title=fit_title(title, subtitle))
+    # nested once: Streamlit (1.67) writes the box's width into every plain view of a top-level vconcat drawn
+    # width="stretch", which put the plot box-wide beside its choice labels (118-122 px of sideways scroll); it leaves
+    # a nested concat alone, so the views keep their width and the x range follows the box (``BOX``)
+    chart = alt.VConcatChart(vconcat=[alt.VConcatChart(vconcat=[top, bottom])], title=fit_title(title, subtitle))
     # its accessible name carries its numbers: a canvas (Streamlit draws a chart of more than 2,000 points on one,
     # whose marks are not in the DOM) has no other text
     chart.description = f"{describe(chart)} {specification_summary(d, current)}"
