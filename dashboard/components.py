@@ -374,6 +374,32 @@ def chart_data(frame: pd.DataFrame, *, key: str, column_config: dict | None = No
                      placeholder=EMPTY)
 
 
+def forest_data(frame: pd.DataFrame, pooled=None, scale: text.Scale = text.SMD_SCALE) -> pd.DataFrame:
+    """A forest plot's rows as :func:`chart_data` shows them: one row per trial (estimate and 95% CI on the natural
+    scale, as the plot's table text; weight in percent; the row's provenance), then the pooled row when drawn."""
+    import numpy as np
+
+    from dashboard.charts.base import Z95
+
+    yi = frame["yi"].astype(float).to_numpy()
+    se = np.sqrt(frame["vi"].astype(float).to_numpy())
+    nat = [scale.natural(e, e - Z95 * s, e + Z95 * s) for e, s in zip(yi, se)]
+    if "weight" in frame:
+        weight = frame["weight"].astype(float).to_numpy()
+    elif pooled is not None and len(getattr(pooled, "weights", ())) == len(frame):
+        weight = np.asarray(pooled.weights, dtype=float)
+    else:
+        weight = np.full(len(frame), np.nan)
+    out = pd.DataFrame({"Trial": frame["label"].astype(str).to_numpy(), "Estimate": [n[0] for n in nat],
+                        "95% CI low": [n[1] for n in nat], "95% CI high": [n[2] for n in nat], "Weight (%)": weight,
+                        "Row": (frame["provenance"].astype(str).to_numpy() if "provenance" in frame
+                                else "trial data")})
+    if pooled is not None and text._finite(getattr(pooled, "estimate", None)):
+        e, lo, hi = scale.natural(pooled.estimate, pooled.ci_low, pooled.ci_high)
+        out.loc[len(out)] = ["Pooled", e, lo, hi, 100.0, "pooled result"]
+    return out
+
+
 def csv_button(frame: pd.DataFrame, name: str, *, key: str, label: str = "Download CSV", index: bool = False) -> None:
     """A CSV download of ``frame`` (built only when clicked)."""
     from dashboard.export import frame_csv

@@ -201,6 +201,13 @@ def regression_section(ctx, key: str = "subgroups_bubble") -> list:
     fig = memo.chart(charts.bubble, studies, fitted_line(res, x[ok]), x_title=CONTINUOUS[mod],
                         title=f"{ctx.outcome_label} by {CONTINUOUS[mod].lower()}")
     ui.chart(fig, f"bubble_{view.outcome}_{mod}", key=key)
+    # its text alternative (issue 22): the numbers in words, and its bubbles as a table one click away
+    y_name = ctx.scale.short if not ctx.scale.ratio else f"log {ctx.scale.short}"
+    st.caption(text.bubble_caption(studies["x"], studies["yi"], CONTINUOUS[mod], ctx.scale))
+    ui.chart_data(pd.DataFrame({"Trial": studies["label"].astype(str).to_numpy(), CONTINUOUS[mod]: studies["x"],
+                                y_name: studies["yi"], "Weight (%)": studies["weight"]}), key=f"{key}_data",
+                  column_config={y_name: st.column_config.NumberColumn(format="%.3f"),
+                                 "Weight (%)": st.column_config.NumberColumn(format="%.1f")})
     dropped = int((~ok).sum())
     per = "per 100 participants" if mod == "n" else "per year"
     scale = 100.0 if mod == "n" else 1.0

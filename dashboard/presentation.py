@@ -146,7 +146,7 @@ def _save(view: V.ViewState, name: str) -> None:
 
 def render(ctx) -> None:
     """One slide of the current view (see the module docstring)."""
-    from dashboard import charts, decision, memo
+    from dashboard import charts, decision, memo, text
     from dashboard import components as ui
 
     sel = ctx.selection
@@ -189,6 +189,7 @@ def render(ctx) -> None:
                          effect=ctx.scale, sides=ctx.sides,
                          method_label=f"Pooled ({ctx.view.method})", scale=slide_scale, row_px=row_px)
         st.vega_lite_chart(dict(fig.spec), width="stretch", theme=None, key="present_forest")
+        st.caption(text.forest_caption(frame["yi"], pooled, ctx.scale, of=k))  # its text alternative (issue 22)
     if shown == k:
         ui.headline(ctx, key="present_headline", certainty=decision.certainty(ctx))  # with its caveat
     with st.container(horizontal=True, gap="small"):

@@ -443,3 +443,115 @@ def claim_lead(significant: bool, hedge: str = "", scale: Scale = SMD_SCALE) -> 
         return "The trials show"
     who = scale.intervention[:1].upper() + scale.intervention[1:]
     return f"{who} " + {"": "had", "may": "may have had"}.get(h, f"{h} had")
+
+
+# --- chart text alternatives (issue 22): each chart's numbers in a sentence, shown as a caption under it -------------
+
+def _span(values, scale: Scale | None = None, digits: int = 2) -> str:
+    """"from −0.10 to 0.85" over the finite ``values`` (on ``scale``'s natural scale when given)."""
+    xs = [float(v) for v in values if _finite(v)]
+    if scale is not None:
+        xs = list(scale.natural(*xs))
+    if not xs:
+        return "n/a"
+    if fmt(min(xs), digits) == fmt(max(xs), digits):
+        return fmt(min(xs), digits)
+    return f"from {fmt(min(xs), digits)} to {fmt(max(xs), digits)}"
+
+
+def forest_caption(estimates, pooled=None, scale: Scale = SMD_SCALE, *, unit: str = "trial",
+                   of: int | None = None) -> str:
+    """The forest plot in words: how many rows, their estimates' range and the pooled estimate with its CI.
+
+    ``estimates`` on the analysis scale (log for a ratio), ``pooled`` a result with ``estimate``/``ci_low``/
+    ``ci_high`` (or ``None`` when no diamond is drawn); ``of``: the analysis' rows when the plot shows only some
+    ("3 of 18 trials")."""
+    n = len(list(estimates))
+    rows = f"{n} of {count(of, unit)}" if of is not None and of != n else count(n, unit)
+    words = f"{rows}: {scale.short} {_span(estimates, scale)}"
+    if pooled is not None:
+        words += f"; {pooled_phrase(pooled, scale)}"
+    return words + "."
+
+
+def pooled_phrase(pooled, scale: Scale = SMD_SCALE) -> str:
+    """"pooled SMD 0.32 (95% CI 0.11 to 0.53)" on the natural scale."""
+    est, lo, hi = scale.natural(pooled.estimate, pooled.ci_low, pooled.ci_high)
+    return f"pooled {scale.short} {fmt(est)} (95% CI {fmt_ci(lo, hi)})"
+
+
+def subgroup_caption(groups, ks, estimates, ci_low, ci_high, scale: Scale = SMD_SCALE) -> str:
+    """The subgroup forest in words: each subgroup's pooled estimate and CI (k trials)."""
+    parts = []
+    for g, k, e, lo, hi in zip(groups, ks, estimates, ci_low, ci_high):
+        ne, nlo, nhi = scale.natural(e, lo, hi)
+        parts.append(f"{g}: {fmt(ne)} ({fmt_ci(nlo, nhi)}; k = {int(k)})")
+    return f"{scale.short} (95% CI) per subgroup: " + "; ".join(parts) + "."
+
+
+def leave_one_out_caption(estimates, overall, scale: Scale = SMD_SCALE) -> str:
+    """The leave-one-out plot in words: the range of the pooled estimate with each trial left out in turn."""
+    n = len([v for v in estimates if _finite(v)])
+    words = f"Leaving out each of {count(n, 'trial')} in turn, the pooled {scale.short} goes {_span(estimates, scale)}"
+    if _finite(overall):
+        words += f" (all trials: {fmt(scale.natural(overall)[0])})"
+    return words + "."
+
+
+def cumulative_caption(years, estimates, scale: Scale = SMD_SCALE) -> str:
+    """The cumulative plot in words: the pooled estimate after the first trial and after all, and its range."""
+    est = [float(v) for v in estimates]
+    if not est:
+        return "No trials."
+    yrs = [int(y) for y in years if _finite(y)]
+    span = f" ({min(yrs)} to {max(yrs)})" if yrs else ""
+    first, last = scale.natural(est[0], est[-1])
+    low, high = scale.natural(min(est), max(est))
+    return (f"Adding {count(len(est), 'trial')} by year{span}, the pooled {scale.short} goes from {fmt(first)} "
+            f"(first trial) to {fmt(last)} (all trials), within the range {fmt_ci(low, high)}.")
+
+
+def baujat_caption(labels, x, y) -> str:
+    """The Baujat plot in words: the ranges of both axes and the trial furthest along each."""
+    pts = [(str(lab), float(a), float(b)) for lab, a, b in zip(labels, x, y) if _finite(a) and _finite(b)]
+    if not pts:
+        return "No trial could be drawn."
+    right = max(pts, key=lambda p: p[1])
+    up = max(pts, key=lambda p: p[2])
+    return (f"{count(len(pts), 'trial')}: contribution to heterogeneity {_span([p[1] for p in pts])} (largest: "
+            f"{right[0]}), influence on the pooled result {_span([p[2] for p in pts])} (largest: {up[0]}).")
+
+
+def rob_summary_caption(judgements: dict) -> str:
+    """The risk-of-bias summary in words: per domain, how many trials at low, unclear and high risk, and not reported.
+
+    ``judgements``: domain name -> the trials' judgements ("low", "unclear", "high"; anything else, missing
+    included, is "not reported": unknown is not low)."""
+    parts = []
+    for domain, levels in judgements.items():
+        norm = [str(v).strip().lower() if isinstance(v, str) else "" for v in levels]
+        n = {lv: sum(1 for v in norm if v == lv) for lv in ("low", "unclear", "high")}
+        missing = len(norm) - sum(n.values())
+        part = f"{domain}: {n['low']} low, {n['unclear']} unclear, {n['high']} high"
+        parts.append(part + (f", {missing} not reported" if missing else ""))
+    return "Trials per judgement. " + "; ".join(parts) + "."
+
+
+def bubble_caption(x, yi, x_title: str, scale: Scale = SMD_SCALE) -> str:
+    """The meta-regression bubble plot in words: how many trials and the ranges of both axes."""
+    unit = f"log {scale.short}" if scale.ratio else scale.short
+    return (f"{count(len(list(x)), 'trial')}: {lower_first(x_title)} {_span(x, digits=0)} (across), {unit} "
+            f"{_span(yi)} (up); bubble area is the trial's weight; the line is the fitted regression.")
+
+
+def power_caption(n_per_arm, power) -> str:
+    """The power curve in words: power at the smallest and largest trial size, and where it first reaches 80%."""
+    pts = sorted((float(n), float(p)) for n, p in zip(n_per_arm, power) if _finite(n) and _finite(p))
+    if not pts:
+        return "No power could be computed."
+    words = (f"Power {fmt(pts[0][1])} with {fmt_int(pts[0][0])} participants per arm, {fmt(pts[-1][1])} with "
+             f"{fmt_int(pts[-1][0])}")
+    reach = next((n for n, p in pts if p >= 0.8), None)
+    words += (f"; 0.80 first reached at {fmt_int(reach)} per arm" if reach is not None
+              else "; 0.80 not reached on this range")
+    return words + f" ({count(len(pts), 'trial size')} computed)."

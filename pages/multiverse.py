@@ -342,6 +342,12 @@ else:
                                            y_title="Power", title=f"Power by trial size (true SMD {text.fmt(smd)})"),
                          f"power_curve_{view.outcome}", key="mv_power_curve")
                 ui.csv_button(curve, f"power_curve_{view.outcome}", key="mv_power_csv")
+                # its text alternative (issue 22): the numbers in words, and its points as a table one click away
+                st.caption(text.power_caption(curve["n_per_arm"], curve["power"]))
+                ui.chart_data(curve.rename(columns={"n_per_arm": "Participants per arm", "power": "Power",
+                                                    "mc_se": "Monte Carlo SE"}),
+                              key="mv_power_data", column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                                                   for c in ("Power", "Monte Carlo SE")})
                 notes.append(f"{tr['label'].iloc[first]}: n = {n:,.0f} per arm, SMD {text.fmt(smd)}, {method}: "
                              f"power {text.fmt(pw.power, 3)}{err}.")
             report.append(export.Section("Next trial (hypothetical trials, not trial data)", table=frame, text=notes))

@@ -41,11 +41,16 @@ else:
     with ui.guard("the risk-of-bias summary"):
         summary = memo.chart(charts.rob_summary, trials)
         ui.chart(summary, "rob_summary", key="rob_summary")
+        # its text alternative (issue 22): every bar's count in words (the judgements are in the table below)
+        st.caption(text.rob_summary_caption({name: trials[c] for c, name in ROB_DOMAINS.items()})
+                   + " Every trial's judgement is in the table below.")
         report.append(export.Section("Summary per domain", chart=summary.chart))
     with ui.guard("the traffic-light chart"):
         page = paging.choose_page(n, "rob_traffic_page", "traffic-light chart")
         traffic = memo.chart(charts.rob_traffic_light, paging.page_slice(trials, page))
         ui.chart(traffic, "rob_traffic_light", key="rob_traffic")
+        st.caption(f"The judgements of these {text.count(len(paging.page_slice(trials, page)), 'trial')} per domain "
+                   "(+ low risk, ? unclear, − high risk), and their AHRQ quality, are in the table right below.")
         report.append(export.Section("Traffic lights per trial", chart=traffic.chart))
     cols = ["label", "quality", *ROB_DOMAINS]
     rob_table = ui.readable(trials[[c for c in cols if c in trials]].assign(

@@ -32,6 +32,13 @@ def nat_ci(lo, hi) -> str:
     return text.fmt_ci(*sc.natural(lo, hi))
 
 
+#: The leave-one-out and cumulative plots' estimate on its analysis scale, for their data tables (issue 22).
+AXIS_LABEL = {"estimate": sc.short if not sc.ratio else f"log {sc.short}",
+              "ci_low": "95% CI low" if not sc.ratio else f"95% CI low (log {sc.short})",
+              "ci_high": "95% CI high" if not sc.ratio else f"95% CI high (log {sc.short})"}
+DATA_FORMATS = {c: st.column_config.NumberColumn(format="%.3f") for c in (*AXIS_LABEL.values(), "τ²")} | {
+    "I² (%)": st.column_config.NumberColumn(format="%.0f"), "Year": st.column_config.NumberColumn(format="%d")}
+
 st.title(f"Sensitivity: {ctx.outcome_label}")
 report: list = []
 
@@ -131,6 +138,10 @@ else:
         loo.insert(0, "label", labels[loo["omitted"].to_numpy()])
         fig = memo.chart(charts.leave_one_out_plot, loo, overall=ctx.pooled.estimate if ctx.pooled else None)
         ui.chart(fig, f"leave_one_out_{view.outcome}", key="sens_loo")
+        # its text alternative (issue 22): the numbers in words, and its points as a table one click away
+        st.caption(text.leave_one_out_caption(loo["estimate"], ctx.pooled.estimate if ctx.pooled else None, sc))
+        ui.chart_data(ui.readable(loo[["label", "estimate", "ci_low", "ci_high", "tau2", "i2"]], AXIS_LABEL),
+                      key="sens_loo_data", column_config=DATA_FORMATS)
         ui.csv_button(ui.readable(loo), f"leave_one_out_{view.outcome}", key="sens_loo_csv")  # the plot as numbers
         report.append(export.Section("Leave one out", chart=fig.chart))
         swing = loo.loc[(loo["estimate"] - ctx.pooled.estimate).abs().idxmax()]
@@ -161,6 +172,10 @@ else:
         cum.insert(1, "year", years[idx])
         cum_fig = memo.chart(charts.cumulative_plot, cum)
         ui.chart(cum_fig, f"cumulative_{view.outcome}", key="sens_cumulative")
+        st.caption(text.cumulative_caption(cum["year"], cum["estimate"], sc))  # its text alternative (issue 22)
+        ui.chart_data(ui.readable(cum[["label", "year", "k", "estimate", "ci_low", "ci_high", "tau2", "i2"]],
+                                  AXIS_LABEL | {"label": "Trial added"}),
+                      key="sens_cumulative_data", column_config=DATA_FORMATS)
         ui.csv_button(ui.readable(cum), f"cumulative_{view.outcome}", key="sens_cumulative_csv")  # the plot as numbers
         report.append(export.Section("Cumulative by year", chart=cum_fig.chart))
 
@@ -176,6 +191,13 @@ else:
                                                                 provenance=sel.effects["provenance"].to_numpy())
         bfig = memo.chart(charts.baujat_plot, bj, title=f"Baujat plot: {ctx.outcome_label}")
         ui.chart(bfig, f"baujat_{view.outcome}", key="sens_baujat")
+        st.caption(text.baujat_caption(bj["label"], bj["x"], bj["y"]))  # its text alternative (issue 22)
+        ui.chart_data(ui.readable(bj[["label", "x", "y", "influential"]],
+                                  {"x": "Contribution to heterogeneity (x)", "y": "Influence on the pooled result (y)",
+                                   "influential": "Influential"}),
+                      key="sens_baujat_data", column_config={
+                          c: st.column_config.NumberColumn(format="%.3f")
+                          for c in ("Contribution to heterogeneity (x)", "Influence on the pooled result (y)")})
         st.caption("Right: the trial adds much to the heterogeneity; up: leaving it out moves the pooled result "
                    "much. Orange diamonds are flagged by metafor's criteria (DFFITS, Cook's distance, hat value or "
                    "DFBETAS beyond their cut-offs).")

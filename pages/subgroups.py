@@ -50,6 +50,12 @@ else:
                                      favours=ctx.favours, group_labels=dict(labels),
                                      effect=ctx.scale, sides=ctx.sides)
         ui.chart(fig, f"subgroups_{view.outcome}_{moderator}", key="subgroups_forest")
+        # its text alternative (issue 22): the numbers in words; the table "Subgroups" below holds them all
+        st.caption(text.subgroup_caption([labels.get(g, g) for g in table["group"]], table["k"], table["estimate"],
+                                         table["ci_low"], table["ci_high"], ctx.scale)
+                   + (f" All trials: {text.pooled_phrase(ctx.pooled, ctx.scale)}."
+                      if ctx.pooled is not None else "")
+                   + " Every subgroup's numbers are in the table below the test for subgroup differences.")
         report.append(export.Section(f"{ctx.outcome_label} by {mod_words}", chart=fig.chart))
 
         st.header("Test for subgroup differences")
