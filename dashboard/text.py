@@ -506,7 +506,8 @@ def cumulative_caption(years, estimates, scale: Scale = SMD_SCALE) -> str:
     yrs = [int(y) for y in years if _finite(y)]
     span = f" ({min(yrs)} to {max(yrs)})" if yrs else ""
     first, last = scale.natural(est[0], est[-1])
-    low, high = scale.natural(min(est), max(est))
+    fin = [v for v in est if _finite(v)] or [math.nan]
+    low, high = scale.natural(min(fin), max(fin))
     return (f"Adding {count(len(est), 'trial')} by year{span}, the pooled {scale.short} goes from {fmt(first)} "
             f"(first trial) to {fmt(last)} (all trials), within the range {fmt_ci(low, high)}.")
 
