@@ -180,3 +180,29 @@ def test_forest_data_one_row_per_mark():
     assert np.allclose(table["Weight (%)"], [20.0, 80.0, 100.0])
     rr = forest_data(frame, None, Scale(measure="RR", direction_known=False))
     assert len(rr) == 2 and np.allclose(rr["Estimate"], np.exp([0.2, -0.1]))
+
+
+@pytest.mark.apptest
+def test_every_chart_of_a_risk_ratio_analysis_has_a_text_alternative():
+    """A RevMan file's risk ratio (5 studies): every page's charts keep their alternative, and the forest's caption
+    gives the studies' risk ratios exponentiated, as its table text does."""
+    from test_apptest import PAGE_FILES
+    from test_revman_app import BINARY, rows, upload
+
+    at = upload()
+    at.sidebar.selectbox(key="v_outcome").set_value(BINARY).run()
+    seen = 0
+    for page, path in PAGE_FILES.items():
+        at.switch_page(path).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        for i, c in enumerate(chart_alternatives(at)):
+            seen += 1
+            assert c["numbers"] and c["data"], (page, i + 1, c)
+        if page == "explore":
+            r = rows(1, 22)
+            rr = ((r["Experimental cases"] / r["Experimental N"]) / (r["Control cases"] / r["Control N"]))
+            assert (r["Experimental cases"] > 0).all() and (r["Control cases"] > 0).all()  # no zero cells here
+            low, high = text.fmt(rr.min()), text.fmt(rr.max())
+            assert any(x.value.startswith(f"{len(rr)} trials: RR from {low} to {high}") for x in at.caption), \
+                [x.value for x in at.caption]
+    assert seen >= 5
