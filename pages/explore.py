@@ -41,7 +41,7 @@ with ui.guard("the forest plot"):
                          method_label=f"Pooled ({ctx.view.method})")
         ui.chart(fig, f"forest_{ctx.view.outcome}", key="explore_forest")
         # its text alternative (issue 22): the numbers it shows in words, and its rows as a table one click away
-        st.caption(text.forest_caption(frame["yi"], ctx.pooled, ctx.scale))
+        st.caption(text.forest_caption(frame["yi"], ctx.pooled, ctx.scale, of=sel.k))
         ui.chart_data(ui.forest_data(frame, ctx.pooled, ctx.scale), key="explore_forest_data",
                       column_config={c: st.column_config.NumberColumn(format="%.2f")
                                      for c in ("Estimate", "95% CI low", "95% CI high")}

@@ -47,9 +47,10 @@ else:
         report.append(export.Section("Summary per domain", chart=summary.chart))
     with ui.guard("the traffic-light chart"):
         page = paging.choose_page(n, "rob_traffic_page", "traffic-light chart")
-        traffic = memo.chart(charts.rob_traffic_light, paging.page_slice(trials, page))
+        on_page = paging.page_slice(trials, page)
+        traffic = memo.chart(charts.rob_traffic_light, on_page)
         ui.chart(traffic, "rob_traffic_light", key="rob_traffic")
-        st.caption(f"The judgements of these {text.count(len(paging.page_slice(trials, page)), 'trial')} per domain "
+        st.caption(f"The judgements of these {text.count(len(on_page), 'trial')} per domain "
                    "(+ low risk, ? unclear, − high risk), and their AHRQ quality, are in the table right below.")
         report.append(export.Section("Traffic lights per trial", chart=traffic.chart))
     cols = ["label", "quality", *ROB_DOMAINS]
