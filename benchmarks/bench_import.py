@@ -34,7 +34,7 @@ from tests.upload_files import text_bytes, xlsx_bytes  # noqa: E402 - the synthe
 
 PAGES = [
     ("Explore", "pages/explore.py"), ("Subgroups", "pages/subgroups.py"), ("Sensitivity", "pages/sensitivity.py"),
-    ("Small-study effects", "pages/small_study_effects.py"), ("Risk of bias", "pages/risk_of_bias.py"),
+    ("Small-study effects", "pages/small-study-effects.py"), ("Risk of bias", "pages/risk-of-bias.py"),
     ("Reproduce the paper", "pages/reproduce.py"), ("Data", "pages/data.py"), ("About", "pages/about.py"),
 ]
 PAGE_TARGET_S = 2.0

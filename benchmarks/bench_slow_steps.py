@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["explore", "subgroups", "sensitivity", "small_study_effects", "risk_of_bias", "multiverse", "reproduce",
+PAGES = ["explore", "subgroups", "sensitivity", "small-study-effects", "risk-of-bias", "multiverse", "reproduce",
          "data", "about", "summary"]
 
 

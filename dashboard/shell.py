@@ -27,8 +27,8 @@ FILES = {
     "explore": ("pages/explore.py", ":material/forest:"),
     "subgroups": ("pages/subgroups.py", ":material/call_split:"),
     "sensitivity": ("pages/sensitivity.py", ":material/tune:"),
-    "small-study-effects": ("pages/small_study_effects.py", ":material/filter_list:"),
-    "risk-of-bias": ("pages/risk_of_bias.py", ":material/traffic:"),
+    "small-study-effects": ("pages/small-study-effects.py", ":material/filter_list:"),
+    "risk-of-bias": ("pages/risk-of-bias.py", ":material/traffic:"),
     "multiverse": ("pages/multiverse.py", ":material/scatter_plot:"),
     "reproduce": ("pages/reproduce.py", ":material/fact_check:"),
     "data": ("pages/data.py", ":material/table:"),
@@ -110,12 +110,12 @@ def _main() -> None:
              for key, (path, icon) in FILES.items()}
     # The page links are drawn by _page_links() below, with the view's query: st.navigation's own sidebar links carry
     # none, so "open in a new tab" or a copied link lost the filters.
-    # The only router of a running process. Not of its first run: Streamlit (1.67) sees `pages/` beside app.py and
-    # routes that run itself over the file names (its legacy mode, on until a script calls st.navigation; AppTest
-    # resets it on every run), and no option turns that off. So `/small-study-effects` or `/risk-of-bias` as a fresh
-    # process's first request shows Streamlit's "Page not found" over the right page (its names: small_study_effects,
-    # risk_of_bias); deploy/warm.py's runs end the mode before users come. Removing it means an entry script with no
-    # `pages/` beside it, or files named as their url paths: both rename what the design card fixes.
+    # The only router of a running process. A process's first run is Streamlit's (1.67): it sees `pages/` beside
+    # app.py and routes that run over the file names (its legacy mode, on until a script calls st.navigation; AppTest
+    # resets it on every run), and no option turns that off. So the page files are named as their url paths
+    # (pages/small-study-effects.py, pages/risk-of-bias.py): the legacy names then match ours, and a fresh process's
+    # first /small-study-effects no longer shows "Page not found" over the right page (it did with
+    # small_study_effects.py).
     current = st.navigation(list(pages.values()), position="hidden")
     page = next((k for k, p in pages.items() if p.url_path == current.url_path), "explore")
 

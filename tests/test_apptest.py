@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PAGE_FILES = {
     "explore": "pages/explore.py", "subgroups": "pages/subgroups.py", "sensitivity": "pages/sensitivity.py",
-    "small-study-effects": "pages/small_study_effects.py", "risk-of-bias": "pages/risk_of_bias.py",
+    "small-study-effects": "pages/small-study-effects.py", "risk-of-bias": "pages/risk-of-bias.py",
     "reproduce": "pages/reproduce.py", "data": "pages/data.py", "about": "pages/about.py",
     "multiverse": "pages/multiverse.py",
     "summary": "pages/summary.py",

@@ -28,7 +28,7 @@ def open_analysis(file: str, outcome: str) -> AppTest:
     at.button(key="byor_use").click().run()
     assert_clean(at)
     at.sidebar.selectbox(key="v_outcome").set_value(outcome).run()
-    at.switch_page("pages/small_study_effects.py").run()
+    at.switch_page("pages/small-study-effects.py").run()
     assert_clean(at)
     return at
 

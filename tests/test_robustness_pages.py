@@ -54,7 +54,7 @@ def test_small_study_pet_peese_on_real_rows_by_default():
     sel = select(load_evidence(), Filters(), "personal_recovery")
     real = sel.effects["provenance"].isin(["reported", "derived"]).to_numpy()
     pp = pet_peese(sel.yi[real], sel.vi[real])
-    at = _page("pages/small_study_effects.py")
+    at = _page("pages/small-study-effects.py")
     m = {x.label: x.value for x in at.metric}
     assert m["PET (SE as predictor)"] == text.fmt(pp.pet)
     assert m["PEESE (variance)"] == text.fmt(pp.peese)
