@@ -275,14 +275,16 @@ def multiverse(evidence, outcome: str, dimensions: dict | None = None,
 def _multiverse(evidence, outcome, dimensions, progress):
     import pandas as pd
 
+    from dashboard.text import PAPER_MARK
+    from dashboard.view import METHODS as NAMES
     from peerstats.multiverse import METHODS, TESTS, specifications
 
-    names = {"FE": "the fixed-effect model", "DL": "DerSimonian-Laird", "REML": "REML", "PM": "Paule-Mandel"}
     parts = []
     for done, method in enumerate(METHODS):
         if progress is not None:
-            progress(done, len(METHODS), f"pooling every specification with {names.get(method, method)} "
-                                         f"(estimator {done + 1} of {len(METHODS)})")
+            name = NAMES.get(method, method).replace(PAPER_MARK, "")  # shared by sessions: no "(the paper)" mark
+            progress(done, len(METHODS), f"pooling every specification with {name} (estimator {done + 1} of "
+                                         f"{len(METHODS)})")
         part = specifications(evidence, outcome, methods=(method,), dimensions=dimensions)
         # the row order of one call over all estimators: combination, then estimator, then test
         combo, test = divmod(pd.RangeIndex(len(part)).to_numpy(), len(TESTS))
