@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import text  # noqa: F401 - pages use ui.text too
+from dashboard.charts.base import is_finite
 from peerstats.errors import ConvergenceError, DataValidationError, NoStudiesError, TooFewStudiesError
 from peerstats.select import PROVENANCE
 
@@ -74,7 +75,7 @@ def readable(frame: pd.DataFrame, labels: dict | None = None) -> pd.DataFrame:
 def p_cells(values) -> list:
     """A table's p-value column: :func:`text.fmt_p` text ("0.030", "< 0.001"), None (drawn as :data:`EMPTY`) where
     there is no p-value. The one p-value format of every table (docs/architecture.md)."""
-    return [text.fmt_p(p) if text._finite(p) else None for p in values]
+    return [text.fmt_p(p) if is_finite(p) else None for p in values]
 
 
 @contextmanager
@@ -394,7 +395,7 @@ def forest_data(frame: pd.DataFrame, pooled=None, scale: text.Scale = text.SMD_S
                         "95% CI low": [n[1] for n in nat], "95% CI high": [n[2] for n in nat], "Weight (%)": weight,
                         "Row": (frame["provenance"].astype(str).to_numpy() if "provenance" in frame
                                 else "trial data")})
-    if pooled is not None and text._finite(getattr(pooled, "estimate", None)):
+    if pooled is not None and is_finite(getattr(pooled, "estimate", None)):
         e, lo, hi = scale.natural(pooled.estimate, pooled.ci_low, pooled.ci_high)
         out.loc[len(out)] = ["Pooled", e, lo, hi, 100.0, "pooled result"]
     return out
