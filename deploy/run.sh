@@ -85,6 +85,7 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "${UPLOADS:-}" ]; then rm -rf "$UPLOADS"; fi
+  if [ -n "${STATIC:-}" ]; then rm -rf "$STATIC"; fi
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
@@ -148,11 +149,21 @@ PYEOF
 )
 # The app's pages, for the redirect of a nested unknown path (/data/x -> /data?unknown=/data/x).
 PAGES=$(cd "$ROOT" && "$PY" -c 'from dashboard.view import PAGES; print("|".join(PAGES))')
+# Streamlit's front-end files (its JavaScript bundle and lazy chunks, fonts, CSS), mirrored for nginx to serve from
+# disk, gzipped once (deploy/static.py): a first view's ~100 requests then cost the app processes nothing.
+# Their own folder, readable by nginx's workers (another user when nginx starts as root), removed at the stop.
+STATIC=""
+if [ "$PROXY" = 1 ]; then
+  STATIC=$(mktemp -d /tmp/peerstats-static.XXXXXX)
+  chmod 755 "$STATIC"
+  (cd "$ROOT" && "$PY" -m deploy.static "$STATIC") >/dev/null || { echo "deploy/run.sh: deploy/static.py failed" >&2; exit 1; }
+fi
 "$PY" - "$ROOT/deploy/nginx.conf.template" "$PREFIX/nginx.conf" "$PREFIX" "127.0.0.1:$PORT" "$UPSTREAMS" \
-  "$HASHES" "$PAGES" <<'PYEOF'
+  "$HASHES" "$PAGES" "$STATIC" <<'PYEOF'
 import sys
-src, dst, prefix, listen, upstreams, hashes, pages = sys.argv[1:]
+src, dst, prefix, listen, upstreams, hashes, pages, static = sys.argv[1:]
 conf = open(src).read().replace("@PREFIX@", prefix).replace("@LISTEN@", listen).replace("@PAGES@", pages)
+conf = conf.replace("@STATIC@", static)
 conf = conf.replace("@UPSTREAMS@", upstreams.rstrip("\n")).replace("script-src 'self'", f"script-src 'self' {hashes.strip()}".rstrip())
 open(dst, "w").write(conf)
 PYEOF
