@@ -17,9 +17,13 @@ checkbox, one metric), so both are measured in the same run on the same machine 
   served it (warm); from the navigation start to the headline value on screen, and to settled; median over
   ``--views``; target headline < 1.5 s. The floor page's first view is printed beside it.
 
+A control rate typed in Explore's "what it means" card (a fragment) is measured as a click is: what an edit that
+concerns one section costs when only that section reruns.
+
 For reference the same click is measured on About (the app's shell, sidebar and page links, and static text: no
 statistics, no chart): what any page of the app costs per click before its own content; and on the floor page with
-inert widgets as many and of the kinds as the app's sidebar has (``floor_app.py?sidebar=app``).
+the app's frame without the app: inert widgets as many and of the kinds as the app's sidebar has, page links, hidden
+navigation, the shell's style element, the address bar written on every run (``floor_app.py?sidebar=app``).
 
 **Settled** (measured, not guessed): Streamlit's app root says ``notRunning``; the expected headline value is shown
 (Explore, floor); after a click, a script run was seen; every ``stVegaLiteChart`` element holds its ``svg`` or
@@ -168,6 +172,33 @@ def clicks(pg, cdp, values: tuple[str, str] | None, n: int, quiet_ms: float, tim
     return out
 
 
+CARD_BOX = "Control response rate, as a number"
+
+
+def card_edits(pg, cdp, n: int, quiet_ms: float, timeout_s: float) -> list[dict]:
+    """``n`` control rates typed in the "what it means" card's number box (0.45 and 0.30 in turn; Enter), each
+    measured as a click is: task/script/layout ms and typing to settled ms. The card is a fragment
+    (``dashboard.decision._card``): its reruns leave the rest of the page alone."""
+    pg.get_by_text("What it means for patients", exact=True).first.click()
+    box = pg.get_by_role("spinbutton", name=CARD_BOX)
+    box.wait_for()
+    settle(pg, quiet_ms, timeout_s, want=None, clicked=False)
+    out = []
+    for i in range(n):
+        box.fill("0.45" if i % 2 == 0 else "0.30")
+        pg.evaluate("() => { const ps = window.__ps; ps.t0 = performance.now(); ps.head = null; ps.ran = null; "
+                    "ps.last = ps.t0; }")
+        before = task_metrics(cdp)
+        box.press("Enter")
+        st = settle(pg, quiet_ms, timeout_s, want=None, clicked=True)
+        after = task_metrics(cdp)
+        if st is None:
+            out.append({"error": f"not settled within {timeout_s:g} s"})
+            continue
+        out.append({**{k: 1000 * (after[k] - before[k]) for k in before}, "settled": st["last"] - st["t0"]})
+    return out
+
+
 def first_views(browser, url: str, want: str, n: int, quiet_ms: float, timeout_s: float) -> list[dict]:
     """``n`` new visitors (new contexts: empty cache) opening ``url``: ms from the navigation start (the page
     clock's origin) to the headline showing ``want`` and to settled."""
@@ -225,6 +256,7 @@ def run(app_url: str, floor_url: str, ports: list[int], outcome: str, n: int, vi
                 res[name] = clicks(pg, cdp, v, n, quiet_ms, timeout_s)
                 if name == "explore":
                     res["explore_throttled"] = clicks(pg, cdp, v, max(3, n // 2), quiet_ms, timeout_s * 4, throttle)
+                    res["card"] = card_edits(pg, cdp, n, quiet_ms, timeout_s)
                 ctx.close()
             ctx, pg, cdp = open_page(browser, summary, None, quiet_ms, timeout_s)
             res["summary"] = clicks(pg, cdp, None, max(3, n // 2), quiet_ms, timeout_s)
@@ -248,14 +280,22 @@ def run(app_url: str, floor_url: str, ports: list[int], outcome: str, n: int, vi
           f"{cpu1['app'] - cpu0['app']:.1f} s")
     for label, rows in (("floor page", floor_rows), ("Explore", res["explore"]), ("Summary", res["summary"]),
                         ("About (the app's shell and static text: no statistics, no chart)", res["about"]),
-                        ("floor page with a sidebar like the app's (?sidebar=app)", res["floor_sidebar"])):
+                        ("floor page with the app's frame: sidebar widgets, page links, navigation, style, address "
+                         "bar (?sidebar=app)", res["floor_sidebar"])):
         print(f"{label}: main-thread task time per click {med(rows, 'task')}; script {med(rows, 'script')}; "
               f"layout+style {med(rows, 'layout')}{errors(rows)}")
+    print(f"a control rate typed in Explore's 'what it means' card (a fragment: the card reruns alone): main-thread "
+          f"task time {med(res['card'], 'task')}; typing to settled {med(res['card'], 'settled')}"
+          f"{errors(res['card'])}")
     ft = [r["task"] for r in floor_rows if "task" in r]
     et = [r["task"] for r in res["explore"] if "task" in r]
     if ft and et:
         ratio = statistics.median(et) / statistics.median(ft)
         print(f"Explore / floor task time per click: {ratio:.1f}x (target <= 2x)")
+    st_ = [r["task"] for r in res["floor_sidebar"] if "task" in r]
+    if st_ and et and ft:
+        print(f"the app's frame alone (floor page ?sidebar=app) / floor: {statistics.median(st_) / statistics.median(ft):.1f}x; "
+              f"Explore / the frame alone: {statistics.median(et) / statistics.median(st_):.1f}x")
     print(f"click-to-headline: Explore {med(res['explore'], 'headline')} (target median < 300 ms); "
           f"floor page {med(floor_rows, 'headline')}")
     print(f"click-to-settled: Explore {med(res['explore'], 'settled')}; Summary {med(res['summary'], 'settled')}; "

@@ -94,33 +94,51 @@ def what_it_means(ctx) -> None:
 
     iv = intervention(ctx)  # None: the bundled data's words (dashboard.text.for_data)
     with st.expander("What it means for patients", expanded=False):
-        c = st.columns(3)
-        with c[0]:
-            cer = slider_with_box("Control response rate", 0.05, 0.95, 0.30, 0.05, key="wim_cer",
-                                  help=text.for_data("Share of people who improve without peer support (for the "
-                                                     "NNT).", iv))
-        with c[1]:
-            mid = slider_with_box("Minimal important difference (SMD)", 0.05, 0.5, S.grade_threshold()[1], 0.05,
-                                  key="wim_mid", help="Starts at the Summary page's MID (the certainty's threshold).")
-        prior_name = c[2].selectbox("Prior for heterogeneity", list(PRIORS), key="wim_prior")
-        nn = translate.nnt_interval(est, lo, hi, cer)
-        post = memo.call(prob_benefit, b * sel.yi, sel.vi, mid, tau_prior=PRIORS[prior_name])
-        tau2 = res.tau2 if math.isfinite(res.tau2) else 0.0
-        m = st.columns(4)
-        m[0].metric("Number needed to treat", "∞" if not math.isfinite(nn.nnt) else f"{math.ceil(abs(nn.nnt))}",
-                    help="Furukawa & Leucht 2011, from the SMD and the control rate.")
-        m[1].metric("Above the control average (U3)", f"{translate.u3(est):.0%}",
-                    help=f"95% CI {translate.u3(lo):.0%} to {translate.u3(hi):.0%}; 50% = no effect.")
-        m[2].metric("P(average effect > MID)", f"{post.p_mean_above:.0%}",
-                    help="Bayesian random-effects model, normal prior N(0, 1) for the mean, chosen prior for tau.")
-        m[3].metric("P(effect in a new setting > MID)", f"{post.p_new_above:.0%}")
-        st.markdown(text.for_data(
-            f"- Treating people with peer support: {_nnt_words(nn)}, if {cer:.0%} improve without it.\n"
-            f"- A person under peer support does better than a random control person with probability "
-            f"{translate.cles(est):.0%} (common-language effect size).\n"
-            f"- Share of settings whose true effect exceeds the MID ({text.fmt(mid)}): "
-            f"{translate.prop_above(est, tau2, mid):.0%} (Mathur & VanderWeele 2019, from the pooled mean and tau²).",
-            iv))
+        _card(ctx, b, est, lo, hi, iv)
+
+
+@st.fragment
+def _card(ctx, b: int, est: float, lo: float, hi: float, iv) -> None:
+    """The card's controls and figures: a fragment (issue 22), so moving its sliders, typing in their boxes or
+    choosing a prior reruns this card only, not the page, the sidebar and every chart: its widgets change nothing
+    else (they are in no link, no other page reads them). ``est``, ``lo``, ``hi``: the pooled SMD and its CI with
+    "more is better" signs (``b``: the outcome's beneficial direction); ``iv``: the intervention in words. Its own
+    reruns are outside the page's ``guard``, so it has one of its own: a failure is said in words, never a traceback."""
+    from dashboard.components import guard
+
+    with guard("the 'what it means' card"):
+        _card_figures(ctx, b, est, lo, hi, iv)
+
+
+def _card_figures(ctx, b: int, est: float, lo: float, hi: float, iv) -> None:
+    res, sel = ctx.pooled, ctx.selection
+    c = st.columns(3)
+    with c[0]:
+        cer = slider_with_box("Control response rate", 0.05, 0.95, 0.30, 0.05, key="wim_cer",
+                              help=text.for_data("Share of people who improve without peer support (for the "
+                                                 "NNT).", iv))
+    with c[1]:
+        mid = slider_with_box("Minimal important difference (SMD)", 0.05, 0.5, S.grade_threshold()[1], 0.05,
+                              key="wim_mid", help="Starts at the Summary page's MID (the certainty's threshold).")
+    prior_name = c[2].selectbox("Prior for heterogeneity", list(PRIORS), key="wim_prior")
+    nn = translate.nnt_interval(est, lo, hi, cer)
+    post = memo.call(prob_benefit, b * sel.yi, sel.vi, mid, tau_prior=PRIORS[prior_name])
+    tau2 = res.tau2 if math.isfinite(res.tau2) else 0.0
+    m = st.columns(4)
+    m[0].metric("Number needed to treat", "∞" if not math.isfinite(nn.nnt) else f"{math.ceil(abs(nn.nnt))}",
+                help="Furukawa & Leucht 2011, from the SMD and the control rate.")
+    m[1].metric("Above the control average (U3)", f"{translate.u3(est):.0%}",
+                help=f"95% CI {translate.u3(lo):.0%} to {translate.u3(hi):.0%}; 50% = no effect.")
+    m[2].metric("P(average effect > MID)", f"{post.p_mean_above:.0%}",
+                help="Bayesian random-effects model, normal prior N(0, 1) for the mean, chosen prior for tau.")
+    m[3].metric("P(effect in a new setting > MID)", f"{post.p_new_above:.0%}")
+    st.markdown(text.for_data(
+        f"- Treating people with peer support: {_nnt_words(nn)}, if {cer:.0%} improve without it.\n"
+        f"- A person under peer support does better than a random control person with probability "
+        f"{translate.cles(est):.0%} (common-language effect size).\n"
+        f"- Share of settings whose true effect exceeds the MID ({text.fmt(mid)}): "
+        f"{translate.prop_above(est, tau2, mid):.0%} (Mathur & VanderWeele 2019, from the pooled mean and tau²).",
+        iv))
 
 
 def _natural_nnt_words(r, iv: str) -> str:

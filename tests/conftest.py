@@ -141,7 +141,8 @@ def site_tour(browser, app_url, tmp_path_factory):
 
     ``page:<path>`` (each page: its h1, tracebacks shown; screenshot ``page_<path>.png``), ``home`` (headline metric
     and the forest plot's drawn SVG; ``explore.png``), ``stale`` (:data:`STALE_STYLE`), ``downloads`` (the home
-    page's CSV, PNG and HTML report), ``toolbar`` (the Data page's table toolbar buttons, hovered), ``icons`` (the
+    page's CSV, PNG and HTML report), ``card`` (a control rate typed in the "what it means" card: its NNT, and how
+    many elements outside the card a rerun marked stale), ``toolbar`` (the Data page's table toolbar buttons, hovered), ``icons`` (the
     favicon links) and ``requests`` (every URL asked for, and those not addressed to loopback).
     """
     live.SHOTS.mkdir(parents=True, exist_ok=True)
@@ -188,6 +189,25 @@ def site_tour(browser, app_url, tmp_path_factory):
                 "png": live.download(pg, live.download_button(pg, "PNG"), tmp / "forest.png"),
                 "html": live.download(pg, live.download_button(pg, "Download HTML report"), tmp / "report.html")}
 
+    def card(pg) -> dict:
+        # the "what it means" card is a fragment (dashboard.decision._card): a number typed in its box reruns the card
+        # only; a full rerun would mark every element stale (data-stale="true"), the sidebar's included
+        pg.get_by_text("What it means for patients", exact=True).first.click()
+        box = pg.get_by_role("spinbutton", name="Control response rate, as a number")
+        box.wait_for()
+        pg.evaluate("""() => { window.__staleOutside = 0; new MutationObserver(rs => { for (const r of rs)
+            if (r.target.getAttribute('data-stale') === 'true' && !r.target.closest('[data-testid="stExpander"]'))
+                window.__staleOutside++; }).observe(document, {subtree: true, attributes: true,
+                                                               attributeFilter: ['data-stale']}); }""")
+        box.fill("0.45")
+        box.press("Enter")
+        pg.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid="stMetric"]')).some(m =>
+            m.textContent.includes('Number needed to treat') && !m.closest('[data-stale="true"]'))""")
+        pg.wait_for_timeout(300)
+        live.wait_idle(pg, timeout=30.0, settle_ms=300)
+        return {"nnt": live.metric(pg, "Number needed to treat"), "slider": box.input_value(),
+                "stale_outside": pg.evaluate("window.__staleOutside")}
+
     def toolbar(pg) -> list[str]:
         frame = pg.locator('[data-testid="stDataFrame"]').first
         frame.scroll_into_view_if_needed()
@@ -209,6 +229,7 @@ def site_tour(browser, app_url, tmp_path_factory):
                 facts.step("home", lambda: home(pg))
                 facts.step("stale", lambda: stale(pg))
                 facts.step("downloads", lambda: downloads(pg))
+                facts.step("card", lambda: card(pg))
             elif path == "data":
                 facts.step("toolbar", lambda: toolbar(pg))
         facts.step("icons", lambda: pg.evaluate(

@@ -87,6 +87,26 @@ def test_stale_elements_dim_in_one_step_after_the_same_delay(site_tour):
     assert got["holders"] == 0, got
 
 
+def test_the_what_it_means_card_reruns_alone(site_tour):
+    """A control rate typed in the card's number box gives the NNT of Furukawa & Leucht (2011) at that rate for the
+    home page's pooled SMD, and the rerun is the card's own (a fragment, issue 22): no element outside it, the
+    sidebar's, the headline's and the forest plot's included, is marked stale as a full rerun marks them all."""
+    import math
+    from statistics import NormalDist
+
+    from peerstats.data import load_evidence
+    from peerstats.meta import pool
+    from peerstats.select import Filters, select
+
+    got = site_tour["card"]
+    sel = select(load_evidence(), Filters(), "personal_recovery")
+    est = pool(sel.yi, sel.vi, method="DL").estimate  # more recovery is better
+    n = NormalDist()
+    assert got["nnt"] == str(math.ceil(1 / (n.cdf(est + n.inv_cdf(0.45)) - 0.45))), got
+    assert got["slider"] == "0.45"
+    assert got["stale_outside"] == 0, got
+
+
 # ------------------------------------------------------------------------------------------- a view's link
 def test_a_view_travels_by_its_link_and_its_page_links(page, browser, app_url):
     """Tick "Exclude poor-quality trials" and the headline changes to the number peerstats computes for that
