@@ -15,7 +15,8 @@ checkbox, one metric), so both are measured in the same run on the same machine 
   on Summary; median; target < 1.5 s.
 - **first view**: a new browser context (a new visitor, empty cache) requests Explore from a server that has already
   served it (warm); from the navigation start to the headline value on screen, and to settled; median over
-  ``--views``; target headline < 1.5 s. The floor page's first view is printed beside it.
+  ``--views``; target headline < 1.5 s. The floor page's first view is printed beside it, and both again over a
+  phone's network (:data:`PHONE_NETWORK`, CDP network emulation: what the gzip of ``deploy/static.py`` is for).
 
 A control rate typed in Explore's "what it means" card (a fragment) is measured as a click is: what an edit that
 concerns one section costs when only that section reruns.
@@ -199,15 +200,26 @@ def card_edits(pg, cdp, n: int, quiet_ms: float, timeout_s: float) -> list[dict]
     return out
 
 
-def first_views(browser, url: str, want: str, n: int, quiet_ms: float, timeout_s: float) -> list[dict]:
+#: A phone on a workshop's Wi-Fi or 4G, for the throttled first view (CDP ``Network.emulateNetworkConditions``):
+#: 9 Mbit/s down, 3 Mbit/s up, 40 ms round trip.
+PHONE_NETWORK = {"offline": False, "latency": 40, "downloadThroughput": 9e6 / 8, "uploadThroughput": 3e6 / 8}
+
+
+def first_views(browser, url: str, want: str, n: int, quiet_ms: float, timeout_s: float,
+                network: dict | None = None) -> list[dict]:
     """``n`` new visitors (new contexts: empty cache) opening ``url``: ms from the navigation start (the page
-    clock's origin) to the headline showing ``want`` and to settled."""
+    clock's origin) to the headline showing ``want`` and to settled. ``network``: CDP network conditions (e.g.
+    :data:`PHONE_NETWORK`; None: loopback as it is)."""
     out = []
     for _ in range(n):
         ctx = browser.new_context(viewport=VIEWPORT)
         ctx.add_init_script(PROBE + f"\nwindow.__ps.want = {json.dumps(want)};")
         pg = ctx.new_page()
         try:
+            if network is not None:
+                cdp = ctx.new_cdp_session(pg)
+                cdp.send("Network.enable")
+                cdp.send("Network.emulateNetworkConditions", network)
             pg.goto(url)
             st = settle(pg, quiet_ms, timeout_s, want=want, clicked=False)
             out.append({"error": "not settled"} if st is None else {"headline": st["head"], "settled": st["last"],
@@ -268,6 +280,9 @@ def run(app_url: str, floor_url: str, ports: list[int], outcome: str, n: int, vi
             shown = vals[0] or "*"  # "*": the headline metric with any value
             res["first_view"] = first_views(browser, explore, shown, views, quiet_ms, timeout_s)
             res["floor_first_view"] = first_views(browser, floor, shown, views, quiet_ms, timeout_s)
+            res["phone_first_view"] = first_views(browser, explore, shown, views, quiet_ms, timeout_s * 3, PHONE_NETWORK)
+            res["phone_floor_first_view"] = first_views(browser, floor, shown, views, quiet_ms, timeout_s * 3,
+                                                        PHONE_NETWORK)
         finally:
             browser.close()
     cpu1, wall = cpu_seconds(ports), time.perf_counter() - t0
@@ -308,6 +323,11 @@ def run(app_url: str, floor_url: str, ports: list[int], outcome: str, n: int, vi
           f"settled {med(res['first_view'], 'settled')}{errors(res['first_view'])}")
     print(f"first view of the floor page: metric {med(res['floor_first_view'], 'headline')}; settled "
           f"{med(res['floor_first_view'], 'settled')}{errors(res['floor_first_view'])}")
+    net = (f"{PHONE_NETWORK['downloadThroughput'] * 8 / 1e6:g} Mbit/s down, {PHONE_NETWORK['latency']:g} ms round "
+           "trip")
+    print(f"first view over a phone's network ({net}): headline {med(res['phone_first_view'], 'headline')}; "
+          f"settled {med(res['phone_first_view'], 'settled')}{errors(res['phone_first_view'])}; the floor page "
+          f"{med(res['phone_floor_first_view'], 'headline')}{errors(res['phone_floor_first_view'])}")
 
 
 def main() -> None:
