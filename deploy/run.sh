@@ -150,7 +150,7 @@ PYEOF
 # The app's pages, for the redirect of a nested unknown path (/data/x -> /data?unknown=/data/x).
 PAGES=$(cd "$ROOT" && "$PY" -c 'from dashboard.view import PAGES; print("|".join(PAGES))')
 # Streamlit's front-end files (its JavaScript bundle and lazy chunks, fonts, CSS), mirrored for nginx to serve from
-# disk, gzipped once (deploy/static.py): a first view's ~100 requests then cost the app processes nothing.
+# disk, gzipped once (deploy/static.py): a first view's ~150 requests then cost the app processes nothing.
 # Their own folder, readable by nginx's workers (another user when nginx starts as root), removed at the stop.
 STATIC=""
 if [ "$PROXY" = 1 ]; then

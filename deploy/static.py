@@ -1,7 +1,8 @@
 """Mirror Streamlit's static front-end files for nginx to serve from disk, gzipped once ahead of time.
 
-A new visitor's first view of the dashboard fetches about 130 files under ``/static/`` (Streamlit's JavaScript
-bundle, the lazy chunks of the element types a page shows, fonts, CSS): 5-7 MB, 23 MB of JavaScript in all. Served by
+A new visitor's first view of the dashboard fetches about 150 files under ``/static/`` (Streamlit's JavaScript
+bundle, the lazy chunks of the element types a page shows, fonts, CSS): 5.6 MB on the home page (2.0 MB gzipped),
+out of 23 MB of JavaScript in all. Served by
 the app process (Python), they queue behind each other on the browser's six connections and take the app's CPU;
 served by nginx from disk, gzipped (``gzip_static``: a ``.gz`` file next to each original), they cost neither
 (``benchmarks/bench_browser.py`` prints the first view). ``deploy/run.sh`` calls this at every start, so the mirror
