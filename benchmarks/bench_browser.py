@@ -56,7 +56,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from benchmarks.bench_load import cpu_seconds, expected_values
-from tests.live_app import CHROMIUM, CHROMIUM_ARGS
+from tests.live_app import CHROMIUM, CHROMIUM_ARGS, open_card_box
 from tests.live_deploy import deployment
 
 VIEWPORT = {"width": 1280, "height": 800}
@@ -173,16 +173,11 @@ def clicks(pg, cdp, values: tuple[str, str] | None, n: int, quiet_ms: float, tim
     return out
 
 
-CARD_BOX = "Control response rate, as a number"
-
-
 def card_edits(pg, cdp, n: int, quiet_ms: float, timeout_s: float) -> list[dict]:
     """``n`` control rates typed in the "what it means" card's number box (0.45 and 0.30 in turn; Enter), each
     measured as a click is: task/script/layout ms and typing to settled ms. The card is a fragment
     (``dashboard.decision._card``): its reruns leave the rest of the page alone."""
-    pg.get_by_text("What it means for patients", exact=True).first.click()
-    box = pg.get_by_role("spinbutton", name=CARD_BOX)
-    box.wait_for()
+    box = open_card_box(pg)
     settle(pg, quiet_ms, timeout_s, want=None, clicked=False)
     out = []
     for i in range(n):

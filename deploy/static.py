@@ -2,10 +2,9 @@
 
 A new visitor's first view of the dashboard fetches about 150 files under ``/static/`` (Streamlit's JavaScript
 bundle, the lazy chunks of the element types a page shows, fonts, CSS): 5.6 MB on the home page (2.0 MB gzipped),
-out of 23 MB of JavaScript in all. Served by
-the app process (Python), they queue behind each other on the browser's six connections and take the app's CPU;
-served by nginx from disk, gzipped (``gzip_static``: a ``.gz`` file next to each original), they cost neither
-(``benchmarks/bench_browser.py`` prints the first view). ``deploy/run.sh`` calls this at every start, so the mirror
+out of 23 MB of JavaScript in all. Served by the app process (Python), they queue behind each other on the browser's
+six connections and take the app's CPU; served by nginx from disk, gzipped (``gzip_static``: a ``.gz`` file next to
+each original), they cost neither (``benchmarks/bench_browser.py`` prints the first view). ``deploy/run.sh`` calls this at every start, so the mirror
 always matches the installed Streamlit:
 
     python -m deploy.static DEST
@@ -44,8 +43,6 @@ def mirror(dest: Path, src: Path | None = None, level: int = 6) -> tuple[int, in
             continue
         out = dest / path.relative_to(src)
         out.parent.mkdir(parents=True, exist_ok=True)
-        for d in (out.parent, *out.parent.relative_to(dest).parents):  # whatever the umask
-            (dest / d).chmod(0o755)
         data = path.read_bytes()
         out.write_bytes(data)
         out.chmod(0o644)
@@ -55,6 +52,8 @@ def mirror(dest: Path, src: Path | None = None, level: int = 6) -> tuple[int, in
             gz.write_bytes(gzip.compress(data, level, mtime=0))
             gz.chmod(0o644)
             zipped += 1
+    for d in (dest, *(p for p in dest.rglob("*") if p.is_dir())):  # readable by nginx's workers, whatever the umask
+        d.chmod(0o755)
     return files, zipped
 
 

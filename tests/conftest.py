@@ -142,8 +142,9 @@ def site_tour(browser, app_url, tmp_path_factory):
     ``page:<path>`` (each page: its h1, tracebacks shown; screenshot ``page_<path>.png``), ``home`` (headline metric
     and the forest plot's drawn SVG; ``explore.png``), ``stale`` (:data:`STALE_STYLE`), ``downloads`` (the home
     page's CSV, PNG and HTML report), ``card`` (a control rate typed in the "what it means" card: its NNT, and how
-    many elements outside the card a rerun marked stale), ``toolbar`` (the Data page's table toolbar buttons, hovered), ``icons`` (the
-    favicon links) and ``requests`` (every URL asked for, and those not addressed to loopback).
+    many elements outside the card a rerun marked stale), ``toolbar`` (the Data page's table toolbar buttons,
+    hovered), ``icons`` (the favicon links) and ``requests`` (every URL asked for, and those not addressed to
+    loopback).
     """
     live.SHOTS.mkdir(parents=True, exist_ok=True)
     facts = live.Facts()
@@ -192,9 +193,7 @@ def site_tour(browser, app_url, tmp_path_factory):
     def card(pg) -> dict:
         # the "what it means" card is a fragment (dashboard.decision._card): a number typed in its box reruns the card
         # only; a full rerun would mark every element stale (data-stale="true"), the sidebar's included
-        pg.get_by_text("What it means for patients", exact=True).first.click()
-        box = pg.get_by_role("spinbutton", name="Control response rate, as a number")
-        box.wait_for()
+        box = live.open_card_box(pg)
         pg.evaluate("""() => { window.__staleOutside = 0; new MutationObserver(rs => { for (const r of rs)
             if (r.target.getAttribute('data-stale') === 'true' && !r.target.closest('[data-testid="stExpander"]'))
                 window.__staleOutside++; }).observe(document, {subtree: true, attributes: true,

@@ -112,6 +112,15 @@ def metric(pg, label: str) -> str:
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
+def open_card_box(pg):
+    """Open Explore's "What it means for patients" card and return its control-rate number box (a locator), used
+    by the site tour's card step and by ``benchmarks/bench_browser.py``."""
+    pg.get_by_text("What it means for patients", exact=True).first.click()
+    box = pg.get_by_role("spinbutton", name="Control response rate, as a number")
+    box.wait_for()
+    return box
+
+
 def expected_headline(quality: tuple[str, ...] = (), outcome: str = "personal_recovery") -> str:
     """The pooled SMD peerstats computes for ``outcome`` (default: the home page's) with the paper's DL, as shown."""
     from peerstats.data import load_evidence
